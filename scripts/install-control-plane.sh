@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Installs what the local fleet needs: Debian's etcd-server, and kube-apiserver +
+# kube-controller-manager built once from Debian's kubernetes source package.
+# Idempotent and cached: when the binaries are in the cache it only checks etcd and exits.
+# Safe to run twice at once: everything happens under one lock.
+set -euo pipefail
+
+K8S_VERSION=v1.20.2
+CACHE_DIR="${FLOTILLA_CACHE_DIR:-$HOME/.cache/flotilla}"
+BIN_DIR="${FLOTILLA_K8S_BIN_DIR:-$CACHE_DIR/kubernetes/$K8S_VERSION/bin}"
+LOCK="$CACHE_DIR/install.lock"
+
+log() { printf '[install-control-plane] %s\n' "$*" >&2; }
+
+have_binaries() {
+  [ -x "$BIN_DIR/kube-apiserver" ] && [ -x "$BIN_DIR/kube-controller-manager" ]
+}
+have_etcd() { command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ]; }
+
+if have_binaries && have_etcd; then
+  exit 0
+fi
+
+mkdir -p "$CACHE_DIR"
+exec 9>"$LOCK"
+if ! flock -n 9; then
+  log "another install is running; waiting for it"
+  flock 9
+fi
+# The other holder may have finished the work while we waited.
+if have_binaries && have_etcd; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+SRC_LIST=/etc/apt/sources.list.d/flotilla-bookworm-src.sources
+need_update=0
+if [ ! -f "$SRC_LIST" ]; then
+  log "adding a deb-src entry for bookworm main ($SRC_LIST)"
+  $SUDO tee "$SRC_LIST" >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  need_update=1
+fi
+
+missing=()
+have_etcd || missing+=(etcd-server)
+have_binaries || { command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || missing+=(golang-go); }
+have_binaries || command -v rsync >/dev/null 2>&1 || missing+=(rsync)
+have_binaries || command -v make >/dev/null 2>&1 || missing+=(make)
+
+if [ "$need_update" = 1 ] || [ "${#missing[@]}" -gt 0 ]; then
+  log "apt-get update"
+  $SUDO apt-get update -qq
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# etcd-server's package starts a system etcd on 2379; the fleet runs its own on free ports.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true; fi
+pkill -x etcd -u root -f '^/usr/bin/etcd$' >/dev/null 2>&1 || true
+
+if have_binaries; then
+  exit 0
+fi
+
+export PATH="/usr/lib/go/bin:$PATH"
+WORK="$CACHE_DIR/kubernetes/build"
+mkdir -p "$WORK"
+cd "$WORK"
+tarball=$(ls kubernetes_*.orig.tar.gz 2>/dev/null | head -n 1 || true)
+if [ -z "$tarball" ]; then
+  log "downloading Debian's kubernetes source package"
+  apt-get source --download-only kubernetes >/dev/null
+  tarball=$(ls kubernetes_*.orig.tar.gz | head -n 1)
+fi
+SRC="$WORK/src"
+if [ ! -f "$SRC/.unpacked" ]; then
+  log "unpacking $tarball"
+  rm -rf "$SRC"
+  mkdir -p "$SRC"
+  tar -xzf "$tarball" -C "$SRC" --strip-components=1
+  touch "$SRC/.unpacked"
+fi
+cd "$SRC"
+mkdir -p .go/src/k8s.io
+[ -e .go/src/k8s.io/kubernetes ] || ln -s ../../.. .go/src/k8s.io/kubernetes
+GOHOME=$(mktemp -d)
+trap 'rm -rf "$GOHOME"' EXIT
+log "building kube-apiserver and kube-controller-manager (about 4-8 minutes cold on 2 cores)"
+start=$(date +%s)
+(
+  while sleep 30; do log "still building... $(( $(date +%s) - start ))s"; done
+) &
+ticker=$!
+set +e
+env HOME="$GOHOME" GOPATH="$SRC/.go" GOCACHE="$CACHE_DIR/go-build" CGO_ENABLED=0 \
+  KUBE_GIT_VERSION="$K8S_VERSION" KUBE_GIT_TREE_STATE=clean \
+  make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$WORK/build.log" 2>&1
+rc=$?
+set -e
+kill "$ticker" 2>/dev/null || true
+if [ "$rc" != 0 ]; then
+  log "build failed (exit $rc); last lines of $WORK/build.log:"
+  tail -n 30 "$WORK/build.log" >&2
+  exit "$rc"
+fi
+mkdir -p "$BIN_DIR"
+for b in kube-apiserver kube-controller-manager; do
+  cp "$SRC/_output/local/go/bin/$b" "$BIN_DIR/$b.tmp"
+  mv "$BIN_DIR/$b.tmp" "$BIN_DIR/$b"
+done
+log "built in $(( $(date +%s) - start ))s; binaries in $BIN_DIR"
+# The source tree is large and no longer needed; the Go build cache keeps rebuilds fast.
+rm -rf "$SRC"

@@ -1,0 +1,103 @@
+// The error families of Flotilla. Every expected failure is one of these, so callers can tell
+// a user's mistake (fix the input) from a transient fault (retry) without reading message text.
+
+/** Base class: every error Flotilla throws on purpose. */
+export class FlotillaError extends Error {
+  override name = "FlotillaError";
+}
+
+/** One problem with a field of an input document. */
+export interface FieldProblem {
+  /** JSON path in dotted form, e.g. `spec.appRevisions[0].template.spec.components[0].settings.image`. */
+  path: string;
+  /** What is wrong, e.g. `must be string (got 42)`. */
+  message: string;
+  /** What to do about it. */
+  fix?: string;
+}
+
+export function formatProblem(p: FieldProblem): string {
+  const head = p.path ? `${p.path}: ${p.message}` : p.message;
+  return p.fix ? `${head}. ${p.fix}` : head;
+}
+
+/** Input that does not satisfy a schema or a rule; carries every problem found, not just the first. */
+export class ValidationError extends FlotillaError {
+  override name = "ValidationError";
+  readonly problems: FieldProblem[];
+  /** The object that failed, as `Kind/namespace/name` or `Kind/name`, when known. */
+  readonly object: string | undefined;
+
+  constructor(problems: FieldProblem[], options: { object?: string; cause?: unknown } = {}) {
+    super(problems.map(formatProblem).join("\n"), options.cause === undefined ? {} : { cause: options.cause });
+    this.problems = problems;
+    this.object = options.object;
+  }
+
+  /** The path of the first problem; convenient for status conditions. */
+  get path(): string {
+    return this.problems[0]?.path ?? "";
+  }
+}
+
+/** Position in an expression, 0-based character offset when the engine reports one. */
+export interface ExpressionPosition {
+  position?: number;
+  token?: string;
+}
+
+/** A JSONata or CEL expression that does not compile, fails at run time or exceeds its budget. */
+export class TemplateError extends FlotillaError {
+  override name = "TemplateError";
+  readonly definition: string;
+  readonly field: string;
+  readonly position: number | undefined;
+  readonly path: string;
+
+  constructor(
+    message: string,
+    options: { definition: string; field: string; position?: number; path?: string; cause?: unknown },
+  ) {
+    const where = options.position === undefined ? "" : ` at position ${options.position}`;
+    const prefix = options.path ? `${options.path}: ` : "";
+    super(
+      `${prefix}${options.definition}.${options.field}${where}: ${message}`,
+      options.cause === undefined ? {} : { cause: options.cause },
+    );
+    this.definition = options.definition;
+    this.field = options.field;
+    this.position = options.position;
+    this.path = options.path ?? "";
+  }
+}
+
+/** Applying one object to a cluster failed. */
+export class ApplyError extends FlotillaError {
+  override name = "ApplyError";
+  readonly object: string;
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { object: string; status?: number; retryable: boolean; cause?: unknown }) {
+    super(`${options.object}: ${message}`, options.cause === undefined ? {} : { cause: options.cause });
+    this.object = options.object;
+    this.status = options.status;
+    this.retryable = options.retryable;
+  }
+}
+
+/** Reading or writing the environment repository failed. */
+export class GitError extends FlotillaError {
+  override name = "GitError";
+  readonly retryable: boolean;
+  constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** Classify an HTTP status from the Kubernetes API once, at the edge. */
+export function isRetryableStatus(status: number | undefined): boolean {
+  if (status === undefined) return true; // network error: no answer at all
+  return status === 429 || status >= 500 || status === 409;
+}

@@ -1,0 +1,32 @@
+// Label and annotation keys that Flotilla stamps on what it renders and reads back when it
+// syncs. One place, so the renderer, the sync loop and the controller never disagree.
+
+export const GROUP = "flotilla.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+export const MANAGED_BY_VALUE = "flotilla";
+/** `<namespace>.<name>` of the ApplicationDeployment that produced the object. */
+export const LABEL_APP = "flotilla.dev/app";
+export const LABEL_COMPONENT = "flotilla.dev/component";
+export const LABEL_REVISION = "flotilla.dev/revision";
+
+/** Marks a definition whose outputs may be cluster-scoped (set by the platform team). */
+export const ANNOTATION_CLUSTER_SCOPED = "flotilla.dev/cluster-scoped";
+export const ANNOTATION_DESCRIPTION = "flotilla.dev/description";
+/** CEL health expression carried on a rendered object, so Git stays the sync loop's only input. */
+export const ANNOTATION_HEALTH = "flotilla.dev/health";
+/** Set on a rendered workload whose replicas the planner controls (its `replicasPath`). */
+export const ANNOTATION_REPLICAS_PATH = "flotilla.dev/replicas-path";
+
+export const ANNOTATION_PROMOTE = "flotilla.dev/promote";
+export const ANNOTATION_ABORT = "flotilla.dev/abort";
+export const ANNOTATION_RETRY = "flotilla.dev/retry";
+
+export const FIELD_MANAGER = "flotilla";
+export const FINALIZER = "flotilla.dev/cleanup";
+
+export function appLabelValue(namespace: string, name: string): string {
+  return `${namespace}.${name}`;
+}

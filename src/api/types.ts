@@ -1,0 +1,256 @@
+// TypeScript types of the Flotilla API (ARCHITECTURE §2). They mirror the JSON Schemas in
+// `schemas.ts`; `test/unit/api/types.test.ts` checks the two agree on every example.
+
+export type JsonObject = { [key: string]: unknown };
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  generation?: number;
+  uid?: string;
+  resourceVersion?: string;
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+}
+
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime?: string;
+  observedGeneration?: number;
+}
+
+// ---------- ApplicationDeployment ----------
+
+export interface TraitSpec {
+  name: string;
+  properties?: JsonObject;
+}
+
+export interface ComponentSpec {
+  name: string;
+  type: string;
+  settings?: JsonObject;
+  traits?: TraitSpec[];
+}
+
+export interface RolloutBatch {
+  /** Cumulative replicas of the target revision: a count or a percentage such as `"50%"`. */
+  replicas: number | string;
+  pause?: boolean;
+  /** Soak time after the batch is healthy, e.g. `30s`. */
+  wait?: string;
+}
+
+export interface RolloutAnalysis {
+  successCondition?: string;
+  failureCondition?: string;
+  /** How often the conditions are evaluated while neither holds, e.g. `10s`. */
+  interval?: string;
+}
+
+export interface RolloutSpec {
+  replicas?: number;
+  batches?: RolloutBatch[];
+  analysis?: RolloutAnalysis;
+  progressDeadline?: string;
+  autoRollback?: boolean;
+}
+
+export interface AppRevision {
+  name: string;
+  template: { spec: { components: ComponentSpec[] } };
+  rollout?: RolloutSpec;
+}
+
+export type SelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist";
+
+export interface MatchExpression {
+  key: string;
+  operator: SelectorOperator;
+  values?: string[];
+}
+
+export interface ClusterSelector {
+  labels?: Record<string, string>;
+  matchExpressions?: MatchExpression[];
+  names?: string[];
+  /** CEL over the Cluster object (`cluster.name`, `cluster.labels`, ...). */
+  condition?: string;
+}
+
+export interface ComponentOverride {
+  component: string;
+  settings?: JsonObject;
+  traits?: TraitSpec[];
+}
+
+export interface Distribution {
+  mode: "Duplicated" | "Divided";
+  weights?: Record<string, number>;
+}
+
+export interface PlacementStrategy {
+  /** Wave name; defaults to `wave-<n>` (1-based position in the list). */
+  name?: string;
+  clusterSelector?: ClusterSelector;
+  maxConcurrency?: number;
+  overrides?: ComponentOverride[];
+  distribution?: Distribution;
+}
+
+export interface ApplicationDeploymentSpec {
+  appRevisions: AppRevision[];
+  placementStrategies?: PlacementStrategy[];
+  suspend?: boolean;
+}
+
+export type DeploymentPhase = "Pending" | "Progressing" | "Paused" | "Healthy" | "Degraded" | "Failed";
+export type HealthState = "Healthy" | "Progressing" | "Degraded" | "Missing" | "Unknown";
+
+export interface RevisionReplicas {
+  name: string;
+  replicas: number;
+  readyReplicas: number;
+}
+
+export interface ClusterDeploymentStatus {
+  name: string;
+  appliedCommit?: string;
+  health: HealthState;
+  revisions?: RevisionReplicas[];
+  lastSyncTime?: string;
+  message?: string;
+}
+
+export interface PlacementDecisionStatus {
+  cluster: string;
+  wave?: string;
+  selected: boolean;
+  reason?: string;
+}
+
+export interface RolloutStatus {
+  wave?: string;
+  batch?: number;
+  batches?: number;
+  state?: string;
+  message?: string;
+  since?: string;
+}
+
+export interface ApplicationDeploymentStatus {
+  observedGeneration?: number;
+  phase?: DeploymentPhase;
+  targetRevision?: string;
+  stableRevision?: string;
+  conditions?: Condition[];
+  commit?: string;
+  rollout?: RolloutStatus;
+  placement?: PlacementDecisionStatus[];
+  clusters?: ClusterDeploymentStatus[];
+}
+
+export interface ApplicationDeployment {
+  apiVersion: "flotilla.dev/v1alpha1";
+  kind: "ApplicationDeployment";
+  metadata: ObjectMeta;
+  spec: ApplicationDeploymentSpec;
+  status?: ApplicationDeploymentStatus;
+}
+
+// ---------- Definitions ----------
+
+export interface WorkloadType {
+  apiVersion: string;
+  kind: string;
+}
+
+export interface ComponentDefinitionSpec {
+  workload: WorkloadType;
+  /** Dotted path where the planner writes replica counts; omitted for unscalable workloads. */
+  replicasPath?: string;
+  /** JSON Schema for `settings`. */
+  schema?: JsonObject;
+  /** JSONata; input `{settings, context}`; returns one object or an array (the first is the workload). */
+  template: string;
+  /** CEL over the live workload; omitted → the built-in rule for the kind. */
+  health?: string;
+}
+
+export interface ComponentDefinition {
+  apiVersion: "flotilla.dev/v1alpha1";
+  kind: "ComponentDefinition";
+  metadata: ObjectMeta;
+  spec: ComponentDefinitionSpec;
+}
+
+export type TraitScope = "revision" | "component";
+
+export interface TraitDefinitionSpec {
+  /** `group/version/Kind` of workloads the trait fits, or `"*"`. Default: any. */
+  appliesTo?: string[];
+  conflictsWith?: string[];
+  schema?: JsonObject;
+  /** JSONata; input `{properties, context, workload}`; merged into the workload. */
+  patch?: string;
+  /** JSONata; extra objects (one or an array). */
+  outputs?: string;
+  scope?: TraitScope;
+  /** CEL health for the outputs. */
+  health?: string;
+}
+
+export interface TraitDefinition {
+  apiVersion: "flotilla.dev/v1alpha1";
+  kind: "TraitDefinition";
+  metadata: ObjectMeta;
+  spec: TraitDefinitionSpec;
+}
+
+// ---------- Cluster ----------
+
+export interface SecretKeyRef {
+  namespace: string;
+  name: string;
+  key: string;
+}
+
+export interface ClusterSpec {
+  kubeconfigSecretRef?: SecretKeyRef;
+  /** The hub itself. */
+  local?: boolean;
+  /** Nothing is synced to a paused cluster. */
+  paused?: boolean;
+  /** Drift-check period for this cluster, e.g. `5m`; overrides the controller's default. */
+  resyncInterval?: string;
+}
+
+export interface ClusterStatus {
+  conditions?: Condition[];
+  version?: string;
+  lastProbeTime?: string;
+}
+
+export interface Cluster {
+  apiVersion: "flotilla.dev/v1alpha1";
+  kind: "Cluster";
+  metadata: ObjectMeta;
+  spec: ClusterSpec;
+  status?: ClusterStatus;
+}
+
+export type FlotillaResource = ApplicationDeployment | ComponentDefinition | TraitDefinition | Cluster;
+
+/** A rendered Kubernetes object: what ends up in Git and on a cluster. */
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}

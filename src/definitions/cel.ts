@@ -1,0 +1,114 @@
+// CEL for health rules, placement conditions and rollout analysis. Expressions compile once
+// (cached by their text) and evaluate over plain JSON: whole numbers become CEL ints so that
+// `status.readyReplicas > 2` and `revision.restarts > 3` compare as users expect.
+
+import { Environment } from "@marcbachmann/cel-js";
+import { TemplateError } from "../api/errors.js";
+
+const environment = new Environment({
+  unlistedVariablesAreDyn: true,
+  homogeneousAggregateLiterals: false,
+  limits: { maxAstNodes: 10_000, maxDepth: 100, maxListElements: 1_000, maxMapEntries: 1_000, maxCallArguments: 32 },
+});
+
+export interface CelProgram {
+  readonly source: string;
+  /** Evaluate over JSON data; ints come back as numbers. Throws TemplateError on a runtime error. */
+  evaluate(context: Record<string, unknown>): unknown;
+  /** Evaluate and require a boolean. */
+  test(context: Record<string, unknown>): boolean;
+}
+
+export interface CelOrigin {
+  /** The definition, deployment or cluster the expression belongs to. */
+  definition: string;
+  /** The field holding the expression, e.g. `spec.health`. */
+  field: string;
+}
+
+const cache = new Map<string, ReturnType<Environment["parse"]>>();
+
+/** Convert JSON into CEL values: integral numbers → bigint (CEL int). */
+export function toCelValue(value: unknown): unknown {
+  if (typeof value === "number") return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(toCelValue);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toCelValue(v);
+    return out;
+  }
+  return value;
+}
+
+/** Convert a CEL result back into JSON-friendly values. */
+export function fromCelValue(value: unknown): unknown {
+  if (typeof value === "bigint") return Number(value);
+  if (Array.isArray(value)) return value.map(fromCelValue);
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), fromCelValue(v)]));
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = fromCelValue(v);
+    return out;
+  }
+  return value;
+}
+
+/** The 0-based offset of the caret in the library's error excerpt, when it shows one. */
+function positionOf(error: unknown, source: string): number | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = message.split("\n");
+  const codeIndex = lines.findIndex((l) => /^>\s+\d+ \| /.test(l));
+  const caret = lines[codeIndex + 1];
+  const code = lines[codeIndex];
+  if (codeIndex < 0 || caret === undefined || code === undefined) return undefined;
+  const gutter = code.indexOf("| ") + 2;
+  const col = caret.indexOf("^") - gutter;
+  return col >= 0 && col <= source.length ? col : undefined;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? message;
+}
+
+/** Compile a CEL expression; a syntax error is a TemplateError naming the origin and the position. */
+export function compileCel(source: string, origin: CelOrigin): CelProgram {
+  let parsed = cache.get(source);
+  if (!parsed) {
+    try {
+      parsed = environment.parse(source);
+    } catch (error) {
+      const position = positionOf(error, source);
+      throw new TemplateError(`CEL does not compile: ${firstLine(error)}`, {
+        ...origin,
+        ...(position === undefined ? {} : { position }),
+        cause: error,
+      });
+    }
+    cache.set(source, parsed);
+  }
+  const program = parsed;
+  const evaluate = (context: Record<string, unknown>): unknown => {
+    try {
+      return fromCelValue(program(toCelValue(context) as Record<string, unknown>));
+    } catch (error) {
+      const position = positionOf(error, source);
+      throw new TemplateError(`CEL evaluation failed: ${firstLine(error)}`, {
+        ...origin,
+        ...(position === undefined ? {} : { position }),
+        cause: error,
+      });
+    }
+  };
+  return {
+    source,
+    evaluate,
+    test(context) {
+      const result = evaluate(context);
+      if (typeof result !== "boolean") {
+        throw new TemplateError(`CEL expression must return a bool, got ${JSON.stringify(result)}`, origin);
+      }
+      return result;
+    },
+  };
+}

@@ -1,0 +1,166 @@
+// `flotilla render` and `flotilla validate`: the renderer on the command line, with no cluster
+// and no Git involved. Render prints what the controller would commit for the fully rolled-out
+// target revision; validate lists every problem and exits 1.
+
+import type { Command } from "commander";
+import { type FieldProblem, FlotillaError, ValidationError } from "../api/errors.js";
+import { toJson, toYaml } from "../api/serialize.js";
+import type { ApplicationDeployment, Cluster } from "../api/types.js";
+import { waveName } from "../api/validate.js";
+import { FileDefinitionSource } from "../definitions/loader.js";
+import { brokenDefinitions, buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
+import { manifestPath, writeLayout } from "../gitops/layout.js";
+import { place } from "../placement/select.js";
+import { type RenderedCluster, type RenderTarget, renderDeployment } from "../render/render.js";
+import { fullRolloutTargets } from "../rollout/full.js";
+import { builtinDefinitionsDir, type FileProblem, formatFileProblem, readInputs } from "./inputs.js";
+
+const LOCAL_CLUSTER: Cluster = {
+  apiVersion: "flotilla.dev/v1alpha1",
+  kind: "Cluster",
+  metadata: { name: "local" },
+  spec: {},
+};
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function loadRegistry(extraDirs: string[], inlineDefinitions: unknown[]): Promise<DefinitionRegistry> {
+  const docs = await new FileDefinitionSource([builtinDefinitionsDir(), ...extraDirs]).loadDocuments();
+  return buildRegistry([...docs, ...inlineDefinitions]);
+}
+
+/** Targets for one deployment: placement over the given clusters, or the implicit `local`. */
+function targetsFor(deployment: ApplicationDeployment, clusters: Cluster[] | undefined): RenderTarget[] {
+  if (!clusters) {
+    const first = deployment.spec.placementStrategies?.[0];
+    const placement = { waves: [{ name: waveName(0, first?.name), index: 0, strategy: first ?? {}, clusters: ["local"] }], decisions: [] };
+    return fullRolloutTargets(deployment, placement, [LOCAL_CLUSTER]);
+  }
+  return fullRolloutTargets(deployment, place(deployment.spec.placementStrategies, clusters), clusters);
+}
+
+export function registerRenderCommands(program: Command): void {
+  program
+    .command("render")
+    .description("print the manifests of the fully rolled-out target revision, per selected cluster")
+    .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable; multi-document YAML allowed)", collect, [])
+    .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
+    .option("--clusters <file>", "Cluster objects to place on (default: one implicit cluster named local)")
+    .option("-o, --output <format>", "yaml or json", "yaml")
+    .option("--out-dir <dir>", "write the Git environment-repository layout into this folder instead of printing")
+    .action(async (opts: { filename: string[]; definitions: string[]; clusters?: string; output: string; outDir?: string }) => {
+      if (opts.output !== "yaml" && opts.output !== "json") {
+        throw new FlotillaError(`--output: "${opts.output}" is not a format. Use yaml or json.`);
+      }
+      const inputs = await readInputs(opts.filename);
+      const clusterInputs = opts.clusters ? await readInputs([opts.clusters]) : undefined;
+      const problems = [...inputs.problems, ...(clusterInputs?.problems ?? [])];
+      if (problems.length) failWith(problems);
+      if (inputs.deployments.length === 0) {
+        throw new FlotillaError(`no ApplicationDeployment found in ${opts.filename.join(", ")}. Point -f at a file with kind: ApplicationDeployment.`);
+      }
+      const registry = await loadRegistry(opts.definitions, inputs.definitions);
+      const clusters = clusterInputs ? [...clusterInputs.clusters, ...inputs.clusters] : inputs.clusters.length ? inputs.clusters : undefined;
+      const results: Array<{ deployment: ApplicationDeployment; rendered: RenderedCluster[] }> = [];
+      for (const { file, doc } of inputs.deployments) {
+        try {
+          results.push({ deployment: doc, rendered: await renderDeployment({ deployment: doc, registry, targets: targetsFor(doc, clusters) }) });
+        } catch (e) {
+          if (e instanceof ValidationError) failWith(e.problems.map((p) => ({ ...p, file })));
+          throw e;
+        }
+      }
+      if (opts.outDir) {
+        const files = new Map<string, string>();
+        for (const { deployment, rendered } of results) {
+          for (const c of rendered) {
+            for (const m of c.manifests) {
+              files.set(manifestPath(c.cluster, deployment.metadata.namespace ?? "default", deployment.metadata.name, m), toYaml(m));
+            }
+          }
+        }
+        const written = await writeLayout(opts.outDir, files);
+        process.stdout.write(`wrote ${written.written.length} file(s), ${written.unchanged.length} unchanged, ${written.removed.length} removed under ${opts.outDir}\n`);
+        return;
+      }
+      process.stdout.write(opts.output === "json" ? renderJson(results) : renderYaml(results));
+    });
+
+  program
+    .command("validate")
+    .description("check deployments, definitions and clusters; exit 1 listing every problem")
+    .requiredOption("-f, --filename <path>", "file or folder (repeatable)", collect, [])
+    .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
+    .action(async (opts: { filename: string[]; definitions: string[] }) => {
+      const inputs = await readInputs(opts.filename);
+      const problems: FileProblem[] = [...inputs.problems];
+      const registry = await loadRegistry(opts.definitions, inputs.definitions);
+      for (const broken of brokenDefinitions(registry)) {
+        const list: FieldProblem[] = broken.error instanceof ValidationError ? broken.error.problems : [{ path: "", message: broken.error.message }];
+        for (const p of list) problems.push({ ...p, file: `${broken.kind}/${broken.name}` });
+      }
+      for (const { file, doc } of inputs.deployments) problems.push(...(await deploymentProblems(doc, registry)).map((p) => ({ ...p, file })));
+      if (problems.length) failWith(problems);
+      const count = inputs.deployments.length + inputs.definitions.length + inputs.clusters.length;
+      process.stdout.write(`${count} document(s) valid\n`);
+    });
+}
+
+/** Render every revision under every wave's overrides, so a mistake in any of them is found. */
+export async function deploymentProblems(deployment: ApplicationDeployment, registry: DefinitionRegistry): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  const seen = new Set<string>();
+  const strategies = deployment.spec.placementStrategies?.length ? deployment.spec.placementStrategies : [{}];
+  for (const revision of deployment.spec.appRevisions) {
+    for (const [i, strategy] of strategies.entries()) {
+      const target: RenderTarget = {
+        cluster: { name: "local", labels: {} },
+        wave: waveName(i, strategy.name),
+        ...(strategy.overrides ? { overrides: strategy.overrides } : {}),
+        revisions: [{ name: revision.name, replicas: revision.rollout?.replicas ?? 1 }],
+      };
+      try {
+        await renderDeployment({ deployment, registry, targets: [target] });
+      } catch (e) {
+        if (!(e instanceof ValidationError)) throw e;
+        for (const p of e.problems) {
+          const key = `${p.path}\u0000${p.message}`;
+          if (!seen.has(key)) {
+            seen.add(key);
+            problems.push(p);
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function failWith(problems: FileProblem[]): never {
+  process.stderr.write(`${problems.length} problem(s):\n${problems.map((p) => `  ${formatFileProblem(p)}`).join("\n")}\n`);
+  process.exit(1);
+}
+
+function renderYaml(results: Array<{ deployment: ApplicationDeployment; rendered: RenderedCluster[] }>): string {
+  const byCluster = groupByCluster(results);
+  const out: string[] = [];
+  for (const [cluster, manifests] of byCluster) {
+    out.push(`# cluster: ${cluster}\n`);
+    for (const m of manifests) out.push(`---\n${toYaml(m)}`);
+  }
+  return out.join("");
+}
+
+function renderJson(results: Array<{ deployment: ApplicationDeployment; rendered: RenderedCluster[] }>): string {
+  return toJson([...groupByCluster(results)].map(([cluster, manifests]) => ({ cluster, manifests })));
+}
+
+function groupByCluster(results: Array<{ rendered: RenderedCluster[] }>): Map<string, unknown[]> {
+  const byCluster = new Map<string, unknown[]>();
+  for (const { rendered } of results) {
+    for (const c of rendered) byCluster.set(c.cluster, [...(byCluster.get(c.cluster) ?? []), ...c.manifests]);
+  }
+  return new Map([...byCluster].sort(([a], [b]) => (a < b ? -1 : 1)));
+}

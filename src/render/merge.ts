@@ -1,0 +1,74 @@
+// The two merge rules of rendering. Trait patches merge the way Kubernetes users expect from
+// strategic merge: maps deep-merge and lists of named objects (containers, env, volumes, ports)
+// merge by `name`. Overrides merge settings the simple way: maps deep-merge, lists replace.
+
+type Json = unknown;
+
+function isPlainObject(v: Json): v is Record<string, Json> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function isNamedList(list: Json[]): boolean {
+  return list.length > 0 && list.every((item) => isPlainObject(item) && typeof item.name === "string");
+}
+
+/** Merge a trait patch into a workload; returns a new value, inputs untouched. */
+export function mergePatch(base: Json, patch: Json): Json {
+  if (patch === undefined) return structuredClone(base);
+  if (isPlainObject(base) && isPlainObject(patch)) {
+    const out: Record<string, Json> = structuredClone(base);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) {
+        delete out[k];
+      } else {
+        out[k] = k in out ? mergePatch(out[k], v) : structuredClone(v);
+      }
+    }
+    return out;
+  }
+  if (Array.isArray(base) && Array.isArray(patch) && isNamedList(base) && isNamedList(patch)) {
+    const out = structuredClone(base) as Record<string, Json>[];
+    for (const item of patch as Record<string, Json>[]) {
+      const i = out.findIndex((o) => o.name === item.name);
+      if (i === -1) out.push(structuredClone(item));
+      else out[i] = mergePatch(out[i], item) as Record<string, Json>;
+    }
+    return out;
+  }
+  return structuredClone(patch);
+}
+
+/** Deep-merge maps, replace everything else (lists included). Used for overrides. */
+export function mergeSettings(base: Json, override: Json): Json {
+  if (override === undefined) return structuredClone(base);
+  if (isPlainObject(base) && isPlainObject(override)) {
+    const out: Record<string, Json> = structuredClone(base);
+    for (const [k, v] of Object.entries(override)) {
+      out[k] = k in out ? mergeSettings(out[k], v) : structuredClone(v);
+    }
+    return out;
+  }
+  return structuredClone(override);
+}
+
+/** Set a value at a dotted path (`spec.replicas`), creating maps on the way. */
+export function setPath(target: Record<string, Json>, path: string, value: Json): void {
+  const parts = path.split(".");
+  let node: Record<string, Json> = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (!isPlainObject(next)) node[part] = {};
+    node = node[part] as Record<string, Json>;
+  }
+  node[parts[parts.length - 1] as string] = value;
+}
+
+/** Read a value at a dotted path. */
+export function getPath(target: Json, path: string): Json {
+  let node: Json = target;
+  for (const part of path.split(".")) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[part];
+  }
+  return node;
+}

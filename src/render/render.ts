@@ -1,0 +1,322 @@
+// The renderer: deployment + definitions + placement targets → manifests per cluster. Pure and
+// deterministic (same input → the same objects in the same order); never touches a cluster or
+// Git. Every problem in the deployment is collected and reported at once with its field path.
+
+import { type FieldProblem, FlotillaError, TemplateError, ValidationError } from "../api/errors.js";
+import { ANNOTATION_HEALTH, LABEL_REVISION } from "../api/labels.js";
+import type { ApplicationDeployment, ComponentOverride, ComponentSpec, JsonObject, Manifest, TraitSpec } from "../api/types.js";
+import type { CompiledComponent, CompiledTrait } from "../definitions/compile.js";
+import { type DefinitionRegistry, isBroken } from "../definitions/registry.js";
+import { buildContext, type ClusterInfo, componentLabels, type TemplateContext } from "./context.js";
+import { mergePatch, mergeSettings, setPath } from "./merge.js";
+import { enforcePolicy } from "./policy.js";
+import { groupOf } from "./scope.js";
+import { evaluateCached } from "./template-cache.js";
+
+export interface RevisionPlan {
+  /** Name of an entry of `spec.appRevisions`. */
+  name: string;
+  /** Replicas of this revision's scalable workloads in the cluster. */
+  replicas: number;
+}
+
+export interface RenderTarget {
+  cluster: ClusterInfo;
+  wave: string;
+  /** Per-wave overrides (ARCHITECTURE §2), applied after defaults. */
+  overrides?: ComponentOverride[];
+  /** Revisions present in this cluster, oldest first; usually just the target at full replicas. */
+  revisions: RevisionPlan[];
+  /**
+   * Leave `replicasPath` out of workloads that have an autoscaler, so the HPA owns the field
+   * once the rollout is complete. Default false.
+   */
+  releaseReplicasToAutoscaler?: boolean;
+}
+
+export interface RenderRequest {
+  deployment: ApplicationDeployment;
+  registry: DefinitionRegistry;
+  targets: RenderTarget[];
+}
+
+export interface RenderedCluster {
+  cluster: string;
+  wave: string;
+  /** Sorted by group, kind and name. */
+  manifests: Manifest[];
+}
+
+const HPA_KIND = "HorizontalPodAutoscaler";
+
+function componentPath(revisionIndex: number, componentIndex: number): string {
+  return `spec.appRevisions[${revisionIndex}].template.spec.components[${componentIndex}]`;
+}
+
+function asObjects(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function problemOf(e: unknown, path: string): FieldProblem {
+  if (e instanceof ValidationError) return e.problems[0] ?? { path, message: e.message };
+  if (e instanceof TemplateError) return { path: e.path || path, message: e.message.slice((e.path ? e.path.length + 2 : 0)) };
+  throw e;
+}
+
+/** Component traits with the wave's override traits merged in by name (properties deep-merge). */
+export function effectiveTraits(component: ComponentSpec, override: ComponentOverride | undefined): TraitSpec[] {
+  const traits: TraitSpec[] = (component.traits ?? []).map((t) => structuredClone(t));
+  for (const o of override?.traits ?? []) {
+    const existing = traits.find((t) => t.name === o.name);
+    if (existing) existing.properties = mergeSettings(existing.properties ?? {}, o.properties ?? {}) as JsonObject;
+    else traits.push(structuredClone(o));
+  }
+  return traits;
+}
+
+function lookupComponent(registry: DefinitionRegistry, spec: ComponentSpec, path: string): CompiledComponent {
+  const def = registry.components.get(spec.type);
+  if (!def) {
+    const known = [...registry.components.keys()];
+    throw new ValidationError([{
+      path: `${path}.type`,
+      message: `unknown component type "${spec.type}"`,
+      fix: known.length ? `Use one of: ${known.join(", ")}; or install a ComponentDefinition named "${spec.type}".` : `Install a ComponentDefinition named "${spec.type}".`,
+    }]);
+  }
+  if (isBroken(def)) {
+    throw new ValidationError([{ path: `${path}.type`, message: `component type "${spec.type}" is broken: ${def.error.message}`, fix: "Fix the ComponentDefinition; other types keep working." }]);
+  }
+  return def;
+}
+
+function lookupTrait(registry: DefinitionRegistry, name: string, path: string): CompiledTrait {
+  const def = registry.traits.get(name);
+  if (!def) {
+    const known = [...registry.traits.keys()];
+    throw new ValidationError([{
+      path: `${path}.name`,
+      message: `unknown trait "${name}"`,
+      fix: known.length ? `Use one of: ${known.join(", ")}; or install a TraitDefinition named "${name}".` : `Install a TraitDefinition named "${name}".`,
+    }]);
+  }
+  if (isBroken(def)) {
+    throw new ValidationError([{ path: `${path}.name`, message: `trait "${name}" is broken: ${def.error.message}`, fix: "Fix the TraitDefinition; other traits keep working." }]);
+  }
+  return def;
+}
+
+function workloadKey(apiVersion: string, kind: string): string {
+  return `${apiVersion}/${kind}`;
+}
+
+function traitApplies(trait: CompiledTrait, apiVersion: string, kind: string): boolean {
+  const key = workloadKey(apiVersion, kind);
+  return trait.appliesTo.some((a) => a === "*" || a === key || a === kind || (a.endsWith("/*") && key.startsWith(a.slice(0, -1))));
+}
+
+interface RenderedObject {
+  manifest: Manifest;
+  /** Component-scoped objects are shared by all revisions; the newest revision's copy wins. */
+  componentScoped: boolean;
+}
+
+/** Everything one component of one revision renders into one cluster. */
+async function renderComponent(args: {
+  deployment: ApplicationDeployment;
+  registry: DefinitionRegistry;
+  spec: ComponentSpec;
+  path: string;
+  revision: string;
+  replicas: number;
+  target: RenderTarget;
+}): Promise<{ objects: RenderedObject[]; problems: FieldProblem[] }> {
+  const { deployment, registry, spec, path, revision, replicas, target } = args;
+  const namespace = deployment.metadata.namespace ?? "default";
+  const app = deployment.metadata.name;
+  const problems: FieldProblem[] = [];
+  const def = lookupComponent(registry, spec, path);
+  const override = target.overrides?.find((o) => o.component === spec.name);
+  const settings = def.validate(mergeSettings(spec.settings ?? {}, override?.settings) as JsonObject, `${path}.settings`);
+  const context = buildContext({ namespace, app, component: spec.name, revision, replicas, cluster: target.cluster, wave: target.wave });
+
+  const rendered = asObjects(await evaluateCached(def.template, def.hash, { settings, context }, `${path}.settings`));
+  if (rendered.length === 0) {
+    return { objects: [], problems: [{ path, message: `definition "${def.name}" rendered nothing`, fix: "Make the template return at least the workload object." }] };
+  }
+  const [first, ...rest] = rendered;
+  const workloadCheck = enforcePolicy({ object: first, namespace, definition: def.name, clusterScopedAllowed: def.clusterScoped, path });
+  if ("problem" in workloadCheck) return { objects: [], problems: [workloadCheck.problem] };
+  let workload = workloadCheck.manifest;
+  const expected = def.workload;
+  if (expected.kind !== "*" && (workload.apiVersion !== expected.apiVersion || workload.kind !== expected.kind)) {
+    problems.push({
+      path,
+      message: `definition "${def.name}" declares workload ${workloadKey(expected.apiVersion, expected.kind)} but its template rendered ${workloadKey(workload.apiVersion, workload.kind)} first`,
+      fix: "Return the workload as the first object of the template, or fix spec.workload.",
+    });
+  }
+
+  const extras: RenderedObject[] = [];
+  const isPerRevision = (m: Manifest): boolean => m.metadata.name.startsWith(context.name);
+  for (const obj of rest) {
+    const checked = enforcePolicy({ object: obj, namespace, definition: def.name, clusterScopedAllowed: def.clusterScoped, path });
+    if ("problem" in checked) problems.push(checked.problem);
+    else extras.push({ manifest: checked.manifest, componentScoped: !isPerRevision(checked.manifest) });
+  }
+
+  const traits = effectiveTraits(spec, override);
+  const compiledTraits: Array<{ def: CompiledTrait; properties: JsonObject; path: string }> = [];
+  traits.forEach((t, ti) => {
+    const tpath = `${path}.traits[${ti}]`;
+    try {
+      const tdef = lookupTrait(registry, t.name, tpath);
+      if (!traitApplies(tdef, workload.apiVersion, workload.kind)) {
+        throw new ValidationError([{
+          path: `${tpath}.name`,
+          message: `trait "${t.name}" does not apply to ${workloadKey(workload.apiVersion, workload.kind)} (it applies to ${tdef.appliesTo.join(", ")})`,
+          fix: "Remove the trait or use a component type whose workload it supports.",
+        }]);
+      }
+      const properties = tdef.validate(t.properties, `${tpath}.properties`);
+      compiledTraits.push({ def: tdef, properties, path: tpath });
+    } catch (e) {
+      problems.push(problemOf(e, tpath));
+    }
+  });
+  for (const a of compiledTraits) {
+    for (const b of compiledTraits) {
+      if (a !== b && a.def.conflictsWith.includes(b.def.name)) {
+        problems.push({
+          path: `${b.path}.name`,
+          message: `trait "${b.def.name}" conflicts with trait "${a.def.name}" on the same component`,
+          fix: "Attach only one of the two.",
+        });
+      }
+    }
+  }
+  if (problems.length) return { objects: [], problems };
+
+  let hasAutoscaler = false;
+  for (const t of compiledTraits) {
+    const componentScoped = t.def.scope === "component";
+    const traitContext: TemplateContext = componentScoped ? { ...context, selectorLabels: context.componentSelectorLabels } : context;
+    try {
+      if (t.def.patch) {
+        const patch = await evaluateCached(t.def.patch, t.def.hash, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`);
+        if (patch !== undefined && patch !== null) {
+          workload = mergePatch(workload, patch) as Manifest;
+        }
+      }
+      if (t.def.outputs) {
+        const outputs = asObjects(await evaluateCached(t.def.outputs, t.def.hash, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`));
+        for (const obj of outputs) {
+          const checked = enforcePolicy({ object: obj, namespace, definition: t.def.name, clusterScopedAllowed: t.def.clusterScoped, path: t.path });
+          if ("problem" in checked) {
+            problems.push(checked.problem);
+            continue;
+          }
+          if (checked.manifest.kind === HPA_KIND) hasAutoscaler = true;
+          if (t.def.health) setAnnotation(checked.manifest, ANNOTATION_HEALTH, t.def.health);
+          extras.push({ manifest: checked.manifest, componentScoped });
+        }
+      }
+    } catch (e) {
+      problems.push(problemOf(e, t.path));
+    }
+  }
+  if (problems.length) return { objects: [], problems };
+
+  if (def.replicasPath) {
+    if (hasAutoscaler && target.releaseReplicasToAutoscaler) deletePath(workload, def.replicasPath);
+    else setPath(workload, def.replicasPath, replicas);
+  }
+  if (def.health) setAnnotation(workload, ANNOTATION_HEALTH, def.health);
+
+  const objects: RenderedObject[] = [{ manifest: workload, componentScoped: false }, ...extras];
+  for (const o of objects) {
+    const labels = componentLabels(namespace, app, spec.name);
+    const { [LABEL_REVISION]: _dropped, ...userLabels } = o.manifest.metadata.labels ?? {};
+    o.manifest.metadata.labels = o.componentScoped
+      ? { ...userLabels, ...labels }
+      : { ...userLabels, ...labels, [LABEL_REVISION]: revision };
+  }
+  return { objects, problems };
+}
+
+function setAnnotation(m: Manifest, key: string, value: string): void {
+  m.metadata.annotations = { ...(m.metadata.annotations ?? {}), [key]: value };
+}
+
+function deletePath(target: Record<string, unknown>, path: string): void {
+  const parts = path.split(".");
+  let node: unknown = target;
+  for (const part of parts.slice(0, -1)) {
+    if (node === null || typeof node !== "object") return;
+    node = (node as Record<string, unknown>)[part];
+  }
+  if (node !== null && typeof node === "object") delete (node as Record<string, unknown>)[parts[parts.length - 1] as string];
+}
+
+export function manifestKey(m: Manifest): string {
+  return `${groupOf(m.apiVersion) || "core"}.${m.kind}.${m.metadata.namespace ?? ""}.${m.metadata.name}`;
+}
+
+function compareManifests(a: Manifest, b: Manifest): number {
+  const ka = manifestKey(a);
+  const kb = manifestKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/**
+ * Render every target. Throws one ValidationError listing every problem found (with field
+ * paths); on success returns the manifests per cluster in the order of `targets`.
+ */
+export async function renderDeployment(request: RenderRequest): Promise<RenderedCluster[]> {
+  const { deployment, registry, targets } = request;
+  const problems: FieldProblem[] = [];
+  const seen = new Set<string>();
+  const out: RenderedCluster[] = [];
+  const revisionIndex = new Map(deployment.spec.appRevisions.map((r, i) => [r.name, i]));
+
+  for (const target of targets) {
+    const byKey = new Map<string, Manifest>();
+    for (const plan of target.revisions) {
+      const ri = revisionIndex.get(plan.name);
+      const revision = ri === undefined ? undefined : deployment.spec.appRevisions[ri];
+      if (ri === undefined || !revision) {
+        throw new FlotillaError(`render plan names revision "${plan.name}", which is not in spec.appRevisions`);
+      }
+      for (const [ci, spec] of revision.template.spec.components.entries()) {
+        const path = componentPath(ri, ci);
+        try {
+          const { objects, problems: found } = await renderComponent({ deployment, registry, spec, path, revision: plan.name, replicas: plan.replicas, target });
+          for (const p of found) pushOnce(problems, seen, p);
+          for (const o of objects) {
+            const key = manifestKey(o.manifest);
+            if (!o.componentScoped && byKey.has(key)) {
+              pushOnce(problems, seen, { path, message: `renders ${o.manifest.kind} "${o.manifest.metadata.name}" twice`, fix: "Give every object a unique name, e.g. from context.name." });
+            }
+            byKey.set(key, o.manifest);
+          }
+        } catch (e) {
+          pushOnce(problems, seen, problemOf(e, path));
+        }
+      }
+    }
+    out.push({ cluster: target.cluster.name, wave: target.wave, manifests: [...byKey.values()].sort(compareManifests) });
+  }
+  if (problems.length) {
+    throw new ValidationError(problems, { object: `ApplicationDeployment/${deployment.metadata.namespace ?? "default"}/${deployment.metadata.name}` });
+  }
+  return out;
+}
+
+function pushOnce(problems: FieldProblem[], seen: Set<string>, p: FieldProblem): void {
+  const key = `${p.path}\u0000${p.message}`;
+  if (!seen.has(key)) {
+    seen.add(key);
+    problems.push(p);
+  }
+}

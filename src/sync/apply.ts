@@ -1,0 +1,162 @@
+// Applies desired objects to one cluster with server-side apply and reports one change per
+// object. It never writes an object that is unchanged (same content hash, no drift), never
+// overwrites an object Flotilla does not own, and lets one bad object fail alone.
+
+import { ApplyError } from "../api/errors.js";
+import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
+import type { Manifest } from "../api/types.js";
+import { findDrift } from "./drift.js";
+import { appliedHash, prepareForApply } from "./hash.js";
+import { deploymentOf } from "./health.js";
+import { formatRef, type KubeClient, refOf } from "./kube.js";
+import type { Observation } from "./observe.js";
+import type { ChangeAction, ObjectChange } from "./types.js";
+
+/** Label put on a namespace Flotilla created because a deployment needed it (never deleted by Flotilla). */
+export const LABEL_CREATED_BY = "app.kubernetes.io/created-by";
+
+export function isOwned(live: Manifest): boolean {
+  return live.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+}
+
+export function changeOf(obj: Manifest, action: ChangeAction, message: string, extra: Partial<ObjectChange> = {}): ObjectChange {
+  const change: ObjectChange = {
+    object: formatRef({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name }),
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    name: obj.metadata.name,
+    deployment: deploymentOf(obj),
+    action,
+    message,
+    ...extra,
+  };
+  if (obj.metadata.namespace) change.namespace = obj.metadata.namespace;
+  return change;
+}
+
+function failure(obj: Manifest, error: unknown): ObjectChange {
+  const object = formatRef({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
+  const e =
+    error instanceof ApplyError
+      ? error
+      : new ApplyError(error instanceof Error ? error.message : String(error), { object, retryable: true, cause: error });
+  return changeOf(obj, "failed", e.message, { error: e });
+}
+
+/** Problems that make an object impossible to apply, found before any request. */
+export function invalidReason(obj: Manifest): string | undefined {
+  if (typeof obj.apiVersion !== "string" || !obj.apiVersion) return "apiVersion is missing";
+  if (typeof obj.kind !== "string" || !obj.kind) return "kind is missing";
+  if (!obj.metadata || typeof obj.metadata.name !== "string" || !obj.metadata.name) return "metadata.name is missing";
+  return undefined;
+}
+
+export interface AppliedObject {
+  change: ObjectChange;
+  /** The live object after this step (the apply response, or the observed object when no write). */
+  live: Manifest | undefined;
+}
+
+/**
+ * Apply one object given what is live. Decision table:
+ * - read error → failed (the error of the read);
+ * - live but not owned → skipped, never written;
+ * - live, same applied hash and no drift → unchanged, no write;
+ * - live, same hash but drifted → re-applied: configured, with the drifted fields;
+ * - live with another hash → configured (or unchanged if the server kept the resourceVersion);
+ * - absent → created.
+ */
+export async function applyOne(client: KubeClient, desired: Manifest, observed: Observation): Promise<AppliedObject> {
+  const invalid = invalidReason(desired);
+  if (invalid) {
+    return { change: failure(desired, new ApplyError(`${invalid}; fix the file in the env repo`, { object: formatRef(refOf(desired)), retryable: false })), live: undefined };
+  }
+  if (observed.error) return { change: failure(desired, observed.error), live: undefined };
+  const live = observed.live;
+  if (live && !isOwned(live)) {
+    const manager = live.metadata.labels?.[LABEL_MANAGED_BY];
+    const why = manager ? `it is managed by "${manager}"` : `it has no ${LABEL_MANAGED_BY} label`;
+    return {
+      change: changeOf(
+        desired,
+        "skipped",
+        `exists and is not owned by Flotilla (${why}); left untouched. Delete it, or label it ${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE} to hand it over`,
+      ),
+      live,
+    };
+  }
+  const prepared = prepareForApply(desired);
+  let drift: string[] = [];
+  if (live && appliedHash(live) === appliedHash(prepared)) {
+    drift = findDrift(prepared, live);
+    if (drift.length === 0) return { change: changeOf(desired, "unchanged", "in sync"), live };
+  }
+  try {
+    const after = await client.apply(prepared);
+    if (!live) return { change: changeOf(desired, "created", "created"), live: after };
+    if (drift.length > 0) {
+      return { change: changeOf(desired, "configured", `drift corrected: ${drift.join("; ")}`, { drift }), live: after };
+    }
+    const same = after.metadata.resourceVersion === live.metadata.resourceVersion;
+    return { change: changeOf(desired, same ? "unchanged" : "configured", same ? "in sync (hash annotation refreshed)" : "configured"), live: after };
+  } catch (error) {
+    return { change: failure(desired, error), live };
+  }
+}
+
+/** Apply a wave of objects concurrently (the client bounds requests in flight). */
+export async function applyWave(client: KubeClient, objects: readonly Manifest[], observed: Map<string, Observation>, keyOf: (o: Manifest) => string): Promise<AppliedObject[]> {
+  return Promise.all(objects.map((o) => applyOne(client, o, observed.get(keyOf(o)) ?? { live: undefined })));
+}
+
+/**
+ * Create the namespaces that namespaced desired objects live in, when missing. A created
+ * namespace is labelled `app.kubernetes.io/created-by: flotilla` but NOT managed-by, so it is
+ * never pruned: deleting a namespace would delete everything in it, including what others put there.
+ */
+export async function ensureNamespaces(client: KubeClient, namespaces: readonly string[]): Promise<{ changes: ObjectChange[]; failed: Set<string> }> {
+  const changes: ObjectChange[] = [];
+  const failed = new Set<string>();
+  await Promise.all(
+    namespaces.map(async (name) => {
+      const ns: Manifest = { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { [LABEL_CREATED_BY]: MANAGED_BY_VALUE } } };
+      try {
+        if (await client.get(refOf(ns))) return;
+        await client.apply(ns);
+        changes.push({ ...changeOf(ns, "created", "created for the deployments it holds; Flotilla never deletes it"), deployment: `${name}/-` });
+      } catch (error) {
+        failed.add(name);
+        changes.push({ ...failure(ns, error), deployment: `${name}/-` });
+      }
+    }),
+  );
+  return { changes, failed };
+}
+
+function established(crd: Manifest | undefined): boolean {
+  const conditions = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+  return conditions.some((c) => c.type === "Established" && c.status === "True");
+}
+
+/**
+ * Wait until applied CRDs report Established, then forget discovery of their groups so the
+ * kinds they define resolve. Returns the CRDs that did not become Established in time.
+ */
+export async function waitForCrds(
+  client: KubeClient,
+  crds: readonly Manifest[],
+  options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal },
+): Promise<Manifest[]> {
+  const deadline = Date.now() + options.timeoutMs;
+  let pending = [...crds];
+  while (pending.length > 0 && Date.now() < deadline && !options.signal?.aborted) {
+    const states = await Promise.all(pending.map((c) => client.get(refOf(c)).catch(() => undefined)));
+    pending = pending.filter((_, i) => !established(states[i]));
+    if (pending.length > 0) await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
+  }
+  for (const crd of crds) {
+    const spec = crd.spec as { group?: string; versions?: { name: string }[] } | undefined;
+    for (const v of spec?.versions ?? []) client.forgetDiscovery(`${spec?.group}/${v.name}`);
+  }
+  return pending;
+}

@@ -1,0 +1,120 @@
+// Drift detection (pure): does a live object still hold every field Flotilla applied? The
+// comparison is a subset test — only fields present in the desired object count — so server
+// defaults, status, and fields other controllers own by design (a workload's spec.replicas once
+// an HPA owns it: the renderer omits it) are never fought.
+
+import type { Manifest } from "../api/types.js";
+
+export interface DriftOptions {
+  /** Stop after this many differences. Default 5. */
+  maxDifferences?: number;
+}
+
+// Kubernetes quantities: "500m", "1Gi", "0.5", 2. The server canonicalises them ("0.5" → "500m"),
+// so they are compared by value, not by spelling.
+const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
+const SUFFIX: Record<string, number> = {
+  "": 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** The numeric value of a quantity (a number or a quantity string), or undefined. */
+export function quantityValue(v: unknown): number | undefined {
+  if (typeof v === "number") return v;
+  if (typeof v !== "string") return undefined;
+  const m = QUANTITY.exec(v);
+  if (!m) return undefined;
+  return Number(m[1]) * (SUFFIX[m[2] ?? ""] ?? 1);
+}
+
+function scalarEqual(desired: unknown, live: unknown): boolean {
+  if (desired === live) return true;
+  const a = quantityValue(desired);
+  const b = quantityValue(live);
+  return a !== undefined && b !== undefined && Math.abs(a - b) <= Math.abs(a) * 1e-12;
+}
+
+/** Values the API server drops when empty: absent on the live side is not drift for them. */
+function isEmpty(v: unknown): boolean {
+  if (v === null || v === undefined) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === "object") return Object.keys(v).length === 0;
+  return false;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? "<absent>" : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function walk(desired: unknown, live: unknown, path: string, out: string[], max: number): void {
+  if (out.length >= max) return;
+  if (isObject(desired)) {
+    if (!isObject(live)) {
+      if (live === undefined && isEmpty(desired)) return;
+      out.push(`${path}: want an object, found ${show(live)}`);
+      return;
+    }
+    for (const [key, value] of Object.entries(desired)) {
+      const child = path ? `${path}.${key}` : key;
+      if (!(key in live) || live[key] === undefined) {
+        if (!isEmpty(value)) out.push(`${child}: want ${show(value)}, found <absent>`);
+        continue;
+      }
+      walk(value, live[key], child, out, max);
+      if (out.length >= max) return;
+    }
+    return;
+  }
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(live)) {
+      if (live === undefined && desired.length === 0) return;
+      out.push(`${path}: want a list, found ${show(live)}`);
+      return;
+    }
+    // Element-wise: the i-th desired element must be a subset of the i-th live one. Extra live
+    // elements (a sidecar injected by a webhook, an env var added by hand) are not ours to remove:
+    // server-side apply would leave them anyway, so re-applying could not correct them.
+    if (live.length < desired.length) {
+      out.push(`${path}: want ${desired.length} elements, found ${live.length}`);
+      return;
+    }
+    for (const [i, d] of desired.entries()) walk(d, live[i], `${path}[${i}]`, out, max);
+    return;
+  }
+  if (desired === null) return; // null in an apply means "unset": nothing to hold
+  if (!scalarEqual(desired, live)) out.push(`${path}: want ${show(desired)}, found ${show(live)}`);
+}
+
+/**
+ * Fields of `desired` that the live object does not hold, as `path: want X, found Y` lines (empty
+ * when in sync). Ignored: `status`; `metadata` except labels and annotations (name, namespace,
+ * uid and friends are the server's); Secret `stringData` (the server folds it into `data`).
+ */
+export function findDrift(desired: Manifest, live: Manifest, options: DriftOptions = {}): string[] {
+  const max = options.maxDifferences ?? 5;
+  const out: string[] = [];
+  const { metadata, status: _status, ...rest } = desired;
+  if (desired.kind === "Secret") delete rest.stringData;
+  walk({ labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {} }, live.metadata, "metadata", out, max);
+  walk(rest, live, "", out, max);
+  return out;
+}

@@ -1,0 +1,36 @@
+// The content hash of a desired object, stamped on it as an annotation when it is applied. When
+// the live object carries the same hash (and still matches, see drift.ts) the sync skips the
+// write, so an unchanged object keeps its resourceVersion and costs no API write.
+
+import { createHash } from "node:crypto";
+import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
+import { canonicalize } from "../api/serialize.js";
+import type { Manifest } from "../api/types.js";
+
+/** Annotation holding the hash of the desired object last applied by Flotilla. */
+export const ANNOTATION_APPLIED_HASH = "flotilla.dev/applied-hash";
+
+/** Hash of an object's content, ignoring its own hash annotation and key order. */
+export function contentHash(obj: Manifest): string {
+  const annotations = { ...(obj.metadata.annotations ?? {}) };
+  delete annotations[ANNOTATION_APPLIED_HASH];
+  const metadata = { ...obj.metadata, annotations };
+  const text = JSON.stringify(canonicalize({ ...obj, metadata }));
+  return `sha256:${createHash("sha256").update(text).digest("hex").slice(0, 32)}`;
+}
+
+/**
+ * The object as it is sent to the cluster: Flotilla's ownership label (the renderer stamps it
+ * already; a hand-written file in the env repo may not) and the content hash. Never mutates input.
+ */
+export function prepareForApply(obj: Manifest): Manifest {
+  const labels = { ...(obj.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
+  const withLabel: Manifest = { ...obj, metadata: { ...obj.metadata, labels } };
+  const annotations = { ...(obj.metadata.annotations ?? {}), [ANNOTATION_APPLIED_HASH]: contentHash(withLabel) };
+  return { ...withLabel, metadata: { ...withLabel.metadata, annotations } };
+}
+
+/** The hash a live object was last applied with, if any. */
+export function appliedHash(live: Manifest): string | undefined {
+  return live.metadata.annotations?.[ANNOTATION_APPLIED_HASH];
+}

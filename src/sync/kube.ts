@@ -1,0 +1,345 @@
+// A small Kubernetes client for one cluster: server-side apply, get, list by label and delete of
+// any kind, with REST paths found by API discovery. It classifies every HTTP failure once, here,
+// by status code (ApplyError.retryable), and bounds the requests in flight so a large sync cannot
+// flood a member's API server. It never reads or writes whole objects to update them (SSA only).
+
+import http from "node:http";
+import https from "node:https";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { ApplyError, isRetryableStatus } from "../api/errors.js";
+import { FIELD_MANAGER } from "../api/labels.js";
+import type { Manifest } from "../api/types.js";
+
+/** Identifies one object on a cluster. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** How a kind is served: its REST collection and whether it lives in a namespace. */
+export interface ResourceInfo {
+  apiVersion: string;
+  kind: string;
+  /** Plural resource name, e.g. `deployments`. */
+  plural: string;
+  namespaced: boolean;
+}
+
+export interface KubeClientOptions {
+  /** The cluster's kubeconfig; its current context is used. */
+  kubeConfig: KubeConfig;
+  /** Requests in flight at once against this cluster; more wait in a queue. Default 8. */
+  maxInFlight?: number;
+  /** Per-request timeout in milliseconds. Default 30 000. */
+  timeoutMs?: number;
+  /** Field manager for server-side apply. Default `flotilla`. */
+  fieldManager?: string;
+  /** How long authentication headers (tokens, exec plugins) are reused, in ms. Default 60 000. */
+  authRefreshMs?: number;
+}
+
+/** Counts of requests sent, by verb; benchmarks and tests read them. */
+export interface RequestStats {
+  total: number;
+  byVerb: Record<string, number>;
+}
+
+/** `Kind/namespace/name` (namespaced) or `Kind/name` (cluster-scoped): how objects are named in messages. */
+export function formatRef(ref: { kind: string; namespace?: string | undefined; name: string }): string {
+  return ref.namespace ? `${ref.kind}/${ref.namespace}/${ref.name}` : `${ref.kind}/${ref.name}`;
+}
+
+export function refOf(obj: Manifest): ObjectRef {
+  const ref: ObjectRef = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name };
+  if (obj.metadata.namespace) ref.namespace = obj.metadata.namespace;
+  return ref;
+}
+
+interface HttpResult {
+  status: number;
+  body: unknown;
+}
+
+/** A counting semaphore: at most `limit` holders at once, FIFO. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+function statusMessage(body: unknown, status: number): string {
+  if (body && typeof body === "object" && typeof (body as { message?: unknown }).message === "string") {
+    return (body as { message: string }).message;
+  }
+  return `HTTP ${status}`;
+}
+
+function splitApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+function groupVersionPath(apiVersion: string): string {
+  const { group } = splitApiVersion(apiVersion);
+  return group === "" ? `/api/${apiVersion}` : `/apis/${apiVersion}`;
+}
+
+export class KubeClient {
+  readonly server: URL;
+  readonly stats: RequestStats = { total: 0, byVerb: {} };
+  private readonly kubeConfig: KubeConfig;
+  private readonly limiter: Limiter;
+  private readonly timeoutMs: number;
+  private readonly fieldManager: string;
+  private readonly authRefreshMs: number;
+  private agent: http.Agent | undefined;
+  private tls: https.RequestOptions = {};
+  private authAt = 0;
+  /** Discovery per group/version: kind → resource. A rejected fetch is dropped so it is retried. */
+  private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
+
+  constructor(options: KubeClientOptions) {
+    const cluster = options.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new ApplyError("the kubeconfig has no current cluster", { object: "kubeconfig", retryable: false });
+    this.server = new URL(cluster.server);
+    this.kubeConfig = options.kubeConfig;
+    this.limiter = new Limiter(options.maxInFlight ?? 8);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.fieldManager = options.fieldManager ?? FIELD_MANAGER;
+    this.authRefreshMs = options.authRefreshMs ?? 60_000;
+  }
+
+  /** Close idle keep-alive connections; the client stays usable (sockets reopen on demand). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
+  // ---------- discovery ----------
+
+  /** REST information for a kind; re-discovers its group/version once when the kind is unknown. */
+  async resource(apiVersion: string, kind: string, object: string = kind): Promise<ResourceInfo> {
+    const known = (await this.discover(apiVersion, false)).get(kind);
+    if (known) return known;
+    // A kind can appear after the first discovery (a CRD just became Established): look once more.
+    const fresh = (await this.discover(apiVersion, true)).get(kind);
+    if (fresh) return fresh;
+    throw new ApplyError(`the cluster does not serve kind ${kind} in ${apiVersion}; install its CRD or fix apiVersion`, {
+      object,
+      status: 404,
+      retryable: isRetryableStatus(404),
+    });
+  }
+
+  /** Forget what discovery learnt about a group/version (or everything), e.g. after a CRD changed. */
+  forgetDiscovery(apiVersion?: string): void {
+    if (apiVersion === undefined) this.discovery.clear();
+    else this.discovery.delete(apiVersion);
+  }
+
+  private discover(apiVersion: string, refresh: boolean): Promise<Map<string, ResourceInfo>> {
+    const cached = this.discovery.get(apiVersion);
+    if (cached && !refresh) return cached;
+    const pending = (async () => {
+      const res = await this.request("GET", groupVersionPath(apiVersion), undefined, "discovery");
+      const out = new Map<string, ResourceInfo>();
+      if (res.status === 404) return out; // group/version not served (yet)
+      if (res.status >= 300) throw this.error(res, apiVersion, `discovery of ${apiVersion} failed`);
+      const resources = (res.body as { resources?: { name: string; kind: string; namespaced: boolean }[] }).resources ?? [];
+      for (const r of resources) {
+        if (r.name.includes("/")) continue; // subresources such as deployments/status
+        out.set(r.kind, { apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced });
+      }
+      return out;
+    })();
+    this.discovery.set(apiVersion, pending);
+    pending.catch(() => {
+      if (this.discovery.get(apiVersion) === pending) this.discovery.delete(apiVersion);
+    });
+    return pending;
+  }
+
+  private async path(ref: { apiVersion: string; kind: string; namespace?: string | undefined; name?: string }): Promise<string> {
+    const object = formatRef({ kind: ref.kind, namespace: ref.namespace, name: ref.name ?? "*" });
+    const info = await this.resource(ref.apiVersion, ref.kind, object);
+    let p = groupVersionPath(ref.apiVersion);
+    if (info.namespaced) {
+      if (!ref.namespace && ref.name !== undefined) {
+        throw new ApplyError("namespaced kind without metadata.namespace", { object: formatRef({ kind: ref.kind, name: ref.name }), retryable: false });
+      }
+      if (ref.namespace) p += `/namespaces/${encodeURIComponent(ref.namespace)}`;
+    }
+    p += `/${info.plural}`;
+    if (ref.name !== undefined) p += `/${encodeURIComponent(ref.name)}`;
+    return p;
+  }
+
+  // ---------- verbs ----------
+
+  /** Server-side apply (force, field manager `flotilla`); returns the live object after the apply. */
+  async apply(obj: Manifest, options: { dryRun?: boolean } = {}): Promise<Manifest> {
+    const ref = refOf(obj);
+    const query = new URLSearchParams({ fieldManager: this.fieldManager, force: "true" });
+    if (options.dryRun) query.set("dryRun", "All");
+    const res = await this.request("PATCH", `${await this.path(ref)}?${query}`, obj, "apply", "application/apply-patch+yaml");
+    if (res.status >= 300) throw this.error(res, formatRef(ref), "apply failed");
+    return res.body as Manifest;
+  }
+
+  /** The live object, or undefined when it does not exist. */
+  async get(ref: ObjectRef): Promise<Manifest | undefined> {
+    const res = await this.request("GET", await this.path(ref), undefined, "get");
+    if (res.status === 404) return undefined;
+    if (res.status >= 300) throw this.error(res, formatRef(ref), "get failed");
+    return res.body as Manifest;
+  }
+
+  /** Objects of one kind, in one namespace (or all, or cluster-scoped), matching a label selector. */
+  async list(
+    apiVersion: string,
+    kind: string,
+    options: { namespace?: string; labelSelector?: string } = {},
+  ): Promise<Manifest[]> {
+    const query = new URLSearchParams();
+    if (options.labelSelector) query.set("labelSelector", options.labelSelector);
+    const base = await this.path({ apiVersion, kind, namespace: options.namespace });
+    const out: Manifest[] = [];
+    let cont: string | undefined;
+    do {
+      if (cont) query.set("continue", cont);
+      query.set("limit", "500");
+      const res = await this.request("GET", `${base}?${query}`, undefined, "list");
+      if (res.status >= 300) throw this.error(res, `${kind}/${options.namespace ?? "*"}`, "list failed");
+      const body = res.body as { items?: Manifest[]; metadata?: { continue?: string } };
+      // Items of a list carry no apiVersion/kind; restore them so callers see whole objects.
+      for (const item of body.items ?? []) out.push({ ...item, apiVersion, kind });
+      cont = body.metadata?.continue || undefined;
+    } while (cont);
+    return out;
+  }
+
+  /**
+   * Delete one object (background propagation). With `uid`, the server refuses to delete a
+   * different object of the same name (a precondition), so a verified owner check cannot race.
+   * Returns false when the object was already gone.
+   */
+  async delete(ref: ObjectRef, options: { uid?: string } = {}): Promise<boolean> {
+    const body: Record<string, unknown> = { apiVersion: "v1", kind: "DeleteOptions", propagationPolicy: "Background" };
+    if (options.uid) body.preconditions = { uid: options.uid };
+    const res = await this.request("DELETE", await this.path(ref), body, "delete");
+    if (res.status === 404) return false;
+    if (res.status >= 300) throw this.error(res, formatRef(ref), "delete failed");
+    return true;
+  }
+
+  // ---------- transport ----------
+
+  private error(res: HttpResult, object: string, what: string): ApplyError {
+    return new ApplyError(`${what}: ${statusMessage(res.body, res.status)} (HTTP ${res.status})`, {
+      object,
+      status: res.status,
+      retryable: isRetryableStatus(res.status),
+    });
+  }
+
+  private async prepare(): Promise<void> {
+    const now = Date.now();
+    if (this.agent && now - this.authAt < this.authRefreshMs) return;
+    const opts: https.RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const { ca, cert, key, rejectUnauthorized, servername, headers, auth } = opts;
+    this.tls = {
+      ...(ca ? { ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+      ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+      ...(servername ? { servername } : {}),
+      ...(headers ? { headers } : {}),
+      ...(auth ? { auth } : {}),
+    };
+    if (!this.agent) {
+      const agentOptions = { keepAlive: true, maxSockets: 16 };
+      this.agent =
+        this.server.protocol === "https:"
+          ? new https.Agent({
+              ...agentOptions,
+              ...(ca ? { ca } : {}),
+              ...(cert ? { cert } : {}),
+              ...(key ? { key } : {}),
+              ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+              ...(servername ? { servername } : {}),
+            })
+          : new http.Agent(agentOptions);
+    }
+    this.authAt = now;
+  }
+
+  private request(method: string, path: string, body: unknown, verb: string, contentType = "application/json"): Promise<HttpResult> {
+    return this.limiter.run(async () => {
+      await this.prepare();
+      this.stats.total++;
+      this.stats.byVerb[verb] = (this.stats.byVerb[verb] ?? 0) + 1;
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const mod = this.server.protocol === "https:" ? https : http;
+      const basePath = this.server.pathname.replace(/\/$/, "");
+      return await new Promise<HttpResult>((resolve, reject) => {
+        const req = mod.request(
+          {
+            protocol: this.server.protocol,
+            hostname: this.server.hostname,
+            port: this.server.port,
+            path: basePath + path,
+            method,
+            agent: this.agent,
+            timeout: this.timeoutMs,
+            ...(this.tls.auth ? { auth: this.tls.auth } : {}),
+            headers: {
+              ...(this.tls.headers ?? {}),
+              Accept: "application/json",
+              ...(payload === undefined ? {} : { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) }),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => {
+              const text = Buffer.concat(chunks).toString("utf8");
+              let parsed: unknown = text;
+              try {
+                parsed = text ? JSON.parse(text) : undefined;
+              } catch {
+                // Not JSON (a proxy's error page): keep the text for the message.
+              }
+              resolve({ status: res.statusCode ?? 0, body: parsed });
+            });
+            res.on("error", reject);
+          },
+        );
+        req.on("timeout", () => req.destroy(new Error(`request timed out after ${this.timeoutMs} ms`)));
+        req.on("error", (cause) =>
+          reject(
+            new ApplyError(`cannot reach ${this.server.host}: ${cause.message}`, {
+              object: `${method} ${path.split("?")[0]}`,
+              retryable: isRetryableStatus(undefined),
+              cause,
+            }),
+          ),
+        );
+        if (payload !== undefined) req.write(payload);
+        req.end();
+      });
+    });
+  }
+}

@@ -1,0 +1,124 @@
+// One sync of one cluster: make the cluster hold the desired objects of a commit. Creates missing
+// namespaces, applies wave by wave (Namespaces, CRDs — then waits for them — then the rest by
+// kind), prunes what disappeared, and derives health from the live objects it saw. Input is
+// plain data (DesiredState); it knows nothing of Git or of the renderer.
+
+import type { Manifest } from "../api/types.js";
+import { type AppliedObject, applyWave, changeOf, ensureNamespaces, invalidReason, waitForCrds } from "./apply.js";
+import { aggregateHealth, type ObservedObject } from "./health.js";
+import type { KubeClient } from "./kube.js";
+import { observeLive } from "./observe.js";
+import { applyWaves } from "./order.js";
+import { planPrune, pruneObjects } from "./prune.js";
+import { type DesiredState, type ObjectChange, objectKey, type SyncResult } from "./types.js";
+
+export interface SyncOptions {
+  client: KubeClient;
+  desired: DesiredState;
+  /** Objects of the previously applied commit, for pruning. Default: none (only the safety net prunes). */
+  previous?: readonly Manifest[];
+  /** Delete owned objects whose files disappeared. Default true. */
+  prune?: boolean;
+  /** Stop between waves when aborted (a newer commit arrived); the result is then marked aborted. */
+  signal?: AbortSignal;
+  /** How long to wait for applied CRDs to become Established, in ms. Default 60 000. */
+  crdTimeoutMs?: number;
+  /** Clock, for startedAt. Default `() => new Date()`. */
+  now?: () => Date;
+}
+
+export interface SyncOutcome extends SyncResult {
+  /** Prune candidates whose deletion failed: keep them in the next "previous" set so they are retried. */
+  pruneFailed: Manifest[];
+}
+
+export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
+  const { client, desired, signal } = options;
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const t0 = performance.now();
+  const changes: ObjectChange[] = [];
+  const observed: ObservedObject[] = [];
+
+  // Invalid and duplicate objects fail alone, before any request.
+  const valid: Manifest[] = [];
+  const keys = new Set<string>();
+  for (const obj of desired.objects) {
+    const invalid = invalidReason(obj);
+    if (invalid) {
+      changes.push(changeOf(obj, "failed", `${invalid}; fix the file in the env repo`));
+      continue;
+    }
+    const key = objectKey(obj);
+    if (keys.has(key)) {
+      changes.push(changeOf(obj, "failed", "the same object appears twice in the cluster folder; the first one was applied"));
+      continue;
+    }
+    keys.add(key);
+    valid.push(obj);
+  }
+
+  // The deployments' namespaces, unless the folder declares them as objects itself.
+  const declared = new Set(valid.filter((o) => o.kind === "Namespace" && o.apiVersion === "v1").map((o) => o.metadata.name));
+  const needed = [...new Set(valid.map((o) => o.metadata.namespace).filter((n): n is string => !!n && !declared.has(n)))].sort();
+  const ns = await ensureNamespaces(client, needed);
+  changes.push(...ns.changes);
+
+  const seen: Manifest[] = [];
+  let aborted = false;
+  for (const wave of applyWaves(valid)) {
+    if (signal?.aborted) {
+      aborted = true;
+      break;
+    }
+    const blocked = wave.filter((o) => o.metadata.namespace && ns.failed.has(o.metadata.namespace));
+    for (const o of blocked) {
+      changes.push(changeOf(o, "failed", `namespace ${o.metadata.namespace} could not be created; see its entry`));
+      observed.push({ desired: o, live: undefined });
+    }
+    const ready = wave.filter((o) => !blocked.includes(o));
+    const snapshot = await observeLive(client, ready);
+    seen.push(...snapshot.seen);
+    const applied: AppliedObject[] = await applyWave(client, ready, snapshot.byKey, objectKey);
+    applied.forEach((a, i) => {
+      changes.push(a.change);
+      observed.push({ desired: ready[i]!, live: a.change.action === "skipped" ? undefined : a.live });
+    });
+    const crds = ready.filter((o, i) => o.kind === "CustomResourceDefinition" && applied[i]?.change.action !== "failed" && applied[i]?.change.action !== "skipped");
+    if (crds.length > 0) {
+      const late = await waitForCrds(client, crds, { timeoutMs: options.crdTimeoutMs ?? 60_000, ...(signal ? { signal } : {}) });
+      for (const crd of late) {
+        const entry = changes.find((c) => c.kind === crd.kind && c.name === crd.metadata.name);
+        if (entry) entry.message += "; not Established in time: objects of its kinds may fail";
+      }
+    }
+  }
+
+  let pruneFailed: Manifest[] = [];
+  if (!aborted && options.prune !== false) {
+    const live = new Map(seen.map((o) => [objectKey(o), o] as const));
+    const candidates = planPrune({ previous: options.previous ?? [], desired: valid, seen });
+    const pruned = await pruneObjects(client, candidates, { live, ...(signal ? { signal } : {}) });
+    changes.push(...pruned.changes);
+    pruneFailed = pruned.failedObjects;
+  }
+
+  return {
+    commit: desired.commit,
+    changes,
+    health: aggregateHealth(observed),
+    drifted: changes.filter((c) => c.drift && c.drift.length > 0).length,
+    failed: changes.filter((c) => c.action === "failed").length,
+    aborted,
+    startedAt: started.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    pruneFailed,
+  };
+}
+
+/** Health of the desired objects from their live state, without applying anything (lists only). */
+export async function observeHealth(client: KubeClient, desired: readonly Manifest[]): Promise<SyncResult["health"]> {
+  const valid = desired.filter((o) => invalidReason(o) === undefined);
+  const snapshot = await observeLive(client, valid);
+  return aggregateHealth(valid.map((o) => ({ desired: o, live: snapshot.byKey.get(objectKey(o))?.live })));
+}

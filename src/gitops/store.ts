@@ -1,0 +1,157 @@
+// Object access for one bare repository: blobs, trees and commits through isomorphic-git with a
+// shared `cache`, plus an in-memory map of tree entries by oid (trees are immutable, so the map
+// never needs invalidation). Never touches a working directory or the index.
+
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import * as git from "isomorphic-git";
+import { GitError } from "../api/errors.js";
+
+export type TreeEntry = git.TreeEntry;
+export type CommitObject = git.CommitObject;
+
+export const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+const OID = /^[0-9a-f]{40}$/;
+
+export interface ObjectStoreOptions {
+  /** The bare repository (git directory). */
+  gitdir: string;
+  /** Upper bound on tree entries kept in memory across all cached trees. Default: 200,000. */
+  treeCacheEntries?: number;
+}
+
+/** The oid Git gives a blob with this content; lets us skip writing blobs that did not change. */
+export function blobOid(content: Uint8Array): string {
+  return createHash("sha1").update(`blob ${content.byteLength}\0`).update(content).digest("hex");
+}
+
+export function isOid(value: string): boolean {
+  return OID.test(value);
+}
+
+export class ObjectStore {
+  readonly gitdir: string;
+  /** isomorphic-git's cache object: keeps parsed pack indexes between calls. */
+  readonly cache: object = {};
+  /** Loose objects written by this process since the last pack (an estimate for `maybePack`). */
+  looseWrites = 0;
+  private readonly trees = new Map<string, readonly TreeEntry[]>();
+  private readonly commits = new Map<string, CommitObject>();
+  private cachedEntries = 0;
+  private readonly maxEntries: number;
+
+  constructor(options: ObjectStoreOptions) {
+    this.gitdir = options.gitdir;
+    this.maxEntries = options.treeCacheEntries ?? 200_000;
+  }
+
+  async readTree(oid: string): Promise<readonly TreeEntry[]> {
+    const hit = this.trees.get(oid);
+    if (hit) {
+      // Refresh recency: Map iteration order is insertion order, so re-inserting makes it newest.
+      this.trees.delete(oid);
+      this.trees.set(oid, hit);
+      return hit;
+    }
+    if (oid === EMPTY_TREE) return [];
+    const { tree } = await this.wrap(`read tree ${oid}`, () =>
+      git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache }),
+    );
+    this.remember(oid, tree);
+    return tree;
+  }
+
+  async writeTree(entries: readonly TreeEntry[]): Promise<string> {
+    const tree = entries.map((e) => ({ ...e }));
+    const oid = await this.wrap("write tree", () => git.writeTree({ fs, gitdir: this.gitdir, tree }));
+    this.looseWrites++;
+    this.remember(oid, tree);
+    return oid;
+  }
+
+  async writeBlob(content: Uint8Array): Promise<string> {
+    const oid = await this.wrap("write blob", () => git.writeBlob({ fs, gitdir: this.gitdir, blob: content }));
+    this.looseWrites++;
+    return oid;
+  }
+
+  async readBlob(oid: string): Promise<Uint8Array> {
+    const { blob } = await this.wrap(`read blob ${oid}`, () =>
+      git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache }),
+    );
+    return blob;
+  }
+
+  async readCommit(oid: string): Promise<CommitObject> {
+    const hit = this.commits.get(oid);
+    if (hit) return hit;
+    const { commit } = await this.wrap(`read commit ${oid}`, () =>
+      git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache }),
+    );
+    if (this.commits.size > 10_000) this.commits.clear();
+    this.commits.set(oid, commit);
+    return commit;
+  }
+
+  async writeCommit(commit: CommitObject): Promise<string> {
+    const oid = await this.wrap("write commit", () => git.writeCommit({ fs, gitdir: this.gitdir, commit }));
+    this.looseWrites++;
+    return oid;
+  }
+
+  /** The entry at a slash-separated path below a tree, reading only the trees along the path. */
+  async entryAt(treeOid: string, path: string): Promise<TreeEntry | undefined> {
+    let entry: TreeEntry | undefined = { mode: "040000", path: "", oid: treeOid, type: "tree" };
+    for (const segment of path.split("/")) {
+      if (entry?.type !== "tree") return undefined;
+      entry = (await this.readTree(entry.oid)).find((e) => e.path === segment);
+    }
+    return entry;
+  }
+
+  /** A full ref (`refs/heads/main`) or null when it does not exist yet. */
+  async readRef(ref: string): Promise<string | null> {
+    try {
+      return await git.resolveRef({ fs, gitdir: this.gitdir, ref });
+    } catch (err) {
+      if ((err as { code?: string }).code === "NotFoundError") return null;
+      throw new GitError(`reading ${ref} in ${this.gitdir} failed`, { cause: err });
+    }
+  }
+
+  /**
+   * Point a ref at a commit. Written to a temporary file and renamed, like stock git's
+   * `<ref>.lock`, so a crash never leaves a half-written ref behind.
+   */
+  async writeRef(ref: string, oid: string): Promise<void> {
+    const target = join(this.gitdir, ref);
+    const tmp = `${target}.lock`;
+    try {
+      await fs.promises.mkdir(dirname(target), { recursive: true });
+      await writeFile(tmp, `${oid}\n`);
+      await rename(tmp, target);
+    } catch (err) {
+      throw new GitError(`updating ${ref} in ${this.gitdir} failed`, { cause: err });
+    }
+  }
+
+  private remember(oid: string, tree: readonly TreeEntry[]): void {
+    this.trees.set(oid, tree);
+    this.cachedEntries += tree.length + 1;
+    for (const [old, entries] of this.trees) {
+      if (this.cachedEntries <= this.maxEntries) break;
+      this.trees.delete(old);
+      this.cachedEntries -= entries.length + 1;
+    }
+  }
+
+  private async wrap<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw new GitError(`${what} in ${this.gitdir} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}

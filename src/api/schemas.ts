@@ -187,6 +187,8 @@ const applicationDeploymentStatus: Schema = {
     stableRevision: { type: "string" },
     conditions: { type: "array", items: condition },
     commit: { type: "string" },
+    /** Short progress for the PROGRESS printer column, e.g. `production 2/3`. */
+    progress: { type: "string" },
     rollout: {
       type: "object",
       properties: {

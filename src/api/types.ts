@@ -151,6 +151,8 @@ export interface ApplicationDeploymentStatus {
   stableRevision?: string;
   conditions?: Condition[];
   commit?: string;
+  /** Short progress for the PROGRESS printer column, e.g. `production 2/3`. */
+  progress?: string;
   rollout?: RolloutStatus;
   placement?: PlacementDecisionStatus[];
   clusters?: ClusterDeploymentStatus[];

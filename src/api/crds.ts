@@ -1,0 +1,144 @@
+// CustomResourceDefinitions generated from the API's JSON Schemas (one source of truth).
+// Turns each schema into a structural OpenAPI v3 schema: `additionalProperties: false` and
+// `const` are JSON Schema only, int-or-string becomes the Kubernetes marker, and free-form data
+// keeps `x-kubernetes-preserve-unknown-fields`.
+
+import { GROUP, VERSION } from "./labels.js";
+import { type FlotillaKind, schemas } from "./schemas.js";
+
+type Schema = Record<string, unknown>;
+
+/** Convert one JSON Schema node into a structural CRD schema node. */
+export function toStructural(node: Schema): Schema {
+  if (node["x-kubernetes-int-or-string"]) return { "x-kubernetes-int-or-string": true };
+  const out: Schema = {};
+  for (const [key, value] of Object.entries(node)) {
+    switch (key) {
+      case "additionalProperties":
+        if (value && typeof value === "object") out[key] = toStructural(value as Schema);
+        break; // `false` is not allowed in structural schemas: unknown fields are pruned instead
+      case "const":
+        out.enum = [value];
+        break;
+      case "properties": {
+        const props: Schema = {};
+        for (const [name, child] of Object.entries(value as Record<string, Schema>)) props[name] = toStructural(child);
+        out.properties = props;
+        break;
+      }
+      case "items":
+        out.items = toStructural(value as Schema);
+        break;
+      default:
+        out[key] = value;
+    }
+  }
+  return out;
+}
+
+interface CrdInfo {
+  kind: FlotillaKind;
+  plural: string;
+  scope: "Namespaced" | "Cluster";
+  shortNames: string[];
+  columns: Array<{ name: string; type: string; jsonPath: string; description?: string }>;
+}
+
+const AGE = { name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp" };
+
+const CRDS: CrdInfo[] = [
+  {
+    kind: "ApplicationDeployment",
+    plural: "applicationdeployments",
+    scope: "Namespaced",
+    shortNames: ["appdeploy", "ad"],
+    columns: [
+      { name: "PHASE", type: "string", jsonPath: ".status.phase", description: "Pending, Progressing, Paused, Healthy, Degraded or Failed" },
+      { name: "TARGET", type: "string", jsonPath: ".status.targetRevision", description: "The revision being rolled out" },
+      { name: "STABLE", type: "string", jsonPath: ".status.stableRevision", description: "The last revision that completed everywhere" },
+      { name: "PROGRESS", type: "string", jsonPath: ".status.progress", description: "Wave and batch of the rollout" },
+      AGE,
+    ],
+  },
+  {
+    kind: "ComponentDefinition",
+    plural: "componentdefinitions",
+    scope: "Cluster",
+    shortNames: ["compdef"],
+    columns: [
+      { name: "WORKLOAD", type: "string", jsonPath: ".spec.workload.kind" },
+      { name: "DESCRIPTION", type: "string", jsonPath: ".metadata.annotations.flotilla\\.dev/description" },
+      AGE,
+    ],
+  },
+  {
+    kind: "TraitDefinition",
+    plural: "traitdefinitions",
+    scope: "Cluster",
+    shortNames: ["traitdef"],
+    columns: [
+      { name: "APPLIES-TO", type: "string", jsonPath: ".spec.appliesTo" },
+      { name: "DESCRIPTION", type: "string", jsonPath: ".metadata.annotations.flotilla\\.dev/description" },
+      AGE,
+    ],
+  },
+  {
+    kind: "Cluster",
+    plural: "clusters",
+    scope: "Cluster",
+    shortNames: ["fcluster"],
+    columns: [
+      { name: "READY", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+      { name: "VERSION", type: "string", jsonPath: ".status.version" },
+      { name: "PAUSED", type: "boolean", jsonPath: ".spec.paused" },
+      AGE,
+    ],
+  },
+];
+
+function rootSchema(kind: FlotillaKind): Schema {
+  const structural = toStructural(schemas[kind] as Schema);
+  // apiVersion, kind and metadata are the API server's business; only spec is ours to require.
+  structural.required = ["spec"];
+  const props = structural.properties as Record<string, Schema>;
+  props.apiVersion = { type: "string" };
+  props.kind = { type: "string" };
+  props.metadata = { type: "object" };
+  return structural;
+}
+
+/** The CRD objects, in a stable order. */
+export function customResourceDefinitions(): Array<Record<string, unknown>> {
+  return CRDS.map((info) => ({
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${info.plural}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: info.kind,
+        listKind: `${info.kind}List`,
+        plural: info.plural,
+        singular: info.kind.toLowerCase(),
+        shortNames: info.shortNames,
+        categories: ["flotilla"],
+      },
+      scope: info.scope,
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: info.columns,
+          schema: { openAPIV3Schema: rootSchema(info.kind) },
+        },
+      ],
+    },
+  }));
+}
+
+/** File name of each CRD under `crds/`. */
+export function crdFileName(crd: Record<string, unknown>): string {
+  return `${(crd.metadata as { name: string }).name}.yaml`;
+}

@@ -40,7 +40,10 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
   const changes: ObjectChange[] = [];
   const observed: ObservedObject[] = [];
 
-  // Invalid and duplicate objects fail alone, before any request.
+  // Unreadable files, invalid and duplicate objects fail alone, before any request.
+  for (const bad of desired.invalid ?? []) {
+    changes.push({ object: bad.path, apiVersion: "", kind: "", name: bad.path, deployment: bad.deployment, action: "failed", message: bad.message });
+  }
   const valid: Manifest[] = [];
   const keys = new Set<string>();
   for (const obj of desired.objects) {

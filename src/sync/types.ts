@@ -9,6 +9,17 @@ import type { DeploymentHealth } from "./health.js";
 export interface DesiredState {
   commit: string;
   objects: Manifest[];
+  /** Files that could not be read as objects; each is reported as one `failed` change. Default none. */
+  invalid?: InvalidFile[];
+}
+
+/** A file of the cluster folder that is not a usable object (bad YAML, no kind ...). */
+export interface InvalidFile {
+  /** Path in the env repo. */
+  path: string;
+  /** `<namespace>/<name>` of the deployment folder holding it. */
+  deployment: string;
+  message: string;
 }
 
 export type ChangeAction = "created" | "configured" | "unchanged" | "deleted" | "skipped" | "failed";

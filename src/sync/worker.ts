@@ -1,0 +1,362 @@
+// One ClusterSyncWorker per member cluster: keeps the cluster at the latest desired commit. The
+// newest commit always wins at once (an older sync in flight is interrupted between waves, a
+// pending retry is cancelled); failures retry with capped exponential backoff; every
+// resyncInterval the same commit is applied again, which re-applies drifted objects. One run at a
+// time per cluster; stop() leaves no timer and no request behind it.
+
+import type { Manifest } from "../api/types.js";
+import type { DeploymentHealth } from "./health.js";
+import { deploymentOf } from "./health.js";
+import type { KubeClient } from "./kube.js";
+import { observeHealth, syncCluster } from "./sync.js";
+import type { DesiredState, SyncResult } from "./types.js";
+
+/** Reads the desired objects of the cluster at a commit (the env-repo adapter in production). */
+export type DesiredSource = (commit: string) => Promise<DesiredState>;
+
+export type SyncEventType = "Synced" | "SyncFailed" | "DriftCorrected" | "Pruned" | "Skipped" | "HealthChanged";
+
+export interface SyncEvent {
+  type: SyncEventType;
+  cluster: string;
+  commit: string | undefined;
+  /** `<namespace>/<name>` of the deployment folder concerned, when the event is about one. */
+  deployment?: string;
+  /** `Kind/namespace/name`, when the event is about one object. */
+  object?: string;
+  message: string;
+}
+
+export interface BackoffOptions {
+  /** First retry delay in ms. Default 1 000. */
+  initialMs?: number;
+  /** Upper bound of the delay in ms. Default 300 000 (5 minutes). */
+  maxMs?: number;
+  /** Growth per consecutive failure. Default 2. */
+  factor?: number;
+}
+
+export interface ClusterSyncWorkerOptions {
+  /** Cluster name, for events and status. */
+  cluster: string;
+  client: KubeClient;
+  source: DesiredSource;
+  /** Period of drift detection (a full compare-and-reapply of the current commit), ms. Default 300 000. */
+  resyncInterval?: number;
+  /** Period of health observation between syncs (lists only, no writes), ms; 0 disables. Default 15 000. */
+  healthInterval?: number;
+  backoff?: BackoffOptions;
+  /** Start paused: nothing is applied until setPaused(false). Default false. */
+  paused?: boolean;
+  /**
+   * The commit last applied before this worker started (e.g. from the deployment's status), so
+   * objects removed since then are pruned after a restart. Default: none.
+   */
+  appliedCommit?: string;
+  /** Delete owned objects whose files disappeared. Default true. */
+  prune?: boolean;
+  /** How long to wait for applied CRDs to become Established, ms. Default 60 000. */
+  crdTimeoutMs?: number;
+  /** Receives events; exceptions it throws are ignored. Default: none. */
+  onEvent?: (event: SyncEvent) => void;
+  /** Clock. Default `() => new Date()`. */
+  now?: () => Date;
+}
+
+export interface WorkerStatus {
+  cluster: string;
+  paused: boolean;
+  /** The newest commit asked for. */
+  desiredCommit: string | undefined;
+  /** The last commit applied with no failed object. */
+  appliedCommit: string | undefined;
+  /** The commit of the last finished sync, successful or not. */
+  attemptedCommit: string | undefined;
+  lastSyncTime: string | undefined;
+  lastResult: SyncResult | undefined;
+  /** Health per deployment folder, refreshed by syncs and by the health interval. */
+  health: DeploymentHealth[];
+  /** Why the last sync failed, if it did. */
+  error: string | undefined;
+  /** Consecutive failed syncs (resets on success or on a new commit). */
+  failures: number;
+  nextRetryAt: string | undefined;
+  /** Totals since start, for metrics. */
+  counters: { syncs: number; failedSyncs: number; driftCorrections: number; requests: number };
+}
+
+function backoffDelay(failures: number, o: BackoffOptions): number {
+  const initial = o.initialMs ?? 1_000;
+  const max = o.maxMs ?? 300_000;
+  return Math.min(max, initial * (o.factor ?? 2) ** Math.max(0, failures - 1));
+}
+
+export class ClusterSyncWorker {
+  private readonly o: ClusterSyncWorkerOptions;
+  private readonly now: () => Date;
+  private readonly s: WorkerStatus;
+  private timer: NodeJS.Timeout | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private healthRun: Promise<void> | undefined;
+  private inflight: { commit: string; abort: AbortController } | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly cache = new Map<string, DesiredState>();
+  /** Objects believed to be on the cluster from earlier syncs: the "previous" set for pruning. */
+  private previous: Manifest[] | undefined;
+  private suspended = new Set<string>();
+
+  constructor(options: ClusterSyncWorkerOptions) {
+    this.o = options;
+    this.now = options.now ?? (() => new Date());
+    this.s = {
+      cluster: options.cluster,
+      paused: options.paused ?? false,
+      desiredCommit: undefined,
+      appliedCommit: options.appliedCommit,
+      attemptedCommit: undefined,
+      lastSyncTime: undefined,
+      lastResult: undefined,
+      health: [],
+      error: undefined,
+      failures: 0,
+      nextRetryAt: undefined,
+      counters: { syncs: 0, failedSyncs: 0, driftCorrections: 0, requests: 0 },
+    };
+    this.scheduleHealth();
+  }
+
+  /** A snapshot of the worker's state (a copy; safe to keep). */
+  get status(): WorkerStatus {
+    return { ...this.s, counters: { ...this.s.counters, requests: this.o.client.stats.total }, health: [...this.s.health] };
+  }
+
+  /** Ask for a commit. It supersedes any older one at once, even one failing or backing off. */
+  setDesired(commit: string): void {
+    if (this.stopped) return;
+    if (commit === this.s.desiredCommit && this.s.failures === 0) return;
+    if (commit !== this.s.desiredCommit) this.s.failures = 0;
+    this.s.desiredCommit = commit;
+    if (this.inflight && this.inflight.commit !== commit) this.inflight.abort.abort();
+    this.wake();
+  }
+
+  /** Pause (nothing is applied; a sync in flight stops between waves) or resume. */
+  setPaused(paused: boolean): void {
+    this.s.paused = paused;
+    if (paused) {
+      this.clearTimer();
+      this.inflight?.abort.abort();
+    } else {
+      this.wake();
+    }
+  }
+
+  /**
+   * Deployments (`<namespace>/<name>`) whose objects are neither applied nor pruned, e.g. while
+   * their ApplicationDeployment has `spec.suspend: true`.
+   */
+  setSuspended(deployments: Iterable<string>): void {
+    this.suspended = new Set(deployments);
+  }
+
+  /** Run a sync of the current commit now (drift check included), without waiting for the timer. */
+  resync(): void {
+    this.wake();
+  }
+
+  /** Resolves when no sync is running or queued. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Stop: cancel timers, interrupt a sync in flight and wait for it; the worker is unusable after. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearTimer();
+    if (this.healthTimer) clearTimeout(this.healthTimer);
+    this.healthTimer = undefined;
+    this.inflight?.abort.abort();
+    await this.idle();
+    await this.healthRun;
+  }
+
+  // ---------- internals ----------
+
+  private emit(event: Omit<SyncEvent, "cluster">): void {
+    try {
+      this.o.onEvent?.({ cluster: this.o.cluster, ...event });
+    } catch {
+      // A listener's failure must not break the loop.
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.s.nextRetryAt = undefined;
+  }
+
+  private schedule(delayMs: number, retry: boolean): void {
+    this.clearTimer();
+    if (this.stopped || this.s.paused) return;
+    if (retry) this.s.nextRetryAt = new Date(this.now().getTime() + delayMs).toISOString();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.wake();
+    }, delayMs);
+  }
+
+  private scheduleHealth(): void {
+    const interval = this.o.healthInterval ?? 15_000;
+    if (interval <= 0 || this.stopped) return;
+    this.healthTimer = setTimeout(() => {
+      this.healthRun = this.refreshHealth()
+        .catch(() => undefined)
+        .finally(() => {
+          this.healthRun = undefined;
+          this.scheduleHealth();
+        });
+    }, interval);
+  }
+
+  private async refreshHealth(): Promise<void> {
+    const commit = this.s.attemptedCommit;
+    const desired = commit ? this.cache.get(commit) : undefined;
+    if (!desired || this.running || this.s.paused || this.stopped) return;
+    this.recordHealth(await observeHealth(this.o.client, this.filter(desired.objects)), commit);
+  }
+
+  private recordHealth(health: DeploymentHealth[], commit: string | undefined): void {
+    const before = new Map(this.s.health.map((h) => [h.deployment, h.health] as const));
+    this.s.health = health;
+    for (const h of health) {
+      const was = before.get(h.deployment);
+      if (was !== undefined && was !== h.health) {
+        this.emit({ type: "HealthChanged", commit, deployment: h.deployment, message: `${was} → ${h.health}${h.message ? `: ${h.message}` : ""}` });
+      }
+    }
+  }
+
+  private filter(objects: readonly Manifest[]): Manifest[] {
+    return this.suspended.size === 0 ? [...objects] : objects.filter((o) => !this.suspended.has(deploymentOf(o)));
+  }
+
+  private wake(): void {
+    if (this.stopped) return;
+    this.clearTimer();
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.runOnce()
+      .catch(() => undefined)
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async load(commit: string): Promise<DesiredState> {
+    const cached = this.cache.get(commit);
+    if (cached) return cached;
+    const desired = await this.o.source(commit);
+    // Keep only the commits that can still matter: the one asked for and the one applied.
+    for (const key of this.cache.keys()) if (key !== this.s.appliedCommit && key !== this.s.desiredCommit) this.cache.delete(key);
+    this.cache.set(commit, desired);
+    return desired;
+  }
+
+  private async runOnce(): Promise<void> {
+    const commit = this.s.desiredCommit;
+    if (!commit || this.s.paused || this.stopped) return;
+    const abort = new AbortController();
+    this.inflight = { commit, abort };
+    const isNewCommit = commit !== this.s.attemptedCommit;
+    try {
+      const desired = await this.load(commit);
+      if (this.previous === undefined && this.s.appliedCommit && this.s.appliedCommit !== commit) {
+        // After a restart: what the last applied commit put on the cluster is the prune baseline.
+        this.previous = (await this.load(this.s.appliedCommit).catch(() => undefined))?.objects;
+      }
+      if (abort.signal.aborted) return;
+      const objects = this.filter(desired.objects);
+      const outcome = await syncCluster({
+        client: this.o.client,
+        desired: { commit, objects },
+        previous: this.filter(this.previous ?? []),
+        prune: this.o.prune ?? true,
+        signal: abort.signal,
+        crdTimeoutMs: this.o.crdTimeoutMs ?? 60_000,
+        now: this.now,
+      });
+      if (outcome.aborted) return; // a newer commit or a pause interrupted us; wake() runs again
+      const { pruneFailed, ...result } = outcome;
+      // Suspended deployments' objects stay in the baseline so they are pruned once resumed and removed.
+      const kept = (this.previous ?? []).filter((o) => this.suspended.has(deploymentOf(o)));
+      this.previous = [...objects, ...pruneFailed, ...kept];
+      this.s.counters.syncs++;
+      this.s.attemptedCommit = commit;
+      this.s.lastResult = result;
+      this.s.lastSyncTime = this.now().toISOString();
+      this.recordHealth(result.health, commit);
+      this.report(result, isNewCommit);
+      if (result.failed > 0) {
+        this.fail(`${result.failed} object(s) failed: ${result.changes.filter((c) => c.action === "failed").slice(0, 3).map((c) => c.message).join("; ")}`);
+      } else {
+        this.s.failures = 0;
+        this.s.error = undefined;
+        this.s.appliedCommit = commit;
+        this.schedule(this.o.resyncInterval ?? 300_000, false);
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.emit({ type: "SyncFailed", commit, message });
+      this.fail(message);
+    } finally {
+      if (this.inflight?.abort === abort) this.inflight = undefined;
+    }
+  }
+
+  private fail(message: string): void {
+    this.s.failures++;
+    this.s.counters.failedSyncs++;
+    this.s.error = message;
+    this.schedule(backoffDelay(this.s.failures, this.o.backoff ?? {}), true);
+  }
+
+  private report(result: SyncResult, isNewCommit: boolean): void {
+    const byDeployment = new Map<string, SyncResult["changes"]>();
+    for (const c of result.changes) {
+      const list = byDeployment.get(c.deployment) ?? [];
+      list.push(c);
+      byDeployment.set(c.deployment, list);
+      if (c.drift && c.drift.length > 0) {
+        this.s.counters.driftCorrections++;
+        this.emit({ type: "DriftCorrected", commit: result.commit, deployment: c.deployment, object: c.object, message: c.message });
+      }
+      if (c.action === "skipped" && isNewCommit) this.emit({ type: "Skipped", commit: result.commit, deployment: c.deployment, object: c.object, message: c.message });
+    }
+    for (const [deployment, changes] of byDeployment) {
+      const count = (a: string) => changes.filter((c) => c.action === a).length;
+      const failed = count("failed");
+      const deleted = count("deleted");
+      if (deleted > 0) this.emit({ type: "Pruned", commit: result.commit, deployment, message: `${deleted} object(s) pruned` });
+      if (failed > 0) {
+        const first = changes.find((c) => c.action === "failed");
+        this.emit({ type: "SyncFailed", commit: result.commit, deployment, message: `${failed} of ${changes.length} object(s) failed; first: ${first?.message ?? ""}` });
+      } else if (isNewCommit || count("created") + count("configured") + deleted > 0) {
+        const summary = (["created", "configured", "unchanged", "deleted", "skipped"] as const)
+          .map((a) => [a, count(a)] as const)
+          .filter(([, n]) => n > 0)
+          .map(([a, n]) => `${n} ${a}`)
+          .join(", ");
+        this.emit({ type: "Synced", commit: result.commit, deployment, message: `synced ${result.commit.slice(0, 12)}: ${summary}` });
+      }
+    }
+  }
+}

@@ -150,7 +150,7 @@ export class EnvRepo {
    * the remote moved meanwhile, re-apply on the new head (bounded retries); when unreachable, the
    * commit stays local (`state: "queued"`) for a later {@link sync}.
    */
-  commitDeployments(
+  async commitDeployments(
     changes: readonly DeploymentChange[],
     message: string,
     options: CommitOptions = {},

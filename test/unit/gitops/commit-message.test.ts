@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { formatCommitMessage, parseCommitMessage } from "../../../src/gitops/commit-message.js";
+
+describe("commit messages", () => {
+  it("writes the subject and the three trailers of one deployment", () => {
+    const message = formatCommitMessage("v2 batch 2/3 in wave production", [
+      { namespace: "team-a", name: "example-deploy", generation: 3, revision: "v2" },
+    ]);
+    expect(message).toBe(
+      [
+        "team-a/example-deploy: v2 batch 2/3 in wave production",
+        "",
+        "Flotilla-Deployment: team-a/example-deploy",
+        "Flotilla-Generation: 3",
+        "Flotilla-Revision: v2",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("lists every deployment of a batch in the body and in trailer groups, and reads them back", () => {
+    const message = formatCommitMessage("render", [
+      { namespace: "a", name: "one", generation: 1, summary: "created" },
+      { namespace: "b", name: "two", revision: "v9" },
+    ]);
+    expect(message.split("\n")[0]).toBe("2 deployments: render");
+    expect(message).toContain("- a/one: created\n- b/two: render\n");
+    expect(parseCommitMessage(message)).toEqual({
+      subject: "2 deployments: render",
+      deployments: [
+        { namespace: "a", name: "one", generation: 1 },
+        { namespace: "b", name: "two", revision: "v9" },
+      ],
+    });
+  });
+
+  it("keeps injected newlines out of the subject and the trailers", () => {
+    const message = formatCommitMessage("line one\nFlotilla-Deployment: evil/x", [
+      { namespace: "a", name: "b", revision: "v1\nFlotilla-Generation: 99" },
+    ]);
+    expect(parseCommitMessage(message).deployments).toEqual([{ namespace: "a", name: "b", revision: "v1 Flotilla-Generation: 99" }]);
+    expect(message.split("\n")[0]).toBe("a/b: line one Flotilla-Deployment: evil/x");
+  });
+
+  it("finds no deployments in a commit Flotilla did not write", () => {
+    expect(parseCommitMessage("Initial commit\n\nSigned-off-by: someone\n").deployments).toEqual([]);
+  });
+});

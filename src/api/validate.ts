@@ -45,7 +45,7 @@ function valueAt(root: unknown, pointer: string): unknown {
 }
 
 const TYPE_EXAMPLES: Record<string, string> = {
-  string: 'a string such as "nginx:1.27"',
+  string: "a string (quote it in YAML if it looks like a number)",
   integer: "a whole number such as 3",
   number: "a number such as 1.5",
   boolean: "true or false",

@@ -14,39 +14,43 @@ function isNamedList(list: Json[]): boolean {
 
 /** Merge a trait patch into a workload; returns a new value, inputs untouched. */
 export function mergePatch(base: Json, patch: Json): Json {
-  if (patch === undefined) return structuredClone(base);
-  if (isPlainObject(base) && isPlainObject(patch)) {
-    const out: Record<string, Json> = structuredClone(base);
+  return mergePatchInPlace(structuredClone(base), patch);
+}
+
+/** The patch is only read; `target` (a private copy) is changed and returned. */
+function mergePatchInPlace(target: Json, patch: Json): Json {
+  if (patch === undefined) return target;
+  if (isPlainObject(target) && isPlainObject(patch)) {
     for (const [k, v] of Object.entries(patch)) {
-      if (v === null) {
-        delete out[k];
-      } else {
-        out[k] = k in out ? mergePatch(out[k], v) : structuredClone(v);
-      }
+      if (v === null) delete target[k];
+      else target[k] = k in target ? mergePatchInPlace(target[k], v) : structuredClone(v);
     }
-    return out;
+    return target;
   }
-  if (Array.isArray(base) && Array.isArray(patch) && isNamedList(base) && isNamedList(patch)) {
-    const out = structuredClone(base) as Record<string, Json>[];
+  if (Array.isArray(target) && Array.isArray(patch) && isNamedList(target) && isNamedList(patch)) {
+    const list = target as Record<string, Json>[];
     for (const item of patch as Record<string, Json>[]) {
-      const i = out.findIndex((o) => o.name === item.name);
-      if (i === -1) out.push(structuredClone(item));
-      else out[i] = mergePatch(out[i], item) as Record<string, Json>;
+      const i = list.findIndex((o) => o.name === item.name);
+      if (i === -1) list.push(structuredClone(item));
+      else list[i] = mergePatchInPlace(list[i], item) as Record<string, Json>;
     }
-    return out;
+    return list;
   }
   return structuredClone(patch);
 }
 
 /** Deep-merge maps, replace everything else (lists included). Used for overrides. */
 export function mergeSettings(base: Json, override: Json): Json {
-  if (override === undefined) return structuredClone(base);
-  if (isPlainObject(base) && isPlainObject(override)) {
-    const out: Record<string, Json> = structuredClone(base);
+  return mergeSettingsInPlace(structuredClone(base), override);
+}
+
+function mergeSettingsInPlace(target: Json, override: Json): Json {
+  if (override === undefined) return target;
+  if (isPlainObject(target) && isPlainObject(override)) {
     for (const [k, v] of Object.entries(override)) {
-      out[k] = k in out ? mergeSettings(out[k], v) : structuredClone(v);
+      target[k] = k in target ? mergeSettingsInPlace(target[k], v) : structuredClone(v);
     }
-    return out;
+    return target;
   }
   return structuredClone(override);
 }

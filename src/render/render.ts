@@ -11,7 +11,7 @@ import { buildContext, type ClusterInfo, componentLabels, type TemplateContext }
 import { mergePatch, mergeSettings, setPath } from "./merge.js";
 import { enforcePolicy } from "./policy.js";
 import { groupOf } from "./scope.js";
-import { evaluateCached } from "./template-cache.js";
+import { cached, cacheKey, evaluateTemplate } from "./template-cache.js";
 
 export interface RevisionPlan {
   /** Name of an entry of `spec.appRevisions`. */
@@ -122,8 +122,44 @@ interface RenderedObject {
   componentScoped: boolean;
 }
 
+interface ComponentArgs {
+  deployment: ApplicationDeployment;
+  registry: DefinitionRegistry;
+  spec: ComponentSpec;
+  path: string;
+  revision: string;
+  replicas: number;
+  target: RenderTarget;
+}
+
+function definitionVersion(def: { hash: string } | { broken: true; error: Error } | undefined): string {
+  if (!def) return "missing";
+  return "broken" in def ? `broken:${def.error.message}` : def.hash;
+}
+
+/** A component's render, cached by everything that shapes it (see template-cache.ts). */
+async function renderComponent(args: ComponentArgs): Promise<{ objects: RenderedObject[]; problems: FieldProblem[] }> {
+  const { deployment, registry, spec, path, revision, replicas, target } = args;
+  const override = target.overrides?.find((o) => o.component === spec.name);
+  const key = cacheKey([
+    definitionVersion(registry.components.get(spec.type)),
+    effectiveTraits(spec, override).map((t) => definitionVersion(registry.traits.get(t.name))),
+    deployment.metadata.namespace ?? "default",
+    deployment.metadata.name,
+    spec,
+    override ?? null,
+    path,
+    revision,
+    replicas,
+    target.cluster,
+    target.wave,
+    target.releaseReplicasToAutoscaler ?? false,
+  ]);
+  return cached(key, () => renderComponentUncached(args));
+}
+
 /** Everything one component of one revision renders into one cluster. */
-async function renderComponent(args: {
+async function renderComponentUncached(args: {
   deployment: ApplicationDeployment;
   registry: DefinitionRegistry;
   spec: ComponentSpec;
@@ -141,7 +177,7 @@ async function renderComponent(args: {
   const settings = def.validate(mergeSettings(spec.settings ?? {}, override?.settings) as JsonObject, `${path}.settings`);
   const context = buildContext({ namespace, app, component: spec.name, revision, replicas, cluster: target.cluster, wave: target.wave });
 
-  const rendered = asObjects(await evaluateCached(def.template, def.hash, { settings, context }, `${path}.settings`));
+  const rendered = asObjects(await evaluateTemplate(def.template, { settings, context }, `${path}.settings`));
   if (rendered.length === 0) {
     return { objects: [], problems: [{ path, message: `definition "${def.name}" rendered nothing`, fix: "Make the template return at least the workload object." }] };
   }
@@ -204,13 +240,13 @@ async function renderComponent(args: {
     const traitContext: TemplateContext = componentScoped ? { ...context, selectorLabels: context.componentSelectorLabels } : context;
     try {
       if (t.def.patch) {
-        const patch = await evaluateCached(t.def.patch, t.def.hash, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`);
+        const patch = await evaluateTemplate(t.def.patch, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`);
         if (patch !== undefined && patch !== null) {
           workload = mergePatch(workload, patch) as Manifest;
         }
       }
       if (t.def.outputs) {
-        const outputs = asObjects(await evaluateCached(t.def.outputs, t.def.hash, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`));
+        const outputs = asObjects(await evaluateTemplate(t.def.outputs, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`));
         for (const obj of outputs) {
           const checked = enforcePolicy({ object: obj, namespace, definition: t.def.name, clusterScopedAllowed: t.def.clusterScoped, path: t.path });
           if ("problem" in checked) {

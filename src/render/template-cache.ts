@@ -1,5 +1,6 @@
-// Template results cached by a hash of the definition and the exact input, so re-rendering an
-// unchanged deployment evaluates no JSONata at all. Bounded (least recently used goes first).
+// Rendered components cached by a hash of everything that shapes them (definition hashes,
+// component spec, override, revision, replicas, cluster, wave), so re-rendering an unchanged
+// deployment evaluates no JSONata at all. Bounded: the least recently used entry goes first.
 
 import { createHash } from "node:crypto";
 import type { CompiledTemplate } from "../definitions/jsonata.js";
@@ -17,20 +18,29 @@ export function clearTemplateCache(): void {
   cache.clear();
 }
 
-export async function evaluateCached(template: CompiledTemplate, definitionHash: string, input: unknown, path: string): Promise<unknown> {
-  const key = createHash("sha1").update(definitionHash).update(template.source).update(JSON.stringify(input)).digest("base64");
+/** Evaluate a template, counting evaluations. */
+export async function evaluateTemplate(template: CompiledTemplate, input: unknown, path: string): Promise<unknown> {
+  evaluations++;
+  return template.evaluate(input, { path });
+}
+
+export function cacheKey(parts: unknown): string {
+  return createHash("sha1").update(JSON.stringify(parts)).digest("base64");
+}
+
+/** Return the cached value for `key` (a private copy), or compute, store and return it. */
+export async function cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
   if (cache.has(key)) {
-    const hit = cache.get(key);
+    const hit = cache.get(key) as T;
     cache.delete(key);
     cache.set(key, hit);
-    return hit === undefined ? undefined : structuredClone(hit);
+    return structuredClone(hit);
   }
-  evaluations++;
-  const result = await template.evaluate(input, { path });
-  cache.set(key, result);
+  const value = await compute();
+  cache.set(key, structuredClone(value));
   if (cache.size > MAX_ENTRIES) {
     const oldest = cache.keys().next().value;
     if (oldest !== undefined) cache.delete(oldest);
   }
-  return result === undefined ? undefined : structuredClone(result);
+  return value;
 }

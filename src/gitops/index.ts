@@ -3,5 +3,5 @@
 export * from "./commit-message.js";
 export * from "./layout.js";
 export type { ClusterDiff } from "./reads.js";
-export { type RemoteOptions } from "./remote.js";
+export type { RemoteOptions } from "./remote.js";
 export * from "./repo.js";

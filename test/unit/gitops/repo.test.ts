@@ -1,15 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EnvRepo } from "../../../src/gitops/repo.js";
-import { configMaps, tempDir } from "./support.js";
+import { configMaps, steppingClock, tempDir } from "./support.js";
 
 describe("EnvRepo (embedded)", () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let repo: EnvRepo;
-  let now = Date.UTC(2024, 0, 1);
 
   beforeEach(async () => {
     dir = await tempDir();
-    repo = await EnvRepo.open({ dir: `${dir.path}/env.git`, clock: () => new Date((now += 1000)) });
+    repo = await EnvRepo.open({ dir: `${dir.path}/env.git`, clock: steppingClock(Date.UTC(2024, 0, 1), 1000) });
   });
   afterEach(() => dir.cleanup());
 

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EnvRepo } from "../../../src/gitops/repo.js";
-import { configMaps, stockGit, tempDir } from "./support.js";
+import { configMaps, steppingClock, stockGit, tempDir } from "./support.js";
 
 describe("the environment repository seen by stock git", () => {
   let dir: { path: string; cleanup: () => Promise<void> };
@@ -12,8 +12,7 @@ describe("the environment repository seen by stock git", () => {
   beforeAll(async () => {
     dir = await tempDir();
     gitdir = `${dir.path}/env.git`;
-    let t = Date.UTC(2024, 4, 1);
-    const repo = await EnvRepo.open({ dir: gitdir, clock: () => new Date((t += 60_000)) });
+    const repo = await EnvRepo.open({ dir: gitdir, clock: steppingClock(Date.UTC(2024, 4, 1), 60_000) });
     const files = configMaps("team-a", { web: "1", worker: "1" });
     await repo.commitDeployments(
       [{ namespace: "team-a", name: "example-deploy", clusters: { "prod-eu": files, staging: files }, generation: 1, revision: "v1" }],

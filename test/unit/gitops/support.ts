@@ -41,3 +41,12 @@ export async function stockGit(
     return { stdout: e.stdout ?? "", stderr: e.stderr ?? "", code: typeof e.code === "number" ? e.code : 1 };
   }
 }
+
+/** A clock that advances by `stepMs` on every call, starting at `start`. */
+export function steppingClock(start: number, stepMs: number): () => Date {
+  let t = start;
+  return () => {
+    t += stepMs;
+    return new Date(t);
+  };
+}

@@ -36,13 +36,13 @@ function condition(status: JsonObject, type: string): Cond | undefined {
 }
 
 /** Status not yet caught up with the latest spec: the controller has not looked at it. */
-function staleGeneration(live: Manifest, status: JsonObject): Health | undefined {
+function staleGeneration(live: Manifest, status: JsonObject, requireStatus = true): Health | undefined {
   const generation = live.metadata.generation;
   const observed = status.observedGeneration;
   if (typeof generation === "number" && typeof observed === "number" && observed < generation) {
     return progressing(`waiting for the controller to observe generation ${generation} (observed ${observed})`);
   }
-  if (typeof generation === "number" && observed === undefined && Object.keys(status).length === 0) {
+  if (requireStatus && typeof generation === "number" && observed === undefined && Object.keys(status).length === 0) {
     return progressing("waiting for the controller to report status");
   }
   return undefined;
@@ -181,7 +181,9 @@ function celHealth(expression: string, live: Manifest): Health {
     return { status: "Unknown", message: error instanceof Error ? error.message : String(error) };
   }
   const status = obj(live.status);
-  const stale = staleGeneration(live, status);
+  // Only a status that says it is older than the spec overrides the expression; kinds without
+  // status (ConfigMaps, most custom resources) are judged by the expression alone.
+  const stale = staleGeneration(live, status, false);
   try {
     // The expression sees the live object's fields at top level: `status.availableReplicas >= spec.replicas`.
     if (program.test(live as Record<string, unknown>)) return stale ?? healthy(`health expression holds: ${expression}`);

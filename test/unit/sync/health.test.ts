@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import type { HealthState, Manifest } from "../../../src/api/types.js";
+import { aggregateHealth, deploymentOf, objectHealth, worstHealth } from "../../../src/sync/health.js";
+
+const live = (kind: string, spec: unknown, status: unknown, meta: { [K in keyof Manifest["metadata"]]?: Manifest["metadata"][K] | undefined } = {}): Manifest => ({
+  apiVersion: "v1",
+  kind,
+  metadata: { name: "x", namespace: "team-a", generation: 2, ...meta } as Manifest["metadata"],
+  ...(spec === undefined ? {} : { spec }),
+  ...(status === undefined ? {} : { status }),
+});
+
+const progressingCond = (reason: string) => ({ type: "Progressing", status: reason === "ProgressDeadlineExceeded" ? "False" : "True", reason, message: "m" });
+
+describe("objectHealth built-in rules", () => {
+  it.each<[string, Manifest | undefined, HealthState]>([
+    ["a missing object", undefined, "Missing"],
+    ["an object being deleted", live("ConfigMap", undefined, undefined, { deletionTimestamp: "2024-01-01T00:00:00Z" }), "Progressing"],
+    ["a Deployment whose generation is not observed yet", live("Deployment", { replicas: 2 }, { observedGeneration: 1 }), "Progressing"],
+    ["a Deployment without status", live("Deployment", { replicas: 2 }, undefined), "Progressing"],
+    [
+      "a Deployment with every replica updated and available",
+      live("Deployment", { replicas: 2 }, { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }),
+      "Healthy",
+    ],
+    [
+      "a Deployment with replicas still updating",
+      live("Deployment", { replicas: 3 }, { observedGeneration: 2, replicas: 3, updatedReplicas: 1, availableReplicas: 3 }),
+      "Progressing",
+    ],
+    [
+      "a Deployment with old replicas terminating",
+      live("Deployment", { replicas: 2 }, { observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 }),
+      "Progressing",
+    ],
+    [
+      "a Deployment past its progress deadline",
+      live("Deployment", { replicas: 2 }, { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 0, conditions: [progressingCond("ProgressDeadlineExceeded")] }),
+      "Degraded",
+    ],
+    ["a Deployment scaled to zero", live("Deployment", { replicas: 0 }, { observedGeneration: 2 }), "Healthy"],
+    ["a StatefulSet with all replicas ready and current", live("StatefulSet", { replicas: 2 }, { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 2, currentRevision: "r1", updateRevision: "r1" }), "Healthy"],
+    ["a StatefulSet mid-update", live("StatefulSet", { replicas: 2 }, { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 1, currentRevision: "r1", updateRevision: "r2" }), "Progressing"],
+    ["a DaemonSet fully available", live("DaemonSet", {}, { observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 }), "Healthy"],
+    ["a DaemonSet not yet available", live("DaemonSet", {}, { observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 1 }), "Progressing"],
+    ["a completed Job", live("Job", {}, { conditions: [{ type: "Complete", status: "True" }] }), "Healthy"],
+    ["a failed Job", live("Job", {}, { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] }), "Degraded"],
+    ["a running Job", live("Job", {}, { active: 1 }), "Progressing"],
+    ["a CronJob", live("CronJob", { schedule: "* * * * *" }, {}, { generation: undefined }), "Healthy"],
+    ["a ClusterIP Service", live("Service", { type: "ClusterIP" }, {}, { generation: undefined }), "Healthy"],
+    ["a LoadBalancer Service without an address", live("Service", { type: "LoadBalancer" }, { loadBalancer: {} }, { generation: undefined }), "Progressing"],
+    ["a LoadBalancer Service with an address", live("Service", { type: "LoadBalancer" }, { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } }, { generation: undefined }), "Healthy"],
+    ["an Ingress without an address", live("Ingress", {}, { loadBalancer: {} }), "Progressing"],
+    ["an Ingress with an address", live("Ingress", {}, { loadBalancer: { ingress: [{ hostname: "lb" }] } }), "Healthy"],
+    ["a bound PVC", live("PersistentVolumeClaim", {}, { phase: "Bound" }), "Healthy"],
+    ["a pending PVC", live("PersistentVolumeClaim", {}, { phase: "Pending" }), "Progressing"],
+    ["a lost PVC", live("PersistentVolumeClaim", {}, { phase: "Lost" }), "Degraded"],
+    ["an HPA unable to scale", live("HorizontalPodAutoscaler", {}, { conditions: [{ type: "AbleToScale", status: "False", reason: "FailedGetScale" }] }), "Degraded"],
+    ["an HPA without metrics", live("HorizontalPodAutoscaler", {}, { conditions: [{ type: "AbleToScale", status: "True" }, { type: "ScalingActive", status: "False", reason: "FailedGetResourceMetric" }] }), "Healthy"],
+    ["a PDB with enough healthy pods", live("PodDisruptionBudget", {}, { observedGeneration: 2, currentHealthy: 2, desiredHealthy: 1 }), "Healthy"],
+    ["a PDB short of healthy pods", live("PodDisruptionBudget", {}, { observedGeneration: 2, currentHealthy: 0, desiredHealthy: 1 }), "Progressing"],
+    ["a ready Pod", live("Pod", {}, { phase: "Running", conditions: [{ type: "Ready", status: "True" }] }, { generation: undefined }), "Healthy"],
+    ["an unknown kind that exists", live("Widget", { a: 1 }, undefined), "Healthy"],
+  ])("%s", (_name, object, expected) => {
+    expect(objectHealth(object).status).toBe(expected);
+  });
+});
+
+describe("objectHealth with a CEL expression", () => {
+  const expr = "status.availableReplicas >= spec.replicas";
+  const withExpr = (status: unknown, generation = 1) =>
+    live("Deployment", { replicas: 2 }, status, { generation, annotations: { "flotilla.dev/health": expr } });
+
+  it.each<[string, Manifest, HealthState]>([
+    ["true", withExpr({ observedGeneration: 1, availableReplicas: 2 }), "Healthy"],
+    ["false", withExpr({ observedGeneration: 1, availableReplicas: 1 }), "Progressing"],
+    ["a field not written yet", withExpr({ observedGeneration: 1 }), "Progressing"],
+    ["true on a stale status", withExpr({ observedGeneration: 1, availableReplicas: 2 }, 2), "Progressing"],
+  ])("reports %s as %s", (_name, object, expected) => {
+    expect(objectHealth(object).status).toBe(expected);
+  });
+
+  it("wins over the built-in rule", () => {
+    // The built-in rule would say Progressing (nothing updated); the expression says Healthy.
+    const object = live("Deployment", { replicas: 2 }, { observedGeneration: 2 }, { annotations: { "flotilla.dev/health": "true" } });
+    expect(objectHealth(object).status).toBe("Healthy");
+  });
+
+  it("is read from the desired object when the live one lacks it", () => {
+    const desired = live("ConfigMap", undefined, undefined, { annotations: { "flotilla.dev/health": "data.ready == 'yes'" } });
+    expect(objectHealth({ ...live("ConfigMap", undefined, undefined), data: { ready: "no" } }, desired).status).toBe("Progressing");
+    expect(objectHealth({ ...live("ConfigMap", undefined, undefined), data: { ready: "yes" } }, desired).status).toBe("Healthy");
+  });
+
+  it("reports Unknown with the position for an expression that does not compile", () => {
+    const h = objectHealth(live("ConfigMap", undefined, undefined, { annotations: { "flotilla.dev/health": "status.(" } }));
+    expect(h.status).toBe("Unknown");
+    expect(h.message).toMatch(/does not compile/);
+  });
+});
+
+describe("aggregation", () => {
+  it.each<[HealthState[], HealthState]>([
+    [[], "Healthy"],
+    [["Healthy", "Progressing"], "Progressing"],
+    [["Progressing", "Missing"], "Missing"],
+    [["Missing", "Degraded", "Healthy"], "Degraded"],
+    [["Unknown", "Progressing"], "Unknown"],
+  ])("the worst of %j is %s", (states, worst) => {
+    expect(worstHealth(states)).toBe(worst);
+  });
+
+  it("reads the deployment from the flotilla.dev/app label", () => {
+    expect(deploymentOf({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", labels: { "flotilla.dev/app": "team-a.shop.v2" } } })).toBe("team-a/shop.v2");
+  });
+
+  it("aggregates per deployment and sums replicas per revision from workloads", () => {
+    const labels = (app: string, revision?: string) => ({ "flotilla.dev/app": app, ...(revision ? { "flotilla.dev/revision": revision } : {}) });
+    const dep = (name: string, app: string, revision: string, status: Record<string, number>): Manifest => ({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name, namespace: "team-a", generation: 1, labels: labels(app, revision) },
+      spec: { replicas: status.replicas },
+      status: { observedGeneration: 1, updatedReplicas: status.replicas, availableReplicas: status.readyReplicas, ...status },
+    });
+    const v1 = dep("web-v1", "team-a.shop", "v1", { replicas: 3, readyReplicas: 3 });
+    const v2 = dep("web-v2", "team-a.shop", "v2", { replicas: 2, readyReplicas: 1 });
+    const other = dep("api-v1", "team-a.other", "v1", { replicas: 1, readyReplicas: 1 });
+    const svc: Manifest = { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "team-a", labels: labels("team-a.shop") }, spec: {} };
+    const result = aggregateHealth([
+      { desired: v1, live: v1 },
+      { desired: v2, live: v2 },
+      { desired: svc, live: undefined },
+      { desired: other, live: other },
+    ]);
+    expect(result.map((d) => [d.deployment, d.health])).toEqual([
+      ["team-a/other", "Healthy"],
+      ["team-a/shop", "Missing"],
+    ]);
+    expect(result[1]?.revisions).toEqual([
+      { name: "v1", replicas: 3, readyReplicas: 3 },
+      { name: "v2", replicas: 2, readyReplicas: 1 },
+    ]);
+    expect(result[1]?.message).toContain("Service/team-a/web: Missing");
+  });
+});

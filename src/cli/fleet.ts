@@ -1,6 +1,87 @@
-// Placeholder until the local fleet lands: `flotilla fleet up|down`.
+// `flotilla fleet up|down`: a thin command over src/fleet. `up` runs the fleet in the foreground
+// until Ctrl-C (or SIGTERM), or with --detach in a background supervisor; `down` stops that.
 import type { Command } from "commander";
+import { type FleetCluster, readFleet, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
+
+function parseMembers(value: string): string[] {
+  return value
+    .split(",")
+    .map((m) => m.trim())
+    .filter(Boolean);
+}
+
+function summary(dir: string, clusters: readonly FleetCluster[]): string {
+  const lines = [`Fleet in ${dir}:`];
+  for (const c of clusters) {
+    const labels = Object.entries(c.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+    lines.push(`  ${c.name.padEnd(10)} ${c.role.padEnd(6)} ${c.server.padEnd(24)} ${c.kubeconfigPath}${labels ? `  [${labels}]` : ""}`);
+  }
+  const member = clusters.find((c) => c.role === "member");
+  if (member) lines.push(`Try: kubectl --kubeconfig ${member.kubeconfigPath} get nodes`);
+  return lines.join("\n");
+}
 
 export function registerFleetCommand(program: Command): void {
-  program.command("fleet").description("run a local fleet of real API servers (not built yet)");
+  const fleet = program.command("fleet").description("run a local fleet: a hub and member clusters (real API servers on 127.0.0.1)");
+
+  fleet
+    .command("up")
+    .description("start etcd, an API server per cluster, controller managers and node simulators")
+    .option("--dir <dir>", "where kubeconfigs, fleet.json and logs/ go", ".flotilla")
+    .option("--members <names>", "member clusters, comma-separated", parseMembers, ["staging", "prod-eu", "prod-us"])
+    .option("--detach", "run in the background; stop with `flotilla fleet down`", false)
+    .action(async (opts: { dir: string; members: string[]; detach: boolean }) => {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      if (opts.detach) {
+        const info = await startDetachedFleet({ dir: opts.dir, members: opts.members, log });
+        process.stdout.write(`${summary(info.dir, info.clusters)}\nRunning in the background (pid ${info.ownerPid}). Stop it with: flotilla fleet down --dir ${opts.dir}\n`);
+        return;
+      }
+      const running = await startFleet({ dir: opts.dir, members: opts.members, log });
+      process.stdout.write(`${summary(running.dir, running.clusters)}\nPress Ctrl-C to stop.\n`);
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) {
+            // A second Ctrl-C: leave now; the 'exit' hook kills what is left.
+            process.exit(130);
+          }
+          stopping = true;
+          log(`${signal}: stopping the fleet (Ctrl-C again to force)`);
+          running.stop().then(resolve, (err: unknown) => {
+            log(`stopping failed: ${(err as Error).message}`);
+            resolve();
+          });
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+        process.on("SIGHUP", stop);
+      });
+    });
+
+  fleet
+    .command("down")
+    .description("stop the fleet in --dir (detached or not) and any process it left behind")
+    .option("--dir <dir>", "the fleet directory", ".flotilla")
+    .action(async (opts: { dir: string }) => {
+      const had = await readFleet(opts.dir);
+      const stopped = await stopFleet(opts.dir);
+      process.stdout.write(stopped || had ? `Fleet in ${opts.dir} stopped.\n` : `No fleet running in ${opts.dir}.\n`);
+    });
+
+  fleet
+    .command("status")
+    .description("print what fleet.json says about the fleet in --dir")
+    .option("--dir <dir>", "the fleet directory", ".flotilla")
+    .action(async (opts: { dir: string }) => {
+      const info = await readFleet(opts.dir);
+      if (!info) {
+        process.stdout.write(`No fleet running in ${opts.dir}.\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(`${summary(info.dir, info.clusters)}\nState: ${info.state}, owner pid ${info.ownerPid}${info.detached ? " (detached)" : ""}\n`);
+    });
 }

@@ -1,0 +1,111 @@
+// A keyed work queue with bounded concurrency, in the style of client-go's workqueue: a key is
+// processed by at most one worker at a time, adding a key that is already waiting is a no-op, a
+// key added while it is being processed runs again afterwards, and failures retry with back-off.
+
+export interface WorkQueueOptions {
+  /** Processes one key; a throw schedules a retry with exponential back-off. */
+  handler: (key: string) => Promise<void>;
+  /** Keys processed at once. Default 16. */
+  concurrency?: number;
+  /** First retry delay; doubles per consecutive failure up to maxBackoffMs. Default 200 ms. */
+  baseBackoffMs?: number;
+  /** Default 10 s. */
+  maxBackoffMs?: number;
+  /** Called with each handler failure (after which the key is retried). */
+  onError?: (key: string, err: unknown) => void;
+}
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly active = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly failures = new Map<string, number>();
+  private running = 0;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: WorkQueueOptions) {}
+
+  add(key: string): void {
+    if (this.stopped) return;
+    this.clearTimer(key);
+    if (this.active.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.pump();
+  }
+
+  /** Add the key after `ms`; a later call for the same key replaces the timer. */
+  addAfter(key: string, ms: number): void {
+    if (this.stopped) return;
+    this.clearTimer(key);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, Math.max(0, ms));
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  /** Forget a key: pending timers and failure counts (e.g. the object was deleted). */
+  forget(key: string): void {
+    this.clearTimer(key);
+    this.failures.delete(key);
+  }
+
+  get size(): number {
+    return this.queue.length + this.active.size;
+  }
+
+  /** Stop taking work and wait for the keys being processed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.queue.length = 0;
+    this.queued.clear();
+    if (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private clearTimer(key: string): void {
+    const t = this.timers.get(key);
+    if (t) clearTimeout(t);
+    this.timers.delete(key);
+  }
+
+  private pump(): void {
+    const limit = this.options.concurrency ?? 16;
+    while (!this.stopped && this.running < limit && this.queue.length > 0) {
+      const key = this.queue.shift() as string;
+      this.queued.delete(key);
+      this.active.add(key);
+      this.running++;
+      void this.run(key);
+    }
+  }
+
+  private async run(key: string): Promise<void> {
+    try {
+      await this.options.handler(key);
+      this.failures.delete(key);
+    } catch (err) {
+      const n = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, n);
+      this.options.onError?.(key, err);
+      const base = this.options.baseBackoffMs ?? 200;
+      this.addAfter(key, Math.min(base * 2 ** (n - 1), this.options.maxBackoffMs ?? 10_000));
+    } finally {
+      this.active.delete(key);
+      this.running--;
+      if (this.dirty.delete(key)) this.add(key);
+      if (this.running === 0 && this.stopped) for (const w of this.idleWaiters.splice(0)) w();
+      this.pump();
+    }
+  }
+}

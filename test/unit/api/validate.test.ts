@@ -11,8 +11,6 @@ import {
 } from "../../../src/api/validate.js";
 import { aCluster, aComponent, aDeployment, aRevision, aWave } from "../builders.js";
 
-const C0 = "spec.appRevisions[0].template.spec.components[0]";
-
 function withField(mutate: (d: Record<string, unknown>) => void): unknown {
   const d = aDeployment().build() as unknown as Record<string, unknown>;
   mutate(d);

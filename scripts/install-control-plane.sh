@@ -64,9 +64,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# etcd-server's package starts a system etcd on 2379; the fleet runs its own on free ports.
-if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true; fi
-pkill -x etcd -u root -f '^/usr/bin/etcd$' >/dev/null 2>&1 || true
+# Installing etcd-server may start a system etcd on 127.0.0.1:2379/2380. The fleet never needs
+# those ports (its etcd listens on free ports it picks itself), so a system etcd cannot collide
+# with it. We only undo the autostart that *this* install caused, through the service manager,
+# and never kill processes by name: an etcd that was there before us may be someone's.
+if [ "${#missing[@]}" -gt 0 ] && [[ " ${missing[*]} " == *" etcd-server "* ]]; then
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/etcd ]; then
+    $SUDO /etc/init.d/etcd stop >/dev/null 2>&1 || true
+  fi
+fi
 
 if have_binaries; then
   exit 0
@@ -94,11 +102,15 @@ cd "$SRC"
 mkdir -p .go/src/k8s.io
 [ -e .go/src/k8s.io/kubernetes ] || ln -s ../../.. .go/src/k8s.io/kubernetes
 GOHOME=$(mktemp -d)
-trap 'rm -rf "$GOHOME"' EXIT
+ticker=""
+# The ticker must never outlive the script (Ctrl-C, a failed build): kill it on exit, and let it
+# notice on its own when the script is gone.
+trap 'rm -rf "$GOHOME"; [ -z "$ticker" ] || kill "$ticker" 2>/dev/null || true' EXIT
 log "building kube-apiserver and kube-controller-manager (about 4-8 minutes cold on 2 cores)"
 start=$(date +%s)
+parent=$$
 (
-  while sleep 30; do log "still building... $(( $(date +%s) - start ))s"; done
+  while sleep 30 && kill -0 "$parent" 2>/dev/null; do log "still building... $(( $(date +%s) - start ))s"; done
 ) &
 ticker=$!
 set +e

@@ -7,7 +7,6 @@ import type { KubeClient, WatchEvent } from "./kube-client.js";
 import { WatchError } from "./kube-client.js";
 import { leaseManifest, microTime, nodeConditions, nodeManifest } from "./node-object.js";
 import { decidePod } from "./pod-logic.js";
-import { sleep } from "./processes.js";
 import { WorkQueue } from "./work-queue.js";
 
 export interface NodeSimulatorOptions {
@@ -86,6 +85,21 @@ export class NodeSimulator {
     await Promise.allSettled(this.loops);
   }
 
+  /** Sleep that ends early when the simulator stops, so stop() never waits for a heartbeat period. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stopped) return resolve();
+      const signal = this.abort.signal;
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
   private get stopped(): boolean {
     return this.abort.signal.aborted;
   }
@@ -104,7 +118,7 @@ export class NodeSimulator {
         return;
       } catch (err) {
         if (attempt % 10 === 0) this.log(`registering node ${this.nodeName}: ${(err as Error).message}`);
-        await sleep(Math.min(200 * 2 ** attempt, 2_000));
+        await this.pause(Math.min(200 * 2 ** attempt, 2_000));
       }
     }
   }
@@ -140,7 +154,7 @@ export class NodeSimulator {
 
   private async heartbeatLoop(): Promise<void> {
     while (!this.stopped) {
-      await sleep(this.heartbeatIntervalMs);
+      await this.pause(this.heartbeatIntervalMs);
       if (this.stopped) return;
       try {
         await this.renewLease();
@@ -182,7 +196,7 @@ export class NodeSimulator {
           continue;
         }
         this.log(`watching pods: ${(err as Error).message}; retrying in ${backoff} ms`);
-        await sleep(backoff);
+        await this.pause(backoff);
         backoff = Math.min(backoff * 2, 5_000);
         // After an outage (e.g. the API server was restarted) relist rather than trust the old version.
         if (backoff >= 1_600) resourceVersion = "";

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { freePorts } from "../../../src/fleet/ports.js";
+import { WorkQueue } from "../../../src/fleet/work-queue.js";
+
+const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+
+describe("WorkQueue", () => {
+  it("never runs more handlers at once than its concurrency", async () => {
+    let running = 0;
+    let peak = 0;
+    const done: string[] = [];
+    const q = new WorkQueue({
+      concurrency: 3,
+      handler: async (key) => {
+        running++;
+        peak = Math.max(peak, running);
+        await tick();
+        running--;
+        done.push(key);
+      },
+    });
+    for (let i = 0; i < 20; i++) q.add(`k${i}`);
+    while (done.length < 20) await tick();
+    expect(peak).toBe(3);
+  });
+
+  it("processes a key added twice while waiting once, and again if added while processing", async () => {
+    const calls: string[] = [];
+    let release: () => void = () => {};
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (key) => {
+        calls.push(key);
+        if (calls.length === 1) await new Promise<void>((r) => (release = r));
+      },
+    });
+    q.add("a");
+    q.add("b");
+    q.add("b");
+    await tick();
+    q.add("a"); // while "a" is being processed
+    release();
+    while (q.size > 0) await tick();
+    expect(calls).toEqual(["a", "b", "a"]);
+  });
+
+  it("retries a failing key with back-off", async () => {
+    let attempts = 0;
+    const errors: unknown[] = [];
+    const q = new WorkQueue({
+      baseBackoffMs: 5,
+      handler: async () => {
+        attempts++;
+        if (attempts < 3) throw new Error("boom");
+      },
+      onError: (_k, e) => errors.push(e),
+    });
+    q.add("x");
+    while (attempts < 3) await tick();
+    expect(errors).toHaveLength(2);
+    await q.stop();
+  });
+});
+
+describe("freePorts", () => {
+  it("returns distinct, currently free loopback ports", async () => {
+    const ports = await freePorts(5);
+    expect(new Set(ports).size).toBe(5);
+    expect(ports.every((p) => p > 1024 && p < 65536)).toBe(true);
+  });
+});

@@ -186,7 +186,8 @@ async function renderComponentUncached(args: {
   if ("problem" in workloadCheck) return { objects: [], problems: [workloadCheck.problem] };
   let workload = workloadCheck.manifest;
   const expected = def.workload;
-  if (expected.kind !== "*" && (workload.apiVersion !== expected.apiVersion || workload.kind !== expected.kind)) {
+  // Group and kind must match; the version may differ (a template picks batch/v1beta1 on old clusters).
+  if (expected.kind !== "*" && (groupOf(workload.apiVersion) !== groupOf(expected.apiVersion) || workload.kind !== expected.kind)) {
     problems.push({
       path,
       message: `definition "${def.name}" declares workload ${workloadKey(expected.apiVersion, expected.kind)} but its template rendered ${workloadKey(workload.apiVersion, workload.kind)} first`,
@@ -264,6 +265,11 @@ async function renderComponentUncached(args: {
   }
   if (problems.length) return { objects: [], problems };
 
+  // A patch may not move the workload out of the deployment's namespace or make it cluster-scoped.
+  const patched = enforcePolicy({ object: workload, namespace, definition: compiledTraits.map((t) => t.def.name).join(", ") || def.name, clusterScopedAllowed: def.clusterScoped, path });
+  if ("problem" in patched) return { objects: [], problems: [patched.problem] };
+  workload = patched.manifest;
+
   if (def.replicasPath) {
     if (hasAutoscaler && target.releaseReplicasToAutoscaler) deletePath(workload, def.replicasPath);
     else setPath(workload, def.replicasPath, replicas);
@@ -319,6 +325,8 @@ export async function renderDeployment(request: RenderRequest): Promise<Rendered
   for (const target of targets) {
     const byKey = new Map<string, Manifest>();
     for (const plan of target.revisions) {
+      // Component-scoped objects replace the previous revision's copy, but two in one revision clash.
+      const revisionKeys = new Set<string>();
       const ri = revisionIndex.get(plan.name);
       const revision = ri === undefined ? undefined : deployment.spec.appRevisions[ri];
       if (ri === undefined || !revision) {
@@ -331,10 +339,11 @@ export async function renderDeployment(request: RenderRequest): Promise<Rendered
           for (const p of found) pushOnce(problems, seen, p);
           for (const o of objects) {
             const key = manifestKey(o.manifest);
-            if (!o.componentScoped && byKey.has(key)) {
+            if ((!o.componentScoped || revisionKeys.has(key)) && byKey.has(key)) {
               pushOnce(problems, seen, { path, message: `renders ${o.manifest.kind} "${o.manifest.metadata.name}" twice`, fix: "Give every object a unique name, e.g. from context.name." });
             }
             byKey.set(key, o.manifest);
+            revisionKeys.add(key);
           }
         } catch (e) {
           pushOnce(problems, seen, problemOf(e, path));

@@ -1,0 +1,196 @@
+// The cluster controller: for every Cluster object it reads the kubeconfig Secret, probes the
+// member (`/version`), keeps Cluster.status current and runs one ClusterSyncWorker. An
+// unreachable cluster is marked so and skipped; it never stalls the others.
+
+import { KubeConfig, VersionApi } from "@kubernetes/client-node";
+import type { Cluster, ClusterStatus, Condition } from "../api/types.js";
+import type { EnvRepo } from "../gitops/repo.js";
+import { KubeClient } from "../sync/kube.js";
+import { envRepoSource } from "../sync/source.js";
+import { ClusterSyncWorker, type SyncEvent } from "../sync/worker.js";
+import { parseDuration } from "../api/duration.js";
+import type { Hub } from "./hub.js";
+
+export interface ClusterManagerOptions {
+  hub: Hub;
+  repo: EnvRepo;
+  /** Default drift-check period, ms (a Cluster's spec.resyncInterval overrides it). */
+  resyncIntervalMs: number;
+  /** How often members are probed, ms. Default 30 000. */
+  probeIntervalMs?: number;
+  /** Probe timeout, ms. Default 5 000. */
+  probeTimeoutMs?: number;
+  /** Health observation period between syncs, ms. Default 5 000. */
+  healthIntervalMs?: number;
+  onSyncEvent: (event: SyncEvent) => void;
+  /** Called when a cluster's reachability or version changes. */
+  onClusterChanged: (name: string) => void;
+  onError?: (cluster: string, error: unknown) => void;
+  now?: () => Date;
+}
+
+interface ClusterEntry {
+  name: string;
+  /** The kubeconfig text the worker was built from; a change rebuilds the worker. */
+  kubeconfig: string | undefined;
+  worker: ClusterSyncWorker | undefined;
+  reachable: boolean;
+  version: string | undefined;
+  message: string;
+  probing: boolean;
+  spec: Cluster["spec"];
+}
+
+export class ClusterManager {
+  private readonly entries = new Map<string, ClusterEntry>();
+  private readonly probeTimer: NodeJS.Timeout;
+  private head: string | undefined;
+
+  constructor(private readonly o: ClusterManagerOptions) {
+    this.probeTimer = setInterval(() => {
+      for (const name of this.entries.keys()) void this.probe(name);
+    }, o.probeIntervalMs ?? 30_000);
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()].sort();
+  }
+
+  worker(name: string): ClusterSyncWorker | undefined {
+    return this.entries.get(name)?.worker;
+  }
+
+  isReachable(name: string): boolean {
+    return this.entries.get(name)?.reachable ?? false;
+  }
+
+  version(name: string): string | undefined {
+    return this.entries.get(name)?.version;
+  }
+
+  message(name: string): string {
+    return this.entries.get(name)?.message ?? "cluster is not registered";
+  }
+
+  /** A new head of the env repo: every worker moves to it. */
+  setHead(commit: string): void {
+    this.head = commit;
+    for (const e of this.entries.values()) e.worker?.setDesired(commit);
+  }
+
+  /** Cluster added or changed. */
+  upsert(cluster: Cluster): void {
+    const name = cluster.metadata.name;
+    let entry = this.entries.get(name);
+    if (!entry) {
+      entry = { name, kubeconfig: undefined, worker: undefined, reachable: false, version: cluster.status?.version, message: "not probed yet", probing: false, spec: cluster.spec };
+      this.entries.set(name, entry);
+    }
+    const pausedChanged = (entry.spec.paused ?? false) !== (cluster.spec.paused ?? false);
+    const resyncChanged = entry.spec.resyncInterval !== cluster.spec.resyncInterval;
+    const refChanged = JSON.stringify(entry.spec.kubeconfigSecretRef) !== JSON.stringify(cluster.spec.kubeconfigSecretRef) || entry.spec.local !== cluster.spec.local;
+    entry.spec = cluster.spec;
+    if (pausedChanged) entry.worker?.setPaused(cluster.spec.paused ?? false);
+    if (refChanged || resyncChanged) entry.kubeconfig = undefined; // rebuild on the next probe
+    void this.probe(name);
+  }
+
+  async remove(name: string): Promise<void> {
+    const entry = this.entries.get(name);
+    this.entries.delete(name);
+    await entry?.worker?.stop();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.probeTimer);
+    await Promise.all([...this.entries.values()].map((e) => e.worker?.stop()));
+  }
+
+  private async readKubeconfig(spec: Cluster["spec"]): Promise<string> {
+    if (spec.local) return this.o.hub.kc.exportConfig();
+    const ref = spec.kubeconfigSecretRef;
+    if (!ref) throw new Error("spec.kubeconfigSecretRef is not set (and spec.local is not true)");
+    const text = await this.o.hub.readSecretKey(ref.namespace, ref.name, ref.key).catch((e: unknown) => {
+      const code = (e as { code?: number }).code;
+      throw new Error(code === 404 ? `Secret ${ref.namespace}/${ref.name} does not exist` : `Secret ${ref.namespace}/${ref.name} cannot be read (HTTP ${code ?? "error"})`);
+    });
+    if (!text) throw new Error(`Secret ${ref.namespace}/${ref.name} has no key "${ref.key}"`);
+    return text;
+  }
+
+  private async probe(name: string): Promise<void> {
+    const entry = this.entries.get(name);
+    if (!entry || entry.probing) return;
+    entry.probing = true;
+    const before = `${entry.reachable}|${entry.version}|${entry.message}`;
+    try {
+      const text = await this.readKubeconfig(entry.spec);
+      const kc = new KubeConfig();
+      try {
+        kc.loadFromString(text);
+      } catch {
+        throw new Error("the kubeconfig in the Secret is not valid YAML or has no current context");
+      }
+      if (!kc.getCurrentCluster()) throw new Error("the kubeconfig has no current cluster");
+      const version = await withTimeout(kc.makeApiClient(VersionApi).getCode(), this.o.probeTimeoutMs ?? 5_000);
+      entry.version = version.gitVersion;
+      entry.reachable = true;
+      entry.message = `reachable, Kubernetes ${version.gitVersion}`;
+      if (entry.kubeconfig !== text || !entry.worker) {
+        await entry.worker?.stop();
+        entry.kubeconfig = text;
+        entry.worker = this.makeWorker(name, kc, entry.spec);
+      }
+    } catch (e) {
+      entry.reachable = false;
+      entry.message = `unreachable: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`;
+      this.o.onError?.(name, e);
+    } finally {
+      entry.probing = false;
+    }
+    await this.writeStatus(entry);
+    if (`${entry.reachable}|${entry.version}|${entry.message}` !== before) this.o.onClusterChanged(name);
+  }
+
+  private makeWorker(name: string, kc: KubeConfig, spec: Cluster["spec"]): ClusterSyncWorker {
+    const resync = spec.resyncInterval ? parseDuration(spec.resyncInterval) : this.o.resyncIntervalMs;
+    const worker = new ClusterSyncWorker({
+      cluster: name,
+      client: new KubeClient({ kubeConfig: kc }),
+      source: envRepoSource(this.o.repo, name),
+      resyncInterval: resync,
+      healthInterval: this.o.healthIntervalMs ?? 5_000,
+      paused: spec.paused ?? false,
+      onEvent: (ev) => this.o.onSyncEvent(ev),
+    });
+    if (this.head) worker.setDesired(this.head);
+    return worker;
+  }
+
+  private async writeStatus(entry: ClusterEntry): Promise<void> {
+    const now = (this.o.now ?? (() => new Date()))().toISOString();
+    const ready: Condition = {
+      type: "Ready",
+      status: entry.reachable ? "True" : "False",
+      reason: entry.reachable ? "Reachable" : "Unreachable",
+      message: entry.message,
+      lastTransitionTime: now,
+    };
+    const status: ClusterStatus = { conditions: [ready], lastProbeTime: now, ...(entry.version ? { version: entry.version } : {}) };
+    await this.o.hub.patchClusterStatus(entry.name, status).catch((e: unknown) => this.o.onError?.(entry.name, e));
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,484 @@
+// The Flotilla controller: watches the hub, and for each ApplicationDeployment resolves
+// definitions → validates → places → plans → renders → commits → hands the commit to the
+// per-cluster sync workers → aggregates health → writes status. One reconcile at a time per
+// deployment; invalid input never changes what is already deployed.
+
+import { hostname } from "node:os";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { ValidationError } from "../api/errors.js";
+import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, FINALIZER } from "../api/labels.js";
+import { toYaml } from "../api/serialize.js";
+import type { ApplicationDeployment, Cluster, ComponentDefinition, PlacementDecisionStatus, TraitDefinition } from "../api/types.js";
+import { objectRef, resourceProblems } from "../api/validate.js";
+import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
+import { EnvRepo } from "../gitops/repo.js";
+import { manifestFileName } from "../gitops/layout.js";
+import { type Placement, place } from "../placement/select.js";
+import { fullRolloutTargets, targetRevision } from "../rollout/full.js";
+import { type RenderTarget, renderDeployment } from "../render/render.js";
+import type { SyncEvent } from "../sync/worker.js";
+import { ClusterManager } from "./clusters.js";
+import { EventRecorder, type EventTarget } from "./events.js";
+import { Hub, type SupervisedInformer } from "./hub.js";
+import { LeaderElector } from "./leader.js";
+import { ControllerMetrics, startOpsServer } from "./metrics.js";
+import { WorkQueue } from "./queue.js";
+import { type ClusterObservation, computeStatus, statusChanged } from "./status.js";
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  /** Where the embedded environment repository lives (`<dataDir>/env.git`). */
+  dataDir: string;
+  /** Optional Git remote (HTTPS) and its token. */
+  gitUrl?: string;
+  gitToken?: string;
+  /** Default drift-check period, ms. Default 300 000. */
+  resyncIntervalMs?: number;
+  /** `host:port` of /metrics, /healthz, /readyz; undefined disables. */
+  metricsAddr?: string;
+  /** Namespace of the leader Lease. Default `flotilla-system`. */
+  namespace?: string;
+  /** Replica identity for leader election. Default hostname + pid. */
+  identity?: string;
+  /** Run leader election. Default true. */
+  leaderElection?: boolean;
+  /** How long deletion waits for unreachable clusters before releasing the finalizer, ms. Default 120 000. */
+  deletionTimeoutMs?: number;
+  /** Cluster probe period, ms. Default 30 000. */
+  probeIntervalMs?: number;
+  /** Deployments reconciled at once. Default 4. */
+  concurrency?: number;
+  /** How often a deployment that is not yet Healthy is looked at again, ms. Default 2 000. */
+  progressRequeueMs?: number;
+  logger: Logger;
+}
+
+type Key = string; // `<namespace>/<name>`
+
+function keyOf(ad: { metadata: { namespace?: string; name: string } }): Key {
+  return `${ad.metadata.namespace ?? "default"}/${ad.metadata.name}`;
+}
+
+function splitKey(key: Key): { namespace: string; name: string } {
+  const i = key.indexOf("/");
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+interface Usage {
+  types: Set<string>;
+  traits: Set<string>;
+  selected: Set<string>;
+}
+
+export class Controller {
+  readonly metrics = new ControllerMetrics();
+  private readonly log: Logger;
+  private readonly hub: Hub;
+  private repo!: EnvRepo;
+  private clusters!: ClusterManager;
+  private queue!: WorkQueue<Key>;
+  private events!: EventRecorder;
+  private deployments!: SupervisedInformer<ApplicationDeployment>;
+  private clusterInformer!: SupervisedInformer<Cluster>;
+  private componentDefs!: SupervisedInformer<ComponentDefinition>;
+  private traitDefs!: SupervisedInformer<TraitDefinition>;
+  private elector: LeaderElector | undefined;
+  private opsServer: import("node:http").Server | undefined;
+  private registry: DefinitionRegistry | undefined;
+  private readonly usage = new Map<Key, Usage>();
+  /** Env-repo commits in the order this process made or first saw them. */
+  private readonly commitSeq = new Map<string, number>();
+  private nextSeq = 1;
+  /** The commit that holds each deployment's current manifests. */
+  private readonly deploymentCommit = new Map<Key, string>();
+  private readonly suspended = new Set<Key>();
+  private working = false;
+  private stopping = false;
+  opsPort: number | undefined;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.log = o.logger;
+    this.hub = new Hub(o.kubeConfig);
+  }
+
+  get isLeader(): boolean {
+    return this.working;
+  }
+
+  /** Start the ops server and leader election; work starts when this replica leads. */
+  async start(): Promise<void> {
+    if (this.o.metricsAddr !== undefined) {
+      const { server, port } = await startOpsServer({ address: this.o.metricsAddr, metrics: this.metrics, ready: () => this.ready() });
+      this.opsServer = server;
+      this.opsPort = port;
+      this.log.info({ port }, "serving /metrics, /healthz and /readyz");
+    }
+    if (this.o.leaderElection === false) {
+      await this.startWork();
+      return;
+    }
+    const identity = this.o.identity ?? `${hostname()}-${process.pid}`;
+    this.elector = new LeaderElector({
+      kc: this.o.kubeConfig,
+      namespace: this.o.namespace ?? "flotilla-system",
+      identity,
+      onStartedLeading: () => {
+        this.log.info({ identity }, "became leader");
+        this.metrics.leader.set(1);
+        void this.startWork().catch((e: unknown) => this.log.error({ err: e }, "starting the controller failed"));
+      },
+      onStoppedLeading: () => {
+        this.log.warn({ identity }, "lost the leader lease; stopping work");
+        this.metrics.leader.set(0);
+        void this.stopWork();
+      },
+      onError: (e) => this.log.warn({ err: errorText(e) }, "leader election"),
+    });
+    this.elector.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.elector?.stop();
+    await this.stopWork();
+    await new Promise<void>((resolve) => (this.opsServer ? this.opsServer.close(() => resolve()) : resolve()));
+  }
+
+  private ready(): boolean {
+    if (!this.working) return this.elector !== undefined; // a standby is ready to take over
+    return this.deployments.synced && this.clusterInformer.synced && this.componentDefs.synced && this.traitDefs.synced;
+  }
+
+  private async startWork(): Promise<void> {
+    if (this.working || this.stopping) return;
+    this.working = true;
+    this.repo = await EnvRepo.open({
+      dir: `${this.o.dataDir}/env.git`,
+      ...(this.o.gitUrl ? { remote: { url: this.o.gitUrl, ...(this.o.gitToken ? { token: this.o.gitToken } : {}) } } : {}),
+    });
+    const head = await this.repo.head();
+    if (head) this.commitSeq.set(head, this.nextSeq++);
+    this.events = new EventRecorder({ core: this.hub.core, onError: (e) => this.log.debug({ err: errorText(e) }, "event not recorded") });
+    this.queue = new WorkQueue<Key>({
+      process: (key) => this.reconcile(key),
+      concurrency: this.o.concurrency ?? 4,
+      onError: (key, e) => {
+        this.metrics.reconciles.inc({ result: "error" });
+        this.log.warn({ deployment: key, err: errorText(e) }, "reconcile failed; retrying with backoff");
+      },
+    });
+    this.clusters = new ClusterManager({
+      hub: this.hub,
+      repo: this.repo,
+      resyncIntervalMs: this.o.resyncIntervalMs ?? 300_000,
+      ...(this.o.probeIntervalMs ? { probeIntervalMs: this.o.probeIntervalMs } : {}),
+      onSyncEvent: (ev) => this.onSyncEvent(ev),
+      onClusterChanged: (name) => this.requeueForCluster(name),
+      onError: (cluster, e) => this.log.debug({ cluster, err: errorText(e) }, "cluster probe"),
+    });
+    if (head) this.clusters.setHead(head);
+    const onError = (kind: string, e: unknown) => this.log.warn({ kind, err: errorText(e) }, "watch failed; restarting it");
+    const definitionChanged = (kind: "type" | "trait") => (d: { metadata: { name: string } }) => {
+      this.registry = undefined;
+      this.requeueUsers(kind, d.metadata.name);
+    };
+    this.componentDefs = this.hub.informer<ComponentDefinition>("ComponentDefinition", { onChange: definitionChanged("type"), onDelete: definitionChanged("type") }, { onError });
+    this.traitDefs = this.hub.informer<TraitDefinition>("TraitDefinition", { onChange: definitionChanged("trait"), onDelete: definitionChanged("trait") }, { onError });
+    this.clusterInformer = this.hub.informer<Cluster>(
+      "Cluster",
+      {
+        onChange: (c) => {
+          this.clusters.upsert(c);
+          this.requeueForCluster(c.metadata.name);
+        },
+        onDelete: (c) => {
+          void this.clusters.remove(c.metadata.name);
+          this.requeueForCluster(c.metadata.name);
+        },
+      },
+      { onError },
+    );
+    this.deployments = this.hub.informer<ApplicationDeployment>(
+      "ApplicationDeployment",
+      { onChange: (d) => this.queue.add(keyOf(d)), onDelete: (d) => this.forget(keyOf(d)) },
+      { onError },
+    );
+    this.log.info({ repo: this.repo.dir }, "controller started");
+  }
+
+  private async stopWork(): Promise<void> {
+    if (!this.working) return;
+    this.working = false;
+    this.queue.stop();
+    await Promise.all([this.deployments.stop(), this.clusterInformer.stop(), this.componentDefs.stop(), this.traitDefs.stop()]);
+    await this.clusters.stop();
+  }
+
+  // ---------- requeue bookkeeping ----------
+
+  private forget(key: Key): void {
+    this.usage.delete(key);
+    this.deploymentCommit.delete(key);
+    if (this.suspended.delete(key)) this.pushSuspended();
+    this.queue.forget(key);
+  }
+
+  private requeueUsers(kind: "type" | "trait", name: string): void {
+    for (const [key, u] of this.usage) if ((kind === "type" ? u.types : u.traits).has(name)) this.queue.add(key);
+  }
+
+  /** A Cluster changed: requeue deployments that place on it now or did before. */
+  private requeueForCluster(name: string): void {
+    if (!this.working) return;
+    const cluster = this.clusterInformer.get(name);
+    for (const d of this.deployments.list()) {
+      const key = keyOf(d);
+      if (this.usage.get(key)?.selected.has(name)) {
+        this.queue.add(key);
+        continue;
+      }
+      if (!cluster) continue;
+      try {
+        if (place(d.spec.placementStrategies, [cluster]).decisions[0]?.selected) this.queue.add(key);
+      } catch {
+        this.queue.add(key); // a bad selector is reported by the reconcile
+      }
+    }
+  }
+
+  private onSyncEvent(ev: SyncEvent): void {
+    if (ev.type === "SyncFailed" || ev.type === "Synced") this.metrics.syncs.inc({ cluster: ev.cluster, result: ev.type === "Synced" ? "ok" : "failed" });
+    if (ev.type === "DriftCorrected") this.metrics.driftCorrections.inc({ cluster: ev.cluster });
+    if (ev.deployment) {
+      const { namespace, name } = splitKey(ev.deployment);
+      const ad = this.deployments.get(name, namespace);
+      if (ad && ev.type !== "HealthChanged") {
+        const warning = ev.type === "SyncFailed" || ev.type === "Skipped";
+        this.events.record(this.eventTarget(ad), warning ? "Warning" : "Normal", ev.type, `${ev.cluster}: ${ev.message}`);
+      }
+      this.queue.add(ev.deployment);
+    } else if (ev.type === "Synced" || ev.type === "SyncFailed") {
+      for (const [key, u] of this.usage) if (u.selected.has(ev.cluster)) this.queue.add(key);
+    }
+  }
+
+  private pushSuspended(): void {
+    for (const name of this.clusters.names()) this.clusters.worker(name)?.setSuspended(this.suspended);
+  }
+
+  private eventTarget(ad: ApplicationDeployment): EventTarget {
+    return { kind: "ApplicationDeployment", namespace: ad.metadata.namespace ?? "default", name: ad.metadata.name, ...(ad.metadata.uid ? { uid: ad.metadata.uid } : {}) };
+  }
+
+  private definitions(): DefinitionRegistry {
+    if (!this.registry) this.registry = buildRegistry([...this.componentDefs.list(), ...this.traitDefs.list()]);
+    return this.registry;
+  }
+
+  private seqOf(commit: string | undefined): number {
+    return commit ? (this.commitSeq.get(commit) ?? 0) : -1;
+  }
+
+  // ---------- reconcile ----------
+
+  private async reconcile(key: Key): Promise<void> {
+    const started = process.hrtime.bigint();
+    const { namespace, name } = splitKey(key);
+    const ad = this.deployments.get(name, namespace);
+    this.metrics.queueDepth.set(this.queue.depth);
+    if (!ad) return;
+    try {
+      if (ad.metadata.deletionTimestamp) await this.finalize(key, ad);
+      else await this.reconcileLive(key, ad);
+      this.metrics.reconciles.inc({ result: "ok" });
+    } finally {
+      this.metrics.reconcileDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private async reconcileLive(key: Key, ad: ApplicationDeployment): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    if (!(ad.metadata.finalizers ?? []).includes(FINALIZER)) {
+      await this.hub.setFinalizers(namespace, name, [...(ad.metadata.finalizers ?? []), FINALIZER], ad.metadata.resourceVersion);
+    }
+    const oneShot = [ANNOTATION_PROMOTE, ANNOTATION_ABORT, ANNOTATION_RETRY].filter((a) => ad.metadata.annotations?.[a] !== undefined);
+    const suspended = ad.spec?.suspend === true;
+    if (suspended !== this.suspended.has(key)) {
+      if (suspended) this.suspended.add(key);
+      else this.suspended.delete(key);
+      this.pushSuspended();
+    }
+
+    const generation = ad.metadata.generation ?? 0;
+    const target = ad.spec?.appRevisions?.length ? targetRevision(ad).name : "";
+    const allClusters = this.clusterInformer.list() as Cluster[];
+    const withVersions = allClusters.map((c) => {
+      const version = this.clusters.version(c.metadata.name);
+      return version ? { ...c, status: { ...c.status, version } } : c;
+    });
+
+    // Validate and render; a problem stops here with nothing deployed changed.
+    let placement: Placement | undefined;
+    let targets: RenderTarget[] = [];
+    let renderError: { reason: string; message: string } | undefined;
+    const problems = resourceProblems(ad);
+    try {
+      if (problems.length) throw new ValidationError(problems, { object: objectRef(ad) });
+      placement = place(ad.spec.placementStrategies, withVersions, { deployment: key });
+      targets = fullRolloutTargets(ad, placement, withVersions);
+    } catch (e) {
+      renderError = this.describeRenderError(e);
+    }
+    const usage: Usage = { types: new Set(), traits: new Set(), selected: new Set(targets.map((t) => t.cluster.name)) };
+    for (const rev of ad.spec?.appRevisions ?? []) {
+      for (const c of rev.template?.spec?.components ?? []) {
+        usage.types.add(c.type);
+        for (const t of c.traits ?? []) usage.traits.add(t.name);
+      }
+    }
+    for (const s of ad.spec?.placementStrategies ?? []) for (const o of s.overrides ?? []) for (const t of o.traits ?? []) usage.traits.add(t.name);
+    this.usage.set(key, usage);
+
+    let commit = this.deploymentCommit.get(key) ?? ad.status?.commit;
+    let commitError: string | undefined;
+    if (!renderError && placement) {
+      try {
+        const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets });
+        const clusters: Record<string, Record<string, string>> = {};
+        for (const r of rendered) {
+          const files: Record<string, string> = {};
+          for (const m of r.manifests) files[manifestFileName(m)] = toYaml(m);
+          clusters[r.cluster] = files;
+        }
+        const where = rendered.map((r) => r.cluster).join(", ") || "no cluster";
+        const result = await this.repo.commitDeployments(
+          [{ namespace, name, clusters, generation, revision: target }],
+          `${namespace}/${name}: ${target} on ${where} (generation ${generation})`,
+        );
+        if (result) {
+          this.commitSeq.set(result.oid, this.nextSeq++);
+          commit = result.oid;
+          this.metrics.commits.inc();
+          this.clusters.setHead(result.oid);
+          this.events.record(this.eventTarget(ad), "Normal", "Committed", `rendered ${target} for ${where}; commit ${result.oid.slice(0, 12)}`);
+          if (result.state === "queued") commitError = `the Git remote did not take the commit yet; it is queued locally (${result.error?.message ?? "remote unreachable"})`;
+        } else if (!commit) {
+          commit = (await this.repo.head()) ?? undefined;
+        }
+        if (commit) this.deploymentCommit.set(key, commit);
+      } catch (e) {
+        renderError = this.describeRenderError(e);
+      }
+    }
+    if (renderError) this.events.record(this.eventTarget(ad), "Warning", renderError.reason, renderError.message);
+
+    const decisions: PlacementDecisionStatus[] = (placement?.decisions ?? []).map((d) => ({
+      cluster: d.cluster,
+      selected: d.selected,
+      ...(d.wave ? { wave: d.wave } : {}),
+      reason: d.reason,
+    }));
+    const observations = renderError ? [] : [...usage.selected].sort().map((c) => this.observe(c, key, commit));
+    const status = computeStatus({
+      generation,
+      previous: ad.status,
+      now: new Date(),
+      targetRevision: target,
+      ...(renderError ? { renderError } : {}),
+      ...(commit ? { commit } : {}),
+      ...(commitError ? { commitError } : {}),
+      placement: decisions,
+      clusters: observations,
+      suspended,
+    });
+    if (statusChanged(ad.status, status)) {
+      await this.hub.patchDeploymentStatus(namespace, name, status);
+      if (status.phase !== ad.status?.phase) {
+        this.log.info({ deployment: key, phase: status.phase, commit: commit?.slice(0, 12) }, "phase changed");
+        if (status.phase === "Healthy") this.events.record(this.eventTarget(ad), "Normal", "Healthy", `revision ${target} is healthy on ${[...usage.selected].join(", ") || "no cluster"}`);
+      }
+    }
+    if (oneShot.length) await this.hub.removeAnnotations(namespace, name, oneShot);
+    if (status.phase === "Progressing" || status.phase === "Degraded") this.queue.add(key, this.o.progressRequeueMs ?? 2_000);
+  }
+
+  private describeRenderError(e: unknown): { reason: string; message: string } {
+    if (e instanceof ValidationError) {
+      return { reason: "InvalidSpec", message: e.problems.map((p) => `${p.path ? `${p.path}: ` : ""}${p.message}${p.fix ? `. ${p.fix}` : ""}`).join("; ") };
+    }
+    if (e instanceof Error && e.name === "TemplateError") return { reason: "TemplateError", message: e.message };
+    throw e;
+  }
+
+  private observe(cluster: string, key: Key, commit: string | undefined): ClusterObservation {
+    const reachable = this.clusters.isReachable(cluster);
+    const worker = this.clusters.worker(cluster);
+    const ws = worker?.status;
+    if (!reachable || !ws) {
+      return { name: cluster, reachable: false, synced: false, health: "Unknown", revisions: [], message: this.clusters.message(cluster) };
+    }
+    const synced = ws.appliedCommit !== undefined && this.seqOf(ws.appliedCommit) >= this.seqOf(commit);
+    const h = ws.health.find((d) => d.deployment === key);
+    const failedHere = ws.lastResult?.changes.filter((c) => c.deployment === key && c.action === "failed") ?? [];
+    let message = h?.message || undefined;
+    if (!synced) message = ws.error ? `sync failed: ${ws.error}` : "sync in progress";
+    if (failedHere.length) message = failedHere.map((c) => `${c.object}: ${c.message}`).slice(0, 3).join("; ");
+    return {
+      name: cluster,
+      reachable: true,
+      synced: synced && failedHere.length === 0,
+      ...(ws.appliedCommit ? { appliedCommit: ws.appliedCommit } : {}),
+      health: synced ? (h?.health ?? "Missing") : "Progressing",
+      revisions: h?.revisions ?? [],
+      ...(ws.lastSyncTime ? { lastSyncTime: ws.lastSyncTime } : {}),
+      ...(message ? { message } : {}),
+    };
+  }
+
+  // ---------- deletion ----------
+
+  private readonly deletionCommit = new Map<Key, string>();
+
+  private async finalize(key: Key, ad: ApplicationDeployment): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    if (!(ad.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    let removal = this.deletionCommit.get(key);
+    if (!removal) {
+      const result = await this.repo.commitDeployments([{ namespace, name, clusters: {} }], `${namespace}/${name}: delete`);
+      removal = result?.oid ?? (await this.repo.head()) ?? undefined;
+      if (result) {
+        this.commitSeq.set(result.oid, this.nextSeq++);
+        this.metrics.commits.inc();
+        this.clusters.setHead(result.oid);
+      }
+      if (removal) this.deletionCommit.set(key, removal);
+    }
+    const pending: string[] = [];
+    for (const cluster of this.usage.get(key)?.selected ?? ad.status?.clusters?.map((c) => c.name) ?? []) {
+      const ws = this.clusters.worker(cluster)?.status;
+      const done = ws !== undefined && this.seqOf(ws.appliedCommit) >= this.seqOf(removal) && !ws.health.some((h) => h.deployment === key);
+      if (!done) pending.push(cluster);
+    }
+    const since = new Date(ad.metadata.deletionTimestamp as string).getTime();
+    const timedOut = Date.now() - since > (this.o.deletionTimeoutMs ?? 120_000);
+    if (pending.length && !timedOut) {
+      this.queue.add(key, 1_000);
+      return;
+    }
+    if (pending.length) {
+      this.events.record(this.eventTarget(ad), "Warning", "CleanupIncomplete", `objects may be left on ${pending.join(", ")}: the cluster did not confirm the removal in time`);
+      this.log.warn({ deployment: key, clusters: pending }, "released the finalizer with leftovers");
+    }
+    await this.hub.setFinalizers(namespace, name, (ad.metadata.finalizers ?? []).filter((f) => f !== FINALIZER), ad.metadata.resourceVersion);
+    this.deletionCommit.delete(key);
+    this.forget(key);
+    this.log.info({ deployment: key }, "deleted from Git and clusters");
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message.split("\n")[0] ?? e.message;
+  const body = (e as { body?: unknown } | null)?.body;
+  return typeof body === "string" ? body.slice(0, 200) : String(e);
+}

@@ -1,0 +1,140 @@
+// Leader election through a coordination.k8s.io Lease, so two replicas can run and only one acts.
+// Taking or renewing the lease is an update guarded by resourceVersion: two candidates can never
+// both succeed. A leader that fails to renew before the lease expires stops acting at once.
+
+import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+
+export interface LeaderElectionOptions {
+  kc: KubeConfig;
+  namespace: string;
+  /** Lease name. Default `flotilla-controller`. */
+  name?: string;
+  /** This replica's identity. */
+  identity: string;
+  /** How long a lease is valid without renewal, seconds. Default 15. */
+  leaseDurationSeconds?: number;
+  /** How often the leader renews and candidates retry, ms. Default 2 000. */
+  retryPeriodMs?: number;
+  onStartedLeading: () => void;
+  onStoppedLeading: () => void;
+  onError?: (error: unknown) => void;
+  now?: () => Date;
+}
+
+function httpStatus(e: unknown): number | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+export class LeaderElector {
+  private readonly api: CoordinationV1Api;
+  private timer: NodeJS.Timeout | undefined;
+  private leading = false;
+  private lastRenew = 0;
+  private stopped = false;
+
+  constructor(private readonly o: LeaderElectionOptions) {
+    this.api = o.kc.makeApiClient(CoordinationV1Api);
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  start(): void {
+    void this.tick();
+  }
+
+  /** Stop campaigning; a leader releases the lease so a standby takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.leading) {
+      this.leading = false;
+      try {
+        const lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.o.namespace });
+        if (lease.spec?.holderIdentity === this.o.identity) {
+          lease.spec.holderIdentity = "";
+          lease.spec.leaseDurationSeconds = 1;
+          await this.api.replaceNamespacedLease({ name: this.name, namespace: this.o.namespace, body: lease });
+        }
+      } catch (e) {
+        this.o.onError?.(e);
+      }
+    }
+  }
+
+  private get name(): string {
+    return this.o.name ?? "flotilla-controller";
+  }
+
+  private get duration(): number {
+    return this.o.leaseDurationSeconds ?? 15;
+  }
+
+  private now(): Date {
+    return (this.o.now ?? (() => new Date()))();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const acquired = await this.tryAcquireOrRenew();
+      if (acquired) this.lastRenew = this.now().getTime();
+      if (acquired && !this.leading) {
+        this.leading = true;
+        this.o.onStartedLeading();
+      }
+    } catch (e) {
+      this.o.onError?.(e);
+    }
+    if (this.leading && this.now().getTime() - this.lastRenew > this.duration * 1000) {
+      this.leading = false;
+      this.o.onStoppedLeading();
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.o.retryPeriodMs ?? 2_000);
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const now = this.now();
+    const spec = {
+      holderIdentity: this.o.identity,
+      leaseDurationSeconds: this.duration,
+      renewTime: now as unknown as Date,
+    };
+    let lease: V1Lease;
+    try {
+      lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.o.namespace });
+    } catch (e) {
+      if (httpStatus(e) !== 404) throw e;
+      try {
+        await this.api.createNamespacedLease({
+          namespace: this.o.namespace,
+          body: { metadata: { name: this.name, namespace: this.o.namespace }, spec: { ...spec, acquireTime: now, leaseTransitions: 0 } },
+        });
+        return true;
+      } catch (createError) {
+        if (httpStatus(createError) === 409) return false;
+        throw createError;
+      }
+    }
+    const holder = lease.spec?.holderIdentity ?? "";
+    const renew = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
+    const expired = renew + (lease.spec?.leaseDurationSeconds ?? this.duration) * 1000 < now.getTime();
+    if (holder !== this.o.identity && holder !== "" && !expired) return false;
+    const transitions = (lease.spec?.leaseTransitions ?? 0) + (holder === this.o.identity ? 0 : 1);
+    lease.spec = {
+      ...lease.spec,
+      ...spec,
+      leaseTransitions: transitions,
+      ...(holder === this.o.identity ? {} : { acquireTime: now }),
+    };
+    try {
+      await this.api.replaceNamespacedLease({ name: this.name, namespace: this.o.namespace, body: lease });
+      return true;
+    } catch (e) {
+      if (httpStatus(e) === 409) return false; // someone else updated it first
+      throw e;
+    }
+  }
+}

@@ -42,7 +42,7 @@ function aPod() {
       if (pod.metadata) pod.metadata.deletionTimestamp = NOW;
       return b;
     },
-    withStatus(status: V1Pod["status"]) {
+    withStatus(status: NonNullable<V1Pod["status"]>) {
       pod.status = status;
       return b;
     },

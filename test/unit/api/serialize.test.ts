@@ -71,6 +71,11 @@ describe("parseYamlStream", () => {
     expect(() => parseYamlStream(`a: "${"x".repeat(200)}"\n`, { maxBytes: 100 })).toThrow(/more than the limit of 100/);
   });
 
+  it("counts the limit in bytes, not characters", () => {
+    const text = `a: "${"é".repeat(60)}"\n`; // 66 characters, 126 bytes in UTF-8
+    expect(() => parseYamlStream(text, { maxBytes: 100 })).toThrow(/more than the limit of 100/);
+  });
+
   it("refuses a document nested deeper than 200 levels", () => {
     const deep = `${"[".repeat(250)}${"]".repeat(250)}`;
     expect(() => parseYamlStream(deep)).toThrow(/nest/i);

@@ -81,6 +81,24 @@ const registry: DefinitionRegistry = registryOf(
     '{"metadata": {"labels": {"team": "payments", "flotilla.dev/revision": "forged", "flotilla.dev/component": "forged"}}}',
   ),
   aTraitDefinition("broken-trait").withPatch("{"),
+  aTraitDefinition("secret-output").withOutputs('{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "token"}}'),
+  aTraitDefinition("foreign-output").withOutputs('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "other"}}'),
+  aTraitDefinition("role-output").withOutputs('{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": context.name}}'),
+  aTraitDefinition("trusted-role-output")
+    .clusterScoped()
+    .withOutputs('{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": context.name}}'),
+  aTraitDefinition("failing").withOutputs('properties.min > properties.max ? $error("min must not exceed max")'),
+  aTraitDefinition("shared-config")
+    .componentScoped()
+    .withOutputs('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared"}, "data": {"from": context.component}}'),
+  aComponentDefinition("job").withWorkload("batch/v1", "Job").withoutReplicasPath().withTemplate(
+    '{"apiVersion": $versionAtLeast(context.cluster.version, "1.21") ? "batch/v1" : "batch/v1beta1", "kind": "Job", "metadata": {"name": context.name}}',
+  ),
+  aComponentDefinition("liar").withWorkload("apps/v1", "StatefulSet"),
+  aComponentDefinition("context-dump").withTemplate(`[
+    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": context.name}},
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": context.name & "-context"}, "data": {"context": $string(context)}}
+  ]`),
 );
 
 function target(options: Partial<RenderTarget> & { revisions?: RenderTarget["revisions"] } = {}): RenderTarget {
@@ -219,20 +237,79 @@ describe("renderDeployment: labels, names and namespaces", () => {
   });
 });
 
+describe("renderDeployment: trait outputs obey the same policies", () => {
+  it.each([
+    ["secret-output", 'definition "secret-output" renders Secret "token"; Secrets are never written to Git'],
+    ["foreign-output", 'definition "foreign-output" renders ConfigMap "x" in namespace "other", outside the deployment\'s namespace "team-a"'],
+    ["role-output", 'definition "role-output" renders cluster-scoped ClusterRole "backend-v1", which a deployment may not create'],
+  ])("refuses what trait %s renders, at the trait's path", async (trait, message) => {
+    expect(await problems(deploymentWith(backend().withTrait(trait)))).toEqual([expect.objectContaining({ path: `${C0}.traits[0]`, message })]);
+  });
+
+  it("renders a cluster-scoped output of an annotated trait without a namespace", async () => {
+    const role = find(await manifests(deploymentWith(backend().withTrait("trusted-role-output"))), "ClusterRole");
+    expect(role.metadata.namespace).toBeUndefined();
+    expect(role.metadata.labels?.["flotilla.dev/component"]).toBe("backend");
+  });
+
+  it("reports a trait's runtime error at the path of its properties", async () => {
+    const [problem] = await problems(deploymentWith(backend().withTrait("failing", { min: 5, max: 1 })));
+    expect(problem?.path).toBe(`${C0}.traits[0].properties`);
+    expect(problem?.message).toMatch(/^failing\.spec\.outputs.*min must not exceed max/);
+  });
+});
+
+describe("renderDeployment: the template context", () => {
+  it("gives templates the names, replicas, cluster, wave and labels of ARCHITECTURE §3", async () => {
+    const list = await manifests(
+      deploymentWith(aComponent("backend", "context-dump").withSettings({ image: "x" })),
+      target({ cluster: { name: "prod-eu", labels: { usage: "production" } }, wave: "production", revisions: [{ name: "v1", replicas: 4 }] }),
+    );
+    const context = JSON.parse((find(list, "ConfigMap").data as { context: string }).context);
+    expect(context).toEqual({
+      appName: "shop",
+      namespace: "team-a",
+      component: "backend",
+      revision: "v1",
+      name: "backend-v1",
+      replicas: 4,
+      cluster: { name: "prod-eu", labels: { usage: "production" }, version: "v1.30.0" },
+      wave: "production",
+      labels: {
+        "app.kubernetes.io/managed-by": "flotilla",
+        "flotilla.dev/app": "team-a.shop",
+        "flotilla.dev/component": "backend",
+        "flotilla.dev/revision": "v1",
+      },
+      selectorLabels: { "flotilla.dev/app": "team-a.shop", "flotilla.dev/component": "backend", "flotilla.dev/revision": "v1" },
+      componentSelectorLabels: { "flotilla.dev/app": "team-a.shop", "flotilla.dev/component": "backend" },
+    });
+  });
+
+  it("passes the cluster's Kubernetes version when it is known", async () => {
+    const list = await manifests(
+      deploymentWith(aComponent("backend", "context-dump").withSettings({ image: "x" })),
+      target({ cluster: { name: "old", labels: {}, version: "v1.20.2" } }),
+    );
+    expect(JSON.parse((find(list, "ConfigMap").data as { context: string }).context).cluster.version).toBe("v1.20.2");
+  });
+});
+
 describe("renderDeployment: lookups and trait rules", () => {
   it("names an unknown component type with its field path and the known types", async () => {
     const [problem] = await problems(deploymentWith(aComponent("backend", "wroker")));
     expect(problem?.path).toBe(`${C0}.type`);
     expect(problem?.message).toBe('unknown component type "wroker"');
-    expect(problem?.fix).toContain("Use one of: cluster-role, elsewhere, fixed-name, namespace-maker,");
-    expect(problem?.fix).toContain("worker");
+    expect(problem?.fix).toBe(`Use one of: ${[...registry.components.keys()].join(", ")}; or install a ComponentDefinition named "wroker".`);
+    expect(problem?.fix).toMatch(/^Use one of: cluster-role, context-dump, elsewhere, .*, worker;/);
   });
 
   it("names an unknown trait with its field path and the known traits", async () => {
     const [problem] = await problems(deploymentWith(backend().withTrait("sidecar", { image: "envoy" }).withTrait("autoscaler")));
     expect(problem?.path).toBe(`${C0}.traits[1].name`);
     expect(problem?.message).toBe('unknown trait "autoscaler"');
-    expect(problem?.fix).toContain("Use one of: broken-trait, env-a, env-b, hpa,");
+    expect(problem?.fix).toBe(`Use one of: ${[...registry.traits.keys()].join(", ")}; or install a TraitDefinition named "autoscaler".`);
+    expect(problem?.fix).toMatch(/^Use one of: broken-trait, env-a, env-b, .*, user-labels;/);
   });
 
   it("reports a broken trait with the reason, so its users know why", async () => {
@@ -403,6 +480,19 @@ describe("renderDeployment: several revisions in one cluster", () => {
     expect(service.metadata.labels?.["flotilla.dev/revision"]).toBeUndefined();
   });
 
+  it("refuses two components of one revision rendering the same shared object", async () => {
+    const d = aDeployment("shop")
+      .withRevision(
+        aRevision("v1")
+          .withComponent(aComponent("backend").withSettings({ image: "x" }).withTrait("shared-config"))
+          .withComponent(aComponent("frontend").withSettings({ image: "y" }).withTrait("shared-config")),
+      )
+      .build();
+    expect(await problems(d)).toContainEqual(
+      expect.objectContaining({ path: "spec.appRevisions[0].template.spec.components[1]", message: 'renders ConfigMap "shared" twice' }),
+    );
+  });
+
   it("refuses a plan naming a revision that is not in the deployment", async () => {
     await expect(render(twoRevisions(), [target({ revisions: [{ name: "v3", replicas: 1 }] })])).rejects.toThrow(
       'render plan names revision "v3", which is not in spec.appRevisions',
@@ -419,6 +509,24 @@ describe("renderDeployment: several revisions in one cluster", () => {
       .build();
     expect(await problems(d)).toContainEqual(
       expect.objectContaining({ path: "spec.appRevisions[0].template.spec.components[1]", message: 'renders Deployment "fixed" twice' }),
+    );
+  });
+});
+
+describe("renderDeployment: the workload a definition declares", () => {
+  it("accepts another version of the declared group and kind", async () => {
+    const d = deploymentWith(aComponent("migrate", "job").withSettings({ image: "x" }));
+    const [job] = await manifests(d, target({ cluster: { name: "old", labels: {}, version: "v1.20.2" } }));
+    expect(`${job!.apiVersion}/${job!.kind}`).toBe("batch/v1beta1/Job");
+  });
+
+  it("refuses a template whose first object is not the declared workload", async () => {
+    const [problem] = await problems(deploymentWith(aComponent("backend", "liar").withSettings({ image: "x" })));
+    expect(problem).toEqual(
+      expect.objectContaining({
+        path: C0,
+        message: 'definition "liar" declares workload apps/v1/StatefulSet but its template rendered apps/v1/Deployment first',
+      }),
     );
   });
 });

@@ -8,6 +8,7 @@ import { rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import * as git from "isomorphic-git";
 import { GitError } from "../api/errors.js";
+import { LooseWriter, serializeTree } from "./loose.js";
 
 export type TreeEntry = git.TreeEntry;
 export type CommitObject = git.CommitObject;
@@ -41,10 +42,13 @@ export class ObjectStore {
   private readonly commits = new Map<string, CommitObject>();
   private cachedEntries = 0;
   private readonly maxEntries: number;
+  private readonly loose: LooseWriter;
+  private readonly refFolders = new Set<string>();
 
   constructor(options: ObjectStoreOptions) {
     this.gitdir = options.gitdir;
     this.maxEntries = options.treeCacheEntries ?? 200_000;
+    this.loose = new LooseWriter(options.gitdir);
   }
 
   async readTree(oid: string): Promise<readonly TreeEntry[]> {
@@ -65,14 +69,14 @@ export class ObjectStore {
 
   async writeTree(entries: readonly TreeEntry[]): Promise<string> {
     const tree = entries.map((e) => ({ ...e }));
-    const oid = await this.wrap("write tree", () => git.writeTree({ fs, gitdir: this.gitdir, tree }));
+    const oid = await this.wrap("write tree", () => this.loose.write("tree", serializeTree(tree)));
     this.looseWrites++;
     this.remember(oid, tree);
     return oid;
   }
 
   async writeBlob(content: Uint8Array): Promise<string> {
-    const oid = await this.wrap("write blob", () => git.writeBlob({ fs, gitdir: this.gitdir, blob: content }));
+    const oid = await this.wrap("write blob", () => this.loose.write("blob", content));
     this.looseWrites++;
     return oid;
   }
@@ -98,6 +102,7 @@ export class ObjectStore {
   async writeCommit(commit: CommitObject): Promise<string> {
     const oid = await this.wrap("write commit", () => git.writeCommit({ fs, gitdir: this.gitdir, commit }));
     this.looseWrites++;
+    this.commits.set(oid, commit);
     return oid;
   }
 
@@ -129,7 +134,10 @@ export class ObjectStore {
     const target = join(this.gitdir, ref);
     const tmp = `${target}.lock`;
     try {
-      await fs.promises.mkdir(dirname(target), { recursive: true });
+      if (!this.refFolders.has(dirname(target))) {
+        await fs.promises.mkdir(dirname(target), { recursive: true });
+        this.refFolders.add(dirname(target));
+      }
       await writeFile(tmp, `${oid}\n`);
       await rename(tmp, target);
     } catch (err) {

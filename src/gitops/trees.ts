@@ -72,17 +72,18 @@ export function replaceFolder(store: ObjectStore, files: Readonly<Record<string,
     if (names.length === 0) return null;
     const oldEntries = old?.type === "tree" ? await store.readTree(old.oid) : [];
     const oldOids = new Map(oldEntries.map((e) => [e.path, e.oid]));
-    const entries: TreeEntry[] = [];
     let changed = oldEntries.length !== names.length;
-    for (const name of names) {
+    const writes: Promise<string>[] = [];
+    const entries: TreeEntry[] = names.map((name) => {
       const bytes = Buffer.from(files[name] as string, "utf8");
       const oid = blobOid(bytes);
       if (oldOids.get(name) !== oid) {
         changed = true;
-        await store.writeBlob(bytes);
+        writes.push(store.writeBlob(bytes)); // independent files: write them concurrently
       }
-      entries.push({ mode: "100644", path: name, oid, type: "blob" });
-    }
+      return { mode: "100644", path: name, oid, type: "blob" };
+    });
+    await Promise.all(writes);
     if (!changed && old) return old;
     return { mode: "040000", oid: await store.writeTree(entries), type: "tree" };
   };

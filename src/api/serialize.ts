@@ -39,8 +39,10 @@ export function toJson(value: unknown): string {
  */
 export function parseYamlStream(text: string, options: { filename?: string; maxBytes?: number } = {}): unknown[] {
   const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
-  if (text.length > maxBytes) {
-    throw new yaml.YAMLException(`document is ${text.length} bytes, more than the limit of ${maxBytes}`);
+  // Characters are at most 4 bytes: only count bytes when the text could be over the limit.
+  const bytes = text.length * 4 > maxBytes ? Buffer.byteLength(text, "utf8") : text.length;
+  if (bytes > maxBytes) {
+    throw new yaml.YAMLException(`document is ${bytes} bytes, more than the limit of ${maxBytes}`);
   }
   const docs: unknown[] = [];
   yaml.loadAll(text, (d) => {

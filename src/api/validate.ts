@@ -14,6 +14,8 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 export function createAjv(options: { useDefaults?: boolean } = {}): Ajv {
   const ajv = new Ajv({
     allErrors: true,
+    // parentSchema on errors lets a fix list the known fields and name both int-or-string forms.
+    verbose: true,
     strict: false,
     useDefaults: options.useDefaults ?? false,
     allowUnionTypes: true,

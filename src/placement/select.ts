@@ -47,7 +47,13 @@ export function selectorMismatch(selector: ClusterSelector | undefined, cluster:
   }
   if (selector.condition) {
     const program = compileCel(selector.condition, origin);
-    const ok = program.test({ cluster: celCluster(cluster) });
+    // A condition that cannot be evaluated for one cluster (a missing label) rejects that cluster only.
+    let ok: boolean;
+    try {
+      ok = program.test({ cluster: celCluster(cluster) });
+    } catch (e) {
+      return `condition ${selector.condition} cannot be evaluated: ${e instanceof Error ? e.message.replace(/^.*?: CEL evaluation failed: /, "") : String(e)}`;
+    }
     if (!ok) return `condition ${selector.condition} is false`;
   }
   return null;

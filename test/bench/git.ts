@@ -15,7 +15,7 @@ import type { BenchCase, BenchFigure } from "./types.js";
 const run = promisify(execFile);
 const FILES_PER_DEPLOYMENT = 10;
 const CLUSTERS = ["bench-eu", "bench-us"];
-const WARMUP = 5;
+const WARMUP = 10;
 const MEASURED = 25;
 const TARGET_MS = 50;
 

@@ -13,15 +13,6 @@ export interface ClusterDiff {
 
 const decoder = new TextDecoder();
 
-/** Every blob path below a tree, prefixed with `prefix`. */
-async function listBlobs(store: ObjectStore, treeOid: string, prefix: string, out: string[]): Promise<void> {
-  for (const e of await store.readTree(treeOid)) {
-    const path = `${prefix}/${e.path}`;
-    if (e.type === "tree") await listBlobs(store, e.oid, path, out);
-    else if (e.type === "blob") out.push(path);
-  }
-}
-
 async function collectBlobs(
   store: ObjectStore,
   treeOid: string,
@@ -93,4 +84,3 @@ export async function diffFolder(
   return out;
 }
 
-export { listBlobs };

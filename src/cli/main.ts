@@ -4,8 +4,10 @@
 
 import { Command } from "commander";
 import { FlotillaError } from "../api/errors.js";
+import { registerControllerCommands } from "./controller.js";
 import { registerFleetCommand } from "./fleet.js";
 import { registerRenderCommands } from "./render.js";
+import { registerUpCommands } from "./up.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .version("0.1.0");
   registerRenderCommands(program);
   registerFleetCommand(program);
+  registerControllerCommands(program);
+  registerUpCommands(program);
   return program;
 }
 

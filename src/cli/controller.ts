@@ -1,0 +1,75 @@
+// `flotilla controller` (run the controller against a hub) and `flotilla install` (put the CRDs
+// and the built-in definitions on a hub).
+
+import { KubeConfig } from "@kubernetes/client-node";
+import type { Command } from "commander";
+import { parseDuration } from "../api/duration.js";
+import { Controller } from "../controller/controller.js";
+import { builtinDefinitionsDir } from "./inputs.js";
+import { installToHub } from "./install.js";
+import { createLogger } from "./logger.js";
+
+export function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Resolves on SIGINT/SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (s: NodeJS.Signals) => resolve(s);
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+}
+
+export function registerControllerCommands(program: Command): void {
+  program
+    .command("controller")
+    .description("run the controller against a hub: watch, render, commit, sync, report status")
+    .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
+    .option("--data-dir <dir>", "where the embedded Git environment repository lives", ".flotilla/controller")
+    .option("--git-url <url>", "push the environment repository to this HTTPS remote (token from FLOTILLA_GIT_TOKEN)")
+    .option("--resync <duration>", "drift-check period per cluster", "5m")
+    .option("--metrics-addr <addr>", "address of /metrics, /healthz and /readyz", ":8080")
+    .option("--namespace <ns>", "namespace of the leader Lease", "flotilla-system")
+    .option("--no-leader-elect", "act without taking the leader Lease (a single replica)")
+    .action(async (opts: { kubeconfig?: string; dataDir: string; gitUrl?: string; resync: string; metricsAddr: string; namespace: string; leaderElect: boolean }) => {
+      const logger = createLogger();
+      const controller = new Controller({
+        kubeConfig: loadKubeConfig(opts.kubeconfig),
+        dataDir: opts.dataDir,
+        ...(opts.gitUrl ? { gitUrl: opts.gitUrl } : {}),
+        ...(process.env.FLOTILLA_GIT_TOKEN ? { gitToken: process.env.FLOTILLA_GIT_TOKEN } : {}),
+        resyncIntervalMs: parseDuration(opts.resync, "--resync"),
+        metricsAddr: opts.metricsAddr,
+        namespace: opts.namespace,
+        leaderElection: opts.leaderElect,
+        logger,
+      });
+      await controller.start();
+      const signal = await untilSignal();
+      logger.info({ signal }, "stopping");
+      await controller.stop();
+      logger.flush();
+    });
+
+  program
+    .command("install")
+    .description("apply the CRDs and the built-in definitions to a hub (server-side apply; safe to repeat)")
+    .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
+    .option("--definitions <dir>", "extra definitions folder (repeatable)", collect, [])
+    .action(async (opts: { kubeconfig?: string; definitions: string[] }) => {
+      await installToHub({
+        kubeConfig: loadKubeConfig(opts.kubeconfig),
+        definitionDirs: [builtinDefinitionsDir(), ...opts.definitions],
+        log: (line) => process.stdout.write(`${line}\n`),
+      });
+    });
+}

@@ -6,8 +6,11 @@
 set -euo pipefail
 
 K8S_VERSION=v1.20.2
+# Bumped whenever the build recipe changes, so a cached binary from an older recipe is rebuilt.
+# Build 2: vendored reflect2 replaced by Debian's 1.0.2 (1.0.1 crashes under Go >= 1.18).
+BUILD_ID=2
 CACHE_DIR="${FLOTILLA_CACHE_DIR:-$HOME/.cache/flotilla}"
-BIN_DIR="${FLOTILLA_K8S_BIN_DIR:-$CACHE_DIR/kubernetes/$K8S_VERSION/bin}"
+BIN_DIR="${FLOTILLA_K8S_BIN_DIR:-$CACHE_DIR/kubernetes/$K8S_VERSION-$BUILD_ID/bin}"
 LOCK="$CACHE_DIR/install.lock"
 
 log() { printf '[install-control-plane] %s\n' "$*" >&2; }
@@ -54,6 +57,8 @@ missing=()
 have_etcd || missing+=(etcd-server)
 have_binaries || { command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || missing+=(golang-go); }
 have_binaries || command -v rsync >/dev/null 2>&1 || missing+=(rsync)
+REFLECT2_SRC=/usr/share/gocode/src/github.com/modern-go/reflect2
+have_binaries || [ -f "$REFLECT2_SRC/go_above_118.go" ] || missing+=(golang-github-modern-go-reflect2-dev)
 have_binaries || command -v make >/dev/null 2>&1 || missing+=(make)
 
 if [ "$need_update" = 1 ] || [ "${#missing[@]}" -gt 0 ]; then
@@ -101,6 +106,14 @@ fi
 cd "$SRC"
 mkdir -p .go/src/k8s.io
 [ -e .go/src/k8s.io/kubernetes ] || ln -s ../../.. .go/src/k8s.io/kubernetes
+# The vendored reflect2 1.0.1 walks Go maps through unsafe offsets that changed in Go 1.18, so
+# kube-apiserver built with bookworm's Go 1.19 segfaults when it encodes a custom resource.
+# Debian's reflect2 1.0.2 has the fix and the same API.
+log "replacing vendored reflect2 with Debian's $(dpkg-query -W -f '${Version}' golang-github-modern-go-reflect2-dev)"
+rm -rf vendor/github.com/modern-go/reflect2
+mkdir -p vendor/github.com/modern-go/reflect2
+cp "$REFLECT2_SRC"/*.go vendor/github.com/modern-go/reflect2/
+rm -f vendor/github.com/modern-go/reflect2/*_test.go
 GOHOME=$(mktemp -d)
 ticker=""
 # The ticker must never outlive the script (Ctrl-C, a failed build): kill it on exit, and let it

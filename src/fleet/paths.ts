@@ -5,6 +5,8 @@ import path from "node:path";
 
 /** Kubernetes version the install script builds; the binaries' cache is keyed by it. */
 export const K8S_VERSION = "v1.20.2";
+/** The install script's BUILD_ID: part of the cache path, so a binary from an older recipe is rebuilt. */
+export const CONTROL_PLANE_BUILD = "2";
 
 /** Layout of a fleet directory (default `.flotilla`). Every path is absolute. */
 export interface FleetPaths {
@@ -40,7 +42,7 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.FLOTILLA_CACHE_DIR || path.join(homedir(), ".cache", "flotilla");
 }
 
-/** `FLOTILLA_K8S_BIN_DIR`, default `<cache>/kubernetes/v1.20.2/bin` (same rule as the install script). */
+/** `FLOTILLA_K8S_BIN_DIR`, default `<cache>/kubernetes/v1.20.2-<build>/bin` (same rule as the install script). */
 export function k8sBinDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FLOTILLA_K8S_BIN_DIR || path.join(cacheDir(env), "kubernetes", K8S_VERSION, "bin");
+  return env.FLOTILLA_K8S_BIN_DIR || path.join(cacheDir(env), "kubernetes", `${K8S_VERSION}-${CONTROL_PLANE_BUILD}`, "bin");
 }

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import { canonicalize } from "../api/serialize.js";
 import type { Manifest } from "../api/types.js";
+import { fillApplyDefaults } from "./defaults.js";
 
 /** Annotation holding the hash of the desired object last applied by Flotilla. */
 export const ANNOTATION_APPLIED_HASH = "flotilla.dev/applied-hash";
@@ -21,9 +22,11 @@ export function contentHash(obj: Manifest): string {
 
 /**
  * The object as it is sent to the cluster: Flotilla's ownership label (the renderer stamps it
- * already; a hand-written file in the env repo may not) and the content hash. Never mutates input.
+ * already; a hand-written file in the env repo may not), defaults SSA needs (defaults.ts) and the
+ * content hash. Never mutates input.
  */
-export function prepareForApply(obj: Manifest): Manifest {
+export function prepareForApply(input: Manifest): Manifest {
+  const obj = fillApplyDefaults(input);
   const labels = { ...(obj.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
   const withLabel: Manifest = { ...obj, metadata: { ...obj.metadata, labels } };
   const annotations = { ...(obj.metadata.annotations ?? {}), [ANNOTATION_APPLIED_HASH]: contentHash(withLabel) };

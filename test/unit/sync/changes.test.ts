@@ -104,3 +104,18 @@ describe("desired state from env-repo files", () => {
     ]);
   });
 });
+
+describe("apply defaults", () => {
+  it("fills port protocols that Kubernetes 1.20 requires in an apply", () => {
+    const svc: Manifest = { apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { ports: [{ port: 80 }, { port: 53, protocol: "UDP" }] } };
+    expect((prepareForApply(svc).spec as { ports: unknown }).ports).toEqual([{ port: 80, protocol: "TCP" }, { port: 53, protocol: "UDP" }]);
+    const dep: Manifest = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "d" },
+      spec: { template: { spec: { containers: [{ name: "a", ports: [{ containerPort: 8080 }] }] } } },
+    };
+    expect(JSON.stringify(prepareForApply(dep).spec)).toContain('"protocol":"TCP"');
+    expect(JSON.stringify(dep.spec)).not.toContain("protocol");
+  });
+});

@@ -1,0 +1,316 @@
+// The sync loop against a real member API server: apply, no-op re-apply, prune, ownership,
+// failure isolation, newer-commit-wins and drift correction. Every case uses its own namespace.
+
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { promisify } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Manifest } from "../../src/api/types.js";
+import { KubeClient } from "../../src/sync/kube.js";
+import { syncCluster } from "../../src/sync/sync.js";
+import type { DesiredState } from "../../src/sync/types.js";
+import { ClusterSyncWorker, type SyncEvent } from "../../src/sync/worker.js";
+
+/**
+ * The member cluster under test. FLOTILLA_SYNC_KUBECONFIG (a kubeconfig file) wins; otherwise
+ * the local fleet's first member, from the shared harness.
+ */
+async function memberKubeconfig(): Promise<{ kubeConfig: KubeConfig; path: string }> {
+  const path = process.env.FLOTILLA_SYNC_KUBECONFIG;
+  if (!path) throw new Error("set FLOTILLA_SYNC_KUBECONFIG to a member cluster's kubeconfig");
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(path);
+  return { kubeConfig, path };
+}
+
+const run = promisify(execFile);
+
+let client: KubeClient;
+let kubeconfigPath: string;
+const namespaces: string[] = [];
+const crds: string[] = [];
+
+beforeAll(async () => {
+  const member = await memberKubeconfig();
+  kubeconfigPath = member.path;
+  client = new KubeClient({ kubeConfig: member.kubeConfig });
+});
+
+afterAll(async () => {
+  for (const ns of namespaces) await client.delete({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => undefined);
+  for (const crd of crds) await client.delete({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: crd }).catch(() => undefined);
+  client.close();
+});
+
+function uniqueNamespace(prefix: string): string {
+  const ns = `${prefix}-${randomBytes(3).toString("hex")}`;
+  namespaces.push(ns);
+  return ns;
+}
+
+const owned = (ns: string, app = "shop", revision?: string) => ({
+  "app.kubernetes.io/managed-by": "flotilla",
+  "flotilla.dev/app": `${ns}.${app}`,
+  ...(revision ? { "flotilla.dev/revision": revision } : {}),
+});
+
+function configMap(ns: string, name: string, data: Record<string, string> = { a: "1" }): Manifest {
+  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns, labels: owned(ns) }, data };
+}
+
+function deployment(ns: string, name: string, image = "nginx:1.27", replicas = 1): Manifest {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: ns, labels: owned(ns, "shop", "v1") },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: "app", image, resources: { requests: { cpu: "0.1", memory: "64Mi" } } }] },
+      },
+    },
+  };
+}
+
+function service(ns: string, name: string): Manifest {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: ns, labels: owned(ns) },
+    spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+  };
+}
+
+const actions = (r: { changes: { object: string; action: string }[] }) =>
+  Object.fromEntries(r.changes.map((c) => [c.object, c.action]));
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("syncCluster on a member cluster", () => {
+  it("creates the namespace and the desired objects, and reports each one", async () => {
+    const ns = uniqueNamespace("sync-apply");
+    const objects = [configMap(ns, "settings"), deployment(ns, "web"), service(ns, "web")];
+    const result = await syncCluster({ client, desired: { commit: "c1", objects } });
+    expect(actions(result)).toEqual({
+      [`Namespace/${ns}`]: "created",
+      [`ConfigMap/${ns}/settings`]: "created",
+      [`Deployment/${ns}/web`]: "created",
+      [`Service/${ns}/web`]: "created",
+    });
+    const live = await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" });
+    expect(live?.metadata.annotations?.["flotilla.dev/applied-hash"]).toMatch(/^sha256:/);
+    const managers = (live?.metadata as { managedFields?: { manager?: string }[] }).managedFields?.map((f) => f.manager);
+    expect(managers).toContain("flotilla");
+    const nsLive = await client.get({ apiVersion: "v1", kind: "Namespace", name: ns });
+    expect(nsLive?.metadata.labels?.["app.kubernetes.io/created-by"]).toBe("flotilla");
+    expect(result.health.map((h) => h.deployment)).toEqual([`${ns}/shop`]);
+  });
+
+  it("re-applies an unchanged commit without writing: resourceVersions stay the same", async () => {
+    const ns = uniqueNamespace("sync-noop");
+    const objects = [configMap(ns, "settings"), deployment(ns, "web"), service(ns, "web")];
+    await syncCluster({ client, desired: { commit: "c1", objects } });
+    const before = await Promise.all(objects.map((o) => client.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name })));
+    const writes = client.stats.byVerb.apply ?? 0;
+    const result = await syncCluster({ client, desired: { commit: "c1", objects }, previous: objects });
+    expect(new Set(result.changes.map((c) => c.action))).toEqual(new Set(["unchanged"]));
+    expect(client.stats.byVerb.apply ?? 0).toBe(writes);
+    const after = await Promise.all(objects.map((o) => client.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name })));
+    expect(after.map((o) => o?.metadata.resourceVersion)).toEqual(before.map((o) => o?.metadata.resourceVersion));
+  });
+
+  it("reports a changed object as configured", async () => {
+    const ns = uniqueNamespace("sync-change");
+    await syncCluster({ client, desired: { commit: "c1", objects: [configMap(ns, "settings")] } });
+    const result = await syncCluster({ client, desired: { commit: "c2", objects: [configMap(ns, "settings", { a: "2" })] } });
+    expect(actions(result)).toEqual({ [`ConfigMap/${ns}/settings`]: "configured" });
+    const live = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "settings" });
+    expect(live?.data).toEqual({ a: "2" });
+  });
+
+  it("prunes an owned object whose file disappeared, but never the namespace", async () => {
+    const ns = uniqueNamespace("sync-prune");
+    const v1 = [configMap(ns, "keep"), configMap(ns, "gone"), deployment(ns, "web-v1")];
+    await syncCluster({ client, desired: { commit: "c1", objects: v1 } });
+    const v2 = [configMap(ns, "keep")];
+    const result = await syncCluster({ client, desired: { commit: "c2", objects: v2 }, previous: v1 });
+    expect(actions(result)).toEqual({
+      [`ConfigMap/${ns}/keep`]: "unchanged",
+      [`ConfigMap/${ns}/gone`]: "deleted",
+      [`Deployment/${ns}/web-v1`]: "deleted",
+    });
+    expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "gone" })).toBeUndefined();
+    // Removing every file of the namespace leaves the namespace itself in place.
+    await syncCluster({ client, desired: { commit: "c3", objects: [] }, previous: v2 });
+    expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "keep" })).toBeUndefined();
+    expect(await client.get({ apiVersion: "v1", kind: "Namespace", name: ns })).toBeDefined();
+  });
+
+  it("prunes leftovers of a known deployment without the previous commit (the safety net)", async () => {
+    const ns = uniqueNamespace("sync-net");
+    await syncCluster({ client, desired: { commit: "c1", objects: [configMap(ns, "a"), configMap(ns, "b")] } });
+    // A restarted worker knows no previous commit; the list of ConfigMaps it makes anyway shows "b".
+    const result = await syncCluster({ client, desired: { commit: "c2", objects: [configMap(ns, "a")] } });
+    expect(actions(result)[`ConfigMap/${ns}/b`]).toBe("deleted");
+  });
+
+  it("leaves an unowned object with a desired name untouched, reports it skipped and never prunes it", async () => {
+    const ns = uniqueNamespace("sync-unowned");
+    await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "create", "configmap", "theirs", "--from-literal=owner=someone"]);
+    const before = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "theirs" });
+    const desired = [configMap(ns, "theirs", { owner: "flotilla" }), configMap(ns, "mine")];
+    const result = await syncCluster({ client, desired: { commit: "c1", objects: desired } });
+    expect(actions(result)).toEqual({ [`ConfigMap/${ns}/theirs`]: "skipped", [`ConfigMap/${ns}/mine`]: "created" });
+    expect(result.changes.find((c) => c.action === "skipped")?.message).toMatch(/not owned by Flotilla/);
+    await syncCluster({ client, desired: { commit: "c2", objects: [configMap(ns, "mine")] }, previous: desired });
+    const after = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "theirs" });
+    expect(after?.data).toEqual({ owner: "someone" });
+    expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+  });
+
+  it("fails an invalid object alone while the others apply", async () => {
+    const ns = uniqueNamespace("sync-invalid");
+    const broken = deployment(ns, "broken");
+    (broken.spec as { selector: unknown }).selector = { matchLabels: { app: "does-not-match-the-template" } };
+    const result = await syncCluster({ client, desired: { commit: "c1", objects: [configMap(ns, "ok"), broken, deployment(ns, "good")] } });
+    expect(actions(result)).toEqual({
+      [`Namespace/${ns}`]: "created",
+      [`ConfigMap/${ns}/ok`]: "created",
+      [`Deployment/${ns}/broken`]: "failed",
+      [`Deployment/${ns}/good`]: "created",
+    });
+    const failed = result.changes.find((c) => c.action === "failed");
+    expect(failed?.error?.status).toBe(422);
+    expect(failed?.error?.retryable).toBe(false);
+    expect(failed?.error?.object).toBe(`Deployment/${ns}/broken`);
+    expect(result.failed).toBe(1);
+  });
+
+  // Only the CRD is applied: writing a custom resource crashes the v1.20.2 kube-apiserver that
+  // the local fleet builds with Go 1.19 (reflect2 map iteration, see the sync report).
+  it("applies a CRD, waits until it is Established and then resolves its new kind", async () => {
+    const ns = uniqueNamespace("sync-crd");
+    const group = `${randomBytes(3).toString("hex")}.sync.flotilla.test`;
+    const crd: Manifest = {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: `widgets.${group}`, labels: owned(ns) },
+      spec: {
+        group,
+        scope: "Namespaced",
+        names: { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList" },
+        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+      },
+    };
+    crds.push(crd.metadata.name);
+    // Discovery learns the group before the CRD exists, so the kind is unknown to its cache.
+    await expect(client.resource(`${group}/v1`, "Widget")).rejects.toMatchObject({ status: 404, retryable: false });
+    const result = await syncCluster({ client, desired: { commit: "c1", objects: [configMap(ns, "a"), crd] } });
+    expect(actions(result)).toMatchObject({ [`CustomResourceDefinition/widgets.${group}`]: "created" });
+    const live = await client.get({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: crd.metadata.name });
+    const conditions = (live?.status as { conditions: { type: string; status: string }[] }).conditions;
+    expect(conditions).toContainEqual(expect.objectContaining({ type: "Established", status: "True" }));
+    expect(await client.resource(`${group}/v1`, "Widget")).toMatchObject({ plural: "widgets", namespaced: true });
+  });
+});
+
+describe("ClusterSyncWorker on a member cluster", () => {
+  it("lets a newer commit supersede a failing one at once", async () => {
+    const ns = uniqueNamespace("sync-worker");
+    const broken = deployment(ns, "web");
+    (broken.spec as { selector: unknown }).selector = { matchLabels: { app: "nope" } };
+    const commits: Record<string, DesiredState> = {
+      c1: { commit: "c1", objects: [configMap(ns, "settings"), broken] },
+      c2: { commit: "c2", objects: [configMap(ns, "settings"), deployment(ns, "web")] },
+    };
+    const events: SyncEvent[] = [];
+    const worker = new ClusterSyncWorker({
+      cluster: "member",
+      client,
+      source: async (commit) => commits[commit]!,
+      // A long backoff: only supersession can make c2 land within the test's patience.
+      backoff: { initialMs: 60_000 },
+      healthInterval: 0,
+      onEvent: (e) => events.push(e),
+    });
+    try {
+      worker.setDesired("c1");
+      await waitFor("c1 to fail", () => worker.status.failures > 0);
+      expect(worker.status.appliedCommit).toBeUndefined();
+      expect(worker.status.nextRetryAt).toBeDefined();
+      expect(events.some((e) => e.type === "SyncFailed" && e.deployment === `${ns}/shop`)).toBe(true);
+      worker.setDesired("c2");
+      await waitFor("c2 to be applied", () => worker.status.appliedCommit === "c2", 10_000);
+      expect(worker.status.error).toBeUndefined();
+      expect(worker.status.failures).toBe(0);
+      expect(actions(worker.status.lastResult!)[`Deployment/${ns}/web`]).toBe("created");
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it("restores a `kubectl set image` within the resync interval and reports the drift", async () => {
+    const ns = uniqueNamespace("sync-drift");
+    const desired: DesiredState = { commit: "c1", objects: [deployment(ns, "web", "nginx:1.27"), configMap(ns, "settings")] };
+    const events: SyncEvent[] = [];
+    const worker = new ClusterSyncWorker({
+      cluster: "member",
+      client,
+      source: async () => desired,
+      resyncInterval: 2_000,
+      healthInterval: 0,
+      onEvent: (e) => events.push(e),
+    });
+    try {
+      worker.setDesired("c1");
+      await waitFor("c1 to be applied", () => worker.status.appliedCommit === "c1");
+      await run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "set", "image", "deployment/web", "app=nginx:hacked"]);
+      const image = async () => {
+        const live = await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" });
+        return (live?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image;
+      };
+      expect(await image()).toBe("nginx:hacked");
+      await waitFor("the image to be restored", async () => ((await image()) === "nginx:1.27" ? true : undefined), 10_000);
+      const drift = events.find((e) => e.type === "DriftCorrected");
+      expect(drift?.object).toBe(`Deployment/${ns}/web`);
+      expect(drift?.message).toContain("nginx:hacked");
+      expect(worker.status.counters.driftCorrections).toBeGreaterThanOrEqual(1);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it("applies nothing while paused", async () => {
+    const ns = uniqueNamespace("sync-paused");
+    const worker = new ClusterSyncWorker({
+      cluster: "member",
+      client,
+      source: async (commit) => ({ commit, objects: [configMap(ns, "settings")] }),
+      paused: true,
+      healthInterval: 0,
+    });
+    try {
+      worker.setDesired("c1");
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "settings" })).toBeUndefined();
+      expect(worker.status.attemptedCommit).toBeUndefined();
+      worker.setPaused(false);
+      await waitFor("c1 to be applied", () => worker.status.appliedCommit === "c1");
+      expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "settings" })).toBeDefined();
+    } finally {
+      await worker.stop();
+    }
+  });
+});

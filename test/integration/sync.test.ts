@@ -11,14 +11,15 @@ import { KubeClient } from "../../src/sync/kube.js";
 import { syncCluster } from "../../src/sync/sync.js";
 import type { DesiredState } from "../../src/sync/types.js";
 import { ClusterSyncWorker, type SyncEvent } from "../../src/sync/worker.js";
+import { cluster, uniqueName, waitFor } from "./support/fleet.js";
 
 /**
- * The member cluster under test. FLOTILLA_SYNC_KUBECONFIG (a kubeconfig file) wins; otherwise
- * the local fleet's first member, from the shared harness.
+ * The member cluster under test: the local fleet's `prod-eu` (started by global-setup), or any
+ * cluster whose kubeconfig file FLOTILLA_SYNC_KUBECONFIG names (for work on the sync loop alone).
  */
 async function memberKubeconfig(): Promise<{ kubeConfig: KubeConfig; path: string }> {
-  const path = process.env.FLOTILLA_SYNC_KUBECONFIG;
-  if (!path) throw new Error("set FLOTILLA_SYNC_KUBECONFIG to a member cluster's kubeconfig");
+  const override = process.env.FLOTILLA_SYNC_KUBECONFIG;
+  const path = override ?? cluster("prod-eu").kubeconfigPath;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(path);
   return { kubeConfig, path };
@@ -44,7 +45,7 @@ afterAll(async () => {
 });
 
 function uniqueNamespace(prefix: string): string {
-  const ns = `${prefix}-${randomBytes(3).toString("hex")}`;
+  const ns = uniqueName(prefix);
   namespaces.push(ns);
   return ns;
 }
@@ -87,16 +88,6 @@ function service(ns: string, name: string): Manifest {
 const actions = (r: { changes: { object: string; action: string }[] }) =>
   Object.fromEntries(r.changes.map((c) => [c.object, c.action]));
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe("syncCluster on a member cluster", () => {
   it("creates the namespace and the desired objects, and reports each one", async () => {
     const ns = uniqueNamespace("sync-apply");
@@ -110,7 +101,7 @@ describe("syncCluster on a member cluster", () => {
     });
     const live = await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" });
     expect(live?.metadata.annotations?.["flotilla.dev/applied-hash"]).toMatch(/^sha256:/);
-    const managers = (live?.metadata as { managedFields?: { manager?: string }[] }).managedFields?.map((f) => f.manager);
+    const managers = (live?.metadata as { managedFields?: { manager?: string }[] } | undefined)?.managedFields?.map((f) => f.manager);
     expect(managers).toContain("flotilla");
     const nsLive = await client.get({ apiVersion: "v1", kind: "Namespace", name: ns });
     expect(nsLive?.metadata.labels?.["app.kubernetes.io/created-by"]).toBe("flotilla");
@@ -198,9 +189,7 @@ describe("syncCluster on a member cluster", () => {
     expect(result.failed).toBe(1);
   });
 
-  // Only the CRD is applied: writing a custom resource crashes the v1.20.2 kube-apiserver that
-  // the local fleet builds with Go 1.19 (reflect2 map iteration, see the sync report).
-  it("applies a CRD, waits until it is Established and then resolves its new kind", async () => {
+  it("applies a CRD, waits until it is Established, then applies an object of its new kind in the same sync", async () => {
     const ns = uniqueNamespace("sync-crd");
     const group = `${randomBytes(3).toString("hex")}.sync.flotilla.test`;
     const crd: Manifest = {
@@ -217,10 +206,12 @@ describe("syncCluster on a member cluster", () => {
     crds.push(crd.metadata.name);
     // Discovery learns the group before the CRD exists, so the kind is unknown to its cache.
     await expect(client.resource(`${group}/v1`, "Widget")).rejects.toMatchObject({ status: 404, retryable: false });
-    const result = await syncCluster({ client, desired: { commit: "c1", objects: [configMap(ns, "a"), crd] } });
-    expect(actions(result)).toMatchObject({ [`CustomResourceDefinition/widgets.${group}`]: "created" });
+    const widget: Manifest = { apiVersion: `${group}/v1`, kind: "Widget", metadata: { name: "w", namespace: ns, labels: owned(ns) }, spec: { size: 3 } };
+    const result = await syncCluster({ client, desired: { commit: "c1", objects: [widget, configMap(ns, "a"), crd] } });
+    expect(actions(result)).toMatchObject({ [`CustomResourceDefinition/widgets.${group}`]: "created", [`Widget/${ns}/w`]: "created" });
+    expect((await client.get({ apiVersion: `${group}/v1`, kind: "Widget", namespace: ns, name: "w" }))?.spec).toEqual({ size: 3 });
     const live = await client.get({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: crd.metadata.name });
-    const conditions = (live?.status as { conditions: { type: string; status: string }[] }).conditions;
+    const conditions = (live?.status as { conditions: { type: string; status: string }[] } | undefined)?.conditions;
     expect(conditions).toContainEqual(expect.objectContaining({ type: "Established", status: "True" }));
     expect(await client.resource(`${group}/v1`, "Widget")).toMatchObject({ plural: "widgets", namespaced: true });
   });
@@ -247,12 +238,12 @@ describe("ClusterSyncWorker on a member cluster", () => {
     });
     try {
       worker.setDesired("c1");
-      await waitFor("c1 to fail", () => worker.status.failures > 0);
+      await waitFor(() => worker.status.failures > 0, { message: "c1 to fail" });
       expect(worker.status.appliedCommit).toBeUndefined();
       expect(worker.status.nextRetryAt).toBeDefined();
       expect(events.some((e) => e.type === "SyncFailed" && e.deployment === `${ns}/shop`)).toBe(true);
       worker.setDesired("c2");
-      await waitFor("c2 to be applied", () => worker.status.appliedCommit === "c2", 10_000);
+      await waitFor(() => worker.status.appliedCommit === "c2", { message: "c2 to be applied", timeoutMs: 10_000 });
       expect(worker.status.error).toBeUndefined();
       expect(worker.status.failures).toBe(0);
       expect(actions(worker.status.lastResult!)[`Deployment/${ns}/web`]).toBe("created");
@@ -275,14 +266,14 @@ describe("ClusterSyncWorker on a member cluster", () => {
     });
     try {
       worker.setDesired("c1");
-      await waitFor("c1 to be applied", () => worker.status.appliedCommit === "c1");
+      await waitFor(() => worker.status.appliedCommit === "c1", { message: "c1 to be applied" });
       await run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "set", "image", "deployment/web", "app=nginx:hacked"]);
       const image = async () => {
         const live = await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" });
-        return (live?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image;
+        return (live?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined)?.template.spec.containers[0]?.image;
       };
       expect(await image()).toBe("nginx:hacked");
-      await waitFor("the image to be restored", async () => ((await image()) === "nginx:1.27" ? true : undefined), 10_000);
+      await waitFor(async () => ((await image()) === "nginx:1.27" ? true : undefined), { message: "the image to be restored", timeoutMs: 10_000 });
       const drift = events.find((e) => e.type === "DriftCorrected");
       expect(drift?.object).toBe(`Deployment/${ns}/web`);
       expect(drift?.message).toContain("nginx:hacked");
@@ -307,7 +298,7 @@ describe("ClusterSyncWorker on a member cluster", () => {
       expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "settings" })).toBeUndefined();
       expect(worker.status.attemptedCommit).toBeUndefined();
       worker.setPaused(false);
-      await waitFor("c1 to be applied", () => worker.status.appliedCommit === "c1");
+      await waitFor(() => worker.status.appliedCommit === "c1", { message: "c1 to be applied" });
       expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "settings" })).toBeDefined();
     } finally {
       await worker.stop();

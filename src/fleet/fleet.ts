@@ -111,11 +111,31 @@ interface ClusterRuntime {
   client?: KubeClient;
 }
 
+/** Fleet directories owned by this process (the pid-file check cannot tell them apart). */
+const ownedDirs = new Set<string>();
+
 export async function startFleet(options: StartFleetOptions): Promise<RunningFleet> {
   const log = options.log ?? (() => {});
   const members = options.members ?? DEFAULT_MEMBERS;
   validateMembers(members);
   const paths = fleetPaths(options.dir);
+  if (ownedDirs.has(paths.dir)) throw new FleetAlreadyRunningError(paths.dir, process.pid);
+  ownedDirs.add(paths.dir);
+  try {
+    return await startOwnedFleet(options, log, members, paths.dir);
+  } catch (err) {
+    ownedDirs.delete(paths.dir);
+    throw err;
+  }
+}
+
+async function startOwnedFleet(
+  options: StartFleetOptions,
+  log: (line: string) => void,
+  members: string[],
+  dir: string,
+): Promise<RunningFleet> {
+  const paths = fleetPaths(dir);
   const started = Date.now();
   await mkdir(paths.dir, { recursive: true });
   const swept = await prepareFleetDir(paths.dir);
@@ -203,6 +223,7 @@ export async function startFleet(options: StartFleetOptions): Promise<RunningFle
     await etcdProcess?.stop();
     for (const r of runtimes) r.client?.close();
     await clearFleetFiles(paths.dir, process.pid);
+    ownedDirs.delete(paths.dir);
     log(`fleet in ${paths.dir} stopped`);
   };
 

@@ -179,7 +179,10 @@ export class NodeSimulator {
     let backoff = 200;
     while (!this.stopped) {
       try {
-        if (!resourceVersion) resourceVersion = await this.relist();
+        if (!resourceVersion) {
+          resourceVersion = await this.relist();
+          this.log(`listed ${this.pods.size} pods at resourceVersion ${resourceVersion}; watching`);
+        }
         await this.client.watch(PODS, {
           resourceVersion,
           timeoutSeconds: 240 + Math.floor(Math.random() * 60),

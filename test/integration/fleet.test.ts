@@ -1,8 +1,13 @@
 // Proves the local fleet is real: Deployments become Available on members through the real
 // controllers and the node simulator, `-broken` images crash-loop, scale-down finishes pod
 // deletion, nodes are Ready, and the hub enforces RBAC for a token without rights.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { AppsV1Api, CoreV1Api, type V1Deployment } from "@kubernetes/client-node";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FleetAlreadyRunningError, type RunningFleet, readFleet, startFleet } from "../../src/fleet/index.js";
+import { findFleetProcesses } from "../../src/fleet/processes.js";
 import { cluster, fleet, hub, kubeConfig, kubectl, members, waitFor, withNamespace } from "./support/fleet.js";
 
 function deployment(name: string, image: string, replicas: number): V1Deployment {
@@ -122,5 +127,55 @@ describe("the local fleet", () => {
     const foreign = kubeConfig("hub", { token: member?.unprivilegedToken ?? "" }).makeApiClient(CoreV1Api);
     await expect(foreign.listNamespace()).rejects.toMatchObject({ code: 401 });
     expect((await kubeConfig("hub").makeApiClient(CoreV1Api).listNode()).items).toHaveLength(0);
+  });
+});
+
+// A second, small fleet owned by this test file: proves restarts and a clean stop without touching
+// the shared fleet the other tests use.
+describe("a fleet's lifecycle", () => {
+  let own: RunningFleet | undefined;
+  let dir = "";
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "flotilla-lifecycle-"));
+    own = await startFleet({ dir, members: ["edge"] });
+  });
+
+  afterAll(async () => {
+    await own?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("records itself in fleet.json with the owner's pid and refuses a second start in the same directory", async () => {
+    const info = await readFleet(dir);
+    expect(info?.state).toBe("running");
+    expect(info?.ownerPid).toBe(process.pid);
+    expect(info?.clusters.map((c) => c.name)).toEqual(["hub", "edge"]);
+    expect(info?.clusters[1]?.labels).toEqual({ usage: "development" });
+    await expect(startFleet({ dir, members: ["edge"] })).rejects.toBeInstanceOf(FleetAlreadyRunningError);
+  });
+
+  it("serves a member again after its API server is stopped and started", async () => {
+    const edge = own?.members[0];
+    if (!own || !edge) throw new Error("no fleet");
+    const core = kubeConfig(edge).makeApiClient(CoreV1Api);
+    await own.stopApiServer("edge");
+    await expect(core.listNode()).rejects.toThrow();
+    await own.startApiServer("edge");
+    await withNamespace(edge, async (ns) => {
+      const apps = kubeConfig(edge).makeApiClient(AppsV1Api);
+      await apps.createNamespacedDeployment({ namespace: ns, body: deployment("after-restart", "nginx:1.27", 2) });
+      await waitFor(async () => (await apps.readNamespacedDeployment({ name: "after-restart", namespace: ns })).status?.availableReplicas === 2, {
+        timeoutMs: 45_000,
+        message: "the node simulator to recover after the restart",
+      });
+    });
+  });
+
+  it("leaves no control-plane process and no fleet.json behind when stopped", async () => {
+    expect(findFleetProcesses(path.resolve(dir)).length).toBe(1 + 2 + 2); // etcd, 2 API servers, 2 controller managers
+    await own?.stop();
+    expect(findFleetProcesses(path.resolve(dir))).toEqual([]);
+    expect(await readFleet(dir)).toBeUndefined();
   });
 });

@@ -85,7 +85,8 @@ export interface WorkerStatus {
   counters: { syncs: number; failedSyncs: number; driftCorrections: number; requests: number };
 }
 
-function backoffDelay(failures: number, o: BackoffOptions): number {
+/** Delay before retry number `failures` (1-based): initial × factor^(failures−1), capped at max. */
+export function backoffDelay(failures: number, o: BackoffOptions = {}): number {
   const initial = o.initialMs ?? 1_000;
   const max = o.maxMs ?? 300_000;
   return Math.min(max, initial * (o.factor ?? 2) ** Math.max(0, failures - 1));

@@ -3,10 +3,17 @@
 
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toYaml } from "../../src/api/serialize.js";
 import type { Manifest } from "../../src/api/types.js";
+import { manifestFileName } from "../../src/gitops/layout.js";
+import { EnvRepo } from "../../src/gitops/repo.js";
+import { envRepoSource } from "../../src/sync/source.js";
 import { KubeClient } from "../../src/sync/kube.js";
 import { syncCluster } from "../../src/sync/sync.js";
 import type { DesiredState } from "../../src/sync/types.js";
@@ -112,13 +119,25 @@ describe("syncCluster on a member cluster", () => {
     const ns = uniqueNamespace("sync-noop");
     const objects = [configMap(ns, "settings"), deployment(ns, "web"), service(ns, "web")];
     await syncCluster({ client, desired: { commit: "c1", objects } });
-    const before = await Promise.all(objects.map((o) => client.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name })));
+    const versions = async () =>
+      (await Promise.all(objects.map((o) => client.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name })))).map(
+        (o) => o?.metadata.resourceVersion,
+      );
+    // The Deployment controller and the node simulator write status for a moment after creation;
+    // wait until nobody writes (the same versions twice, a second apart) before measuring ours.
+    const before = await waitFor(
+      async () => {
+        const first = await versions();
+        await new Promise((r) => setTimeout(r, 1_000));
+        return JSON.stringify(first) === JSON.stringify(await versions()) ? first : undefined;
+      },
+      { message: "the objects to settle", timeoutMs: 30_000 },
+    );
     const writes = client.stats.byVerb.apply ?? 0;
     const result = await syncCluster({ client, desired: { commit: "c1", objects }, previous: objects });
     expect(new Set(result.changes.map((c) => c.action))).toEqual(new Set(["unchanged"]));
     expect(client.stats.byVerb.apply ?? 0).toBe(writes);
-    const after = await Promise.all(objects.map((o) => client.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name })));
-    expect(after.map((o) => o?.metadata.resourceVersion)).toEqual(before.map((o) => o?.metadata.resourceVersion));
+    expect(await versions()).toEqual(before);
   });
 
   it("reports a changed object as configured", async () => {
@@ -302,6 +321,34 @@ describe("ClusterSyncWorker on a member cluster", () => {
       expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "settings" })).toBeDefined();
     } finally {
       await worker.stop();
+    }
+  });
+
+  it("follows the env repository: applies a commit's folder, then prunes what the next commit removed", async () => {
+    const ns = uniqueNamespace("sync-git");
+    const dir = await mkdtemp(join(tmpdir(), "flotilla-sync-env-"));
+    const repo = await EnvRepo.open({ dir });
+    const files = (objs: Manifest[]) => Object.fromEntries(objs.map((o) => [manifestFileName(o), toYaml(o)]));
+    const commit = async (objs: Manifest[], what: string) => {
+      const result = await repo.commitDeployments([{ namespace: ns, name: "shop", clusters: { "prod-eu": files(objs) } }], `${ns}/shop: ${what}`);
+      if (!result) throw new Error("nothing committed");
+      return result.oid;
+    };
+    const worker = new ClusterSyncWorker({ cluster: "prod-eu", client, source: envRepoSource(repo, "prod-eu"), healthInterval: 0 });
+    try {
+      const c1 = await commit([configMap(ns, "a"), configMap(ns, "b"), service(ns, "web")], "v1");
+      worker.setDesired(c1);
+      await waitFor(() => worker.status.appliedCommit === c1, { message: "the first commit to be applied" });
+      expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "b" })).toBeDefined();
+      const c2 = await commit([configMap(ns, "a"), service(ns, "web")], "drop b");
+      worker.setDesired(c2);
+      await waitFor(() => worker.status.appliedCommit === c2, { message: "the second commit to be applied" });
+      expect(actions(worker.status.lastResult!)).toEqual({ [`ConfigMap/${ns}/a`]: "unchanged", [`Service/${ns}/web`]: "unchanged", [`ConfigMap/${ns}/b`]: "deleted" });
+      expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "b" })).toBeUndefined();
+      expect(worker.status.health.map((h) => [h.deployment, h.health])).toEqual([[`${ns}/shop`, "Healthy"]]);
+    } finally {
+      await worker.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

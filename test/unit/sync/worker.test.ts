@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../../../src/sync/worker.js";
+import { KubeConfig } from "@kubernetes/client-node";
+import { KubeClient } from "../../../src/sync/kube.js";
+import { backoffDelay, ClusterSyncWorker } from "../../../src/sync/worker.js";
 
 describe("retry backoff", () => {
   it.each<[number, Parameters<typeof backoffDelay>[1], number]>([
@@ -11,5 +13,37 @@ describe("retry backoff", () => {
     [10, { initialMs: 100, maxMs: 5_000 }, 5_000],
   ])("waits before retry %i with %j: %i ms", (failures, options, expected) => {
     expect(backoffDelay(failures, options)).toBe(expected);
+  });
+});
+
+describe("ClusterSyncWorker lifecycle", () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+
+  it("stops cleanly, leaving no timer behind", async () => {
+    const kubeConfig = new KubeConfig();
+    // Never contacted: the worker is paused, so it sends no request.
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
+      users: [{ name: "u", token: "t" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    const before = timers();
+    const worker = new ClusterSyncWorker({
+      cluster: "c",
+      client: new KubeClient({ kubeConfig }),
+      source: async (commit) => ({ commit, objects: [] }),
+      paused: true,
+      healthInterval: 20,
+      resyncInterval: 20,
+    });
+    worker.setDesired("c1");
+    expect(timers()).toBeGreaterThan(before);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(worker.status.attemptedCommit).toBeUndefined();
+    await worker.stop();
+    expect(timers()).toBe(before);
+    worker.setDesired("c2");
+    expect(worker.status.desiredCommit).toBe("c1");
   });
 });

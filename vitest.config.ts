@@ -20,6 +20,9 @@ export default defineConfig({
           globalSetup: ["test/integration/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
+          // One fleet serves every file: run the files one after another on this 2-core budget.
+          pool: "forks",
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -1,17 +1,16 @@
 // Reading what the user points the CLI at: `-f` files, folders and multi-document YAML (as
 // `kubectl apply -f` does), sorted into deployments, definitions and clusters.
 
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { FieldProblem } from "../api/errors.js";
 import type { ApplicationDeployment, Cluster } from "../api/types.js";
 import { isFlotillaKind, resourceProblems } from "../api/validate.js";
 import { type LoadedDocument, readDocuments } from "../definitions/loader.js";
+import { packageRoot } from "./package-root.js";
 
-/** The package's own `definitions/` folder, next to `dist/`. */
+/** The package's own `definitions/` folder. */
 export function builtinDefinitionsDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return join(here, "..", "..", "..", "definitions");
+  return join(packageRoot(), "definitions");
 }
 
 export interface FileProblem extends FieldProblem {

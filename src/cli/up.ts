@@ -20,9 +20,10 @@ import { loadKubeConfig, untilSignal } from "./controller.js";
 import { builtinDefinitionsDir } from "./inputs.js";
 import { applyManifests, installToHub, registerClusters } from "./install.js";
 import { createLogger } from "./logger.js";
+import { packageRoot } from "./package-root.js";
 import { progressLines } from "./progress.js";
 
-const PACKAGE_ROOT = join(fileURLToPath(import.meta.url), "..", "..", "..", "..");
+const PACKAGE_ROOT = packageRoot();
 const QUICKSTART = join(PACKAGE_ROOT, "examples", "quickstart", "app.yaml");
 
 interface UpOptions {

@@ -354,7 +354,7 @@ export class Controller {
         const where = rendered.map((r) => r.cluster).join(", ") || "no cluster";
         const result = await this.repo.commitDeployments(
           [{ namespace, name, clusters, generation, revision: target }],
-          `${namespace}/${name}: ${target} on ${where} (generation ${generation})`,
+          `${target} on ${where} (generation ${generation})`,
         );
         if (result) {
           this.commitSeq.set(result.oid, this.nextSeq++);
@@ -445,7 +445,7 @@ export class Controller {
     if (!(ad.metadata.finalizers ?? []).includes(FINALIZER)) return;
     let removal = this.deletionCommit.get(key);
     if (!removal) {
-      const result = await this.repo.commitDeployments([{ namespace, name, clusters: {} }], `${namespace}/${name}: delete`);
+      const result = await this.repo.commitDeployments([{ namespace, name, clusters: {} }], "delete");
       removal = result?.oid ?? (await this.repo.head()) ?? undefined;
       if (result) {
         this.commitSeq.set(result.oid, this.nextSeq++);

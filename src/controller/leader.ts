@@ -21,6 +21,14 @@ export interface LeaderElectionOptions {
   now?: () => Date;
 }
 
+/**
+ * A Lease's times are MicroTime: RFC 3339 with exactly six fractional digits. The client library
+ * would send `Date#toISOString()` (three), which the API server refuses, so we send the string.
+ */
+export function microTime(date: Date): Date {
+  return date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z") as unknown as Date;
+}
+
 function httpStatus(e: unknown): number | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === "number" ? code : undefined;
@@ -100,7 +108,7 @@ export class LeaderElector {
     const spec = {
       holderIdentity: this.o.identity,
       leaseDurationSeconds: this.duration,
-      renewTime: now as unknown as Date,
+      renewTime: microTime(now),
     };
     let lease: V1Lease;
     try {
@@ -110,7 +118,7 @@ export class LeaderElector {
       try {
         await this.api.createNamespacedLease({
           namespace: this.o.namespace,
-          body: { metadata: { name: this.name, namespace: this.o.namespace }, spec: { ...spec, acquireTime: now, leaseTransitions: 0 } },
+          body: { metadata: { name: this.name, namespace: this.o.namespace }, spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 } },
         });
         return true;
       } catch (createError) {
@@ -127,7 +135,7 @@ export class LeaderElector {
       ...lease.spec,
       ...spec,
       leaseTransitions: transitions,
-      ...(holder === this.o.identity ? {} : { acquireTime: now }),
+      ...(holder === this.o.identity ? {} : { acquireTime: microTime(now) }),
     };
     try {
       await this.api.replaceNamespacedLease({ name: this.name, namespace: this.o.namespace, body: lease });

@@ -1,0 +1,238 @@
+// The controller end to end on the local fleet: kubectl apply on the hub → render → commit → sync
+// → status. One controller (embedded Git repository in a temp dir) serves every test of this file;
+// each test works in its own namespace.
+
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AppsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseYamlStream, toYaml } from "../../src/api/serialize.js";
+import type { ApplicationDeployment, Cluster } from "../../src/api/types.js";
+import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
+import { installToHub, registerClusters } from "../../src/cli/install.js";
+import { Controller } from "../../src/controller/controller.js";
+import { kubeConfig, kubectl, members, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+let dataDir: string;
+let controller: Controller;
+const custom = () => kubeConfig("hub").makeApiClient(CustomObjectsApi);
+
+async function getDeployment(namespace: string, name: string): Promise<ApplicationDeployment | undefined> {
+  return (await custom()
+    .getNamespacedCustomObject({ group: "flotilla.dev", version: "v1alpha1", namespace, plural: "applicationdeployments", name })
+    .catch(() => undefined)) as ApplicationDeployment | undefined;
+}
+
+async function quickstart(namespace: string, name = "example-deploy"): Promise<ApplicationDeployment> {
+  const doc = parseYamlStream(await readFile(join(ROOT, "examples", "quickstart", "app.yaml"), "utf8"))[0] as ApplicationDeployment;
+  return { ...doc, metadata: { name, namespace } };
+}
+
+async function applyOnHub(doc: unknown): Promise<void> {
+  await kubectl("hub", ["apply", "--server-side", "--force-conflicts", "--field-manager=test", "-f", "-"], { input: toYaml(doc) });
+}
+
+async function deploymentOn(cluster: string, namespace: string, name: string) {
+  return kubeConfig(cluster)
+    .makeApiClient(AppsV1Api)
+    .readNamespacedDeployment({ namespace, name })
+    .catch(() => undefined);
+}
+
+function gitLog(): string {
+  return execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "log", "--format=%s", "main"], { encoding: "utf8" });
+}
+
+function gitFiles(): string {
+  return execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "ls-tree", "-r", "--name-only", "main"], { encoding: "utf8" });
+}
+
+describe("the controller", () => {
+  beforeAll(async () => {
+    const hub = kubeConfig("hub");
+    await installToHub({ kubeConfig: hub, definitionDirs: [builtinDefinitionsDir()] });
+    await registerClusters(
+      hub,
+      await Promise.all(members().map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))),
+    );
+    dataDir = await mkdtemp(join(tmpdir(), "flotilla-controller-"));
+    controller = new Controller({
+      kubeConfig: hub,
+      dataDir,
+      resyncIntervalMs: 5_000,
+      probeIntervalMs: 3_000,
+      leaderElection: false,
+      deletionTimeoutMs: 20_000,
+      progressRequeueMs: 1_000,
+      logger: pino({ level: "silent" }),
+    });
+    await controller.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await controller?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("deploys the quickstart to prod-eu and prod-us only, reports Healthy, and commits to Git", async () => {
+    await withNamespace("hub", async (ns) => {
+      await applyOnHub(await quickstart(ns));
+      const healthy = await waitFor(
+        async () => {
+          const ad = await getDeployment(ns, "example-deploy");
+          return ad?.status?.phase === "Healthy" ? ad : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 1_000, message: "the quickstart to become Healthy" },
+      );
+      for (const cluster of ["prod-eu", "prod-us"]) {
+        const d = await deploymentOn(cluster, ns, "backend-v1");
+        expect(d?.spec?.replicas).toBe(10);
+        expect(d?.status?.availableReplicas).toBe(10);
+        expect(d?.spec?.template.spec?.containers[0]?.image).toBe("myimage-v1");
+      }
+      expect(await deploymentOn("staging", ns, "backend-v1")).toBeUndefined();
+      const status = healthy.status!;
+      expect(status.observedGeneration).toBe(healthy.metadata.generation);
+      expect(status.clusters?.map((c) => c.name)).toEqual(["prod-eu", "prod-us"]);
+      expect(status.clusters?.every((c) => c.revisions?.[0]?.readyReplicas === 10)).toBe(true);
+      const staging = status.placement?.find((p) => p.cluster === "staging");
+      expect(staging).toMatchObject({ selected: false, reason: "label usage=staging does not match usage=production" });
+      const ready = status.conditions?.find((c) => c.type === "Ready");
+      expect(ready).toMatchObject({ status: "True", reason: "Healthy" });
+      expect(status.commit).toMatch(/^[0-9a-f]{40}$/);
+      expect(gitFiles()).toContain(`clusters/prod-eu/${ns}/example-deploy/apps.Deployment.backend-v1.yaml`);
+      expect(gitFiles()).not.toContain(`clusters/staging/${ns}/example-deploy/`);
+      expect(gitLog()).toContain(`${ns}/example-deploy: v1 on prod-eu, prod-us (generation 1)`);
+      execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "fsck", "--strict"]);
+    });
+  }, 180_000);
+
+  it("rolls out a changed image", async () => {
+    await withNamespace("hub", async (ns) => {
+      const doc = await quickstart(ns, "web");
+      await applyOnHub(doc);
+      await waitFor(async () => (await getDeployment(ns, "web"))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 1_000 });
+      const changed = structuredClone(doc);
+      (changed.spec.appRevisions[0]!.template.spec.components[0]!.settings as { image: string }).image = "myimage-v1.1";
+      await applyOnHub(changed);
+      for (const cluster of ["prod-eu", "prod-us"]) {
+        await waitFor(async () => (await deploymentOn(cluster, ns, "backend-v1"))?.spec?.template.spec?.containers[0]?.image === "myimage-v1.1", {
+          timeoutMs: 60_000,
+          message: `the new image on ${cluster}`,
+        });
+      }
+      const ad = await waitFor(async () => {
+        const a = await getDeployment(ns, "web");
+        return a?.status?.phase === "Healthy" && a.status.observedGeneration === 2 ? a : undefined;
+      }, { timeoutMs: 60_000 });
+      expect(ad.status?.conditions?.find((c) => c.type === "Synced")?.status).toBe("True");
+    });
+  }, 240_000);
+
+  it("reports an invalid deployment with Rendered=False naming the field while a valid one next to it deploys", async () => {
+    await withNamespace("hub", async (ns) => {
+      const bad = await quickstart(ns, "broken");
+      (bad.spec.appRevisions[0]!.template.spec.components[0]!.settings as { image: unknown }).image = 42;
+      await applyOnHub(bad);
+      await applyOnHub(await quickstart(ns, "fine"));
+      const failed = await waitFor(async () => {
+        const a = await getDeployment(ns, "broken");
+        return a?.status?.conditions?.find((c) => c.type === "Rendered" && c.status === "False") ? a : undefined;
+      }, { timeoutMs: 60_000, message: "Rendered=False on the invalid deployment" });
+      const rendered = failed.status?.conditions?.find((c) => c.type === "Rendered");
+      expect(rendered?.reason).toBe("InvalidSpec");
+      expect(rendered?.message).toContain("spec.appRevisions[0].template.spec.components[0].settings.image: must be string (got 42)");
+      expect(failed.status?.conditions?.find((c) => c.type === "Stalled")?.status).toBe("True");
+      await waitFor(async () => (await getDeployment(ns, "fine"))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 1_000 });
+      expect(gitFiles()).not.toContain(`${ns}/broken/`);
+    });
+  }, 240_000);
+
+  it("removes a deleted deployment's objects from every member and its folders from Git", async () => {
+    await withNamespace("hub", async (ns) => {
+      await applyOnHub(await quickstart(ns, "gone"));
+      await waitFor(async () => (await getDeployment(ns, "gone"))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 1_000 });
+      expect(gitFiles()).toContain(`clusters/prod-us/${ns}/gone/`);
+      await kubectl("hub", ["delete", "ad", "gone", "-n", ns, "--wait=false"]);
+      for (const cluster of ["prod-eu", "prod-us"]) {
+        await waitFor(async () => (await deploymentOn(cluster, ns, "backend-v1")) === undefined, { timeoutMs: 60_000, message: `backend-v1 gone from ${cluster}` });
+      }
+      await waitFor(async () => (await getDeployment(ns, "gone")) === undefined, { timeoutMs: 60_000, message: "the finalizer to be released" });
+      expect(gitFiles()).not.toContain(`${ns}/gone/`);
+      expect(gitLog()).toContain(`${ns}/gone: delete`);
+    });
+  }, 240_000);
+
+  it("marks a cluster with a broken kubeconfig unreachable without stalling the others", async () => {
+    const name = uniqueName("broken");
+    const hub = kubeConfig("hub");
+    await kubectl("hub", ["create", "secret", "generic", name, "-n", "flotilla-system", "--from-literal=kubeconfig=this is not a kubeconfig"]);
+    const cluster: Cluster = {
+      apiVersion: "flotilla.dev/v1alpha1",
+      kind: "Cluster",
+      metadata: { name, labels: { usage: "production", region: "moon" } },
+      spec: { kubeconfigSecretRef: { namespace: "flotilla-system", name, key: "kubeconfig" } },
+    };
+    await applyOnHub(cluster);
+    try {
+      const probed = await waitFor(async () => {
+        const c = (await hub.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: "flotilla.dev", version: "v1alpha1", plural: "clusters", name })) as Cluster;
+        return c.status?.conditions?.find((x) => x.type === "Ready")?.status === "False" ? c : undefined;
+      }, { timeoutMs: 30_000, message: "the broken cluster to be marked not Ready" });
+      expect(probed.status?.conditions?.[0]?.reason).toBe("Unreachable");
+      expect(probed.status?.conditions?.[0]?.message).toContain("kubeconfig");
+      await withNamespace("hub", async (ns) => {
+        await applyOnHub(await quickstart(ns, "despite"));
+        const ad = await waitFor(async () => {
+          const a = await getDeployment(ns, "despite");
+          const prod = a?.status?.clusters?.filter((c) => c.name === "prod-eu" || c.name === "prod-us") ?? [];
+          return prod.length === 2 && prod.every((c) => c.health === "Healthy") ? a : undefined;
+        }, { timeoutMs: 120_000, intervalMs: 1_000, message: "the reachable clusters to be Healthy" });
+        const broken = ad.status?.clusters?.find((c) => c.name === name);
+        expect(broken?.health).toBe("Unknown");
+        expect(broken?.message).toContain("unreachable");
+        expect(ad.status?.phase).toBe("Degraded");
+      });
+    } finally {
+      await kubectl("hub", ["delete", "cluster", name, "--wait=false"], { allowFailure: true });
+      await kubectl("hub", ["delete", "secret", name, "-n", "flotilla-system"], { allowFailure: true });
+    }
+  }, 240_000);
+});
+
+describe("leader election", () => {
+  it("lets one of two replicas act and hands over when the leader stops", async () => {
+    const hub = kubeConfig("hub");
+    const namespace = uniqueName("lease");
+    await kubectl("hub", ["create", "namespace", namespace]);
+    const dirs = [await mkdtemp(join(tmpdir(), "flotilla-a-")), await mkdtemp(join(tmpdir(), "flotilla-b-"))];
+    const make = (identity: string, dir: string) =>
+      new Controller({ kubeConfig: hub, dataDir: dir, namespace, identity, leaderElection: true, logger: pino({ level: "silent" }) });
+    const a = make("replica-a", dirs[0]!);
+    const b = make("replica-b", dirs[1]!);
+    try {
+      await a.start();
+      await waitFor(() => a.isLeader, { timeoutMs: 15_000, message: "replica-a to lead" });
+      await b.start();
+      await new Promise((r) => setTimeout(r, 5_000));
+      expect(b.isLeader).toBe(false);
+      const lease = await kubectl("hub", ["get", "lease", "flotilla-controller", "-n", namespace, "-o", "jsonpath={.spec.holderIdentity}"]);
+      expect(lease.stdout).toBe("replica-a");
+      const stoppedAt = Date.now();
+      await a.stop();
+      await waitFor(() => b.isLeader, { timeoutMs: 20_000, message: "replica-b to take over" });
+      expect(Date.now() - stoppedAt).toBeLessThan(20_000);
+      const after = await kubectl("hub", ["get", "lease", "flotilla-controller", "-n", namespace, "-o", "jsonpath={.spec.holderIdentity}"]);
+      expect(after.stdout).toBe("replica-b");
+    } finally {
+      await a.stop();
+      await b.stop();
+      await kubectl("hub", ["delete", "namespace", namespace, "--wait=false"], { allowFailure: true });
+      for (const d of dirs) await rm(d, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -178,6 +178,27 @@ const revisionReplicas: Schema = {
   },
 };
 
+const plannedReplicas: Schema = {
+  type: "object",
+  properties: { name: { type: "string" }, replicas: { type: "integer" } },
+};
+
+/** One cluster's progress through a rollout (src/rollout/state.ts). */
+const rolloutCluster: Schema = {
+  type: "object",
+  properties: {
+    name: { type: "string" },
+    wave: { type: "string" },
+    batch: { type: "integer" },
+    state: { type: "string" },
+    since: { type: "string" },
+    batchStartedAt: { type: "string" },
+    revisions: { type: "array", items: plannedReplicas },
+    sources: { type: "array", items: plannedReplicas },
+    message: { type: "string" },
+  },
+};
+
 const applicationDeploymentStatus: Schema = {
   type: "object",
   properties: {
@@ -198,6 +219,19 @@ const applicationDeploymentStatus: Schema = {
         state: { type: "string" },
         message: { type: "string" },
         since: { type: "string" },
+        revision: { type: "string" },
+        startedAt: { type: "string" },
+        clusters: { type: "array", items: rolloutCluster },
+        analysis: {
+          type: "object",
+          properties: {
+            cluster: { type: "string" },
+            batch: { type: "integer" },
+            result: { type: "string" },
+            message: { type: "string" },
+            at: { type: "string" },
+          },
+        },
       },
     },
     placement: {

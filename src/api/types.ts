@@ -135,6 +135,41 @@ export interface PlacementDecisionStatus {
   reason?: string;
 }
 
+/** Replicas the planner gave one revision in one cluster. */
+export interface PlannedRevisionReplicas {
+  name: string;
+  replicas: number;
+}
+
+/** One cluster's progress through the rollout (persisted so a restarted controller resumes). */
+export interface RolloutClusterStatus {
+  name: string;
+  wave: string;
+  /** 1-based batch currently applied; 0 before the cluster started, `batches` once completed. */
+  batch: number;
+  /** Pending | Progressing | Soaking | Analyzing | Paused | Completed | Failed | RolledBack */
+  state: string;
+  /** When the cluster entered `state`. */
+  since: string;
+  /** When the current batch was applied (the progress deadline and `elapsed` count from here). */
+  batchStartedAt?: string;
+  /** Revisions planned for the cluster at this step, oldest first. */
+  revisions: PlannedRevisionReplicas[];
+  /** Revisions in the cluster before the rollout started: what a rollback restores. */
+  sources: PlannedRevisionReplicas[];
+  message?: string;
+}
+
+/** The last analysis evaluation. */
+export interface RolloutAnalysisStatus {
+  cluster: string;
+  batch: number;
+  /** Successful | Failed | Running | Error */
+  result: string;
+  message?: string;
+  at: string;
+}
+
 export interface RolloutStatus {
   wave?: string;
   batch?: number;
@@ -142,6 +177,12 @@ export interface RolloutStatus {
   state?: string;
   message?: string;
   since?: string;
+  /** The revision this rollout drives (the target when it started). */
+  revision?: string;
+  /** When the rollout of `revision` started. */
+  startedAt?: string;
+  clusters?: RolloutClusterStatus[];
+  analysis?: RolloutAnalysisStatus;
 }
 
 export interface ApplicationDeploymentStatus {

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { ValidateFunction } from "ajv";
 import { ANNOTATION_CLUSTER_SCOPED, ANNOTATION_DESCRIPTION } from "../api/labels.js";
-import { type FieldProblem, FlotillaError, TemplateError, ValidationError } from "../api/errors.js";
+import { type FieldProblem, type FlotillaError, TemplateError, ValidationError } from "../api/errors.js";
 import type { ComponentDefinition, JsonObject, TraitDefinition, TraitScope, WorkloadType } from "../api/types.js";
 import { createAjv, problemsFromAjv, resourceProblems } from "../api/validate.js";
 import { compileCel } from "./cel.js";

@@ -101,7 +101,7 @@ export interface PlaceOptions {
 
 /** Decide placement. A cluster selected by two waves belongs to the first. */
 export function place(strategies: PlacementStrategy[] | undefined, clusters: Cluster[], options: PlaceOptions = {}): Placement {
-  const list = strategies && strategies.length ? strategies : [{}];
+  const list = strategies?.length ? strategies : [{}];
   const sorted = [...clusters].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
   const waves: Wave[] = list.map((strategy, index) => ({ name: waveName(index, strategy.name), index, strategy, clusters: [] }));
   const decisions: PlacementDecision[] = [];

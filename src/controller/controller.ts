@@ -379,7 +379,8 @@ export class Controller {
       ...(d.wave ? { wave: d.wave } : {}),
       reason: d.reason,
     }));
-    const observations = renderError ? [] : [...usage.selected].sort().map((c) => this.observe(c, key, commit));
+    const planned = new Map(targets.map((t) => [t.cluster.name, t.revisions]));
+    const observations = renderError ? [] : [...usage.selected].sort().map((c) => this.observe(c, key, commit, planned.get(c) ?? []));
     const status = computeStatus({
       generation,
       previous: ad.status,
@@ -411,12 +412,14 @@ export class Controller {
     throw e;
   }
 
-  private observe(cluster: string, key: Key, commit: string | undefined): ClusterObservation {
+  /** What one cluster shows of a deployment: `replicas` is the planned count, `readyReplicas` the live one. */
+  private observe(cluster: string, key: Key, commit: string | undefined, planned: RenderTarget["revisions"]): ClusterObservation {
     const reachable = this.clusters.isReachable(cluster);
     const worker = this.clusters.worker(cluster);
     const ws = worker?.status;
     if (!reachable || !ws) {
-      return { name: cluster, reachable: false, synced: false, health: "Unknown", revisions: [], message: this.clusters.message(cluster) };
+      const revisions = planned.map((p) => ({ name: p.name, replicas: p.replicas, readyReplicas: 0 }));
+      return { name: cluster, reachable: false, synced: false, health: "Unknown", revisions, message: this.clusters.message(cluster) };
     }
     const synced = ws.appliedCommit !== undefined && this.seqOf(ws.appliedCommit) >= this.seqOf(commit);
     const h = ws.health.find((d) => d.deployment === key);
@@ -430,7 +433,11 @@ export class Controller {
       synced: synced && failedHere.length === 0,
       ...(ws.appliedCommit ? { appliedCommit: ws.appliedCommit } : {}),
       health: synced ? (h?.health ?? "Missing") : "Progressing",
-      revisions: h?.revisions ?? [],
+      revisions: planned.map((p) => ({
+        name: p.name,
+        replicas: p.replicas,
+        readyReplicas: h?.revisions.find((r) => r.name === p.name)?.readyReplicas ?? 0,
+      })),
       ...(ws.lastSyncTime ? { lastSyncTime: ws.lastSyncTime } : {}),
       ...(message ? { message } : {}),
     };

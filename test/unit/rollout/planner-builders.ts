@@ -1,0 +1,183 @@
+// Test support for the rollout planner: a fake clock, a fake fleet that "applies" planned
+// targets and reports observations, and a harness that calls the planner the way the controller
+// will (state round-tripped through the status schema, as the API server would prune it).
+// Builders only make data and simulate clusters; they never decide anything the planner decides.
+
+import type { ApplicationDeployment, Cluster, HealthState, RolloutStatus } from "../../../src/api/types.js";
+import { parseDuration } from "../../../src/api/duration.js";
+import { schemas } from "../../../src/api/schemas.js";
+import { type Placement, place } from "../../../src/placement/select.js";
+import { type ObservedCluster, type PlannedTarget, planRollout, type RolloutPlan } from "../../../src/rollout/planner.js";
+
+export const T0 = Date.parse("2024-05-01T10:00:00.000Z");
+
+export class FakeClock {
+  private ms: number;
+  constructor(start = T0) {
+    this.ms = start;
+  }
+  now(): Date {
+    return new Date(this.ms);
+  }
+  /** Advance by milliseconds or a duration such as `30s`. */
+  advance(by: number | string): this {
+    this.ms += typeof by === "number" ? by : parseDuration(by);
+    return this;
+  }
+}
+
+type Node = Record<string, unknown>;
+
+/** Drop every field the schema does not declare, as the API server does for a structural CRD. */
+export function pruneToSchema(value: unknown, schema: Node): unknown {
+  if (Array.isArray(value)) return value.map((v) => pruneToSchema(v, (schema.items as Node) ?? {}));
+  if (value === null || typeof value !== "object") return value;
+  const props = schema.properties as Record<string, Node> | undefined;
+  if (!props) return value;
+  const out: Node = {};
+  for (const [k, v] of Object.entries(value)) if (props[k]) out[k] = pruneToSchema(v, props[k]);
+  return out;
+}
+
+const statusSchema = ((schemas.ApplicationDeployment as Node).properties as Record<string, Node>).status as Node;
+const rolloutSchema = (statusSchema.properties as Record<string, Node>).rollout as Node;
+
+/** status.rollout as it comes back from the API server after a write. */
+export function persisted(state: RolloutStatus): RolloutStatus {
+  return pruneToSchema(JSON.parse(JSON.stringify(state)), rolloutSchema) as RolloutStatus;
+}
+
+interface LiveRevision {
+  replicas: number;
+  readyReplicas: number;
+  health: HealthState;
+  restarts: number;
+}
+
+/**
+ * A fleet of fake clusters. `apply` takes the planner's targets as a sync would; by default
+ * every revision becomes ready at once. A broken revision never gets ready (Degraded); a lagging
+ * cluster does not apply new targets (synced false) until it catches up.
+ */
+export class FakeFleet {
+  private readonly live = new Map<string, Map<string, LiveRevision>>();
+  private readonly synced = new Map<string, boolean>();
+  readonly broken = new Set<string>();
+  readonly lagging = new Set<string>();
+  readonly restarts = new Map<string, number>();
+
+  /** Pretend a cluster already runs revisions (e.g. v1 from an earlier rollout). */
+  seed(cluster: string, revisions: Record<string, number>): this {
+    const live = new Map<string, LiveRevision>();
+    for (const [name, replicas] of Object.entries(revisions)) live.set(name, { replicas, readyReplicas: replicas, health: "Healthy", restarts: 0 });
+    this.live.set(cluster, live);
+    this.synced.set(cluster, true);
+    return this;
+  }
+
+  apply(targets: PlannedTarget[]): void {
+    for (const t of targets) {
+      if (this.lagging.has(t.cluster)) {
+        this.synced.set(t.cluster, false);
+        continue;
+      }
+      const live = new Map<string, LiveRevision>();
+      for (const r of t.revisions) {
+        const broken = this.broken.has(r.name);
+        live.set(r.name, {
+          replicas: r.replicas,
+          readyReplicas: broken ? 0 : r.replicas,
+          health: broken && r.replicas > 0 ? "Degraded" : "Healthy",
+          restarts: this.restarts.get(r.name) ?? 0,
+        });
+      }
+      this.live.set(t.cluster, live);
+      this.synced.set(t.cluster, true);
+    }
+  }
+
+  observe(clusters: string[]): ObservedCluster[] {
+    return clusters.map((name) => {
+      const live = this.live.get(name) ?? new Map<string, LiveRevision>();
+      const revisions = [...live].map(([rev, l]) => ({ name: rev, ...l }));
+      const health: HealthState = revisions.some((r) => r.health === "Degraded") ? "Degraded" : "Healthy";
+      return { name, synced: this.synced.get(name) ?? true, health, revisions };
+    });
+  }
+}
+
+/** A cluster's planned revisions as `{v1: 9, v2: 1}` for short assertions. */
+export function replicasOf(plan: RolloutPlan, cluster: string): Record<string, number> | undefined {
+  const t = plan.targets.find((x) => x.cluster === cluster);
+  return t ? Object.fromEntries(t.revisions.map((r) => [r.name, r.replicas])) : undefined;
+}
+
+export interface HarnessOptions {
+  deployment: ApplicationDeployment;
+  clusters: Cluster[];
+  clock?: FakeClock;
+  fleet?: FakeFleet;
+  previous?: RolloutStatus;
+}
+
+/** Calls the planner as the controller would: observe, plan, persist the state, sync the targets. */
+export class Harness {
+  deployment: ApplicationDeployment;
+  clusters: Cluster[];
+  readonly clock: FakeClock;
+  readonly fleet: FakeFleet;
+  previous: RolloutStatus | undefined;
+  readonly plans: RolloutPlan[] = [];
+
+  constructor(options: HarnessOptions) {
+    this.deployment = structuredClone(options.deployment);
+    this.clusters = options.clusters;
+    this.clock = options.clock ?? new FakeClock();
+    this.fleet = options.fleet ?? new FakeFleet();
+    this.previous = options.previous;
+  }
+
+  placement(): Placement {
+    return place(this.deployment.spec.placementStrategies, this.clusters);
+  }
+
+  annotate(key: string, value = "true"): this {
+    this.deployment.metadata.annotations = { ...this.deployment.metadata.annotations, [key]: value };
+    return this;
+  }
+
+  /** One reconcile: plan, remove consumed annotations, persist the state, let the fleet sync. */
+  step(): RolloutPlan {
+    const placement = this.placement();
+    const selected = placement.waves.flatMap((w) => w.clusters);
+    const plan = planRollout({
+      deployment: this.deployment,
+      placement,
+      previous: this.previous,
+      observed: this.fleet.observe(selected),
+      now: this.clock.now(),
+    });
+    for (const a of plan.consumedAnnotations) delete this.deployment.metadata.annotations?.[a];
+    this.previous = persisted(plan.state);
+    this.fleet.apply(plan.targets);
+    this.plans.push(plan);
+    return plan;
+  }
+
+  /** Step until `until` holds or `max` steps, advancing the clock by `tick` after each step. */
+  run(options: { max?: number; tick?: number | string; until?: (plan: RolloutPlan) => boolean } = {}): RolloutPlan[] {
+    const out: RolloutPlan[] = [];
+    for (let i = 0; i < (options.max ?? 30); i++) {
+      const plan = this.step();
+      out.push(plan);
+      if (options.until?.(plan)) break;
+      this.clock.advance(options.tick ?? 1000);
+    }
+    return out;
+  }
+}
+
+/** Summaries of the steps that changed something: the commit log a run would produce. */
+export function commitLog(plans: RolloutPlan[]): string[] {
+  return plans.filter((p) => p.changed).map((p) => p.summary);
+}

@@ -1,0 +1,337 @@
+// Property-based robustness of validation and rendering (fast-check, fixed seed so a failure
+// reproduces): whatever the input, the outcome is a result or a Flotilla error with a path,
+// never another exception, never slower than the budget, and the same input renders the same bytes.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { FlotillaError, ValidationError } from "../../../src/api/errors.js";
+import { parseYamlStream, toYaml } from "../../../src/api/serialize.js";
+import type { ApplicationDeployment, Cluster, ComponentDefinition, Manifest } from "../../../src/api/types.js";
+import { FLOTILLA_KINDS } from "../../../src/api/schemas.js";
+import { resourceProblems, validateResource } from "../../../src/api/validate.js";
+import { deploymentProblems } from "../../../src/cli/render.js";
+import { builtinDefinitionsDir } from "../../../src/cli/inputs.js";
+import { FileDefinitionSource } from "../../../src/definitions/loader.js";
+import { buildRegistry, type DefinitionRegistry } from "../../../src/definitions/registry.js";
+import { place } from "../../../src/placement/select.js";
+import { renderDeployment } from "../../../src/render/render.js";
+import { isClusterScoped } from "../../../src/render/scope.js";
+import { clearTemplateCache } from "../../../src/render/template-cache.js";
+import { fullRolloutTargets } from "../../../src/rollout/full.js";
+
+const ROOT = join(import.meta.dirname, "..", "..", "..");
+/** Fixed so that a failure prints a counterexample that reproduces on every machine. */
+const SEED = 20_240_611;
+/** Wall-time budget of one run (validation + render twice); the template budget is 1 s. */
+const BUDGET_MS = 2_000;
+const NAMESPACE = "team-a";
+
+function example(name: string): { deployment: ApplicationDeployment; clusters: Cluster[] } {
+  const read = (file: string) => parseYamlStream(readFileSync(join(ROOT, "examples", name, file), "utf8"));
+  const [deployment] = read("app.yaml") as ApplicationDeployment[];
+  if (!deployment) throw new Error(`examples/${name}/app.yaml holds no document`);
+  deployment.metadata.namespace = NAMESPACE;
+  return { deployment, clusters: read("clusters.yaml") as Cluster[] };
+}
+
+let registry: DefinitionRegistry;
+let componentDefinitions: ComponentDefinition[] = [];
+
+beforeAll(async () => {
+  const docs = await new FileDefinitionSource([builtinDefinitionsDir()]).loadDocuments();
+  registry = buildRegistry(docs);
+  componentDefinitions = docs.filter((d): d is ComponentDefinition => (d as { kind?: unknown }).kind === "ComponentDefinition");
+});
+
+/** Run `fn`, classify what it threw: a FlotillaError is an expected outcome, anything else a bug. */
+async function outcome<T>(fn: () => Promise<T> | T): Promise<{ value?: T; error?: FlotillaError; ms: number }> {
+  const start = performance.now();
+  try {
+    const value = await fn();
+    return { value, ms: performance.now() - start };
+  } catch (e) {
+    if (!(e instanceof FlotillaError)) {
+      throw new Error(`expected a result or a FlotillaError, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
+    }
+    return { error: e, ms: performance.now() - start };
+  }
+}
+
+function expectProblemsAddressed(error: FlotillaError): void {
+  if (!(error instanceof ValidationError)) return;
+  expect(error.problems.length).toBeGreaterThan(0);
+  for (const p of error.problems) expect(p.path !== "" || p.message !== "").toBe(true);
+}
+
+/** Everything a render must never produce, whatever the settings. */
+function expectSafeManifests(manifests: Manifest[]): void {
+  for (const m of manifests) {
+    expect(typeof m.apiVersion).toBe("string");
+    expect(typeof m.kind).toBe("string");
+    expect(typeof m.metadata.name).toBe("string");
+    expect(m.kind === "Secret" && m.apiVersion === "v1").toBe(false);
+    expect(isClusterScoped(m.apiVersion, m.kind)).toBe(false);
+    expect(m.metadata.namespace).toBe(NAMESPACE);
+    for (const [key, value] of Object.entries(m.metadata.labels ?? {})) {
+      expect(LABEL_VALUE.test(value), `label ${key}=${value} is not a valid Kubernetes label value`).toBe(true);
+    }
+  }
+}
+
+/** What the API server accepts as a label value: at most 63 characters, alphanumeric at both ends. */
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+/** Validate like `flotilla validate`, then render like `flotilla render --clusters`, twice. */
+async function validateAndRenderTwice(doc: unknown, clusters: Cluster[]): Promise<{ manifests: Manifest[]; yaml: string; again: string }> {
+  const problems = resourceProblems(doc);
+  if (problems.length) throw new ValidationError(problems);
+  const deployment = doc as ApplicationDeployment;
+  const found = await deploymentProblems(deployment, registry);
+  if (found.length) throw new ValidationError(found);
+  const renderOnce = async (): Promise<{ manifests: Manifest[]; yaml: string }> => {
+    clearTemplateCache();
+    const placement = place(deployment.spec.placementStrategies, clusters);
+    const rendered = await renderDeployment({ deployment, registry, targets: fullRolloutTargets(deployment, placement, clusters) });
+    return {
+      manifests: rendered.flatMap((c) => c.manifests),
+      yaml: rendered.map((c) => `# ${c.cluster}\n${c.manifests.map((m) => `---\n${toYaml(m)}`).join("")}`).join(""),
+    };
+  };
+  const first = await renderOnce();
+  const second = await renderOnce();
+  return { manifests: first.manifests, yaml: first.yaml, again: second.yaml };
+}
+
+/** A successful render: byte-identical when repeated, and only objects a deployment may create. */
+function expectGoodRender(run: { manifests: Manifest[]; yaml: string; again: string }): void {
+  expect(run.again).toBe(run.yaml);
+  expectSafeManifests(run.manifests);
+}
+
+describe("validation of arbitrary JSON", () => {
+  const flotillaShaped = fc.record(
+    {
+      apiVersion: fc.oneof(fc.constant("flotilla.dev/v1alpha1"), fc.jsonValue()),
+      kind: fc.oneof(fc.constantFrom(...FLOTILLA_KINDS), fc.jsonValue()),
+      metadata: fc.oneof(fc.record({ name: fc.oneof(fc.string(), fc.jsonValue()) }, { requiredKeys: [] }), fc.jsonValue()),
+      spec: fc.jsonValue(),
+    },
+    { requiredKeys: ["kind"] },
+  );
+  const anyInput = fc.oneof(fc.jsonValue(), flotillaShaped, fc.constantFrom(undefined, null, [], {}, "", 0));
+
+  it("never throws from resourceProblems and gives every problem a path or a message", () => {
+    fc.assert(
+      fc.property(anyInput, (value) => {
+        const problems = resourceProblems(value);
+        for (const p of problems) {
+          expect(typeof p.path).toBe("string");
+          expect(p.path !== "" || p.message !== "").toBe(true);
+          expect(p.message).not.toBe("");
+        }
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it("either accepts a document or throws a ValidationError naming its problems", () => {
+    fc.assert(
+      fc.property(anyInput, (value) => {
+        try {
+          expect(validateResource(value)).toBe(value);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ValidationError);
+          expect((e as ValidationError).problems.length).toBeGreaterThan(0);
+          expect((e as ValidationError).message).not.toBe("");
+        }
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+});
+
+type Path = Array<string | number>;
+
+function pathsOf(value: unknown, prefix: Path = []): Path[] {
+  const out: Path[] = [prefix];
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) out.push(...pathsOf(v, [...prefix, i]));
+  }
+  else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) out.push(...pathsOf(v, [...prefix, k]));
+  }
+  return out;
+}
+
+type Mutation =
+  | { op: "drop" }
+  | { op: "set"; value: unknown }
+  | { op: "number"; value: number }
+  | { op: "nest"; depth: number; asArray: boolean }
+  | { op: "huge"; length: number }
+  | { op: "unicode"; value: string };
+
+const mutation: fc.Arbitrary<{ at: number; change: Mutation }> = fc.record({
+  at: fc.nat(),
+  change: fc.oneof(
+    fc.constant<Mutation>({ op: "drop" }),
+    fc.jsonValue({ maxDepth: 3 }).map((value): Mutation => ({ op: "set", value })),
+    fc.oneof(fc.integer(), fc.double({ noNaN: false })).map((value): Mutation => ({ op: "number", value })),
+    fc.record({ depth: fc.integer({ min: 1, max: 400 }), asArray: fc.boolean() }).map((r): Mutation => ({ op: "nest", ...r })),
+    fc.integer({ min: 10_000, max: 2_000_000 }).map((length): Mutation => ({ op: "huge", length })),
+    fc.string({ unit: "binary", maxLength: 40 }).map((value): Mutation => ({ op: "unicode", value })),
+  ),
+});
+
+function mutate(root: unknown, at: number, change: Mutation): unknown {
+  const doc = structuredClone(root);
+  const paths = pathsOf(doc).filter((p) => p.length > 0);
+  const path = paths[at % paths.length] as Path;
+  let parent = doc as Record<string | number, unknown>;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  const key = path[path.length - 1] as string | number;
+  const old = parent[key];
+  switch (change.op) {
+    case "drop":
+      if (Array.isArray(parent)) parent.splice(key as number, 1);
+      else delete parent[key];
+      break;
+    case "set":
+      parent[key] = change.value;
+      break;
+    case "number":
+      parent[key] = change.value;
+      break;
+    case "nest": {
+      let v: unknown = old;
+      for (let i = 0; i < change.depth; i++) v = change.asArray ? [v] : { a: v };
+      parent[key] = v;
+      break;
+    }
+    case "huge":
+      parent[key] = "x".repeat(change.length);
+      break;
+    case "unicode":
+      parent[key] = typeof old === "string" ? `${old}${change.value}` : change.value;
+      break;
+  }
+  return doc;
+}
+
+describe.each(["quickstart", "webservice-canary"])("arbitrary mutations of examples/%s", (name) => {
+  it("render deterministically or fail with a FlotillaError, each run within the budget", async () => {
+    const { deployment, clusters } = example(name);
+    // The unmutated seed must render, or the property would pass vacuously.
+    const seed = await validateAndRenderTwice(deployment, clusters);
+    expectGoodRender(seed);
+    expect(seed.yaml).toContain("kind: Deployment");
+    let rendered = 0;
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
+        let doc: unknown = deployment;
+        for (const m of mutations) doc = mutate(doc, m.at, m.change);
+        const run = await outcome(() => validateAndRenderTwice(doc, clusters));
+        if (run.error) {
+          refused++;
+          expectProblemsAddressed(run.error);
+        } else {
+          rendered++;
+          expectGoodRender(run.value as Awaited<ReturnType<typeof validateAndRenderTwice>>);
+        }
+        expect(run.ms).toBeLessThan(BUDGET_MS);
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+    // Both outcomes must occur, or the mutations test nothing.
+    expect(rendered).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe("names that Kubernetes accepts", () => {
+  it("renders labels the API server accepts for a 60-character deployment name, which is a valid object name", async () => {
+    const { deployment, clusters } = example("quickstart");
+    deployment.metadata.name = `deploy-${"a".repeat(53)}`;
+    expect(resourceProblems(deployment)).toEqual([]);
+    const run = await outcome(() => validateAndRenderTwice(deployment, clusters));
+    // Either refused up front with the field named, or rendered with labels Kubernetes accepts.
+    if (run.error) {
+      expect(run.error).toBeInstanceOf(ValidationError);
+      expect((run.error as ValidationError).problems).toContainEqual(expect.objectContaining({ path: "metadata.name" }));
+    } else expectGoodRender(run.value as Awaited<ReturnType<typeof validateAndRenderTwice>>);
+  });
+});
+
+describe("arbitrary settings for every built-in component type", () => {
+  const objectsArbitrary = fc.array(
+    fc.record(
+      {
+        apiVersion: fc.oneof(fc.constantFrom("v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1"), fc.jsonValue()),
+        kind: fc.oneof(fc.constantFrom("ConfigMap", "Secret", "Deployment", "ClusterRoleBinding", "Namespace", "Service"), fc.jsonValue()),
+        metadata: fc.record(
+          { name: fc.oneof(fc.constantFrom("a", "b-v1", "settings"), fc.string(), fc.jsonValue()), namespace: fc.oneof(fc.constantFrom(NAMESPACE, "kube-system"), fc.jsonValue()) },
+          { requiredKeys: [] },
+        ),
+        data: fc.jsonValue({ maxDepth: 2 }),
+      },
+      { requiredKeys: [] },
+    ),
+    { maxLength: 4 },
+  );
+
+  function settingsFor(def: ComponentDefinition): fc.Arbitrary<Record<string, unknown>> {
+    const known = Object.keys((def.spec.schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+    const key = fc.oneof(fc.constantFrom(...known), fc.string({ maxLength: 12 }));
+    return fc.record({
+      // Mostly well-formed required fields, so the schema lets many runs reach the template.
+      base: fc.oneof(
+        fc.constant({ image: "nginx:1.27", schedule: "@hourly", objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" } }] }),
+        fc.record({ image: fc.jsonValue(), schedule: fc.string(), objects: objectsArbitrary }, { requiredKeys: [] }),
+      ),
+      extra: fc.dictionary(key, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }),
+    }).map(({ base, extra }) => {
+      const settings: Record<string, unknown> = { ...base, ...extra };
+      for (const k of Object.keys(settings)) if (!known.includes(k) && k in base) delete settings[k];
+      return settings;
+    });
+  }
+
+  it("has every built-in component type to try", () => {
+    expect(componentDefinitions.map((d) => d.metadata.name).sort()).toEqual(
+      ["cron-task", "daemon", "k8s-objects", "stateful", "task", "webservice", "worker"],
+    );
+  });
+
+  it.each(["cron-task", "daemon", "k8s-objects", "stateful", "task", "webservice", "worker"])(
+    "renders %s or refuses it with a FlotillaError, never a Secret, a cluster-scoped object or another namespace",
+    async (type) => {
+      const def = componentDefinitions.find((d) => d.metadata.name === type);
+      if (!def) throw new Error(`no built-in ComponentDefinition ${type}`);
+      const clusters: Cluster[] = [{ apiVersion: "flotilla.dev/v1alpha1", kind: "Cluster", metadata: { name: "local" }, spec: {} }];
+      let rendered = 0;
+      await fc.assert(
+        fc.asyncProperty(settingsFor(def), async (settings) => {
+          const deployment: ApplicationDeployment = {
+            apiVersion: "flotilla.dev/v1alpha1",
+            kind: "ApplicationDeployment",
+            metadata: { name: "props", namespace: NAMESPACE },
+            spec: { appRevisions: [{ name: "v1", template: { spec: { components: [{ name: "main", type, settings }] } }, rollout: { replicas: 2 } }] },
+          };
+          const run = await outcome(() => validateAndRenderTwice(deployment, clusters));
+          if (run.error) expectProblemsAddressed(run.error);
+          else {
+            rendered++;
+            expectGoodRender(run.value as Awaited<ReturnType<typeof validateAndRenderTwice>>);
+          }
+          expect(run.ms).toBeLessThan(BUDGET_MS);
+        }),
+        { seed: SEED, numRuns: 200 },
+      );
+      expect(rendered).toBeGreaterThan(0);
+    },
+    60_000,
+  );
+});

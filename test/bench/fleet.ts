@@ -57,11 +57,14 @@ function kubeConfigFrom(file: string): KubeConfig {
 /** Deterministic shape of deployment i: 1–3 components, worker/webservice, 1–2 replicas. */
 function deployment(i: number, image = `registry.example/app-${i}:v1`): ApplicationDeployment {
   const count = 1 + (i % 3);
+  const app = `app-${String(i).padStart(4, "0")}`;
   const components: ComponentSpec[] = [];
   for (let c = 0; c < count; c++) {
     const webservice = (i + c) % 2 === 1;
     components.push({
-      name: c === 0 ? "backend" : webservice ? `web-${c}` : `worker-${c}`,
+      // Object names derive from component names (`<component>-<revision>`), and ~N/10 deployments
+      // share a namespace: prefix with the app so no two deployments render the same object.
+      name: `${app}-${c === 0 ? "backend" : webservice ? `web-${c}` : `worker-${c}`}`,
       type: webservice ? "webservice" : "worker",
       settings: webservice ? { image: c === 0 ? image : `registry.example/web-${i}-${c}:v1`, ports: [{ port: 8080 }] } : { image: c === 0 ? image : `registry.example/worker-${i}-${c}:v1`, cmd: ["sleep", "3600"] },
       ...(c === 0 && !webservice ? { traits: [{ name: "autoscaler", properties: { min: 1, max: 3 } }] } : {}),
@@ -70,7 +73,7 @@ function deployment(i: number, image = `registry.example/app-${i}:v1`): Applicat
   return {
     apiVersion: "flotilla.dev/v1alpha1",
     kind: "ApplicationDeployment",
-    metadata: { name: `app-${String(i).padStart(4, "0")}`, namespace: `bench-${i % NAMESPACES}`, labels: { "bench.flotilla.dev/fleet": "true" } },
+    metadata: { name: app, namespace: `bench-${i % NAMESPACES}`, labels: { "bench.flotilla.dev/fleet": "true" } },
     spec: {
       appRevisions: [{ name: "v1", template: { spec: { components } }, rollout: { replicas: 1 + (i % 2) } }],
       placementStrategies: i % 2 === 0 ? [{ clusterSelector: { labels: { usage: "production" } } }] : [{ name: "all" }],
@@ -281,7 +284,7 @@ export const fleetBench: BenchCase = {
       });
       const ns = changed.metadata.namespace ?? "default";
       const imageOn = async (c: KubeClient) =>
-        ((await c.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "backend-v1" }).catch(() => undefined)) as { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } } | undefined)?.spec?.template
+        ((await c.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "app-0000-backend-v1" }).catch(() => undefined)) as { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } } | undefined)?.spec?.template
           ?.spec?.containers?.[0]?.image;
       const changeStart = performance.now();
       await hub.apply(changed as unknown as Manifest);
@@ -359,7 +362,7 @@ export const fleetBench: BenchCase = {
           name: `fleet: one changed deployment reaches its clusters (${scaled} idle)`,
           value: changeS,
           unit: "s",
-          how: `server-side apply of a new image for app-0000 → the Deployment backend-v1 on ${targets.map((t) => t.name).join(" and ")} carries it (each polled every 50 ms; the slower cluster counts)`,
+          how: `server-side apply of a new image for app-0000 → the Deployment app-0000-backend-v1 on ${targets.map((t) => t.name).join(" and ")} carries it (each polled every 50 ms; the slower cluster counts)`,
           target: "<= 2 s",
           met: changeS <= 2,
         },

@@ -7,7 +7,7 @@ import type { ApplicationDeployment, Cluster, HealthState, RolloutStatus } from 
 import { parseDuration } from "../../../src/api/duration.js";
 import { schemas } from "../../../src/api/schemas.js";
 import { type Placement, place } from "../../../src/placement/select.js";
-import { type ObservedCluster, type PlannedTarget, planRollout, type RolloutPlan } from "../../../src/rollout/planner.js";
+import { type ObservedCluster, type PlanInput, type PlannedTarget, planRollout, type RolloutPlan } from "../../../src/rollout/planner.js";
 
 export const T0 = Date.parse("2024-05-01T10:00:00.000Z");
 
@@ -128,6 +128,13 @@ export class Harness {
   readonly fleet: FakeFleet;
   previous: RolloutStatus | undefined;
   readonly plans: RolloutPlan[] = [];
+  /** The inputs of every call, for replays. */
+  readonly inputs: PlanInput[] = [];
+  /**
+   * true (default): the next call gets the state as the API server returns it (JSON, pruned to
+   * the status schema) — what a restarted controller reads. false: the in-memory object as is.
+   */
+  throughStatus = true;
 
   constructor(options: HarnessOptions) {
     this.deployment = structuredClone(options.deployment);
@@ -150,15 +157,17 @@ export class Harness {
   step(): RolloutPlan {
     const placement = this.placement();
     const selected = placement.waves.flatMap((w) => w.clusters);
-    const plan = planRollout({
-      deployment: this.deployment,
+    const input: PlanInput = {
+      deployment: structuredClone(this.deployment),
       placement,
       previous: this.previous,
       observed: this.fleet.observe(selected),
       now: this.clock.now(),
-    });
+    };
+    this.inputs.push(structuredClone(input));
+    const plan = planRollout(input);
     for (const a of plan.consumedAnnotations) delete this.deployment.metadata.annotations?.[a];
-    this.previous = persisted(plan.state);
+    this.previous = this.throughStatus ? persisted(plan.state) : plan.state;
     this.fleet.apply(plan.targets);
     this.plans.push(plan);
     return plan;

@@ -47,7 +47,7 @@ export function parseYamlStream(text: string, options: { filename?: string; maxB
   const docs: unknown[] = [];
   yaml.loadAll(text, (d) => {
     if (d !== null && d !== undefined) docs.push(d);
-  }, { ...(options.filename ? { filename: options.filename } : {}), schema: yaml.CORE_SCHEMA, json: true });
+  }, { ...(options.filename ? { filename: options.filename } : {}), schema: yaml.CORE_SCHEMA });
   guardAliasExpansion(docs, maxBytes);
   return docs;
 }

@@ -5,7 +5,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { type FieldProblem, ValidationError } from "./errors.js";
 import { joinPath, pointerToPath } from "./paths.js";
-import { DURATION_PATTERN, type FlotillaKind, PERCENT_PATTERN, schemas } from "./schemas.js";
+import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FlotillaKind, PERCENT_PATTERN, schemas } from "./schemas.js";
 import type { ApplicationDeployment, FlotillaResource } from "./types.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -186,10 +186,7 @@ export function resourceProblems(doc: unknown): FieldProblem[] {
   }
   const fn = validatorFor(kind);
   const problems = fn(doc) ? [] : problemsFromAjv(fn.errors, doc);
-  const meta = (doc as { metadata?: { name?: unknown } }).metadata;
-  if (meta && typeof meta === "object" && (typeof meta.name !== "string" || meta.name === "")) {
-    problems.push({ path: "metadata.name", message: "is required", fix: "Give the object a name." });
-  }
+  problems.push(...metadataProblems(kind, (doc as { metadata?: unknown }).metadata));
   if (problems.length === 0 && kind === "ApplicationDeployment") {
     problems.push(...deploymentRuleProblems(doc as ApplicationDeployment));
   }
@@ -201,6 +198,42 @@ export function validateResource<T extends FlotillaResource = FlotillaResource>(
   const problems = resourceProblems(doc);
   if (problems.length) throw new ValidationError(problems, { object: objectRef(doc) });
   return doc as T;
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = new RegExp(DNS_LABEL_PATTERN);
+/** Label values are at most 63 characters; `flotilla.dev/app` holds `<namespace>.<name>`. */
+const MAX_APP_LABEL = 63;
+
+/** Names as the API server and Flotilla's labels accept them. */
+function metadataProblems(kind: FlotillaKind, meta: unknown): FieldProblem[] {
+  if (meta === null || typeof meta !== "object" || Array.isArray(meta)) return [];
+  const { name, namespace } = meta as { name?: unknown; namespace?: unknown };
+  if (typeof name !== "string" || name === "") {
+    return [{ path: "metadata.name", message: "is required", fix: "Give the object a name." }];
+  }
+  const problems: FieldProblem[] = [];
+  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    problems.push({
+      path: "metadata.name",
+      message: `${describe(name)} is not a valid name`,
+      fix: "Use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.",
+    });
+  }
+  if (namespace !== undefined && (typeof namespace !== "string" || !DNS_LABEL.test(namespace) || namespace.length > 63)) {
+    problems.push({ path: "metadata.namespace", message: `${describe(namespace)} is not a valid namespace`, fix: patternFix(DNS_LABEL_PATTERN) });
+  }
+  if (kind === "ApplicationDeployment" && problems.length === 0) {
+    const ns = typeof namespace === "string" ? namespace : "default";
+    if (ns.length + 1 + name.length > MAX_APP_LABEL) {
+      problems.push({
+        path: "metadata.name",
+        message: `is too long: the label flotilla.dev/app holds "<namespace>.<name>" (${ns.length + 1 + name.length} characters, at most ${MAX_APP_LABEL})`,
+        fix: `Use a name of at most ${MAX_APP_LABEL - 1 - ns.length} characters in namespace "${ns}".`,
+      });
+    }
+  }
+  return problems;
 }
 
 function duplicates(names: string[]): Set<string> {

@@ -7,6 +7,7 @@ import { type FieldProblem, FlotillaError, ValidationError } from "../api/errors
 import { toJson, toYaml } from "../api/serialize.js";
 import type { ApplicationDeployment, Cluster } from "../api/types.js";
 import { waveName } from "../api/validate.js";
+import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import { FileDefinitionSource } from "../definitions/loader.js";
 import { brokenDefinitions, buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { manifestPath, writeLayout } from "../gitops/layout.js";
@@ -110,8 +111,8 @@ export function registerRenderCommands(program: Command): void {
 
 /** Render every revision under every wave's overrides, so a mistake in any of them is found. */
 export async function deploymentProblems(deployment: ApplicationDeployment, registry: DefinitionRegistry): Promise<FieldProblem[]> {
-  const problems: FieldProblem[] = [];
-  const seen = new Set<string>();
+  const problems: FieldProblem[] = deploymentExpressionProblems(deployment);
+  const seen = new Set<string>(problems.map((p) => `${p.path}\u0000${p.message}`));
   const strategies = deployment.spec.placementStrategies?.length ? deployment.spec.placementStrategies : [{}];
   for (const revision of deployment.spec.appRevisions) {
     for (const [i, strategy] of strategies.entries()) {

@@ -11,6 +11,7 @@ import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, FINALIZER } fro
 import { toYaml } from "../api/serialize.js";
 import type { ApplicationDeployment, Cluster, ComponentDefinition, PlacementDecisionStatus, TraitDefinition } from "../api/types.js";
 import { objectRef, resourceProblems } from "../api/validate.js";
+import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { EnvRepo } from "../gitops/repo.js";
 import { manifestFileName } from "../gitops/layout.js";
@@ -323,6 +324,7 @@ export class Controller {
     let targets: RenderTarget[] = [];
     let renderError: { reason: string; message: string } | undefined;
     const problems = resourceProblems(ad);
+    if (!problems.length) problems.push(...deploymentExpressionProblems(ad));
     try {
       if (problems.length) throw new ValidationError(problems, { object: objectRef(ad) });
       placement = place(ad.spec.placementStrategies, withVersions, { deployment: key });

@@ -85,6 +85,18 @@ export function compileCel(source: string, origin: CelOrigin): CelProgram {
         cause: error,
       });
     }
+    // Type-check what can be known before any data exists (`size(x) > "0"` compares int with
+    // string): such an expression would fail on every evaluation, so it is refused up front.
+    const checked = environment.check(source);
+    if (!checked.valid) {
+      const error = checked.error;
+      const position = error ? positionOf(error, source) : undefined;
+      throw new TemplateError(`CEL type error: ${error ? firstLine(error) : "the expression does not type-check"}`, {
+        ...origin,
+        ...(position === undefined ? {} : { position }),
+        ...(error ? { cause: error } : {}),
+      });
+    }
     cache.set(source, parsed);
   }
   const program = parsed;

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
-import { pino } from "pino";
+import { destination, pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseYamlStream, toYaml } from "../../src/api/serialize.js";
 import type { ApplicationDeployment, Cluster } from "../../src/api/types.js";
@@ -18,6 +18,7 @@ import { kubeConfig, kubectl, members, uniqueName, waitFor, withNamespace } from
 
 const ROOT = join(import.meta.dirname, "..", "..");
 let dataDir: string;
+let logFile: string;
 let controller: Controller;
 const custom = () => kubeConfig("hub").makeApiClient(CustomObjectsApi);
 
@@ -60,6 +61,7 @@ describe("the controller", () => {
       await Promise.all(members().map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))),
     );
     dataDir = await mkdtemp(join(tmpdir(), "flotilla-controller-"));
+    logFile = join(dataDir, "controller.log");
     controller = new Controller({
       kubeConfig: hub,
       dataDir,
@@ -68,7 +70,7 @@ describe("the controller", () => {
       leaderElection: false,
       deletionTimeoutMs: 20_000,
       progressRequeueMs: 1_000,
-      logger: pino({ level: "silent" }),
+      logger: pino({ level: "debug" }, destination({ dest: logFile, sync: true })),
     });
     await controller.start();
   }, 180_000);
@@ -202,6 +204,33 @@ describe("the controller", () => {
       await kubectl("hub", ["delete", "secret", name, "-n", "flotilla-system"], { allowFailure: true });
     }
   }, 240_000);
+
+  it("never writes a member's kubeconfig token to Git, status, events or logs", async () => {
+    const tokens = await Promise.all(
+      members().map(async (m) => {
+        const kc = kubeConfig(m);
+        const token = kc.getCurrentUser()?.token;
+        if (!token) throw new Error(`${m.name}: the kubeconfig has no token`);
+        return token;
+      }),
+    );
+    expect(tokens.length).toBe(3);
+    const gitHistory = execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "log", "-p", "--all", "--format=%B"], {
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    expect(gitHistory.length).toBeGreaterThan(1000);
+    const everything = [
+      gitHistory,
+      (await kubectl("hub", ["get", "ad", "-A", "-o", "yaml"])).stdout,
+      (await kubectl("hub", ["get", "clusters", "-o", "yaml"])).stdout,
+      (await kubectl("hub", ["get", "events", "-A", "-o", "yaml"])).stdout,
+      await readFile(logFile, "utf8"),
+    ];
+    expect(everything[4]?.length).toBeGreaterThan(100);
+    for (const token of tokens) for (const text of everything) expect(text.includes(token)).toBe(false);
+    expect(gitHistory).not.toMatch(/^kind: Secret$/m);
+  });
 });
 
 describe("leader election", () => {

@@ -255,7 +255,10 @@ describe("names that Kubernetes accepts", () => {
   it("renders labels the API server accepts for a 60-character deployment name, which is a valid object name", async () => {
     const { deployment, clusters } = example("quickstart");
     deployment.metadata.name = `deploy-${"a".repeat(53)}`;
-    expect(resourceProblems(deployment)).toEqual([]);
+    // A valid object name, but "<namespace>.<name>" would not fit a label value: refused up front.
+    expect(resourceProblems(deployment)).toEqual([
+      expect.objectContaining({ path: "metadata.name", message: expect.stringContaining("flotilla.dev/app") }),
+    ]);
     const run = await outcome(() => validateAndRenderTwice(deployment, clusters));
     // Either refused up front with the field named, or rendered with labels Kubernetes accepts.
     if (run.error) {

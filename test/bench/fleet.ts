@@ -330,15 +330,14 @@ export const fleetBench: BenchCase = {
 
       const scaled = n.toLocaleString("en");
       const sim = "this process also runs the fleet's 3 node simulators";
-      const healthyTarget = n >= 1000 ? "<= 180 s (1,000 apps)" : `<= 180 s for 1,000 (none set for ${scaled})`;
       return [
         {
           name: `fleet: ${scaled} deployments, first apply → all Healthy`,
           value: allHealthy ? healthyS : Number.NaN,
           unit: "s",
-          how: `${scaled} ApplicationDeployments (1–3 worker/webservice components, 1–2 replicas, half on usage=production = 2 clusters, half on all 3, ${NAMESPACES} namespaces) applied 8 at a time (took ${appliedS.toFixed(1)} s); one LIST per second until every one is Healthy at its current generation${allHealthy ? "" : `; NOT reached within ${healthyTimeoutMs / 1000} s: ${JSON.stringify(last.phases)}`}`,
-          target: healthyTarget,
-          met: allHealthy && (n < 1000 || healthyS <= 180),
+          how: `${scaled} ApplicationDeployments (1–3 worker/webservice components, 1–2 replicas, half on usage=production = 2 clusters, half on all 3, ${NAMESPACES} namespaces) applied 8 at a time (took ${appliedS.toFixed(1)} s); one LIST per second until every one is Healthy at its current generation (target <= 180 s applies to 1,000)${allHealthy ? "" : `; NOT reached within ${healthyTimeoutMs / 1000} s: ${JSON.stringify(last.phases)}`}`,
+          // The issue's target (<= 3 minutes) is for 1,000 deployments; smaller runs report the figure only.
+          ...(n >= 1000 ? { target: "<= 180 s", met: allHealthy && healthyS <= 180 } : {}),
         },
         {
           name: `fleet: ${scaled} deployments, peak RSS (whole process)`,

@@ -17,8 +17,11 @@ export const ANNOTATION_CLUSTER_SCOPED = "flotilla.dev/cluster-scoped";
 export const ANNOTATION_DESCRIPTION = "flotilla.dev/description";
 /** CEL health expression carried on a rendered object, so Git stays the sync loop's only input. */
 export const ANNOTATION_HEALTH = "flotilla.dev/health";
-/** Set on a rendered workload whose replicas the planner controls (its `replicasPath`). */
-export const ANNOTATION_REPLICAS_PATH = "flotilla.dev/replicas-path";
+/**
+ * Set on a rendered workload whose replica count an autoscaler owns once its rollout is complete;
+ * the value is the definition's `replicasPath`. The sync loop does not count that field as drift.
+ */
+export const ANNOTATION_AUTOSCALED_PATH = "flotilla.dev/autoscaled-path";
 
 export const ANNOTATION_PROMOTE = "flotilla.dev/promote";
 export const ANNOTATION_ABORT = "flotilla.dev/abort";

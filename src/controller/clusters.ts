@@ -39,7 +39,14 @@ interface ClusterEntry {
   message: string;
   probing: boolean;
   spec: Cluster["spec"];
+  /** Ready condition last written, and since when, so an unchanged condition keeps its time. */
+  readyStatus?: string;
+  readySince?: string;
+  statusWrittenAt: number;
 }
+
+/** Rewrite an unchanged Cluster status (its lastProbeTime) at most this often. */
+const STATUS_REFRESH_MS = 5 * 60_000;
 
 export class ClusterManager {
   private readonly entries = new Map<string, ClusterEntry>();
@@ -72,10 +79,15 @@ export class ClusterManager {
     return this.entries.get(name)?.message ?? "cluster is not registered";
   }
 
-  /** A new head of the env repo: every worker moves to it. */
-  setHead(commit: string): void {
+  /**
+   * A new head of the env repo. Workers of the clusters it touched move to it; the others keep
+   * their commit (their folders did not change), so a commit for one deployment does not make
+   * every cluster sync again. Without `touched`, every worker moves.
+   */
+  setHead(commit: string, touched?: Iterable<string>): void {
     this.head = commit;
-    for (const e of this.entries.values()) e.worker?.setDesired(commit);
+    const only = touched ? new Set(touched) : undefined;
+    for (const e of this.entries.values()) if (!only || only.has(e.name)) e.worker?.setDesired(commit);
   }
 
   /** Cluster added or changed. */
@@ -83,16 +95,30 @@ export class ClusterManager {
     const name = cluster.metadata.name;
     let entry = this.entries.get(name);
     if (!entry) {
-      entry = { name, kubeconfig: undefined, worker: undefined, reachable: false, version: cluster.status?.version, message: "not probed yet", probing: false, spec: cluster.spec };
+      entry = {
+        name,
+        kubeconfig: undefined,
+        worker: undefined,
+        reachable: false,
+        version: cluster.status?.version,
+        message: "not probed yet",
+        probing: false,
+        spec: cluster.spec,
+        statusWrittenAt: 0,
+        ...(cluster.status?.conditions?.[0]?.lastTransitionTime ? { readySince: cluster.status.conditions[0].lastTransitionTime, readyStatus: cluster.status.conditions[0].status } : {}),
+      };
       this.entries.set(name, entry);
     }
+    const isNew = entry.worker === undefined && !entry.probing && entry.message === "not probed yet";
     const pausedChanged = (entry.spec.paused ?? false) !== (cluster.spec.paused ?? false);
     const resyncChanged = entry.spec.resyncInterval !== cluster.spec.resyncInterval;
     const refChanged = JSON.stringify(entry.spec.kubeconfigSecretRef) !== JSON.stringify(cluster.spec.kubeconfigSecretRef) || entry.spec.local !== cluster.spec.local;
     entry.spec = cluster.spec;
     if (pausedChanged) entry.worker?.setPaused(cluster.spec.paused ?? false);
     if (refChanged || resyncChanged) entry.kubeconfig = undefined; // rebuild on the next probe
-    void this.probe(name);
+    // Our own status writes come back as watch events: only a new Cluster or a changed spec is
+    // probed at once; everything else waits for the probe timer.
+    if (isNew || refChanged || resyncChanged) void this.probe(name);
   }
 
   async remove(name: string): Promise<void> {
@@ -148,8 +174,11 @@ export class ClusterManager {
     } finally {
       entry.probing = false;
     }
-    await this.writeStatus(entry);
-    if (`${entry.reachable}|${entry.version}|${entry.message}` !== before) this.o.onClusterChanged(name);
+    const changed = `${entry.reachable}|${entry.version}|${entry.message}` !== before;
+    // Status is written when something changed, and otherwise at most every STATUS_REFRESH_MS so
+    // lastProbeTime stays meaningful without a write (and a watch event) per probe.
+    if (changed || Date.now() - entry.statusWrittenAt > STATUS_REFRESH_MS) await this.writeStatus(entry, changed);
+    if (changed) this.o.onClusterChanged(name);
   }
 
   private makeWorker(name: string, kc: KubeConfig, spec: Cluster["spec"]): ClusterSyncWorker {
@@ -167,15 +196,21 @@ export class ClusterManager {
     return worker;
   }
 
-  private async writeStatus(entry: ClusterEntry): Promise<void> {
+  private async writeStatus(entry: ClusterEntry, changed: boolean): Promise<void> {
     const now = (this.o.now ?? (() => new Date()))().toISOString();
+    const readyStatus = entry.reachable ? "True" : "False";
+    const flipped = changed && entry.readyStatus !== readyStatus;
+    const since = flipped || !entry.readySince ? now : entry.readySince;
     const ready: Condition = {
       type: "Ready",
-      status: entry.reachable ? "True" : "False",
+      status: readyStatus,
       reason: entry.reachable ? "Reachable" : "Unreachable",
       message: entry.message,
-      lastTransitionTime: now,
+      lastTransitionTime: since,
     };
+    entry.readyStatus = readyStatus;
+    entry.readySince = since;
+    entry.statusWrittenAt = Date.now();
     const status: ClusterStatus = { conditions: [ready], lastProbeTime: now, ...(entry.version ? { version: entry.version } : {}) };
     await this.o.hub.patchClusterStatus(entry.name, status).catch((e: unknown) => this.o.onError?.(entry.name, e));
   }

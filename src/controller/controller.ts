@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ValidationError } from "../api/errors.js";
-import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, FINALIZER } from "../api/labels.js";
+import { FINALIZER } from "../api/labels.js";
 import { toYaml } from "../api/serialize.js";
 import type { ApplicationDeployment, Cluster, ComponentDefinition, PlacementDecisionStatus, TraitDefinition } from "../api/types.js";
 import { objectRef, resourceProblems } from "../api/validate.js";
@@ -16,7 +16,9 @@ import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.
 import { EnvRepo } from "../gitops/repo.js";
 import { manifestFileName } from "../gitops/layout.js";
 import { type Placement, place } from "../placement/select.js";
-import { fullRolloutTargets, targetRevision } from "../rollout/full.js";
+import { targetRevision } from "../rollout/full.js";
+import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/planner.js";
+import { toRenderTargets } from "../rollout/targets.js";
 import { type RenderTarget, renderDeployment } from "../render/render.js";
 import type { SyncEvent } from "../sync/worker.js";
 import { ClusterManager } from "./clusters.js";
@@ -94,6 +96,10 @@ export class Controller {
   /** The commit that holds each deployment's current manifests. */
   private readonly deploymentCommit = new Map<Key, string>();
   private readonly suspended = new Set<Key>();
+  /** Clusters each deployment's folders were last committed for. */
+  private readonly placedOn = new Map<Key, string[]>();
+  /** Labels and spec of each Cluster as last seen, to tell real changes from status updates. */
+  private readonly clusterShapes = new Map<string, string>();
   private working = false;
   private stopping = false;
   opsPort: number | undefined;
@@ -191,9 +197,15 @@ export class Controller {
       {
         onChange: (c) => {
           this.clusters.upsert(c);
-          this.requeueForCluster(c.metadata.name);
+          // Status-only updates (probes) must not requeue every deployment on the cluster.
+          const seen = JSON.stringify([c.metadata.labels ?? {}, c.spec]);
+          if (this.clusterShapes.get(c.metadata.name) !== seen) {
+            this.clusterShapes.set(c.metadata.name, seen);
+            this.requeueForCluster(c.metadata.name);
+          }
         },
         onDelete: (c) => {
+          this.clusterShapes.delete(c.metadata.name);
           void this.clusters.remove(c.metadata.name);
           this.requeueForCluster(c.metadata.name);
         },
@@ -295,6 +307,7 @@ export class Controller {
       this.metrics.reconciles.inc({ result: "ok" });
     } finally {
       this.metrics.reconcileDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.metrics.queueDepth.set(this.queue.depth);
     }
   }
 
@@ -303,7 +316,6 @@ export class Controller {
     if (!(ad.metadata.finalizers ?? []).includes(FINALIZER)) {
       await this.hub.setFinalizers(namespace, name, [...(ad.metadata.finalizers ?? []), FINALIZER], ad.metadata.resourceVersion);
     }
-    const oneShot = [ANNOTATION_PROMOTE, ANNOTATION_ABORT, ANNOTATION_RETRY].filter((a) => ad.metadata.annotations?.[a] !== undefined);
     const suspended = ad.spec?.suspend === true;
     if (suspended !== this.suspended.has(key)) {
       if (suspended) this.suspended.add(key);
@@ -318,9 +330,13 @@ export class Controller {
       const version = this.clusters.version(c.metadata.name);
       return version ? { ...c, status: { ...c.status, version } } : c;
     });
+    // The commit holding this deployment's current manifests. After a restart it is unknown, and
+    // the head (which every worker moves to) is the safe stand-in: "synced" then waits for it.
+    let commit = this.deploymentCommit.get(key);
 
-    // Validate and render; a problem stops here with nothing deployed changed.
+    // Validate, place and plan; a problem stops here with nothing deployed changed.
     let placement: Placement | undefined;
+    let plan: RolloutPlan | undefined;
     let targets: RenderTarget[] = [];
     let renderError: { reason: string; message: string } | undefined;
     const problems = resourceProblems(ad);
@@ -328,7 +344,10 @@ export class Controller {
     try {
       if (problems.length) throw new ValidationError(problems, { object: objectRef(ad) });
       placement = place(ad.spec.placementStrategies, withVersions, { deployment: key });
-      targets = fullRolloutTargets(ad, placement, withVersions);
+      const selected = placement.waves.flatMap((w) => w.clusters);
+      const observed = selected.map((c) => this.observeForPlanner(c, key, commit));
+      plan = planRollout({ deployment: ad, placement, previous: ad.status?.rollout, observed, now: new Date() });
+      targets = toRenderTargets(plan.targets, placement, withVersions);
     } catch (e) {
       renderError = this.describeRenderError(e);
     }
@@ -342,33 +361,16 @@ export class Controller {
     for (const s of ad.spec?.placementStrategies ?? []) for (const o of s.overrides ?? []) for (const t of o.traits ?? []) usage.traits.add(t.name);
     this.usage.set(key, usage);
 
-    let commit = this.deploymentCommit.get(key) ?? ad.status?.commit;
-    let commitError: string | undefined;
+    let files: Record<string, Record<string, string>> | undefined;
     if (!renderError && placement) {
       try {
         const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets });
-        const clusters: Record<string, Record<string, string>> = {};
+        files = {};
         for (const r of rendered) {
-          const files: Record<string, string> = {};
-          for (const m of r.manifests) files[manifestFileName(m)] = toYaml(m);
-          clusters[r.cluster] = files;
+          const clusterFiles: Record<string, string> = {};
+          for (const m of r.manifests) clusterFiles[manifestFileName(m)] = toYaml(m);
+          files[r.cluster] = clusterFiles;
         }
-        const where = rendered.map((r) => r.cluster).join(", ") || "no cluster";
-        const result = await this.repo.commitDeployments(
-          [{ namespace, name, clusters, generation, revision: target }],
-          `${target} on ${where} (generation ${generation})`,
-        );
-        if (result) {
-          this.commitSeq.set(result.oid, this.nextSeq++);
-          commit = result.oid;
-          this.metrics.commits.inc();
-          this.clusters.setHead(result.oid);
-          this.events.record(this.eventTarget(ad), "Normal", "Committed", `rendered ${target} for ${where}; commit ${result.oid.slice(0, 12)}`);
-          if (result.state === "queued") commitError = `the Git remote did not take the commit yet; it is queued locally (${result.error?.message ?? "remote unreachable"})`;
-        } else if (!commit) {
-          commit = (await this.repo.head()) ?? undefined;
-        }
-        if (commit) this.deploymentCommit.set(key, commit);
       } catch (e) {
         renderError = this.describeRenderError(e);
       }
@@ -381,29 +383,69 @@ export class Controller {
       ...(d.wave ? { wave: d.wave } : {}),
       reason: d.reason,
     }));
-    const planned = new Map(targets.map((t) => [t.cluster.name, t.revisions]));
-    const observations = renderError ? [] : [...usage.selected].sort().map((c) => this.observe(c, key, commit, planned.get(c) ?? []));
-    const status = computeStatus({
-      generation,
-      previous: ad.status,
-      now: new Date(),
-      targetRevision: target,
-      ...(renderError ? { renderError } : {}),
-      ...(commit ? { commit } : {}),
-      ...(commitError ? { commitError } : {}),
-      placement: decisions,
-      clusters: observations,
-      suspended,
-    });
+    const statusFor = (commitNow: string | undefined, commitError?: string) => {
+      const planned = new Map(targets.map((t) => [t.cluster.name, t.revisions]));
+      const observations = renderError ? [] : [...usage.selected].sort().map((c) => this.observe(c, key, commitNow, planned.get(c) ?? []));
+      return computeStatus({
+        generation,
+        previous: ad.status,
+        now: new Date(),
+        targetRevision: target,
+        ...(renderError ? { renderError } : {}),
+        ...(commitNow ? { commit: commitNow } : {}),
+        ...(commitError ? { commitError } : {}),
+        ...(plan && !renderError ? { rollout: plan } : {}),
+        placement: decisions,
+        clusters: observations,
+        suspended,
+      });
+    };
+
+    let commitError: string | undefined;
+    if (files && plan) {
+      // The planner's state goes to status before the commit (a write-ahead log): a controller
+      // killed between the two re-renders the same targets and commits them, never a step back.
+      const before = statusFor(commit);
+      if (plan.changed && statusChanged(ad.status, before)) await this.hub.patchDeploymentStatus(namespace, name, before);
+      const where = Object.keys(files).join(", ") || "no cluster";
+      const summary = plan.changed && plan.summary ? plan.summary : `${target} on ${where} (generation ${generation})`;
+      const result = await this.repo.commitDeployments([{ namespace, name, clusters: files, generation, revision: target }], summary);
+      if (result) {
+        this.commitSeq.set(result.oid, this.nextSeq++);
+        commit = result.oid;
+        this.metrics.commits.inc();
+        // The clusters whose folder changed: where it renders now and where it rendered before.
+        this.clusters.setHead(result.oid, new Set([...Object.keys(files), ...(this.placedOn.get(key) ?? [])]));
+        this.placedOn.set(key, Object.keys(files));
+        this.events.record(this.eventTarget(ad), "Normal", "Committed", `${summary}; commit ${result.oid.slice(0, 12)}`);
+        if (result.state === "queued") commitError = `the Git remote did not take the commit yet; it is queued locally (${result.error?.message ?? "remote unreachable"})`;
+      } else if (!commit) {
+        commit = (await this.repo.head()) ?? undefined;
+      }
+      if (commit) this.deploymentCommit.set(key, commit);
+    }
+
+    const status = statusFor(commit, commitError);
     if (statusChanged(ad.status, status)) {
       await this.hub.patchDeploymentStatus(namespace, name, status);
       if (status.phase !== ad.status?.phase) {
         this.log.info({ deployment: key, phase: status.phase, commit: commit?.slice(0, 12) }, "phase changed");
-        if (status.phase === "Healthy") this.events.record(this.eventTarget(ad), "Normal", "Healthy", `revision ${target} is healthy on ${[...usage.selected].join(", ") || "no cluster"}`);
+        const type = status.phase === "Failed" || status.phase === "Degraded" ? "Warning" : "Normal";
+        this.events.record(this.eventTarget(ad), type, status.phase ?? "Unknown", status.conditions?.find((c) => c.type === "Ready")?.message ?? "");
       }
     }
-    if (oneShot.length) await this.hub.removeAnnotations(namespace, name, oneShot);
-    if (status.phase === "Progressing" || status.phase === "Degraded") this.queue.add(key, this.o.progressRequeueMs ?? 2_000);
+    if (plan?.consumedAnnotations.length) await this.hub.removeAnnotations(namespace, name, plan.consumedAnnotations);
+    if (plan?.requeueAfterMs !== undefined) this.queue.add(key, Math.max(250, plan.requeueAfterMs));
+    else if (status.phase === "Progressing" || status.phase === "Degraded") this.queue.add(key, this.o.progressRequeueMs ?? 2_000);
+  }
+
+  /** What the planner sees of one cluster: synced at this deployment's commit, live replicas per revision. */
+  private observeForPlanner(cluster: string, key: Key, commit: string | undefined): ObservedCluster {
+    const ws = this.clusters.isReachable(cluster) ? this.clusters.worker(cluster)?.status : undefined;
+    if (!ws) return { name: cluster, synced: false, health: "Unknown", revisions: [] };
+    const synced = commit !== undefined && ws.appliedCommit !== undefined && this.seqOf(ws.appliedCommit) >= this.seqOf(commit);
+    const h = ws.health.find((d) => d.deployment === key);
+    return { name: cluster, synced, health: h?.health ?? "Missing", revisions: h?.revisions ?? [] };
   }
 
   private describeRenderError(e: unknown): { reason: string; message: string } {

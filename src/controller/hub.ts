@@ -149,10 +149,11 @@ export class Hub {
     ) as unknown as SupervisedInformer<T>;
   }
 
+  /** Replace the whole status (a JSON patch `add`), so fields the controller dropped are gone too. */
   async patchDeploymentStatus(namespace: string, name: string, status: ApplicationDeploymentStatus): Promise<void> {
     await this.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace, plural: PLURALS.ApplicationDeployment, name, body: { status } },
-      merge,
+      { group: GROUP, version: VERSION, namespace, plural: PLURALS.ApplicationDeployment, name, body: [{ op: "add", path: "/status", value: status }] },
+      jsonPatch,
     );
   }
 

@@ -10,6 +10,7 @@ import type {
   DeploymentPhase,
   HealthState,
   PlacementDecisionStatus,
+  RolloutStatus,
 } from "../api/types.js";
 
 export interface ClusterObservation {
@@ -38,6 +39,13 @@ export interface StatusInput {
   placement: PlacementDecisionStatus[];
   clusters: ClusterObservation[];
   suspended: boolean;
+  /** The rollout planner's step: its phase, message and state (persisted as status.rollout). */
+  rollout?: {
+    phase: DeploymentPhase;
+    message: string;
+    waitingFor?: string;
+    state: RolloutStatus;
+  };
 }
 
 function condition(type: string, ok: boolean | "Unknown", reason: string, message: string, generation: number): Condition {
@@ -102,18 +110,32 @@ export function computeStatus(input: StatusInput): ApplicationDeploymentStatus {
       const parts = unhealthy.map((c) => `${c.name}: ${c.health}${c.message ? ` (${c.message})` : ""}`);
       conditions.push(condition("Healthy", degraded.length ? false : "Unknown", degraded.length ? "WorkloadDegraded" : "WorkloadProgressing", parts.join("; ") || "waiting for the clusters to sync", g));
     }
+    const rolloutPhase = input.rollout?.phase;
     if (input.suspended) phase = "Paused";
-    else if (healthy) phase = "Healthy";
-    else if (degraded.length || unreachable.length) phase = "Degraded";
+    else if (rolloutPhase === "Failed") phase = "Failed";
+    else if (rolloutPhase === "Paused") phase = "Paused";
+    else if (healthy && (rolloutPhase === undefined || rolloutPhase === "Healthy")) phase = "Healthy";
+    else if (degraded.length || unreachable.length || rolloutPhase === "Degraded") phase = "Degraded";
     else phase = "Progressing";
     const ready = phase === "Healthy";
+    const rolloutMessage = input.rollout && rolloutPhase !== "Healthy" ? input.rollout.message : undefined;
     const readyMessage = ready
       ? selected.length ? `revision ${input.targetRevision} is healthy on every selected cluster` : "no cluster matches the placement strategies"
-      : (conditions.find((c) => c.status !== "True" && c.type !== "Rendered")?.message ?? phase);
-    const reason = ready ? (selected.length ? "Healthy" : "NoClusterSelected") : phase === "Paused" ? "Suspended" : phase === "Degraded" ? "Degraded" : "Progressing";
+      : (rolloutMessage ?? conditions.find((c) => c.status !== "True" && c.type !== "Rendered")?.message ?? phase);
+    const reason = ready
+      ? selected.length ? "Healthy" : "NoClusterSelected"
+      : input.suspended ? "Suspended"
+      : phase === "Paused" ? "RolloutPaused"
+      : phase === "Failed" ? "RolloutFailed"
+      : phase === "Degraded" ? "Degraded"
+      : "Progressing";
     conditions.push(condition("Ready", ready, reason, readyMessage, g));
-    conditions.push(condition("Reconciling", !ready && phase !== "Paused", ready ? "Reconciled" : reason, ready ? "up to date" : readyMessage, g));
-    conditions.push(condition("Stalled", false, "NotStalled", "making progress", g));
+    conditions.push(condition("Reconciling", !ready && phase !== "Paused" && phase !== "Failed", ready ? "Reconciled" : reason, ready ? "up to date" : readyMessage, g));
+    conditions.push(
+      phase === "Failed"
+        ? condition("Stalled", true, "RolloutFailed", `${readyMessage} Annotate flotilla.dev/retry=true to try again, or add a newer revision.`, g)
+        : condition("Stalled", false, "NotStalled", "making progress", g),
+    );
   }
 
   const order = ["Ready", "Reconciling", "Stalled", "Rendered", "Committed", "Synced", "Healthy"];
@@ -125,13 +147,23 @@ export function computeStatus(input: StatusInput): ApplicationDeploymentStatus {
     conditions: withTransitionTimes(conditions, input.previous?.conditions, input.now),
     placement: input.placement,
     clusters,
-    progress: phase === "Healthy" ? "done" : phase === "Failed" ? "-" : `${clusters.filter((c) => c.health === "Healthy").length}/${clusters.length} clusters`,
+    progress: progressOf(phase, input.rollout?.state, clusters),
   };
+  if (input.rollout) status.rollout = input.rollout.state;
+  else if (input.previous?.rollout) status.rollout = input.previous.rollout;
   const commit = input.commit ?? input.previous?.commit;
   if (commit) status.commit = commit;
   const stable = phase === "Healthy" ? input.targetRevision : input.previous?.stableRevision;
   if (stable) status.stableRevision = stable;
   return status;
+}
+
+/** The PROGRESS column: `production 2/3`, `done`, or clusters healthy out of selected. */
+function progressOf(phase: DeploymentPhase, rollout: RolloutStatus | undefined, clusters: ClusterDeploymentStatus[]): string {
+  if (phase === "Healthy") return "done";
+  if (rollout?.wave && rollout.batches) return `${rollout.wave} ${rollout.batch ?? 0}/${rollout.batches}`;
+  if (phase === "Failed") return "-";
+  return `${clusters.filter((c) => c.health === "Healthy").length}/${clusters.length} clusters`;
 }
 
 /** True when two statuses differ in anything but timestamps (so unchanged status costs no write). */

@@ -3,7 +3,7 @@
 // Git. Every problem in the deployment is collected and reported at once with its field path.
 
 import { type FieldProblem, FlotillaError, TemplateError, ValidationError } from "../api/errors.js";
-import { ANNOTATION_HEALTH, LABEL_REVISION } from "../api/labels.js";
+import { ANNOTATION_AUTOSCALED_PATH, ANNOTATION_HEALTH, LABEL_REVISION } from "../api/labels.js";
 import type { ApplicationDeployment, ComponentOverride, ComponentSpec, JsonObject, Manifest, TraitSpec } from "../api/types.js";
 import type { CompiledComponent, CompiledTrait } from "../definitions/compile.js";
 import { type DefinitionRegistry, isBroken } from "../definitions/registry.js";
@@ -28,8 +28,8 @@ export interface RenderTarget {
   /** Revisions present in this cluster, oldest first; usually just the target at full replicas. */
   revisions: RevisionPlan[];
   /**
-   * Leave `replicasPath` out of workloads that have an autoscaler, so the HPA owns the field
-   * once the rollout is complete. Default false.
+   * The rollout is complete here: workloads with an autoscaler are marked so that the sync loop
+   * leaves their replica count to it (not drift). Default false.
    */
   releaseReplicasToAutoscaler?: boolean;
 }
@@ -271,8 +271,10 @@ async function renderComponentUncached(args: {
   workload = patched.manifest;
 
   if (def.replicasPath) {
-    if (hasAutoscaler && target.releaseReplicasToAutoscaler) deletePath(workload, def.replicasPath);
-    else setPath(workload, def.replicasPath, replicas);
+    // The count stays in Git (dropping it would make the API server reset it to the default), but
+    // once the rollout is complete an autoscaler owns it: the sync loop stops calling it drift.
+    setPath(workload, def.replicasPath, replicas);
+    if (hasAutoscaler && target.releaseReplicasToAutoscaler) setAnnotation(workload, ANNOTATION_AUTOSCALED_PATH, def.replicasPath);
   }
   if (def.health) setAnnotation(workload, ANNOTATION_HEALTH, def.health);
 
@@ -289,16 +291,6 @@ async function renderComponentUncached(args: {
 
 function setAnnotation(m: Manifest, key: string, value: string): void {
   m.metadata.annotations = { ...(m.metadata.annotations ?? {}), [key]: value };
-}
-
-function deletePath(target: Record<string, unknown>, path: string): void {
-  const parts = path.split(".");
-  let node: unknown = target;
-  for (const part of parts.slice(0, -1)) {
-    if (node === null || typeof node !== "object") return;
-    node = (node as Record<string, unknown>)[part];
-  }
-  if (node !== null && typeof node === "object") delete (node as Record<string, unknown>)[parts[parts.length - 1] as string];
 }
 
 export function manifestKey(m: Manifest): string {

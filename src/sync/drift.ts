@@ -3,6 +3,7 @@
 // defaults, status, and fields other controllers own by design (a workload's spec.replicas once
 // an HPA owns it: the renderer omits it) are never fought.
 
+import { ANNOTATION_AUTOSCALED_PATH } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
 
 export interface DriftOptions {
@@ -109,11 +110,28 @@ function walk(desired: unknown, live: unknown, path: string, out: string[], max:
  * when in sync). Ignored: `status`; `metadata` except labels and annotations (name, namespace,
  * uid and friends are the server's); Secret `stringData` (the server folds it into `data`).
  */
+function dropPath(target: Record<string, unknown>, path: string): void {
+  const parts = path.split(".");
+  let node: unknown = target;
+  for (const part of parts.slice(0, -1)) {
+    if (node === null || typeof node !== "object") return;
+    const next = (node as Record<string, unknown>)[part];
+    if (next === null || typeof next !== "object") return;
+    // Copy on the way down: the desired object is shared and must not change.
+    (node as Record<string, unknown>)[part] = { ...(next as Record<string, unknown>) };
+    node = (node as Record<string, unknown>)[part];
+  }
+  delete (node as Record<string, unknown>)[parts[parts.length - 1] as string];
+}
+
 export function findDrift(desired: Manifest, live: Manifest, options: DriftOptions = {}): string[] {
   const max = options.maxDifferences ?? 5;
   const out: string[] = [];
   const { metadata, status: _status, ...rest } = desired;
   if (desired.kind === "Secret") delete rest.stringData;
+  // A field an autoscaler owns by design (see ANNOTATION_AUTOSCALED_PATH) is not drift.
+  const autoscaled = metadata.annotations?.[ANNOTATION_AUTOSCALED_PATH];
+  if (autoscaled) dropPath(rest, autoscaled);
   walk({ labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {} }, live.metadata, "metadata", out, max);
   walk(rest, live, "", out, max);
   return out;

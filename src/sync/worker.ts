@@ -85,6 +85,9 @@ export interface WorkerStatus {
   counters: { syncs: number; failedSyncs: number; driftCorrections: number; requests: number };
 }
 
+/** A sync in flight for at least this long is interrupted by a newer commit. */
+const SUPERSEDE_AFTER_MS = 2_000;
+
 /** Delay before retry number `failures` (1-based): initial × factor^(failures−1), capped at max. */
 export function backoffDelay(failures: number, o: BackoffOptions = {}): number {
   const initial = o.initialMs ?? 1_000;
@@ -100,7 +103,7 @@ export class ClusterSyncWorker {
   private healthTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private healthRun: Promise<void> | undefined;
-  private inflight: { commit: string; abort: AbortController } | undefined;
+  private inflight: { commit: string; abort: AbortController; startedAt: number } | undefined;
   private again = false;
   private stopped = false;
   private readonly cache = new Map<string, DesiredState>();
@@ -139,7 +142,12 @@ export class ClusterSyncWorker {
     if (commit === this.s.desiredCommit && this.s.failures === 0) return;
     if (commit !== this.s.desiredCommit) this.s.failures = 0;
     this.s.desiredCommit = commit;
-    if (this.inflight && this.inflight.commit !== commit) this.inflight.abort.abort();
+    // A sync that is nearly done is let finish (it records its commit, then the newer one runs):
+    // aborting every sync on every commit would keep a busy cluster from ever completing one.
+    // One that has run for a while (waiting on CRDs, a slow server) is interrupted at once.
+    if (this.inflight && this.inflight.commit !== commit && Date.now() - this.inflight.startedAt >= SUPERSEDE_AFTER_MS) {
+      this.inflight.abort.abort();
+    }
     this.wake();
   }
 
@@ -276,7 +284,7 @@ export class ClusterSyncWorker {
     const commit = this.s.desiredCommit;
     if (!commit || this.s.paused || this.stopped) return;
     const abort = new AbortController();
-    this.inflight = { commit, abort };
+    this.inflight = { commit, abort, startedAt: Date.now() };
     const isNewCommit = commit !== this.s.attemptedCommit;
     try {
       const desired = await this.load(commit);

@@ -108,7 +108,14 @@ describe("the controller", () => {
       expect(status.commit).toMatch(/^[0-9a-f]{40}$/);
       expect(gitFiles()).toContain(`clusters/prod-eu/${ns}/example-deploy/apps.Deployment.backend-v1.yaml`);
       expect(gitFiles()).not.toContain(`clusters/staging/${ns}/example-deploy/`);
-      expect(gitLog()).toContain(`${ns}/example-deploy: v1 on prod-eu, prod-us (generation 1)`);
+      // Every rollout step is one commit: the batch, then the completion (the HPA owns replicas after).
+      // (The clusters of a step are listed together when they moved in the same reconcile.)
+      const log = gitLog();
+      expect(log).toMatch(new RegExp(`${ns}/example-deploy: v1 batch 1/1 in wave wave-1 \\((prod-eu|prod-us)`));
+      expect(log).toMatch(new RegExp(`${ns}/example-deploy: v1 completed in wave wave-1 \\((prod-eu|prod-us)`));
+      for (const cluster of ["prod-eu", "prod-us"]) expect(log).toMatch(new RegExp(`v1 batch 1/1 in wave wave-1 \\([^)]*${cluster}`));
+      expect(status.stableRevision).toBe("v1");
+      expect(status.rollout?.state).toBe("Completed");
       execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "fsck", "--strict"]);
     });
   }, 180_000);

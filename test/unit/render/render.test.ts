@@ -438,14 +438,18 @@ describe("renderDeployment: traits, replicas and overrides", () => {
     expect(find(list, "ConfigMap").data).toEqual({ wave: "canary" });
   });
 
-  it("drops replicas in favour of the autoscaler only when an HPA is rendered", async () => {
+  it("hands replicas to the autoscaler only when an HPA is rendered and the rollout is complete", async () => {
     const released = target({ releaseReplicasToAutoscaler: true });
     const withHpa = await manifests(deploymentWith(backend().withTrait("hpa")), released);
     const withoutHpa = await manifests(deploymentWith(backend()), released);
     const notReleased = await manifests(deploymentWith(backend().withTrait("hpa")), target());
-    expect(getPath(find(withHpa, "Deployment"), "spec.replicas")).toBeUndefined();
-    expect(getPath(find(withoutHpa, "Deployment"), "spec.replicas")).toBe(3);
-    expect(getPath(find(notReleased, "Deployment"), "spec.replicas")).toBe(3);
+    const autoscaled = (m: Manifest) => m.metadata.annotations?.["flotilla.dev/autoscaled-path"];
+    // The count stays in Git (dropping it would reset the live object to one replica) ...
+    expect(getPath(find(withHpa, "Deployment"), "spec.replicas")).toBe(3);
+    // ... and the mark tells the sync loop that the autoscaler owns it.
+    expect(autoscaled(find(withHpa, "Deployment"))).toBe("spec.replicas");
+    expect(autoscaled(find(withoutHpa, "Deployment"))).toBeUndefined();
+    expect(autoscaled(find(notReleased, "Deployment"))).toBeUndefined();
   });
 });
 

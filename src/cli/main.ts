@@ -6,7 +6,9 @@ import { Command } from "commander";
 import { FlotillaError } from "../api/errors.js";
 import { registerControllerCommands } from "./controller.js";
 import { registerFleetCommand } from "./fleet.js";
+import { registerPlacementCommands } from "./placement.js";
 import { registerRenderCommands } from "./render.js";
+import { registerRolloutCommands } from "./rollout.js";
 import { registerUpCommands } from "./up.js";
 
 export function buildProgram(): Command {
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerFleetCommand(program);
   registerControllerCommands(program);
   registerUpCommands(program);
+  registerRolloutCommands(program);
+  registerPlacementCommands(program);
   return program;
 }
 

@@ -14,7 +14,7 @@ import type { ApplicationDeployment, Cluster } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
 import { installToHub, registerClusters } from "../../src/cli/install.js";
 import { Controller } from "../../src/controller/controller.js";
-import { kubeConfig, kubectl, members, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
+import { hub, kubeConfig, kubectl, members, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 let dataDir: string;
@@ -221,7 +221,10 @@ describe("the controller", () => {
       v2.rollout!.analysis!.interval = "1s";
       const replicasOf = async (cluster: string, name: string) => (await deploymentOn(cluster, ns, name))?.spec?.replicas;
       const clusterState = async (cluster: string) => (await getDeployment(ns, "frontend"))?.status?.rollout?.clusters?.find((c) => c.name === cluster);
+      // Promote with kubectl alone, or with the CLI (which sets the same annotation).
       const promote = () => kubectl("hub", ["annotate", "ad", "frontend", "-n", ns, "flotilla.dev/promote=true", "--overwrite"]);
+      const cli = (...args: string[]) =>
+        execFileSync(process.execPath, [join(ROOT, "dist", "src", "cli", "main.js"), ...args, "-n", ns, "--kubeconfig", hub().kubeconfigPath], { encoding: "utf8" });
 
       // v1 alone: Healthy everywhere with 4 replicas.
       await applyOnHub({ ...full, spec: { ...full.spec, appRevisions: [full.spec.appRevisions[0]!] } });
@@ -235,9 +238,12 @@ describe("the controller", () => {
       expect(await replicasOf("staging", "frontend-v1")).toBe(3);
       expect(await replicasOf("prod-eu", "frontend-v2")).toBeUndefined();
       expect((await getDeployment(ns, "frontend"))?.status?.phase).toBe("Paused");
+      const view = cli("status", "frontend");
+      expect(view).toContain("phase: Paused");
+      expect(view).toMatch(/staging +staging +batch 1\/3 +Paused/);
 
       // Promote: batch 2 (2 + 2), soak, analysis, batch 3 (4 + 0); then production, one cluster at a time.
-      await promote();
+      expect(cli("rollout", "promote", "frontend")).toContain("flotilla.dev/promote=true set");
       await waitFor(async () => (await replicasOf("staging", "frontend-v2")) === 2 && (await replicasOf("staging", "frontend-v1")) === 2, { timeoutMs: 60_000, message: "staging batch 2" });
       await waitFor(async () => (await clusterState("staging"))?.state === "Completed", { timeoutMs: 90_000, intervalMs: 1_000, message: "staging completed" });
       expect(await replicasOf("staging", "frontend-v1")).toBe(0);

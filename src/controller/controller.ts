@@ -80,7 +80,7 @@ export class Controller {
   private readonly hub: Hub;
   private repo!: EnvRepo;
   private clusters!: ClusterManager;
-  private queue!: WorkQueue<Key>;
+  private queue!: WorkQueue;
   private events!: EventRecorder;
   private deployments!: SupervisedInformer<ApplicationDeployment>;
   private clusterInformer!: SupervisedInformer<Cluster>;
@@ -167,9 +167,11 @@ export class Controller {
     const head = await this.repo.head();
     if (head) this.commitSeq.set(head, this.nextSeq++);
     this.events = new EventRecorder({ core: this.hub.core, onError: (e) => this.log.debug({ err: errorText(e) }, "event not recorded") });
-    this.queue = new WorkQueue<Key>({
-      process: (key) => this.reconcile(key),
+    this.queue = new WorkQueue({
+      handler: (key) => this.reconcile(key),
       concurrency: this.o.concurrency ?? 4,
+      baseBackoffMs: 500,
+      maxBackoffMs: 60_000,
       onError: (key, e) => {
         this.metrics.reconciles.inc({ result: "error" });
         this.log.warn({ deployment: key, err: errorText(e) }, "reconcile failed; retrying with backoff");
@@ -223,7 +225,7 @@ export class Controller {
   private async stopWork(): Promise<void> {
     if (!this.working) return;
     this.working = false;
-    this.queue.stop();
+    await this.queue.stop();
     await Promise.all([this.deployments.stop(), this.clusterInformer.stop(), this.componentDefs.stop(), this.traitDefs.stop()]);
     await this.clusters.stop();
   }
@@ -299,7 +301,7 @@ export class Controller {
     const started = process.hrtime.bigint();
     const { namespace, name } = splitKey(key);
     const ad = this.deployments.get(name, namespace);
-    this.metrics.queueDepth.set(this.queue.depth);
+    this.metrics.queueDepth.set(this.queue.size);
     if (!ad) return;
     try {
       if (ad.metadata.deletionTimestamp) await this.finalize(key, ad);
@@ -307,7 +309,7 @@ export class Controller {
       this.metrics.reconciles.inc({ result: "ok" });
     } finally {
       this.metrics.reconcileDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      this.metrics.queueDepth.set(this.queue.depth);
+      this.metrics.queueDepth.set(this.queue.size);
     }
   }
 
@@ -435,8 +437,8 @@ export class Controller {
       }
     }
     if (plan?.consumedAnnotations.length) await this.hub.removeAnnotations(namespace, name, plan.consumedAnnotations);
-    if (plan?.requeueAfterMs !== undefined) this.queue.add(key, Math.max(250, plan.requeueAfterMs));
-    else if (status.phase === "Progressing" || status.phase === "Degraded") this.queue.add(key, this.o.progressRequeueMs ?? 2_000);
+    if (plan?.requeueAfterMs !== undefined) this.queue.addAfter(key, Math.max(250, plan.requeueAfterMs));
+    else if (status.phase === "Progressing" || status.phase === "Degraded") this.queue.addAfter(key, this.o.progressRequeueMs ?? 2_000);
   }
 
   /** What the planner sees of one cluster: synced at this deployment's commit, live replicas per revision. */
@@ -514,7 +516,7 @@ export class Controller {
     const since = new Date(ad.metadata.deletionTimestamp as string).getTime();
     const timedOut = Date.now() - since > (this.o.deletionTimeoutMs ?? 120_000);
     if (pending.length && !timedOut) {
-      this.queue.add(key, 1_000);
+      this.queue.addAfter(key, 1_000);
       return;
     }
     if (pending.length) {

@@ -1,122 +1,112 @@
-// A work queue keyed by object: a key is processed by one worker at a time, adding a key that is
-// already waiting is a no-op, a key added while it is being processed runs once more afterwards,
-// and failures requeue with per-key exponential backoff (the rate limit of controller-runtime).
+// A keyed work queue with bounded concurrency, in the style of client-go's workqueue: a key is
+// processed by at most one worker at a time, adding a key that is already waiting is a no-op, a
+// key added while it is being processed runs again afterwards, and failures retry with back-off.
+// The controller queues deployments with it; the fleet's node simulator queues pods.
 
-export interface WorkQueueOptions<K> {
-  /** Handles one key; a thrown error requeues the key with backoff. */
-  process: (key: K) => Promise<void>;
-  /** Keys processed at once (different keys). Default 4. */
+export interface WorkQueueOptions {
+  /** Processes one key; a throw schedules a retry with exponential back-off. */
+  handler: (key: string) => Promise<void>;
+  /** Keys processed at once. Default 16. */
   concurrency?: number;
-  /** First retry delay after a failure, ms. Default 500. */
-  baseDelayMs?: number;
-  /** Upper bound of the retry delay, ms. Default 60 000. */
-  maxDelayMs?: number;
-  /** Called with the error of a failed key, for logs and metrics. */
-  onError?: (key: K, error: unknown) => void;
+  /** First retry delay; doubles per consecutive failure up to maxBackoffMs. Default 200 ms. */
+  baseBackoffMs?: number;
+  /** Default 10 s. */
+  maxBackoffMs?: number;
+  /** Called with each handler failure (after which the key is retried). */
+  onError?: (key: string, err: unknown) => void;
 }
 
-export class WorkQueue<K> {
-  private readonly o: Required<Omit<WorkQueueOptions<K>, "onError">> & Pick<WorkQueueOptions<K>, "onError">;
-  private readonly ready: K[] = [];
-  private readonly waiting = new Set<K>();
-  private readonly active = new Set<K>();
-  private readonly dirty = new Set<K>();
-  private readonly failures = new Map<K, number>();
-  private readonly timers = new Map<K, NodeJS.Timeout>();
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly active = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly failures = new Map<string, number>();
   private running = 0;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(options: WorkQueueOptions<K>) {
-    this.o = { concurrency: 4, baseDelayMs: 500, maxDelayMs: 60_000, ...options };
-  }
+  constructor(private readonly options: WorkQueueOptions) {}
 
-  /** Keys waiting or being processed. */
-  get depth(): number {
-    return this.waiting.size + this.active.size;
-  }
-
-  /** Queue a key now, or after `delayMs` (an earlier pending time wins). */
-  add(key: K, delayMs = 0): void {
+  add(key: string): void {
     if (this.stopped) return;
-    if (delayMs > 0) {
-      if (this.timers.has(key) || this.waiting.has(key)) return;
-      this.timers.set(key, setTimeout(() => {
-        this.timers.delete(key);
-        this.add(key);
-      }, delayMs));
-      return;
-    }
-    const timer = this.timers.get(key);
-    if (timer) {
-      clearTimeout(timer);
-      this.timers.delete(key);
-    }
+    this.clearTimer(key);
     if (this.active.has(key)) {
       this.dirty.add(key);
       return;
     }
-    if (this.waiting.has(key)) return;
-    this.waiting.add(key);
-    this.ready.push(key);
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
     this.pump();
   }
 
-  /** Forget a key's failure count (after a success or when the object is gone). */
-  forget(key: K): void {
+  /** Add the key after `ms`; a later call for the same key replaces the timer. */
+  addAfter(key: string, ms: number): void {
+    if (this.stopped) return;
+    this.clearTimer(key);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, Math.max(0, ms));
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  /** Forget a key: pending timers and failure counts (e.g. the object was deleted). */
+  forget(key: string): void {
+    this.clearTimer(key);
     this.failures.delete(key);
   }
 
-  /** Resolves when nothing is waiting or running (timers for later keys are not waited for). */
-  async idle(): Promise<void> {
-    if (this.depth === 0) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  get size(): number {
+    return this.queue.length + this.active.size;
   }
 
-  stop(): void {
+  /** Stop taking work and wait for the keys being processed. */
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    this.ready.length = 0;
-    this.waiting.clear();
+    this.queue.length = 0;
+    this.queued.clear();
+    if (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private clearTimer(key: string): void {
+    const t = this.timers.get(key);
+    if (t) clearTimeout(t);
+    this.timers.delete(key);
   }
 
   private pump(): void {
-    while (!this.stopped && this.running < this.o.concurrency && this.ready.length > 0) {
-      const key = this.ready.shift() as K;
-      this.waiting.delete(key);
+    const limit = this.options.concurrency ?? 16;
+    while (!this.stopped && this.running < limit && this.queue.length > 0) {
+      const key = this.queue.shift() as string;
+      this.queued.delete(key);
       this.active.add(key);
       this.running++;
       void this.run(key);
     }
   }
 
-  private async run(key: K): Promise<void> {
+  private async run(key: string): Promise<void> {
     try {
-      await this.o.process(key);
+      await this.options.handler(key);
       this.failures.delete(key);
-    } catch (error) {
+    } catch (err) {
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
-      this.o.onError?.(key, error);
+      this.options.onError?.(key, err);
+      const base = this.options.baseBackoffMs ?? 200;
+      this.addAfter(key, Math.min(base * 2 ** (n - 1), this.options.maxBackoffMs ?? 10_000));
+    } finally {
       this.active.delete(key);
       this.running--;
-      this.add(key, Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (n - 1)));
-      this.afterRun(key);
-      return;
-    }
-    this.active.delete(key);
-    this.running--;
-    this.afterRun(key);
-  }
-
-  private afterRun(key: K): void {
-    if (this.dirty.delete(key)) this.add(key);
-    this.pump();
-    if (this.depth === 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
+      if (this.dirty.delete(key)) this.add(key);
+      if (this.running === 0 && this.stopped) for (const w of this.idleWaiters.splice(0)) w();
+      this.pump();
     }
   }
 }

@@ -7,7 +7,7 @@ import type { KubeClient, WatchEvent } from "./kube-client.js";
 import { WatchError } from "./kube-client.js";
 import { leaseManifest, microTime, nodeConditions, nodeManifest } from "./node-object.js";
 import { decidePod } from "./pod-logic.js";
-import { WorkQueue } from "./work-queue.js";
+import { WorkQueue } from "../controller/queue.js";
 
 export interface NodeSimulatorOptions {
   client: KubeClient;

@@ -5,8 +5,8 @@
 import { type FieldProblem, FlotillaError, TemplateError, ValidationError } from "../api/errors.js";
 import { ANNOTATION_AUTOSCALED_PATH, ANNOTATION_HEALTH, LABEL_REVISION } from "../api/labels.js";
 import type { ApplicationDeployment, ComponentOverride, ComponentSpec, JsonObject, Manifest, TraitSpec } from "../api/types.js";
-import type { CompiledComponent, CompiledTrait } from "../definitions/compile.js";
-import { type DefinitionRegistry, isBroken } from "../definitions/registry.js";
+import type { BrokenDefinition, CompiledComponent, CompiledTrait } from "../definitions/compile.js";
+import type { DefinitionRegistry } from "../definitions/registry.js";
 import { buildContext, type ClusterInfo, componentLabels, type TemplateContext } from "./context.js";
 import { mergePatch, mergeSettings, setPath } from "./merge.js";
 import { enforcePolicy } from "./policy.js";
@@ -75,36 +75,35 @@ export function effectiveTraits(component: ComponentSpec, override: ComponentOve
   return traits;
 }
 
-function lookupComponent(registry: DefinitionRegistry, spec: ComponentSpec, path: string): CompiledComponent {
-  const def = registry.components.get(spec.type);
+/** A definition by name, or a ValidationError at `path` that lists the known names. */
+function lookup<T extends object>(
+  definitions: ReadonlyMap<string, T | BrokenDefinition>,
+  what: { noun: string; kind: string },
+  name: string,
+  path: string,
+): T {
+  const def = definitions.get(name);
   if (!def) {
-    const known = [...registry.components.keys()];
+    const known = [...definitions.keys()];
+    const install = `install a ${what.kind} named "${name}"`;
     throw new ValidationError([{
-      path: `${path}.type`,
-      message: `unknown component type "${spec.type}"`,
-      fix: known.length ? `Use one of: ${known.join(", ")}; or install a ComponentDefinition named "${spec.type}".` : `Install a ComponentDefinition named "${spec.type}".`,
+      path,
+      message: `unknown ${what.noun} "${name}"`,
+      fix: known.length ? `Use one of: ${known.join(", ")}; or ${install}.` : `${install[0]?.toUpperCase()}${install.slice(1)}.`,
     }]);
   }
-  if (isBroken(def)) {
-    throw new ValidationError([{ path: `${path}.type`, message: `component type "${spec.type}" is broken: ${def.error.message}`, fix: "Fix the ComponentDefinition; other types keep working." }]);
+  if ("broken" in def) {
+    throw new ValidationError([{ path, message: `${what.noun} "${name}" is broken: ${def.error.message}`, fix: `Fix the ${what.kind}; the others keep working.` }]);
   }
   return def;
 }
 
+function lookupComponent(registry: DefinitionRegistry, spec: ComponentSpec, path: string): CompiledComponent {
+  return lookup(registry.components, { noun: "component type", kind: "ComponentDefinition" }, spec.type, `${path}.type`);
+}
+
 function lookupTrait(registry: DefinitionRegistry, name: string, path: string): CompiledTrait {
-  const def = registry.traits.get(name);
-  if (!def) {
-    const known = [...registry.traits.keys()];
-    throw new ValidationError([{
-      path: `${path}.name`,
-      message: `unknown trait "${name}"`,
-      fix: known.length ? `Use one of: ${known.join(", ")}; or install a TraitDefinition named "${name}".` : `Install a TraitDefinition named "${name}".`,
-    }]);
-  }
-  if (isBroken(def)) {
-    throw new ValidationError([{ path: `${path}.name`, message: `trait "${name}" is broken: ${def.error.message}`, fix: "Fix the TraitDefinition; other traits keep working." }]);
-  }
-  return def;
+  return lookup(registry.traits, { noun: "trait", kind: "TraitDefinition" }, name, `${path}.name`);
 }
 
 function workloadKey(apiVersion: string, kind: string): string {
@@ -159,15 +158,7 @@ async function renderComponent(args: ComponentArgs): Promise<{ objects: Rendered
 }
 
 /** Everything one component of one revision renders into one cluster. */
-async function renderComponentUncached(args: {
-  deployment: ApplicationDeployment;
-  registry: DefinitionRegistry;
-  spec: ComponentSpec;
-  path: string;
-  revision: string;
-  replicas: number;
-  target: RenderTarget;
-}): Promise<{ objects: RenderedObject[]; problems: FieldProblem[] }> {
+async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: RenderedObject[]; problems: FieldProblem[] }> {
   const { deployment, registry, spec, path, revision, replicas, target } = args;
   const namespace = deployment.metadata.namespace ?? "default";
   const app = deployment.metadata.name;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { freePorts } from "../../../src/fleet/ports.js";
-import { WorkQueue } from "../../../src/fleet/work-queue.js";
+import { WorkQueue } from "../../../src/controller/queue.js";
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,13 +58,5 @@ describe("WorkQueue", () => {
     while (attempts < 3) await tick();
     expect(errors).toHaveLength(2);
     await q.stop();
-  });
-});
-
-describe("freePorts", () => {
-  it("returns distinct, currently free loopback ports", async () => {
-    const ports = await freePorts(5);
-    expect(new Set(ports).size).toBe(5);
-    expect(ports.every((p) => p > 1024 && p < 65536)).toBe(true);
   });
 });

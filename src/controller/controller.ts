@@ -154,6 +154,10 @@ export class Controller {
 
   private ready(): boolean {
     if (!this.working) return this.elector !== undefined; // a standby is ready to take over
+    return this.cachesSynced();
+  }
+
+  private cachesSynced(): boolean {
     return this.deployments.synced && this.clusterInformer.synced && this.componentDefs.synced && this.traitDefs.synced;
   }
 
@@ -300,6 +304,12 @@ export class Controller {
   private async reconcile(key: Key): Promise<void> {
     const started = process.hrtime.bigint();
     const { namespace, name } = splitKey(key);
+    // Nothing is decided on a partial view: before every cache has listed once, a deployment
+    // would see no Clusters (or no definitions) and plan its rollout from scratch.
+    if (!this.cachesSynced()) {
+      this.queue.addAfter(key, 250);
+      return;
+    }
     const ad = this.deployments.get(name, namespace);
     this.metrics.queueDepth.set(this.queue.size);
     if (!ad) return;

@@ -70,16 +70,17 @@ export function supervisedInformer<T extends KubernetesObject>(
   informer.on("add", (o) => handlers.onChange(o));
   informer.on("update", (o) => handlers.onChange(o));
   informer.on("delete", (o) => handlers.onDelete(o));
-  informer.on("connect", () => {
+  // "connect" fires before the list; the list is in the cache once start() resolves.
+  const listed = () => {
     synced = true;
     failures = 0;
-  });
+  };
   const restart = (delay: number) => {
     if (stopped || restartTimer) return;
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
       if (stopped) return;
-      informer.start().catch((e: unknown) => {
+      informer.start().then(listed, (e: unknown) => {
         options.onError?.(options.name, e);
         failures++;
         restart(Math.min(options.maxRestartDelayMs ?? 30_000, (options.restartDelayMs ?? 500) * 2 ** failures));
@@ -95,7 +96,7 @@ export function supervisedInformer<T extends KubernetesObject>(
     void informer.stop().then(() => restart(0));
   }, options.relistIntervalMs ?? 300_000);
   relist.unref();
-  informer.start().catch((e: unknown) => {
+  informer.start().then(listed, (e: unknown) => {
     options.onError?.(options.name, e);
     failures++;
     restart(options.restartDelayMs ?? 500);

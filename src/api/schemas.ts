@@ -175,6 +175,7 @@ const revisionReplicas: Schema = {
     name: { type: "string" },
     replicas: { type: "integer" },
     readyReplicas: { type: "integer" },
+    restarts: { type: "integer" },
   },
 };
 

@@ -117,6 +117,8 @@ export interface RevisionReplicas {
   name: string;
   replicas: number;
   readyReplicas: number;
+  /** Container restarts summed over the revision's pods (for rollout analysis). */
+  restarts?: number;
 }
 
 export interface ClusterDeploymentStatus {

@@ -493,6 +493,7 @@ export class Controller {
         name: p.name,
         replicas: p.replicas,
         readyReplicas: h?.revisions.find((r) => r.name === p.name)?.readyReplicas ?? 0,
+        restarts: h?.revisions.find((r) => r.name === p.name)?.restarts ?? 0,
       })),
       ...(ws.lastSyncTime ? { lastSyncTime: ws.lastSyncTime } : {}),
       ...(message ? { message } : {}),

@@ -21,7 +21,7 @@ export interface ClusterObservation {
   synced: boolean;
   appliedCommit?: string;
   health: HealthState;
-  revisions: Array<{ name: string; replicas: number; readyReplicas: number }>;
+  revisions: Array<{ name: string; replicas: number; readyReplicas: number; restarts?: number }>;
   lastSyncTime?: string;
   message?: string;
 }

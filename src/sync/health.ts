@@ -295,3 +295,24 @@ export function aggregateHealth(observed: readonly ObservedObject[]): Deployment
   }
   return out;
 }
+
+/**
+ * Add container restarts per revision, summed over the live Pods that carry the deployment's
+ * `flotilla.dev/app` and `flotilla.dev/revision` labels (what rollout analysis calls
+ * `revision.restarts`). Returns new reports; the input is not changed.
+ */
+export function withRestarts(health: DeploymentHealth[], pods: readonly Manifest[]): DeploymentHealth[] {
+  const restarts = new Map<string, number>();
+  for (const pod of pods) {
+    const revision = pod.metadata.labels?.[LABEL_REVISION];
+    if (!revision) continue;
+    const statuses = (obj(pod.status).containerStatuses ?? []) as Array<{ restartCount?: number }>;
+    const count = statuses.reduce((n, c) => n + num(c.restartCount), 0);
+    const key = `${deploymentOf(pod)}\u0000${revision}`;
+    restarts.set(key, (restarts.get(key) ?? 0) + count);
+  }
+  return health.map((h) => ({
+    ...h,
+    revisions: h.revisions.map((r) => ({ ...r, restarts: restarts.get(`${h.deployment}\u0000${r.name}`) ?? 0 })),
+  }));
+}

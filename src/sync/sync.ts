@@ -3,9 +3,10 @@
 // kind), prunes what disappeared, and derives health from the live objects it saw. Input is
 // plain data (DesiredState); it knows nothing of Git or of the renderer.
 
+import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
 import { type AppliedObject, applyWave, changeOf, ensureNamespaces, invalidReason, waitForCrds } from "./apply.js";
-import { aggregateHealth, type ObservedObject } from "./health.js";
+import { aggregateHealth, type ObservedObject, withRestarts } from "./health.js";
 import type { KubeClient } from "./kube.js";
 import { observeLive } from "./observe.js";
 import { applyWaves } from "./order.js";
@@ -109,7 +110,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
   return {
     commit: desired.commit,
     changes,
-    health: aggregateHealth(observed),
+    health: withRestarts(aggregateHealth(observed), await listPods(client, valid)),
     drifted: changes.filter((c) => c.drift && c.drift.length > 0).length,
     failed: changes.filter((c) => c.action === "failed").length,
     aborted,
@@ -123,5 +124,15 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
 export async function observeHealth(client: KubeClient, desired: readonly Manifest[]): Promise<SyncResult["health"]> {
   const valid = desired.filter((o) => invalidReason(o) === undefined);
   const snapshot = await observeLive(client, valid);
-  return aggregateHealth(valid.map((o) => ({ desired: o, live: snapshot.byKey.get(objectKey(o))?.live })));
+  const health = aggregateHealth(valid.map((o) => ({ desired: o, live: snapshot.byKey.get(objectKey(o))?.live })));
+  return withRestarts(health, await listPods(client, valid));
+}
+
+/** Flotilla's Pods in the namespaces of the desired objects (one LIST per namespace); none on error. */
+async function listPods(client: KubeClient, desired: readonly Manifest[]): Promise<Manifest[]> {
+  const namespaces = [...new Set(desired.map((o) => o.metadata.namespace).filter((n): n is string => !!n))].sort();
+  const lists = await Promise.all(
+    namespaces.map((namespace) => client.list("v1", "Pod", { namespace, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` }).catch(() => [])),
+  );
+  return lists.flat();
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HealthState, Manifest } from "../../../src/api/types.js";
-import { aggregateHealth, deploymentOf, objectHealth, worstHealth } from "../../../src/sync/health.js";
+import { aggregateHealth, type DeploymentHealth, deploymentOf, objectHealth, withRestarts, worstHealth } from "../../../src/sync/health.js";
 
 const live = (kind: string, spec: unknown, status: unknown, meta: { [K in keyof Manifest["metadata"]]?: Manifest["metadata"][K] | undefined } = {}): Manifest => ({
   apiVersion: "v1",
@@ -142,5 +142,38 @@ describe("aggregation", () => {
       { name: "v2", replicas: 2, readyReplicas: 1 },
     ]);
     expect(result[1]?.message).toContain("Service/team-a/web: Missing");
+  });
+});
+
+describe("withRestarts", () => {
+  const pod = (app: string, revision: string, counts: number[]): Manifest => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: `${revision}-${counts.join("-")}`, namespace: "team-a", labels: { "flotilla.dev/app": app, "flotilla.dev/revision": revision } },
+    status: { containerStatuses: counts.map((restartCount) => ({ restartCount })) },
+  });
+
+  it("sums container restarts per deployment and revision, and counts 0 for a revision without pods", () => {
+    const health: DeploymentHealth[] = [
+      {
+        deployment: "team-a/web",
+        health: "Progressing",
+        message: "",
+        objects: [],
+        revisions: [
+          { name: "v1", replicas: 2, readyReplicas: 2 },
+          { name: "v2", replicas: 1, readyReplicas: 0 },
+          { name: "v3", replicas: 0, readyReplicas: 0 },
+        ],
+      },
+    ];
+    const pods = [pod("team-a.web", "v2", [3, 1]), pod("team-a.web", "v2", [2]), pod("team-a.web", "v1", [0]), pod("team-a.other", "v2", [9])];
+    const out = withRestarts(health, pods);
+    expect(out[0]?.revisions).toEqual([
+      { name: "v1", replicas: 2, readyReplicas: 2, restarts: 0 },
+      { name: "v2", replicas: 1, readyReplicas: 0, restarts: 6 },
+      { name: "v3", replicas: 0, readyReplicas: 0, restarts: 0 },
+    ]);
+    expect(health[0]?.revisions[1]).toEqual({ name: "v2", replicas: 1, readyReplicas: 0 });
   });
 });

@@ -14,6 +14,7 @@ import type { ApplicationDeployment, Cluster } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
 import { installToHub, registerClusters } from "../../src/cli/install.js";
 import { Controller } from "../../src/controller/controller.js";
+import { CANARY_V2_STEPS } from "./support/canary.js";
 import { hub, kubeConfig, kubectl, members, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -261,18 +262,7 @@ describe("the controller", () => {
       expect(done.metadata.annotations?.["flotilla.dev/promote"]).toBeUndefined();
       const steps = gitLog().split("\n").filter((l) => l.startsWith(`${ns}/frontend: v2`)).reverse();
       // git log is the audit trail: one commit per step, staging first, then production one cluster at a time.
-      expect(steps.map((l) => l.slice(`${ns}/frontend: `.length))).toEqual([
-        "v2 supersedes v1; v2 batch 1/3 in wave staging (staging)",
-        "v2 batch 2/3 in wave staging (staging)",
-        "v2 batch 3/3 in wave staging (staging)",
-        "v2 completed in wave staging (staging); v2 batch 1/3 in wave production (prod-eu)",
-        "v2 batch 2/3 in wave production (prod-eu)",
-        "v2 batch 3/3 in wave production (prod-eu)",
-        "v2 completed in wave production (prod-eu); v2 batch 1/3 in wave production (prod-us)",
-        "v2 batch 2/3 in wave production (prod-us)",
-        "v2 batch 3/3 in wave production (prod-us)",
-        "v2 completed in wave production (prod-us)",
-      ]);
+      expect(steps.map((l) => l.slice(`${ns}/frontend: `.length))).toEqual(CANARY_V2_STEPS);
 
       // v3 is broken: staging's canary never becomes ready, the deadline fails it, it is rolled back
       // there, and production never sees v3.

@@ -12,6 +12,7 @@ import { parseYamlStream, toYaml } from "../../src/api/serialize.js";
 import type { ApplicationDeployment } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
 import { installToHub, registerClusters } from "../../src/cli/install.js";
+import { CANARY_V2_STEPS } from "./support/canary.js";
 import { hub, kubeConfig, kubectl, members, waitFor, withNamespace } from "./support/fleet.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -88,18 +89,7 @@ describe("a controller killed mid-rollout", () => {
         return a?.status?.phase === "Healthy" && a.status.stableRevision === "v2";
       }, { timeoutMs: 180_000, intervalMs: 1_000, message: "v2 Healthy after the restarts" });
 
-      expect(steps(ns)).toEqual([
-        "v2 supersedes v1; v2 batch 1/3 in wave staging (staging)",
-        "v2 batch 2/3 in wave staging (staging)",
-        "v2 batch 3/3 in wave staging (staging)",
-        "v2 completed in wave staging (staging); v2 batch 1/3 in wave production (prod-eu)",
-        "v2 batch 2/3 in wave production (prod-eu)",
-        "v2 batch 3/3 in wave production (prod-eu)",
-        "v2 completed in wave production (prod-eu); v2 batch 1/3 in wave production (prod-us)",
-        "v2 batch 2/3 in wave production (prod-us)",
-        "v2 batch 3/3 in wave production (prod-us)",
-        "v2 completed in wave production (prod-us)",
-      ]);
+      expect(steps(ns)).toEqual(CANARY_V2_STEPS);
       execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "fsck", "--strict"]);
     });
   }, 600_000);

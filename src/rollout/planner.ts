@@ -248,12 +248,8 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
   const hasAnalysis = Boolean(analysis?.successCondition || analysis?.failureCondition);
   const batchLabel = () => `batch ${c.batch}/${step.batchSpecs.length}`;
   const deadlineAt = () => (step.deadlineMs === undefined ? undefined : Date.parse(c.batchStartedAt ?? c.since) + step.deadlineMs);
-  const afterAnalysis = (): Outcome | undefined => {
-    const spec = step.batchSpecs[c.batch - 1];
-    if (spec?.pause && !promoted) {
-      enter(step, c, "Paused", `${batchLabel()} passed; waiting for ${ANNOTATION_PROMOTE}`);
-      return { kind: "waiting", waitingFor: "promote", detail: `${c.name}: ${batchLabel()} paused, annotate ${ANNOTATION_PROMOTE}=true to continue` };
-    }
+  // The batch is done (and promoted, if it paused): complete the cluster, or apply the next batch.
+  const nextBatchOrComplete = (): Outcome => {
     if (c.batch >= step.batchSpecs.length) {
       enter(step, c, "Completed");
       step.events.push({ kind: "completed", cluster: c.name, wave: c.wave, batch: c.batch });
@@ -262,6 +258,14 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
     }
     applyBatch(step, c, c.batch + 1);
     return { kind: "moved" };
+  };
+  const afterAnalysis = (): Outcome | undefined => {
+    const spec = step.batchSpecs[c.batch - 1];
+    if (spec?.pause && !promoted) {
+      enter(step, c, "Paused", `${batchLabel()} passed; waiting for ${ANNOTATION_PROMOTE}`);
+      return { kind: "waiting", waitingFor: "promote", detail: `${c.name}: ${batchLabel()} paused, annotate ${ANNOTATION_PROMOTE}=true to continue` };
+    }
+    return nextBatchOrComplete();
   };
   // Each pass either returns or moves the cluster to a later phase, so this ends within a few passes.
   for (let pass = 0; pass < 8; pass++) {
@@ -327,14 +331,7 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
       case "Paused": {
         if (!promoted) return { kind: "waiting", waitingFor: "promote", detail: `${c.name}: ${batchLabel()} paused, annotate ${ANNOTATION_PROMOTE}=true to continue` };
         promoted = false;
-        if (c.batch >= step.batchSpecs.length) {
-          enter(step, c, "Completed");
-          step.events.push({ kind: "completed", cluster: c.name, wave: c.wave, batch: c.batch });
-          c.revisions = revisionsFor(step, c);
-          return { kind: "moved" };
-        }
-        applyBatch(step, c, c.batch + 1);
-        return { kind: "moved" };
+        return nextBatchOrComplete();
       }
       default:
         return { kind: "moved" };

@@ -6,6 +6,7 @@
 import { Environment } from "@marcbachmann/cel-js";
 import { evaluate as celJsEvaluate, parse as celJsParse } from "cel-js";
 import { compileCel, toCelValue } from "../../src/definitions/cel.js";
+import { CEL_SAMPLE_DATA } from "../fixtures/cel-data.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
 interface Expression {
@@ -29,22 +30,7 @@ const EXPRESSIONS: Expression[] = [
   },
 ];
 
-const DATA = {
-  metadata: { name: "web-v1", generation: 3, labels: { "flotilla.dev/component": "web" } },
-  spec: { replicas: 3 },
-  status: {
-    observedGeneration: 3,
-    readyReplicas: 3,
-    availableReplicas: 3,
-    conditions: [
-      { type: "Available", status: "True", lastTransitionTime: "2026-01-01T00:00:00Z" },
-      { type: "Progressing", status: "True", lastTransitionTime: "2026-01-01T00:04:00Z" },
-    ],
-  },
-  revision: { replicas: 4, readyReplicas: 4, restarts: 0 },
-  cluster: { name: "prod-eu", labels: { usage: "production", region: "eu" } },
-  now: "2026-01-01T00:10:00Z",
-};
+const DATA = CEL_SAMPLE_DATA;
 
 const WARMUP_OPS = 2_000;
 const BATCH = 100;

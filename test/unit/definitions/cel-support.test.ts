@@ -7,25 +7,10 @@
 import { Environment } from "@marcbachmann/cel-js";
 import { evaluate as celJsEvaluate } from "cel-js";
 import { describe, expect, it } from "vitest";
+import { CEL_SAMPLE_DATA } from "../../fixtures/cel-data.js";
 import { compileCel } from "../../../src/definitions/cel.js";
 
-/** A live Deployment, a rollout revision and a Cluster, as plain JSON (integers are JS numbers). */
-const data = {
-  metadata: { name: "web-v1", generation: 3, labels: { "flotilla.dev/component": "web" } },
-  spec: { replicas: 3 },
-  status: {
-    observedGeneration: 3,
-    readyReplicas: 3,
-    availableReplicas: 3,
-    conditions: [
-      { type: "Available", status: "True", lastTransitionTime: "2026-01-01T00:00:00Z" },
-      { type: "Progressing", status: "True", lastTransitionTime: "2026-01-01T00:04:00Z" },
-    ],
-  },
-  revision: { replicas: 4, readyReplicas: 4, restarts: 0, ratio: 0.75 },
-  cluster: { name: "prod-eu", labels: { usage: "production", region: "eu" } },
-  now: "2026-01-01T00:10:00Z",
-};
+const data = CEL_SAMPLE_DATA;
 
 /** What a library did with an expression: a value, or a throw whose message matches. */
 type Outcome = { value: unknown } | { throws: RegExp };

@@ -17,6 +17,8 @@ export interface CelProgram {
   evaluate(context: Record<string, unknown>): unknown;
   /** Evaluate and require a boolean. */
   test(context: Record<string, unknown>): boolean;
+  /** `test` over a context already converted with toCelValue (callers that reuse one conversion). */
+  testConverted(context: Record<string, unknown>): boolean;
 }
 
 export interface CelOrigin {
@@ -100,9 +102,9 @@ export function compileCel(source: string, origin: CelOrigin): CelProgram {
     cache.set(source, parsed);
   }
   const program = parsed;
-  const evaluate = (context: Record<string, unknown>): unknown => {
+  const evaluateConverted = (context: Record<string, unknown>): unknown => {
     try {
-      return fromCelValue(program(toCelValue(context) as Record<string, unknown>));
+      return fromCelValue(program(context));
     } catch (error) {
       const position = positionOf(error, source);
       throw new TemplateError(`CEL evaluation failed: ${firstLine(error)}`, {
@@ -112,15 +114,17 @@ export function compileCel(source: string, origin: CelOrigin): CelProgram {
       });
     }
   };
+  const evaluate = (context: Record<string, unknown>): unknown => evaluateConverted(toCelValue(context) as Record<string, unknown>);
+  const requireBool = (result: unknown): boolean => {
+    if (typeof result !== "boolean") {
+      throw new TemplateError(`CEL expression must return a bool, got ${JSON.stringify(result)}`, origin);
+    }
+    return result;
+  };
   return {
     source,
     evaluate,
-    test(context) {
-      const result = evaluate(context);
-      if (typeof result !== "boolean") {
-        throw new TemplateError(`CEL expression must return a bool, got ${JSON.stringify(result)}`, origin);
-      }
-      return result;
-    },
+    test: (context) => requireBool(evaluate(context)),
+    testConverted: (context) => requireBool(evaluateConverted(context)),
   };
 }

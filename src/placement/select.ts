@@ -3,7 +3,7 @@
 
 import type { Cluster, ClusterSelector, MatchExpression, PlacementStrategy } from "../api/types.js";
 import { waveName } from "../api/validate.js";
-import { compileCel } from "../definitions/cel.js";
+import { compileCel, toCelValue } from "../definitions/cel.js";
 
 export interface PlacementDecision {
   cluster: string;
@@ -50,7 +50,7 @@ export function selectorMismatch(selector: ClusterSelector | undefined, cluster:
     // A condition that cannot be evaluated for one cluster (a missing label) rejects that cluster only.
     let ok: boolean;
     try {
-      ok = program.test({ cluster: celCluster(cluster) });
+      ok = program.testConverted({ cluster: celClusterValue(cluster) });
     } catch (e) {
       return `condition ${selector.condition} cannot be evaluated: ${e instanceof Error ? e.message.replace(/^.*?: CEL evaluation failed: /, "") : String(e)}`;
     }
@@ -69,6 +69,21 @@ export function celCluster(cluster: Cluster): Record<string, unknown> {
     status: cluster.status ?? {},
     version: cluster.status?.version ?? "",
   };
+}
+
+// Converting a Cluster into CEL values costs more than evaluating a condition over it, and the
+// controller places every deployment against the same Cluster objects. Those objects are never
+// changed in place (the informer cache replaces an object when it changes), so the conversion is
+// kept per object and dropped with it.
+const celClusterValues = new WeakMap<Cluster, Record<string, unknown>>();
+
+function celClusterValue(cluster: Cluster): Record<string, unknown> {
+  let value = celClusterValues.get(cluster);
+  if (!value) {
+    value = toCelValue(celCluster(cluster)) as Record<string, unknown>;
+    celClusterValues.set(cluster, value);
+  }
+  return value;
 }
 
 function expressionMismatch(expr: MatchExpression, labels: Record<string, string>): string | null {

@@ -9,6 +9,8 @@ import type { BenchCase, BenchFigure } from "./types.js";
 const CLUSTERS = 1000;
 const WARMUP = 50;
 const CALLS = 300;
+/** Cold calls: each against freshly generated Cluster objects, as after every Cluster changed. */
+const COLD_CALLS = 30;
 const TARGET_MS = 5;
 
 const USAGES = ["staging", "production", "development"] as const;
@@ -42,6 +44,11 @@ export const STRATEGIES: PlacementStrategy[] = [
   { name: "production", clusterSelector: { condition: 'cluster.labels["tier"] != "edge" && cluster.name.startsWith("prod")' } },
 ];
 
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length * p)] ?? 0;
+}
+
 export const placementBench: BenchCase = {
   group: "placement",
   async run(): Promise<BenchFigure[]> {
@@ -55,13 +62,24 @@ export const placementBench: BenchCase = {
       samples.push(Number(process.hrtime.bigint() - start) / 1e6);
       selected = result.decisions.filter((d) => d.selected).length;
     }
-    samples.sort((a, b) => a - b);
-    const median = samples[Math.floor(samples.length / 2)] ?? 0;
-    const p95 = samples[Math.floor(samples.length * 0.95)] ?? 0;
-    const how = `median of ${CALLS} place() calls after ${WARMUP} warm-up calls; 3 waves (labels, matchExpressions, CEL condition) × ${CLUSTERS} generated Clusters, requireReady; ${selected} selected`;
+    const freshSets = Array.from({ length: COLD_CALLS }, () => generateClusters(CLUSTERS));
+    const cold: number[] = [];
+    for (const fresh of freshSets) {
+      const start = process.hrtime.bigint();
+      place(STRATEGIES, fresh, { requireReady: true, deployment: "bench/placement" });
+      cold.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    const median = percentile(samples, 0.5);
+    const how = `median of ${CALLS} place() calls after ${WARMUP} warm-up calls; 3 waves (labels, matchExpressions, CEL condition) × ${CLUSTERS} generated Clusters, requireReady; ${selected} selected; the same Cluster objects each call, as the controller places every deployment against its informer cache`;
     return [
       { name: `placement: 3 waves × ${CLUSTERS.toLocaleString("en")} clusters (median)`, value: median, unit: "ms/op", how, target: `<= ${TARGET_MS} ms`, met: median <= TARGET_MS },
-      { name: `placement: 3 waves × ${CLUSTERS.toLocaleString("en")} clusters (p95)`, value: p95, unit: "ms/op", how: how.replace("median", "95th percentile") },
+      { name: `placement: 3 waves × ${CLUSTERS.toLocaleString("en")} clusters (p95)`, value: percentile(samples, 0.95), unit: "ms/op", how: how.replace("median", "95th percentile") },
+      {
+        name: `placement: 3 waves × ${CLUSTERS.toLocaleString("en")} new clusters (median)`,
+        value: percentile(cold, 0.5),
+        unit: "ms/op",
+        how: `median of ${COLD_CALLS} place() calls, each against ${CLUSTERS} newly generated Cluster objects (every Cluster changed since the last placement: CEL values converted again)`,
+      },
     ];
   },
 };

@@ -62,6 +62,15 @@ describe("selectorMismatch", () => {
       version: "v1.20.2",
     });
   });
+
+  it("evaluates a condition against the Cluster object it is given, not a conversion kept from an earlier version of it", () => {
+    const condition = { condition: 'cluster.labels.region == "eu"' };
+    const before = aCluster("prod-eu").withLabel("region", "eu").build();
+    expect(selectorMismatch(condition, before, origin)).toBeNull();
+    expect(selectorMismatch(condition, before, origin)).toBeNull();
+    const after = aCluster("prod-eu").withLabel("region", "us").build();
+    expect(selectorMismatch(condition, after, origin)).toBe('condition cluster.labels.region == "eu" is false');
+  });
 });
 
 describe("place", () => {

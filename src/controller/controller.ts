@@ -24,6 +24,7 @@ import type { SyncEvent } from "../sync/worker.js";
 import { ClusterManager } from "./clusters.js";
 import { EventRecorder, type EventTarget } from "./events.js";
 import { Hub, type SupervisedInformer } from "./hub.js";
+import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
 import { ControllerMetrics, startOpsServer } from "./metrics.js";
 import { WorkQueue } from "./queue.js";
@@ -103,10 +104,13 @@ export class Controller {
   private working = false;
   private stopping = false;
   opsPort: number | undefined;
+  /** The hub's kubeconfig, with connections kept alive across API calls. */
+  private readonly hubConfig: KeepAliveKubeConfig;
 
   constructor(private readonly o: ControllerOptions) {
     this.log = o.logger;
-    this.hub = new Hub(o.kubeConfig);
+    this.hubConfig = keepAliveKubeConfig(o.kubeConfig);
+    this.hub = new Hub(this.hubConfig);
   }
 
   get isLeader(): boolean {
@@ -127,7 +131,7 @@ export class Controller {
     }
     const identity = this.o.identity ?? `${hostname()}-${process.pid}`;
     this.elector = new LeaderElector({
-      kc: this.o.kubeConfig,
+      kc: this.hubConfig,
       namespace: this.o.namespace ?? "flotilla-system",
       identity,
       onStartedLeading: () => {
@@ -150,6 +154,7 @@ export class Controller {
     await this.elector?.stop();
     await this.stopWork();
     await new Promise<void>((resolve) => (this.opsServer ? this.opsServer.close(() => resolve()) : resolve()));
+    this.hubConfig.destroyAgents();
   }
 
   private ready(): boolean {
@@ -158,7 +163,9 @@ export class Controller {
   }
 
   private cachesSynced(): boolean {
-    return this.deployments.synced && this.clusterInformer.synced && this.componentDefs.synced && this.traitDefs.synced;
+    // /readyz can ask while startWork is still opening the repository, before the informers exist.
+    const informers = [this.deployments, this.clusterInformer, this.componentDefs, this.traitDefs] as Array<SupervisedInformer<unknown> | undefined>;
+    return informers.every((i) => i?.synced === true);
   }
 
   private async startWork(): Promise<void> {

@@ -1,8 +1,10 @@
 // The cluster controller: for every Cluster object it reads the kubeconfig Secret, probes the
 // member (`/version`), keeps Cluster.status current and runs one ClusterSyncWorker. An
-// unreachable cluster is marked so and skipped; it never stalls the others.
+// unreachable cluster is marked so and skipped; it never stalls the others. The hub being down
+// never marks a member unreachable: the member is probed with the kubeconfig already read.
 
 import { KubeConfig, VersionApi } from "@kubernetes/client-node";
+import { FlotillaError } from "../api/errors.js";
 import type { Cluster, ClusterStatus, Condition } from "../api/types.js";
 import type { EnvRepo } from "../gitops/repo.js";
 import { KubeClient } from "../sync/kube.js";
@@ -18,6 +20,11 @@ export interface ClusterManagerOptions {
   resyncIntervalMs: number;
   /** How often members are probed, ms. Default 30 000. */
   probeIntervalMs?: number;
+  /**
+   * How often a member that failed its last probe is probed again, ms, so it is synced soon after
+   * it returns. Default 5 000 (or probeIntervalMs if shorter).
+   */
+  unreachableProbeIntervalMs?: number;
   /** Probe timeout, ms. Default 5 000. */
   probeTimeoutMs?: number;
   /** Health observation period between syncs, ms. Default 5 000. */
@@ -35,6 +42,8 @@ interface ClusterEntry {
   kubeconfig: string | undefined;
   worker: ClusterSyncWorker | undefined;
   reachable: boolean;
+  /** Probed at least once (before that, reachability is unknown rather than false). */
+  probed: boolean;
   version: string | undefined;
   message: string;
   probing: boolean;
@@ -51,12 +60,17 @@ const STATUS_REFRESH_MS = 5 * 60_000;
 export class ClusterManager {
   private readonly entries = new Map<string, ClusterEntry>();
   private readonly probeTimer: NodeJS.Timeout;
+  private readonly unreachableTimer: NodeJS.Timeout;
   private head: string | undefined;
 
   constructor(private readonly o: ClusterManagerOptions) {
+    const interval = o.probeIntervalMs ?? 30_000;
     this.probeTimer = setInterval(() => {
       for (const name of this.entries.keys()) void this.probe(name);
-    }, o.probeIntervalMs ?? 30_000);
+    }, interval);
+    this.unreachableTimer = setInterval(() => {
+      for (const e of this.entries.values()) if (e.probed && !e.reachable) void this.probe(e.name);
+    }, Math.min(interval, o.unreachableProbeIntervalMs ?? 5_000));
   }
 
   names(): string[] {
@@ -69,6 +83,12 @@ export class ClusterManager {
 
   isReachable(name: string): boolean {
     return this.entries.get(name)?.reachable ?? false;
+  }
+
+  /** True only when the cluster was probed and did not answer (false while it is not probed yet). */
+  isUnreachable(name: string): boolean {
+    const e = this.entries.get(name);
+    return e?.probed === true && !e.reachable;
   }
 
   version(name: string): string | undefined {
@@ -100,6 +120,7 @@ export class ClusterManager {
         kubeconfig: undefined,
         worker: undefined,
         reachable: false,
+        probed: false,
         version: cluster.status?.version,
         message: "not probed yet",
         probing: false,
@@ -129,6 +150,7 @@ export class ClusterManager {
 
   async stop(): Promise<void> {
     clearInterval(this.probeTimer);
+    clearInterval(this.unreachableTimer);
     await Promise.all([...this.entries.values()].map((e) => e.worker?.stop()));
   }
 
@@ -137,8 +159,14 @@ export class ClusterManager {
     const ref = spec.kubeconfigSecretRef;
     if (!ref) throw new Error("spec.kubeconfigSecretRef is not set (and spec.local is not true)");
     const text = await this.o.hub.readSecretKey(ref.namespace, ref.name, ref.key).catch((e: unknown) => {
-      const code = (e as { code?: number }).code;
-      throw new Error(code === 404 ? `Secret ${ref.namespace}/${ref.name} does not exist` : `Secret ${ref.namespace}/${ref.name} cannot be read (HTTP ${code ?? "error"})`);
+      const code = (e as { code?: unknown }).code;
+      const status = typeof code === "number" ? code : undefined;
+      throw new SecretReadError(
+        status === 404 ? `Secret ${ref.namespace}/${ref.name} does not exist` : `Secret ${ref.namespace}/${ref.name} cannot be read (HTTP ${status ?? "error"})`,
+        // No answer, or the hub failing: a fault of the hub, not of the Secret or the member.
+        status === undefined || status >= 500,
+        { cause: e },
+      );
     });
     if (!text) throw new Error(`Secret ${ref.namespace}/${ref.name} has no key "${ref.key}"`);
     return text;
@@ -149,8 +177,16 @@ export class ClusterManager {
     if (!entry || entry.probing) return;
     entry.probing = true;
     const before = `${entry.reachable}|${entry.version}|${entry.message}`;
+    const wasUnreachable = entry.probed && !entry.reachable;
     try {
-      const text = await this.readKubeconfig(entry.spec);
+      let text: string;
+      try {
+        text = await this.readKubeconfig(entry.spec);
+      } catch (e) {
+        // The hub not answering says nothing about the member: probe it with what was read before.
+        if (!(e instanceof SecretReadError && e.hubUnavailable && entry.kubeconfig !== undefined)) throw e;
+        text = entry.kubeconfig;
+      }
       const kc = new KubeConfig();
       try {
         kc.loadFromString(text);
@@ -166,6 +202,9 @@ export class ClusterManager {
         await entry.worker?.stop();
         entry.kubeconfig = text;
         entry.worker = this.makeWorker(name, kc, entry.spec);
+      } else if (wasUnreachable) {
+        // Back: sync now rather than when the failed syncs' backoff (up to minutes) runs out.
+        entry.worker.resync();
       }
     } catch (e) {
       entry.reachable = false;
@@ -173,6 +212,7 @@ export class ClusterManager {
       this.o.onError?.(name, e);
     } finally {
       entry.probing = false;
+      entry.probed = true;
     }
     const changed = `${entry.reachable}|${entry.version}|${entry.message}` !== before;
     // Status is written when something changed, and otherwise at most every STATUS_REFRESH_MS so
@@ -190,7 +230,12 @@ export class ClusterManager {
       resyncInterval: resync,
       healthInterval: this.o.healthIntervalMs ?? 5_000,
       paused: spec.paused ?? false,
-      onEvent: (ev) => this.o.onSyncEvent(ev),
+      onEvent: (ev) => {
+        // A whole sync failed (not one object): the member may be gone; probe it now rather than
+        // at the next probe period.
+        if (ev.type === "SyncFailed" && ev.deployment === undefined && this.entries.get(name)?.worker === worker) void this.probe(name);
+        this.o.onSyncEvent(ev);
+      },
     });
     if (this.head) worker.setDesired(this.head);
     return worker;
@@ -212,7 +257,22 @@ export class ClusterManager {
     entry.readySince = since;
     entry.statusWrittenAt = Date.now();
     const status: ClusterStatus = { conditions: [ready], lastProbeTime: now, ...(entry.version ? { version: entry.version } : {}) };
-    await this.o.hub.patchClusterStatus(entry.name, status).catch((e: unknown) => this.o.onError?.(entry.name, e));
+    await this.o.hub.patchClusterStatus(entry.name, status).catch((e: unknown) => {
+      entry.statusWrittenAt = 0; // written again at the next probe
+      this.o.onError?.(entry.name, e);
+    });
+  }
+}
+
+/** The kubeconfig Secret could not be read; `hubUnavailable` when the hub did not answer properly. */
+class SecretReadError extends FlotillaError {
+  override name = "SecretReadError";
+  constructor(
+    message: string,
+    readonly hubUnavailable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
   }
 }
 

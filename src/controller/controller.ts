@@ -461,7 +461,7 @@ export class Controller {
   /** What the planner sees of one cluster: synced at this deployment's commit, live replicas per revision. */
   private observeForPlanner(cluster: string, key: Key, commit: string | undefined): ObservedCluster {
     const ws = this.clusters.isReachable(cluster) ? this.clusters.worker(cluster)?.status : undefined;
-    if (!ws) return { name: cluster, synced: false, health: "Unknown", revisions: [] };
+    if (!ws) return { name: cluster, synced: false, reachable: !this.clusters.isUnreachable(cluster), health: "Unknown", revisions: [] };
     const synced = commit !== undefined && ws.appliedCommit !== undefined && this.seqOf(ws.appliedCommit) >= this.seqOf(commit);
     const h = ws.health.find((d) => d.deployment === key);
     return { name: cluster, synced, health: h?.health ?? "Missing", revisions: h?.revisions ?? [] };

@@ -43,6 +43,11 @@ export interface ObservedCluster {
    * says nothing about the batch.
    */
   synced: boolean;
+  /**
+   * False when the cluster did not answer its last probe: it cannot apply anything, and the
+   * rollout says so instead of just waiting for the commit. Default: reachable.
+   */
+  reachable?: boolean;
   health: HealthState;
   revisions: ObservedRevision[];
 }
@@ -177,6 +182,7 @@ function planned(c: ClusterRolloutState, revision: string): number {
 /** Is the current batch of `c` applied and healthy? `why` says what is missing. */
 function batchHealth(step: Step, c: ClusterRolloutState): { ok: boolean; why: string; degraded: boolean } {
   const obs = step.observed.get(c.name);
+  if (obs?.reachable === false) return { ok: false, why: `${c.name}: cluster is unreachable; the batch is applied when it answers again`, degraded: false };
   if (!obs?.synced) return { ok: false, why: `${c.name}: waiting for the batch's commit to be applied`, degraded: false };
   const want = planned(c, step.target.name);
   const rev = obs.revisions.find((r) => r.name === step.target.name);

@@ -64,6 +64,8 @@ export class FakeFleet {
   private readonly synced = new Map<string, boolean>();
   readonly broken = new Set<string>();
   readonly lagging = new Set<string>();
+  /** Clusters that do not answer: nothing is applied there and they are observed unreachable. */
+  readonly unreachable = new Set<string>();
   readonly restarts = new Map<string, number>();
 
   /** Pretend a cluster already runs revisions (e.g. v1 from an earlier rollout). */
@@ -77,7 +79,7 @@ export class FakeFleet {
 
   apply(targets: PlannedTarget[]): void {
     for (const t of targets) {
-      if (this.lagging.has(t.cluster)) {
+      if (this.lagging.has(t.cluster) || this.unreachable.has(t.cluster)) {
         this.synced.set(t.cluster, false);
         continue;
       }
@@ -101,6 +103,7 @@ export class FakeFleet {
       const live = this.live.get(name) ?? new Map<string, LiveRevision>();
       const revisions = [...live].map(([rev, l]) => ({ name: rev, ...l }));
       const health: HealthState = revisions.some((r) => r.health === "Degraded") ? "Degraded" : "Healthy";
+      if (this.unreachable.has(name)) return { name, synced: false, reachable: false, health: "Unknown" as const, revisions: [] };
       return { name, synced: this.synced.get(name) ?? true, health, revisions };
     });
   }

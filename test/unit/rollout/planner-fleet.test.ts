@@ -106,6 +106,27 @@ describe("planRollout: waves", () => {
     expect(h.step().phase).toBe("Paused");
   });
 
+  it("holds an unreachable cluster at its first batch, saying so, while the rest of the wave goes on; it completes once it answers", () => {
+    const h = fleetOnV1(twoWaves({ batches: [{ replicas: "50%" }, { replicas: "100%" }] }, { maxConcurrency: 1 }), [stage, prodEu, prodUs]);
+    h.fleet.unreachable.add("prod-us");
+    const held = h.run({ max: 12 });
+    expect(commitLog(held)).toEqual([
+      "v2 supersedes v1; v2 batch 1/2 in wave staging (stage-1)",
+      "v2 batch 2/2 in wave staging (stage-1)",
+      "v2 completed in wave staging (stage-1); v2 batch 1/2 in wave production (prod-eu)",
+      "v2 batch 2/2 in wave production (prod-eu)",
+      "v2 completed in wave production (prod-eu); v2 batch 1/2 in wave production (prod-us)",
+    ]);
+    const last = held[held.length - 1]!;
+    expect(last.phase).toBe("Progressing");
+    expect(last.state.clusters.find((c) => c.name === "prod-us")).toMatchObject({ state: "Progressing", batch: 1, message: "prod-us: cluster is unreachable; the batch is applied when it answers again" });
+    expect(last.message).toContain("prod-us: cluster is unreachable");
+    h.fleet.unreachable.delete("prod-us");
+    h.fleet.apply(last.targets);
+    const after = h.run({ until: (p) => p.phase === "Healthy" });
+    expect(commitLog(after)).toEqual(["v2 batch 2/2 in wave production (prod-us)", "v2 completed in wave production (prod-us)"]);
+  });
+
   it("drops a cluster that leaves the placement", () => {
     const h = fleetOnV1(twoWaves({}), [stage, prodEu, prodUs]);
     h.run({ until: (p) => p.phase === "Healthy" });

@@ -26,6 +26,27 @@ async function collectBlobs(
   }
 }
 
+async function collectBlobOids(store: ObjectStore, treeOid: string, prefix: string, out: Map<string, string>): Promise<void> {
+  for (const e of await store.readTree(treeOid)) {
+    const path = `${prefix}/${e.path}`;
+    if (e.type === "tree") await collectBlobOids(store, e.oid, path, out);
+    else if (e.type === "blob") out.set(path, e.oid);
+  }
+}
+
+/** Path → blob oid of every file under a folder of a root tree (trees only: no blob is read). */
+export async function listFolder(store: ObjectStore, rootTree: string, path: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const tree = await folderTree(store, rootTree, path);
+  if (tree) await collectBlobOids(store, tree, path, out);
+  return out;
+}
+
+/** The text of one blob. */
+export async function readText(store: ObjectStore, oid: string): Promise<string> {
+  return decoder.decode(await store.readBlob(oid));
+}
+
 /** The tree of `clusters/<cluster>` (or a folder below it) in a root tree, or null. */
 export async function folderTree(store: ObjectStore, rootTree: string, path: string): Promise<string | null> {
   const entry = await store.entryAt(rootTree, path);

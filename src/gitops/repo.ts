@@ -11,7 +11,7 @@ import { type DeploymentTrailers, formatCommitMessage, parseCommitMessage } from
 import { clusterDir, deploymentDir, validateClusterName, validateDeploymentName, validateNamespace } from "./layout.js";
 import { WriteLock } from "./lock.js";
 import { listLooseObjects, type PackResult, packLooseObjects } from "./pack.js";
-import { type ClusterDiff, diffFolder, readFolder } from "./reads.js";
+import { type ClusterDiff, diffFolder, listFolder, readFolder, readText } from "./reads.js";
 import { RemoteSession, type RemoteOptions } from "./remote.js";
 import { EMPTY_TREE, isOid, ObjectStore } from "./store.js";
 import { deploymentEdits, editTree, type LeafEdit, transplantEdits } from "./trees.js";
@@ -219,6 +219,19 @@ export class EnvRepo {
   async readCluster(cluster: string, commit: string): Promise<Map<string, string>> {
     const tree = await this.treeOf(commit);
     return readFolder(this.store, tree, clusterDir(cluster));
+  }
+
+  /**
+   * The files of a cluster's folder at a commit as path → blob oid, without reading any file: a
+   * reader that keeps what it parsed by oid reads only the files that changed.
+   */
+  async listCluster(cluster: string, commit: string): Promise<Map<string, string>> {
+    return listFolder(this.store, await this.treeOf(commit), clusterDir(cluster));
+  }
+
+  /** The text of a file by its blob oid (from listCluster). */
+  async readFile(oid: string): Promise<string> {
+    return readText(this.store, oid);
   }
 
   /** The files of one deployment in one cluster at a commit, by full path. */

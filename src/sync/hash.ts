@@ -26,6 +26,19 @@ export function contentHash(obj: Manifest): string {
  * content hash. Never mutates input.
  */
 export function prepareForApply(input: Manifest): Manifest {
+  let out = preparedCopies.get(input);
+  if (!out) {
+    out = prepare(input);
+    preparedCopies.set(input, out);
+  }
+  return out;
+}
+
+// Desired objects are never changed once parsed and the sync loop's source hands out the same
+// object for an unchanged file, so the copy (and its hash, the costly part) is made once per object.
+const preparedCopies = new WeakMap<Manifest, Manifest>();
+
+function prepare(input: Manifest): Manifest {
   const obj = fillApplyDefaults(input);
   const labels = { ...(obj.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
   const withLabel: Manifest = { ...obj, metadata: { ...obj.metadata, labels } };

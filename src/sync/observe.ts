@@ -1,5 +1,6 @@
 // Reads the live counterparts of desired objects with as few requests as possible: one LIST per
-// (kind, namespace) for namespaced objects, one GET per cluster-scoped object. Lists are not
+// (kind, namespace) for namespaced objects (or GETs, for a group small enough: getUpTo), one GET
+// per cluster-scoped object. Lists are not
 // filtered by label, so an unowned object with a desired name is seen (and then left alone).
 
 import type { ApplyError } from "../api/errors.js";
@@ -27,7 +28,12 @@ function asApplyError(error: unknown, object: string): ApplyError {
   return new ApplyErrorClass(error instanceof Error ? error.message : String(error), { object, retryable: true, cause: error });
 }
 
-export async function observeLive(client: KubeClient, objects: readonly Manifest[]): Promise<LiveSnapshot> {
+export interface ObserveOptions {
+  /** Read a (kind, namespace) group of at most this many objects by GET instead of a LIST. Default 0. */
+  getUpTo?: number;
+}
+
+export async function observeLive(client: KubeClient, objects: readonly Manifest[], options: ObserveOptions = {}): Promise<LiveSnapshot> {
   const byKey = new Map<string, Observation>();
   const seen: Manifest[] = [];
   const groups = new Map<string, Manifest[]>();
@@ -41,6 +47,12 @@ export async function observeLive(client: KubeClient, objects: readonly Manifest
     const list = groups.get(g) ?? [];
     list.push(o);
     groups.set(g, list);
+  }
+  const getUpTo = options.getUpTo ?? 0;
+  for (const [g, members] of groups) {
+    if (members.length > getUpTo) continue;
+    singles.push(...members);
+    groups.delete(g);
   }
   const listJobs = [...groups.values()].map(async (members) => {
     const first = members[0]!;

@@ -3,7 +3,7 @@
 // kind), prunes what disappeared, and derives health from the live objects it saw. Input is
 // plain data (DesiredState); it knows nothing of Git or of the renderer.
 
-import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
+import { LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
 import { type AppliedObject, applyWave, changeOf, ensureNamespaces, invalidReason, waitForCrds } from "./apply.js";
 import { aggregateHealth, type ObservedObject, withRestarts } from "./health.js";
@@ -26,6 +26,12 @@ export interface SyncOptions {
   crdTimeoutMs?: number;
   /** Clock, for startedAt. Default `() => new Date()`. */
   now?: () => Date;
+  /**
+   * Only some deployments of the cluster are synced (the others did not change): their objects
+   * are read one by one where that costs fewer bytes than listing whole namespaces, and Pods are
+   * listed for their apps only. The prune safety net then sees only what was read.
+   */
+  partial?: boolean;
 }
 
 export interface SyncOutcome extends SyncResult {
@@ -81,7 +87,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
       observed.push({ desired: o, live: undefined });
     }
     const ready = wave.filter((o) => !blocked.includes(o));
-    const snapshot = await observeLive(client, ready);
+    const snapshot = await observeLive(client, ready, options.partial ? { getUpTo: PARTIAL_GET_UP_TO } : {});
     seen.push(...snapshot.seen);
     const applied: AppliedObject[] = await applyWave(client, ready, snapshot.byKey, objectKey);
     applied.forEach((a, i) => {
@@ -110,7 +116,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
   return {
     commit: desired.commit,
     changes,
-    health: withRestarts(aggregateHealth(observed), await listPods(client, valid)),
+    health: withRestarts(aggregateHealth(observed), await listPods(client, valid, options.partial ?? false)),
     drifted: changes.filter((c) => c.drift && c.drift.length > 0).length,
     failed: changes.filter((c) => c.action === "failed").length,
     aborted,
@@ -121,18 +127,35 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
 }
 
 /** Health of the desired objects from their live state, without applying anything (lists only). */
-export async function observeHealth(client: KubeClient, desired: readonly Manifest[]): Promise<SyncResult["health"]> {
+export async function observeHealth(client: KubeClient, desired: readonly Manifest[], options: { partial?: boolean } = {}): Promise<SyncResult["health"]> {
   const valid = desired.filter((o) => invalidReason(o) === undefined);
-  const snapshot = await observeLive(client, valid);
+  const snapshot = await observeLive(client, valid, options.partial ? { getUpTo: PARTIAL_GET_UP_TO } : {});
   const health = aggregateHealth(valid.map((o) => ({ desired: o, live: snapshot.byKey.get(objectKey(o))?.live })));
-  return withRestarts(health, await listPods(client, valid));
+  return withRestarts(health, await listPods(client, valid, options.partial ?? false));
 }
 
-/** Flotilla's Pods in the namespaces of the desired objects (one LIST per namespace); none on error. */
-async function listPods(client: KubeClient, desired: readonly Manifest[]): Promise<Manifest[]> {
-  const namespaces = [...new Set(desired.map((o) => o.metadata.namespace).filter((n): n is string => !!n))].sort();
+/** In a partial sync, objects of one kind and namespace are read by GET up to this many; more are listed. */
+const PARTIAL_GET_UP_TO = 8;
+
+/**
+ * Flotilla's Pods in the namespaces of the desired objects (one LIST per namespace); none on error.
+ * `byApp` narrows each list to the apps of the desired objects (a partial sync).
+ */
+async function listPods(client: KubeClient, desired: readonly Manifest[], byApp = false): Promise<Manifest[]> {
+  const appsByNamespace = new Map<string, Set<string>>();
+  for (const o of desired) {
+    if (!o.metadata.namespace) continue;
+    const apps = appsByNamespace.get(o.metadata.namespace) ?? new Set<string>();
+    const app = o.metadata.labels?.[LABEL_APP];
+    if (app) apps.add(app);
+    appsByNamespace.set(o.metadata.namespace, apps);
+  }
   const lists = await Promise.all(
-    namespaces.map((namespace) => client.list("v1", "Pod", { namespace, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` }).catch(() => [])),
+    [...appsByNamespace].sort(([a], [b]) => (a < b ? -1 : 1)).map(([namespace, apps]) => {
+      let labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
+      if (byApp && apps.size > 0) labelSelector += `,${LABEL_APP} in (${[...apps].sort().join(",")})`;
+      return client.list("v1", "Pod", { namespace, labelSelector }).catch(() => []);
+    }),
   );
   return lists.flat();
 }

@@ -43,7 +43,10 @@ export interface ClusterSyncWorkerOptions {
   source: DesiredSource;
   /** Period of drift detection (a full compare-and-reapply of the current commit), ms. Default 300 000. */
   resyncInterval?: number;
-  /** Period of health observation between syncs (lists only, no writes), ms; 0 disables. Default 15 000. */
+  /**
+   * Period of health observation between syncs (reads only, no writes) of the deployments not yet
+   * Healthy; every 12th observes all of them. ms; 0 disables. Default 15 000.
+   */
   healthInterval?: number;
   backoff?: BackoffOptions;
   /** Start paused: nothing is applied until setPaused(false). Default false. */
@@ -85,8 +88,21 @@ export interface WorkerStatus {
   counters: { syncs: number; failedSyncs: number; driftCorrections: number; requests: number };
 }
 
+/** Every this many health observations, all deployments are observed, Healthy ones included. */
+const FULL_HEALTH_EVERY = 12;
+
 /** A sync in flight for at least this long is interrupted by a newer commit. */
 const SUPERSEDE_AFTER_MS = 2_000;
+
+/**
+ * Health after a sync of some deployments: theirs from the sync, the others' as they were (minus
+ * deployments no longer in the folder).
+ */
+function mergeHealth(before: readonly DeploymentHealth[], synced: readonly DeploymentHealth[], scope: ReadonlySet<string>, objects: readonly Manifest[]): DeploymentHealth[] {
+  const present = new Set(objects.map(deploymentOf));
+  const kept = before.filter((h) => !scope.has(h.deployment) && present.has(h.deployment));
+  return [...kept, ...synced].sort((a, b) => (a.deployment < b.deployment ? -1 : a.deployment > b.deployment ? 1 : 0));
+}
 
 /** Delay before retry number `failures` (1-based): initial × factor^(failures−1), capped at max. */
 export function backoffDelay(failures: number, o: BackoffOptions = {}): number {
@@ -103,6 +119,7 @@ export class ClusterSyncWorker {
   private healthTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private healthRun: Promise<void> | undefined;
+  private healthRuns = 0;
   private inflight: { commit: string; abort: AbortController; startedAt: number } | undefined;
   private again = false;
   private stopped = false;
@@ -110,6 +127,11 @@ export class ClusterSyncWorker {
   /** Objects believed to be on the cluster from earlier syncs: the "previous" set for pruning. */
   private previous: Manifest[] | undefined;
   private suspended = new Set<string>();
+  /**
+   * Deployments the next sync must include even if their files did not change: they failed, or a
+   * full sync is due (undefined = everything). See scopeOf.
+   */
+  private mustSync: Set<string> | undefined;
 
   constructor(options: ClusterSyncWorkerOptions) {
     this.o = options;
@@ -167,11 +189,15 @@ export class ClusterSyncWorker {
    * their ApplicationDeployment has `spec.suspend: true`.
    */
   setSuspended(deployments: Iterable<string>): void {
-    this.suspended = new Set(deployments);
+    const next = new Set(deployments);
+    // A resumed deployment is compared with the cluster again, whether or not its files changed.
+    for (const d of this.suspended) if (!next.has(d)) this.mustSync?.add(d);
+    this.suspended = next;
   }
 
   /** Run a sync of the current commit now (drift check included), without waiting for the timer. */
   resync(): void {
+    this.mustSync = undefined;
     this.wake();
   }
 
@@ -230,11 +256,27 @@ export class ClusterSyncWorker {
     }, interval);
   }
 
+  /**
+   * Between syncs, health is observed for the deployments that are not Healthy yet (a rollout
+   * waits on them) at every health interval, and for all of them at every FULL_HEALTH_EVERY-th:
+   * a fleet of settled deployments then costs one pass a minute instead of one every 5 s.
+   */
   private async refreshHealth(): Promise<void> {
     const commit = this.s.attemptedCommit;
     const desired = commit ? this.cache.get(commit) : undefined;
     if (!desired || this.running || this.s.paused || this.stopped) return;
-    this.recordHealth(await observeHealth(this.o.client, this.filter(desired.objects)), commit);
+    const objects = this.filter(desired.objects);
+    this.healthRuns++;
+    if (this.healthRuns % FULL_HEALTH_EVERY === 0) {
+      this.recordHealth(await observeHealth(this.o.client, objects), commit);
+      return;
+    }
+    const healthy = new Set(this.s.health.filter((h) => h.health === "Healthy").map((h) => h.deployment));
+    const scope = new Set(objects.map(deploymentOf).filter((d) => !healthy.has(d)));
+    if (scope.size === 0) return;
+    const observed = await observeHealth(this.o.client, objects.filter((o) => scope.has(deploymentOf(o))), { partial: true });
+    if (this.s.attemptedCommit !== commit) return; // a sync finished meanwhile and knows better
+    this.recordHealth(mergeHealth(this.s.health, observed, scope, objects), commit);
   }
 
   private recordHealth(health: DeploymentHealth[], commit: string | undefined): void {
@@ -294,17 +336,24 @@ export class ClusterSyncWorker {
       }
       if (abort.signal.aborted) return;
       const objects = this.filter(desired.objects);
+      const previous = this.filter(this.previous ?? []);
+      // The same commit again is a resync: everything is compared with the cluster.
+      const scope = isNewCommit ? this.scopeOf(objects, previous) : undefined;
+      const inScope = (o: Manifest) => scope === undefined || scope.has(deploymentOf(o));
       const outcome = await syncCluster({
         client: this.o.client,
-        desired: { commit, objects },
-        previous: this.filter(this.previous ?? []),
+        desired: { commit, objects: objects.filter(inScope), ...(desired.invalid ? { invalid: desired.invalid } : {}) },
+        previous: previous.filter(inScope),
         prune: this.o.prune ?? true,
         signal: abort.signal,
         crdTimeoutMs: this.o.crdTimeoutMs ?? 60_000,
         now: this.now,
+        ...(scope ? { partial: true } : {}),
       });
       if (outcome.aborted) return; // a newer commit or a pause interrupted us; wake() runs again
-      const { pruneFailed, ...result } = outcome;
+      const { pruneFailed, ...scoped } = outcome;
+      const result = scope ? { ...scoped, health: mergeHealth(this.s.health, scoped.health, scope, objects) } : scoped;
+      this.mustSync = new Set(result.changes.filter((c) => c.action === "failed").map((c) => c.deployment));
       // Suspended deployments' objects stay in the baseline so they are pruned once resumed and removed.
       const kept = (this.previous ?? []).filter((o) => this.suspended.has(deploymentOf(o)));
       this.previous = [...objects, ...pruneFailed, ...kept];
@@ -324,11 +373,29 @@ export class ClusterSyncWorker {
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      this.mustSync = undefined;
       this.emit({ type: "SyncFailed", commit, message });
       this.fail(message);
     } finally {
       if (this.inflight?.abort === abort) this.inflight = undefined;
     }
+  }
+
+  /**
+   * The deployments a new commit must sync: those whose objects changed since the last sync (an
+   * object the source did not parse again is the same object), those that failed last time and
+   * those resumed since. Undefined means all of them: the first sync, a resync, a sync after an
+   * error. Only the objects of these deployments are read from the cluster and applied, so a
+   * commit that touches one deployment of a thousand costs requests for that one.
+   */
+  private scopeOf(objects: readonly Manifest[], previous: readonly Manifest[]): Set<string> | undefined {
+    if (this.mustSync === undefined || this.previous === undefined || this.s.failures > 0) return undefined;
+    const scope = new Set(this.mustSync);
+    const before = new Set(previous);
+    const now = new Set(objects);
+    for (const o of objects) if (!before.has(o)) scope.add(deploymentOf(o));
+    for (const o of previous) if (!now.has(o)) scope.add(deploymentOf(o));
+    return scope;
   }
 
   private fail(message: string): void {

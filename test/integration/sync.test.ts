@@ -351,4 +351,49 @@ describe("ClusterSyncWorker on a member cluster", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it("syncs only the deployments a new commit touched; a resync compares all of them again", async () => {
+    const ns = uniqueNamespace("sync-partial");
+    const dir = await mkdtemp(join(tmpdir(), "flotilla-sync-env-"));
+    const repo = await EnvRepo.open({ dir });
+    const ofApp = (app: string, o: Manifest): Manifest => ({ ...o, metadata: { ...o.metadata, labels: owned(ns, app) } });
+    const folder = (objs: Manifest[]) => ({ "prod-eu": Object.fromEntries(objs.map((o) => [manifestFileName(o), toYaml(o)])) });
+    const shop = [ofApp("shop", configMap(ns, "shop-settings")), ofApp("shop", service(ns, "shop"))];
+    const cart = (value: string) => [ofApp("cart", configMap(ns, "cart-settings", { a: value }))];
+    const commit = async (changes: { name: string; objects: Manifest[] }[], what: string) => {
+      const result = await repo.commitDeployments(changes.map((c) => ({ namespace: ns, name: c.name, clusters: folder(c.objects) })), what);
+      if (!result) throw new Error("nothing committed");
+      return result.oid;
+    };
+    const worker = new ClusterSyncWorker({ cluster: "prod-eu", client, source: envRepoSource(repo, "prod-eu"), healthInterval: 0, resyncInterval: 3_600_000 });
+    try {
+      const c1 = await commit([{ name: "shop", objects: shop }, { name: "cart", objects: cart("1") }], "both");
+      worker.setDesired(c1);
+      await waitFor(() => worker.status.appliedCommit === c1, { message: "the first commit to be applied" });
+      expect(Object.keys(actions(worker.status.lastResult!)).sort()).toEqual([`ConfigMap/${ns}/cart-settings`, `ConfigMap/${ns}/shop-settings`, `Namespace/${ns}`, `Service/${ns}/shop`]);
+
+      // Someone deletes one of shop's objects; the next commit touches cart only.
+      await client.delete({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "shop-settings" });
+      const before = { ...client.stats.byVerb };
+      const c2 = await commit([{ name: "cart", objects: cart("2") }], "cart only");
+      worker.setDesired(c2);
+      await waitFor(() => worker.status.appliedCommit === c2, { message: "the second commit to be applied" });
+      expect(actions(worker.status.lastResult!)).toEqual({ [`ConfigMap/${ns}/cart-settings`]: "configured" });
+      const requests = Object.fromEntries(Object.entries(client.stats.byVerb).map(([verb, n]) => [verb, n - (before[verb] ?? 0)]).filter(([, n]) => n !== 0));
+      // The namespace checked (GET), cart's object read (GET) and applied, one Pod list narrowed to
+      // cart: nothing of shop is read.
+      expect(requests).toEqual({ get: 2, apply: 1, list: 1 });
+      expect(worker.status.health.map((h) => h.deployment)).toEqual([`${ns}/cart`, `${ns}/shop`]);
+      expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "shop-settings" })).toBeUndefined();
+
+      // A resync (the drift check) compares every deployment with the cluster and restores it.
+      const syncs = worker.status.counters.syncs;
+      worker.resync();
+      await waitFor(() => worker.status.counters.syncs > syncs, { message: "the resync" });
+      expect(actions(worker.status.lastResult!)).toMatchObject({ [`ConfigMap/${ns}/shop-settings`]: "created", [`ConfigMap/${ns}/cart-settings`]: "unchanged" });
+      expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "shop-settings" })).toBeDefined();
+    } finally {
+      await worker.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

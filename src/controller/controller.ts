@@ -159,7 +159,8 @@ export class Controller {
 
   private ready(): boolean {
     if (!this.working) return this.elector !== undefined; // a standby is ready to take over
-    return this.cachesSynced();
+    // Not ready while a watch of the hub is down: the caches may be missing changes.
+    return this.cachesSynced() && [this.deployments, this.clusterInformer, this.componentDefs, this.traitDefs].every((i) => i.watching);
   }
 
   private cachesSynced(): boolean {
@@ -199,12 +200,18 @@ export class Controller {
     });
     if (head) this.clusters.setHead(head);
     const onError = (kind: string, e: unknown) => this.log.warn({ kind, err: errorText(e) }, "watch failed; restarting it");
+    // Back after a hub outage: reconciles that failed meanwhile wait in backoff (up to a minute);
+    // look at every deployment now instead.
+    const onRecovered = (kind: string) => {
+      this.log.info({ kind }, "watch recovered");
+      for (const d of this.deployments?.list() ?? []) this.queue.add(keyOf(d));
+    };
     const definitionChanged = (kind: "type" | "trait") => (d: { metadata: { name: string } }) => {
       this.registry = undefined;
       this.requeueUsers(kind, d.metadata.name);
     };
-    this.componentDefs = this.hub.informer<ComponentDefinition>("ComponentDefinition", { onChange: definitionChanged("type"), onDelete: definitionChanged("type") }, { onError });
-    this.traitDefs = this.hub.informer<TraitDefinition>("TraitDefinition", { onChange: definitionChanged("trait"), onDelete: definitionChanged("trait") }, { onError });
+    this.componentDefs = this.hub.informer<ComponentDefinition>("ComponentDefinition", { onChange: definitionChanged("type"), onDelete: definitionChanged("type") }, { onError, onRecovered });
+    this.traitDefs = this.hub.informer<TraitDefinition>("TraitDefinition", { onChange: definitionChanged("trait"), onDelete: definitionChanged("trait") }, { onError, onRecovered });
     this.clusterInformer = this.hub.informer<Cluster>(
       "Cluster",
       {
@@ -223,12 +230,12 @@ export class Controller {
           this.requeueForCluster(c.metadata.name);
         },
       },
-      { onError },
+      { onError, onRecovered },
     );
     this.deployments = this.hub.informer<ApplicationDeployment>(
       "ApplicationDeployment",
       { onChange: (d) => this.queue.add(keyOf(d)), onDelete: (d) => this.forget(keyOf(d)) },
-      { onError },
+      { onError, onRecovered },
     );
     this.log.info({ repo: this.repo.dir }, "controller started");
   }

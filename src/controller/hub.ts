@@ -33,13 +33,18 @@ export interface SupervisedInformer<T> {
   get(name: string, namespace?: string): T | undefined;
   /** True once the first list completed. */
   readonly synced: boolean;
+  /** True while the watch is established: false from a failure until a restart succeeds. */
+  readonly watching: boolean;
   stop(): Promise<void>;
 }
 
 export interface SupervisorOptions {
   /** First restart delay after a watch error, ms. Default 500. */
   restartDelayMs?: number;
-  /** Upper bound of the restart delay, ms. Default 30 000. */
+  /**
+   * Upper bound of the restart delay, ms. Default 8 000: the hub is the controller's only source
+   * of truth, so a hub that returns should be noticed within seconds; a retry costs one request.
+   */
   maxRestartDelayMs?: number;
   /**
    * Relist this often even when the watch looks fine, ms: a watch that silently stopped delivering
@@ -47,12 +52,18 @@ export interface SupervisorOptions {
    */
   relistIntervalMs?: number;
   onError?: (kind: string, error: unknown) => void;
+  /**
+   * Called when the watch is established again after failing (the cache has caught up with what
+   * happened meanwhile): a chance to look again at work that failed while the hub was away.
+   */
+  onRecovered?: (kind: string) => void;
 }
 
 /**
  * An informer that restarts itself: the client library's informer stops on some errors, so every
  * error schedules a restart (relist + watch) with backoff, and a periodic relist guards against a
- * stale watch.
+ * stale watch. The library's start() resolves even when its list or watch failed (the failure is
+ * reported as an error event first), so a start counts as a success only if no error came with it.
  */
 export function supervisedInformer<T extends KubernetesObject>(
   kc: KubeConfig,
@@ -65,47 +76,56 @@ export function supervisedInformer<T extends KubernetesObject>(
   const informer = makeInformer<T>(kc, path, listFn as any, options.labelSelector);
   let stopped = false;
   let synced = false;
+  let watching = false;
   let failures = 0;
+  /** An error was reported since the current start began. */
+  let failedSinceStart = false;
   let restartTimer: NodeJS.Timeout | undefined;
   informer.on("add", (o) => handlers.onChange(o));
   informer.on("update", (o) => handlers.onChange(o));
   informer.on("delete", (o) => handlers.onDelete(o));
-  // "connect" fires before the list; the list is in the cache once start() resolves.
-  const listed = () => {
-    synced = true;
-    failures = 0;
+  const failed = (e: unknown) => {
+    // Aborting the request is how the library (and the periodic relist) ends a watch on purpose.
+    if (stopped || (e instanceof Error && e.name === "AbortError")) return;
+    failedSinceStart = true;
+    watching = false;
+    options.onError?.(options.name, e);
+    failures++;
+    restart(Math.min(options.maxRestartDelayMs ?? 8_000, (options.restartDelayMs ?? 500) * 2 ** (failures - 1)));
+  };
+  // "connect" fires before the list; the list is in the cache once start() resolves without error.
+  const begin = () => {
+    failedSinceStart = false;
+    informer.start().then(() => {
+      if (failedSinceStart || stopped) return; // the error already scheduled the next attempt
+      const recovered = failures > 0;
+      synced = true;
+      watching = true;
+      failures = 0;
+      if (recovered) options.onRecovered?.(options.name);
+    }, failed);
   };
   const restart = (delay: number) => {
     if (stopped || restartTimer) return;
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
-      if (stopped) return;
-      informer.start().then(listed, (e: unknown) => {
-        options.onError?.(options.name, e);
-        failures++;
-        restart(Math.min(options.maxRestartDelayMs ?? 30_000, (options.restartDelayMs ?? 500) * 2 ** failures));
-      });
+      if (!stopped) begin();
     }, delay);
   };
-  informer.on("error", (e: unknown) => {
-    options.onError?.(options.name, e);
-    failures++;
-    restart(Math.min(options.maxRestartDelayMs ?? 30_000, (options.restartDelayMs ?? 500) * 2 ** (failures - 1)));
-  });
+  informer.on("error", failed);
   const relist = setInterval(() => {
     void informer.stop().then(() => restart(0));
   }, options.relistIntervalMs ?? 300_000);
   relist.unref();
-  informer.start().then(listed, (e: unknown) => {
-    options.onError?.(options.name, e);
-    failures++;
-    restart(options.restartDelayMs ?? 500);
-  });
+  begin();
   return {
     list: () => informer.list(),
     get: (name, namespace) => informer.get(name, namespace),
     get synced() {
       return synced;
+    },
+    get watching() {
+      return watching;
     },
     async stop() {
       stopped = true;

@@ -1,5 +1,5 @@
 // Prometheus metrics and the operational HTTP endpoints: /metrics, /healthz (the process is
-// alive) and /readyz (caches synced and, for the leader, the workers started).
+// alive) and /readyz (caches synced and every watch of the hub up; a standby replica is ready).
 
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";

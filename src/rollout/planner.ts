@@ -194,6 +194,17 @@ function batchHealth(step: Step, c: ClusterRolloutState): { ok: boolean; why: st
   return { ok: true, why: "", degraded: false };
 }
 
+/**
+ * Is the cluster seen at the batch's commit? One that is not (a controller that just restarted and
+ * has not synced yet, a member that does not answer) says nothing about the batch: judged anyway,
+ * its empty report would read as unhealthy (restarting a soak) or as a passing analysis (0 of 0
+ * replicas ready). The planner waits instead, without changing the cluster's state.
+ */
+function observedAtBatch(step: Step, c: ClusterRolloutState): boolean {
+  const obs = step.observed.get(c.name);
+  return obs?.synced === true && obs.reachable !== false;
+}
+
 function enter(step: Step, c: ClusterRolloutState, state: ClusterRolloutPhase, message?: string): void {
   c.state = state;
   c.since = step.nowIso;
@@ -296,6 +307,7 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
         return { kind: "waiting", waitingFor: "healthy replicas", detail: health.why, degraded: health.degraded, ...(at === undefined ? {} : { at }) };
       }
       case "Soaking": {
+        if (!observedAtBatch(step, c)) return { kind: "waiting", waitingFor: "sync", detail: batchHealth(step, c).why };
         const health = batchHealth(step, c);
         if (!health.ok) {
           // Health must hold through the soak; the batch's deadline still counts from its start.
@@ -319,6 +331,7 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
         continue;
       }
       case "Analyzing": {
+        if (!observedAtBatch(step, c)) return { kind: "waiting", waitingFor: "sync", detail: batchHealth(step, c).why };
         const verdict = runAnalysis(step, c);
         if (verdict.result === "Successful") {
           const out = afterAnalysis();

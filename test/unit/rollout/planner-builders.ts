@@ -66,6 +66,8 @@ export class FakeFleet {
   readonly lagging = new Set<string>();
   /** Clusters that do not answer: nothing is applied there and they are observed unreachable. */
   readonly unreachable = new Set<string>();
+  /** Clusters a controller that just restarted has not synced yet: observed with no report at all. */
+  readonly unobserved = new Set<string>();
   readonly restarts = new Map<string, number>();
 
   /** Pretend a cluster already runs revisions (e.g. v1 from an earlier rollout). */
@@ -104,6 +106,7 @@ export class FakeFleet {
       const revisions = [...live].map(([rev, l]) => ({ name: rev, ...l }));
       const health: HealthState = revisions.some((r) => r.health === "Degraded") ? "Degraded" : "Healthy";
       if (this.unreachable.has(name)) return { name, synced: false, reachable: false, health: "Unknown" as const, revisions: [] };
+      if (this.unobserved.has(name)) return { name, synced: false, health: "Unknown" as const, revisions: [] };
       return { name, synced: this.synced.get(name) ?? true, health, revisions };
     });
   }

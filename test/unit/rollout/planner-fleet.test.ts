@@ -303,4 +303,51 @@ describe("planRollout: resume after a restart", () => {
       });
     }
   });
+
+  // A restarted controller plans before its sync workers have reported: the clusters are not
+  // synced and report nothing. That must not be read as a verdict on the batch in flight.
+  const restartedMidBatch = (rollout: RolloutSpec, until: (h: Harness) => boolean): Harness => {
+    const h = fleetOnV1(twoWaves(rollout), [stage, prodEu]);
+    for (let i = 0; i < 30 && !until(h); i++) {
+      h.step();
+      if (!until(h)) h.clock.advance("1s");
+    }
+    expect(until(h)).toBe(true);
+    return h;
+  };
+  const stateOf = (h: Harness, cluster: string) => h.previous?.clusters?.find((c) => c.name === cluster);
+
+  it("keeps a soak's clock while a restarted controller has not seen the cluster yet", () => {
+    const h = restartedMidBatch({ batches: [{ replicas: 1 }, { replicas: "50%", wait: "30s" }, { replicas: "100%" }] }, (x) => stateOf(x, "stage-1")?.state === "Soaking");
+    const soakingSince = stateOf(h, "stage-1")?.since;
+    h.clock.advance("10s");
+    h.fleet.unobserved.add("stage-1");
+    const blind = h.step();
+    expect(blind.changed).toBe(false);
+    expect(blind.waitingFor).toBe("sync");
+    expect(stateOf(h, "stage-1")).toMatchObject({ state: "Soaking", since: soakingSince });
+    // Seen again 21 s later: the soak that began before the restart has ended, so batch 3 goes out.
+    h.fleet.unobserved.delete("stage-1");
+    h.clock.advance("21s");
+    expect(h.step().summary).toBe("v2 batch 3/3 in wave staging (stage-1)");
+  });
+
+  it("does not pass an analysis on a cluster a restarted controller has not seen yet", () => {
+    const h = restartedMidBatch(
+      { batches: [{ replicas: 2 }, { replicas: "100%" }], analysis: { successCondition: "revision.restarts == 0 && elapsed >= 60" }, progressDeadline: "10m" },
+      (x) => stateOf(x, "stage-1")?.state === "Analyzing",
+    );
+    // The canary crash-loops (ready, but restarting); a blind look would see 0 restarts and pass it.
+    h.fleet.restarts.set("v2", 5);
+    h.fleet.apply(h.plans.at(-1)!.targets);
+    h.fleet.unobserved.add("stage-1");
+    h.clock.advance("2m");
+    const blind = h.step();
+    expect(blind.changed).toBe(false);
+    expect(stateOf(h, "stage-1")).toMatchObject({ state: "Analyzing", batch: 1 });
+    h.fleet.unobserved.delete("stage-1");
+    const seen = h.step();
+    expect(seen.changed).toBe(false);
+    expect(seen.waitingFor).toBe("analysis");
+  });
 });

@@ -144,11 +144,22 @@ describe("planRollout: soak", () => {
     const h = single({ batches: [{ replicas: 5, wait: "1m" }, { replicas: "100%" }] });
     h.step();
     h.step();
-    h.fleet.lagging.add("stage-1");
+    // Its pods stop being ready (the cluster still reports, at the batch's commit).
+    h.fleet.broken.add("v2");
     h.fleet.apply(h.plans[0]?.targets ?? []);
     const back = h.step();
     expect([back.state.state, back.waitingFor]).toEqual(["Progressing", "healthy replicas"]);
-    expect(back.state.clusters[0]?.message).toMatch(/became unhealthy while soaking|waiting for the batch's commit/);
+    expect(back.state.clusters[0]?.message).toMatch(/stage-1: v2 0\/5 ready \(Degraded\)/);
+  });
+
+  it("keeps soaking while the cluster is not seen at the batch's commit (nothing is known about the batch then)", () => {
+    const h = single({ batches: [{ replicas: 5, wait: "1m" }, { replicas: "100%" }] });
+    h.step();
+    h.step();
+    h.fleet.lagging.add("stage-1");
+    h.fleet.apply(h.plans[0]?.targets ?? []);
+    const blind = h.step();
+    expect([blind.state.state, blind.waitingFor, blind.changed]).toEqual(["Soaking", "sync", false]);
   });
 });
 

@@ -223,6 +223,8 @@ const applicationDeploymentStatus: Schema = {
         revision: { type: "string" },
         startedAt: { type: "string" },
         clusters: { type: "array", items: rolloutCluster },
+        /** The message of a step recorded here whose commit is not made yet (see RolloutStatus). */
+        pendingCommit: { type: "string" },
         analysis: {
           type: "object",
           properties: {

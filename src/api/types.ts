@@ -185,6 +185,12 @@ export interface RolloutStatus {
   startedAt?: string;
   clusters?: RolloutClusterStatus[];
   analysis?: RolloutAnalysisStatus;
+  /**
+   * Set only in the status written just before a step's commit (the write-ahead record): the
+   * step's commit message. A controller stopped before the commit makes it on its next reconcile
+   * with this message, so the step keeps its line in the Git history.
+   */
+  pendingCommit?: string;
 }
 
 export interface ApplicationDeploymentStatus {

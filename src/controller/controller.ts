@@ -409,10 +409,16 @@ export class Controller {
       ...(d.wave ? { wave: d.wave } : {}),
       reason: d.reason,
     }));
-    const statusFor = (commitNow: string | undefined, commitError?: string) => {
+    /** Status at `commitNow`; with `pendingStep`, the write-ahead record of a step not committed yet. */
+    const statusFor = (commitNow: string | undefined, commitError?: string, pendingStep?: string) => {
       const planned = new Map(targets.map((t) => [t.cluster.name, t.revisions]));
-      const observations = renderError ? [] : [...usage.selected].sort().map((c) => this.observe(c, key, commitNow, planned.get(c) ?? []));
-      return computeStatus({
+      let observations = renderError ? [] : [...usage.selected].sort().map((c) => this.observe(c, key, commitNow, planned.get(c) ?? []));
+      // No cluster has the step's commit yet: the record must not say Healthy (nor move
+      // stableRevision) on the strength of the previous commit.
+      if (pendingStep !== undefined) {
+        observations = observations.map((o) => (o.reachable ? { ...o, synced: false, health: "Progressing" as const, message: `committing "${pendingStep}"` } : o));
+      }
+      const status = computeStatus({
         generation,
         previous: ad.status,
         now: new Date(),
@@ -425,16 +431,25 @@ export class Controller {
         clusters: observations,
         suspended,
       });
+      if (pendingStep !== undefined && status.rollout) status.rollout = { ...status.rollout, pendingCommit: pendingStep };
+      return status;
     };
 
     let commitError: string | undefined;
     if (files && plan) {
       // The planner's state goes to status before the commit (a write-ahead log): a controller
       // killed between the two re-renders the same targets and commits them, never a step back.
-      const before = statusFor(commit);
-      if (plan.changed && statusChanged(ad.status, before)) await this.hub.patchDeploymentStatus(namespace, name, before);
+      // The record carries the step's message: after such a kill the planner sees nothing new
+      // (its state already has the step), and the commit still gets the step's line in Git.
       const where = Object.keys(files).join(", ") || "no cluster";
-      const summary = plan.changed && plan.summary ? plan.summary : `${target} on ${where} (generation ${generation})`;
+      const generic = `${target} on ${where} (generation ${generation})`;
+      const pending = ad.status?.rollout?.pendingCommit;
+      const resumed = pending ? (ad.status?.observedGeneration === generation ? pending : `${pending}; ${generic}`) : undefined;
+      const summary = plan.changed && plan.summary ? plan.summary : (resumed ?? generic);
+      if (plan.changed) {
+        const before = statusFor(commit, undefined, summary);
+        if (statusChanged(ad.status, before)) await this.hub.patchDeploymentStatus(namespace, name, before);
+      }
       const result = await this.repo.commitDeployments([{ namespace, name, clusters: files, generation, revision: target }], summary);
       if (result) {
         this.commitSeq.set(result.oid, this.nextSeq++);

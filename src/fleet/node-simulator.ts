@@ -153,21 +153,32 @@ export class NodeSimulator {
   }
 
   private async heartbeatLoop(): Promise<void> {
+    // After a failed heartbeat (the API server was away) it is retried every second, and the next
+    // few beats re-post the node's conditions: the node lifecycle controller marks a node whose
+    // Lease went stale NotReady, and only the kubelet (this) sets it Ready again, as a real one
+    // does when the status it computes differs from the server's.
+    let failures = 0;
+    let repost = 0;
     while (!this.stopped) {
-      await this.pause(this.heartbeatIntervalMs);
+      await this.pause(failures > 0 ? 1_000 : this.heartbeatIntervalMs);
       if (this.stopped) return;
       try {
         await this.renewLease();
         // The Lease is the heartbeat the controller reads; refreshing conditions now and then
         // keeps `kubectl describe node` plausible and re-creates a deleted Node.
-        if (++this.heartbeatTicks % 6 === 0) {
+        if (++this.heartbeatTicks % 6 === 0 || repost > 0) {
           await this.client.request("PATCH", `/api/v1/nodes/${this.nodeName}/status`, {
             body: { status: { conditions: nodeConditions(new Date()) } },
             contentType: "application/strategic-merge-patch+json",
           });
+          repost = Math.max(0, repost - 1);
         }
+        if (failures > 0) this.log(`heartbeat: back after ${failures} failed attempt(s)`);
+        failures = 0;
       } catch (err) {
-        this.log(`heartbeat: ${(err as Error).message}`);
+        if (failures % 10 === 0) this.log(`heartbeat: ${(err as Error).message}`);
+        failures++;
+        repost = 3;
       }
     }
   }

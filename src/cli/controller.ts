@@ -4,6 +4,7 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Command } from "commander";
 import { parseDuration } from "../api/duration.js";
+import { FlotillaError } from "../api/errors.js";
 import { Controller } from "../controller/controller.js";
 import { builtinDefinitionsDir } from "./inputs.js";
 import { installToHub } from "./install.js";
@@ -40,7 +41,10 @@ export function registerControllerCommands(program: Command): void {
     .option("--metrics-addr <addr>", "address of /metrics, /healthz and /readyz", ":8080")
     .option("--namespace <ns>", "namespace of the leader Lease", "flotilla-system")
     .option("--no-leader-elect", "act without taking the leader Lease (a single replica)")
-    .action(async (opts: { kubeconfig?: string; dataDir: string; gitUrl?: string; resync: string; metricsAddr: string; namespace: string; leaderElect: boolean }) => {
+    .option("--lease-duration <duration>", "how long the leader Lease holds without renewal: a standby takes over this long after the leader stops renewing", "15s")
+    .action(async (opts: { kubeconfig?: string; dataDir: string; gitUrl?: string; resync: string; metricsAddr: string; namespace: string; leaderElect: boolean; leaseDuration: string }) => {
+      const leaseMs = parseDuration(opts.leaseDuration, "--lease-duration");
+      if (leaseMs < 1000 || leaseMs % 1000 !== 0) throw new FlotillaError(`--lease-duration: "${opts.leaseDuration}" must be a whole number of seconds, at least 1s (a Lease counts in seconds).`);
       const logger = createLogger();
       const controller = new Controller({
         kubeConfig: loadKubeConfig(opts.kubeconfig),
@@ -51,6 +55,7 @@ export function registerControllerCommands(program: Command): void {
         metricsAddr: opts.metricsAddr,
         namespace: opts.namespace,
         leaderElection: opts.leaderElect,
+        leaseDurationSeconds: leaseMs / 1000,
         logger,
       });
       await controller.start();

@@ -47,6 +47,8 @@ export interface ControllerOptions {
   identity?: string;
   /** Run leader election. Default true. */
   leaderElection?: boolean;
+  /** How long the leader Lease is valid without renewal, seconds (a standby takes over after it). Default 15. */
+  leaseDurationSeconds?: number;
   /** How long deletion waits for unreachable clusters before releasing the finalizer, ms. Default 120 000. */
   deletionTimeoutMs?: number;
   /** Cluster probe period, ms. Default 30 000. */
@@ -134,6 +136,10 @@ export class Controller {
       kc: this.hubConfig,
       namespace: this.o.namespace ?? "flotilla-system",
       identity,
+      ...(this.o.leaseDurationSeconds === undefined
+        ? {}
+        : // The leader renews (and a standby retries) at least three times per lease duration.
+          { leaseDurationSeconds: this.o.leaseDurationSeconds, retryPeriodMs: Math.min(2_000, Math.floor((this.o.leaseDurationSeconds * 1000) / 3)) }),
       onStartedLeading: () => {
         this.log.info({ identity }, "became leader");
         this.metrics.leader.set(1);

@@ -361,8 +361,6 @@ export class ClusterSyncWorker {
       this.s.attemptedCommit = commit;
       this.s.lastResult = result;
       this.s.lastSyncTime = this.now().toISOString();
-      this.recordHealth(result.health, commit);
-      this.report(result, isNewCommit);
       if (result.failed > 0) {
         this.fail(`${result.failed} object(s) failed: ${result.changes.filter((c) => c.action === "failed").slice(0, 3).map((c) => c.message).join("; ")}`);
       } else {
@@ -371,6 +369,10 @@ export class ClusterSyncWorker {
         this.s.appliedCommit = commit;
         this.schedule(this.o.resyncInterval ?? 300_000, false);
       }
+      // Events last: a listener may act on them at once (the controller reconciles synchronously
+      // up to its first await), and must see the applied commit this sync just recorded.
+      this.recordHealth(result.health, commit);
+      this.report(result, isNewCommit);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.mustSync = undefined;

@@ -302,6 +302,26 @@ describe("ClusterSyncWorker on a member cluster", () => {
     }
   });
 
+  it("has recorded the applied commit and health when its listeners hear of a sync", async () => {
+    const ns = uniqueNamespace("sync-order");
+    const seen: Array<{ type: string; applied: string | undefined; health: number }> = [];
+    const worker: ClusterSyncWorker = new ClusterSyncWorker({
+      cluster: "member",
+      client,
+      source: async (commit) => ({ commit, objects: [configMap(ns, "settings")] }),
+      healthInterval: 0,
+      // The controller reconciles synchronously from here: what it reads must be current.
+      onEvent: (e) => seen.push({ type: e.type, applied: worker.status.appliedCommit, health: worker.status.health.length }),
+    });
+    try {
+      worker.setDesired("c1");
+      await waitFor(() => seen.some((e) => e.type === "Synced"), { message: "a Synced event" });
+      expect(seen.find((e) => e.type === "Synced")).toEqual({ type: "Synced", applied: "c1", health: 1 });
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it("applies nothing while paused", async () => {
     const ns = uniqueNamespace("sync-paused");
     const worker = new ClusterSyncWorker({

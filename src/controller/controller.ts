@@ -62,6 +62,11 @@ export interface ControllerOptions {
 
 type Key = string; // `<namespace>/<name>`
 
+/** After taking up work, how long a status may wait for this process to see its clusters. */
+const STARTUP_GRACE_MS = 60_000;
+/** How often a deployment waiting for that is looked at again. */
+const STARTUP_REQUEUE_MS = 1_000;
+
 function keyOf(ad: { metadata: { namespace?: string; name: string } }): Key {
   return `${ad.metadata.namespace ?? "default"}/${ad.metadata.name}`;
 }
@@ -104,6 +109,10 @@ export class Controller {
   /** Labels and spec of each Cluster as last seen, to tell real changes from status updates. */
   private readonly clusterShapes = new Map<string, string>();
   private working = false;
+  /** When this process last took up work (became leader, or started without election). */
+  private workStartedAt = 0;
+  /** The env repo's head when this process took up work: every earlier commit is in it. */
+  private startHead: string | undefined;
   private stopping = false;
   opsPort: number | undefined;
   /** The hub's kubeconfig, with connections kept alive across API calls. */
@@ -178,12 +187,14 @@ export class Controller {
   private async startWork(): Promise<void> {
     if (this.working || this.stopping) return;
     this.working = true;
+    this.workStartedAt = Date.now();
     this.repo = await EnvRepo.open({
       dir: `${this.o.dataDir}/env.git`,
       ...(this.o.gitUrl ? { remote: { url: this.o.gitUrl, ...(this.o.gitToken ? { token: this.o.gitToken } : {}) } } : {}),
     });
     const head = await this.repo.head();
     if (head) this.commitSeq.set(head, this.nextSeq++);
+    this.startHead = head ?? undefined;
     this.events = new EventRecorder({ core: this.hub.core, onError: (e) => this.log.debug({ err: errorText(e) }, "event not recorded") });
     this.queue = new WorkQueue({
       handler: (key) => this.reconcile(key),
@@ -362,21 +373,24 @@ export class Controller {
       const version = this.clusters.version(c.metadata.name);
       return version ? { ...c, status: { ...c.status, version } } : c;
     });
-    // The commit holding this deployment's current manifests. After a restart it is unknown, and
-    // the head (which every worker moves to) is the safe stand-in: "synced" then waits for it.
-    let commit = this.deploymentCommit.get(key);
+    // The commit holding this deployment's current manifests. After a restart it is unknown until
+    // this process commits for it; see standInCommit.
+    let commit = this.deploymentCommit.get(key) ?? this.standInCommit(ad);
 
     // Validate, place and plan; a problem stops here with nothing deployed changed.
     let placement: Placement | undefined;
     let plan: RolloutPlan | undefined;
     let targets: RenderTarget[] = [];
     let renderError: { reason: string; message: string } | undefined;
+    /** Some selected cluster was not seen yet by this process when the plan was made. */
+    let unseen = false;
     const problems = resourceProblems(ad);
     if (!problems.length) problems.push(...deploymentExpressionProblems(ad));
     try {
       if (problems.length) throw new ValidationError(problems, { object: objectRef(ad) });
       placement = place(ad.spec.placementStrategies, withVersions, { deployment: key });
       const selected = placement.waves.flatMap((w) => w.clusters);
+      unseen = selected.some((c) => this.notSeenYet(c));
       const observed = selected.map((c) => this.observeForPlanner(c, key, commit));
       plan = planRollout({ deployment: ad, placement, previous: ad.status?.rollout, observed, now: new Date() });
       targets = toRenderTargets(plan.targets, placement, withVersions);
@@ -467,13 +481,18 @@ export class Controller {
         this.events.record(this.eventTarget(ad), "Normal", "Committed", `${summary}; commit ${result.oid.slice(0, 12)}`);
         if (result.state === "queued") commitError = `the Git remote did not take the commit yet; it is queued locally (${result.error?.message ?? "remote unreachable"})`;
       } else if (!commit) {
-        commit = (await this.repo.head()) ?? undefined;
+        // Git holds what it renders, so the head at start holds it (see standInCommit).
+        commit = this.startHead ?? (await this.repo.head()) ?? undefined;
       }
       if (commit) this.deploymentCommit.set(key, commit);
     }
 
     const status = statusFor(commit, commitError);
-    if (statusChanged(ad.status, status)) {
+    // Just after a (re)start this process has not seen the clusters yet: its status would say
+    // "sync in progress" or "unreachable" where the previous process saw them, and flap back a
+    // moment later. Unless this reconcile changed something, the status written before stays.
+    const blind = unseen && plan !== undefined && !plan.changed && !renderError && !commitError && ad.status?.observedGeneration === generation;
+    if (!blind && statusChanged(ad.status, status)) {
       await this.hub.patchDeploymentStatus(namespace, name, status);
       if (status.phase !== ad.status?.phase) {
         this.log.info({ deployment: key, phase: status.phase, commit: commit?.slice(0, 12) }, "phase changed");
@@ -482,8 +501,34 @@ export class Controller {
       }
     }
     if (plan?.consumedAnnotations.length) await this.hub.removeAnnotations(namespace, name, plan.consumedAnnotations);
-    if (plan?.requeueAfterMs !== undefined) this.queue.addAfter(key, Math.max(250, plan.requeueAfterMs));
-    else if (status.phase === "Progressing" || status.phase === "Degraded") this.queue.addAfter(key, this.o.progressRequeueMs ?? 2_000);
+    let requeueMs: number | undefined;
+    if (plan?.requeueAfterMs !== undefined) requeueMs = Math.max(250, plan.requeueAfterMs);
+    else if (status.phase === "Progressing" || status.phase === "Degraded") requeueMs = this.o.progressRequeueMs ?? 2_000;
+    if (blind) requeueMs = Math.min(requeueMs ?? STARTUP_REQUEUE_MS, STARTUP_REQUEUE_MS);
+    if (requeueMs !== undefined) this.queue.addAfter(key, requeueMs);
+  }
+
+  /**
+   * After a (re)start, a stand-in for the commit holding a deployment's manifests: the head when
+   * this process took up work, if the last status was written after a commit (no step pending
+   * in it) — then Git had the state that status describes, and the deployment's folders change
+   * only through this process's commits, which are remembered. Not the current head: a commit of
+   * another deployment would make this one wait for a sync that changes nothing for it, and
+   * report "waiting for the batch's commit" meanwhile.
+   */
+  private standInCommit(ad: ApplicationDeployment): string | undefined {
+    if (!ad.status?.commit || ad.status.rollout?.pendingCommit !== undefined) return undefined;
+    return this.startHead;
+  }
+
+  /**
+   * Has this process not seen the cluster yet: not probed, or no sync finished? Only within
+   * STARTUP_GRACE_MS of taking up work, so a cluster that never answers cannot freeze a status.
+   */
+  private notSeenYet(cluster: string): boolean {
+    if (Date.now() - this.workStartedAt > STARTUP_GRACE_MS || this.clusters.isUnreachable(cluster)) return false;
+    const ws = this.clusters.isReachable(cluster) ? this.clusters.worker(cluster)?.status : undefined;
+    return ws?.lastSyncTime === undefined;
   }
 
   /** What the planner sees of one cluster: synced at this deployment's commit, live replicas per revision. */

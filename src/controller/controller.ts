@@ -3,6 +3,7 @@
 // per-cluster sync workers → aggregates health → writes status. One reconcile at a time per
 // deployment; invalid input never changes what is already deployed.
 
+import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -55,7 +56,11 @@ export interface ControllerOptions {
   probeIntervalMs?: number;
   /** Deployments reconciled at once. Default 4. */
   concurrency?: number;
-  /** How often a deployment that is not yet Healthy is looked at again, ms. Default 2 000. */
+  /**
+   * How often a deployment that is not yet Healthy is looked at again, ms. Default 10 000. A
+   * fallback only: sync and health events of its clusters requeue it as they happen; polling every
+   * Progressing deployment more often kept new deployments waiting in the queue during a ramp.
+   */
   progressRequeueMs?: number;
   logger: Logger;
 }
@@ -108,6 +113,10 @@ export class Controller {
   private readonly placedOn = new Map<Key, string[]>();
   /** Labels and spec of each Cluster as last seen, to tell real changes from status updates. */
   private readonly clusterShapes = new Map<string, string>();
+  /** A hash of the files this process last committed (or found already committed) per deployment. */
+  private readonly committedFiles = new Map<Key, string>();
+  /** Clusters with their probed version, by informer object (see withVersion). */
+  private readonly versioned = new WeakMap<Cluster, Cluster>();
   private working = false;
   /** When this process last took up work (became leader, or started without election). */
   private workStartedAt = 0;
@@ -184,15 +193,45 @@ export class Controller {
     return informers.every((i) => i?.synced === true);
   }
 
-  private async startWork(): Promise<void> {
-    if (this.working || this.stopping) return;
-    this.working = true;
-    this.workStartedAt = Date.now();
-    this.repo = await EnvRepo.open({
+  /** Starts and stops of work, one after another in call order (the lease may come and go fast). */
+  private lifecycle: Promise<void> = Promise.resolve();
+
+  private inOrder(step: () => Promise<void>): Promise<void> {
+    const next = this.lifecycle.then(step);
+    this.lifecycle = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Not stopping, and leading (or running without election). */
+  private mayWork(): boolean {
+    return !this.stopping && (this.elector === undefined || this.elector.isLeader);
+  }
+
+  private startWork(): Promise<void> {
+    return this.inOrder(() => this.doStartWork());
+  }
+
+  private async doStartWork(): Promise<void> {
+    if (this.working || !this.mayWork()) return;
+    const repo = await EnvRepo.open({
       dir: `${this.o.dataDir}/env.git`,
       ...(this.o.gitUrl ? { remote: { url: this.o.gitUrl, ...(this.o.gitToken ? { token: this.o.gitToken } : {}) } } : {}),
     });
-    const head = await this.repo.head();
+    const head = await repo.head();
+    if (!this.mayWork()) return; // the lease was lost while the repository opened
+    this.working = true;
+    this.workStartedAt = Date.now();
+    this.repo = repo;
+    // A new term starts from Git and the hub alone, like a new process: another leader may have
+    // committed since this replica last worked.
+    this.commitSeq.clear();
+    this.deploymentCommit.clear();
+    this.placedOn.clear();
+    this.usage.clear();
+    this.suspended.clear();
+    this.clusterShapes.clear();
+    this.deletionCommit.clear();
+    this.registry = undefined;
     if (head) this.commitSeq.set(head, this.nextSeq++);
     this.startHead = head ?? undefined;
     this.events = new EventRecorder({ core: this.hub.core, onError: (e) => this.log.debug({ err: errorText(e) }, "event not recorded") });
@@ -257,7 +296,11 @@ export class Controller {
     this.log.info({ repo: this.repo.dir }, "controller started");
   }
 
-  private async stopWork(): Promise<void> {
+  private stopWork(): Promise<void> {
+    return this.inOrder(() => this.doStopWork());
+  }
+
+  private async doStopWork(): Promise<void> {
     if (!this.working) return;
     this.working = false;
     await this.queue.stop();
@@ -270,6 +313,7 @@ export class Controller {
   private forget(key: Key): void {
     this.usage.delete(key);
     this.deploymentCommit.delete(key);
+    this.committedFiles.delete(key);
     if (this.suspended.delete(key)) this.pushSuspended();
     this.queue.forget(key);
   }
@@ -369,10 +413,7 @@ export class Controller {
     const generation = ad.metadata.generation ?? 0;
     const target = ad.spec?.appRevisions?.length ? targetRevision(ad).name : "";
     const allClusters = this.clusterInformer.list() as Cluster[];
-    const withVersions = allClusters.map((c) => {
-      const version = this.clusters.version(c.metadata.name);
-      return version ? { ...c, status: { ...c.status, version } } : c;
-    });
+    const withVersions = allClusters.map((c) => this.withVersion(c));
     // The commit holding this deployment's current manifests. After a restart it is unknown until
     // this process commits for it; see standInCommit.
     let commit = this.deploymentCommit.get(key) ?? this.standInCommit(ad);
@@ -470,7 +511,15 @@ export class Controller {
         const before = statusFor(commit, undefined, summary);
         if (statusChanged(ad.status, before)) await this.hub.patchDeploymentStatus(namespace, name, before);
       }
-      const result = await this.repo.commitDeployments([{ namespace, name, clusters: files, generation, revision: target }], summary);
+      // Files identical to the ones this process last committed for the deployment would make no
+      // commit; skipping the call keeps reconciles that change nothing off the repository's lock,
+      // which real commits of other deployments hold. A commit still queued for the remote is
+      // retried through the call, so it is never skipped.
+      const fingerprint = createHash("sha256").update(JSON.stringify(files)).digest("base64");
+      const unchanged = this.committedFiles.get(key) === fingerprint;
+      const result = unchanged ? null : await this.repo.commitDeployments([{ namespace, name, clusters: files, generation, revision: target }], summary);
+      if (result?.state === "queued") this.committedFiles.delete(key);
+      else this.committedFiles.set(key, fingerprint);
       if (result) {
         this.commitSeq.set(result.oid, this.nextSeq++);
         commit = result.oid;
@@ -503,7 +552,7 @@ export class Controller {
     if (plan?.consumedAnnotations.length) await this.hub.removeAnnotations(namespace, name, plan.consumedAnnotations);
     let requeueMs: number | undefined;
     if (plan?.requeueAfterMs !== undefined) requeueMs = Math.max(250, plan.requeueAfterMs);
-    else if (status.phase === "Progressing" || status.phase === "Degraded") requeueMs = this.o.progressRequeueMs ?? 2_000;
+    else if (status.phase === "Progressing" || status.phase === "Degraded") requeueMs = this.o.progressRequeueMs ?? 10_000;
     if (blind) requeueMs = Math.min(requeueMs ?? STARTUP_REQUEUE_MS, STARTUP_REQUEUE_MS);
     if (requeueMs !== undefined) this.queue.addAfter(key, requeueMs);
   }
@@ -529,6 +578,21 @@ export class Controller {
     if (Date.now() - this.workStartedAt > STARTUP_GRACE_MS || this.clusters.isUnreachable(cluster)) return false;
     const ws = this.clusters.isReachable(cluster) ? this.clusters.worker(cluster)?.status : undefined;
     return ws?.lastSyncTime === undefined;
+  }
+
+  /**
+   * The Cluster with the version its probe found. The copy is kept per Cluster object and version,
+   * so every deployment is placed against the same objects and placement's per-object CEL
+   * conversion is reused (a fresh copy per reconcile would convert every Cluster every time).
+   */
+  private withVersion(cluster: Cluster): Cluster {
+    const version = this.clusters.version(cluster.metadata.name);
+    if (!version) return cluster;
+    const kept = this.versioned.get(cluster);
+    if (kept?.status?.version === version) return kept;
+    const copy = { ...cluster, status: { ...cluster.status, version } };
+    this.versioned.set(cluster, copy);
+    return copy;
   }
 
   /** What the planner sees of one cluster: synced at this deployment's commit, live replicas per revision. */

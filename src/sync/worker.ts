@@ -91,8 +91,13 @@ export interface WorkerStatus {
 /** Every this many health observations, all deployments are observed, Healthy ones included. */
 const FULL_HEALTH_EVERY = 12;
 
-/** A sync in flight for at least this long is interrupted by a newer commit. */
-const SUPERSEDE_AFTER_MS = 2_000;
+/**
+ * A sync in flight for at least this long is interrupted by a newer commit. A sync of the
+ * deployments a commit touched takes well under this even on a busy cluster; one that has run this
+ * long waits on something (CRDs becoming Established, a slow server). Interrupting sooner made a
+ * busy cluster abort most syncs and record none as applied while commits kept coming.
+ */
+const SUPERSEDE_AFTER_MS = 15_000;
 
 /**
  * Health after a sync of some deployments: theirs from the sync, the others' as they were (minus

@@ -1,6 +1,8 @@
 // Leader election through a coordination.k8s.io Lease, so two replicas can run and only one acts.
 // Taking or renewing the lease is an update guarded by resourceVersion: two candidates can never
-// both succeed. A leader that fails to renew before the lease expires stops acting at once.
+// both succeed. A leader that has not renewed within the renew deadline — counted from the time
+// it wrote into the Lease, and shorter than the lease — stops acting, on a timer of its own, before
+// any other replica may consider the lease expired.
 
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 
@@ -15,6 +17,11 @@ export interface LeaderElectionOptions {
   leaseDurationSeconds?: number;
   /** How often the leader renews and candidates retry, ms. Default 2 000. */
   retryPeriodMs?: number;
+  /**
+   * How long the leader keeps acting without a successful renewal, ms, counted from the renewTime
+   * it wrote. Must be shorter than the lease duration. Default two thirds of the lease duration.
+   */
+  renewDeadlineMs?: number;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
   onError?: (error: unknown) => void;
@@ -37,8 +44,10 @@ function httpStatus(e: unknown): number | undefined {
 export class LeaderElector {
   private readonly api: CoordinationV1Api;
   private timer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private leading = false;
-  private lastRenew = 0;
+  /** The renewTime of this replica's last successful take or renewal (epoch ms). */
+  private renewedAt = 0;
   private stopped = false;
 
   constructor(private readonly o: LeaderElectionOptions) {
@@ -57,6 +66,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     if (this.leading) {
       this.leading = false;
       try {
@@ -80,31 +90,57 @@ export class LeaderElector {
     return this.o.leaseDurationSeconds ?? 15;
   }
 
+  private get renewDeadlineMs(): number {
+    return Math.min(this.o.renewDeadlineMs ?? Math.floor((this.duration * 1000 * 2) / 3), this.duration * 1000);
+  }
+
   private now(): Date {
     return (this.o.now ?? (() => new Date()))();
   }
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    // What goes into renewTime: others count the lease from here, so this replica does too (a
+    // slow request must not stretch its own idea of how long it holds the lease).
+    const attempt = this.now();
     try {
-      const acquired = await this.tryAcquireOrRenew();
-      if (acquired) this.lastRenew = this.now().getTime();
-      if (acquired && !this.leading) {
-        this.leading = true;
-        this.o.onStartedLeading();
+      const acquired = await this.tryAcquireOrRenew(attempt);
+      if (acquired && !this.stopped) {
+        this.renewedAt = attempt.getTime();
+        if (!this.leading && !this.pastDeadline()) {
+          this.leading = true;
+          this.o.onStartedLeading();
+        }
+        this.armDeadline();
       }
     } catch (e) {
       this.o.onError?.(e);
     }
-    if (this.leading && this.now().getTime() - this.lastRenew > this.duration * 1000) {
-      this.leading = false;
-      this.o.onStoppedLeading();
-    }
+    this.checkDeadline();
     if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.o.retryPeriodMs ?? 2_000);
   }
 
-  private async tryAcquireOrRenew(): Promise<boolean> {
-    const now = this.now();
+  private pastDeadline(): boolean {
+    return this.now().getTime() >= this.renewedAt + this.renewDeadlineMs;
+  }
+
+  /** Step down at the renew deadline even while a renewal is still in flight. */
+  private armDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    if (!this.leading) return;
+    const wait = this.renewedAt + this.renewDeadlineMs - this.now().getTime();
+    this.deadlineTimer = setTimeout(() => this.checkDeadline(), Math.max(0, wait));
+    this.deadlineTimer.unref?.();
+  }
+
+  private checkDeadline(): void {
+    if (!this.leading || !this.pastDeadline()) return;
+    this.leading = false;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.o.onStoppedLeading();
+  }
+
+  private async tryAcquireOrRenew(now: Date): Promise<boolean> {
     const spec = {
       holderIdentity: this.o.identity,
       leaseDurationSeconds: this.duration,

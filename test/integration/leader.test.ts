@@ -78,6 +78,21 @@ async function phaseOf(namespace: string, name: string): Promise<ApplicationDepl
     .catch(() => undefined)) as ApplicationDeployment | undefined;
 }
 
+/** When a replica led, from its log ("became leader" … "lost the leader lease"), up to `end` if still leading. */
+function leadership(c: ControllerProcess, end: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let since: number | undefined;
+  for (const l of c.logLines()) {
+    if (l.msg === "became leader") since = l.time as number;
+    if (typeof l.msg === "string" && l.msg.startsWith("lost the leader lease") && since !== undefined) {
+      out.push([since, l.time as number]);
+      since = undefined;
+    }
+  }
+  if (since !== undefined) out.push([since, end]);
+  return out;
+}
+
 describe("two controller replicas", () => {
   beforeAll(async () => {
     const kc = kubeConfig("hub");
@@ -162,6 +177,13 @@ describe("two controller replicas", () => {
         await git(["--git-dir", remoteRepo, "merge-base", "--is-ancestor", after.status!.commit!, "main"], { home: root });
         await waitFor(async () => (await phaseOf(ns, "before"))?.status?.phase === "Healthy", { timeoutMs: 30_000, message: "`before` Healthy under the new leader" });
         await git(["--git-dir", remoteRepo, "fsck", "--strict"], { home: root });
+
+        // Never two leaders at once: the killed one led until the kill, the other only after.
+        const first = leadership(leader!, killedAt);
+        const second = leadership(standby, Date.now());
+        expect(first.length).toBeGreaterThan(0);
+        expect(second.length).toBeGreaterThan(0);
+        for (const [a0, a1] of first) for (const [b0, b1] of second) expect(a1 <= b0 || b1 <= a0, `${leader!.pid} led ${a0}–${a1}, ${standby.pid} led ${b0}–${b1}`).toBe(true);
 
         console.log(
           `[leader] lease ${LEASE_SECONDS} s: the standby held the Lease ${(handOverMs / 1000).toFixed(1)} s after the leader was SIGKILLed ` +

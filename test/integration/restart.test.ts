@@ -151,13 +151,14 @@ function killPoints(seed: number): KillPoint[] {
 
 /**
  * Watches the deployment on the hub and kills the controller the moment its status shows a new
- * step: the planned replicas of some cluster (status.rollout.clusters[].revisions) changed. The
- * controller writes that record just before the step's commit.
+ * step: what some cluster is to run changed (status.rollout.clusters[]: its planned revisions, or
+ * its completion, which hands replicas to the autoscaler). The controller writes that record just
+ * before the step's commit.
  */
 async function watchRecords(
   ns: string,
 ): Promise<{ killAtNext: (c: ControllerProcess) => Promise<void>; stableCommits: Set<string>; phases: Set<string>; stop: () => void }> {
-  const planned = (ad: ApplicationDeployment) => JSON.stringify((ad.status?.rollout?.clusters ?? []).map((c) => [c.name, c.revisions]));
+  const planned = (ad: ApplicationDeployment) => JSON.stringify((ad.status?.rollout?.clusters ?? []).map((c) => [c.name, c.revisions, c.state === "Completed"]));
   /** status.commit of every status that said v2 is the stable revision. */
   const stableCommits = new Set<string>();
   /** Every phase the status showed while watched (with the Ready message, but for Healthy). */
@@ -183,9 +184,13 @@ async function watchRecords(
         }
       },
       () => {
-        if (!stopped) setTimeout(() => void start().catch(() => undefined), 200);
+        if (!stopped) setTimeout(restart, 200);
       },
     );
+  };
+  // A watch ends now and then (server timeout, a busy API server): start it again until stopped.
+  const restart = () => {
+    if (!stopped) start().catch(() => setTimeout(restart, 500));
   };
   await start();
   return {

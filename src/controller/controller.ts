@@ -226,6 +226,7 @@ export class Controller {
     // committed since this replica last worked.
     this.commitSeq.clear();
     this.deploymentCommit.clear();
+    this.committedFiles.clear();
     this.placedOn.clear();
     this.usage.clear();
     this.suspended.clear();

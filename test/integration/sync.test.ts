@@ -115,16 +115,21 @@ describe("syncCluster on a member cluster", () => {
     expect(result.health.map((h) => h.deployment)).toEqual([`${ns}/shop`]);
   });
 
-  it("re-applies an unchanged commit without writing: resourceVersions stay the same", async () => {
+  it("re-applies an unchanged commit without writing: generations and flotilla's field records stay the same", async () => {
     const ns = uniqueNamespace("sync-noop");
     const objects = [configMap(ns, "settings"), deployment(ns, "web"), service(ns, "web")];
     await syncCluster({ client, desired: { commit: "c1", objects } });
+    // What a write by flotilla would change: the generation (spec) where the kind has one, else the
+    // resourceVersion, and flotilla's own managedFields entry (its time moves on every apply that
+    // changes anything). Status writes by the Deployment controller and the node simulator move the
+    // Deployment's resourceVersion at any time, so it is not compared.
     const versions = async () =>
-      (await Promise.all(objects.map((o) => client.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name })))).map(
-        (o) => o?.metadata.resourceVersion,
-      );
-    // The Deployment controller and the node simulator write status for a moment after creation;
-    // wait until nobody writes (the same versions twice, a second apart) before measuring ours.
+      (await Promise.all(objects.map((o) => client.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name })))).map((o) => {
+        const meta = o?.metadata as { generation?: number; resourceVersion?: string; managedFields?: { manager?: string; time?: string; operation?: string }[] } | undefined;
+        const ours = meta?.managedFields?.filter((f) => f.manager === "flotilla").map((f) => `${f.operation}@${f.time}`);
+        return { version: meta?.generation ?? meta?.resourceVersion, ours };
+      });
+    // Wait until nobody writes (the same records twice, a second apart) before measuring ours.
     const before = await waitFor(
       async () => {
         const first = await versions();

@@ -30,6 +30,8 @@ export interface ClusterManagerOptions {
   /** Health observation period between syncs, ms. Default 5 000. */
   healthIntervalMs?: number;
   onSyncEvent: (event: SyncEvent) => void;
+  /** Told of every request a sync worker sends to its cluster (metrics). */
+  onClusterRequest?: (cluster: string, verb: string) => void;
   /** Called when a cluster's reachability or version changes. */
   onClusterChanged: (name: string) => void;
   onError?: (cluster: string, error: unknown) => void;
@@ -225,7 +227,7 @@ export class ClusterManager {
     const resync = spec.resyncInterval ? parseDuration(spec.resyncInterval) : this.o.resyncIntervalMs;
     const worker = new ClusterSyncWorker({
       cluster: name,
-      client: new KubeClient({ kubeConfig: kc }),
+      client: new KubeClient({ kubeConfig: kc, onRequest: (verb) => this.o.onClusterRequest?.(name, verb) }),
       source: envRepoSource(this.o.repo, name),
       resyncInterval: resync,
       healthInterval: this.o.healthIntervalMs ?? 5_000,

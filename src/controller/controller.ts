@@ -10,10 +10,11 @@ import type { Logger } from "pino";
 import { ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
 import { toYaml } from "../api/serialize.js";
-import type { ApplicationDeployment, Cluster, ComponentDefinition, PlacementDecisionStatus, TraitDefinition } from "../api/types.js";
+import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, PlacementDecisionStatus, TraitDefinition } from "../api/types.js";
 import { objectRef, resourceProblems } from "../api/validate.js";
 import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
+import { CommitBatcher } from "../gitops/commit-batcher.js";
 import { EnvRepo } from "../gitops/repo.js";
 import { manifestFileName } from "../gitops/layout.js";
 import { type Placement, place } from "../placement/select.js";
@@ -54,7 +55,7 @@ export interface ControllerOptions {
   deletionTimeoutMs?: number;
   /** Cluster probe period, ms. Default 30 000. */
   probeIntervalMs?: number;
-  /** Deployments reconciled at once. Default 4. */
+  /** Deployments reconciled at once (their commits are batched). Default 16. */
   concurrency?: number;
   /**
    * How often a deployment that is not yet Healthy is looked at again, ms. Default 10 000. A
@@ -71,6 +72,11 @@ type Key = string; // `<namespace>/<name>`
 const STARTUP_GRACE_MS = 60_000;
 /** How often a deployment waiting for that is looked at again. */
 const STARTUP_REQUEUE_MS = 1_000;
+/**
+ * A deployment's sync and health events within this window make one reconcile: its clusters
+ * report one after another, and each reconcile costs status writes on the hub.
+ */
+const SYNC_EVENT_COALESCE_MS = 1_000;
 
 function keyOf(ad: { metadata: { namespace?: string; name: string } }): Key {
   return `${ad.metadata.namespace ?? "default"}/${ad.metadata.name}`;
@@ -92,6 +98,8 @@ export class Controller {
   private readonly log: Logger;
   private readonly hub: Hub;
   private repo!: EnvRepo;
+  /** Commits of deployments reconciled at the same moment are written together. */
+  private commits!: CommitBatcher;
   private clusters!: ClusterManager;
   private queue!: WorkQueue;
   private events!: EventRecorder;
@@ -111,6 +119,18 @@ export class Controller {
   private readonly suspended = new Set<Key>();
   /** Clusters each deployment's folders were last committed for. */
   private readonly placedOn = new Map<Key, string[]>();
+  /**
+   * What of each deployment a reconcile reacts to (generation, labels, annotations, finalizers,
+   * deletion), as last seen: watch events that change only status (most of them this process's
+   * own writes) do not requeue it.
+   */
+  private readonly deploymentShapes = new Map<Key, string>();
+  /**
+   * The status this process last wrote for a deployment, until the informer's cache shows it:
+   * `stale` holds the resourceVersions known to predate the write. A reconcile that runs before
+   * the watch delivered the write must not plan from the status before it.
+   */
+  private readonly ownStatus = new Map<Key, { stale: Set<string>; status: ApplicationDeploymentStatus }>();
   /** Labels and spec of each Cluster as last seen, to tell real changes from status updates. */
   private readonly clusterShapes = new Map<string, string>();
   /** A hash of the files this process last committed (or found already committed) per deployment. */
@@ -222,11 +242,14 @@ export class Controller {
     this.working = true;
     this.workStartedAt = Date.now();
     this.repo = repo;
+    this.commits = new CommitBatcher(repo);
     // A new term starts from Git and the hub alone, like a new process: another leader may have
     // committed since this replica last worked.
     this.commitSeq.clear();
     this.deploymentCommit.clear();
     this.committedFiles.clear();
+    this.deploymentShapes.clear();
+    this.ownStatus.clear();
     this.placedOn.clear();
     this.usage.clear();
     this.suspended.clear();
@@ -238,7 +261,7 @@ export class Controller {
     this.events = new EventRecorder({ core: this.hub.core, onError: (e) => this.log.debug({ err: errorText(e) }, "event not recorded") });
     this.queue = new WorkQueue({
       handler: (key) => this.reconcile(key),
-      concurrency: this.o.concurrency ?? 4,
+      concurrency: this.o.concurrency ?? 16,
       baseBackoffMs: 500,
       maxBackoffMs: 60_000,
       onError: (key, e) => {
@@ -252,6 +275,7 @@ export class Controller {
       resyncIntervalMs: this.o.resyncIntervalMs ?? 300_000,
       ...(this.o.probeIntervalMs ? { probeIntervalMs: this.o.probeIntervalMs } : {}),
       onSyncEvent: (ev) => this.onSyncEvent(ev),
+      onClusterRequest: (cluster, verb) => this.metrics.clusterRequests.inc({ cluster, verb }),
       onClusterChanged: (name) => this.requeueForCluster(name),
       onError: (cluster, e) => this.log.debug({ cluster, err: errorText(e) }, "cluster probe"),
     });
@@ -291,7 +315,16 @@ export class Controller {
     );
     this.deployments = this.hub.informer<ApplicationDeployment>(
       "ApplicationDeployment",
-      { onChange: (d) => this.queue.add(keyOf(d)), onDelete: (d) => this.forget(keyOf(d)) },
+      {
+        onChange: (d) => {
+          const key = keyOf(d);
+          const shape = deploymentShape(d);
+          if (this.deploymentShapes.get(key) === shape) return;
+          this.deploymentShapes.set(key, shape);
+          this.queue.add(key);
+        },
+        onDelete: (d) => this.forget(keyOf(d)),
+      },
       { onError, onRecovered },
     );
     this.log.info({ repo: this.repo.dir }, "controller started");
@@ -313,6 +346,8 @@ export class Controller {
 
   private forget(key: Key): void {
     this.usage.delete(key);
+    this.deploymentShapes.delete(key);
+    this.ownStatus.delete(key);
     this.deploymentCommit.delete(key);
     this.committedFiles.delete(key);
     if (this.suspended.delete(key)) this.pushSuspended();
@@ -343,6 +378,7 @@ export class Controller {
   }
 
   private onSyncEvent(ev: SyncEvent): void {
+    this.log.debug({ cluster: ev.cluster, event: ev.type, deployment: ev.deployment, commit: ev.commit?.slice(0, 12), message: ev.message }, "sync event");
     if (ev.type === "SyncFailed" || ev.type === "Synced") this.metrics.syncs.inc({ cluster: ev.cluster, result: ev.type === "Synced" ? "ok" : "failed" });
     if (ev.type === "DriftCorrected") this.metrics.driftCorrections.inc({ cluster: ev.cluster });
     if (ev.deployment) {
@@ -352,9 +388,9 @@ export class Controller {
         const warning = ev.type === "SyncFailed" || ev.type === "Skipped";
         this.events.record(this.eventTarget(ad), warning ? "Warning" : "Normal", ev.type, `${ev.cluster}: ${ev.message}`);
       }
-      this.queue.add(ev.deployment);
+      this.queue.addWithin(ev.deployment, SYNC_EVENT_COALESCE_MS);
     } else if (ev.type === "Synced" || ev.type === "SyncFailed") {
-      for (const [key, u] of this.usage) if (u.selected.has(ev.cluster)) this.queue.add(key);
+      for (const [key, u] of this.usage) if (u.selected.has(ev.cluster)) this.queue.addWithin(key, SYNC_EVENT_COALESCE_MS);
     }
   }
 
@@ -369,6 +405,22 @@ export class Controller {
   private definitions(): DefinitionRegistry {
     if (!this.registry) this.registry = buildRegistry([...this.componentDefs.list(), ...this.traitDefs.list()]);
     return this.registry;
+  }
+
+  /** The cached deployment, with the status this process wrote if the cache does not show it yet. */
+  private withOwnStatus(key: Key, cached: ApplicationDeployment): ApplicationDeployment {
+    const own = this.ownStatus.get(key);
+    if (!own) return cached;
+    if (cached.metadata.resourceVersion !== undefined && own.stale.has(cached.metadata.resourceVersion)) return { ...cached, status: own.status };
+    this.ownStatus.delete(key); // the cache caught up (or moved past the write)
+    return cached;
+  }
+
+  /** Number a commit this process made; deployments batched into one commit share its number. */
+  private recordCommit(oid: string): void {
+    if (this.commitSeq.has(oid)) return;
+    this.commitSeq.set(oid, this.nextSeq++);
+    this.metrics.commits.inc();
   }
 
   private seqOf(commit: string | undefined): number {
@@ -386,23 +438,35 @@ export class Controller {
       this.queue.addAfter(key, 250);
       return;
     }
-    const ad = this.deployments.get(name, namespace);
+    const cached = this.deployments.get(name, namespace);
     this.metrics.queueDepth.set(this.queue.size);
-    if (!ad) return;
+    if (!cached) return;
+    const ad = this.withOwnStatus(key, cached);
     try {
       if (ad.metadata.deletionTimestamp) await this.finalize(key, ad);
       else await this.reconcileLive(key, ad);
       this.metrics.reconciles.inc({ result: "ok" });
     } finally {
-      this.metrics.reconcileDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.metrics.reconcileDuration.observe(seconds);
+      this.log.debug({ deployment: key, ms: Math.round(seconds * 1000), queued: this.queue.size }, "reconciled");
       this.metrics.queueDepth.set(this.queue.size);
     }
   }
 
   private async reconcileLive(key: Key, ad: ApplicationDeployment): Promise<void> {
     const { namespace, name } = splitKey(key);
+    // Versions of the object whose status predates this reconcile's status writes.
+    const before = new Set(ad.metadata.resourceVersion ? [ad.metadata.resourceVersion] : []);
+    const writeStatus = async (status: ApplicationDeploymentStatus) => {
+      const rv = await this.hub.patchDeploymentStatus(namespace, name, status);
+      this.metrics.statusWrites.inc();
+      this.ownStatus.set(key, { stale: new Set(before), status });
+      if (rv) before.add(rv);
+    };
     if (!(ad.metadata.finalizers ?? []).includes(FINALIZER)) {
-      await this.hub.setFinalizers(namespace, name, [...(ad.metadata.finalizers ?? []), FINALIZER], ad.metadata.resourceVersion);
+      const rv = await this.hub.setFinalizers(namespace, name, [...(ad.metadata.finalizers ?? []), FINALIZER], ad.metadata.resourceVersion);
+      if (rv) before.add(rv);
     }
     const suspended = ad.spec?.suspend === true;
     if (suspended !== this.suspended.has(key)) {
@@ -508,9 +572,10 @@ export class Controller {
       const pending = ad.status?.rollout?.pendingCommit;
       const resumed = pending ? (ad.status?.observedGeneration === generation ? pending : `${pending}; ${generic}`) : undefined;
       const summary = plan.changed && plan.summary ? plan.summary : (resumed ?? generic);
-      if (plan.changed) {
-        const before = statusFor(commit, undefined, summary);
-        if (statusChanged(ad.status, before)) await this.hub.patchDeploymentStatus(namespace, name, before);
+      // A first plan (no rollout state yet) needs no record: re-planned after a kill, it is the same step.
+      if (plan.changed && ad.status?.rollout !== undefined) {
+        const record = statusFor(commit, undefined, summary);
+        if (statusChanged(ad.status, record)) await writeStatus(record);
       }
       // Files identical to the ones this process last committed for the deployment would make no
       // commit; skipping the call keeps reconciles that change nothing off the repository's lock,
@@ -518,13 +583,12 @@ export class Controller {
       // retried through the call, so it is never skipped.
       const fingerprint = createHash("sha256").update(JSON.stringify(files)).digest("base64");
       const unchanged = this.committedFiles.get(key) === fingerprint;
-      const result = unchanged ? null : await this.repo.commitDeployments([{ namespace, name, clusters: files, generation, revision: target }], summary);
+      const result = unchanged ? null : await this.commits.submit({ namespace, name, clusters: files, generation, revision: target, summary });
       if (result?.state === "queued") this.committedFiles.delete(key);
       else this.committedFiles.set(key, fingerprint);
       if (result) {
-        this.commitSeq.set(result.oid, this.nextSeq++);
+        this.recordCommit(result.oid);
         commit = result.oid;
-        this.metrics.commits.inc();
         // The clusters whose folder changed: where it renders now and where it rendered before.
         this.clusters.setHead(result.oid, new Set([...Object.keys(files), ...(this.placedOn.get(key) ?? [])]));
         this.placedOn.set(key, Object.keys(files));
@@ -543,7 +607,7 @@ export class Controller {
     // moment later. Unless this reconcile changed something, the status written before stays.
     const blind = unseen && plan !== undefined && !plan.changed && !renderError && !commitError && ad.status?.observedGeneration === generation;
     if (!blind && statusChanged(ad.status, status)) {
-      await this.hub.patchDeploymentStatus(namespace, name, status);
+      await writeStatus(status);
       if (status.phase !== ad.status?.phase) {
         this.log.info({ deployment: key, phase: status.phase, commit: commit?.slice(0, 12) }, "phase changed");
         const type = status.phase === "Failed" || status.phase === "Degraded" ? "Warning" : "Normal";
@@ -654,11 +718,10 @@ export class Controller {
     if (!(ad.metadata.finalizers ?? []).includes(FINALIZER)) return;
     let removal = this.deletionCommit.get(key);
     if (!removal) {
-      const result = await this.repo.commitDeployments([{ namespace, name, clusters: {} }], "delete");
+      const result = await this.commits.submit({ namespace, name, clusters: {}, summary: "delete" });
       removal = result?.oid ?? (await this.repo.head()) ?? undefined;
       if (result) {
-        this.commitSeq.set(result.oid, this.nextSeq++);
-        this.metrics.commits.inc();
+        this.recordCommit(result.oid);
         this.clusters.setHead(result.oid);
       }
       if (removal) this.deletionCommit.set(key, removal);
@@ -684,6 +747,12 @@ export class Controller {
     this.forget(key);
     this.log.info({ deployment: key }, "deleted from Git and clusters");
   }
+}
+
+/** What a reconcile reacts to in a deployment; status is not part of it. */
+function deploymentShape(d: ApplicationDeployment): string {
+  const m = d.metadata;
+  return JSON.stringify([m.generation, m.labels ?? {}, m.annotations ?? {}, m.finalizers ?? [], m.deletionTimestamp ?? null]);
 }
 
 function errorText(e: unknown): string {

@@ -170,25 +170,33 @@ export class Hub {
     ) as unknown as SupervisedInformer<T>;
   }
 
-  /** Replace the whole status (a JSON patch `add`), so fields the controller dropped are gone too. */
-  async patchDeploymentStatus(namespace: string, name: string, status: ApplicationDeploymentStatus): Promise<void> {
-    await this.custom.patchNamespacedCustomObjectStatus(
+  /**
+   * Replace the whole status (a JSON patch `add`), so fields the controller dropped are gone too.
+   * Returns the object's new resourceVersion.
+   */
+  async patchDeploymentStatus(namespace: string, name: string, status: ApplicationDeploymentStatus): Promise<string | undefined> {
+    const updated = await this.custom.patchNamespacedCustomObjectStatus(
       { group: GROUP, version: VERSION, namespace, plural: PLURALS.ApplicationDeployment, name, body: [{ op: "add", path: "/status", value: status }] },
       jsonPatch,
     );
+    return resourceVersionOf(updated);
   }
 
   async patchClusterStatus(name: string, status: ClusterStatus): Promise<void> {
     await this.custom.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: PLURALS.Cluster, name, body: { status } }, merge);
   }
 
-  /** Replace the finalizer list, guarded by resourceVersion so a concurrent change is not lost. */
-  async setFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string | undefined): Promise<void> {
+  /**
+   * Replace the finalizer list, guarded by resourceVersion so a concurrent change is not lost.
+   * Returns the object's new resourceVersion.
+   */
+  async setFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string | undefined): Promise<string | undefined> {
     const body = { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } };
-    await this.custom.patchNamespacedCustomObject(
+    const updated = await this.custom.patchNamespacedCustomObject(
       { group: GROUP, version: VERSION, namespace, plural: PLURALS.ApplicationDeployment, name, body },
       merge,
     );
+    return resourceVersionOf(updated);
   }
 
   /** Remove one-shot annotations once acted on. */
@@ -206,4 +214,9 @@ export class Hub {
     const value = secret.data?.[key];
     return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
   }
+}
+
+function resourceVersionOf(object: unknown): string | undefined {
+  const rv = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+  return typeof rv === "string" ? rv : undefined;
 }

@@ -21,7 +21,7 @@ export class WorkQueue {
   private readonly queued = new Set<string>();
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly failures = new Map<string, number>();
   private running = 0;
   private stopped = false;
@@ -51,7 +51,18 @@ export class WorkQueue {
       this.add(key);
     }, Math.max(0, ms));
     timer.unref();
-    this.timers.set(key, timer);
+    this.timers.set(key, { timer, due: Date.now() + Math.max(0, ms) });
+  }
+
+  /**
+   * Make sure the key is processed within `ms`, keeping a key that already waits or is due
+   * sooner: a burst of events for one key (its clusters syncing one after another) becomes one run.
+   */
+  addWithin(key: string, ms: number): void {
+    if (this.stopped || this.queued.has(key)) return;
+    const pending = this.timers.get(key);
+    if (pending && pending.due <= Date.now() + ms) return;
+    this.addAfter(key, ms);
   }
 
   /** Forget a key: pending timers and failure counts (e.g. the object was deleted). */
@@ -67,7 +78,7 @@ export class WorkQueue {
   /** Stop taking work and wait for the keys being processed. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.queue.length = 0;
     this.queued.clear();
@@ -76,7 +87,7 @@ export class WorkQueue {
 
   private clearTimer(key: string): void {
     const t = this.timers.get(key);
-    if (t) clearTimeout(t);
+    if (t) clearTimeout(t.timer);
     this.timers.delete(key);
   }
 

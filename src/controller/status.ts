@@ -166,9 +166,14 @@ function progressOf(phase: DeploymentPhase, rollout: RolloutStatus | undefined, 
   return `${clusters.filter((c) => c.health === "Healthy").length}/${clusters.length} clusters`;
 }
 
-/** True when two statuses differ in anything but timestamps (so unchanged status costs no write). */
+/**
+ * True when two statuses differ in anything but timestamps and the clusters' applied commits (so
+ * unchanged status costs no write). A cluster's applied commit moves with every commit of any
+ * deployment placed there; it is written with the next real change. Whether the cluster has this
+ * deployment's commit shows in its health and message, which are compared.
+ */
 export function statusChanged(a: ApplicationDeploymentStatus | undefined, b: ApplicationDeploymentStatus): boolean {
   const strip = (s: ApplicationDeploymentStatus | undefined) =>
-    JSON.stringify(s, (k, v) => (k === "lastTransitionTime" || k === "lastSyncTime" ? undefined : v));
+    JSON.stringify(s, (k, v) => (k === "lastTransitionTime" || k === "lastSyncTime" || k === "appliedCommit" ? undefined : v));
   return strip(a) !== strip(b);
 }

@@ -14,7 +14,7 @@ import { listLooseObjects, type PackResult, packLooseObjects } from "./pack.js";
 import { type ClusterDiff, diffFolder, listFolder, readFolder, readText } from "./reads.js";
 import { RemoteSession, type RemoteOptions } from "./remote.js";
 import { EMPTY_TREE, isOid, ObjectStore } from "./store.js";
-import { deploymentEdits, editTree, type LeafEdit, transplantEdits } from "./trees.js";
+import { clusterNames, deploymentEdits, editTree, type LeafEdit, transplantEdits } from "./trees.js";
 
 /** The new rendered state of one ApplicationDeployment. */
 export interface DeploymentChange {
@@ -53,6 +53,12 @@ export interface CommitResult {
   state: CommitState;
   /** When queued: why the push did not happen (a retryable GitError). */
   error?: GitError;
+  /**
+   * `<namespace>/<name>` of the changes that moved something, in the order given. A batch may
+   * hold changes that match what Git has already; those are left out of the commit's message
+   * and of this list.
+   */
+  changed: string[];
 }
 
 export interface LogEntry {
@@ -171,17 +177,20 @@ export class EnvRepo {
         offline = synced.error;
       }
       const before = await this.head();
-      const oid = await this.commitOn(before, changes, message, options.author ?? this.author);
-      if (oid === null) return null;
+      const made = await this.commitOn(before, changes, message, options.author ?? this.author);
+      if (made === null) return null;
+      const { oid, changed } = made;
       if (!this.remote) {
         await this.maybePackLocked();
-        return { oid, state: "local" };
+        return { oid, state: "local", changed };
       }
-      if (offline) return { oid, state: "queued", error: offline };
+      if (offline) return { oid, state: "queued", error: offline, changed };
       try {
         const pushed = await this.pushLocked();
         await this.maybePackLocked();
-        return pushed.error ? { oid: pushed.head ?? oid, state: "queued", error: pushed.error } : { oid: pushed.head ?? oid, state: "pushed" };
+        return pushed.error
+          ? { oid: pushed.head ?? oid, state: "queued", error: pushed.error, changed }
+          : { oid: pushed.head ?? oid, state: "pushed", changed };
       } catch (err) {
         // Not a network problem (refused token, hook rejected ...): undo our commit so the
         // caller's retry recomputes it instead of finding "nothing changed".
@@ -284,27 +293,48 @@ export class EnvRepo {
     return { ...author, timestamp: Math.floor(this.clock().getTime() / 1000), timezoneOffset: 0 };
   }
 
-  /** Build and record one commit of `changes` on `parent`; null when the tree does not change. */
+  /**
+   * Build and record one commit of `changes` on `parent`, naming only the changes that moved
+   * something; null when the tree does not change.
+   */
   private async commitOn(
     parent: string | null,
     changes: readonly DeploymentChange[],
     message: string,
     author: Signature,
-  ): Promise<string | null> {
+  ): Promise<{ oid: string; changed: string[] } | null> {
     const baseTree = parent ? (await this.store.readCommit(parent)).tree : null;
     const edits = await deploymentEdits(this.store, baseTree, changes);
     const tree = await this.newTree(baseTree, edits);
     if (tree === (baseTree ?? EMPTY_TREE)) return null;
+    const moved = changes.length === 1 ? changes : await this.changesThatMoved(baseTree, tree, changes);
     const sig = this.signature(author);
     const oid = await this.store.writeCommit({
-      message: formatCommitMessage(message, changes.map(trailersOf)),
+      message: formatCommitMessage(message, moved.map(trailersOf)),
       tree,
       parent: parent ? [parent] : [],
       author: sig,
       committer: sig,
     });
     await this.store.writeRef(this.branchRef, oid);
-    return oid;
+    return { oid, changed: moved.map((c) => `${c.namespace}/${c.name}`) };
+  }
+
+  /** The changes whose deployment folder differs, in some cluster, between two root trees. */
+  private async changesThatMoved(from: string | null, to: string, changes: readonly DeploymentChange[]): Promise<DeploymentChange[]> {
+    const clusters = [...new Set([...(await clusterNames(this.store, from)), ...(await clusterNames(this.store, to))])];
+    const entry = async (tree: string | null, path: string) => (tree ? (await this.store.entryAt(tree, path))?.oid : undefined);
+    const moved: DeploymentChange[] = [];
+    for (const c of changes) {
+      for (const cluster of clusters) {
+        const path = deploymentDir(cluster, c.namespace, c.name);
+        if ((await entry(from, path)) !== (await entry(to, path))) {
+          moved.push(c);
+          break;
+        }
+      }
+    }
+    return moved;
   }
 
   private async newTree(baseTree: string | null, edits: ReadonlyMap<string, LeafEdit>): Promise<string> {

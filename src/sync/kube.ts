@@ -38,6 +38,8 @@ export interface KubeClientOptions {
   fieldManager?: string;
   /** How long authentication headers (tokens, exec plugins) are reused, in ms. Default 60 000. */
   authRefreshMs?: number;
+  /** Told of every request sent, by verb (metrics). */
+  onRequest?: (verb: string) => void;
 }
 
 /** Counts of requests sent, by verb; benchmarks and tests read them. */
@@ -99,6 +101,7 @@ function groupVersionPath(apiVersion: string): string {
 export class KubeClient {
   readonly server: URL;
   readonly stats: RequestStats = { total: 0, byVerb: {} };
+  private readonly onRequest: ((verb: string) => void) | undefined;
   private readonly kubeConfig: KubeConfig;
   private readonly limiter: Limiter;
   private readonly timeoutMs: number;
@@ -119,6 +122,7 @@ export class KubeClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.fieldManager = options.fieldManager ?? FIELD_MANAGER;
     this.authRefreshMs = options.authRefreshMs ?? 60_000;
+    this.onRequest = options.onRequest;
   }
 
   /** Close idle keep-alive connections; the client stays usable (sockets reopen on demand). */
@@ -291,6 +295,7 @@ export class KubeClient {
       await this.prepare();
       this.stats.total++;
       this.stats.byVerb[verb] = (this.stats.byVerb[verb] ?? 0) + 1;
+      this.onRequest?.(verb);
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const mod = this.server.protocol === "https:" ? https : http;
       const basePath = this.server.pathname.replace(/\/$/, "");

@@ -125,7 +125,11 @@ export class ClusterSyncWorker {
   private running: Promise<void> | undefined;
   private healthRun: Promise<void> | undefined;
   private healthRuns = 0;
-  private inflight: { commit: string; abort: AbortController; startedAt: number } | undefined;
+  private inflight: { commit: string; abort: AbortController; startedAt: number; scope?: ReadonlySet<string> | "all" } | undefined;
+  /** Syncs started so far; the number of the last full one; the last partial one per deployment. */
+  private syncSeq = 0;
+  private fullSyncSeq = 0;
+  private readonly touchedAt = new Map<string, number>();
   private again = false;
   private stopped = false;
   private readonly cache = new Map<string, DesiredState>();
@@ -248,40 +252,53 @@ export class ClusterSyncWorker {
     }, delayMs);
   }
 
-  private scheduleHealth(): void {
+  private scheduleHealth(lastRunMs = 0): void {
     const interval = this.o.healthInterval ?? 15_000;
     if (interval <= 0 || this.stopped) return;
-    this.healthTimer = setTimeout(() => {
-      this.healthRun = this.refreshHealth()
-        .catch(() => undefined)
-        .finally(() => {
-          this.healthRun = undefined;
-          this.scheduleHealth();
-        });
-    }, interval);
+    // A pass that took long (hundreds of deployments coming up on a busy cluster) is not repeated
+    // at once: polling stays under a quarter of the time, and the cluster's API server serves syncs.
+    this.healthTimer = setTimeout(
+      () => {
+        const started = Date.now();
+        this.healthRun = this.refreshHealth()
+          .catch(() => undefined)
+          .finally(() => {
+            this.healthRun = undefined;
+            this.scheduleHealth(Date.now() - started);
+          });
+      },
+      Math.max(interval, 3 * lastRunMs),
+    );
   }
 
   /**
-   * Between syncs, health is observed for the deployments that are not Healthy yet (a rollout
-   * waits on them) at every health interval, and for all of them at every FULL_HEALTH_EVERY-th:
-   * a fleet of settled deployments then costs one pass a minute instead of one every 5 s.
+   * Health is observed for the deployments that are not Healthy yet (a rollout waits on them) at
+   * every health interval, and for all of them at every FULL_HEALTH_EVERY-th: a fleet of settled
+   * deployments then costs one pass a minute instead of one every 5 s. This runs beside a partial
+   * sync (during a ramp, commits keep the worker syncing all the time, and deployments synced
+   * earlier would otherwise wait for the last commit to become Healthy), for the deployments
+   * outside its scope; what a sync started meanwhile touched is not recorded (the sync knows better).
    */
   private async refreshHealth(): Promise<void> {
     const commit = this.s.attemptedCommit;
     const desired = commit ? this.cache.get(commit) : undefined;
-    if (!desired || this.running || this.s.paused || this.stopped) return;
-    const objects = this.filter(desired.objects);
+    const busy = this.inflight?.scope;
+    if (!desired || busy === "all" || this.s.paused || this.stopped) return;
+    const startSeq = this.syncSeq;
     this.healthRuns++;
-    if (this.healthRuns % FULL_HEALTH_EVERY === 0) {
-      this.recordHealth(await observeHealth(this.o.client, objects), commit);
-      return;
-    }
+    const everything = this.healthRuns % FULL_HEALTH_EVERY === 0;
     const healthy = new Set(this.s.health.filter((h) => h.health === "Healthy").map((h) => h.deployment));
-    const scope = new Set(objects.map(deploymentOf).filter((d) => !healthy.has(d)));
-    if (scope.size === 0) return;
-    const observed = await observeHealth(this.o.client, objects.filter((o) => scope.has(deploymentOf(o))), { partial: true });
-    if (this.s.attemptedCommit !== commit) return; // a sync finished meanwhile and knows better
-    this.recordHealth(mergeHealth(this.s.health, observed, scope, objects), commit);
+    const wanted = (d: string) => !busy?.has(d) && (everything || !healthy.has(d));
+    const objects = this.filter(desired.objects).filter((o) => wanted(deploymentOf(o)));
+    if (objects.length === 0) return;
+    const observed = await observeHealth(this.o.client, objects, { partial: !everything });
+    if (this.fullSyncSeq > startSeq || this.stopped) return;
+    const fresh = new Map(observed.filter((h) => (this.touchedAt.get(h.deployment) ?? 0) <= startSeq).map((h) => [h.deployment, h]));
+    // Only deployments the last sync recorded are updated: one it removed meanwhile stays removed.
+    this.recordHealth(
+      this.s.health.map((h) => fresh.get(h.deployment) ?? h),
+      this.s.attemptedCommit,
+    );
   }
 
   private recordHealth(health: DeploymentHealth[], commit: string | undefined): void {
@@ -344,6 +361,10 @@ export class ClusterSyncWorker {
       const previous = this.filter(this.previous ?? []);
       // The same commit again is a resync: everything is compared with the cluster.
       const scope = isNewCommit ? this.scopeOf(objects, previous) : undefined;
+      const seq = ++this.syncSeq;
+      if (scope === undefined) this.fullSyncSeq = seq;
+      else for (const d of scope) this.touchedAt.set(d, seq);
+      this.inflight.scope = scope ?? "all";
       const inScope = (o: Manifest) => scope === undefined || scope.has(deploymentOf(o));
       const outcome = await syncCluster({
         client: this.o.client,

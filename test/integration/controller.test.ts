@@ -16,6 +16,7 @@ import { installToHub, registerClusters } from "../../src/cli/install.js";
 import { Controller } from "../../src/controller/controller.js";
 import { CANARY_V2_STEPS } from "./support/canary.js";
 import { hub, kubeConfig, kubectl, members, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
+import { DEPLOYMENT_LOG_FORMAT, deploymentLines } from "./support/git-log.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 let dataDir: string;
@@ -46,7 +47,7 @@ async function deploymentOn(cluster: string, namespace: string, name: string) {
 }
 
 function gitLog(): string {
-  return execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "log", "--format=%s", "main"], { encoding: "utf8" });
+  return deploymentLines(execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "log", `--format=${DEPLOYMENT_LOG_FORMAT}`, "main"], { encoding: "utf8" })).join("\n");
 }
 
 function gitFiles(): string {

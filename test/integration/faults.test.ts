@@ -18,6 +18,7 @@ import { type FleetCluster, type RunningFleet, startFleet } from "../../src/flee
 import { freePorts } from "../../src/fleet/ports.js";
 import { CANARY_V2_STEPS } from "./support/canary.js";
 import { kubeConfig, kubectl, waitFor, withNamespace } from "./support/fleet.js";
+import { DEPLOYMENT_LOG_FORMAT, deploymentLines } from "./support/git-log.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const CLI = join(ROOT, "dist", "src", "cli", "main.js");
@@ -74,7 +75,7 @@ async function applyOnHub(doc: unknown): Promise<void> {
 }
 
 function gitLog(): string[] {
-  return execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "log", "--format=%s", "main"], { encoding: "utf8" }).split("\n").reverse();
+  return deploymentLines(execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "log", `--format=${DEPLOYMENT_LOG_FORMAT}`, "main"], { encoding: "utf8" })).reverse();
 }
 
 /** The rollout steps of `<ns>/frontend` to v2, oldest first, as the Git log records them. */

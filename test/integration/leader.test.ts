@@ -17,6 +17,7 @@ import { installToHub, registerClusters } from "../../src/cli/install.js";
 import { type ControllerProcess, spawnController } from "./support/controller-process.js";
 import { hub, kubeConfig, kubectl, members, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
 import { createBareRepo, type GitHttpServer, git, startGitHttpServer } from "./support/git-http-server.js";
+import { DEPLOYMENT_LOG_FORMAT, deploymentLines } from "./support/git-log.js";
 
 const LEASE_SECONDS = 5;
 /** The leader renews, and a standby retries, at most this often (LeaderElector's default period). */
@@ -55,8 +56,8 @@ async function metrics(c: ControllerProcess): Promise<Map<string, number>> {
 
 /** Subjects on the remote's main branch, oldest first. */
 async function remoteLog(): Promise<string[]> {
-  const out = await git(["--git-dir", remoteRepo, "log", "--format=%s", "main"], { home: root }).catch(() => "");
-  return out.split("\n").filter(Boolean).reverse();
+  const out = await git(["--git-dir", remoteRepo, "log", `--format=${DEPLOYMENT_LOG_FORMAT}`, "main"], { home: root }).catch(() => "");
+  return deploymentLines(out).reverse();
 }
 
 function app(namespace: string, name: string): ApplicationDeployment {

@@ -26,6 +26,7 @@ import { installToHub, registerClusters } from "../../src/cli/install.js";
 import { CANARY_V2_STEPS } from "./support/canary.js";
 import { type ControllerProcess, faultSeed, seededRandom, spawnController } from "./support/controller-process.js";
 import { hub, kubeConfig, kubectl, members, waitFor, withNamespace } from "./support/fleet.js";
+import { DEPLOYMENT_LOG_FORMAT, deploymentLog } from "./support/git-log.js";
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -62,11 +63,10 @@ async function getDeployment(namespace: string): Promise<ApplicationDeployment |
 
 /** Every commit of `<ns>/frontend`, oldest first: subject (without the prefix) and oid. */
 async function commitsOf(ns: string): Promise<Array<{ oid: string; subject: string }>> {
-  const { stdout } = await run("git", ["--git-dir", gitDir(), "log", "--format=%H %s", "main"], { encoding: "utf8" });
+  const { stdout } = await run("git", ["--git-dir", gitDir(), "log", `--format=${DEPLOYMENT_LOG_FORMAT}`, "main"], { encoding: "utf8" });
   const prefix = `${ns}/frontend: `;
-  return stdout
-    .split("\n")
-    .map((l) => ({ oid: l.slice(0, 40), subject: l.slice(41) }))
+  return deploymentLog(stdout)
+    .map((l) => ({ oid: l.oid, subject: l.line }))
     .filter((c) => c.subject.startsWith(prefix))
     .map((c) => ({ oid: c.oid, subject: c.subject.slice(prefix.length) }))
     .reverse();

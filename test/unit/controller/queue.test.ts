@@ -59,4 +59,22 @@ describe("WorkQueue", () => {
     expect(errors).toHaveLength(2);
     await q.stop();
   });
+
+  it("turns a burst of addWithin calls into one run, and keeps a run that is due sooner", async () => {
+    const calls: string[] = [];
+    const q = new WorkQueue({ handler: async (key) => void calls.push(key) });
+    for (let i = 0; i < 5; i++) {
+      q.addWithin("burst", 40);
+      await tick(2);
+    }
+    q.addAfter("soon", 10);
+    q.addWithin("soon", 1_000); // must not push the earlier timer back
+    q.addAfter("late", 5_000);
+    q.addWithin("late", 20); // must bring the later timer forward
+    await tick(80);
+    expect(calls.filter((k) => k === "burst")).toHaveLength(1);
+    expect(calls).toContain("soon");
+    expect(calls).toContain("late");
+    await q.stop();
+  });
 });

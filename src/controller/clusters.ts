@@ -49,12 +49,21 @@ interface ClusterEntry {
   version: string | undefined;
   message: string;
   probing: boolean;
+  /** Consecutive probes of a reachable member that got no answer in time. */
+  slowProbes: number;
+  /** Probe again as soon as this probe is done. */
+  retryProbe?: boolean;
   spec: Cluster["spec"];
   /** Ready condition last written, and since when, so an unchanged condition keeps its time. */
   readyStatus?: string;
   readySince?: string;
   statusWrittenAt: number;
 }
+
+/** Probes in a row without an answer in time before a member that answered before is unreachable. */
+const SLOW_PROBES_UNTIL_UNREACHABLE = 2;
+
+class ProbeTimeout extends Error {}
 
 /** Rewrite an unchanged Cluster status (its lastProbeTime) at most this often. */
 const STATUS_REFRESH_MS = 5 * 60_000;
@@ -126,6 +135,7 @@ export class ClusterManager {
         version: cluster.status?.version,
         message: "not probed yet",
         probing: false,
+        slowProbes: 0,
         spec: cluster.spec,
         statusWrittenAt: 0,
         ...(cluster.status?.conditions?.[0]?.lastTransitionTime ? { readySince: cluster.status.conditions[0].lastTransitionTime, readyStatus: cluster.status.conditions[0].status } : {}),
@@ -197,6 +207,7 @@ export class ClusterManager {
       }
       if (!kc.getCurrentCluster()) throw new Error("the kubeconfig has no current cluster");
       const version = await withTimeout(kc.makeApiClient(VersionApi).getCode(), this.o.probeTimeoutMs ?? 5_000);
+      entry.slowProbes = 0;
       entry.version = version.gitVersion;
       entry.reachable = true;
       entry.message = `reachable, Kubernetes ${version.gitVersion}`;
@@ -209,9 +220,17 @@ export class ClusterManager {
         entry.worker.resync();
       }
     } catch (e) {
-      entry.reachable = false;
-      entry.message = `unreachable: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`;
       this.o.onError?.(name, e);
+      // A member that answered before and now only answers slowly (its API server busy with a
+      // ramp) is asked again at once; it is unreachable when that probe fails too. Marking it
+      // unreachable on one slow answer requeued every deployment on it, twice.
+      if (e instanceof ProbeTimeout && entry.reachable && ++entry.slowProbes < SLOW_PROBES_UNTIL_UNREACHABLE) {
+        entry.retryProbe = true;
+      } else {
+        entry.slowProbes = 0;
+        entry.reachable = false;
+        entry.message = `unreachable: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`;
+      }
     } finally {
       entry.probing = false;
       entry.probed = true;
@@ -221,6 +240,10 @@ export class ClusterManager {
     // lastProbeTime stays meaningful without a write (and a watch event) per probe.
     if (changed || Date.now() - entry.statusWrittenAt > STATUS_REFRESH_MS) await this.writeStatus(entry, changed);
     if (changed) this.o.onClusterChanged(name);
+    if (entry.retryProbe) {
+      entry.retryProbe = false;
+      void this.probe(name);
+    }
   }
 
   private makeWorker(name: string, kc: KubeConfig, spec: Cluster["spec"]): ClusterSyncWorker {
@@ -284,7 +307,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+        timer = setTimeout(() => reject(new ProbeTimeout(`no answer within ${ms} ms`)), ms);
       }),
     ]);
   } finally {

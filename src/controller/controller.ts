@@ -22,7 +22,7 @@ import { targetRevision } from "../rollout/full.js";
 import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/planner.js";
 import { toRenderTargets } from "../rollout/targets.js";
 import { type RenderTarget, renderDeployment } from "../render/render.js";
-import type { SyncEvent } from "../sync/worker.js";
+import type { SyncEvent, WorkerStatus } from "../sync/worker.js";
 import { ClusterManager } from "./clusters.js";
 import { EventRecorder, type EventTarget } from "./events.js";
 import { Hub, type SupervisedInformer } from "./hub.js";
@@ -423,6 +423,16 @@ export class Controller {
     this.metrics.commits.inc();
   }
 
+  /**
+   * The newest commit (as its number) a cluster has for one deployment: the cluster's applied
+   * commit, or a newer one a step of a large sync applied to the deployment. -1 when none.
+   */
+  private syncedSeq(ws: WorkerStatus, key: Key): number {
+    const applied = ws.appliedCommit === undefined ? -1 : this.seqOf(ws.appliedCommit);
+    const stepped = ws.deploymentCommits[key];
+    return stepped === undefined ? applied : Math.max(applied, this.seqOf(stepped));
+  }
+
   private seqOf(commit: string | undefined): number {
     return commit ? (this.commitSeq.get(commit) ?? 0) : -1;
   }
@@ -664,7 +674,7 @@ export class Controller {
   private observeForPlanner(cluster: string, key: Key, commit: string | undefined): ObservedCluster {
     const ws = this.clusters.isReachable(cluster) ? this.clusters.worker(cluster)?.status : undefined;
     if (!ws) return { name: cluster, synced: false, reachable: !this.clusters.isUnreachable(cluster), health: "Unknown", revisions: [] };
-    const synced = commit !== undefined && ws.appliedCommit !== undefined && this.seqOf(ws.appliedCommit) >= this.seqOf(commit);
+    const synced = commit !== undefined && this.syncedSeq(ws, key) >= 0 && this.syncedSeq(ws, key) >= this.seqOf(commit);
     const h = ws.health.find((d) => d.deployment === key);
     return { name: cluster, synced, health: h?.health ?? "Missing", revisions: h?.revisions ?? [] };
   }
@@ -686,7 +696,8 @@ export class Controller {
       const revisions = planned.map((p) => ({ name: p.name, replicas: p.replicas, readyReplicas: 0 }));
       return { name: cluster, reachable: false, synced: false, health: "Unknown", revisions, message: this.clusters.message(cluster) };
     }
-    const synced = ws.appliedCommit !== undefined && this.seqOf(ws.appliedCommit) >= this.seqOf(commit);
+    const synced = this.syncedSeq(ws, key) >= 0 && this.syncedSeq(ws, key) >= this.seqOf(commit);
+    const appliedHere = ws.deploymentCommits[key] ?? ws.appliedCommit;
     const h = ws.health.find((d) => d.deployment === key);
     const failedHere = ws.lastResult?.changes.filter((c) => c.deployment === key && c.action === "failed") ?? [];
     let message = h?.message || undefined;
@@ -696,7 +707,7 @@ export class Controller {
       name: cluster,
       reachable: true,
       synced: synced && failedHere.length === 0,
-      ...(ws.appliedCommit ? { appliedCommit: ws.appliedCommit } : {}),
+      ...(appliedHere ? { appliedCommit: appliedHere } : {}),
       health: synced ? (h?.health ?? "Missing") : "Progressing",
       revisions: planned.map((p) => ({
         name: p.name,
@@ -729,7 +740,7 @@ export class Controller {
     const pending: string[] = [];
     for (const cluster of this.usage.get(key)?.selected ?? ad.status?.clusters?.map((c) => c.name) ?? []) {
       const ws = this.clusters.worker(cluster)?.status;
-      const done = ws !== undefined && this.seqOf(ws.appliedCommit) >= this.seqOf(removal) && !ws.health.some((h) => h.deployment === key);
+      const done = ws !== undefined && this.syncedSeq(ws, key) >= this.seqOf(removal) && !ws.health.some((h) => h.deployment === key);
       if (!done) pending.push(cluster);
     }
     const since = new Date(ad.metadata.deletionTimestamp as string).getTime();

@@ -60,6 +60,11 @@ export interface ClusterSyncWorkerOptions {
   prune?: boolean;
   /** How long to wait for applied CRDs to become Established, ms. Default 60 000. */
   crdTimeoutMs?: number;
+  /**
+   * A partial sync of more deployments than this goes in steps of this many, each reported as it
+   * ends (see {@link WorkerStatus.deploymentCommits}). Default 32.
+   */
+  deploymentsPerStep?: number;
   /** Receives events; exceptions it throws are ignored. Default: none. */
   onEvent?: (event: SyncEvent) => void;
   /** Clock. Default `() => new Date()`. */
@@ -75,6 +80,12 @@ export interface WorkerStatus {
   appliedCommit: string | undefined;
   /** The commit of the last finished sync, successful or not. */
   attemptedCommit: string | undefined;
+  /**
+   * Deployments synced by a step of a commit that is not applied as a whole yet: deployment →
+   * that commit. A deployment is at least at `appliedCommit`, or at its entry here. Emptied when
+   * a commit is applied.
+   */
+  deploymentCommits: Record<string, string>;
   lastSyncTime: string | undefined;
   lastResult: SyncResult | undefined;
   /** Health per deployment folder, refreshed by syncs and by the health interval. */
@@ -151,6 +162,7 @@ export class ClusterSyncWorker {
       desiredCommit: undefined,
       appliedCommit: options.appliedCommit,
       attemptedCommit: undefined,
+      deploymentCommits: {},
       lastSyncTime: undefined,
       lastResult: undefined,
       health: [],
@@ -164,7 +176,12 @@ export class ClusterSyncWorker {
 
   /** A snapshot of the worker's state (a copy; safe to keep). */
   get status(): WorkerStatus {
-    return { ...this.s, counters: { ...this.s.counters, requests: this.o.client.stats.total }, health: [...this.s.health] };
+    return {
+      ...this.s,
+      counters: { ...this.s.counters, requests: this.o.client.stats.total },
+      health: [...this.s.health],
+      deploymentCommits: { ...this.s.deploymentCommits },
+    };
   }
 
   /** Ask for a commit. It supersedes any older one at once, even one failing or backing off. */
@@ -360,7 +377,13 @@ export class ClusterSyncWorker {
       const objects = this.filter(desired.objects);
       const previous = this.filter(this.previous ?? []);
       // The same commit again is a resync: everything is compared with the cluster.
-      const scope = isNewCommit ? this.scopeOf(objects, previous) : undefined;
+      let scope = isNewCommit ? this.scopeOf(objects, previous) : undefined;
+      // A large partial sync (a ramp: hundreds of deployments committed while the last sync ran)
+      // goes in steps, so the first deployments are reported synced after their objects, not after
+      // the last object of the commit.
+      const perStep = Math.max(1, this.o.deploymentsPerStep ?? 32);
+      const isStep = scope !== undefined && scope.size > perStep;
+      if (scope && isStep) scope = new Set([...scope].sort().slice(0, perStep));
       const seq = ++this.syncSeq;
       if (scope === undefined) this.fullSyncSeq = seq;
       else for (const d of scope) this.touchedAt.set(d, seq);
@@ -379,6 +402,10 @@ export class ClusterSyncWorker {
       if (outcome.aborted) return; // a newer commit or a pause interrupted us; wake() runs again
       const { pruneFailed, ...scoped } = outcome;
       const result = scope ? { ...scoped, health: mergeHealth(this.s.health, scoped.health, scope, objects) } : scoped;
+      if (scope && isStep) {
+        this.finishStep(commit, scope, objects, pruneFailed, result);
+        return;
+      }
       this.mustSync = new Set(result.changes.filter((c) => c.action === "failed").map((c) => c.deployment));
       // Suspended deployments' objects stay in the baseline so they are pruned once resumed and removed.
       const kept = (this.previous ?? []).filter((o) => this.suspended.has(deploymentOf(o)));
@@ -393,6 +420,7 @@ export class ClusterSyncWorker {
         this.s.failures = 0;
         this.s.error = undefined;
         this.s.appliedCommit = commit;
+        this.s.deploymentCommits = {};
         this.schedule(this.o.resyncInterval ?? 300_000, false);
       }
       // Events last: a listener may act on them at once (the controller reconciles synchronously
@@ -407,6 +435,25 @@ export class ClusterSyncWorker {
     } finally {
       if (this.inflight?.abort === abort) this.inflight = undefined;
     }
+  }
+
+  /**
+   * One step of a large partial sync is done. The prune baseline moves for the step's deployments
+   * that synced without failure, so the next run's scope is the rest (failed ones stay in it and
+   * end in the last run, which reports them and backs off). Their commit is recorded per
+   * deployment; the commit as a whole is applied only by the last run.
+   */
+  private finishStep(commit: string, step: ReadonlySet<string>, objects: readonly Manifest[], pruneFailed: readonly Manifest[], result: SyncResult): void {
+    const failed = new Set(result.changes.filter((c) => c.action === "failed").map((c) => c.deployment));
+    const done = new Set([...step].filter((d) => !failed.has(d)));
+    this.previous = [...(this.previous ?? []).filter((o) => !done.has(deploymentOf(o))), ...objects.filter((o) => done.has(deploymentOf(o))), ...pruneFailed];
+    for (const d of done) {
+      this.mustSync?.delete(d);
+      this.s.deploymentCommits[d] = commit;
+    }
+    this.recordHealth(result.health, commit);
+    this.report({ ...result, changes: result.changes.filter((c) => done.has(c.deployment)) }, true);
+    this.again = true; // the rest of the commit next, or a newer commit
   }
 
   /**

@@ -421,4 +421,58 @@ describe("ClusterSyncWorker on a member cluster", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("syncs a commit touching more deployments than a step in steps, reporting each step's deployments as it ends", async () => {
+    const ns = uniqueNamespace("sync-steps");
+    const dir = await mkdtemp(join(tmpdir(), "flotilla-sync-env-"));
+    const repo = await EnvRepo.open({ dir });
+    const apps = ["a1", "a2", "a3", "a4", "a5"];
+    const objectsOf = (app: string, value: string) => [{ ...configMap(ns, `${app}-settings`, { v: value }), metadata: { name: `${app}-settings`, namespace: ns, labels: owned(ns, app) } }];
+    const commitAll = async (value: string) => {
+      const result = await repo.commitDeployments(
+        apps.map((app) => ({ namespace: ns, name: app, clusters: { "prod-eu": Object.fromEntries(objectsOf(app, value).map((o) => [manifestFileName(o), toYaml(o)])) } })),
+        `all at ${value}`,
+      );
+      if (!result) throw new Error("nothing committed");
+      return result.oid;
+    };
+    // What the worker showed at the moment it reported each deployment synced (events are synchronous).
+    const seen: Array<{ deployment: string; commit: string | undefined; applied: string | undefined; stepped: Record<string, string> }> = [];
+    const worker: ClusterSyncWorker = new ClusterSyncWorker({
+      cluster: "prod-eu",
+      client,
+      source: envRepoSource(repo, "prod-eu"),
+      healthInterval: 0,
+      resyncInterval: 3_600_000,
+      deploymentsPerStep: 2,
+      onEvent: (e) => {
+        if (e.type === "Synced" && e.deployment) seen.push({ deployment: e.deployment, commit: e.commit, applied: worker.status.appliedCommit, stepped: worker.status.deploymentCommits });
+      },
+    });
+    try {
+      const c1 = await commitAll("1");
+      worker.setDesired(c1); // the first sync is full: no steps
+      await waitFor(() => worker.status.appliedCommit === c1, { message: "the first commit to be applied" });
+      expect(seen.length).toBeGreaterThanOrEqual(apps.length);
+      expect(seen.every((s) => s.applied === c1)).toBe(true); // one run, reported after it applied the commit
+      seen.length = 0;
+      const c2 = await commitAll("2");
+      worker.setDesired(c2);
+      await waitFor(() => worker.status.appliedCommit === c2, { message: "the second commit to be applied" });
+      // Five deployments, two per step: two steps report before the commit is applied, the last run after.
+      expect(seen.every((s) => s.commit === c2)).toBe(true);
+      expect(seen.map((s) => s.deployment).sort()).toEqual(apps.map((a) => `${ns}/${a}`));
+      const early = seen.filter((s) => s.applied === c1);
+      expect(early.map((s) => s.deployment)).toEqual([`${ns}/a1`, `${ns}/a2`, `${ns}/a3`, `${ns}/a4`]);
+      for (const s of early) expect(s.stepped[s.deployment]).toBe(c2);
+      expect(worker.status.deploymentCommits).toEqual({});
+      for (const app of apps) {
+        const live = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: `${app}-settings` });
+        expect(live?.data).toEqual({ v: "2" });
+      }
+    } finally {
+      await worker.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

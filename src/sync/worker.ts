@@ -297,16 +297,17 @@ export class ClusterSyncWorker {
    * outside its scope; what a sync started meanwhile touched is not recorded (the sync knows better).
    */
   private async refreshHealth(): Promise<void> {
-    const commit = this.s.attemptedCommit;
-    const desired = commit ? this.cache.get(commit) : undefined;
+    // What the syncs so far put on the cluster (steps of a commit included), not a commit's files:
+    // during a ramp the commits keep coming and one is applied as a whole only now and then.
+    const applied = this.previous;
     const busy = this.inflight?.scope;
-    if (!desired || busy === "all" || this.s.paused || this.stopped) return;
+    if (!applied || busy === "all" || this.s.paused || this.stopped) return;
     const startSeq = this.syncSeq;
     this.healthRuns++;
     const everything = this.healthRuns % FULL_HEALTH_EVERY === 0;
     const healthy = new Set(this.s.health.filter((h) => h.health === "Healthy").map((h) => h.deployment));
     const wanted = (d: string) => !busy?.has(d) && (everything || !healthy.has(d));
-    const objects = this.filter(desired.objects).filter((o) => wanted(deploymentOf(o)));
+    const objects = this.filter(applied).filter((o) => wanted(deploymentOf(o)));
     if (objects.length === 0) return;
     const observed = await observeHealth(this.o.client, objects, { partial: !everything });
     if (this.fullSyncSeq > startSeq || this.stopped) return;

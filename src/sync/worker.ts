@@ -99,8 +99,13 @@ export interface WorkerStatus {
   counters: { syncs: number; failedSyncs: number; driftCorrections: number; requests: number };
 }
 
-/** Every this many health observations, all deployments are observed, Healthy ones included. */
+/** Every this many health intervals, all deployments are observed, Healthy ones included. */
 const FULL_HEALTH_EVERY = 12;
+/**
+ * ... unless the last such pass took longer than this fraction of the period: then the period
+ * grows, so reading every object and Pod of a large cluster stays about 1 % of the time.
+ */
+const FULL_HEALTH_SHARE = 0.01;
 
 /**
  * A sync in flight for at least this long is interrupted by a newer commit. A sync of the
@@ -135,7 +140,9 @@ export class ClusterSyncWorker {
   private healthTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private healthRun: Promise<void> | undefined;
-  private healthRuns = 0;
+  /** When the last pass over every deployment started, and how long it took (ms). */
+  private fullHealthAt = Date.now();
+  private fullHealthMs = 0;
   private inflight: { commit: string; abort: AbortController; startedAt: number; scope?: ReadonlySet<string> | "all" } | undefined;
   /** Syncs started so far; the number of the last full one; the last partial one per deployment. */
   private syncSeq = 0;
@@ -290,8 +297,9 @@ export class ClusterSyncWorker {
 
   /**
    * Health is observed for the deployments that are not Healthy yet (a rollout waits on them) at
-   * every health interval, and for all of them at every FULL_HEALTH_EVERY-th: a fleet of settled
-   * deployments then costs one pass a minute instead of one every 5 s. This runs beside a partial
+   * every health interval, and for all of them every FULL_HEALTH_EVERY intervals (longer when that
+   * pass is slow, see FULL_HEALTH_SHARE): a fleet of settled deployments then costs one pass a
+   * minute instead of one every 5 s, and a large one no more than 1 % of the time. This runs beside a partial
    * sync (during a ramp, commits keep the worker syncing all the time, and deployments synced
    * earlier would otherwise wait for the last commit to become Healthy), for the deployments
    * outside its scope; what a sync started meanwhile touched is not recorded (the sync knows better).
@@ -303,13 +311,18 @@ export class ClusterSyncWorker {
     const busy = this.inflight?.scope;
     if (!applied || busy === "all" || this.s.paused || this.stopped) return;
     const startSeq = this.syncSeq;
-    this.healthRuns++;
-    const everything = this.healthRuns % FULL_HEALTH_EVERY === 0;
+    const started = Date.now();
+    const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), this.fullHealthMs / FULL_HEALTH_SHARE);
+    const everything = started - this.fullHealthAt >= period;
     const healthy = new Set(this.s.health.filter((h) => h.health === "Healthy").map((h) => h.deployment));
     const wanted = (d: string) => !busy?.has(d) && (everything || !healthy.has(d));
     const objects = this.filter(applied).filter((o) => wanted(deploymentOf(o)));
     if (objects.length === 0) return;
     const observed = await observeHealth(this.o.client, objects, { partial: !everything });
+    if (everything) {
+      this.fullHealthAt = started;
+      this.fullHealthMs = Date.now() - started;
+    }
     if (this.fullSyncSeq > startSeq || this.stopped) return;
     const fresh = new Map(observed.filter((h) => (this.touchedAt.get(h.deployment) ?? 0) <= startSeq).map((h) => [h.deployment, h]));
     // Only deployments the last sync recorded are updated: one it removed meanwhile stays removed.

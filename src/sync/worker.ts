@@ -148,6 +148,11 @@ export class ClusterSyncWorker {
   private syncSeq = 0;
   private fullSyncSeq = 0;
   private readonly touchedAt = new Map<string, number>();
+  /**
+   * Deployments that failed in a step since the last run that finished a commit: later steps are
+   * made of the others, and the last run takes them all again (it reports them and backs off).
+   */
+  private readonly failedInSteps = new Set<string>();
   private again = false;
   private stopped = false;
   private readonly cache = new Map<string, DesiredState>();
@@ -396,8 +401,10 @@ export class ClusterSyncWorker {
       // goes in steps, so the first deployments are reported synced after their objects, not after
       // the last object of the commit.
       const perStep = Math.max(1, this.o.deploymentsPerStep ?? 32);
-      const isStep = scope !== undefined && scope.size > perStep;
-      if (scope && isStep) scope = new Set([...scope].sort().slice(0, perStep));
+      const untried = scope && [...scope].filter((d) => !this.failedInSteps.has(d)).sort();
+      const isStep = untried !== undefined && untried.length > perStep;
+      if (isStep) scope = new Set(untried.slice(0, perStep));
+      else this.failedInSteps.clear();
       const seq = ++this.syncSeq;
       if (scope === undefined) this.fullSyncSeq = seq;
       else for (const d of scope) this.touchedAt.set(d, seq);
@@ -444,6 +451,7 @@ export class ClusterSyncWorker {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.mustSync = undefined;
+      this.failedInSteps.clear();
       this.emit({ type: "SyncFailed", commit, message });
       this.fail(message);
     } finally {
@@ -453,13 +461,14 @@ export class ClusterSyncWorker {
 
   /**
    * One step of a large partial sync is done. The prune baseline moves for the step's deployments
-   * that synced without failure, so the next run's scope is the rest (failed ones stay in it and
-   * end in the last run, which reports them and backs off). Their commit is recorded per
-   * deployment; the commit as a whole is applied only by the last run.
+   * that synced without failure, so the next run's scope is the rest; failed ones stay in it but
+   * out of later steps, and end in the last run, which reports them and backs off. Their commit is
+   * recorded per deployment; the commit as a whole is applied only by the last run.
    */
   private finishStep(commit: string, step: ReadonlySet<string>, objects: readonly Manifest[], pruneFailed: readonly Manifest[], result: SyncResult): void {
     const failed = new Set(result.changes.filter((c) => c.action === "failed").map((c) => c.deployment));
     const done = new Set([...step].filter((d) => !failed.has(d)));
+    for (const d of failed) this.failedInSteps.add(d);
     this.previous = [...(this.previous ?? []).filter((o) => !done.has(deploymentOf(o))), ...objects.filter((o) => done.has(deploymentOf(o))), ...pruneFailed];
     for (const d of done) {
       this.mustSync?.delete(d);

@@ -475,4 +475,67 @@ describe("ClusterSyncWorker on a member cluster", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("finishes a stepped sync whose failing deployments outnumber a step: each is tried once in the steps, then in the last run", async () => {
+    const ns = uniqueNamespace("sync-steps-fail");
+    const dir = await mkdtemp(join(tmpdir(), "flotilla-sync-env-"));
+    const repo = await EnvRepo.open({ dir });
+    const apps = ["a1", "a2", "a3", "a4", "a5"];
+    const broken = new Set(["a1", "a2", "a3"]);
+    const objectOf = (app: string, bad: boolean): Manifest => {
+      const d = deployment(ns, `${app}-web`);
+      d.metadata.labels = owned(ns, app);
+      if (bad) (d.spec as { selector: unknown }).selector = { matchLabels: { app: "does-not-match-the-template" } };
+      return d;
+    };
+    const commitAll = async (image: string, breakSome: boolean) => {
+      const result = await repo.commitDeployments(
+        apps.map((app) => {
+          const o = objectOf(app, breakSome && broken.has(app));
+          ((o.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0] as { image: string }).image = image;
+          return { namespace: ns, name: app, clusters: { "prod-eu": { [manifestFileName(o)]: toYaml(o) } } };
+        }),
+        image,
+      );
+      if (!result) throw new Error("nothing committed");
+      return result.oid;
+    };
+    const steps: string[][] = [];
+    const worker: ClusterSyncWorker = new ClusterSyncWorker({
+      cluster: "prod-eu",
+      client,
+      source: envRepoSource(repo, "prod-eu"),
+      healthInterval: 0,
+      resyncInterval: 3_600_000,
+      deploymentsPerStep: 2,
+      backoff: { initialMs: 60_000 },
+      onEvent: (e) => {
+        if (e.type === "SyncFailed" && e.deployment) steps.push([e.deployment]);
+      },
+    });
+    try {
+      const c1 = await commitAll("nginx:1.27", false);
+      worker.setDesired(c1);
+      await waitFor(() => worker.status.appliedCommit === c1, { message: "the first commit to be applied" });
+      const c2 = await commitAll("nginx:1.28", true);
+      worker.setDesired(c2);
+      // The last run tries every failing deployment again, records the commit as attempted and backs off.
+      await waitFor(() => worker.status.attemptedCommit === c2, { message: "the stepped sync to finish", timeoutMs: 30_000 });
+      expect(worker.status.appliedCommit).toBe(c1);
+      expect(worker.status.failures).toBe(1);
+      expect(new Set(worker.status.lastResult?.changes.filter((c) => c.action === "failed").map((c) => c.deployment))).toEqual(new Set([...broken].map((a) => `${ns}/${a}`)));
+      // The good ones were applied: a4 by a step (recorded per deployment), a5 by the last run.
+      expect(worker.status.deploymentCommits[`${ns}/a4`]).toBe(c2);
+      for (const app of ["a4", "a5"]) {
+        const live = (await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: `${app}-web` })) as { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } } | undefined;
+        expect(live?.spec?.template?.spec?.containers?.[0]?.image).toBe("nginx:1.28");
+      }
+      // Steps report only what they synced; each broken deployment is reported failed once, by the last run.
+      const failures = steps.flat().filter((d) => d.startsWith(`${ns}/`));
+      for (const app of broken) expect(failures.filter((d) => d === `${ns}/${app}`)).toHaveLength(1);
+    } finally {
+      await worker.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -163,6 +163,37 @@ describe("the controller", () => {
     });
   }, 240_000);
 
+  it("stops a template that loops at its time budget and keeps serving the deployment next to it", async () => {
+    await withNamespace("hub", async (ns) => {
+      // Cluster-scoped and shared by every test: named after the namespace, deleted at the end.
+      const trait = {
+        apiVersion: "flotilla.dev/v1alpha1",
+        kind: "TraitDefinition",
+        metadata: { name: `endless-${ns}` },
+        spec: { appliesTo: ["*"], patch: "($loop := function($i) { $i < 0 ? $i : $loop($i + 1) }; $loop(0))" },
+      };
+      await applyOnHub(trait);
+      try {
+        const looping = await quickstart(ns, "looping");
+        looping.spec.appRevisions[0]!.template.spec.components[0]!.traits = [{ name: trait.metadata.name }];
+        await applyOnHub(looping);
+        await applyOnHub(await quickstart(ns, "fine"));
+        const failed = await waitFor(async () => {
+          const a = await getDeployment(ns, "looping");
+          // (A first reconcile may run before the controller has seen the new TraitDefinition.)
+          return a?.status?.conditions?.find((c) => c.type === "Rendered" && c.status === "False" && c.message?.includes("longer than 1000 ms")) ? a : undefined;
+        }, { timeoutMs: 60_000, message: "Rendered=False with the time budget's message on the deployment whose trait loops" });
+        const rendered = failed.status?.conditions?.find((c) => c.type === "Rendered");
+        expect(rendered?.reason).toBe("InvalidSpec");
+        expect(rendered?.message).toMatch(new RegExp(`traits\\[0\\]\\.properties: ${trait.metadata.name}\\.spec\\.patch at position \\d+: .*longer than 1000 ms \\(is there an endless loop\\?\\)`));
+        await waitFor(async () => (await getDeployment(ns, "fine"))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 1_000 });
+        expect(gitFiles()).not.toContain(`${ns}/looping/`);
+      } finally {
+        await kubectl("hub", ["delete", "traitdefinition", trait.metadata.name, "--ignore-not-found"]);
+      }
+    });
+  }, 240_000);
+
   it("removes a deleted deployment's objects from every member and its folders from Git", async () => {
     await withNamespace("hub", async (ns) => {
       await applyOnHub(await quickstart(ns, "gone"));

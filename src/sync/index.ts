@@ -1,6 +1,7 @@
 // The per-cluster sync loop: apply what Git holds for a cluster, prune, correct drift, report health.
 
 export * from "./apply.js";
+export * from "./change-watch.js";
 export * from "./defaults.js";
 export * from "./drift.js";
 export * from "./hash.js";

@@ -42,6 +42,24 @@ export interface KubeClientOptions {
   onRequest?: (verb: string) => void;
 }
 
+/** One change seen by {@link KubeClient.watchMetadata}: what happened, and the object's metadata. */
+export interface MetadataWatchEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
+  metadata: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> };
+}
+
+/** The server no longer keeps the resourceVersion a watch asked for: list again, then watch. */
+export class WatchExpiredError extends Error {
+  constructor(readonly object: string) {
+    super(`watch of ${object}: resourceVersion too old; list again`);
+    this.name = "WatchExpiredError";
+  }
+}
+
+/** Metadata-only representations (meta.k8s.io/v1): a list or a watch reads no spec or status. */
+const METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+const METADATA_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+
 /** Counts of requests sent, by verb; benchmarks and tests read them. */
 export interface RequestStats {
   total: number;
@@ -235,6 +253,123 @@ export class KubeClient {
   }
 
   /**
+   * The current resourceVersion of a kind's collection (all namespaces), where a watch can start
+   * without missing a change. Reads one object's metadata only.
+   */
+  async collectionVersion(apiVersion: string, kind: string, options: { labelSelector?: string } = {}): Promise<string> {
+    const query = new URLSearchParams({ limit: "1" });
+    if (options.labelSelector) query.set("labelSelector", options.labelSelector);
+    const path = `${await this.path({ apiVersion, kind })}?${query}`;
+    const res = await this.request("GET", path, undefined, "list", "application/json", METADATA_LIST);
+    if (res.status >= 300) throw this.error(res, `${kind}/*`, "list failed");
+    const version = (res.body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+    if (!version) throw new ApplyError("list returned no resourceVersion", { object: `${kind}/*`, retryable: true });
+    return version;
+  }
+
+  /**
+   * Watch a kind's objects in all namespaces from `resourceVersion`, metadata only (a status
+   * change still arrives: it moves the resourceVersion). Events are handed over as they come;
+   * resolves with the last resourceVersion seen when the server ends the watch (after about
+   * `timeoutSeconds`) or the signal aborts. Rejects with {@link WatchExpiredError} when the server
+   * no longer has `resourceVersion` (list again), with an ApplyError on any other failure. A watch
+   * holds a connection of its own, outside the in-flight bound of the other verbs.
+   */
+  async watchMetadata(
+    apiVersion: string,
+    kind: string,
+    options: { resourceVersion: string; labelSelector?: string; timeoutSeconds?: number; signal?: AbortSignal },
+    onEvent: (event: MetadataWatchEvent) => void,
+  ): Promise<string> {
+    const timeoutSeconds = options.timeoutSeconds ?? 290;
+    const query = new URLSearchParams({ watch: "1", allowWatchBookmarks: "true", resourceVersion: options.resourceVersion, timeoutSeconds: String(timeoutSeconds) });
+    if (options.labelSelector) query.set("labelSelector", options.labelSelector);
+    const path = `${await this.path({ apiVersion, kind })}?${query}`;
+    await this.prepare();
+    this.stats.total++;
+    this.stats.byVerb.watch = (this.stats.byVerb.watch ?? 0) + 1;
+    this.onRequest?.("watch");
+    let last = options.resourceVersion;
+    const object = `${kind}/*`;
+    const mod = this.server.protocol === "https:" ? https : http;
+    return await new Promise<string>((resolve, reject) => {
+      if (options.signal?.aborted) return resolve(last);
+      const { headers, ...tls } = this.tls;
+      const req = mod.request({
+        ...tls,
+        protocol: this.server.protocol,
+        hostname: this.server.hostname,
+        port: this.server.port,
+        path: this.server.pathname.replace(/\/$/, "") + path,
+        method: "GET",
+        agent: false,
+        // The server sends a bookmark about once a minute: a longer silence is a dead connection.
+        timeout: (timeoutSeconds + 60) * 1000,
+        headers: { ...(headers ?? {}), Accept: METADATA_OBJECT },
+      });
+      const onAbort = () => req.destroy();
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      const done = (error?: Error) => {
+        options.signal?.removeEventListener("abort", onAbort);
+        if (options.signal?.aborted) resolve(last);
+        else if (error) reject(error);
+        else resolve(last);
+      };
+      req.on("timeout", () => req.destroy(new Error(`watch silent for ${timeoutSeconds + 60} s`)));
+      req.on("error", (cause) => done(new ApplyError(`watch of ${kind} failed: ${cause.message}`, { object, retryable: true, cause })));
+      req.on("response", (res) => {
+        if ((res.statusCode ?? 0) >= 300) {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            let body: unknown;
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+            } catch {
+              body = undefined;
+            }
+            const status = res.statusCode ?? 0;
+            done(status === 410 ? new WatchExpiredError(object) : this.error({ status, body }, object, "watch failed"));
+          });
+          return;
+        }
+        let pending = "";
+        let failure: Error | undefined;
+        res.setEncoding("utf8");
+        res.on("data", (text: string) => {
+          pending += text;
+          let newline = pending.indexOf("\n");
+          while (newline >= 0 && !failure) {
+            const line = pending.slice(0, newline);
+            pending = pending.slice(newline + 1);
+            newline = pending.indexOf("\n");
+            if (!line.trim()) continue;
+            let event: { type: MetadataWatchEvent["type"] | "ERROR"; object: { code?: number; message?: string; metadata?: MetadataWatchEvent["metadata"] } };
+            try {
+              event = JSON.parse(line);
+            } catch {
+              failure = new ApplyError(`watch of ${kind}: the server sent a line that is not JSON`, { object, retryable: true });
+              req.destroy();
+              return;
+            }
+            if (event.type === "ERROR") {
+              failure = event.object.code === 410 ? new WatchExpiredError(object) : new ApplyError(`watch of ${kind} failed: ${event.object.message ?? "error event"}`, { object, retryable: true });
+              req.destroy();
+              return;
+            }
+            const metadata = event.object.metadata ?? {};
+            if (metadata.resourceVersion) last = metadata.resourceVersion;
+            onEvent({ type: event.type, metadata });
+          }
+        });
+        res.on("error", (error) => done(failure ?? error));
+        res.on("close", () => done(failure));
+      });
+      req.end();
+    });
+  }
+
+  /**
    * Delete one object (background propagation). With `uid`, the server refuses to delete a
    * different object of the same name (a precondition), so a verified owner check cannot race.
    * Returns false when the object was already gone.
@@ -290,7 +425,7 @@ export class KubeClient {
     this.authAt = now;
   }
 
-  private request(method: string, path: string, body: unknown, verb: string, contentType = "application/json"): Promise<HttpResult> {
+  private request(method: string, path: string, body: unknown, verb: string, contentType = "application/json", accept = "application/json"): Promise<HttpResult> {
     return this.limiter.run(async () => {
       await this.prepare();
       this.stats.total++;
@@ -312,7 +447,7 @@ export class KubeClient {
             ...(this.tls.auth ? { auth: this.tls.auth } : {}),
             headers: {
               ...(this.tls.headers ?? {}),
-              Accept: "application/json",
+              Accept: accept,
               ...(payload === undefined ? {} : { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) }),
             },
           },

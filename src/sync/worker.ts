@@ -5,6 +5,7 @@
 // time per cluster; stop() leaves no timer and no request behind it.
 
 import type { Manifest } from "../api/types.js";
+import { ChangeWatch, kindKey } from "./change-watch.js";
 import type { DeploymentHealth } from "./health.js";
 import { deploymentOf } from "./health.js";
 import type { KubeClient } from "./kube.js";
@@ -48,6 +49,12 @@ export interface ClusterSyncWorkerOptions {
    * Healthy; every 12th observes all of them. ms; 0 disables. Default 15 000.
    */
   healthInterval?: number;
+  /**
+   * Watch the kinds of the applied objects (metadata only) to learn which deployments changed:
+   * Healthy deployments are then observed again when their objects change and at each resync,
+   * instead of every 12th health interval. Default true when healthInterval > 0.
+   */
+  watchChanges?: boolean;
   backoff?: BackoffOptions;
   /** Start paused: nothing is applied until setPaused(false). Default false. */
   paused?: boolean;
@@ -99,7 +106,10 @@ export interface WorkerStatus {
   counters: { syncs: number; failedSyncs: number; driftCorrections: number; requests: number };
 }
 
-/** Every this many health intervals, all deployments are observed, Healthy ones included. */
+/**
+ * Every this many health intervals, all deployments are observed, Healthy ones included (while the
+ * change watch is incomplete; with it, once per resync interval, which a resync also counts as).
+ */
 const FULL_HEALTH_EVERY = 12;
 /**
  * ... unless the last such pass took longer than this fraction of the period: then the period
@@ -143,6 +153,10 @@ export class ClusterSyncWorker {
   /** When the last pass over every deployment started, and how long it took (ms). */
   private fullHealthAt = Date.now();
   private fullHealthMs = 0;
+  /** Deployments whose objects changed on the cluster since the last health observation (watch). */
+  private changed = new Set<string>();
+  private readonly changeWatch: ChangeWatch | undefined;
+  private watchedKinds = "";
   private inflight: { commit: string; abort: AbortController; startedAt: number; scope?: ReadonlySet<string> | "all" } | undefined;
   /** Syncs started so far; the number of the last full one; the last partial one per deployment. */
   private syncSeq = 0;
@@ -183,6 +197,15 @@ export class ClusterSyncWorker {
       nextRetryAt: undefined,
       counters: { syncs: 0, failedSyncs: 0, driftCorrections: 0, requests: 0 },
     };
+    if ((options.healthInterval ?? 15_000) > 0 && (options.watchChanges ?? true)) {
+      this.changeWatch = new ChangeWatch({
+        client: options.client,
+        onChange: (deployment) => this.changed.add(deployment),
+        onMissed: () => {
+          this.fullHealthAt = 0;
+        },
+      });
+    }
     this.scheduleHealth();
   }
 
@@ -253,6 +276,7 @@ export class ClusterSyncWorker {
     this.inflight?.abort.abort();
     await this.idle();
     await this.healthRun;
+    await this.changeWatch?.stop();
   }
 
   // ---------- internals ----------
@@ -301,13 +325,15 @@ export class ClusterSyncWorker {
   }
 
   /**
-   * Health is observed for the deployments that are not Healthy yet (a rollout waits on them) at
-   * every health interval, and for all of them every FULL_HEALTH_EVERY intervals (longer when that
-   * pass is slow, see FULL_HEALTH_SHARE): a fleet of settled deployments then costs one pass a
-   * minute instead of one every 5 s, and a large one no more than 1 % of the time. This runs beside a partial
-   * sync (during a ramp, commits keep the worker syncing all the time, and deployments synced
-   * earlier would otherwise wait for the last commit to become Healthy), for the deployments
-   * outside its scope; what a sync started meanwhile touched is not recorded (the sync knows better).
+   * Health is observed at every health interval for the deployments that are not Healthy yet (a
+   * rollout waits on them) and for those whose objects the change watch saw change; all of them
+   * are observed every FULL_HEALTH_EVERY intervals while the watch is incomplete, else once per
+   * resync interval (a resync observes everything too, and counts as such a pass); a slow pass
+   * stretches the period so it stays about FULL_HEALTH_SHARE of the time. A settled fleet then
+   * costs no reads between resyncs. This runs beside a partial sync (during a ramp, commits keep
+   * the worker syncing all the time, and deployments synced earlier would otherwise wait for the
+   * last commit to become Healthy), for the deployments outside its scope; what a sync started
+   * meanwhile touched is not recorded (the sync knows better).
    */
   private async refreshHealth(): Promise<void> {
     // What the syncs so far put on the cluster (steps of a commit included), not a commit's files:
@@ -317,10 +343,15 @@ export class ClusterSyncWorker {
     if (!applied || busy === "all" || this.s.paused || this.stopped) return;
     const startSeq = this.syncSeq;
     const started = Date.now();
-    const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), this.fullHealthMs / FULL_HEALTH_SHARE);
+    const watched = this.changeWatch?.complete ?? false;
+    const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), watched ? (this.o.resyncInterval ?? 300_000) : 0, this.fullHealthMs / FULL_HEALTH_SHARE);
     const everything = started - this.fullHealthAt >= period;
-    const healthy = new Set(this.s.health.filter((h) => h.health === "Healthy").map((h) => h.deployment));
-    const wanted = (d: string) => !busy?.has(d) && (everything || !healthy.has(d));
+    const changed = this.changed;
+    this.changed = new Set();
+    const unhealthy = new Set(this.s.health.filter((h) => h.health !== "Healthy").map((h) => h.deployment));
+    // Settled and unchanged: nothing to read (the common case of an idle fleet).
+    if (!everything && unhealthy.size === 0 && changed.size === 0) return;
+    const wanted = (d: string) => !busy?.has(d) && (everything || unhealthy.has(d) || changed.has(d));
     const objects = this.filter(applied).filter((o) => wanted(deploymentOf(o)));
     if (objects.length === 0) return;
     const observed = await observeHealth(this.o.client, objects, { partial: !everything });
@@ -335,6 +366,16 @@ export class ClusterSyncWorker {
       this.s.health.map((h) => fresh.get(h.deployment) ?? h),
       this.s.attemptedCommit,
     );
+  }
+
+  /** The change watch follows the kinds of what the syncs put on the cluster. */
+  private watchKinds(): void {
+    if (!this.changeWatch || this.stopped) return;
+    const kinds = [...new Set((this.previous ?? []).map(kindKey))].sort();
+    const signature = kinds.join(",");
+    if (signature === this.watchedKinds) return;
+    this.watchedKinds = signature;
+    this.changeWatch.setKinds(kinds);
   }
 
   private recordHealth(health: DeploymentHealth[], commit: string | undefined): void {
@@ -421,6 +462,7 @@ export class ClusterSyncWorker {
         ...(scope ? { partial: true } : {}),
       });
       if (outcome.aborted) return; // a newer commit or a pause interrupted us; wake() runs again
+      if (scope === undefined) this.fullHealthAt = this.inflight.startedAt; // it observed everything
       const { pruneFailed, ...scoped } = outcome;
       const result = scope ? { ...scoped, health: mergeHealth(this.s.health, scoped.health, scope, objects) } : scoped;
       if (scope && isStep) {
@@ -431,6 +473,7 @@ export class ClusterSyncWorker {
       // Suspended deployments' objects stay in the baseline so they are pruned once resumed and removed.
       const kept = (this.previous ?? []).filter((o) => this.suspended.has(deploymentOf(o)));
       this.previous = [...objects, ...pruneFailed, ...kept];
+      this.watchKinds();
       this.s.counters.syncs++;
       this.s.attemptedCommit = commit;
       this.s.lastResult = result;
@@ -470,6 +513,7 @@ export class ClusterSyncWorker {
     const done = new Set([...step].filter((d) => !failed.has(d)));
     for (const d of failed) this.failedInSteps.add(d);
     this.previous = [...(this.previous ?? []).filter((o) => !done.has(deploymentOf(o))), ...objects.filter((o) => done.has(deploymentOf(o))), ...pruneFailed];
+    this.watchKinds();
     for (const d of done) {
       this.mustSync?.delete(d);
       this.s.deploymentCommits[d] = commit;

@@ -13,12 +13,14 @@
 //       with the fleet running before the controller starts;
 //   (c) idle CPU (% of one core) over a window after all are Healthy: 60 s for N <= 100, else
 //       300 s (FLOTILLA_BENCH_IDLE_S overrides), raw and minus the pre-controller baseline;
+//       FLOTILLA_BENCH_PROFILE_IDLE=<file.cpuprofile> writes a CPU profile of the idle window;
 //   (d) one deployment's image changed while the others sit idle: time until the Deployment on
 //       every cluster it is placed on carries the new image (each member polled every 50 ms).
 // The controller logs warnings and errors to a file in the temp dir; the case reports how many
 // and the most frequent messages (nothing goes to the terminal).
 
-import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
@@ -256,6 +258,23 @@ async function countUpdates(kc: KubeConfig, path: string): Promise<{ count: () =
   return { count: () => n, stop: () => ctrl.abort() };
 }
 
+/** A CPU profile of this process from now until stop(), written to `file` (nothing when unset). */
+async function startProfile(file: string | undefined): Promise<{ stop(): Promise<void> }> {
+  if (!file) return { stop: async () => undefined };
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await session.post("Profiler.stop");
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+      say(`idle CPU profile written to ${file}`);
+    },
+  };
+}
+
 const pct = (cpuS: number, wallS: number) => (wallS > 0 ? (cpuS / wallS) * 100 : 0);
 
 export const fleetBench: BenchCase = {
@@ -338,8 +357,10 @@ export const fleetBench: BenchCase = {
       const reconcilesBefore = Object.values((await controllerMetrics(controller.opsPort)).reconciles).reduce((a, b) => a + b, 0);
       const clusterWrites = await countUpdates(hubKc, "/apis/flotilla.dev/v1alpha1/clusters");
       const deploymentWrites = await countUpdates(hubKc, "/apis/flotilla.dev/v1alpha1/applicationdeployments");
+      const profile = await startProfile(process.env.FLOTILLA_BENCH_PROFILE_IDLE);
       await sleep(idleS * 1000);
       const idle = sampler.read();
+      await profile.stop();
       clusterWrites.stop();
       deploymentWrites.stop();
       const idleWrites = `hub writes in the window: ${clusterWrites.count()} Cluster updates, ${deploymentWrites.count()} ApplicationDeployment updates (watch MODIFIED events)`;

@@ -13,6 +13,7 @@ import { toYaml } from "../../src/api/serialize.js";
 import type { Manifest } from "../../src/api/types.js";
 import { manifestFileName } from "../../src/gitops/layout.js";
 import { EnvRepo } from "../../src/gitops/repo.js";
+import { ChangeWatch } from "../../src/sync/change-watch.js";
 import { envRepoSource } from "../../src/sync/source.js";
 import { KubeClient } from "../../src/sync/kube.js";
 import { syncCluster } from "../../src/sync/sync.js";
@@ -533,6 +534,83 @@ describe("ClusterSyncWorker on a member cluster", () => {
       // Steps report only what they synced; each broken deployment is reported failed once, by the last run.
       const failures = steps.flat().filter((d) => d.startsWith(`${ns}/`));
       for (const app of broken) expect(failures.filter((d) => d === `${ns}/${app}`)).toHaveLength(1);
+    } finally {
+      await worker.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names the deployment whose watched objects change, and nothing unowned", async () => {
+    const ns = uniqueNamespace("sync-watch");
+    await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    const changes: string[] = [];
+    let missed = 0;
+    const watch = new ChangeWatch({ client, onChange: (d) => changes.push(d), onMissed: () => missed++ });
+    const ours = () => changes.filter((d) => d.startsWith(`${ns}/`));
+    try {
+      watch.setKinds(["v1|ConfigMap"]);
+      // The first list is reported as "changes may have been missed" (nothing was watched before it).
+      await waitFor(() => missed === 1 && watch.complete, { message: "the watch to start" });
+      await client.apply({ ...configMap(ns, "shop-settings"), metadata: { name: "shop-settings", namespace: ns, labels: owned(ns, "shop") } });
+      await client.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "not-ours", namespace: ns }, data: { a: "1" } });
+      await client.apply({ ...configMap(ns, "cart-settings"), metadata: { name: "cart-settings", namespace: ns, labels: owned(ns, "cart") } });
+      await waitFor(() => ours().length === 2, { message: "two changes" });
+      expect(ours()).toEqual([`${ns}/shop`, `${ns}/cart`]);
+      await client.delete({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "shop-settings" });
+      await waitFor(() => ours().length === 3, { message: "the deletion" });
+      expect(ours()[2]).toBe(`${ns}/shop`);
+      expect(missed).toBe(1);
+      await watch.stop();
+      await client.apply({ ...configMap(ns, "late"), metadata: { name: "late", namespace: ns, labels: owned(ns, "late") } });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(ours()).toHaveLength(3);
+    } finally {
+      await watch.stop();
+    }
+  });
+
+  it("reads a settled deployment again only when the watch sees one of its objects change", async () => {
+    const ns = uniqueNamespace("sync-settled");
+    const dir = await mkdtemp(join(tmpdir(), "flotilla-sync-env-"));
+    const repo = await EnvRepo.open({ dir });
+    const objects = [configMap(ns, "settings"), service(ns, "web")];
+    const result = await repo.commitDeployments(
+      [{ namespace: ns, name: "shop", clusters: { "prod-eu": Object.fromEntries(objects.map((o) => [manifestFileName(o), toYaml(o)])) } }],
+      `${ns}/shop: v1`,
+    );
+    if (!result) throw new Error("nothing committed");
+    const events: SyncEvent[] = [];
+    // Health every 200 ms; without the watch, everything would be read every 12 intervals (2.4 s).
+    const worker = new ClusterSyncWorker({
+      cluster: "prod-eu",
+      client,
+      source: envRepoSource(repo, "prod-eu"),
+      healthInterval: 200,
+      resyncInterval: 3_600_000,
+      onEvent: (e) => events.push(e),
+    });
+    const reads = () => (client.stats.byVerb.get ?? 0) + (client.stats.byVerb.list ?? 0);
+    try {
+      worker.setDesired(result.oid);
+      await waitFor(() => worker.status.appliedCommit === result.oid && worker.status.health[0]?.health === "Healthy", { message: "the commit applied and Healthy" });
+      // Once the watch has started (its first list asks for one pass over everything), nothing is
+      // read while nothing changes: 6 s is 30 health intervals and 2.5 periods of the pass over
+      // everything that runs when changes are not watched.
+      await waitFor(
+        async () => {
+          const before = reads();
+          await new Promise((r) => setTimeout(r, 1_000));
+          return reads() === before;
+        },
+        { timeoutMs: 20_000, intervalMs: 0, message: "the first pass to end" },
+      );
+      const before = reads();
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(reads() - before).toBe(0);
+      // Someone deletes an object: the watch tells, and health says so within a few intervals.
+      await client.delete({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "settings" });
+      await waitFor(() => worker.status.health[0]?.health === "Missing", { timeoutMs: 5_000, message: "health to turn Missing" });
+      expect(events.find((e) => e.type === "HealthChanged")?.message).toMatch(/^Healthy → Missing: ConfigMap\/.+\/settings: Missing/);
     } finally {
       await worker.stop();
       await rm(dir, { recursive: true, force: true });

@@ -354,7 +354,8 @@ export const fleetBench: BenchCase = {
       say(`idle window: ${idleS} s`);
       await sleep(2_000); // let the last status writes and their watch events settle
       sampler.mark();
-      const reconcilesBefore = Object.values((await controllerMetrics(controller.opsPort)).reconciles).reduce((a, b) => a + b, 0);
+      const beforeIdle = await controllerMetrics(controller.opsPort);
+      const reconcilesBefore = Object.values(beforeIdle.reconciles).reduce((a, b) => a + b, 0);
       const clusterWrites = await countUpdates(hubKc, "/apis/flotilla.dev/v1alpha1/clusters");
       const deploymentWrites = await countUpdates(hubKc, "/apis/flotilla.dev/v1alpha1/applicationdeployments");
       const profile = await startProfile(process.env.FLOTILLA_BENCH_PROFILE_IDLE);
@@ -367,6 +368,12 @@ export const fleetBench: BenchCase = {
       say(`idle: ${pct(idle.cpuS, idle.wallS).toFixed(1)}% of a core, ${idleWrites}`);
       const idleMetrics = await controllerMetrics(controller.opsPort);
       const idleReconciles = Object.values(idleMetrics.reconciles).reduce((a, b) => a + b, 0) - reconcilesBefore;
+      const idleRequests = Object.fromEntries(
+        Object.entries(idleMetrics.memberRequests)
+          .map(([verb, count]) => [verb, count - (beforeIdle.memberRequests[verb] ?? 0)] as const)
+          .filter(([, count]) => count > 0),
+      );
+      say(`member requests in the idle window: ${JSON.stringify(idleRequests)}`);
       const idlePct = pct(idle.cpuS, idle.wallS);
 
       // (d) one change while the others are idle: deployment 0 (production: prod-eu, prod-us).
@@ -440,7 +447,7 @@ export const fleetBench: BenchCase = {
           name: `fleet: ${scaled} deployments, idle CPU after all Healthy (whole process)`,
           value: idlePct,
           unit: "% core",
-          how: `process.cpuUsage() delta over ${idleS} s starting 2 s after all were Healthy; ${idleReconciles} reconciles in the window; ${idleWrites}; ${sim}`,
+          how: `process.cpuUsage() delta over ${idleS} s starting 2 s after all were Healthy; ${idleReconciles} reconciles in the window; member requests by verb ${JSON.stringify(idleRequests)}; ${idleWrites}; ${sim}`,
           target: "<= 2 %",
           met: idlePct <= 2,
         },

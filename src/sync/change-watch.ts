@@ -74,6 +74,7 @@ export class ChangeWatch {
     let version: string | undefined;
     let failures = 0;
     while (!signal.aborted) {
+      let started = Date.now();
       try {
         if (version === undefined) {
           version = await this.o.client.collectionVersion(apiVersion, kind, { labelSelector: SELECTOR });
@@ -81,17 +82,21 @@ export class ChangeWatch {
           this.o.onMissed();
         }
         entry.connected = true;
+        started = Date.now();
         version = await this.o.client.watchMetadata(apiVersion, kind, { resourceVersion: version, labelSelector: SELECTOR, signal }, (event) => {
           if (event.type === "BOOKMARK") return;
           this.o.onChange(deploymentOf({ apiVersion, kind, metadata: { name: event.metadata.name ?? "", ...event.metadata } }));
         });
+        // A server that ends every watch at once would otherwise be asked again in a tight loop.
+        if (Date.now() - started < 1_000 && !signal.aborted) throw new Error("the watch ended at once");
         failures = 0;
       } catch (error) {
         entry.connected = false;
         if (signal.aborted) return;
         if (error instanceof WatchExpiredError) {
           version = undefined;
-          continue;
+          // A watch that ran for a while just lists again; one refused at once backs off.
+          if (Date.now() - started >= 1_000) continue;
         }
         // A broken connection resumes from the last resourceVersion seen: nothing is missed.
         failures++;

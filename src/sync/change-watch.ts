@@ -77,7 +77,7 @@ export class ChangeWatch {
       let started = Date.now();
       try {
         if (version === undefined) {
-          version = await this.o.client.collectionVersion(apiVersion, kind, { labelSelector: SELECTOR });
+          version = await this.o.client.collectionVersion(apiVersion, kind, { labelSelector: SELECTOR, signal });
           // What changed before this list (since the last read, or while a watch was broken) is unknown.
           this.o.onMissed();
         }

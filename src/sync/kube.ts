@@ -256,11 +256,11 @@ export class KubeClient {
    * The current resourceVersion of a kind's collection (all namespaces), where a watch can start
    * without missing a change. Reads one object's metadata only.
    */
-  async collectionVersion(apiVersion: string, kind: string, options: { labelSelector?: string } = {}): Promise<string> {
+  async collectionVersion(apiVersion: string, kind: string, options: { labelSelector?: string; signal?: AbortSignal } = {}): Promise<string> {
     const query = new URLSearchParams({ limit: "1" });
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
     const path = `${await this.path({ apiVersion, kind })}?${query}`;
-    const res = await this.request("GET", path, undefined, "list", "application/json", METADATA_LIST);
+    const res = await this.request("GET", path, undefined, "list", "application/json", METADATA_LIST, options.signal);
     if (res.status >= 300) throw this.error(res, `${kind}/*`, "list failed");
     const version = (res.body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
     if (!version) throw new ApplyError("list returned no resourceVersion", { object: `${kind}/*`, retryable: true });
@@ -425,7 +425,15 @@ export class KubeClient {
     this.authAt = now;
   }
 
-  private request(method: string, path: string, body: unknown, verb: string, contentType = "application/json", accept = "application/json"): Promise<HttpResult> {
+  private request(
+    method: string,
+    path: string,
+    body: unknown,
+    verb: string,
+    contentType = "application/json",
+    accept = "application/json",
+    signal?: AbortSignal,
+  ): Promise<HttpResult> {
     return this.limiter.run(async () => {
       await this.prepare();
       this.stats.total++;
@@ -444,6 +452,7 @@ export class KubeClient {
             method,
             agent: this.agent,
             timeout: this.timeoutMs,
+            ...(signal ? { signal } : {}),
             ...(this.tls.auth ? { auth: this.tls.auth } : {}),
             headers: {
               ...(this.tls.headers ?? {}),

@@ -2,6 +2,7 @@
 // `aCluster("prod-eu").withLabel("usage", "production").build()`. Builders only make data;
 // they never call the code under test.
 
+import { KubeConfig } from "@kubernetes/client-node";
 import type {
   ApplicationDeployment,
   AppRevision,
@@ -310,4 +311,21 @@ export function registryOf(...defs: Array<ComponentDefinitionBuilder | TraitDefi
   return buildRegistry(
     defs.map((d) => (d instanceof ComponentDefinitionBuilder || d instanceof TraitDefinitionBuilder ? d.build() : d)),
   );
+}
+
+// ---------- kubeconfig ----------
+
+/**
+ * A kubeconfig whose server refuses connections at once (port 1): a client built on it fails every
+ * request without waiting for a timeout.
+ */
+export function unreachableKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
+    users: [{ name: "u", token: "t" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  return kubeConfig;
 }

@@ -1,19 +1,7 @@
-import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { ChangeWatch, kindKey } from "../../../src/sync/change-watch.js";
 import { KubeClient } from "../../../src/sync/kube.js";
-
-function unreachableClient(): KubeClient {
-  const kubeConfig = new KubeConfig();
-  // Port 1 refuses connections at once: every request fails without waiting for a timeout.
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
-    users: [{ name: "u", token: "t" }],
-    contexts: [{ name: "x", cluster: "c", user: "u" }],
-    currentContext: "x",
-  });
-  return new KubeClient({ kubeConfig });
-}
+import { unreachableKubeConfig } from "../builders.js";
 
 describe("ChangeWatch", () => {
   const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
@@ -23,7 +11,7 @@ describe("ChangeWatch", () => {
   });
 
   it("keeps retrying a cluster it cannot reach, reports itself incomplete, and stops without a timer left", async () => {
-    const client = unreachableClient();
+    const client = new KubeClient({ kubeConfig: unreachableKubeConfig() });
     let changes = 0;
     let missed = 0;
     const before = timers();

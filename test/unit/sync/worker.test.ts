@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient } from "../../../src/sync/kube.js";
 import { backoffDelay, ClusterSyncWorker } from "../../../src/sync/worker.js";
+import { unreachableKubeConfig } from "../builders.js";
 
 describe("retry backoff", () => {
   it.each<[number, Parameters<typeof backoffDelay>[1], number]>([
@@ -20,14 +20,8 @@ describe("ClusterSyncWorker lifecycle", () => {
   const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
 
   it("stops cleanly, leaving no timer behind", async () => {
-    const kubeConfig = new KubeConfig();
     // Never contacted: the worker is paused, so it sends no request.
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
-      users: [{ name: "u", token: "t" }],
-      contexts: [{ name: "x", cluster: "c", user: "u" }],
-      currentContext: "x",
-    });
+    const kubeConfig = unreachableKubeConfig();
     const before = timers();
     const worker = new ClusterSyncWorker({
       cluster: "c",

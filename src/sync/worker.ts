@@ -46,7 +46,8 @@ export interface ClusterSyncWorkerOptions {
   resyncInterval?: number;
   /**
    * Period of health observation between syncs (reads only, no writes) of the deployments not yet
-   * Healthy; every 12th observes all of them. ms; 0 disables. Default 15 000.
+   * Healthy or changed (see watchChanges); every 12th observes all of them while changes are not
+   * watched. ms; 0 disables. Default 15 000.
    */
   healthInterval?: number;
   /**

@@ -290,7 +290,13 @@ async function rollOutWithKills(ref: string, ns: string, points: KillPoint[]): P
   await apply(make(ns));
   const kills: Array<{ at: number; stepsInGit: number; phase: string | undefined; rollout: string; uncommitted: boolean; restartedAt: number }> = [];
   for (const p of points) {
-    await waitFor(() => watch.seen.length > p.afterStep, { timeoutMs: 120_000, intervalMs: 50, message: `step ${p.afterStep + 1} (${CANARY_V2_STEPS[p.afterStep]})` });
+    await waitFor(() => watch.seen.length > p.afterStep, { timeoutMs: 120_000, intervalMs: 50, message: `step ${p.afterStep + 1} (${CANARY_V2_STEPS[p.afterStep]})` }).catch(
+      async (error: Error) => {
+        // What the rollout waited for says where it stuck.
+        const status = (await getDeployment(ns))?.status;
+        throw new Error(`${error.message}; phase ${status?.phase}, rollout ${JSON.stringify(status?.rollout)}, clusters ${JSON.stringify(status?.clusters)}`);
+      },
+    );
     const base = Math.max(watch.seen[p.afterStep]!, kills.at(-1)?.restartedAt ?? 0);
     await new Promise((r) => setTimeout(r, Math.max(0, base + p.delayMs - Date.now())));
     if (p.kind === "record") await records.killAtNext(controller);

@@ -142,11 +142,17 @@ function killPoints(seed: number): KillPoint[] {
   const anchors = Array.from({ length: KILLS }, () => Math.floor(random() * (LAST_ANCHOR + 1))).sort((a, b) => a - b);
   const records = new Set<number>();
   while (records.size < RECORD_KILLS) records.add(Math.floor(random() * KILLS));
-  return anchors.map((afterStep, i) => ({
-    afterStep,
-    kind: records.has(i) ? "record" : "delay",
-    delayMs: records.has(i) ? 0 : Math.floor(random() * (MAX_DELAY_MS + 1)),
-  }));
+  // A record kill lands on the next step's record that no earlier record kill took (the restarted
+  // controller commits that step without writing its record again): one with no such step left
+  // would wait forever, so it becomes a kill right after its step.
+  let recordTaken = 0;
+  return anchors.map((afterStep, i) => {
+    if (!records.has(i)) return { afterStep, kind: "delay", delayMs: Math.floor(random() * (MAX_DELAY_MS + 1)) };
+    const record = Math.max(afterStep + 1, recordTaken + 1);
+    if (record >= CANARY_V2_STEPS.length) return { afterStep, kind: "delay", delayMs: 0 };
+    recordTaken = record;
+    return { afterStep, kind: "record", delayMs: 0 };
+  });
 }
 
 /**

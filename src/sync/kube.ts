@@ -106,6 +106,16 @@ function statusMessage(body: unknown, status: number): string {
   return `HTTP ${status}`;
 }
 
+/** A response body as JSON; text that is not JSON (a proxy's error page) is kept for the message. */
+function parseBody(raw: Buffer): unknown {
+  const text = raw.toString("utf8");
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text;
+  }
+}
+
 function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf("/");
   return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
@@ -215,7 +225,7 @@ export class KubeClient {
     const ref = refOf(obj);
     const query = new URLSearchParams({ fieldManager: this.fieldManager, force: "true" });
     if (options.dryRun) query.set("dryRun", "All");
-    const res = await this.request("PATCH", `${await this.path(ref)}?${query}`, obj, "apply", "application/apply-patch+yaml");
+    const res = await this.request("PATCH", `${await this.path(ref)}?${query}`, obj, "apply", { contentType: "application/apply-patch+yaml" });
     if (res.status >= 300) throw this.error(res, formatRef(ref), "apply failed");
     return res.body as Manifest;
   }
@@ -260,7 +270,7 @@ export class KubeClient {
     const query = new URLSearchParams({ limit: "1" });
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
     const path = `${await this.path({ apiVersion, kind })}?${query}`;
-    const res = await this.request("GET", path, undefined, "list", "application/json", METADATA_LIST, options.signal);
+    const res = await this.request("GET", path, undefined, "list", { accept: METADATA_LIST, ...(options.signal ? { signal: options.signal } : {}) });
     if (res.status >= 300) throw this.error(res, `${kind}/*`, "list failed");
     const version = (res.body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
     if (!version) throw new ApplyError("list returned no resourceVersion", { object: `${kind}/*`, retryable: true });
@@ -322,14 +332,8 @@ export class KubeClient {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
-            let body: unknown;
-            try {
-              body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-            } catch {
-              body = undefined;
-            }
             const status = res.statusCode ?? 0;
-            done(status === 410 ? new WatchExpiredError(object) : this.error({ status, body }, object, "watch failed"));
+            done(status === 410 ? new WatchExpiredError(object) : this.error({ status, body: parseBody(Buffer.concat(chunks)) }, object, "watch failed"));
           });
           return;
         }
@@ -430,9 +434,7 @@ export class KubeClient {
     path: string,
     body: unknown,
     verb: string,
-    contentType = "application/json",
-    accept = "application/json",
-    signal?: AbortSignal,
+    { contentType = "application/json", accept = "application/json", signal }: { contentType?: string; accept?: string; signal?: AbortSignal } = {},
   ): Promise<HttpResult> {
     return this.limiter.run(async () => {
       await this.prepare();
@@ -463,16 +465,7 @@ export class KubeClient {
           (res) => {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => {
-              const text = Buffer.concat(chunks).toString("utf8");
-              let parsed: unknown = text;
-              try {
-                parsed = text ? JSON.parse(text) : undefined;
-              } catch {
-                // Not JSON (a proxy's error page): keep the text for the message.
-              }
-              resolve({ status: res.statusCode ?? 0, body: parsed });
-            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks)) }));
             res.on("error", reject);
           },
         );

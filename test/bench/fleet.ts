@@ -20,6 +20,7 @@
 // and the most frequent messages (nothing goes to the terminal).
 
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import https from "node:https";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,7 +34,7 @@ import { type RunningFleet, startFleet } from "../../src/fleet/index.js";
 import { KubeClient } from "../../src/sync/kube.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
-const NAMESPACES = 10;
+export const NAMESPACES = 10;
 const SAMPLE_MS = 250;
 const BASELINE_MS = 15_000;
 const GiB = 2 ** 30;
@@ -42,7 +43,7 @@ const MiB = 2 ** 20;
 const say = (line: string) => process.stdout.write(`  [fleet] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function scale(): number {
+export function scale(): number {
   const i = process.argv.indexOf("--scale");
   const raw = i >= 0 ? process.argv[i + 1] : process.env.FLOTILLA_BENCH_SCALE;
   const n = raw === undefined ? 100 : Number(raw);
@@ -50,14 +51,14 @@ function scale(): number {
   return n;
 }
 
-function kubeConfigFrom(file: string): KubeConfig {
+export function kubeConfigFrom(file: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(file);
   return kc;
 }
 
 /** Deterministic shape of deployment i: 1–3 components, worker/webservice, 1–2 replicas. */
-function deployment(i: number, image = `registry.example/app-${i}:v1`): ApplicationDeployment {
+export function deployment(i: number, image = `registry.example/app-${i}:v1`): ApplicationDeployment {
   const count = 1 + (i % 3);
   const app = `app-${String(i).padStart(4, "0")}`;
   const components: ComponentSpec[] = [];
@@ -84,7 +85,7 @@ function deployment(i: number, image = `registry.example/app-${i}:v1`): Applicat
 }
 
 /** Run `fn` over `items` with at most `limit` at once. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -275,6 +276,38 @@ async function startProfile(file: string | undefined): Promise<{ stop(): Promise
   };
 }
 
+/** `apiserver_request_total` of one API server, summed by verb and resource[/subresource]. */
+async function apiServerRequests(kc: KubeConfig): Promise<Map<string, number>> {
+  const opts: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  const server = new URL(kc.getCurrentCluster()?.server ?? "");
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = https.get({ ...opts, hostname: server.hostname, port: server.port, path: "/metrics" }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve(body));
+    });
+    req.on("error", reject);
+  });
+  const out = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("apiserver_request_total{")) continue;
+    const label = (name: string) => new RegExp(`[{,]${name}="([^"]*)"`).exec(line)?.[1] ?? "";
+    const sub = label("subresource");
+    const key = `${label("verb")} ${label("resource")}${sub ? `/${sub}` : ""}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+  }
+  return out;
+}
+
+/** The most frequent requests between two `apiServerRequests` readings, "VERB resource: count". */
+function topRequests(before: Map<string, number>, after: Map<string, number>, limit: number): { total: number; top: string[] } {
+  const delta = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+  delta.sort((a, b) => b[1] - a[1]);
+  return { total: delta.reduce((a, [, v]) => a + v, 0), top: delta.slice(0, limit).map(([k, v]) => `${k}: ${v}`) };
+}
+
 const pct = (cpuS: number, wallS: number) => (wallS > 0 ? (cpuS / wallS) * 100 : 0);
 
 export const fleetBench: BenchCase = {
@@ -327,6 +360,8 @@ export const fleetBench: BenchCase = {
       // (a) + (b): first apply → all Healthy.
       const docs = Array.from({ length: n }, (_, i) => deployment(i));
       tracked = watchPhases(hubKc);
+      const clusterKcs = [{ name: "hub", kc: hubKc }, ...members.map((m) => ({ name: m.name, kc: kubeConfigFrom(m.kubeconfigPath) }))];
+      const requestsBefore = await Promise.all(clusterKcs.map((c) => apiServerRequests(c.kc)));
       sampler.mark();
       const applyStart = performance.now();
       await pool(docs, 8, async (d) => void (await hub.apply(d as unknown as Manifest)));
@@ -349,6 +384,13 @@ export const fleetBench: BenchCase = {
       const allHealthy = last.healthy === n;
       const busyMetrics = await controllerMetrics(controller.opsPort);
       say(`${allHealthy ? "all Healthy" : `NOT all Healthy (${JSON.stringify(last.phases)})`} after ${healthyS.toFixed(1)} s; ${JSON.stringify(busyMetrics)}`);
+      // Who loaded the fleet's API servers during the ramp (every client: controller, controller
+      // managers, node simulators, this bench's watch).
+      const requestsAfter = await Promise.all(clusterKcs.map((c) => apiServerRequests(c.kc)));
+      clusterKcs.forEach((c, i) => {
+        const { total, top } = topRequests(requestsBefore[i] ?? new Map(), requestsAfter[i] ?? new Map(), 12);
+        say(`${c.name} API server: ${total} requests during the ramp; most frequent: ${top.join(", ")}`);
+      });
 
       // (c) idle.
       say(`idle window: ${idleS} s`);

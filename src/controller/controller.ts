@@ -651,7 +651,7 @@ export class Controller {
    */
   private notSeenYet(cluster: string): boolean {
     if (Date.now() - this.workStartedAt > STARTUP_GRACE_MS || this.clusters.isUnreachable(cluster)) return false;
-    const ws = this.clusters.isReachable(cluster) ? this.clusters.worker(cluster)?.status : undefined;
+    const ws = this.clusters.isReachable(cluster) ? this.clusters.worker(cluster)?.view : undefined;
     return ws?.lastSyncTime === undefined;
   }
 
@@ -672,10 +672,11 @@ export class Controller {
 
   /** What the planner sees of one cluster: synced at this deployment's commit, live replicas per revision. */
   private observeForPlanner(cluster: string, key: Key, commit: string | undefined): ObservedCluster {
-    const ws = this.clusters.isReachable(cluster) ? this.clusters.worker(cluster)?.status : undefined;
-    if (!ws) return { name: cluster, synced: false, reachable: !this.clusters.isUnreachable(cluster), health: "Unknown", revisions: [] };
+    const worker = this.clusters.isReachable(cluster) ? this.clusters.worker(cluster) : undefined;
+    const ws = worker?.view;
+    if (!worker || !ws) return { name: cluster, synced: false, reachable: !this.clusters.isUnreachable(cluster), health: "Unknown", revisions: [] };
     const synced = commit !== undefined && this.syncedSeq(ws, key) >= 0 && this.syncedSeq(ws, key) >= this.seqOf(commit);
-    const h = ws.health.find((d) => d.deployment === key);
+    const h = worker.healthOf(key);
     return { name: cluster, synced, health: h?.health ?? "Missing", revisions: h?.revisions ?? [] };
   }
 
@@ -691,14 +692,14 @@ export class Controller {
   private observe(cluster: string, key: Key, commit: string | undefined, planned: RenderTarget["revisions"]): ClusterObservation {
     const reachable = this.clusters.isReachable(cluster);
     const worker = this.clusters.worker(cluster);
-    const ws = worker?.status;
-    if (!reachable || !ws) {
+    const ws = worker?.view;
+    if (!reachable || !worker || !ws) {
       const revisions = planned.map((p) => ({ name: p.name, replicas: p.replicas, readyReplicas: 0 }));
       return { name: cluster, reachable: false, synced: false, health: "Unknown", revisions, message: this.clusters.message(cluster) };
     }
     const synced = this.syncedSeq(ws, key) >= 0 && this.syncedSeq(ws, key) >= this.seqOf(commit);
     const appliedHere = ws.deploymentCommits[key] ?? ws.appliedCommit;
-    const h = ws.health.find((d) => d.deployment === key);
+    const h = worker.healthOf(key);
     const failedHere = ws.lastResult?.changes.filter((c) => c.deployment === key && c.action === "failed") ?? [];
     let message = h?.message || undefined;
     if (!synced) message = ws.error ? `sync failed: ${ws.error}` : "sync in progress";
@@ -739,8 +740,8 @@ export class Controller {
     }
     const pending: string[] = [];
     for (const cluster of this.usage.get(key)?.selected ?? ad.status?.clusters?.map((c) => c.name) ?? []) {
-      const ws = this.clusters.worker(cluster)?.status;
-      const done = ws !== undefined && this.syncedSeq(ws, key) >= this.seqOf(removal) && !ws.health.some((h) => h.deployment === key);
+      const worker = this.clusters.worker(cluster);
+      const done = worker !== undefined && this.syncedSeq(worker.view, key) >= this.seqOf(removal) && worker.healthOf(key) === undefined;
       if (!done) pending.push(cluster);
     }
     const since = new Date(ad.metadata.deletionTimestamp as string).getTime();

@@ -7,8 +7,13 @@
 import { Agent as HttpsAgent } from "node:https";
 import { KubeConfig, type RequestContext } from "@kubernetes/client-node";
 
-/** Connections kept open per agent; the controller's hub traffic needs only a handful. */
-const MAX_FREE_SOCKETS = 16;
+/**
+ * Connections per agent, open at once and kept idle alike. A bound on both: with more in flight
+ * than idle ones kept (a burst of status writes and Events), every burst dialed the connections
+ * above the idle limit again and closed them after it — a TLS handshake per extra call on both
+ * sides. Calls beyond the bound wait for a connection instead.
+ */
+const MAX_SOCKETS = 32;
 
 export class KeepAliveKubeConfig extends KubeConfig {
   private readonly agents = new Map<string, HttpsAgent>();
@@ -24,7 +29,7 @@ export class KeepAliveKubeConfig extends KubeConfig {
     const key = JSON.stringify([options.ca, options.cert, options.key, options.pfx, options.passphrase, options.rejectUnauthorized, options.servername]);
     let agent = this.agents.get(key);
     if (!agent) {
-      agent = new HttpsAgent({ ...options, keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
+      agent = new HttpsAgent({ ...options, keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS });
       this.agents.set(key, agent);
     }
     context.setAgent(agent);

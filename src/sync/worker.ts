@@ -179,6 +179,8 @@ export class ClusterSyncWorker {
    * full sync is due (undefined = everything). See scopeOf.
    */
   private mustSync: Set<string> | undefined;
+  /** `s.health` by deployment. */
+  private healthIndex = new Map<string, DeploymentHealth>();
 
   constructor(options: ClusterSyncWorkerOptions) {
     this.o = options;
@@ -208,6 +210,20 @@ export class ClusterSyncWorker {
       });
     }
     this.scheduleHealth();
+  }
+
+  /**
+   * The worker's state as it is now, without copies: the controller reads it several times per
+   * reconcile, and a copy of every deployment's health per read made each reconcile cost O(N).
+   * Read it and let go; `status` is the copy to keep.
+   */
+  get view(): Readonly<WorkerStatus> {
+    return this.s;
+  }
+
+  /** One deployment's health from the last observation (see `view`). */
+  healthOf(deployment: string): DeploymentHealth | undefined {
+    return this.healthIndex.get(deployment);
   }
 
   /** A snapshot of the worker's state (a copy; safe to keep). */
@@ -382,6 +398,7 @@ export class ClusterSyncWorker {
   private recordHealth(health: DeploymentHealth[], commit: string | undefined): void {
     const before = new Map(this.s.health.map((h) => [h.deployment, h.health] as const));
     this.s.health = health;
+    this.healthIndex = new Map(health.map((h) => [h.deployment, h]));
     for (const h of health) {
       const was = before.get(h.deployment);
       if (was !== undefined && was !== h.health) {

@@ -23,7 +23,7 @@ import { fullRolloutTargets } from "../../src/rollout/full.js";
 import { objectHealth } from "../../src/sync/health.js";
 import { KubeClient } from "../../src/sync/kube.js";
 import { sortForApply } from "../../src/sync/order.js";
-import { deployment, kubeConfigFrom, NAMESPACES, pool, scale } from "./fleet.js";
+import { apiServerRequests, deployment, kubeConfigFrom, NAMESPACES, pool, scale, topRequests } from "./fleet.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
 const POLL_MS = 2_000;
@@ -78,13 +78,14 @@ export const fleetFloorBench: BenchCase = {
         clients.push(client);
         const desired = perMember.get(m.name) ?? new Map<string, Manifest>();
         const kinds = [...new Set([...desired.values()].map((o) => `${o.apiVersion}|${o.kind}`))].map((k) => k.split("|") as [string, string]);
-        return { name: m.name, client, desired, kinds };
+        return { name: m.name, kc: kubeConfigFrom(m.kubeconfigPath), client, desired, kinds };
       });
       for (const m of members) {
         for (let i = 0; i < NAMESPACES; i++) await m.client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: `bench-${i}` } });
       }
       say(`${total} objects rendered for ${members.length} members; applying`);
 
+      const requestsBefore = await Promise.all(members.map((m) => apiServerRequests(m.kc)));
       const start = performance.now();
       await Promise.all(members.map((m) => pool(sortForApply([...m.desired.values()]), 8, async (o) => void (await m.client.apply(o)))));
       const appliedS = (performance.now() - start) / 1000;
@@ -102,6 +103,11 @@ export const fleetFloorBench: BenchCase = {
       }
       const healthyS = (performance.now() - start) / 1000;
       say(`${healthy === total ? "all" : `NOT all (${healthy}/${total})`} Healthy after ${healthyS.toFixed(1)} s`);
+      const requestsAfter = await Promise.all(members.map((m) => apiServerRequests(m.kc)));
+      members.forEach((m, i) => {
+        const { total: count, top } = topRequests(requestsBefore[i] ?? new Map(), requestsAfter[i] ?? new Map(), 12);
+        say(`${m.name} API server: ${count} requests; most frequent: ${top.join(", ")}`);
+      });
       const scaled = n.toLocaleString("en");
       return [
         {

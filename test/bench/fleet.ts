@@ -13,7 +13,8 @@
 //       with the fleet running before the controller starts;
 //   (c) idle CPU (% of one core) over a window after all are Healthy: 60 s for N <= 100, else
 //       300 s (FLOTILLA_BENCH_IDLE_S overrides), raw and minus the pre-controller baseline;
-//       FLOTILLA_BENCH_PROFILE_IDLE=<file.cpuprofile> writes a CPU profile of the idle window;
+//       FLOTILLA_BENCH_PROFILE_IDLE=<file.cpuprofile> writes a CPU profile of the idle window
+//       (FLOTILLA_BENCH_PROFILE_RAMP=<file> one of the ramp from first apply to all Healthy);
 //   (d) one deployment's image changed while the others sit idle: time until the Deployment on
 //       every cluster it is placed on carries the new image (each member polled every 50 ms).
 // The controller logs warnings and errors to a file in the temp dir; the case reports how many
@@ -271,13 +272,13 @@ async function startProfile(file: string | undefined): Promise<{ stop(): Promise
       const { profile } = await session.post("Profiler.stop");
       await writeFile(file, JSON.stringify(profile));
       session.disconnect();
-      say(`idle CPU profile written to ${file}`);
+      say(`CPU profile written to ${file}`);
     },
   };
 }
 
 /** `apiserver_request_total` of one API server, summed by verb and resource[/subresource]. */
-async function apiServerRequests(kc: KubeConfig): Promise<Map<string, number>> {
+export async function apiServerRequests(kc: KubeConfig): Promise<Map<string, number>> {
   const opts: https.RequestOptions = {};
   await kc.applyToHTTPSOptions(opts);
   const server = new URL(kc.getCurrentCluster()?.server ?? "");
@@ -302,7 +303,7 @@ async function apiServerRequests(kc: KubeConfig): Promise<Map<string, number>> {
 }
 
 /** The most frequent requests between two `apiServerRequests` readings, "VERB resource: count". */
-function topRequests(before: Map<string, number>, after: Map<string, number>, limit: number): { total: number; top: string[] } {
+export function topRequests(before: Map<string, number>, after: Map<string, number>, limit: number): { total: number; top: string[] } {
   const delta = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
   delta.sort((a, b) => b[1] - a[1]);
   return { total: delta.reduce((a, [, v]) => a + v, 0), top: delta.slice(0, limit).map(([k, v]) => `${k}: ${v}`) };
@@ -362,6 +363,7 @@ export const fleetBench: BenchCase = {
       tracked = watchPhases(hubKc);
       const clusterKcs = [{ name: "hub", kc: hubKc }, ...members.map((m) => ({ name: m.name, kc: kubeConfigFrom(m.kubeconfigPath) }))];
       const requestsBefore = await Promise.all(clusterKcs.map((c) => apiServerRequests(c.kc)));
+      const rampProfile = await startProfile(process.env.FLOTILLA_BENCH_PROFILE_RAMP);
       sampler.mark();
       const applyStart = performance.now();
       await pool(docs, 8, async (d) => void (await hub.apply(d as unknown as Manifest)));
@@ -379,6 +381,7 @@ export const fleetBench: BenchCase = {
         await sleep(1000);
       }
       const healthyS = (performance.now() - applyStart) / 1000;
+      await rampProfile.stop();
       tracked.stop();
       const busy = sampler.read();
       const allHealthy = last.healthy === n;

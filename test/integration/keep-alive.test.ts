@@ -43,6 +43,24 @@ describe("the hub kubeconfig", () => {
     kept.destroyAgents();
   });
 
+  it("opens a bounded set of connections for bursts of concurrent calls and reuses them for the next burst", async () => {
+    const kept = keepAliveKubeConfig(kubeConfig("hub"));
+    const api = kept.makeApiClient(CoreV1Api);
+    const burst = async () => {
+      const names = await Promise.all(Array.from({ length: 100 }, () => api.readNamespace({ name: "default" }).then((n) => n.metadata?.name)));
+      expect(names.filter((n) => n === "default")).toHaveLength(100);
+    };
+    const first = await countConnections(burst);
+    expect(first).toBeGreaterThan(1);
+    expect(first).toBeLessThanOrEqual(32);
+    // Every connection of the first burst stayed open: the next two bursts dial nothing new.
+    expect(await countConnections(async () => {
+      await burst();
+      await burst();
+    })).toBe(0);
+    kept.destroyAgents();
+  });
+
   it("still authenticates each call as the kubeconfig's user", async () => {
     const kept = keepAliveKubeConfig(kubeConfig("hub"));
     const api = kept.makeApiClient(CoreV1Api);

@@ -372,6 +372,8 @@ describe("ClusterSyncWorker on a member cluster", () => {
       expect(actions(worker.status.lastResult!)).toEqual({ [`ConfigMap/${ns}/a`]: "unchanged", [`Service/${ns}/web`]: "unchanged", [`ConfigMap/${ns}/b`]: "deleted" });
       expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "b" })).toBeUndefined();
       expect(worker.status.health.map((h) => [h.deployment, h.health])).toEqual([[`${ns}/shop`, "Healthy"]]);
+      expect(worker.healthOf(`${ns}/shop`)).toEqual(worker.status.health[0]);
+      expect(worker.healthOf(`${ns}/cart`)).toBeUndefined();
     } finally {
       await worker.stop();
       await rm(dir, { recursive: true, force: true });

@@ -20,6 +20,8 @@ export const ANNOTATION_HEALTH = "flotilla.dev/health";
 /**
  * Set on a rendered workload whose replica count an autoscaler owns once its rollout is complete;
  * the value is the definition's `replicasPath`. The sync loop does not count that field as drift.
+ * It instructs the sync loop only: it stays in Git and is not sent to the cluster, so completing
+ * a rollout changes nothing on the live workload (no write, nothing for its controllers to redo).
  */
 export const ANNOTATION_AUTOSCALED_PATH = "flotilla.dev/autoscaled-path";
 

@@ -6,7 +6,7 @@ import { ApplyError } from "../api/errors.js";
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
 import { findDrift } from "./drift.js";
-import { appliedHash, prepareForApply } from "./hash.js";
+import { appliedHash, ownedElsewhere, prepareForApply } from "./hash.js";
 import { deploymentOf } from "./health.js";
 import { formatRef, type KubeClient, refOf } from "./kube.js";
 import type { Observation } from "./observe.js";
@@ -88,7 +88,7 @@ export async function applyOne(client: KubeClient, desired: Manifest, observed: 
   const prepared = prepareForApply(desired);
   let drift: string[] = [];
   if (live && appliedHash(live) === appliedHash(prepared)) {
-    drift = findDrift(prepared, live);
+    drift = findDrift(prepared, live, { ignorePaths: ownedElsewhere(desired) });
     if (drift.length === 0) return { change: changeOf(desired, "unchanged", "in sync"), live };
   }
   try {

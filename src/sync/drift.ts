@@ -3,12 +3,13 @@
 // defaults, status, and fields other controllers own by design (a workload's spec.replicas once
 // an HPA owns it: the renderer omits it) are never fought.
 
-import { ANNOTATION_AUTOSCALED_PATH } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
 
 export interface DriftOptions {
   /** Stop after this many differences. Default 5. */
   maxDifferences?: number;
+  /** Dotted paths that something else owns on the cluster (an autoscaler's replica count): never drift. */
+  ignorePaths?: readonly string[];
 }
 
 // Kubernetes quantities: "500m", "1Gi", "0.5", 2. The server canonicalises them ("0.5" → "500m"),
@@ -129,9 +130,7 @@ export function findDrift(desired: Manifest, live: Manifest, options: DriftOptio
   const out: string[] = [];
   const { metadata, status: _status, ...rest } = desired;
   if (desired.kind === "Secret") delete rest.stringData;
-  // A field an autoscaler owns by design (see ANNOTATION_AUTOSCALED_PATH) is not drift.
-  const autoscaled = metadata.annotations?.[ANNOTATION_AUTOSCALED_PATH];
-  if (autoscaled) dropPath(rest, autoscaled);
+  for (const path of options.ignorePaths ?? []) dropPath(rest, path);
   walk({ labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {} }, live.metadata, "metadata", out, max);
   walk(rest, live, "", out, max);
   return out;

@@ -3,7 +3,7 @@
 // write, so an unchanged object keeps its resourceVersion and costs no API write.
 
 import { createHash } from "node:crypto";
-import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
+import { ANNOTATION_AUTOSCALED_PATH, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import { canonicalize } from "../api/serialize.js";
 import type { Manifest } from "../api/types.js";
 import { fillApplyDefaults } from "./defaults.js";
@@ -20,10 +20,19 @@ export function contentHash(obj: Manifest): string {
   return `sha256:${createHash("sha256").update(text).digest("hex").slice(0, 32)}`;
 }
 
+/** Annotations in Git that instruct the sync loop and are not sent to the cluster. */
+const SYNC_ONLY_ANNOTATIONS: readonly string[] = [ANNOTATION_AUTOSCALED_PATH];
+
+/** Paths of a desired object that something else owns on the cluster (not drift, see drift.ts). */
+export function ownedElsewhere(desired: Manifest): string[] {
+  const path = desired.metadata.annotations?.[ANNOTATION_AUTOSCALED_PATH];
+  return path ? [path] : [];
+}
+
 /**
  * The object as it is sent to the cluster: Flotilla's ownership label (the renderer stamps it
  * already; a hand-written file in the env repo may not), defaults SSA needs (defaults.ts) and the
- * content hash. Never mutates input.
+ * content hash, without the sync-only annotations. Never mutates input.
  */
 export function prepareForApply(input: Manifest): Manifest {
   let out = preparedCopies.get(input);
@@ -42,8 +51,10 @@ function prepare(input: Manifest): Manifest {
   const obj = fillApplyDefaults(input);
   const labels = { ...(obj.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
   const withLabel: Manifest = { ...obj, metadata: { ...obj.metadata, labels } };
-  const annotations = { ...(obj.metadata.annotations ?? {}), [ANNOTATION_APPLIED_HASH]: contentHash(withLabel) };
-  return { ...withLabel, metadata: { ...withLabel.metadata, annotations } };
+  const sent = Object.fromEntries(Object.entries(obj.metadata.annotations ?? {}).filter(([k]) => !SYNC_ONLY_ANNOTATIONS.includes(k)));
+  const { annotations: _all, ...rest } = withLabel.metadata;
+  const bare: Manifest = { ...withLabel, metadata: Object.keys(sent).length ? { ...rest, annotations: sent } : rest };
+  return { ...bare, metadata: { ...bare.metadata, annotations: { ...sent, [ANNOTATION_APPLIED_HASH]: contentHash(bare) } } };
 }
 
 /** The hash a live object was last applied with, if any. */

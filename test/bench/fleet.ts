@@ -20,11 +20,11 @@
 // The controller logs warnings and errors to a file in the temp dir; the case reports how many
 // and the most frequent messages (nothing goes to the terminal).
 
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import https from "node:https";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { destination, pino } from "pino";
 import type { ApplicationDeployment, ComponentSpec, Manifest } from "../../src/api/types.js";
@@ -270,6 +270,7 @@ async function startProfile(file: string | undefined): Promise<{ stop(): Promise
   return {
     async stop() {
       const { profile } = await session.post("Profiler.stop");
+      await mkdir(dirname(file), { recursive: true });
       await writeFile(file, JSON.stringify(profile));
       session.disconnect();
       say(`CPU profile written to ${file}`);

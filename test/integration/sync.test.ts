@@ -37,12 +37,14 @@ const run = promisify(execFile);
 
 let client: KubeClient;
 let kubeconfigPath: string;
+let memberConfig: KubeConfig;
 const namespaces: string[] = [];
 const crds: string[] = [];
 
 beforeAll(async () => {
   const member = await memberKubeconfig();
   kubeconfigPath = member.path;
+  memberConfig = member.kubeConfig;
   client = new KubeClient({ kubeConfig: member.kubeConfig });
 });
 
@@ -144,6 +146,39 @@ describe("syncCluster on a member cluster", () => {
     expect(new Set(result.changes.map((c) => c.action))).toEqual(new Set(["unchanged"]));
     expect(client.stats.byVerb.apply ?? 0).toBe(writes);
     expect(await versions()).toEqual(before);
+  });
+
+  it("hands the replica count to an autoscaler without writing the workload, and then leaves the count to it", async () => {
+    const ns = uniqueNamespace("sync-autoscaled");
+    const step1 = deployment(ns, "web", "nginx:1.27", 2);
+    await syncCluster({ client, desired: { commit: "c1", objects: [step1] } });
+    const ref = { apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" };
+    const ours = async () => ((await client.get(ref))?.metadata as { managedFields?: { manager?: string; time?: string }[] } | undefined)?.managedFields?.find((f) => f.manager === "flotilla");
+    const before = await ours();
+    expect(before?.time).toBeDefined();
+    // The completion step: the same workload, marked as autoscaled in Git.
+    const step2: Manifest = { ...step1, metadata: { ...step1.metadata, annotations: { "flotilla.dev/autoscaled-path": "spec.replicas" } } };
+    const writes = client.stats.byVerb.apply ?? 0;
+    const result = await syncCluster({ client, desired: { commit: "c2", objects: [step2] }, previous: [step1] });
+    expect(actions(result)).toEqual({ [`Deployment/${ns}/web`]: "unchanged" });
+    expect(client.stats.byVerb.apply ?? 0).toBe(writes);
+    expect(await ours()).toEqual(before);
+    expect((await client.get(ref))?.metadata.annotations?.["flotilla.dev/autoscaled-path"]).toBeUndefined();
+    expect((await client.get(ref))?.spec).toMatchObject({ replicas: 2 });
+    // An autoscaler scales it (another field manager): not drift, left as it is.
+    const autoscaler = new KubeClient({ kubeConfig: memberConfig, fieldManager: "autoscaler-stand-in" });
+    try {
+      await autoscaler.apply({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: ns }, spec: { replicas: 5 } } as Manifest);
+    } finally {
+      autoscaler.close();
+    }
+    const scaled = await syncCluster({ client, desired: { commit: "c2", objects: [step2] }, previous: [step2] });
+    expect(actions(scaled)).toEqual({ [`Deployment/${ns}/web`]: "unchanged" });
+    expect((await client.get(ref))?.spec).toMatchObject({ replicas: 5 });
+    // Without the mark the same count is drift and goes back to what Git says.
+    const corrected = await syncCluster({ client, desired: { commit: "c3", objects: [step1] }, previous: [step2] });
+    expect(corrected.changes[0]?.drift).toEqual(["spec.replicas: want 2, found 5"]);
+    expect((await client.get(ref))?.spec).toMatchObject({ replicas: 2 });
   });
 
   it("reports a changed object as configured", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../../../src/api/types.js";
 import { invalidReason, isOwned } from "../../../src/sync/apply.js";
-import { ANNOTATION_APPLIED_HASH, appliedHash, contentHash, prepareForApply } from "../../../src/sync/hash.js";
+import { ANNOTATION_APPLIED_HASH, appliedHash, contentHash, ownedElsewhere, prepareForApply } from "../../../src/sync/hash.js";
 import { planPrune, pruneRefusal } from "../../../src/sync/prune.js";
 import { desiredFromFiles } from "../../../src/sync/source.js";
 import { objectKey } from "../../../src/sync/types.js";
@@ -32,6 +32,15 @@ describe("content hash", () => {
     expect(appliedHash(prepared)).toMatch(/^sha256:[0-9a-f]{32}$/);
     expect(input.metadata.labels).toBeUndefined();
     expect(prepareForApply(prepared)).toEqual(prepared);
+  });
+
+  it("leaves out the sync-only autoscaler mark: the object and its hash are what they were without it", () => {
+    const plain: Manifest = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", annotations: { team: "a" } }, spec: { replicas: 3 } };
+    const marked: Manifest = { ...plain, metadata: { ...plain.metadata, annotations: { team: "a", "flotilla.dev/autoscaled-path": "spec.replicas" } } };
+    expect(prepareForApply(marked)).toEqual(prepareForApply(plain));
+    expect(prepareForApply(marked).metadata.annotations?.["flotilla.dev/autoscaled-path"]).toBeUndefined();
+    expect(ownedElsewhere(marked)).toEqual(["spec.replicas"]);
+    expect(ownedElsewhere(plain)).toEqual([]);
   });
 });
 

@@ -73,19 +73,14 @@ describe("findDrift", () => {
     expect(findDrift(secret, { ...secret, stringData: undefined, data: { a: "Yg==" } })).toEqual([]);
   });
 
-  it("leaves a replica count that an autoscaler owns to it, and still sees other drift", () => {
-    const desired: Manifest = {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "web", annotations: { "flotilla.dev/autoscaled-path": "spec.replicas" } },
-      spec: { replicas: 10, paused: false },
-    };
+  it("leaves a path that something else owns (an autoscaler's replica count) to it, and still sees other drift", () => {
+    const desired: Manifest = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" }, spec: { replicas: 10, paused: false } };
     const scaled: Manifest = { ...desired, spec: { replicas: 4, paused: false } };
-    expect(findDrift(desired, scaled)).toEqual([]);
-    expect(findDrift(desired, { ...desired, spec: { replicas: 4, paused: true } })).toEqual(["spec.paused: want false, found true"]);
-    // Without the mark the same scaling is drift, and the desired object itself is untouched.
-    const { annotations: _a, ...plainMeta } = desired.metadata;
-    expect(findDrift({ ...desired, metadata: plainMeta }, { ...scaled, metadata: plainMeta })).toEqual(["spec.replicas: want 10, found 4"]);
+    const ignorePaths = ["spec.replicas"];
+    expect(findDrift(desired, scaled, { ignorePaths })).toEqual([]);
+    expect(findDrift(desired, { ...desired, spec: { replicas: 4, paused: true } }, { ignorePaths })).toEqual(["spec.paused: want false, found true"]);
+    // Without it the same scaling is drift, and the desired object itself is untouched.
+    expect(findDrift(desired, scaled)).toEqual(["spec.replicas: want 10, found 4"]);
     expect((desired.spec as { replicas: number }).replicas).toBe(10);
   });
 

@@ -1,7 +1,7 @@
 // Drift detection (pure): does a live object still hold every field Flotilla applied? The
 // comparison is a subset test — only fields present in the desired object count — so server
-// defaults, status, and fields other controllers own by design (a workload's spec.replicas once
-// an HPA owns it: the renderer omits it) are never fought.
+// defaults and status are never fought, nor the paths the caller names as owned elsewhere (a
+// workload's spec.replicas once its autoscaler owns it, see ANNOTATION_AUTOSCALED_PATH).
 
 import type { Manifest } from "../api/types.js";
 

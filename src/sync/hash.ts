@@ -50,11 +50,10 @@ const preparedCopies = new WeakMap<Manifest, Manifest>();
 function prepare(input: Manifest): Manifest {
   const obj = fillApplyDefaults(input);
   const labels = { ...(obj.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
-  const withLabel: Manifest = { ...obj, metadata: { ...obj.metadata, labels } };
-  const sent = Object.fromEntries(Object.entries(obj.metadata.annotations ?? {}).filter(([k]) => !SYNC_ONLY_ANNOTATIONS.includes(k)));
-  const { annotations: _all, ...rest } = withLabel.metadata;
-  const bare: Manifest = { ...withLabel, metadata: Object.keys(sent).length ? { ...rest, annotations: sent } : rest };
-  return { ...bare, metadata: { ...bare.metadata, annotations: { ...sent, [ANNOTATION_APPLIED_HASH]: contentHash(bare) } } };
+  const annotations = Object.fromEntries(Object.entries(obj.metadata.annotations ?? {}).filter(([k]) => !SYNC_ONLY_ANNOTATIONS.includes(k)));
+  // contentHash reads absent annotations as {}, so objects without a sync-only one keep their hash.
+  const sent: Manifest = { ...obj, metadata: { ...obj.metadata, labels, annotations } };
+  return { ...sent, metadata: { ...sent.metadata, annotations: { ...annotations, [ANNOTATION_APPLIED_HASH]: contentHash(sent) } } };
 }
 
 /** The hash a live object was last applied with, if any. */

@@ -23,6 +23,7 @@ import { fullRolloutTargets } from "../../src/rollout/full.js";
 import { objectHealth } from "../../src/sync/health.js";
 import { KubeClient } from "../../src/sync/kube.js";
 import { sortForApply } from "../../src/sync/order.js";
+import { objectKey } from "../../src/sync/types.js";
 import { apiServerRequests, deployment, kubeConfigFrom, NAMESPACES, pool, scale, topRequests } from "./fleet.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
@@ -30,14 +31,13 @@ const POLL_MS = 2_000;
 
 const say = (line: string) => process.stdout.write(`  [fleet-floor] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const keyOf = (m: Manifest) => `${m.apiVersion}/${m.kind}/${m.metadata.namespace ?? ""}/${m.metadata.name}`;
 
 /** How many of `desired` are Healthy on the member, by one LIST per kind. */
 async function healthyCount(client: KubeClient, desired: Map<string, Manifest>, kinds: Array<[string, string]>): Promise<number> {
   let n = 0;
   for (const [apiVersion, kind] of kinds) {
     for (const live of await client.list(apiVersion, kind, { labelSelector: "app.kubernetes.io/managed-by=flotilla" })) {
-      const want = desired.get(keyOf(live));
+      const want = desired.get(objectKey(live));
       if (want && objectHealth(live, want).status === "Healthy") n++;
     }
   }
@@ -69,16 +69,17 @@ export const fleetFloorBench: BenchCase = {
         const d = deployment(i);
         const targets = fullRolloutTargets(d, place(d.spec.placementStrategies, clusters), clusters).map((t) => ({ ...t, releaseReplicasToAutoscaler: true }));
         for (const rendered of await renderDeployment({ deployment: d, registry, targets })) {
-          for (const m of rendered.manifests) perMember.get(rendered.cluster)?.set(keyOf(m), m);
+          for (const m of rendered.manifests) perMember.get(rendered.cluster)?.set(objectKey(m), m);
         }
       }
       const total = [...perMember.values()].reduce((a, m) => a + m.size, 0);
       const members = fleet.members.map((m) => {
-        const client = new KubeClient({ kubeConfig: kubeConfigFrom(m.kubeconfigPath), fieldManager: "flotilla" });
+        const kc = kubeConfigFrom(m.kubeconfigPath);
+        const client = new KubeClient({ kubeConfig: kc, fieldManager: "flotilla" });
         clients.push(client);
         const desired = perMember.get(m.name) ?? new Map<string, Manifest>();
         const kinds = [...new Set([...desired.values()].map((o) => `${o.apiVersion}|${o.kind}`))].map((k) => k.split("|") as [string, string]);
-        return { name: m.name, kc: kubeConfigFrom(m.kubeconfigPath), client, desired, kinds };
+        return { name: m.name, kc, client, desired, kinds };
       });
       for (const m of members) {
         for (let i = 0; i < NAMESPACES; i++) await m.client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: `bench-${i}` } });

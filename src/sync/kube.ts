@@ -2,11 +2,6 @@
 // any kind, with REST paths found by API discovery. It classifies every HTTP failure once, here,
 // by status code (ApplyError.retryable), and bounds the requests in flight so a large sync cannot
 // flood a member's API server. It never reads or writes whole objects to update them (SSA only).
-//
-// Reads ask for "not older than the newest version of that kind this client has seen" (ReadVersions):
-// the API server then answers from its watch cache instead of reading and decoding every object
-// of the kind from etcd, and the answer still holds every write this client made. At fleet scale a
-// member's Pod lists from etcd cost more than all the applies.
 
 import http from "node:http";
 import https from "node:https";
@@ -131,113 +126,8 @@ function groupVersionPath(apiVersion: string): string {
   return group === "" ? `/api/${apiVersion}` : `/apis/${apiVersion}`;
 }
 
-/** What a client knows of one kind's versions; see {@link ReadVersions}. */
-interface KindVersions {
-  /** The newest version of an object of the kind seen; reads ask for one not older. */
-  newest?: bigint | undefined;
-  /** A delete of the kind ended and no write has proved the cache past it yet. */
-  afterDelete: boolean;
-  /** After a delete: the cluster's revision in a list from etcd, at least the delete's. */
-  deletedBy?: bigint | undefined;
-  /** Counts deletes, so an answer to a request that started before one is not counted. */
-  epoch: number;
-}
-
-/**
- * Per kind, the newest resourceVersion of an object of that kind the client wrote or read: the
- * lower bound of its next reads of the kind, which the watch cache then answers. The cache of a
- * kind reaches exactly the versions of that kind's changes, so only objects' versions count (a
- * list from etcd names the whole cluster's revision, which the cache of a quiet kind may never
- * reach). resourceVersions are opaque in general, but the API server's are etcd revisions: they
- * are compared as integers, and a server that answers with anything else gets every read from
- * etcd. A delete's answer names no revision, so after one the kind is read from etcd until the
- * client writes it at a version above a revision a list from etcd named after the delete.
- */
-class ReadVersions {
-  private readonly kinds = new Map<string, KindVersions>();
-  private numeric = true;
-
-  private state(kind: string): KindVersions {
-    let s = this.kinds.get(kind);
-    if (!s) {
-      s = { afterDelete: false, epoch: 0 };
-      this.kinds.set(kind, s);
-    }
-    return s;
-  }
-
-  private parse(version: string | undefined): bigint | undefined {
-    if (!this.numeric || !version) return undefined;
-    if (/^[0-9]+$/.test(version)) return BigInt(version);
-    this.numeric = false;
-    this.kinds.clear();
-    return undefined;
-  }
-
-  /** Taken when a request starts: its answer counts only if no delete of the kind ended meanwhile. */
-  ticket(kind: string): number {
-    return this.state(kind).epoch;
-  }
-
-  /** An object of `kind` read at `version` (from etcd or the cache), or a list the cache answered. */
-  read(kind: string, version: string | undefined, ticket: number): void {
-    const s = this.state(kind);
-    const v = this.parse(version);
-    if (v === undefined || ticket !== s.epoch || s.afterDelete) return;
-    if (s.newest === undefined || v > s.newest) s.newest = v;
-  }
-
-  /** A list of `kind` from etcd at the cluster's revision `version`. */
-  listedFromEtcd(kind: string, version: string | undefined, ticket: number): void {
-    const s = this.state(kind);
-    const v = this.parse(version);
-    if (v === undefined || ticket !== s.epoch || !s.afterDelete) return;
-    if (s.deletedBy === undefined || v > s.deletedBy) s.deletedBy = v;
-  }
-
-  /** An object of `kind` this client wrote, now at `version`. */
-  wrote(kind: string, version: string | undefined, ticket: number): void {
-    const s = this.state(kind);
-    const v = this.parse(version);
-    if (v === undefined || ticket !== s.epoch) return;
-    if (s.afterDelete) {
-      // An unchanged object keeps its old version: only one above the delete proves the cache past it.
-      if (s.deletedBy === undefined || v <= s.deletedBy) return;
-      s.afterDelete = false;
-      s.deletedBy = undefined;
-    }
-    if (s.newest === undefined || v > s.newest) s.newest = v;
-  }
-
-  /** A delete of `kind` ended. */
-  deleted(kind: string): void {
-    const s = this.state(kind);
-    s.newest = undefined;
-    s.afterDelete = true;
-    s.deletedBy = undefined;
-    s.epoch++;
-  }
-
-  /** The bound for reads of `kind` as a query value, or undefined when they must go to etcd. */
-  bound(kind: string): string | undefined {
-    const newest = this.kinds.get(kind)?.newest;
-    return newest === undefined ? undefined : String(newest);
-  }
-}
-
-/** Reads of one kind share a bound, whatever the version of its group they use. */
-function kindKey(apiVersion: string, kind: string): string {
-  return `${splitApiVersion(apiVersion).group}/${kind}`;
-}
-
-/** The watch cache did not reach the asked resourceVersion in time (HTTP 504 "Too large resource version"). */
-function cacheBehind(res: HttpResult): boolean {
-  return res.status === 504;
-}
-
 export class KubeClient {
   readonly server: URL;
-  private readonly readVersions = new ReadVersions();
   readonly stats: RequestStats = { total: 0, byVerb: {} };
   private readonly onRequest: ((verb: string) => void) | undefined;
   private readonly kubeConfig: KubeConfig;
@@ -335,87 +225,41 @@ export class KubeClient {
     const ref = refOf(obj);
     const query = new URLSearchParams({ fieldManager: this.fieldManager, force: "true" });
     if (options.dryRun) query.set("dryRun", "All");
-    const kind = kindKey(obj.apiVersion, obj.kind);
-    const ticket = this.readVersions.ticket(kind);
     const res = await this.request("PATCH", `${await this.path(ref)}?${query}`, obj, "apply", { contentType: "application/apply-patch+yaml" });
     if (res.status >= 300) throw this.error(res, formatRef(ref), "apply failed");
-    if (!options.dryRun) this.readVersions.wrote(kind, (res.body as Manifest).metadata?.resourceVersion, ticket);
     return res.body as Manifest;
   }
 
   /** The live object, or undefined when it does not exist. */
   async get(ref: ObjectRef): Promise<Manifest | undefined> {
-    const path = await this.path(ref);
-    const kind = kindKey(ref.apiVersion, ref.kind);
-    const ticket = this.readVersions.ticket(kind);
-    const atLeast = this.readVersions.bound(kind);
-    let res = await this.request("GET", atLeast ? `${path}?resourceVersion=${atLeast}` : path, undefined, "get");
-    if (atLeast && cacheBehind(res)) res = await this.request("GET", path, undefined, "get");
+    const res = await this.request("GET", await this.path(ref), undefined, "get");
     if (res.status === 404) return undefined;
     if (res.status >= 300) throw this.error(res, formatRef(ref), "get failed");
-    const live = res.body as Manifest;
-    this.readVersions.read(kind, live.metadata?.resourceVersion, ticket);
-    return live;
+    return res.body as Manifest;
   }
 
-  /**
-   * Objects of one kind, in one namespace (or all, or cluster-scoped), matching a label selector.
-   * One request from the watch cache when the client knows a resourceVersion to read at (see
-   * ReadVersions); otherwise from etcd in pages of 500.
-   */
+  /** Objects of one kind, in one namespace (or all, or cluster-scoped), matching a label selector. */
   async list(
     apiVersion: string,
     kind: string,
     options: { namespace?: string; labelSelector?: string } = {},
   ): Promise<Manifest[]> {
-    const base = await this.path({ apiVersion, kind, namespace: options.namespace });
-    const object = `${kind}/${options.namespace ?? "*"}`;
-    const key = kindKey(apiVersion, kind);
-    const ticket = this.readVersions.ticket(key);
-    const atLeast = this.readVersions.bound(key);
-    if (atLeast) {
-      // No limit: the server serves a limited list from etcd, whatever the resourceVersion.
-      const query = new URLSearchParams({ resourceVersion: atLeast, resourceVersionMatch: "NotOlderThan" });
-      if (options.labelSelector) query.set("labelSelector", options.labelSelector);
-      const res = await this.request("GET", `${base}?${query}`, undefined, "list");
-      if (!cacheBehind(res)) return this.listItems(res, apiVersion, kind, object, [], ticket, true).items;
-    }
-    const query = new URLSearchParams({ limit: "500" });
+    const query = new URLSearchParams();
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
+    const base = await this.path({ apiVersion, kind, namespace: options.namespace });
     const out: Manifest[] = [];
     let cont: string | undefined;
     do {
       if (cont) query.set("continue", cont);
+      query.set("limit", "500");
       const res = await this.request("GET", `${base}?${query}`, undefined, "list");
-      cont = this.listItems(res, apiVersion, kind, object, out, ticket, false).continue;
+      if (res.status >= 300) throw this.error(res, `${kind}/${options.namespace ?? "*"}`, "list failed");
+      const body = res.body as { items?: Manifest[]; metadata?: { continue?: string } };
+      // Items of a list carry no apiVersion/kind; restore them so callers see whole objects.
+      for (const item of body.items ?? []) out.push({ ...item, apiVersion, kind });
+      cont = body.metadata?.continue || undefined;
     } while (cont);
     return out;
-  }
-
-  /**
-   * The items of one list response, appended to `out`. Raises the kind's read bound: to the list's
-   * version when the watch cache answered (it has reached it), else to its newest item's.
-   */
-  private listItems(
-    res: HttpResult,
-    apiVersion: string,
-    kind: string,
-    object: string,
-    out: Manifest[],
-    ticket: number,
-    fromCache: boolean,
-  ): { items: Manifest[]; continue?: string } {
-    if (res.status >= 300) throw this.error(res, object, "list failed");
-    const body = res.body as { items?: Manifest[]; metadata?: { continue?: string; resourceVersion?: string } };
-    const key = kindKey(apiVersion, kind);
-    // Items of a list carry no apiVersion/kind; restore them so callers see whole objects.
-    for (const item of body.items ?? []) {
-      out.push({ ...item, apiVersion, kind });
-      if (!fromCache) this.readVersions.read(key, item.metadata.resourceVersion, ticket);
-    }
-    if (fromCache) this.readVersions.read(key, body.metadata?.resourceVersion, ticket);
-    else this.readVersions.listedFromEtcd(key, body.metadata?.resourceVersion, ticket);
-    return body.metadata?.continue ? { items: out, continue: body.metadata.continue } : { items: out };
   }
 
   /**
@@ -540,7 +384,6 @@ export class KubeClient {
     const res = await this.request("DELETE", await this.path(ref), body, "delete");
     if (res.status === 404) return false;
     if (res.status >= 300) throw this.error(res, formatRef(ref), "delete failed");
-    this.readVersions.deleted(kindKey(ref.apiVersion, ref.kind));
     return true;
   }
 

@@ -4,6 +4,7 @@
 // becomes a `BrokenDefinition` that names what is wrong; it never breaks its neighbours.
 
 import { createHash } from "node:crypto";
+import { copyJson } from "../api/json.js";
 import type { ValidateFunction } from "ajv";
 import { ANNOTATION_CLUSTER_SCOPED, ANNOTATION_DESCRIPTION } from "../api/labels.js";
 import { type FieldProblem, type FlotillaError, TemplateError, ValidationError } from "../api/errors.js";
@@ -59,7 +60,7 @@ const ajv = createAjv({ useDefaults: true });
 
 function compileSchema(schema: JsonObject | undefined, name: string): ParameterValidator {
   if (!schema) {
-    return (value) => structuredClone(value ?? {});
+    return (value) => copyJson(value ?? {});
   }
   let fn: ValidateFunction;
   try {
@@ -71,7 +72,7 @@ function compileSchema(schema: JsonObject | undefined, name: string): ParameterV
     );
   }
   return (value, path) => {
-    const copy = structuredClone(value ?? {});
+    const copy = copyJson(value ?? {});
     if (!fn(copy)) throw new ValidationError(problemsFromAjv(fn.errors, copy, path));
     return copy;
   };

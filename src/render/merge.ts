@@ -2,6 +2,8 @@
 // strategic merge: maps deep-merge and lists of named objects (containers, env, volumes, ports)
 // merge by `name`. Overrides merge settings the simple way: maps deep-merge, lists replace.
 
+import { copyJson } from "../api/json.js";
+
 type Json = unknown;
 
 function isPlainObject(v: Json): v is Record<string, Json> {
@@ -14,7 +16,7 @@ function isNamedList(list: Json[]): boolean {
 
 /** Merge a trait patch into a workload; returns a new value, inputs untouched. */
 export function mergePatch(base: Json, patch: Json): Json {
-  return mergePatchInPlace(structuredClone(base), patch);
+  return mergePatchInPlace(copyJson(base), patch);
 }
 
 /** The patch is only read; `target` (a private copy) is changed and returned. */
@@ -23,7 +25,7 @@ function mergePatchInPlace(target: Json, patch: Json): Json {
   if (isPlainObject(target) && isPlainObject(patch)) {
     for (const [k, v] of Object.entries(patch)) {
       if (v === null) delete target[k];
-      else target[k] = k in target ? mergePatchInPlace(target[k], v) : structuredClone(v);
+      else target[k] = k in target ? mergePatchInPlace(target[k], v) : copyJson(v);
     }
     return target;
   }
@@ -31,28 +33,28 @@ function mergePatchInPlace(target: Json, patch: Json): Json {
     const list = target as Record<string, Json>[];
     for (const item of patch as Record<string, Json>[]) {
       const i = list.findIndex((o) => o.name === item.name);
-      if (i === -1) list.push(structuredClone(item));
+      if (i === -1) list.push(copyJson(item));
       else list[i] = mergePatchInPlace(list[i], item) as Record<string, Json>;
     }
     return list;
   }
-  return structuredClone(patch);
+  return copyJson(patch);
 }
 
 /** Deep-merge maps, replace everything else (lists included). Used for overrides. */
 export function mergeSettings(base: Json, override: Json): Json {
-  return mergeSettingsInPlace(structuredClone(base), override);
+  return mergeSettingsInPlace(copyJson(base), override);
 }
 
 function mergeSettingsInPlace(target: Json, override: Json): Json {
   if (override === undefined) return target;
   if (isPlainObject(target) && isPlainObject(override)) {
     for (const [k, v] of Object.entries(override)) {
-      target[k] = k in target ? mergeSettingsInPlace(target[k], v) : structuredClone(v);
+      target[k] = k in target ? mergeSettingsInPlace(target[k], v) : copyJson(v);
     }
     return target;
   }
-  return structuredClone(override);
+  return copyJson(override);
 }
 
 /** Set a value at a dotted path (`spec.replicas`), creating maps on the way. */

@@ -3,6 +3,7 @@
 // Git. Every problem in the deployment is collected and reported at once with its field path.
 
 import { type FieldProblem, FlotillaError, TemplateError, ValidationError } from "../api/errors.js";
+import { copyJson } from "../api/json.js";
 import { ANNOTATION_AUTOSCALED_PATH, ANNOTATION_HEALTH, LABEL_REVISION } from "../api/labels.js";
 import type { ApplicationDeployment, ComponentOverride, ComponentSpec, JsonObject, Manifest, TraitSpec } from "../api/types.js";
 import type { BrokenDefinition, CompiledComponent, CompiledTrait } from "../definitions/compile.js";
@@ -66,11 +67,11 @@ function problemOf(e: unknown, path: string): FieldProblem {
 
 /** Component traits with the wave's override traits merged in by name (properties deep-merge). */
 export function effectiveTraits(component: ComponentSpec, override: ComponentOverride | undefined): TraitSpec[] {
-  const traits: TraitSpec[] = (component.traits ?? []).map((t) => structuredClone(t));
+  const traits: TraitSpec[] = (component.traits ?? []).map((t) => copyJson(t));
   for (const o of override?.traits ?? []) {
     const existing = traits.find((t) => t.name === o.name);
     if (existing) existing.properties = mergeSettings(existing.properties ?? {}, o.properties ?? {}) as JsonObject;
-    else traits.push(structuredClone(o));
+    else traits.push(copyJson(o));
   }
   return traits;
 }

@@ -3,6 +3,7 @@
 // deployment evaluates no JSONata at all. Bounded: the least recently used entry goes first.
 
 import { createHash } from "node:crypto";
+import { copyJson } from "../api/json.js";
 import type { CompiledTemplate } from "../definitions/jsonata.js";
 
 const MAX_ENTRIES = 20_000;
@@ -34,10 +35,10 @@ export async function cached<T>(key: string, compute: () => Promise<T>): Promise
     const hit = cache.get(key) as T;
     cache.delete(key);
     cache.set(key, hit);
-    return structuredClone(hit);
+    return copyJson(hit);
   }
   const value = await compute();
-  cache.set(key, structuredClone(value));
+  cache.set(key, copyJson(value));
   if (cache.size > MAX_ENTRIES) {
     const oldest = cache.keys().next().value;
     if (oldest !== undefined) cache.delete(oldest);

@@ -21,4 +21,13 @@ describe("copyJson", () => {
     expect(copyJson(null)).toBeNull();
     expect(copyJson([1, [2, 3]])).toEqual([1, [2, 3]]);
   });
+
+  it("copies a parsed \"__proto__\" key as a key, leaving the copy's prototype alone", () => {
+    const parsed = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
+    const copy = copyJson(parsed);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect((copy as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(Object.keys(copy)).toEqual(["__proto__", "a"]);
+    expect(Object.getOwnPropertyDescriptor(copy, "__proto__")?.value).toEqual({ polluted: true });
+  });
 });

@@ -4,8 +4,8 @@
 // becomes a `BrokenDefinition` that names what is wrong; it never breaks its neighbours.
 
 import { createHash } from "node:crypto";
-import { copyJson } from "../api/json.js";
 import type { ValidateFunction } from "ajv";
+import { copyJson } from "../api/json.js";
 import { ANNOTATION_CLUSTER_SCOPED, ANNOTATION_DESCRIPTION } from "../api/labels.js";
 import { type FieldProblem, type FlotillaError, TemplateError, ValidationError } from "../api/errors.js";
 import type { ComponentDefinition, JsonObject, TraitDefinition, TraitScope, WorkloadType } from "../api/types.js";

@@ -93,7 +93,7 @@ function recordingRegistry(registry: DefinitionRegistry, calls: TemplateCall[]):
   return wrapTemplates(registry, (t) => ({
     source: t.source,
     evaluate: (input, options) => {
-      calls.push({ source: t.source, input: structuredClone(input) });
+      calls.push({ source: t.source, input: copyJson(input) });
       return t.evaluate(input, options);
     },
   }));

@@ -14,7 +14,8 @@
 //   (c) idle CPU (% of one core) over a window after all are Healthy: 60 s for N <= 100, else
 //       300 s (FLOTILLA_BENCH_IDLE_S overrides), raw and minus the pre-controller baseline;
 //       FLOTILLA_BENCH_PROFILE_IDLE=<file.cpuprofile> writes a CPU profile of the idle window
-//       (FLOTILLA_BENCH_PROFILE_RAMP=<file> one of the ramp from first apply to all Healthy);
+//       (FLOTILLA_BENCH_PROFILE_RAMP=<file> one of the ramp from first apply to all Healthy;
+//       FLOTILLA_BENCH_HEAP_SNAPSHOT=<file.heapsnapshot> a heap snapshot when all are Healthy);
 //   (d) one deployment's image changed while the others sit idle: time until the Deployment on
 //       every cluster it is placed on carries the new image (each member polled every 50 ms).
 // The controller logs warnings and errors to a file in the temp dir; the case reports how many
@@ -25,6 +26,7 @@ import https from "node:https";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { destination, pino } from "pino";
 import type { ApplicationDeployment, ComponentSpec, Manifest } from "../../src/api/types.js";
@@ -32,6 +34,7 @@ import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
 import { installToHub, registerClusters } from "../../src/cli/install.js";
 import { Controller } from "../../src/controller/controller.js";
 import { type RunningFleet, startFleet } from "../../src/fleet/index.js";
+import { deploymentOf, objectHealth } from "../../src/sync/health.js";
 import { KubeClient } from "../../src/sync/kube.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
@@ -202,34 +205,46 @@ function phaseOf(ad: ApplicationDeployment): string {
   return ad.status?.observedGeneration === ad.metadata.generation ? (ad.status?.phase ?? "None") : "Stale";
 }
 
-/**
- * Each bench deployment's phase ("Stale" until its status is for its current generation), kept
- * from a watch: polling with a LIST every second cost the hub's API server as much as a
- * hundred status writes at N = 1,000, on the same two cores the controller is measured on.
- */
-function watchPhases(kc: KubeConfig): { read: () => PhaseCount; stop: () => void } {
-  const byKey = new Map<string, string>();
+/** A watch that starts again whenever the server ends it, until `stop()`. */
+function keepWatching<T>(kc: KubeConfig, path: string, query: Record<string, string>, onEvent: (type: string, obj: T) => void): { stop: () => void } {
   let stopped = false;
   let abort: AbortController | undefined;
   const start = async (): Promise<void> => {
     if (stopped) return;
     abort = await new Watch(kc)
-      .watch(
-        "/apis/flotilla.dev/v1alpha1/applicationdeployments",
-        { labelSelector: "bench.flotilla.dev/fleet=true" },
-        (type, obj: ApplicationDeployment) => {
-          const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
-          if (type === "DELETED") byKey.delete(key);
-          else if (type === "ADDED" || type === "MODIFIED") byKey.set(key, phaseOf(obj));
-        },
-        () => void sleep(200).then(start), // the server ends watches now and then: start again
-      )
+      .watch(path, query, onEvent, () => void sleep(200).then(start)) // the server ends watches now and then
       .catch(() => {
         void sleep(1_000).then(start);
         return undefined;
       });
   };
   void start();
+  return {
+    stop: () => {
+      stopped = true;
+      abort?.abort();
+    },
+  };
+}
+
+/**
+ * Each bench deployment's phase ("Stale" until its status is for its current generation), kept
+ * from a watch: polling with a LIST every second cost the hub's API server as much as a
+ * hundred status writes at N = 1,000, on the same two cores the controller is measured on.
+ * `healthyAt` is when each last turned Healthy (performance.now()).
+ */
+function watchPhases(kc: KubeConfig): { read: () => PhaseCount; healthyAt: ReadonlyMap<string, number>; stop: () => void } {
+  const byKey = new Map<string, string>();
+  const healthyAt = new Map<string, number>();
+  const watch = keepWatching(kc, "/apis/flotilla.dev/v1alpha1/applicationdeployments", { labelSelector: "bench.flotilla.dev/fleet=true" }, (type, obj: ApplicationDeployment) => {
+    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    if (type === "DELETED") byKey.delete(key);
+    else if (type === "ADDED" || type === "MODIFIED") {
+      const phase = phaseOf(obj);
+      if (phase === "Healthy" && byKey.get(key) !== "Healthy") healthyAt.set(key, performance.now());
+      byKey.set(key, phase);
+    }
+  });
   return {
     read: () => {
       const out: PhaseCount = { healthy: 0, total: byKey.size, phases: {} };
@@ -239,11 +254,59 @@ function watchPhases(kc: KubeConfig): { read: () => PhaseCount; stop: () => void
       }
       return out;
     },
+    healthyAt,
+    stop: watch.stop,
+  };
+}
+
+/**
+ * When the members' Deployments of each bench deployment last turned Healthy by the controller's
+ * own rule (performance.now()), from one watch per member: how long after that the hub reports
+ * the deployment Healthy is the reporting lag. Opt-in (FLOTILLA_BENCH_MEMBER_READY=1): this
+ * process parses every status update of thousands of Deployments, CPU the controller's figure
+ * would then include.
+ */
+function watchMemberReadiness(kcs: readonly KubeConfig[]): { readyAt: (deployment: string) => number | undefined; stop: () => void } {
+  const objects = new Map<string, { deployment: string; healthy: boolean; since: number }>();
+  const watches = kcs.map((kc, member) =>
+    keepWatching(kc, "/apis/apps/v1/deployments", { labelSelector: "app.kubernetes.io/managed-by=flotilla" }, (type, live: Manifest) => {
+      const key = `${member}/${live.metadata.namespace}/${live.metadata.name}`;
+      if (type === "DELETED") return void objects.delete(key);
+      if (type !== "ADDED" && type !== "MODIFIED") return;
+      const healthy = objectHealth(live).status === "Healthy";
+      const was = objects.get(key);
+      if (!was || was.healthy !== healthy) objects.set(key, { deployment: deploymentOf(live), healthy, since: performance.now() });
+    }),
+  );
+  return {
+    readyAt: (deployment) => {
+      let at: number | undefined;
+      for (const o of objects.values()) {
+        if (o.deployment !== deployment) continue;
+        if (!o.healthy) return undefined;
+        at = Math.max(at ?? 0, o.since);
+      }
+      return at;
+    },
     stop: () => {
-      stopped = true;
-      abort?.abort();
+      for (const w of watches) w.stop();
     },
   };
+}
+
+/** How long after its members' Deployments turned Healthy each deployment was reported Healthy. */
+function reportingLag(healthyAt: ReadonlyMap<string, number>, members: ReturnType<typeof watchMemberReadiness>, t0: number): { lastReadyS: number; summary: string } {
+  const lags: number[] = [];
+  let lastReady = t0;
+  for (const [deployment, reported] of healthyAt) {
+    const ready = members.readyAt(deployment);
+    if (ready === undefined) continue;
+    lastReady = Math.max(lastReady, ready);
+    lags.push((reported - ready) / 1000);
+  }
+  lags.sort((a, b) => a - b);
+  const at = (q: number) => (lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] ?? Number.NaN).toFixed(1);
+  return { lastReadyS: (lastReady - t0) / 1000, summary: `median ${at(0.5)} s, 90th percentile ${at(0.9)} s, most ${at(1)} s (${lags.length} deployments)` };
 }
 
 /** Count MODIFIED events of a hub resource (e.g. Cluster status writes) until `stop()`. */
@@ -276,6 +339,20 @@ async function startProfile(file: string | undefined): Promise<{ stop(): Promise
       say(`CPU profile written to ${file}`);
     },
   };
+}
+
+/** Where this process's memory is: RSS, the JS heap (used / reserved) and memory outside it. */
+function memoryLine(): string {
+  const m = process.memoryUsage();
+  const mib = (b: number) => (b / MiB).toFixed(0);
+  return `rss ${mib(m.rss)} MiB (heap ${mib(m.heapUsed)} used / ${mib(m.heapTotal)} reserved, external ${mib(m.external)}, array buffers ${mib(m.arrayBuffers)})`;
+}
+
+/** A heap snapshot (for Chrome DevTools' Memory tab) when the file is given; it forces a full GC first. */
+function writeHeapSnapshotTo(file: string | undefined): void {
+  if (!file) return;
+  const written = writeHeapSnapshot(file);
+  say(`heap snapshot written to ${written}; after it: ${memoryLine()}`);
 }
 
 /** `apiserver_request_total` of one API server, summed by verb and resource[/subresource]. */
@@ -327,6 +404,7 @@ export const fleetBench: BenchCase = {
     const clients: KubeClient[] = [];
     let keptLog: string | undefined;
     let tracked: ReturnType<typeof watchPhases> | undefined;
+    let memberReadiness: ReturnType<typeof watchMemberReadiness> | undefined;
     try {
       say(`N = ${n}; starting the local fleet in ${dir}`);
       const t0 = Date.now();
@@ -363,6 +441,7 @@ export const fleetBench: BenchCase = {
       const docs = Array.from({ length: n }, (_, i) => deployment(i));
       tracked = watchPhases(hubKc);
       const clusterKcs = [{ name: "hub", kc: hubKc }, ...members.map((m) => ({ name: m.name, kc: kubeConfigFrom(m.kubeconfigPath) }))];
+      if (process.env.FLOTILLA_BENCH_MEMBER_READY === "1") memberReadiness = watchMemberReadiness(clusterKcs.slice(1).map((c) => c.kc));
       const requestsBefore = await Promise.all(clusterKcs.map((c) => apiServerRequests(c.kc)));
       const rampProfile = await startProfile(process.env.FLOTILLA_BENCH_PROFILE_RAMP);
       sampler.mark();
@@ -377,13 +456,18 @@ export const fleetBench: BenchCase = {
         if (last.healthy === n) break;
         if (performance.now() - lastSaid > 10_000) {
           lastSaid = performance.now();
-          say(`${((performance.now() - applyStart) / 1000).toFixed(0)} s: ${JSON.stringify(last.phases)}, rss ${(process.memoryUsage().rss / MiB).toFixed(0)} MiB`);
+          say(`${((performance.now() - applyStart) / 1000).toFixed(0)} s: ${JSON.stringify(last.phases)}, ${memoryLine()}`);
         }
         await sleep(1000);
       }
       const healthyS = (performance.now() - applyStart) / 1000;
       await rampProfile.stop();
+      say(`at all Healthy: ${memoryLine()}`);
+      writeHeapSnapshotTo(process.env.FLOTILLA_BENCH_HEAP_SNAPSHOT);
       tracked.stop();
+      memberReadiness?.stop();
+      const lag = memberReadiness && reportingLag(tracked.healthyAt, memberReadiness, applyStart);
+      if (lag) say(`members: the last deployment's Deployments were all Healthy at ${lag.lastReadyS.toFixed(1)} s; the hub reported deployments Healthy after their members by ${lag.summary}`);
       const busy = sampler.read();
       const allHealthy = last.healthy === n;
       const busyMetrics = await controllerMetrics(controller.opsPort);
@@ -522,6 +606,7 @@ export const fleetBench: BenchCase = {
       ];
     } finally {
       tracked?.stop();
+      memberReadiness?.stop();
       sampler.stop();
       for (const c of clients) c.close();
       await controller?.stop().catch((e: unknown) => say(`stopping the controller: ${String(e)}`));

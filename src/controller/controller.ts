@@ -25,11 +25,12 @@ import { type RenderTarget, renderDeployment } from "../render/render.js";
 import type { SyncEvent, WorkerStatus } from "../sync/worker.js";
 import { ClusterManager } from "./clusters.js";
 import { EventRecorder, type EventTarget } from "./events.js";
+import { FolderCommits } from "./folder-commits.js";
 import { Hub, type SupervisedInformer } from "./hub.js";
 import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
 import { ControllerMetrics, startOpsServer } from "./metrics.js";
-import { WorkQueue } from "./queue.js";
+import { type Priority, WorkQueue } from "./queue.js";
 import { type ClusterObservation, computeStatus, statusChanged } from "./status.js";
 
 export interface ControllerOptions {
@@ -59,8 +60,8 @@ export interface ControllerOptions {
   concurrency?: number;
   /**
    * How often a deployment that is not yet Healthy is looked at again, ms. Default 10 000. A
-   * fallback only: sync and health events of its clusters requeue it as they happen; polling every
-   * Progressing deployment more often kept new deployments waiting in the queue during a ramp.
+   * fallback only: sync and health events of its clusters requeue it as they happen. These looks
+   * wait behind every reconcile an event asked for (they are low priority in the queue).
    */
   progressRequeueMs?: number;
   logger: Logger;
@@ -135,6 +136,8 @@ export class Controller {
   private readonly clusterShapes = new Map<string, string>();
   /** A hash of the files this process last committed (or found already committed) per deployment. */
   private readonly committedFiles = new Map<Key, string>();
+  /** The commit that last changed each deployment's folder per cluster. */
+  private readonly folderCommits = new FolderCommits();
   /** Clusters with their probed version, by informer object (see withVersion). */
   private readonly versioned = new WeakMap<Cluster, Cluster>();
   private working = false;
@@ -248,6 +251,7 @@ export class Controller {
     this.commitSeq.clear();
     this.deploymentCommit.clear();
     this.committedFiles.clear();
+    this.folderCommits.clear();
     this.deploymentShapes.clear();
     this.ownStatus.clear();
     this.placedOn.clear();
@@ -350,6 +354,7 @@ export class Controller {
     this.ownStatus.delete(key);
     this.deploymentCommit.delete(key);
     this.committedFiles.delete(key);
+    this.folderCommits.forget(key);
     if (this.suspended.delete(key)) this.pushSuspended();
     this.queue.forget(key);
   }
@@ -431,6 +436,12 @@ export class Controller {
     const applied = ws.appliedCommit === undefined ? -1 : this.seqOf(ws.appliedCommit);
     const stepped = ws.deploymentCommits[key];
     return stepped === undefined ? applied : Math.max(applied, this.seqOf(stepped));
+  }
+
+  /** Has the cluster synced what the deployment has in Git for it, its newest commit being `commit`? */
+  private syncedHere(ws: WorkerStatus, key: Key, cluster: string, commit: string | undefined): boolean {
+    const have = this.syncedSeq(ws, key);
+    return have >= 0 && have >= this.seqOf(this.folderCommits.required(key, cluster, commit, (c) => this.seqOf(c)));
   }
 
   private seqOf(commit: string | undefined): number {
@@ -591,7 +602,8 @@ export class Controller {
       // commit; skipping the call keeps reconciles that change nothing off the repository's lock,
       // which real commits of other deployments hold. A commit still queued for the remote is
       // retried through the call, so it is never skipped.
-      const fingerprint = createHash("sha256").update(JSON.stringify(files)).digest("base64");
+      const folderHashes = Object.entries(files).map(([cluster, clusterFiles]) => [cluster, createHash("sha256").update(JSON.stringify(clusterFiles)).digest("base64")] as const);
+      const fingerprint = JSON.stringify(folderHashes);
       const unchanged = this.committedFiles.get(key) === fingerprint;
       const result = unchanged ? null : await this.commits.submit({ namespace, name, clusters: files, generation, revision: target, summary });
       if (result?.state === "queued") this.committedFiles.delete(key);
@@ -608,7 +620,10 @@ export class Controller {
         // Git holds what it renders, so the head at start holds it (see standInCommit).
         commit = this.startHead ?? (await this.repo.head()) ?? undefined;
       }
-      if (commit) this.deploymentCommit.set(key, commit);
+      if (commit) {
+        this.deploymentCommit.set(key, commit);
+        this.folderCommits.record(key, folderHashes, commit);
+      }
     }
 
     const status = statusFor(commit, commitError);
@@ -626,10 +641,20 @@ export class Controller {
     }
     if (plan?.consumedAnnotations.length) await this.hub.removeAnnotations(namespace, name, plan.consumedAnnotations);
     let requeueMs: number | undefined;
+    // The periodic look at a deployment that is not Healthy yet is a fallback (its clusters' events
+    // requeue it as they happen): low priority, so during a ramp hundreds of them do not hold up
+    // the reconciles events ask for, which report health and start rollouts.
+    let priority: Priority = "normal";
     if (plan?.requeueAfterMs !== undefined) requeueMs = Math.max(250, plan.requeueAfterMs);
-    else if (status.phase === "Progressing" || status.phase === "Degraded") requeueMs = this.o.progressRequeueMs ?? 10_000;
-    if (blind) requeueMs = Math.min(requeueMs ?? STARTUP_REQUEUE_MS, STARTUP_REQUEUE_MS);
-    if (requeueMs !== undefined) this.queue.addAfter(key, requeueMs);
+    else if (status.phase === "Progressing" || status.phase === "Degraded") {
+      requeueMs = this.o.progressRequeueMs ?? 10_000;
+      priority = "low";
+    }
+    if (blind) {
+      requeueMs = Math.min(requeueMs ?? STARTUP_REQUEUE_MS, STARTUP_REQUEUE_MS);
+      priority = "normal";
+    }
+    if (requeueMs !== undefined) this.queue.addAfter(key, requeueMs, priority);
   }
 
   /**
@@ -675,7 +700,7 @@ export class Controller {
     const worker = this.clusters.isReachable(cluster) ? this.clusters.worker(cluster) : undefined;
     const ws = worker?.view;
     if (!worker || !ws) return { name: cluster, synced: false, reachable: !this.clusters.isUnreachable(cluster), health: "Unknown", revisions: [] };
-    const synced = commit !== undefined && this.syncedSeq(ws, key) >= 0 && this.syncedSeq(ws, key) >= this.seqOf(commit);
+    const synced = commit !== undefined && this.syncedHere(ws, key, cluster, commit);
     const h = worker.healthOf(key);
     return { name: cluster, synced, health: h?.health ?? "Missing", revisions: h?.revisions ?? [] };
   }
@@ -697,12 +722,12 @@ export class Controller {
       const revisions = planned.map((p) => ({ name: p.name, replicas: p.replicas, readyReplicas: 0 }));
       return { name: cluster, reachable: false, synced: false, health: "Unknown", revisions, message: this.clusters.message(cluster) };
     }
-    const synced = this.syncedSeq(ws, key) >= 0 && this.syncedSeq(ws, key) >= this.seqOf(commit);
+    const synced = this.syncedHere(ws, key, cluster, commit);
     const appliedHere = ws.deploymentCommits[key] ?? ws.appliedCommit;
     const h = worker.healthOf(key);
     const failedHere = ws.lastResult?.changes.filter((c) => c.deployment === key && c.action === "failed") ?? [];
     let message = h?.message || undefined;
-    if (!synced) message = ws.error ? `sync failed: ${ws.error}` : "sync in progress";
+    if (!synced) message = ws.paused ? "the cluster is paused (spec.paused): nothing is synced to it" : ws.error ? `sync failed: ${ws.error}` : "sync in progress";
     if (failedHere.length) message = failedHere.map((c) => `${c.object}: ${c.message}`).slice(0, 3).join("; ");
     return {
       name: cluster,

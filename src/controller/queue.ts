@@ -1,7 +1,12 @@
 // A keyed work queue with bounded concurrency, in the style of client-go's workqueue: a key is
 // processed by at most one worker at a time, adding a key that is already waiting is a no-op, a
 // key added while it is being processed runs again afterwards, and failures retry with back-off.
-// The controller queues deployments with it; the fleet's node simulator queues pods.
+// Keys added with low priority (periodic re-checks that nothing asked for) wait until no other
+// key does, like controller-runtime's priority queue: under load they would otherwise delay the
+// work that events ask for. The controller queues deployments with it; the node simulator pods.
+
+/** "low": a periodic re-check, processed only when no normal key waits. */
+export type Priority = "normal" | "low";
 
 export interface WorkQueueOptions {
   /** Processes one key; a throw schedules a retry with exponential back-off. */
@@ -18,9 +23,12 @@ export interface WorkQueueOptions {
 
 export class WorkQueue {
   private readonly queue: string[] = [];
+  /** Keys waiting at low priority, in order; a key promoted to normal leaves it. */
+  private readonly lowQueue = new Set<string>();
   private readonly queued = new Set<string>();
   private readonly active = new Set<string>();
-  private readonly dirty = new Set<string>();
+  /** Keys added while being processed, with the priority of their next run. */
+  private readonly dirty = new Map<string, Priority>();
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly failures = new Map<string, number>();
   private running = 0;
@@ -29,26 +37,32 @@ export class WorkQueue {
 
   constructor(private readonly options: WorkQueueOptions) {}
 
-  add(key: string): void {
+  add(key: string, priority: Priority = "normal"): void {
     if (this.stopped) return;
     this.clearTimer(key);
     if (this.active.has(key)) {
-      this.dirty.add(key);
+      if (this.dirty.get(key) !== "normal") this.dirty.set(key, priority);
       return;
     }
-    if (this.queued.has(key)) return;
-    this.queued.add(key);
-    this.queue.push(key);
+    if (this.queued.has(key)) {
+      // A key waiting at low priority that something now asks for moves up.
+      if (priority === "normal" && this.lowQueue.delete(key)) this.queue.push(key);
+      else return;
+    } else {
+      this.queued.add(key);
+      if (priority === "normal") this.queue.push(key);
+      else this.lowQueue.add(key);
+    }
     this.pump();
   }
 
   /** Add the key after `ms`; a later call for the same key replaces the timer. */
-  addAfter(key: string, ms: number): void {
+  addAfter(key: string, ms: number, priority: Priority = "normal"): void {
     if (this.stopped) return;
     this.clearTimer(key);
     const timer = setTimeout(() => {
       this.timers.delete(key);
-      this.add(key);
+      this.add(key, priority);
     }, Math.max(0, ms));
     timer.unref();
     this.timers.set(key, { timer, due: Date.now() + Math.max(0, ms) });
@@ -59,7 +73,7 @@ export class WorkQueue {
    * sooner: a burst of events for one key (its clusters syncing one after another) becomes one run.
    */
   addWithin(key: string, ms: number): void {
-    if (this.stopped || this.queued.has(key)) return;
+    if (this.stopped || (this.queued.has(key) && !this.lowQueue.has(key))) return;
     const pending = this.timers.get(key);
     if (pending && pending.due <= Date.now() + ms) return;
     this.addAfter(key, ms);
@@ -72,7 +86,7 @@ export class WorkQueue {
   }
 
   get size(): number {
-    return this.queue.length + this.active.size;
+    return this.queue.length + this.lowQueue.size + this.active.size;
   }
 
   /** Stop taking work and wait for the keys being processed. */
@@ -81,6 +95,7 @@ export class WorkQueue {
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.queue.length = 0;
+    this.lowQueue.clear();
     this.queued.clear();
     if (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
@@ -93,13 +108,19 @@ export class WorkQueue {
 
   private pump(): void {
     const limit = this.options.concurrency ?? 16;
-    while (!this.stopped && this.running < limit && this.queue.length > 0) {
-      const key = this.queue.shift() as string;
+    while (!this.stopped && this.running < limit && this.queued.size > 0) {
+      const key = this.queue.shift() ?? this.takeLow();
       this.queued.delete(key);
       this.active.add(key);
       this.running++;
       void this.run(key);
     }
+  }
+
+  private takeLow(): string {
+    const key = this.lowQueue.values().next().value as string;
+    this.lowQueue.delete(key);
+    return key;
   }
 
   private async run(key: string): Promise<void> {
@@ -115,7 +136,11 @@ export class WorkQueue {
     } finally {
       this.active.delete(key);
       this.running--;
-      if (this.dirty.delete(key)) this.add(key);
+      const again = this.dirty.get(key);
+      if (again) {
+        this.dirty.delete(key);
+        this.add(key, again);
+      }
       if (this.running === 0 && this.stopped) for (const w of this.idleWaiters.splice(0)) w();
       this.pump();
     }

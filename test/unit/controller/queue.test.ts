@@ -77,4 +77,93 @@ describe("WorkQueue", () => {
     expect(calls).toContain("late");
     await q.stop();
   });
+  it("runs low-priority keys only when no normal key waits, in the order they came", async () => {
+    const calls: string[] = [];
+    let release: () => void = () => {};
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (key) => {
+        calls.push(key);
+        if (key === "busy") await new Promise<void>((r) => (release = r));
+      },
+    });
+    q.add("busy");
+    await tick();
+    q.add("poll-1", "low");
+    q.add("event-1");
+    q.add("poll-2", "low");
+    q.add("event-2");
+    expect(q.size).toBe(5);
+    release();
+    while (q.size > 0) await tick();
+    expect(calls).toEqual(["busy", "event-1", "event-2", "poll-1", "poll-2"]);
+  });
+
+  it("moves a key waiting at low priority up when it is added normally, and never down", async () => {
+    const calls: string[] = [];
+    let release: () => void = () => {};
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (key) => {
+        calls.push(key);
+        if (key === "busy") await new Promise<void>((r) => (release = r));
+      },
+    });
+    q.add("busy");
+    await tick();
+    q.add("a", "low");
+    q.add("b");
+    q.add("a"); // an event for "a": it now waits with the normal keys, after "b"
+    q.add("b", "low"); // a periodic look at a key already waiting changes nothing
+    q.add("c");
+    expect(q.size).toBe(4);
+    release();
+    while (q.size > 0) await tick();
+    expect(calls).toEqual(["busy", "b", "a", "c"]);
+  });
+
+  it("gives a key added while it runs the highest priority it was asked at", async () => {
+    const calls: string[] = [];
+    let release: () => void = () => {};
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (key) => {
+        calls.push(key);
+        if (calls.length === 1) await new Promise<void>((r) => (release = r));
+      },
+    });
+    q.add("a");
+    await tick();
+    q.add("a"); // while "a" runs: normal wins over the low that follows
+    q.add("a", "low");
+    q.add("z", "low");
+    q.add("b");
+    release();
+    while (q.size > 0) await tick();
+    // "a" runs again at normal priority, after "b" which waited first, and before the low "z".
+    expect(calls).toEqual(["a", "b", "a", "z"]);
+  });
+
+  it("lets an event's addWithin promote a key waiting at low priority", async () => {
+    const calls: string[] = [];
+    let release: () => void = () => {};
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (key) => {
+        calls.push(key);
+        if (key === "busy") await new Promise<void>((r) => (release = r));
+      },
+    });
+    q.add("busy");
+    await tick();
+    q.add("a", "low");
+    q.add("b");
+    q.addWithin("a", 1);
+    await tick(20); // the addWithin timer fired while "busy" still runs
+    q.add("c");
+    release();
+    while (q.size > 0) await tick();
+    expect(calls).toEqual(["busy", "b", "a", "c"]);
+    await q.stop();
+  });
 });

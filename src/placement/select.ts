@@ -130,12 +130,13 @@ export function place(strategies: PlacementStrategy[] | undefined, clusters: Clu
         field: `spec.placementStrategies[${wave.index}].clusterSelector.condition`,
       });
       if (why === null) {
-        if (cluster.spec.paused) {
-          decision = { cluster: name, selected: false, wave: wave.name, reason: "cluster is paused" };
-        } else if (options.requireReady && isReady(cluster) === false) {
+        // A paused cluster stays selected: its deployments keep their folders in Git (leaving
+        // them would prune their objects when it resumes) and wait for it, like a rollout does.
+        if (options.requireReady && isReady(cluster) === false) {
           decision = { cluster: name, selected: false, wave: wave.name, reason: "cluster is not Ready" };
         } else {
-          decision = { cluster: name, selected: true, wave: wave.name, reason: `selected by wave ${wave.name}` };
+          const paused = cluster.spec.paused ? " (paused: nothing is synced to it until spec.paused is false)" : "";
+          decision = { cluster: name, selected: true, wave: wave.name, reason: `selected by wave ${wave.name}${paused}` };
           wave.clusters.push(name);
         }
         break;

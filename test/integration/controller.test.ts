@@ -144,6 +144,47 @@ describe("the controller", () => {
     });
   }, 240_000);
 
+  it("reports a deployment Healthy when a change touches one cluster's folder while the other cluster syncs nothing", async () => {
+    await withNamespace("hub", async (ns) => {
+      // Two waves, one cluster each; only prod-us's folder changes in the second generation.
+      const doc = await quickstart(ns, "split");
+      doc.spec.appRevisions[0]!.template.spec.components[0]!.traits = [];
+      doc.spec.appRevisions[0]!.rollout = { replicas: 2 };
+      const usWave = (image: string) => ({
+        name: "us",
+        clusterSelector: { labels: { usage: "production", region: "us" } },
+        overrides: [{ component: "backend", settings: { image } }],
+      });
+      doc.spec.placementStrategies = [{ name: "eu", clusterSelector: { labels: { usage: "production", region: "eu" } } }, usWave("myimage-us-v1")];
+      await applyOnHub(doc);
+      await waitFor(async () => (await getDeployment(ns, "split"))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 1_000, message: "generation 1 Healthy" });
+      // prod-eu takes no commit from now on: its folder for this deployment must not need one.
+      await kubectl("hub", ["patch", "cluster", "prod-eu", "--type=merge", "-p", '{"spec":{"paused":true}}']);
+      try {
+        await applyOnHub({ ...doc, spec: { ...doc.spec, placementStrategies: [doc.spec.placementStrategies[0], usWave("myimage-us-v2")] } });
+        await waitFor(async () => (await deploymentOn("prod-us", ns, "backend-v1"))?.spec?.template.spec?.containers[0]?.image === "myimage-us-v2", {
+          timeoutMs: 60_000,
+          message: "the new image on prod-us",
+        });
+        const ad = await waitFor(
+          async () => {
+            const a = await getDeployment(ns, "split");
+            return a?.status?.phase === "Healthy" && a.status.observedGeneration === 2 ? a : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 1_000, message: "generation 2 Healthy with prod-eu paused" },
+        );
+        expect(ad.status?.clusters?.map((c) => [c.name, c.health])).toEqual([
+          ["prod-eu", "Healthy"],
+          ["prod-us", "Healthy"],
+        ]);
+        expect(ad.status?.conditions?.find((c) => c.type === "Synced")?.status).toBe("True");
+        expect((await deploymentOn("prod-eu", ns, "backend-v1"))?.spec?.template.spec?.containers[0]?.image).toBe("myimage-v1");
+      } finally {
+        await kubectl("hub", ["patch", "cluster", "prod-eu", "--type=merge", "-p", '{"spec":{"paused":false}}']);
+      }
+    });
+  }, 240_000);
+
   it("reports an invalid deployment with Rendered=False naming the field while a valid one next to it deploys", async () => {
     await withNamespace("hub", async (ns) => {
       const bad = await quickstart(ns, "broken");

@@ -117,11 +117,13 @@ describe("place", () => {
     });
   });
 
-  it("does not select a paused cluster, and says so", () => {
+  it("keeps a paused cluster selected (its deployments keep their folders), and says it is paused", () => {
     const clusters = [aCluster("prod-eu").withLabel("usage", "production").paused().build()];
     const { waves, decisions } = place([production], clusters);
-    expect(waves[0]!.clusters).toEqual([]);
-    expect(decisions).toEqual([{ cluster: "prod-eu", selected: false, wave: "production", reason: "cluster is paused" }]);
+    expect(waves[0]!.clusters).toEqual(["prod-eu"]);
+    expect(decisions).toEqual([
+      { cluster: "prod-eu", selected: true, wave: "production", reason: "selected by wave production (paused: nothing is synced to it until spec.paused is false)" },
+    ]);
   });
 
   it.each([

@@ -54,7 +54,7 @@ describe("fullRolloutTargets", () => {
   });
 
   it("leaves out clusters that no wave selected", () => {
-    const paused = [aCluster("prod-eu").withLabel("usage", "production").paused().build()];
-    expect(fullRolloutTargets(deployment, place(deployment.spec.placementStrategies, paused), paused)).toEqual([]);
+    const edge = [aCluster("edge-1").withLabel("usage", "edge").build()];
+    expect(fullRolloutTargets(deployment, place(deployment.spec.placementStrategies, edge), edge)).toEqual([]);
   });
 });

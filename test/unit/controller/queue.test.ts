@@ -3,6 +3,31 @@ import { WorkQueue } from "../../../src/controller/queue.js";
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * One worker, held by its first key until `drain()`, which lets it go and returns the keys in the
+ * order they ran: what is added meanwhile waits.
+ */
+function heldQueue(first: string) {
+  const calls: string[] = [];
+  let release: () => void = () => {};
+  const q = new WorkQueue({
+    concurrency: 1,
+    handler: async (key) => {
+      calls.push(key);
+      if (calls.length === 1) await new Promise<void>((r) => (release = r));
+    },
+  });
+  q.add(first);
+  return {
+    q,
+    drain: async () => {
+      release();
+      while (q.size > 0) await tick();
+      return calls;
+    },
+  };
+}
+
 describe("WorkQueue", () => {
   it("never runs more handlers at once than its concurrency", async () => {
     let running = 0;
@@ -24,23 +49,12 @@ describe("WorkQueue", () => {
   });
 
   it("processes a key added twice while waiting once, and again if added while processing", async () => {
-    const calls: string[] = [];
-    let release: () => void = () => {};
-    const q = new WorkQueue({
-      concurrency: 1,
-      handler: async (key) => {
-        calls.push(key);
-        if (calls.length === 1) await new Promise<void>((r) => (release = r));
-      },
-    });
-    q.add("a");
+    const { q, drain } = heldQueue("a");
     q.add("b");
     q.add("b");
     await tick();
     q.add("a"); // while "a" is being processed
-    release();
-    while (q.size > 0) await tick();
-    expect(calls).toEqual(["a", "b", "a"]);
+    expect(await drain()).toEqual(["a", "b", "a"]);
   });
 
   it("retries a failing key with back-off", async () => {
@@ -77,39 +91,20 @@ describe("WorkQueue", () => {
     expect(calls).toContain("late");
     await q.stop();
   });
+
   it("runs low-priority keys only when no normal key waits, in the order they came", async () => {
-    const calls: string[] = [];
-    let release: () => void = () => {};
-    const q = new WorkQueue({
-      concurrency: 1,
-      handler: async (key) => {
-        calls.push(key);
-        if (key === "busy") await new Promise<void>((r) => (release = r));
-      },
-    });
-    q.add("busy");
+    const { q, drain } = heldQueue("busy");
     await tick();
     q.add("poll-1", "low");
     q.add("event-1");
     q.add("poll-2", "low");
     q.add("event-2");
     expect(q.size).toBe(5);
-    release();
-    while (q.size > 0) await tick();
-    expect(calls).toEqual(["busy", "event-1", "event-2", "poll-1", "poll-2"]);
+    expect(await drain()).toEqual(["busy", "event-1", "event-2", "poll-1", "poll-2"]);
   });
 
   it("moves a key waiting at low priority up when it is added normally, and never down", async () => {
-    const calls: string[] = [];
-    let release: () => void = () => {};
-    const q = new WorkQueue({
-      concurrency: 1,
-      handler: async (key) => {
-        calls.push(key);
-        if (key === "busy") await new Promise<void>((r) => (release = r));
-      },
-    });
-    q.add("busy");
+    const { q, drain } = heldQueue("busy");
     await tick();
     q.add("a", "low");
     q.add("b");
@@ -117,53 +112,29 @@ describe("WorkQueue", () => {
     q.add("b", "low"); // a periodic look at a key already waiting changes nothing
     q.add("c");
     expect(q.size).toBe(4);
-    release();
-    while (q.size > 0) await tick();
-    expect(calls).toEqual(["busy", "b", "a", "c"]);
+    expect(await drain()).toEqual(["busy", "b", "a", "c"]);
   });
 
   it("gives a key added while it runs the highest priority it was asked at", async () => {
-    const calls: string[] = [];
-    let release: () => void = () => {};
-    const q = new WorkQueue({
-      concurrency: 1,
-      handler: async (key) => {
-        calls.push(key);
-        if (calls.length === 1) await new Promise<void>((r) => (release = r));
-      },
-    });
-    q.add("a");
+    const { q, drain } = heldQueue("a");
     await tick();
     q.add("a"); // while "a" runs: normal wins over the low that follows
     q.add("a", "low");
     q.add("z", "low");
     q.add("b");
-    release();
-    while (q.size > 0) await tick();
     // "a" runs again at normal priority, after "b" which waited first, and before the low "z".
-    expect(calls).toEqual(["a", "b", "a", "z"]);
+    expect(await drain()).toEqual(["a", "b", "a", "z"]);
   });
 
   it("lets an event's addWithin promote a key waiting at low priority", async () => {
-    const calls: string[] = [];
-    let release: () => void = () => {};
-    const q = new WorkQueue({
-      concurrency: 1,
-      handler: async (key) => {
-        calls.push(key);
-        if (key === "busy") await new Promise<void>((r) => (release = r));
-      },
-    });
-    q.add("busy");
+    const { q, drain } = heldQueue("busy");
     await tick();
     q.add("a", "low");
     q.add("b");
     q.addWithin("a", 1);
     await tick(20); // the addWithin timer fired while "busy" still runs
     q.add("c");
-    release();
-    while (q.size > 0) await tick();
-    expect(calls).toEqual(["busy", "b", "a", "c"]);
+    expect(await drain()).toEqual(["busy", "b", "a", "c"]);
     await q.stop();
   });
 });

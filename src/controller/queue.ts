@@ -29,7 +29,7 @@ export class WorkQueue {
   private readonly active = new Set<string>();
   /** Keys added while being processed, with the priority of their next run. */
   private readonly dirty = new Map<string, Priority>();
-  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number; priority: Priority }>();
   private readonly failures = new Map<string, number>();
   private running = 0;
   private stopped = false;
@@ -56,16 +56,28 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Add the key after `ms`; a later call for the same key replaces the timer. */
+  /**
+   * Add the key after `ms`. A timer already set for the key that is due sooner stays (at the higher
+   * of the two priorities), as in client-go's delaying queue: the periodic requeue a run sets at its
+   * end must not push back what an event asked for while it ran.
+   */
   addAfter(key: string, ms: number, priority: Priority = "normal"): void {
     if (this.stopped) return;
+    const due = Date.now() + Math.max(0, ms);
+    const pending = this.timers.get(key);
+    if (pending && pending.due <= due) {
+      if (priority === "normal") pending.priority = "normal";
+      return;
+    }
     this.clearTimer(key);
     const timer = setTimeout(() => {
+      // The entry's priority may have been raised since it was set.
+      const fired = this.timers.get(key)?.priority ?? priority;
       this.timers.delete(key);
-      this.add(key, priority);
+      this.add(key, fired);
     }, Math.max(0, ms));
     timer.unref();
-    this.timers.set(key, { timer, due: Date.now() + Math.max(0, ms) });
+    this.timers.set(key, { timer, due, priority: pending?.priority === "normal" ? "normal" : priority });
   }
 
   /**
@@ -74,8 +86,6 @@ export class WorkQueue {
    */
   addWithin(key: string, ms: number): void {
     if (this.stopped || (this.queued.has(key) && !this.lowQueue.has(key))) return;
-    const pending = this.timers.get(key);
-    if (pending && pending.due <= Date.now() + ms) return;
     this.addAfter(key, ms);
   }
 

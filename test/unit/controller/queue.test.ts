@@ -137,4 +137,37 @@ describe("WorkQueue", () => {
     expect(await drain()).toEqual(["busy", "b", "a", "c"]);
     await q.stop();
   });
+  it("keeps an event's sooner run when the running key then sets its periodic requeue", async () => {
+    const calls: Array<[string, number]> = [];
+    const started = Date.now();
+    let release: () => void = () => {};
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (key) => {
+        calls.push([key, Date.now() - started]);
+        if (calls.length > 1) return;
+        await new Promise<void>((r) => (release = r));
+        q.addAfter(key, 60_000, "low"); // what a reconcile does at its end: look again later
+      },
+    });
+    q.add("a");
+    await tick();
+    q.addWithin("a", 20); // an event while "a" runs
+    release();
+    await tick(120);
+    expect(calls.map(([k]) => k)).toEqual(["a", "a"]);
+    expect(calls[1]![1]).toBeLessThan(1_000);
+    await q.stop();
+  });
+
+  it("raises a pending timer's priority when a later, normal addAfter comes, without pushing it back", async () => {
+    const { q, drain } = heldQueue("busy");
+    await tick();
+    q.add("x", "low");
+    q.addAfter("b", 20, "low");
+    q.addAfter("b", 60_000); // normal, due later: "b" still comes at 20 ms, now at normal priority
+    await tick(60);
+    expect(q.size).toBe(3);
+    expect(await drain()).toEqual(["busy", "b", "x"]);
+  });
 });

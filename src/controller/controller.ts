@@ -764,8 +764,14 @@ export class Controller {
       if (removal) this.deletionCommit.set(key, removal);
     }
     const pending: string[] = [];
+    const paused: string[] = [];
     for (const cluster of this.usage.get(key)?.selected ?? ad.status?.clusters?.map((c) => c.name) ?? []) {
       const worker = this.clusters.worker(cluster);
+      // A paused cluster takes the removal from Git when it resumes: waiting for it would only time out.
+      if (worker?.view.paused) {
+        paused.push(cluster);
+        continue;
+      }
       const done = worker !== undefined && this.syncedSeq(worker.view, key) >= this.seqOf(removal) && worker.healthOf(key) === undefined;
       if (!done) pending.push(cluster);
     }
@@ -779,6 +785,7 @@ export class Controller {
       this.events.record(this.eventTarget(ad), "Warning", "CleanupIncomplete", `objects may be left on ${pending.join(", ")}: the cluster did not confirm the removal in time`);
       this.log.warn({ deployment: key, clusters: pending }, "released the finalizer with leftovers");
     }
+    if (paused.length) this.events.record(this.eventTarget(ad), "Normal", "CleanupOnResume", `the removal reaches ${paused.join(", ")} when it resumes (spec.paused)`);
     await this.hub.setFinalizers(namespace, name, (ad.metadata.finalizers ?? []).filter((f) => f !== FINALIZER), ad.metadata.resourceVersion);
     this.deletionCommit.delete(key);
     this.forget(key);

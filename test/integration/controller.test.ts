@@ -250,6 +250,27 @@ describe("the controller", () => {
     });
   }, 240_000);
 
+  it("deletes a deployment without waiting for a paused cluster, which removes its objects when it resumes", async () => {
+    await withNamespace("hub", async (ns) => {
+      await applyOnHub(await quickstart(ns, "frozen"));
+      await waitFor(async () => (await getDeployment(ns, "frozen"))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 1_000 });
+      await kubectl("hub", ["patch", "cluster", "prod-eu", "--type=merge", "-p", '{"spec":{"paused":true}}']);
+      try {
+        await kubectl("hub", ["delete", "ad", "frozen", "-n", ns, "--wait=false"]);
+        await waitFor(async () => (await deploymentOn("prod-us", ns, "backend-v1")) === undefined, { timeoutMs: 60_000, message: "backend-v1 gone from prod-us" });
+        await waitFor(async () => (await getDeployment(ns, "frozen")) === undefined, { timeoutMs: 60_000, message: "the finalizer to be released" });
+        const reasons = (JSON.parse((await kubectl("hub", ["get", "events", "-n", ns, "-o", "json"])).stdout) as { items: { reason: string; message: string }[] }).items;
+        // Released because prod-eu is paused, not after the deletion timeout (which says CleanupIncomplete).
+        expect(reasons.map((e) => e.reason)).not.toContain("CleanupIncomplete");
+        expect(reasons.find((e) => e.reason === "CleanupOnResume")?.message).toBe("the removal reaches prod-eu when it resumes (spec.paused)");
+        expect(await deploymentOn("prod-eu", ns, "backend-v1")).toBeDefined();
+      } finally {
+        await kubectl("hub", ["patch", "cluster", "prod-eu", "--type=merge", "-p", '{"spec":{"paused":false}}']);
+      }
+      await waitFor(async () => (await deploymentOn("prod-eu", ns, "backend-v1")) === undefined, { timeoutMs: 60_000, message: "backend-v1 pruned from prod-eu once it resumed" });
+    });
+  }, 240_000);
+
   it("marks a cluster with a broken kubeconfig unreachable without stalling the others", async () => {
     const name = uniqueName("broken");
     const hub = kubeConfig("hub");

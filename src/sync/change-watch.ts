@@ -1,16 +1,19 @@
-// Tells which deployments' objects changed on one member cluster, so health is re-read for those
-// only: one metadata-only watch per kind Flotilla applied there (all namespaces, Flotilla's label).
-// A settled fleet then costs no reads at all between resyncs, where polling read every object and
-// Pod of the cluster once a minute. Nothing is cached: an event names a deployment and is dropped.
+// Tells which objects changed on one member cluster, so health is re-read and drift looked for in
+// their deployments only: one metadata-only watch per kind Flotilla applied there (all namespaces,
+// Flotilla's label). A settled fleet then costs no reads at all between full resyncs, where polling
+// read every object and Pod of the cluster once a minute. Nothing is cached: an event is handed on
+// and dropped.
 
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
+import type { ObservedChange } from "./drift-suspects.js";
 import { deploymentOf } from "./health.js";
 import { type KubeClient, WatchExpiredError } from "./kube.js";
+import { objectKey } from "./types.js";
 
 export interface ChangeWatchOptions {
   client: KubeClient;
-  /** A watched object of this deployment (`<namespace>/<name>`) was added, changed or deleted. */
-  onChange: (deployment: string) => void;
+  /** A watched object was added, changed or deleted (`deployment` as its labels name it). */
+  onChange: (change: ObservedChange) => void;
   /**
    * Changes may have been missed (a watch broke and started again from a fresh list): everything
    * should be read once.
@@ -85,7 +88,8 @@ export class ChangeWatch {
         started = Date.now();
         version = await this.o.client.watchMetadata(apiVersion, kind, { resourceVersion: version, labelSelector: SELECTOR, signal }, (event) => {
           if (event.type === "BOOKMARK") return;
-          this.o.onChange(deploymentOf({ apiVersion, kind, metadata: { name: event.metadata.name ?? "", ...event.metadata } }));
+          const object = { apiVersion, kind, metadata: { ...event.metadata, name: event.metadata.name ?? "" } };
+          this.o.onChange({ type: event.type, key: objectKey(object), deployment: deploymentOf(object), metadata: event.metadata });
         });
         // A server that ends every watch at once would otherwise be asked again in a tight loop.
         if (Date.now() - started < 1_000 && !signal.aborted) throw new Error("the watch ended at once");

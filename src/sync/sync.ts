@@ -37,6 +37,8 @@ export interface SyncOptions {
 export interface SyncOutcome extends SyncResult {
   /** Prune candidates whose deletion failed: keep them in the next "previous" set so they are retried. */
   pruneFailed: Manifest[];
+  /** The objects this sync left as desired (created, configured or found unchanged), with their live state. */
+  inSync: Array<{ desired: Manifest; live: Manifest }>;
 }
 
 export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
@@ -46,6 +48,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
   const t0 = performance.now();
   const changes: ObjectChange[] = [];
   const observed: ObservedObject[] = [];
+  const inSync: SyncOutcome["inSync"] = [];
 
   // Unreadable files, invalid and duplicate objects fail alone, before any request.
   for (const bad of desired.invalid ?? []) {
@@ -93,6 +96,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
     applied.forEach((a, i) => {
       changes.push(a.change);
       observed.push({ desired: ready[i]!, live: a.change.action === "skipped" ? undefined : a.live });
+      if (a.live && (a.change.action === "created" || a.change.action === "configured" || a.change.action === "unchanged")) inSync.push({ desired: ready[i]!, live: a.live });
     });
     const crds = ready.filter((o, i) => o.kind === "CustomResourceDefinition" && applied[i]?.change.action !== "failed" && applied[i]?.change.action !== "skipped");
     if (crds.length > 0) {
@@ -123,6 +127,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
     startedAt: started.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     pruneFailed,
+    inSync,
   };
 }
 

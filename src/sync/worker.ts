@@ -1,16 +1,20 @@
 // One ClusterSyncWorker per member cluster: keeps the cluster at the latest desired commit. The
 // newest commit always wins at once (an older sync in flight is interrupted between waves, a
 // pending retry is cancelled); failures retry with capped exponential backoff; every
-// resyncInterval the same commit is applied again, which re-applies drifted objects. One run at a
-// time per cluster; stop() leaves no timer and no request behind it.
+// resyncInterval the same commit is compared with the cluster again, which re-applies drifted
+// objects: only the deployments whose objects the change watch saw change (see DriftSuspects) while
+// it has seen every change since the last full compare, everything otherwise and every
+// FULL_RESYNC_EVERY intervals. One run at a time per cluster; stop() leaves no timer and no request
+// behind it.
 
 import type { Manifest } from "../api/types.js";
 import { ChangeWatch, kindKey } from "./change-watch.js";
+import { DriftSuspects } from "./drift-suspects.js";
 import type { DeploymentHealth } from "./health.js";
 import { deploymentOf } from "./health.js";
 import type { KubeClient } from "./kube.js";
 import { observeHealth, syncCluster } from "./sync.js";
-import type { DesiredState, SyncResult } from "./types.js";
+import { type DesiredState, objectKey, type SyncResult } from "./types.js";
 
 /** Reads the desired objects of the cluster at a commit (the env-repo adapter in production). */
 export type DesiredSource = (commit: string) => Promise<DesiredState>;
@@ -42,7 +46,11 @@ export interface ClusterSyncWorkerOptions {
   cluster: string;
   client: KubeClient;
   source: DesiredSource;
-  /** Period of drift detection (a full compare-and-reapply of the current commit), ms. Default 300 000. */
+  /**
+   * Period of drift detection (a compare-and-reapply of the current commit: of the deployments
+   * whose objects changed, while the change watch is complete; of everything otherwise and every
+   * 12th period), ms. Default 300 000.
+   */
   resyncInterval?: number;
   /**
    * Period of health observation between syncs (reads only, no writes) of the deployments not yet
@@ -108,10 +116,16 @@ export interface WorkerStatus {
 }
 
 /**
- * Every this many health intervals, all deployments are observed, Healthy ones included (while the
- * change watch is incomplete; with it, once per resync interval, which a resync also counts as).
+ * Every this many health intervals, all deployments are observed, Healthy ones included, while the
+ * change watch is incomplete (with it, at each full resync, see FULL_RESYNC_EVERY).
  */
 const FULL_HEALTH_EVERY = 12;
+/**
+ * Every this many resync intervals a resync compares everything even when the change watch saw
+ * every change: a safety net in case a change did not reach the watch (Argo CD re-lists its
+ * cluster cache daily for the same reason).
+ */
+const FULL_RESYNC_EVERY = 12;
 /**
  * ... unless the last such pass took longer than this fraction of the period: then the period
  * grows, so reading every object and Pod of a large cluster stays about 1 % of the time.
@@ -157,6 +171,11 @@ export class ClusterSyncWorker {
   /** Deployments whose objects changed on the cluster since the last health observation (watch). */
   private changed = new Set<string>();
   private readonly changeWatch: ChangeWatch | undefined;
+  /** Deployments the watch saw change in a way that may be drift, since their last compare. */
+  private readonly suspects = new DriftSuspects();
+  /** When the last sync that compared everything started (ms); a resync timer has fired. */
+  private lastFullSyncAt = 0;
+  private resyncDue = false;
   private watchedKinds = "";
   private inflight: { commit: string; abort: AbortController; startedAt: number; scope?: ReadonlySet<string> | "all" } | undefined;
   /** Syncs started so far; the number of the last full one; the last partial one per deployment. */
@@ -203,9 +222,13 @@ export class ClusterSyncWorker {
     if ((options.healthInterval ?? 15_000) > 0 && (options.watchChanges ?? true)) {
       this.changeWatch = new ChangeWatch({
         client: options.client,
-        onChange: (deployment) => this.changed.add(deployment),
+        onChange: (change) => {
+          this.changed.add(change.deployment);
+          this.suspects.observe(change);
+        },
         onMissed: () => {
           this.fullHealthAt = 0;
+          this.suspects.suspectAll(new Set((this.previous ?? []).map(deploymentOf)));
         },
       });
     }
@@ -318,6 +341,7 @@ export class ClusterSyncWorker {
     if (retry) this.s.nextRetryAt = new Date(this.now().getTime() + delayMs).toISOString();
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      if (!retry) this.resyncDue = true;
       this.wake();
     }, delayMs);
   }
@@ -345,7 +369,7 @@ export class ClusterSyncWorker {
    * Health is observed at every health interval for the deployments that are not Healthy yet (a
    * rollout waits on them) and for those whose objects the change watch saw change; all of them
    * are observed every FULL_HEALTH_EVERY intervals while the watch is incomplete, else once per
-   * resync interval (a resync observes everything too, and counts as such a pass); a slow pass
+   * FULL_RESYNC_EVERY resync intervals (a full resync observes everything too, and counts as such a pass); a slow pass
    * stretches the period so it stays about FULL_HEALTH_SHARE of the time. A settled fleet then
    * costs no reads between resyncs. This runs beside a partial sync (during a ramp, commits keep
    * the worker syncing all the time, and deployments synced earlier would otherwise wait for the
@@ -361,7 +385,7 @@ export class ClusterSyncWorker {
     const startSeq = this.syncSeq;
     const started = Date.now();
     const watched = this.changeWatch?.complete ?? false;
-    const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), watched ? (this.o.resyncInterval ?? 300_000) : 0, this.fullHealthMs / FULL_HEALTH_SHARE);
+    const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), watched ? FULL_RESYNC_EVERY * (this.o.resyncInterval ?? 300_000) : 0, this.fullHealthMs / FULL_HEALTH_SHARE);
     const everything = started - this.fullHealthAt >= period;
     const changed = this.changed;
     this.changed = new Set();
@@ -445,6 +469,9 @@ export class ClusterSyncWorker {
     const abort = new AbortController();
     this.inflight = { commit, abort, startedAt: Date.now() };
     const isNewCommit = commit !== this.s.attemptedCommit;
+    const resyncDue = this.resyncDue;
+    this.resyncDue = false;
+    let suspected: string[] = [];
     try {
       const desired = await this.load(commit);
       if (this.previous === undefined && this.s.appliedCommit && this.s.appliedCommit !== commit) {
@@ -454,14 +481,15 @@ export class ClusterSyncWorker {
       if (abort.signal.aborted) return;
       const objects = this.filter(desired.objects);
       const previous = this.filter(this.previous ?? []);
-      // The same commit again is a resync: everything is compared with the cluster.
-      let scope = isNewCommit ? this.scopeOf(objects, previous) : undefined;
+      // The same commit again is a resync: everything is compared with the cluster, or on the
+      // timer, while the watch has seen every change, what may have drifted.
+      let scope = isNewCommit ? this.scopeOf(objects, previous) : resyncDue ? this.resyncScope() : undefined;
       // A large partial sync (a ramp: hundreds of deployments committed while the last sync ran)
       // goes in steps, so the first deployments are reported synced after their objects, not after
       // the last object of the commit.
       const perStep = Math.max(1, this.o.deploymentsPerStep ?? 32);
       const untried = scope && [...scope].filter((d) => !this.failedInSteps.has(d)).sort();
-      const isStep = untried !== undefined && untried.length > perStep;
+      const isStep = isNewCommit && untried !== undefined && untried.length > perStep;
       if (isStep) scope = new Set(untried.slice(0, perStep));
       else this.failedInSteps.clear();
       const seq = ++this.syncSeq;
@@ -469,6 +497,7 @@ export class ClusterSyncWorker {
       else for (const d of scope) this.touchedAt.set(d, seq);
       this.inflight.scope = scope ?? "all";
       const inScope = (o: Manifest) => scope === undefined || scope.has(deploymentOf(o));
+      suspected = this.suspects.take(scope);
       const outcome = await syncCluster({
         client: this.o.client,
         desired: { commit, objects: objects.filter(inScope), ...(desired.invalid ? { invalid: desired.invalid } : {}) },
@@ -479,9 +508,18 @@ export class ClusterSyncWorker {
         now: this.now,
         ...(scope ? { partial: true } : {}),
       });
-      if (outcome.aborted) return; // a newer commit or a pause interrupted us; wake() runs again
-      if (scope === undefined) this.fullHealthAt = this.inflight.startedAt; // it observed everything
-      const { pruneFailed, ...scoped } = outcome;
+      if (outcome.aborted) {
+        this.suspects.restore(suspected);
+        return; // a newer commit or a pause interrupted us; wake() runs again
+      }
+      const { pruneFailed, inSync, ...scoped } = outcome;
+      for (const { desired: d, live } of inSync) this.suspects.recordCompared(objectKey(d), deploymentOf(d), d, live.metadata);
+      if (scope === undefined) {
+        // It observed and compared everything.
+        this.fullHealthAt = this.inflight.startedAt;
+        this.lastFullSyncAt = this.inflight.startedAt;
+        this.suspects.retain(new Set(objects.map(objectKey)));
+      }
       const result = scope ? { ...scoped, health: mergeHealth(this.s.health, scoped.health, scope, objects) } : scoped;
       if (scope && isStep) {
         this.finishStep(commit, scope, objects, pruneFailed, result);
@@ -511,6 +549,7 @@ export class ClusterSyncWorker {
       this.report(result, isNewCommit);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      this.suspects.restore(suspected);
       this.mustSync = undefined;
       this.failedInSteps.clear();
       this.emit({ type: "SyncFailed", commit, message });
@@ -556,6 +595,17 @@ export class ClusterSyncWorker {
     for (const o of objects) if (!before.has(o)) scope.add(deploymentOf(o));
     for (const o of previous) if (!now.has(o)) scope.add(deploymentOf(o));
     return scope;
+  }
+
+  /**
+   * What a resync on the timer must compare: the deployments that failed last time and those the
+   * watch saw change in a way that may be drift. Undefined (everything) unless the watch has seen
+   * every change since the last full compare, and every FULL_RESYNC_EVERY intervals.
+   */
+  private resyncScope(): Set<string> | undefined {
+    if (!this.changeWatch?.complete || this.mustSync === undefined || this.previous === undefined || this.s.failures > 0) return undefined;
+    if (Date.now() - this.lastFullSyncAt >= FULL_RESYNC_EVERY * (this.o.resyncInterval ?? 300_000)) return undefined;
+    return new Set([...this.mustSync, ...this.suspects.pending]);
   }
 
   private fail(message: string): void {

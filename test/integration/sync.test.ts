@@ -582,7 +582,7 @@ describe("ClusterSyncWorker on a member cluster", () => {
     await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     const changes: string[] = [];
     let missed = 0;
-    const watch = new ChangeWatch({ client, onChange: (d) => changes.push(d), onMissed: () => missed++ });
+    const watch = new ChangeWatch({ client, onChange: (c) => changes.push(c.deployment), onMissed: () => missed++ });
     const ours = () => changes.filter((d) => d.startsWith(`${ns}/`));
     try {
       watch.setKinds(["v1|ConfigMap"]);
@@ -603,6 +603,47 @@ describe("ClusterSyncWorker on a member cluster", () => {
       expect(ours()).toHaveLength(3);
     } finally {
       await watch.stop();
+    }
+  });
+
+  it("compares on the resync timer only what the watch saw change: nothing read while settled, an edit restored", async () => {
+    const ns = uniqueNamespace("sync-suspects");
+    const cart = (o: Manifest): Manifest => ({ ...o, metadata: { ...o.metadata, labels: owned(ns, "cart") } });
+    const desired: DesiredState = { commit: "c1", objects: [deployment(ns, "web"), configMap(ns, "settings"), cart(configMap(ns, "cart-settings"))] };
+    const events: SyncEvent[] = [];
+    const worker = new ClusterSyncWorker({ cluster: "member", client, source: async () => desired, resyncInterval: 1_000, healthInterval: 200, onEvent: (e) => events.push(e) });
+    const reads = () => (client.stats.byVerb.get ?? 0) + (client.stats.byVerb.list ?? 0);
+    try {
+      worker.setDesired("c1");
+      await waitFor(() => worker.status.appliedCommit === "c1" && worker.status.health.every((h) => h.health === "Healthy"), { message: "c1 applied and Healthy" });
+      // The watch's first list makes everything a suspect once (changes before it are unknown);
+      // the Deployment's rollout makes only status changes after that.
+      await waitFor(
+        async () => {
+          const before = reads();
+          await new Promise((r) => setTimeout(r, 1_500));
+          return reads() === before;
+        },
+        { timeoutMs: 20_000, intervalMs: 0, message: "the suspects of the start to be compared" },
+      );
+      const syncs = worker.status.counters.syncs;
+      const before = reads();
+      await new Promise((r) => setTimeout(r, 4_000));
+      // Three or more resyncs ran, and none read the cluster: a full one lists every kind and the Pods.
+      expect(worker.status.counters.syncs - syncs).toBeGreaterThanOrEqual(3);
+      expect(reads() - before).toBe(0);
+      expect(events.filter((e) => e.type === "DriftCorrected")).toEqual([]);
+
+      await run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "set", "image", "deployment/web", "app=nginx:hacked"]);
+      await run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "patch", "configmap", "cart-settings", "-p", '{"data":{"a":"hacked"}}']);
+      await waitFor(() => events.filter((e) => e.type === "DriftCorrected").length === 2, { timeoutMs: 10_000, message: "both edits corrected" });
+      expect(new Set(events.filter((e) => e.type === "DriftCorrected").map((e) => `${e.deployment} ${e.object}`))).toEqual(
+        new Set([`${ns}/shop Deployment/${ns}/web`, `${ns}/cart ConfigMap/${ns}/cart-settings`]),
+      );
+      const live = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "cart-settings" });
+      expect(live?.data).toEqual({ a: "1" });
+    } finally {
+      await worker.stop();
     }
   });
 

@@ -14,6 +14,15 @@ export interface ObjectMeta {
   finalizers?: string[];
   deletionTimestamp?: string;
   creationTimestamp?: string;
+  /** Which field manager set which fields (server-side apply's record); read, never written. */
+  managedFields?: ManagedFieldsEntry[];
+}
+
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  fieldsV1?: unknown;
 }
 
 export interface Condition {

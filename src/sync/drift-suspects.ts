@@ -3,21 +3,21 @@
 // re-listed on every resync). Pure: the worker feeds it the metadata of what each sync compared and
 // of every change its watch sees.
 //
-// A change can be drift only if it touched what Flotilla applied. For an object whose kind keeps
-// `metadata.generation`, the API server bumps it on every change outside metadata (spec, data) but
-// not on status writes, so "same generation, same values of the labels and annotations Flotilla
-// set" means a status-only change: the Deployment and ReplicaSet controllers' constant updates are
-// not suspects. Kinds without a generation (ConfigMap, Service, Secret ...) are suspect on any change;
-// they rarely change by themselves.
+// A change can be drift only if it touched a field Flotilla applied, and the API server tracks
+// exactly those: with server-side apply every field belongs to the field managers that set it, and
+// another writer changing one of Flotilla's fields (kubectl edit, set image, patch, a controller)
+// takes it over, which changes Flotilla's entry in `metadata.managedFields`. Status writes, fields
+// Flotilla never set and controllers' own annotations leave that entry alone, so the Deployment,
+// ReplicaSet and HPA controllers' constant updates are not suspects. An object without the entry
+// (never applied by Flotilla, or a server without managed fields) is suspect on any change.
 
-import type { Manifest } from "../api/types.js";
-import { ANNOTATION_APPLIED_HASH } from "./hash.js";
+import { createHash } from "node:crypto";
+import { FIELD_MANAGER } from "../api/labels.js";
+import type { ManagedFieldsEntry } from "../api/types.js";
 
 /** The metadata a compare or a watch event tells about a live object. */
 export interface LiveMetadata {
-  generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
+  managedFields?: readonly ManagedFieldsEntry[] | undefined;
 }
 
 /** One watched change of an object: `key` is its objectKey, `deployment` what its labels name. */
@@ -30,15 +30,15 @@ export interface ObservedChange {
 
 interface Compared {
   deployment: string;
-  labelKeys: readonly string[];
-  annotationKeys: readonly string[];
-  /** Undefined when the kind keeps no generation: any change is then a suspect. */
+  /** Undefined when the object has no entry of Flotilla's: any change is then a suspect. */
   fingerprint: string | undefined;
 }
 
-function fingerprint(meta: LiveMetadata, labelKeys: readonly string[], annotationKeys: readonly string[]): string | undefined {
-  if (meta.generation === undefined) return undefined;
-  return JSON.stringify([meta.generation, labelKeys.map((k) => meta.labels?.[k] ?? null), annotationKeys.map((k) => meta.annotations?.[k] ?? null)]);
+/** A digest of the fields Flotilla owns on the object (its server-side apply entry). */
+export function ownedFieldsDigest(meta: LiveMetadata): string | undefined {
+  const entry = meta.managedFields?.find((m) => m.manager === FIELD_MANAGER && m.operation === "Apply");
+  if (!entry) return undefined;
+  return createHash("sha1").update(JSON.stringify([entry.apiVersion, entry.fieldsV1])).digest("base64");
 }
 
 export class DriftSuspects {
@@ -51,17 +51,14 @@ export class DriftSuspects {
   }
 
   /**
-   * A sync found `desired` in sync on the cluster (or made it so): `live` is the object as it
-   * left it. Later changes that keep this generation and these label and annotation values are
-   * not drift.
+   * A sync found the object in sync on the cluster (or made it so): `live` is its metadata as the
+   * sync left it. Later changes that leave Flotilla's fields to Flotilla are not drift.
    */
-  recordCompared(key: string, deployment: string, desired: Manifest, live: LiveMetadata): void {
-    const labelKeys = Object.keys(desired.metadata.labels ?? {}).sort();
-    const annotationKeys = [...new Set([...Object.keys(desired.metadata.annotations ?? {}), ANNOTATION_APPLIED_HASH])].sort();
-    this.compared.set(key, { deployment, labelKeys, annotationKeys, fingerprint: fingerprint(live, labelKeys, annotationKeys) });
+  recordCompared(key: string, deployment: string, live: LiveMetadata): void {
+    this.compared.set(key, { deployment, fingerprint: ownedFieldsDigest(live) });
   }
 
-  /** A watched change: its deployment becomes a suspect unless the change is status only. */
+  /** A watched change: its deployment becomes a suspect unless Flotilla's fields are untouched. */
   observe(change: ObservedChange): void {
     const before = this.compared.get(change.key);
     const deployment = before?.deployment ?? change.deployment;
@@ -69,7 +66,7 @@ export class DriftSuspects {
       this.suspects.add(deployment);
       return;
     }
-    if (fingerprint(change.metadata, before.labelKeys, before.annotationKeys) !== before.fingerprint) this.suspects.add(deployment);
+    if (ownedFieldsDigest(change.metadata) !== before.fingerprint) this.suspects.add(deployment);
   }
 
   /** Changes may have been missed (a watch listed again): all these deployments are suspects. */

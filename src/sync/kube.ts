@@ -8,7 +8,7 @@ import https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ApplyError, isRetryableStatus } from "../api/errors.js";
 import { FIELD_MANAGER } from "../api/labels.js";
-import type { Manifest } from "../api/types.js";
+import type { ManagedFieldsEntry, Manifest } from "../api/types.js";
 
 /** Identifies one object on a cluster. */
 export interface ObjectRef {
@@ -45,7 +45,7 @@ export interface KubeClientOptions {
 /** One change seen by {@link KubeClient.watchMetadata}: what happened, and the object's metadata. */
 export interface MetadataWatchEvent {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
-  metadata: { name?: string; namespace?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; managedFields?: ManagedFieldsEntry[] };
 }
 
 /** The server no longer keeps the resourceVersion a watch asked for: list again, then watch. */

@@ -4,7 +4,7 @@
 // resyncInterval the same commit is compared with the cluster again, which re-applies drifted
 // objects: only the deployments whose objects the change watch saw change (see DriftSuspects) while
 // it has seen every change since the last full compare, everything otherwise and every
-// FULL_RESYNC_EVERY intervals. One run at a time per cluster; stop() leaves no timer and no request
+// fullResyncEvery-th interval. One run at a time per cluster; stop() leaves no timer and no request
 // behind it.
 
 import type { Manifest } from "../api/types.js";
@@ -49,9 +49,15 @@ export interface ClusterSyncWorkerOptions {
   /**
    * Period of drift detection (a compare-and-reapply of the current commit: of the deployments
    * whose objects changed, while the change watch is complete; of everything otherwise and every
-   * 12th period), ms. Default 300 000.
+   * fullResyncEvery-th period), ms. Default 300 000.
    */
   resyncInterval?: number;
+  /**
+   * Every this many resyncs, everything is compared even though the change watch saw every change:
+   * a safety net in case a change did not reach the watch (Argo CD re-lists its cluster cache
+   * daily for the same reason). Default 12 (hourly with the default resyncInterval).
+   */
+  fullResyncEvery?: number;
   /**
    * Period of health observation between syncs (reads only, no writes) of the deployments not yet
    * Healthy or changed (see watchChanges); every 12th observes all of them while changes are not
@@ -117,14 +123,9 @@ export interface WorkerStatus {
 
 /**
  * Every this many health intervals, all deployments are observed, Healthy ones included, while the
- * change watch is incomplete (with it, at each full resync, see FULL_RESYNC_EVERY).
+ * change watch is incomplete (with it, at each full resync, see fullResyncEvery).
  */
 const FULL_HEALTH_EVERY = 12;
-/**
- * Every this many resync intervals a resync compares everything even when the change watch saw
- * every change: a safety net in case a change did not reach the watch (Argo CD re-lists its
- * cluster cache daily for the same reason).
- */
 const FULL_RESYNC_EVERY = 12;
 /**
  * ... unless the last such pass took longer than this fraction of the period: then the period
@@ -369,7 +370,7 @@ export class ClusterSyncWorker {
    * Health is observed at every health interval for the deployments that are not Healthy yet (a
    * rollout waits on them) and for those whose objects the change watch saw change; all of them
    * are observed every FULL_HEALTH_EVERY intervals while the watch is incomplete, else once per
-   * FULL_RESYNC_EVERY resync intervals (a full resync observes everything too, and counts as such a pass); a slow pass
+   * fullResyncEvery resync intervals (a full resync observes everything too, and counts as such a pass); a slow pass
    * stretches the period so it stays about FULL_HEALTH_SHARE of the time. A settled fleet then
    * costs no reads between resyncs. This runs beside a partial sync (during a ramp, commits keep
    * the worker syncing all the time, and deployments synced earlier would otherwise wait for the
@@ -385,7 +386,7 @@ export class ClusterSyncWorker {
     const startSeq = this.syncSeq;
     const started = Date.now();
     const watched = this.changeWatch?.complete ?? false;
-    const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), watched ? FULL_RESYNC_EVERY * (this.o.resyncInterval ?? 300_000) : 0, this.fullHealthMs / FULL_HEALTH_SHARE);
+    const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), watched ? this.fullResyncMs : 0, this.fullHealthMs / FULL_HEALTH_SHARE);
     const everything = started - this.fullHealthAt >= period;
     const changed = this.changed;
     this.changed = new Set();
@@ -513,7 +514,7 @@ export class ClusterSyncWorker {
         return; // a newer commit or a pause interrupted us; wake() runs again
       }
       const { pruneFailed, inSync, ...scoped } = outcome;
-      for (const { desired: d, live } of inSync) this.suspects.recordCompared(objectKey(d), deploymentOf(d), d, live.metadata);
+      for (const { desired: d, live } of inSync) this.suspects.recordCompared(objectKey(d), deploymentOf(d), live.metadata);
       if (scope === undefined) {
         // It observed and compared everything.
         this.fullHealthAt = this.inflight.startedAt;
@@ -600,12 +601,16 @@ export class ClusterSyncWorker {
   /**
    * What a resync on the timer must compare: the deployments that failed last time and those the
    * watch saw change in a way that may be drift. Undefined (everything) unless the watch has seen
-   * every change since the last full compare, and every FULL_RESYNC_EVERY intervals.
+   * every change since the last full compare, and every fullResyncEvery intervals.
    */
   private resyncScope(): Set<string> | undefined {
     if (!this.changeWatch?.complete || this.mustSync === undefined || this.previous === undefined || this.s.failures > 0) return undefined;
-    if (Date.now() - this.lastFullSyncAt >= FULL_RESYNC_EVERY * (this.o.resyncInterval ?? 300_000)) return undefined;
+    if (Date.now() - this.lastFullSyncAt >= this.fullResyncMs) return undefined;
     return new Set([...this.mustSync, ...this.suspects.pending]);
+  }
+
+  private get fullResyncMs(): number {
+    return (this.o.fullResyncEvery ?? FULL_RESYNC_EVERY) * (this.o.resyncInterval ?? 300_000);
   }
 
   private fail(message: string): void {

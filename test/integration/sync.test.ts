@@ -611,7 +611,8 @@ describe("ClusterSyncWorker on a member cluster", () => {
     const cart = (o: Manifest): Manifest => ({ ...o, metadata: { ...o.metadata, labels: owned(ns, "cart") } });
     const desired: DesiredState = { commit: "c1", objects: [deployment(ns, "web"), configMap(ns, "settings"), cart(configMap(ns, "cart-settings"))] };
     const events: SyncEvent[] = [];
-    const worker = new ClusterSyncWorker({ cluster: "member", client, source: async () => desired, resyncInterval: 1_000, healthInterval: 200, onEvent: (e) => events.push(e) });
+    // No full resync in the test's time: what is corrected was found by the watch.
+    const worker = new ClusterSyncWorker({ cluster: "member", client, source: async () => desired, resyncInterval: 1_000, fullResyncEvery: 1_000, healthInterval: 200, onEvent: (e) => events.push(e) });
     const reads = () => (client.stats.byVerb.get ?? 0) + (client.stats.byVerb.list ?? 0);
     try {
       worker.setDesired("c1");

@@ -1,59 +1,45 @@
 import { describe, expect, it } from "vitest";
-import type { Manifest } from "../../../src/api/types.js";
 import { DriftSuspects, type LiveMetadata } from "../../../src/sync/drift-suspects.js";
-import { ANNOTATION_APPLIED_HASH } from "../../../src/sync/hash.js";
 
-const desired: Manifest = {
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name: "web", namespace: "shop", labels: { "app.kubernetes.io/name": "web" }, annotations: { "team.example/owner": "payments" } },
-  spec: { replicas: 2 },
-};
 const KEY = "apps|Deployment|shop|web";
 const DEPLOYMENT = "shop/checkout";
 
-/** As the sync left it: the server's generation, our labels and annotations, and some of its own. */
-const applied: LiveMetadata = {
-  generation: 3,
-  labels: { "app.kubernetes.io/name": "web" },
-  annotations: { "team.example/owner": "payments", [ANNOTATION_APPLIED_HASH]: "abc", "deployment.kubernetes.io/revision": "1" },
-};
+/** Flotilla's server-side apply entry as the API server keeps it, plus other writers' entries. */
+const ours = { manager: "flotilla", operation: "Apply", apiVersion: "apps/v1", fieldsV1: { "f:spec": { "f:replicas": {}, "f:template": { "f:spec": { "f:containers": { 'k:{"name":"app"}': { "f:image": {} } } } } } } };
+const controllerStatus = { manager: "kube-controller-manager", operation: "Update", apiVersion: "apps/v1", fieldsV1: { "f:status": { "f:readyReplicas": {} } } };
+const applied: LiveMetadata = { managedFields: [ours, controllerStatus] };
 
 function compared(): DriftSuspects {
   const s = new DriftSuspects();
-  s.recordCompared(KEY, DEPLOYMENT, desired, applied);
+  s.recordCompared(KEY, DEPLOYMENT, applied);
   return s;
 }
 
-function suspectsAfter(change: Partial<LiveMetadata>, type: "ADDED" | "MODIFIED" | "DELETED" = "MODIFIED"): string[] {
+function suspectsAfter(metadata: LiveMetadata, type: "ADDED" | "MODIFIED" | "DELETED" = "MODIFIED"): string[] {
   const s = compared();
-  s.observe({ type, key: KEY, deployment: "shop/-", metadata: { ...applied, ...change } });
+  s.observe({ type, key: KEY, deployment: "shop/-", metadata });
   return [...s.pending];
 }
 
 describe("DriftSuspects", () => {
-  it("does not suspect a status-only change: same generation, same labels and annotations Flotilla set", () => {
-    expect(suspectsAfter({})).toEqual([]);
+  it("does not suspect a change that leaves Flotilla's fields to Flotilla (status, other writers' own fields)", () => {
+    expect(suspectsAfter(applied)).toEqual([]);
+    const rolloutRestart = { manager: "kubectl-rollout", operation: "Update", fieldsV1: { "f:spec": { "f:template": { "f:metadata": { "f:annotations": {} } } } } };
+    expect(suspectsAfter({ managedFields: [ours, { ...controllerStatus, fieldsV1: { "f:status": { "f:replicas": {} } } }, rolloutRestart] })).toEqual([]);
   });
 
-  it("does not suspect a change to a label or annotation Flotilla did not set", () => {
-    expect(suspectsAfter({ annotations: { ...applied.annotations, "deployment.kubernetes.io/revision": "2" }, labels: { ...applied.labels, "pod-template-hash": "x" } })).toEqual([]);
+  it("suspects the object's deployment when another writer took over one of Flotilla's fields (kubectl set image)", () => {
+    const taken = { ...ours, fieldsV1: { "f:spec": { "f:replicas": {} } } };
+    const kubectl = { manager: "kubectl-set", operation: "Update", fieldsV1: { "f:spec": { "f:template": { "f:spec": { "f:containers": { 'k:{"name":"app"}': { "f:image": {} } } } } } } };
+    expect(suspectsAfter({ managedFields: [taken, controllerStatus, kubectl] })).toEqual([DEPLOYMENT]);
   });
 
-  it.each<[string, Partial<LiveMetadata>]>([
-    ["a new generation (spec edited, e.g. kubectl set image)", { generation: 4 }],
-    ["one of its labels changed", { labels: { "app.kubernetes.io/name": "other" } }],
-    ["one of its annotations removed", { annotations: { [ANNOTATION_APPLIED_HASH]: "abc" } }],
-    ["the applied hash edited", { annotations: { ...applied.annotations, [ANNOTATION_APPLIED_HASH]: "zzz" } }],
-  ])("suspects the deployment the object was compared for after %s", (_, change) => {
-    expect(suspectsAfter(change)).toEqual([DEPLOYMENT]);
-  });
-
-  it("suspects a deleted object, and any change of a kind that keeps no generation", () => {
-    expect(suspectsAfter({}, "DELETED")).toEqual([DEPLOYMENT]);
+  it("suspects a deleted object, an object whose entry of Flotilla's is gone, and any change of one that had none", () => {
+    expect(suspectsAfter(applied, "DELETED")).toEqual([DEPLOYMENT]);
+    expect(suspectsAfter({ managedFields: [controllerStatus] })).toEqual([DEPLOYMENT]);
     const s = new DriftSuspects();
-    s.recordCompared("|ConfigMap|shop|settings", DEPLOYMENT, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "shop" } }, {});
-    s.observe({ type: "MODIFIED", key: "|ConfigMap|shop|settings", deployment: DEPLOYMENT, metadata: {} });
+    s.recordCompared("|ConfigMap|shop|settings", DEPLOYMENT, {});
+    s.observe({ type: "MODIFIED", key: "|ConfigMap|shop|settings", deployment: "shop/-", metadata: {} });
     expect([...s.pending]).toEqual([DEPLOYMENT]);
   });
 

@@ -22,6 +22,7 @@ export interface ManagedFieldsEntry {
   manager?: string;
   operation?: string;
   apiVersion?: string;
+  time?: string;
   fieldsV1?: unknown;
 }
 

@@ -15,10 +15,10 @@ export interface ChangeWatchOptions {
   /** A watched object was added, changed or deleted (`deployment` as its labels name it). */
   onChange: (change: ObservedChange) => void;
   /**
-   * Changes may have been missed (a watch broke and started again from a fresh list): everything
-   * should be read once.
+   * Changes of objects of this kind may have been missed (its watch started, or started again from
+   * a fresh list): they should be read once.
    */
-  onMissed: () => void;
+  onMissed: (kind: KindKey) => void;
   /** First and largest delay before a failed watch starts again, ms. Default 1 000 and 60 000. */
   retryMs?: { initial: number; max: number };
 }
@@ -82,7 +82,7 @@ export class ChangeWatch {
         if (version === undefined) {
           version = await this.o.client.collectionVersion(apiVersion, kind, { labelSelector: SELECTOR, signal });
           // What changed before this list (since the last read, or while a watch was broken) is unknown.
-          this.o.onMissed();
+          this.o.onMissed(key);
         }
         entry.connected = true;
         started = Date.now();

@@ -3,20 +3,27 @@
 // re-listed on every resync). Pure: the worker feeds it the metadata of what each sync compared and
 // of every change its watch sees.
 //
-// A change can be drift only if it touched a field Flotilla applied, and the API server tracks
-// exactly those: with server-side apply every field belongs to the field managers that set it, and
-// another writer changing one of Flotilla's fields (kubectl edit, set image, patch, a controller)
-// takes it over, which changes Flotilla's entry in `metadata.managedFields`. Status writes, fields
-// Flotilla never set and controllers' own annotations leave that entry alone, so the Deployment,
-// ReplicaSet and HPA controllers' constant updates are not suspects. An object without the entry
-// (never applied by Flotilla, or a server without managed fields) is suspect on any change.
+// A change can be drift only if it touched what Flotilla applied, and the metadata a watch sends
+// shows that without the object. Flotilla's entry in server-side apply's field records
+// (`metadata.managedFields`) changes when another writer takes over one of its fields (a
+// `kubectl edit`, `set image` or `patch`), which is how a ConfigMap edit shows; `generation` moves
+// on every spec change of the kinds that keep one, and the values of the labels and annotations
+// Flotilla set are there, for a writer that changes again a field it took over before. Status
+// writes, controllers' own annotations and fields Flotilla never set move none of these: the
+// Deployment, ReplicaSet and HPA controllers' constant updates are not suspects. Blind spot: on a
+// kind without a generation, a writer changing again a field it took over earlier, after the field
+// was set back to Flotilla's value by hand before a resync; the periodic full resync catches it.
 
 import { createHash } from "node:crypto";
 import { FIELD_MANAGER } from "../api/labels.js";
-import type { ManagedFieldsEntry } from "../api/types.js";
+import type { ManagedFieldsEntry, Manifest } from "../api/types.js";
+import { ANNOTATION_APPLIED_HASH } from "./hash.js";
 
 /** The metadata a compare or a watch event tells about a live object. */
 export interface LiveMetadata {
+  generation?: number | undefined;
+  labels?: Record<string, string> | undefined;
+  annotations?: Record<string, string> | undefined;
   managedFields?: readonly ManagedFieldsEntry[] | undefined;
 }
 
@@ -30,20 +37,23 @@ export interface ObservedChange {
 
 interface Compared {
   deployment: string;
-  /** Undefined when the object has no entry of Flotilla's: any change is then a suspect. */
-  fingerprint: string | undefined;
+  labelKeys: readonly string[];
+  annotationKeys: readonly string[];
+  fingerprint: string;
 }
 
-/** A digest of the fields Flotilla owns on the object (its server-side apply entry). */
-export function ownedFieldsDigest(meta: LiveMetadata): string | undefined {
-  const entry = meta.managedFields?.find((m) => m.manager === FIELD_MANAGER && m.operation === "Apply");
-  if (!entry) return undefined;
-  return createHash("sha1").update(JSON.stringify([entry.apiVersion, entry.fieldsV1])).digest("base64");
+/** A digest of what, in an object's metadata, moves when something Flotilla applied is changed. */
+export function fingerprint(meta: LiveMetadata, labelKeys: readonly string[], annotationKeys: readonly string[]): string {
+  const ours = meta.managedFields?.find((m) => m.manager === FIELD_MANAGER && m.operation === "Apply");
+  const parts = [meta.generation ?? null, labelKeys.map((k) => meta.labels?.[k] ?? null), annotationKeys.map((k) => meta.annotations?.[k] ?? null), ours ? [ours.apiVersion, ours.fieldsV1] : null];
+  return createHash("sha1").update(JSON.stringify(parts)).digest("base64");
 }
 
 export class DriftSuspects {
   private readonly compared = new Map<string, Compared>();
   private readonly suspects = new Set<string>();
+  /** The last change per object seen before any compare of it. */
+  private readonly unjudged = new Map<string, ObservedChange>();
 
   /** Deployments that may have drifted since their last compare. */
   get pending(): ReadonlySet<string> {
@@ -51,22 +61,36 @@ export class DriftSuspects {
   }
 
   /**
-   * A sync found the object in sync on the cluster (or made it so): `live` is its metadata as the
-   * sync left it. Later changes that leave Flotilla's fields to Flotilla are not drift.
+   * A sync found `desired` in sync on the cluster (or made it so): `live` is the object as it left
+   * it. A change seen before this record (the sync's own write, usually) is judged now.
    */
-  recordCompared(key: string, deployment: string, live: LiveMetadata): void {
-    this.compared.set(key, { deployment, fingerprint: ownedFieldsDigest(live) });
+  recordCompared(key: string, deployment: string, desired: Manifest, live: LiveMetadata): void {
+    const labelKeys = Object.keys(desired.metadata.labels ?? {}).sort();
+    const annotationKeys = [...new Set([...Object.keys(desired.metadata.annotations ?? {}), ANNOTATION_APPLIED_HASH])].sort();
+    const record = { deployment, labelKeys, annotationKeys, fingerprint: fingerprint(live, labelKeys, annotationKeys) };
+    this.compared.set(key, record);
+    const early = this.unjudged.get(key);
+    if (early === undefined) return;
+    this.unjudged.delete(key);
+    if (fingerprint(early.metadata, labelKeys, annotationKeys) !== record.fingerprint) this.suspects.add(deployment);
   }
 
-  /** A watched change: its deployment becomes a suspect unless Flotilla's fields are untouched. */
+  /**
+   * A watched change: its deployment becomes a suspect unless the change left what Flotilla
+   * applied alone. The change of an object not compared yet waits for its compare (or the next
+   * resync, see {@link judgeRest}): a sync's own writes come back before it records them.
+   */
   observe(change: ObservedChange): void {
     const before = this.compared.get(change.key);
-    const deployment = before?.deployment ?? change.deployment;
-    if (change.type === "DELETED" || !before || before.fingerprint === undefined) {
-      this.suspects.add(deployment);
-      return;
-    }
-    if (ownedFieldsDigest(change.metadata) !== before.fingerprint) this.suspects.add(deployment);
+    if (change.type === "DELETED") this.suspects.add(before?.deployment ?? change.deployment);
+    else if (!before) this.unjudged.set(change.key, change);
+    else if (fingerprint(change.metadata, before.labelKeys, before.annotationKeys) !== before.fingerprint) this.suspects.add(before.deployment);
+  }
+
+  /** Changes of objects no sync has compared since: their deployments are suspects (before a resync). */
+  judgeRest(): void {
+    for (const change of this.unjudged.values()) this.suspects.add(change.deployment);
+    this.unjudged.clear();
   }
 
   /** Changes may have been missed (a watch listed again): all these deployments are suspects. */

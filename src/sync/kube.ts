@@ -45,7 +45,15 @@ export interface KubeClientOptions {
 /** One change seen by {@link KubeClient.watchMetadata}: what happened, and the object's metadata. */
 export interface MetadataWatchEvent {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
-  metadata: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; managedFields?: ManagedFieldsEntry[] };
+  metadata: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    managedFields?: ManagedFieldsEntry[];
+  };
 }
 
 /** The server no longer keeps the resourceVersion a watch asked for: list again, then watch. */

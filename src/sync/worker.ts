@@ -227,9 +227,9 @@ export class ClusterSyncWorker {
           this.changed.add(change.deployment);
           this.suspects.observe(change);
         },
-        onMissed: () => {
+        onMissed: (kind) => {
           this.fullHealthAt = 0;
-          this.suspects.suspectAll(new Set((this.previous ?? []).map(deploymentOf)));
+          this.suspects.suspectAll(new Set((this.previous ?? []).filter((o) => kindKey(o) === kind).map(deploymentOf)));
         },
       });
     }
@@ -514,7 +514,7 @@ export class ClusterSyncWorker {
         return; // a newer commit or a pause interrupted us; wake() runs again
       }
       const { pruneFailed, inSync, ...scoped } = outcome;
-      for (const { desired: d, live } of inSync) this.suspects.recordCompared(objectKey(d), deploymentOf(d), live.metadata);
+      for (const { desired: d, live } of inSync) this.suspects.recordCompared(objectKey(d), deploymentOf(d), d, live.metadata);
       if (scope === undefined) {
         // It observed and compared everything.
         this.fullHealthAt = this.inflight.startedAt;
@@ -604,6 +604,7 @@ export class ClusterSyncWorker {
    * every change since the last full compare, and every fullResyncEvery intervals.
    */
   private resyncScope(): Set<string> | undefined {
+    this.suspects.judgeRest();
     if (!this.changeWatch?.complete || this.mustSync === undefined || this.previous === undefined || this.s.failures > 0) return undefined;
     if (Date.now() - this.lastFullSyncAt >= this.fullResyncMs) return undefined;
     return new Set([...this.mustSync, ...this.suspects.pending]);

@@ -95,6 +95,18 @@ function service(ns: string, name: string): Manifest {
   };
 }
 
+/** Waits until `count` stays the same for a whole window of `windowMs`. */
+async function untilQuiet(count: () => number, windowMs: number, message: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const before = count();
+      await new Promise((r) => setTimeout(r, windowMs));
+      return count() === before;
+    },
+    { timeoutMs: 20_000, intervalMs: 0, message },
+  );
+}
+
 const actions = (r: { changes: { object: string; action: string }[] }) =>
   Object.fromEntries(r.changes.map((c) => [c.object, c.action]));
 
@@ -619,14 +631,7 @@ describe("ClusterSyncWorker on a member cluster", () => {
       await waitFor(() => worker.status.appliedCommit === "c1" && worker.status.health.every((h) => h.health === "Healthy"), { message: "c1 applied and Healthy" });
       // The watch's first list makes everything a suspect once (changes before it are unknown);
       // the Deployment's rollout makes only status changes after that.
-      await waitFor(
-        async () => {
-          const before = reads();
-          await new Promise((r) => setTimeout(r, 1_500));
-          return reads() === before;
-        },
-        { timeoutMs: 20_000, intervalMs: 0, message: "the suspects of the start to be compared" },
-      );
+      await untilQuiet(reads, 1_500, "the suspects of the start to be compared");
       const syncs = worker.status.counters.syncs;
       const before = reads();
       await new Promise((r) => setTimeout(r, 4_000));
@@ -675,14 +680,7 @@ describe("ClusterSyncWorker on a member cluster", () => {
       // Once the watch has started (its first list asks for one pass over everything), nothing is
       // read while nothing changes: 6 s is 30 health intervals and 2.5 periods of the pass over
       // everything that runs when changes are not watched.
-      await waitFor(
-        async () => {
-          const before = reads();
-          await new Promise((r) => setTimeout(r, 1_000));
-          return reads() === before;
-        },
-        { timeoutMs: 20_000, intervalMs: 0, message: "the first pass to end" },
-      );
+      await untilQuiet(reads, 1_000, "the first pass to end");
       const before = reads();
       await new Promise((r) => setTimeout(r, 6_000));
       expect(reads() - before).toBe(0);

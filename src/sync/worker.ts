@@ -2,10 +2,9 @@
 // newest commit always wins at once (an older sync in flight is interrupted between waves, a
 // pending retry is cancelled); failures retry with capped exponential backoff; every
 // resyncInterval the same commit is compared with the cluster again, which re-applies drifted
-// objects: only the deployments whose objects the change watch saw change (see DriftSuspects) while
-// it has seen every change since the last full compare, everything otherwise and every
-// fullResyncEvery-th interval. One run at a time per cluster; stop() leaves no timer and no request
-// behind it.
+// objects: only the deployments whose objects the change watch saw written to (see DriftSuspects)
+// while every watch is up, everything otherwise and every fullResyncEvery-th interval. One run at
+// a time per cluster; stop() leaves no timer and no request behind it.
 
 import type { Manifest } from "../api/types.js";
 import { ChangeWatch, kindKey } from "./change-watch.js";
@@ -174,8 +173,9 @@ export class ClusterSyncWorker {
   private readonly changeWatch: ChangeWatch | undefined;
   /** Deployments the watch saw change in a way that may be drift, since their last compare. */
   private readonly suspects = new DriftSuspects();
-  /** When the last sync that compared everything started (ms); a resync timer has fired. */
+  /** When the last sync that compared everything started (ms). */
   private lastFullSyncAt = 0;
+  /** The resync timer fired: the next run of the same commit is a resync, not a retry or a resume. */
   private resyncDue = false;
   private watchedKinds = "";
   private inflight: { commit: string; abort: AbortController; startedAt: number; scope?: ReadonlySet<string> | "all" } | undefined;
@@ -370,8 +370,8 @@ export class ClusterSyncWorker {
    * Health is observed at every health interval for the deployments that are not Healthy yet (a
    * rollout waits on them) and for those whose objects the change watch saw change; all of them
    * are observed every FULL_HEALTH_EVERY intervals while the watch is incomplete, else once per
-   * fullResyncEvery resync intervals (a full resync observes everything too, and counts as such a pass); a slow pass
-   * stretches the period so it stays about FULL_HEALTH_SHARE of the time. A settled fleet then
+   * fullResyncEvery resync intervals (a full resync observes everything too, and counts as such a
+   * pass); a slow pass stretches the period so it stays about FULL_HEALTH_SHARE of the time. A settled fleet then
    * costs no reads between resyncs. This runs beside a partial sync (during a ramp, commits keep
    * the worker syncing all the time, and deployments synced earlier would otherwise wait for the
    * last commit to become Healthy), for the deployments outside its scope; what a sync started
@@ -600,8 +600,9 @@ export class ClusterSyncWorker {
 
   /**
    * What a resync on the timer must compare: the deployments that failed last time and those the
-   * watch saw change in a way that may be drift. Undefined (everything) unless the watch has seen
-   * every change since the last full compare, and every fullResyncEvery intervals.
+   * watch saw written to in a way that may be drift (a watch that lists again makes its kind's
+   * deployments suspects). Undefined (everything) while a watch is down, and every
+   * fullResyncEvery intervals.
    */
   private resyncScope(): Set<string> | undefined {
     this.suspects.judgeRest();

@@ -56,6 +56,16 @@ export interface MetadataWatchEvent {
   };
 }
 
+export interface ReadOptions {
+  /**
+   * Read from the API server's watch cache (`resourceVersion=0`) instead of a quorum read from
+   * etcd: milliseconds behind at most, and no etcd range read that decodes every object of the
+   * namespace to filter a few. Informer-based controllers read the same cache when they list.
+   * For health, whose every change a watch reports again; not for a compare before an apply.
+   */
+  cached?: boolean;
+}
+
 /** The server no longer keeps the resourceVersion a watch asked for: list again, then watch. */
 export class WatchExpiredError extends Error {
   constructor(readonly object: string) {
@@ -238,9 +248,9 @@ export class KubeClient {
     return res.body as Manifest;
   }
 
-  /** The live object, or undefined when it does not exist. */
-  async get(ref: ObjectRef): Promise<Manifest | undefined> {
-    const res = await this.request("GET", await this.path(ref), undefined, "get");
+  /** The live object, or undefined when it does not exist. `cached`: see ReadOptions. */
+  async get(ref: ObjectRef, options: ReadOptions = {}): Promise<Manifest | undefined> {
+    const res = await this.request("GET", `${await this.path(ref)}${options.cached ? "?resourceVersion=0" : ""}`, undefined, "get");
     if (res.status === 404) return undefined;
     if (res.status >= 300) throw this.error(res, formatRef(ref), "get failed");
     return res.body as Manifest;
@@ -250,15 +260,20 @@ export class KubeClient {
   async list(
     apiVersion: string,
     kind: string,
-    options: { namespace?: string; labelSelector?: string } = {},
+    options: { namespace?: string; labelSelector?: string } & ReadOptions = {},
   ): Promise<Manifest[]> {
     const query = new URLSearchParams();
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
+    if (options.cached) query.set("resourceVersion", "0");
     const base = await this.path({ apiVersion, kind, namespace: options.namespace });
     const out: Manifest[] = [];
     let cont: string | undefined;
     do {
-      if (cont) query.set("continue", cont);
+      if (cont) {
+        // A continued list reads the snapshot its first page started; it takes no resourceVersion.
+        query.set("continue", cont);
+        query.delete("resourceVersion");
+      }
       query.set("limit", "500");
       const res = await this.request("GET", `${base}?${query}`, undefined, "list");
       if (res.status >= 300) throw this.error(res, `${kind}/${options.namespace ?? "*"}`, "list failed");

@@ -31,6 +31,8 @@ function asApplyError(error: unknown, object: string): ApplyError {
 export interface ObserveOptions {
   /** Read a (kind, namespace) group of at most this many objects by GET instead of a LIST. Default 0. */
   getUpTo?: number;
+  /** Read from the API server's watch cache (see ReadOptions). Default false. */
+  cached?: boolean;
 }
 
 export async function observeLive(client: KubeClient, objects: readonly Manifest[], options: ObserveOptions = {}): Promise<LiveSnapshot> {
@@ -57,7 +59,7 @@ export async function observeLive(client: KubeClient, objects: readonly Manifest
   const listJobs = [...groups.values()].map(async (members) => {
     const first = members[0]!;
     try {
-      const items = await client.list(first.apiVersion, first.kind, { namespace: first.metadata.namespace! });
+      const items = await client.list(first.apiVersion, first.kind, { namespace: first.metadata.namespace!, cached: options.cached ?? false });
       const live = new Map(items.map((i) => [objectKey(i), i] as const));
       seen.push(...items);
       for (const m of members) byKey.set(objectKey(m), { live: live.get(objectKey(m)) });
@@ -67,7 +69,7 @@ export async function observeLive(client: KubeClient, objects: readonly Manifest
   });
   const getJobs = singles.map(async (o) => {
     try {
-      const live = await client.get(refOf(o));
+      const live = await client.get(refOf(o), { cached: options.cached ?? false });
       if (live) seen.push(live);
       byKey.set(objectKey(o), { live });
     } catch (error) {

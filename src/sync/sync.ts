@@ -134,7 +134,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
 /** Health of the desired objects from their live state, without applying anything (lists only). */
 export async function observeHealth(client: KubeClient, desired: readonly Manifest[], options: { partial?: boolean } = {}): Promise<SyncResult["health"]> {
   const valid = desired.filter((o) => invalidReason(o) === undefined);
-  const snapshot = await observeLive(client, valid, options.partial ? { getUpTo: PARTIAL_GET_UP_TO } : {});
+  const snapshot = await observeLive(client, valid, { cached: true, ...(options.partial ? { getUpTo: PARTIAL_GET_UP_TO } : {}) });
   const health = aggregateHealth(valid.map((o) => ({ desired: o, live: snapshot.byKey.get(objectKey(o))?.live })));
   return withRestarts(health, await listPods(client, valid, options.partial ?? false));
 }
@@ -143,7 +143,8 @@ export async function observeHealth(client: KubeClient, desired: readonly Manife
 const PARTIAL_GET_UP_TO = 8;
 
 /**
- * Flotilla's Pods in the namespaces of the desired objects (one LIST per namespace); none on error.
+ * Flotilla's Pods in the namespaces of the desired objects (one LIST per namespace, from the API
+ * server's watch cache: they only count restarts); none on error.
  * `byApp` narrows each list to the apps of the desired objects (a partial sync).
  */
 async function listPods(client: KubeClient, desired: readonly Manifest[], byApp = false): Promise<Manifest[]> {
@@ -159,7 +160,7 @@ async function listPods(client: KubeClient, desired: readonly Manifest[], byApp 
     [...appsByNamespace].sort(([a], [b]) => (a < b ? -1 : 1)).map(([namespace, apps]) => {
       let labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
       if (byApp && apps.size > 0) labelSelector += `,${LABEL_APP} in (${[...apps].sort().join(",")})`;
-      return client.list("v1", "Pod", { namespace, labelSelector }).catch(() => []);
+      return client.list("v1", "Pod", { namespace, labelSelector, cached: true }).catch(() => []);
     }),
   );
   return lists.flat();

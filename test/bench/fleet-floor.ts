@@ -24,7 +24,8 @@ import { objectHealth } from "../../src/sync/health.js";
 import { KubeClient } from "../../src/sync/kube.js";
 import { sortForApply } from "../../src/sync/order.js";
 import { objectKey } from "../../src/sync/types.js";
-import { apiServerRequests, deployment, kubeConfigFrom, NAMESPACES, pool, scale, topRequests } from "./fleet.js";
+import { apiServerRequests, deployment, kubeConfigFrom, machineCpuLine, NAMESPACES, pool, scale, topRequests } from "./fleet.js";
+import { cpuBetween, descendantCpu } from "./process-cpu.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
 const POLL_MS = 2_000;
@@ -87,6 +88,8 @@ export const fleetFloorBench: BenchCase = {
       say(`${total} objects rendered for ${members.length} members; applying`);
 
       const requestsBefore = await Promise.all(members.map((m) => apiServerRequests(m.kc)));
+      const fleetCpuBefore = descendantCpu(members.map((m) => m.name));
+      const ownCpuBefore = process.cpuUsage();
       const start = performance.now();
       await Promise.all(members.map((m) => pool(sortForApply([...m.desired.values()]), 8, async (o) => void (await m.client.apply(o)))));
       const appliedS = (performance.now() - start) / 1000;
@@ -104,6 +107,8 @@ export const fleetFloorBench: BenchCase = {
       }
       const healthyS = (performance.now() - start) / 1000;
       say(`${healthy === total ? "all" : `NOT all (${healthy}/${total})`} Healthy after ${healthyS.toFixed(1)} s`);
+      const ownCpu = process.cpuUsage(ownCpuBefore);
+      say(machineCpuLine(cpuBetween(fleetCpuBefore, descendantCpu(members.map((m) => m.name))), (ownCpu.user + ownCpu.system) / 1e6, healthyS));
       const requestsAfter = await Promise.all(members.map((m) => apiServerRequests(m.kc)));
       members.forEach((m, i) => {
         const { total: count, top } = topRequests(requestsBefore[i] ?? new Map(), requestsAfter[i] ?? new Map(), 12);

@@ -24,7 +24,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import https from "node:https";
 import { Session } from "node:inspector/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { writeHeapSnapshot } from "node:v8";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
@@ -36,6 +36,7 @@ import { Controller } from "../../src/controller/controller.js";
 import { type RunningFleet, startFleet } from "../../src/fleet/index.js";
 import { deploymentOf, objectHealth } from "../../src/sync/health.js";
 import { KubeClient } from "../../src/sync/kube.js";
+import { cpuBetween, descendantCpu } from "./process-cpu.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
 export const NAMESPACES = 10;
@@ -389,6 +390,13 @@ export function topRequests(before: Map<string, number>, after: Map<string, numb
 
 const pct = (cpuS: number, wallS: number) => (wallS > 0 ? (cpuS / wallS) * 100 : 0);
 
+/** Where the machine's CPU went in a window: the fleet's processes and this one, against the cores' capacity. */
+export function machineCpuLine(fleetCpu: { totalS: number; lines: string[] }, ownCpuS: number, wallS: number): string {
+  const capacity = availableParallelism() * wallS;
+  const used = fleetCpu.totalS + ownCpuS;
+  return `CPU in the window: ${used.toFixed(0)} of ${capacity.toFixed(0)} CPU s (${pct(used, capacity).toFixed(0)}% of ${availableParallelism()} cores): this process ${ownCpuS.toFixed(0)}, fleet ${fleetCpu.totalS.toFixed(0)} (${fleetCpu.lines.join(", ")})`;
+}
+
 export const fleetBench: BenchCase = {
   group: "fleet",
   needsFleet: true,
@@ -444,6 +452,8 @@ export const fleetBench: BenchCase = {
       if (process.env.FLOTILLA_BENCH_MEMBER_READY === "1") memberReadiness = watchMemberReadiness(clusterKcs.slice(1).map((c) => c.kc));
       const requestsBefore = await Promise.all(clusterKcs.map((c) => apiServerRequests(c.kc)));
       const rampProfile = await startProfile(process.env.FLOTILLA_BENCH_PROFILE_RAMP);
+      const clusterNames = clusterKcs.map((c) => c.name);
+      const fleetCpuBefore = descendantCpu(clusterNames);
       sampler.mark();
       const applyStart = performance.now();
       await pool(docs, 8, async (d) => void (await hub.apply(d as unknown as Manifest)));
@@ -469,6 +479,7 @@ export const fleetBench: BenchCase = {
       const lag = memberReadiness && reportingLag(tracked.healthyAt, memberReadiness, applyStart);
       if (lag) say(`members: the last deployment's Deployments were all Healthy at ${lag.lastReadyS.toFixed(1)} s; the hub reported deployments Healthy after their members by ${lag.summary}`);
       const busy = sampler.read();
+      say(machineCpuLine(cpuBetween(fleetCpuBefore, descendantCpu(clusterNames)), busy.cpuS, busy.wallS));
       const allHealthy = last.healthy === n;
       const busyMetrics = await controllerMetrics(controller.opsPort);
       say(`${allHealthy ? "all Healthy" : `NOT all Healthy (${JSON.stringify(last.phases)})`} after ${healthyS.toFixed(1)} s; ${JSON.stringify(busyMetrics)}`);

@@ -16,7 +16,7 @@ import { EnvRepo } from "../../src/gitops/repo.js";
 import { ChangeWatch } from "../../src/sync/change-watch.js";
 import { envRepoSource } from "../../src/sync/source.js";
 import { KubeClient } from "../../src/sync/kube.js";
-import { syncCluster } from "../../src/sync/sync.js";
+import { observeHealth, syncCluster } from "../../src/sync/sync.js";
 import type { DesiredState } from "../../src/sync/types.js";
 import { ClusterSyncWorker, type SyncEvent } from "../../src/sync/worker.js";
 import { cluster, uniqueName, waitFor } from "./support/fleet.js";
@@ -107,6 +107,17 @@ async function untilQuiet(count: () => number, windowMs: number, message: string
   );
 }
 
+/** The member API server's list requests to etcd so far, summed over `types` (e.g. "*[]core.Pod"). */
+async function etcdLists(types: readonly string[]): Promise<number> {
+  const { stdout } = await run("kubectl", ["--kubeconfig", kubeconfigPath, "get", "--raw", "/metrics"], { maxBuffer: 64 * 2 ** 20 });
+  let n = 0;
+  for (const line of stdout.split("\n")) {
+    const m = /^etcd_request_duration_seconds_count\{operation="list",type="([^"]+)"\} (\S+)/.exec(line);
+    if (m?.[1] && types.includes(m[1])) n += Number(m[2]);
+  }
+  return n;
+}
+
 const actions = (r: { changes: { object: string; action: string }[] }) =>
   Object.fromEntries(r.changes.map((c) => [c.object, c.action]));
 
@@ -128,6 +139,29 @@ describe("syncCluster on a member cluster", () => {
     const nsLive = await client.get({ apiVersion: "v1", kind: "Namespace", name: ns });
     expect(nsLive?.metadata.labels?.["app.kubernetes.io/created-by"]).toBe("flotilla");
     expect(result.health.map((h) => h.deployment)).toEqual([`${ns}/shop`]);
+  });
+
+  it("reads health from the API server's watch cache: its lists do not reach etcd", async () => {
+    const ns = uniqueNamespace("sync-cached");
+    const objects = [configMap(ns, "settings"), deployment(ns, "web"), service(ns, "web")];
+    await syncCluster({ client, desired: { commit: "c1", objects } });
+    const types = ["*[]core.ConfigMap", "*[]apps.Deployment", "*[]core.Service", "*[]core.Pod"];
+    const ROUNDS = 20;
+
+    const before = await etcdLists(types);
+    let health: Awaited<ReturnType<typeof observeHealth>> = [];
+    for (let i = 0; i < ROUNDS; i++) health = await observeHealth(client, objects);
+    const cachedLists = (await etcdLists(types)) - before;
+    // Each round lists three kinds and the Pods: 80 lists. Other clients of the shared member
+    // (the namespace controller emptying earlier tests' namespaces) may add a few.
+    expect(cachedLists).toBeLessThan(ROUNDS / 2);
+    expect(health.map((h) => h.objects.map((o) => o.object).sort())).toEqual([[`ConfigMap/${ns}/settings`, `Deployment/${ns}/web`, `Service/${ns}/web`]]);
+    expect(health[0]?.objects.find((o) => o.object.startsWith("ConfigMap/"))?.status).toBe("Healthy");
+
+    // The same lists read consistently do reach etcd: the counter above could have moved.
+    const beforeConsistent = await etcdLists(types);
+    for (let i = 0; i < ROUNDS; i++) await client.list("apps/v1", "Deployment", { namespace: ns });
+    expect((await etcdLists(types)) - beforeConsistent).toBeGreaterThanOrEqual(ROUNDS);
   });
 
   it("re-applies an unchanged commit without writing: generations and flotilla's field records stay the same", async () => {

@@ -1,0 +1,67 @@
+// CPU seconds of the local fleet's processes (etcd, the API servers, the controller managers),
+// read from /proc: during a ramp they share the two cores with the controller, so where the
+// machine's CPU went says whether a ramp waited on CPU or on something else.
+
+import { readdirSync, readFileSync } from "node:fs";
+
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  comm: string;
+  cpuS: number;
+}
+
+function readStat(pid: string): ProcStat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // comm is in parentheses and may contain spaces; the fields after it are space-separated.
+    const close = text.lastIndexOf(")");
+    const comm = text.slice(text.indexOf("(") + 1, close);
+    const f = text.slice(close + 2).split(" ");
+    // f[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
+    return { pid: Number(pid), ppid: Number(f[1]), comm, cpuS: (Number(f[11]) + Number(f[12])) / TICKS_PER_S };
+  } catch {
+    return undefined; // exited between readdir and read
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * CPU seconds so far of every descendant of this process, keyed "<command> <cluster>" where the
+ * command line names one of `clusters` (e.g. "kube-apiserver prod-eu"), else "<command>".
+ */
+export function descendantCpu(clusters: readonly string[]): Map<string, number> {
+  const all = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(readStat)
+    .filter((s): s is ProcStat => s !== undefined);
+  const children = new Map<number, ProcStat[]>();
+  for (const s of all) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  const out = new Map<string, number>();
+  const stack = [...(children.get(process.pid) ?? [])];
+  while (stack.length) {
+    const s = stack.pop() as ProcStat;
+    stack.push(...(children.get(s.pid) ?? []));
+    const line = cmdline(s.pid);
+    const cluster = clusters.find((c) => line.includes(`/${c}`) || line.includes(`${c}.`) || line.includes(`=${c}`));
+    const key = cluster ? `${s.comm} ${cluster}` : s.comm;
+    out.set(key, (out.get(key) ?? 0) + s.cpuS);
+  }
+  return out;
+}
+
+/** "name: CPU s" for every process that used CPU between two readings, the busiest first, and the total. */
+export function cpuBetween(before: Map<string, number>, after: Map<string, number>): { totalS: number; lines: string[] } {
+  const delta = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+  delta.sort((a, b) => b[1] - a[1]);
+  return { totalS: delta.reduce((a, [, v]) => a + v, 0), lines: delta.map(([k, v]) => `${k} ${v.toFixed(0)}`) };
+}

@@ -500,8 +500,11 @@ export const fleetBench: BenchCase = {
       const clusterWrites = await countUpdates(hubKc, "/apis/flotilla.dev/v1alpha1/clusters");
       const deploymentWrites = await countUpdates(hubKc, "/apis/flotilla.dev/v1alpha1/applicationdeployments");
       const profile = await startProfile(process.env.FLOTILLA_BENCH_PROFILE_IDLE);
+      const fleetIdleBefore = descendantCpu(clusterNames);
       await sleep(idleS * 1000);
       const idle = sampler.read();
+      // What the fleet costs by itself once everything runs: a longer ramp pays it for longer.
+      say(machineCpuLine(cpuBetween(fleetIdleBefore, descendantCpu(clusterNames)), idle.cpuS, idle.wallS));
       await profile.stop();
       clusterWrites.stop();
       deploymentWrites.stop();

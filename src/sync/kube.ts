@@ -58,13 +58,25 @@ export interface MetadataWatchEvent {
 
 export interface ReadOptions {
   /**
-   * Read from the API server's watch cache (`resourceVersion=0`) instead of a quorum read from
-   * etcd: milliseconds behind at most, and no etcd range read that decodes every object of the
-   * namespace to filter a few. Informer-based controllers read the same cache when they list.
-   * For health, whose every change a watch reports again; not for a compare before an apply.
+   * Read from the API server's watch cache instead of a quorum read from etcd, which reads every
+   * object of the namespace to filter a few. The read is never older than this client's newest
+   * write of the kind (`resourceVersionMatch=NotOlderThan`; the server waits for its cache to
+   * catch up), so health read after an apply sees the applied object even when the cache lags,
+   * e.g. on another API server of an HA control plane. Per kind, because each kind has its own
+   * cache, which reaches a version only with an event of its kind. For health; not for a
+   * compare before an apply.
    */
   cached?: boolean;
 }
+
+/** The key of a kind across its API versions (one watch cache serves them all). */
+function kindOf(ref: { apiVersion: string; kind: string }): string {
+  const slash = ref.apiVersion.indexOf("/");
+  return `${slash < 0 ? "" : ref.apiVersion.slice(0, slash)}/${ref.kind}`;
+}
+
+/** The server's answer when asked for a resourceVersion it has not reached (e.g. etcd restored from a backup). */
+const TOO_LARGE_VERSION = /too large resource version/i;
 
 /** The server no longer keeps the resourceVersion a watch asked for: list again, then watch. */
 export class WatchExpiredError extends Error {
@@ -148,6 +160,8 @@ export class KubeClient {
   readonly server: URL;
   readonly stats: RequestStats = { total: 0, byVerb: {} };
   private readonly onRequest: ((verb: string) => void) | undefined;
+  /** The newest resourceVersion this client's writes returned, per kind (see ReadOptions.cached). */
+  private readonly writtenVersions = new Map<string, bigint>();
   private readonly kubeConfig: KubeConfig;
   private readonly limiter: Limiter;
   private readonly timeoutMs: number;
@@ -245,12 +259,41 @@ export class KubeClient {
     if (options.dryRun) query.set("dryRun", "All");
     const res = await this.request("PATCH", `${await this.path(ref)}?${query}`, obj, "apply", { contentType: "application/apply-patch+yaml" });
     if (res.status >= 300) throw this.error(res, formatRef(ref), "apply failed");
+    if (!options.dryRun) this.noteWrite(obj, (res.body as Manifest).metadata?.resourceVersion);
     return res.body as Manifest;
+  }
+
+  /**
+   * Remember a write's resourceVersion if it is the kind's newest: cached reads of the kind ask
+   * for at least it. Versions are opaque to clients, but every etcd-backed server hands out
+   * increasing integers; anything else is not tracked (cached reads then take what the cache has).
+   */
+  noteWrite(object: { apiVersion: string; kind: string }, resourceVersion: string | undefined): void {
+    if (!resourceVersion || !/^\d+$/.test(resourceVersion)) return;
+    const v = BigInt(resourceVersion);
+    const key = kindOf(object);
+    const had = this.writtenVersions.get(key);
+    if (had === undefined || v > had) this.writtenVersions.set(key, v);
+  }
+
+  /**
+   * Run a read with the version a cached read asks for (undefined: an etcd read). When the server
+   * never reached that version (its etcd was restored from a backup), forget it and read again
+   * from the cache as it is.
+   */
+  private async readFromCacheOrNot(cachedKind: string | undefined, read: (version: string | undefined) => Promise<HttpResult>): Promise<HttpResult> {
+    if (cachedKind === undefined) return read(undefined);
+    const asked = this.writtenVersions.get(cachedKind);
+    const res = await read(asked === undefined ? "0" : String(asked));
+    if (asked === undefined || res.status < 300 || !TOO_LARGE_VERSION.test(statusMessage(res.body, res.status))) return res;
+    if (this.writtenVersions.get(cachedKind) === asked) this.writtenVersions.delete(cachedKind);
+    return read("0");
   }
 
   /** The live object, or undefined when it does not exist. `cached`: see ReadOptions. */
   async get(ref: ObjectRef, options: ReadOptions = {}): Promise<Manifest | undefined> {
-    const res = await this.request("GET", `${await this.path(ref)}${options.cached ? "?resourceVersion=0" : ""}`, undefined, "get");
+    const path = await this.path(ref);
+    const res = await this.readFromCacheOrNot(options.cached ? kindOf(ref) : undefined, (version) => this.request("GET", version === undefined ? path : `${path}?resourceVersion=${version}`, undefined, "get"));
     if (res.status === 404) return undefined;
     if (res.status >= 300) throw this.error(res, formatRef(ref), "get failed");
     return res.body as Manifest;
@@ -264,16 +307,22 @@ export class KubeClient {
   ): Promise<Manifest[]> {
     const query = new URLSearchParams();
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
-    if (options.cached) query.set("resourceVersion", "0");
     const base = await this.path({ apiVersion, kind, namespace: options.namespace });
+    if (options.cached) {
+      // The watch cache answers in one page: a limit with a version would send the list to etcd.
+      const res = await this.readFromCacheOrNot(kindOf({ apiVersion, kind }), (version) => {
+        const q = new URLSearchParams(query);
+        q.set("resourceVersion", version ?? "0");
+        if (version !== "0" && version !== undefined) q.set("resourceVersionMatch", "NotOlderThan");
+        return this.request("GET", `${base}?${q}`, undefined, "list");
+      });
+      if (res.status >= 300) throw this.error(res, `${kind}/${options.namespace ?? "*"}`, "list failed");
+      return ((res.body as { items?: Manifest[] }).items ?? []).map((item) => ({ ...item, apiVersion, kind }));
+    }
     const out: Manifest[] = [];
     let cont: string | undefined;
     do {
-      if (cont) {
-        // A continued list reads the snapshot its first page started; it takes no resourceVersion.
-        query.set("continue", cont);
-        query.delete("resourceVersion");
-      }
+      if (cont) query.set("continue", cont);
       query.set("limit", "500");
       const res = await this.request("GET", `${base}?${query}`, undefined, "list");
       if (res.status >= 300) throw this.error(res, `${kind}/${options.namespace ?? "*"}`, "list failed");

@@ -501,10 +501,16 @@ export const fleetBench: BenchCase = {
       const deploymentWrites = await countUpdates(hubKc, "/apis/flotilla.dev/v1alpha1/applicationdeployments");
       const profile = await startProfile(process.env.FLOTILLA_BENCH_PROFILE_IDLE);
       const fleetIdleBefore = descendantCpu(clusterNames);
+      const idleRequestsBefore = await Promise.all(clusterKcs.map((c) => apiServerRequests(c.kc)));
       await sleep(idleS * 1000);
       const idle = sampler.read();
       // What the fleet costs by itself once everything runs: a longer ramp pays it for longer.
       say(machineCpuLine(cpuBetween(fleetIdleBefore, descendantCpu(clusterNames)), idle.cpuS, idle.wallS));
+      const idleRequestsAfter = await Promise.all(clusterKcs.map((c) => apiServerRequests(c.kc)));
+      clusterKcs.forEach((c, i) => {
+        const { total, top } = topRequests(idleRequestsBefore[i] ?? new Map(), idleRequestsAfter[i] ?? new Map(), 6);
+        say(`${c.name} API server: ${total} requests in the idle window; most frequent: ${top.join(", ")}`);
+      });
       await profile.stop();
       clusterWrites.stop();
       deploymentWrites.stop();

@@ -107,16 +107,22 @@ async function untilQuiet(count: () => number, windowMs: number, message: string
   );
 }
 
-/** The member API server's list requests to etcd so far, summed over `types` (e.g. "*[]core.Pod"). */
-async function etcdLists(types: readonly string[]): Promise<number> {
+/** A counter of the member API server's /metrics, summed over the series whose labels include all of `labels`. */
+async function serverCounter(name: string, labels: Record<string, string | readonly string[]>): Promise<number> {
   const { stdout } = await run("kubectl", ["--kubeconfig", kubeconfigPath, "get", "--raw", "/metrics"], { maxBuffer: 64 * 2 ** 20 });
   let n = 0;
   for (const line of stdout.split("\n")) {
-    const m = /^etcd_request_duration_seconds_count\{operation="list",type="([^"]+)"\} (\S+)/.exec(line);
-    if (m?.[1] && types.includes(m[1])) n += Number(m[2]);
+    if (!line.startsWith(`${name}{`)) continue;
+    const has = (label: string, value: string) => line.includes(`${label}="${value}"`);
+    if (Object.entries(labels).every(([label, want]) => (typeof want === "string" ? has(label, want) : want.some((v) => has(label, v))))) {
+      n += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
   }
   return n;
 }
+
+/** The member API server's list requests to etcd so far, summed over `types` (e.g. "*[]core.Pod"). */
+const etcdLists = (types: readonly string[]) => serverCounter("etcd_request_duration_seconds_count", { operation: "list", type: types });
 
 const actions = (r: { changes: { object: string; action: string }[] }) =>
   Object.fromEntries(r.changes.map((c) => [c.object, c.action]));
@@ -148,10 +154,13 @@ describe("syncCluster on a member cluster", () => {
     const types = ["*[]core.ConfigMap", "*[]apps.Deployment", "*[]core.Service", "*[]core.Pod"];
     const ROUNDS = 20;
 
-    const before = await etcdLists(types);
+    const timeouts = () => serverCounter("apiserver_request_total", { code: "504", verb: "LIST" });
+    const [before, timeoutsBefore] = [await etcdLists(types), await timeouts()];
     let health: Awaited<ReturnType<typeof observeHealth>> = [];
     for (let i = 0; i < ROUNDS; i++) health = await observeHealth(client, objects);
     const cachedLists = (await etcdLists(types)) - before;
+    // Each kind's cache had reached the client's last write of that kind: no read waited in vain.
+    expect((await timeouts()) - timeoutsBefore).toBe(0);
     // Each round lists three kinds and the Pods: 80 lists. Other clients of the shared member
     // (the namespace controller emptying earlier tests' namespaces) may add a few.
     expect(cachedLists).toBeLessThan(ROUNDS / 2);
@@ -162,6 +171,26 @@ describe("syncCluster on a member cluster", () => {
     const beforeConsistent = await etcdLists(types);
     for (let i = 0; i < ROUNDS; i++) await client.list("apps/v1", "Deployment", { namespace: ns });
     expect((await etcdLists(types)) - beforeConsistent).toBeGreaterThanOrEqual(ROUNDS);
+  });
+
+  it("reads from the cache no older than its own last write, and still answers when the server never reached that version", async () => {
+    const ns = uniqueNamespace("sync-cached-version");
+    const [first] = (await syncCluster({ client, desired: { commit: "c1", objects: [configMap(ns, "settings")] } })).inSync;
+    const writer = new KubeClient({ kubeConfig: memberConfig });
+    try {
+      // What a client that wrote to an etcd later restored from a backup would ask for.
+      writer.noteWrite(configMap(ns, "settings"), String(BigInt(first?.live.metadata.resourceVersion ?? "1") + 1_000_000n));
+      const timeouts = () => serverCounter("apiserver_request_total", { code: "504", resource: "configmaps", verb: "LIST" });
+      const before = await timeouts();
+      const names = async () => (await writer.list("v1", "ConfigMap", { namespace: ns, cached: true })).map((o) => o.metadata.name);
+      expect(await names()).toContain("settings");
+      // The first read asked for the version (the server timed it out), the second for the cache as it is.
+      expect((await timeouts()) - before).toBe(1);
+      expect(await names()).toContain("settings");
+      expect((await timeouts()) - before).toBe(1);
+    } finally {
+      writer.close();
+    }
   });
 
   it("re-applies an unchanged commit without writing: generations and flotilla's field records stay the same", async () => {

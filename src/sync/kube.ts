@@ -310,10 +310,10 @@ export class KubeClient {
     const base = await this.path({ apiVersion, kind, namespace: options.namespace });
     if (options.cached) {
       // The watch cache answers in one page: a limit with a version would send the list to etcd.
-      const res = await this.readFromCacheOrNot(kindOf({ apiVersion, kind }), (version) => {
+      const res = await this.readFromCacheOrNot(kindOf({ apiVersion, kind }), (version = "0") => {
         const q = new URLSearchParams(query);
-        q.set("resourceVersion", version ?? "0");
-        if (version !== "0" && version !== undefined) q.set("resourceVersionMatch", "NotOlderThan");
+        q.set("resourceVersion", version);
+        if (version !== "0") q.set("resourceVersionMatch", "NotOlderThan");
         return this.request("GET", `${base}?${q}`, undefined, "list");
       });
       if (res.status >= 300) throw this.error(res, `${kind}/${options.namespace ?? "*"}`, "list failed");

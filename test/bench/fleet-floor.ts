@@ -24,7 +24,7 @@ import { objectHealth } from "../../src/sync/health.js";
 import { KubeClient } from "../../src/sync/kube.js";
 import { sortForApply } from "../../src/sync/order.js";
 import { objectKey } from "../../src/sync/types.js";
-import { apiServerRequests, deployment, kubeConfigFrom, machineCpuLine, NAMESPACES, pool, scale, topRequests } from "./fleet.js";
+import { apiServerRequests, deployment, kubeConfigFrom, machineCpuLine, NAMESPACES, pool, requestLines, scale } from "./fleet.js";
 import { cpuBetween, descendantCpu } from "./process-cpu.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
@@ -109,11 +109,7 @@ export const fleetFloorBench: BenchCase = {
       say(`${healthy === total ? "all" : `NOT all (${healthy}/${total})`} Healthy after ${healthyS.toFixed(1)} s`);
       const ownCpu = process.cpuUsage(ownCpuBefore);
       say(machineCpuLine(cpuBetween(fleetCpuBefore, descendantCpu(members.map((m) => m.name))), (ownCpu.user + ownCpu.system) / 1e6, healthyS));
-      const requestsAfter = await Promise.all(members.map((m) => apiServerRequests(m.kc)));
-      members.forEach((m, i) => {
-        const { total: count, top } = topRequests(requestsBefore[i] ?? new Map(), requestsAfter[i] ?? new Map(), 12);
-        say(`${m.name} API server: ${count} requests; most frequent: ${top.join(", ")}`);
-      });
+      for (const line of await requestLines(members, requestsBefore, "during the ramp", 12)) say(line);
       const scaled = n.toLocaleString("en");
       return [
         {

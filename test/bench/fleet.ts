@@ -36,6 +36,7 @@ import { Controller } from "../../src/controller/controller.js";
 import { type RunningFleet, startFleet } from "../../src/fleet/index.js";
 import { deploymentOf, objectHealth } from "../../src/sync/health.js";
 import { KubeClient } from "../../src/sync/kube.js";
+import { growthBetween } from "./counters.js";
 import { cpuBetween, descendantCpu } from "./process-cpu.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
@@ -382,10 +383,18 @@ export async function apiServerRequests(kc: KubeConfig): Promise<Map<string, num
 }
 
 /** The most frequent requests between two `apiServerRequests` readings, "VERB resource: count". */
-export function topRequests(before: Map<string, number>, after: Map<string, number>, limit: number): { total: number; top: string[] } {
-  const delta = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
-  delta.sort((a, b) => b[1] - a[1]);
+function topRequests(before: Map<string, number>, after: Map<string, number>, limit: number): { total: number; top: string[] } {
+  const delta = growthBetween(before, after);
   return { total: delta.reduce((a, [, v]) => a + v, 0), top: delta.slice(0, limit).map(([k, v]) => `${k}: ${v}`) };
+}
+
+/** A line per API server: its requests since `before` (one `apiServerRequests` reading per cluster), the most frequent first. */
+export async function requestLines(clusters: ReadonlyArray<{ name: string; kc: KubeConfig }>, before: ReadonlyArray<Map<string, number>>, when: string, limit: number): Promise<string[]> {
+  const after = await Promise.all(clusters.map((c) => apiServerRequests(c.kc)));
+  return clusters.map((c, i) => {
+    const { total, top } = topRequests(before[i] ?? new Map(), after[i] ?? new Map(), limit);
+    return `${c.name} API server: ${total} requests ${when}; most frequent: ${top.join(", ")}`;
+  });
 }
 
 const pct = (cpuS: number, wallS: number) => (wallS > 0 ? (cpuS / wallS) * 100 : 0);
@@ -485,11 +494,7 @@ export const fleetBench: BenchCase = {
       say(`${allHealthy ? "all Healthy" : `NOT all Healthy (${JSON.stringify(last.phases)})`} after ${healthyS.toFixed(1)} s; ${JSON.stringify(busyMetrics)}`);
       // Who loaded the fleet's API servers during the ramp (every client: controller, controller
       // managers, node simulators, this bench's watch).
-      const requestsAfter = await Promise.all(clusterKcs.map((c) => apiServerRequests(c.kc)));
-      clusterKcs.forEach((c, i) => {
-        const { total, top } = topRequests(requestsBefore[i] ?? new Map(), requestsAfter[i] ?? new Map(), 12);
-        say(`${c.name} API server: ${total} requests during the ramp; most frequent: ${top.join(", ")}`);
-      });
+      for (const line of await requestLines(clusterKcs, requestsBefore, "during the ramp", 12)) say(line);
 
       // (c) idle.
       say(`idle window: ${idleS} s`);
@@ -506,11 +511,7 @@ export const fleetBench: BenchCase = {
       const idle = sampler.read();
       // What the fleet costs by itself once everything runs: a longer ramp pays it for longer.
       say(machineCpuLine(cpuBetween(fleetIdleBefore, descendantCpu(clusterNames)), idle.cpuS, idle.wallS));
-      const idleRequestsAfter = await Promise.all(clusterKcs.map((c) => apiServerRequests(c.kc)));
-      clusterKcs.forEach((c, i) => {
-        const { total, top } = topRequests(idleRequestsBefore[i] ?? new Map(), idleRequestsAfter[i] ?? new Map(), 6);
-        say(`${c.name} API server: ${total} requests in the idle window; most frequent: ${top.join(", ")}`);
-      });
+      for (const line of await requestLines(clusterKcs, idleRequestsBefore, "in the idle window", 6)) say(line);
       await profile.stop();
       clusterWrites.stop();
       deploymentWrites.stop();

@@ -3,6 +3,7 @@
 // machine's CPU went says whether a ramp waited on CPU or on something else.
 
 import { readdirSync, readFileSync } from "node:fs";
+import { growthBetween } from "./counters.js";
 
 const TICKS_PER_S = 100; // USER_HZ on Linux
 
@@ -61,7 +62,6 @@ export function descendantCpu(clusters: readonly string[]): Map<string, number> 
 
 /** "name: CPU s" for every process that used CPU between two readings, the busiest first, and the total. */
 export function cpuBetween(before: Map<string, number>, after: Map<string, number>): { totalS: number; lines: string[] } {
-  const delta = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
-  delta.sort((a, b) => b[1] - a[1]);
+  const delta = growthBetween(before, after);
   return { totalS: delta.reduce((a, [, v]) => a + v, 0), lines: delta.map(([k, v]) => `${k} ${v.toFixed(0)}`) };
 }

@@ -68,7 +68,10 @@ function messageOf(e: JsonataErrorLike, budget: TemplateBudget): string {
       return `recursion deeper than ${budget.maxDepth} levels (does the template call itself without end?)`;
     case "D1012":
       return `evaluation took longer than ${budget.timeoutMs} ms (is there an endless loop?)`;
+    // D2015 is the sequence budget; D2014 is the library's own cap on a range (`[1..n]`, 10 million),
+    // which is above any budget and so the same mistake.
     case "D2014":
+    case "D2015":
       return `a sequence grew beyond ${budget.maxSequence} items`;
     default:
       return e.message ?? String(e);

@@ -70,8 +70,12 @@ describe("compileTemplate", () => {
     expect(err.path).toBe("spec.appRevisions[0].template.spec.components[0].settings");
   });
 
-  it("refuses a sequence longer than the budget", async () => {
-    const err = await failure("$count([1..100000000])");
+  it.each([
+    ["a range past the budget", "$count([1..200000])"],
+    ["a range past the library's own cap of 10 million", "$count([1..100000000])"],
+    ["a sequence built step by step", "$count([1..1000].([1..200]))"],
+  ])("refuses %s with the sequence budget in the message", async (_what, source) => {
+    const err = await failure(source);
     expect(err.message).toMatch(/a sequence grew beyond 100000 items/);
   });
 

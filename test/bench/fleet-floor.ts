@@ -24,7 +24,7 @@ import { objectHealth } from "../../src/sync/health.js";
 import { KubeClient } from "../../src/sync/kube.js";
 import { sortForApply } from "../../src/sync/order.js";
 import { objectKey } from "../../src/sync/types.js";
-import { apiServerRequests, deployment, kubeConfigFrom, machineCpuLine, NAMESPACES, pool, requestLines, scale } from "./fleet.js";
+import { apiServerRequests, deployment, kubeConfigFrom, machineCpuLine, NAMESPACES, pool, perDeployment, requestLines } from "./fleet.js";
 import { cpuBetween, descendantCpu } from "./process-cpu.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
@@ -48,8 +48,8 @@ async function healthyCount(client: KubeClient, desired: Map<string, Manifest>, 
 export const fleetFloorBench: BenchCase = {
   group: "fleet-floor",
   needsFleet: true,
-  async run(): Promise<BenchFigure[]> {
-    const n = scale();
+  scaled: true,
+  async run(n: number): Promise<BenchFigure[]> {
     const timeoutMs = Math.max(10 * 60_000, n * 1_500);
     const dir = await mkdtemp(join(tmpdir(), "flotilla-bench-floor-"));
     let fleet: RunningFleet | undefined;
@@ -108,7 +108,9 @@ export const fleetFloorBench: BenchCase = {
       const healthyS = (performance.now() - start) / 1000;
       say(`${healthy === total ? "all" : `NOT all (${healthy}/${total})`} Healthy after ${healthyS.toFixed(1)} s`);
       const ownCpu = process.cpuUsage(ownCpuBefore);
-      say(machineCpuLine(cpuBetween(fleetCpuBefore, descendantCpu(members.map((m) => m.name))), (ownCpu.user + ownCpu.system) / 1e6, healthyS));
+      const ownCpuS = (ownCpu.user + ownCpu.system) / 1e6;
+      const fleetCpu = cpuBetween(fleetCpuBefore, descendantCpu(members.map((m) => m.name)));
+      say(machineCpuLine(fleetCpu, ownCpuS, healthyS));
       for (const line of await requestLines(members, requestsBefore, "during the ramp", 12)) say(line);
       const scaled = n.toLocaleString("en");
       return [
@@ -118,6 +120,8 @@ export const fleetFloorBench: BenchCase = {
           unit: "s",
           how: `a fresh local fleet; the ${total} objects the ${scaled} fleet-scale deployments render (full rollout, same placement) applied with server-side apply, 8 in flight per member (took ${appliedS.toFixed(1)} s), no controller, hub or Git; health by the controller's rules, one LIST per kind and member every ${POLL_MS / 1000} s`,
         },
+        perDeployment("fleet floor: apply → all Healthy", n, healthy === total ? healthyS * 1000 : Number.NaN, "ms", "the floor above divided by N"),
+        perDeployment("fleet floor: machine CPU", n, (fleetCpu.totalS + ownCpuS) * 1000, "CPU ms", "this process and every fleet process (from /proc) from the first apply to all Healthy, divided by N"),
       ];
     } finally {
       for (const c of clients) c.close();

@@ -2,7 +2,8 @@
 // prod-us) that this case starts in a temp dir and always stops. The controller runs in this
 // process (leader election off, embedded Git repository in a temp dataDir, default intervals).
 //
-//   N: `--scale N` on the command line, else FLOTILLA_BENCH_SCALE, else 100.
+//   N: `--scale N` on the command line (`--scale 100,300,1000` runs each in turn, each on a fresh
+//   fleet), else FLOTILLA_BENCH_SCALE, else 100.
 //
 // Measured:
 //   (a) first apply → every deployment `status.phase == Healthy` for its current generation
@@ -48,14 +49,6 @@ const MiB = 2 ** 20;
 
 const say = (line: string) => process.stdout.write(`  [fleet] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export function scale(): number {
-  const i = process.argv.indexOf("--scale");
-  const raw = i >= 0 ? process.argv[i + 1] : process.env.FLOTILLA_BENCH_SCALE;
-  const n = raw === undefined ? 100 : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`fleet bench: scale must be a positive integer, got ${raw}`);
-  return n;
-}
 
 export function kubeConfigFrom(file: string): KubeConfig {
   const kc = new KubeConfig();
@@ -397,6 +390,11 @@ export async function requestLines(clusters: ReadonlyArray<{ name: string; kc: K
   });
 }
 
+/** A cost of the N-deployment case divided by N: the same series at other scales shows how it grows. */
+export function perDeployment(series: string, n: number, total: number, unit: string, how: string): BenchFigure {
+  return { name: `${series}, per deployment (N = ${n.toLocaleString("en")})`, value: total / n, unit: `${unit}/deployment`, how, perDeployment: { series, n } };
+}
+
 const pct = (cpuS: number, wallS: number) => (wallS > 0 ? (cpuS / wallS) * 100 : 0);
 
 /** Where the machine's CPU went in a window: the fleet's processes and this one, against the cores' capacity. */
@@ -409,8 +407,8 @@ export function machineCpuLine(fleetCpu: { totalS: number; lines: string[] }, ow
 export const fleetBench: BenchCase = {
   group: "fleet",
   needsFleet: true,
-  async run(): Promise<BenchFigure[]> {
-    const n = scale();
+  scaled: true,
+  async run(n: number): Promise<BenchFigure[]> {
     const idleS = Number(process.env.FLOTILLA_BENCH_IDLE_S ?? (n <= 100 ? 60 : 300));
     const healthyTimeoutMs = Math.max(10 * 60_000, n * 1_500);
     const dir = await mkdtemp(join(tmpdir(), "flotilla-bench-fleet-"));
@@ -488,7 +486,8 @@ export const fleetBench: BenchCase = {
       const lag = memberReadiness && reportingLag(tracked.healthyAt, memberReadiness, applyStart);
       if (lag) say(`members: the last deployment's Deployments were all Healthy at ${lag.lastReadyS.toFixed(1)} s; the hub reported deployments Healthy after their members by ${lag.summary}`);
       const busy = sampler.read();
-      say(machineCpuLine(cpuBetween(fleetCpuBefore, descendantCpu(clusterNames)), busy.cpuS, busy.wallS));
+      const rampFleetCpu = cpuBetween(fleetCpuBefore, descendantCpu(clusterNames));
+      say(machineCpuLine(rampFleetCpu, busy.cpuS, busy.wallS));
       const allHealthy = last.healthy === n;
       const busyMetrics = await controllerMetrics(controller.opsPort);
       say(`${allHealthy ? "all Healthy" : `NOT all Healthy (${JSON.stringify(last.phases)})`} after ${healthyS.toFixed(1)} s; ${JSON.stringify(busyMetrics)}`);
@@ -624,6 +623,10 @@ export const fleetBench: BenchCase = {
           unit: "ms",
           how: `flotilla_reconcile_duration_seconds sum/count at all Healthy; reconciles ${JSON.stringify(busyMetrics.reconciles)}, syncs ${JSON.stringify(busyMetrics.syncs)}, ${busyMetrics.commits} commits, ${busyMetrics.statusWrites} status writes, member requests by verb ${JSON.stringify(busyMetrics.memberRequests)}; controller log: ${logs.warnings} warnings, ${logs.errors} errors`,
         },
+        perDeployment("fleet: apply → all Healthy", n, allHealthy ? healthyS * 1000 : Number.NaN, "ms", "the ramp above divided by N"),
+        perDeployment("fleet: machine CPU of the ramp", n, (rampFleetCpu.totalS + busy.cpuS) * 1000, "CPU ms", "this process and every fleet process (from /proc) from the first apply to all Healthy, divided by N"),
+        perDeployment("fleet: controller process CPU of the ramp", n, busy.cpuS * 1000, "CPU ms", "the CPU figure above divided by N"),
+        perDeployment("fleet: peak RSS above the baseline", n, (busy.peakRss - baseRss) / 1024, "KiB", "the peak RSS above the baseline divided by N"),
       ];
     } finally {
       tracked?.stop();

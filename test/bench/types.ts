@@ -12,6 +12,11 @@ export interface BenchFigure {
   /** Optional target, e.g. `<= 50 ms`, and whether it was met. */
   target?: string;
   met?: boolean;
+  /**
+   * A cost per deployment of a case run at several scales: `series` names it without N, so
+   * `npm run bench` can set the figures of one series side by side and show how the cost grows.
+   */
+  perDeployment?: { series: string; n: number };
 }
 
 export interface BenchCase {
@@ -19,5 +24,7 @@ export interface BenchCase {
   group: string;
   /** Whether the case needs the local fleet (skipped unless `--fleet` is given). */
   needsFleet?: boolean;
-  run(): Promise<BenchFigure[]>;
+  /** Whether the case runs once per `--scale` count (N deployments); `scale` is then that count. */
+  scaled?: boolean;
+  run(scale: number): Promise<BenchFigure[]>;
 }

@@ -71,8 +71,7 @@ export interface ReadOptions {
 
 /** The key of a kind across its API versions (one watch cache serves them all). */
 function kindOf(ref: { apiVersion: string; kind: string }): string {
-  const slash = ref.apiVersion.indexOf("/");
-  return `${slash < 0 ? "" : ref.apiVersion.slice(0, slash)}/${ref.kind}`;
+  return `${splitApiVersion(ref.apiVersion).group}/${ref.kind}`;
 }
 
 /** The server's answer when asked for a resourceVersion it has not reached (e.g. etcd restored from a backup). */

@@ -4,9 +4,11 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { type FieldProblem, ValidationError } from "./errors.js";
+import { forbiddenKeyProblems, isForbiddenKey } from "./keys.js";
+import { linearRegExp } from "./linear-regexp.js";
 import { joinPath, pointerToPath } from "./paths.js";
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FlotillaKind, PERCENT_PATTERN, schemas } from "./schemas.js";
-import type { ApplicationDeployment, FlotillaResource } from "./types.js";
+import type { ApplicationDeployment, ComponentDefinition, FlotillaResource } from "./types.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -19,6 +21,8 @@ export function createAjv(options: { useDefaults?: boolean } = {}): Ajv {
     strict: false,
     useDefaults: options.useDefaults ?? false,
     allowUnionTypes: true,
+    // `code` names the engine for ajv's standalone output, which Flotilla does not use.
+    code: { regExp: Object.assign((pattern: string, flags: string) => linearRegExp(pattern, flags), { code: "linearRegExp" }) },
   });
   addFormats(ajv);
   ajv.addKeyword("x-kubernetes-preserve-unknown-fields");
@@ -189,7 +193,9 @@ export function resourceProblems(doc: unknown): FieldProblem[] {
   problems.push(...metadataProblems(kind, (doc as { metadata?: unknown }).metadata));
   if (problems.length === 0 && kind === "ApplicationDeployment") {
     problems.push(...deploymentRuleProblems(doc as ApplicationDeployment));
+    problems.push(...forbiddenKeyProblems((doc as ApplicationDeployment).spec, "spec"));
   }
+  if (problems.length === 0 && kind === "ComponentDefinition") problems.push(...replicasPathProblems(doc as ComponentDefinition));
   return problems;
 }
 
@@ -234,6 +240,14 @@ function metadataProblems(kind: FlotillaKind, meta: unknown): FieldProblem[] {
     }
   }
   return problems;
+}
+
+/** `replicasPath` is where the planner writes: a segment such as `__proto__` would write into every object. */
+function replicasPathProblems(def: ComponentDefinition): FieldProblem[] {
+  const path = def.spec.replicasPath;
+  const bad = path?.split(".").find(isForbiddenKey);
+  if (bad === undefined) return [];
+  return [{ path: "spec.replicasPath", message: `${describe(path)} has the segment "${bad}", which is not allowed`, fix: "Point replicasPath at the workload's replica field, e.g. spec.replicas." }];
 }
 
 function duplicates(names: string[]): Set<string> {

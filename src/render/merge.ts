@@ -2,7 +2,9 @@
 // strategic merge: maps deep-merge and lists of named objects (containers, env, volumes, ports)
 // merge by `name`. Overrides merge settings the simple way: maps deep-merge, lists replace.
 
+import { FlotillaError } from "../api/errors.js";
 import { copyJson } from "../api/json.js";
+import { getOwn, isForbiddenKey, setOwn } from "../api/keys.js";
 
 type Json = unknown;
 
@@ -24,8 +26,9 @@ function mergePatchInPlace(target: Json, patch: Json): Json {
   if (patch === undefined) return target;
   if (isPlainObject(target) && isPlainObject(patch)) {
     for (const [k, v] of Object.entries(patch)) {
+      // Own keys only, set as own properties: `__proto__` in a patch is data, never the prototype.
       if (v === null) delete target[k];
-      else target[k] = k in target ? mergePatchInPlace(target[k], v) : copyJson(v);
+      else setOwn(target, k, Object.hasOwn(target, k) ? mergePatchInPlace(target[k], v) : copyJson(v));
     }
     return target;
   }
@@ -50,31 +53,39 @@ function mergeSettingsInPlace(target: Json, override: Json): Json {
   if (override === undefined) return target;
   if (isPlainObject(target) && isPlainObject(override)) {
     for (const [k, v] of Object.entries(override)) {
-      target[k] = k in target ? mergeSettingsInPlace(target[k], v) : copyJson(v);
+      setOwn(target, k, Object.hasOwn(target, k) ? mergeSettingsInPlace(target[k], v) : copyJson(v));
     }
     return target;
   }
   return copyJson(override);
 }
 
-/** Set a value at a dotted path (`spec.replicas`), creating maps on the way. */
-export function setPath(target: Record<string, Json>, path: string, value: Json): void {
+/** The segments of a dotted path; a segment that would reach the prototype chain is refused. */
+function segments(path: string): string[] {
   const parts = path.split(".");
-  let node: Record<string, Json> = target;
-  for (const part of parts.slice(0, -1)) {
-    const next = node[part];
-    if (!isPlainObject(next)) node[part] = {};
-    node = node[part] as Record<string, Json>;
-  }
-  node[parts[parts.length - 1] as string] = value;
+  const bad = parts.find(isForbiddenKey);
+  if (bad !== undefined) throw new FlotillaError(`path "${path}" has the segment "${bad}", which is not allowed`);
+  return parts;
 }
 
-/** Read a value at a dotted path. */
+/** Set a value at a dotted path (`spec.replicas`), creating maps on the way. */
+export function setPath(target: Record<string, Json>, path: string, value: Json): void {
+  const parts = segments(path);
+  let node: Record<string, Json> = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = getOwn(node, part);
+    if (!isPlainObject(next)) setOwn(node, part, {});
+    node = node[part] as Record<string, Json>;
+  }
+  setOwn(node, parts[parts.length - 1] as string, value);
+}
+
+/** Read a value at a dotted path (own properties only). */
 export function getPath(target: Json, path: string): Json {
   let node: Json = target;
-  for (const part of path.split(".")) {
+  for (const part of segments(path)) {
     if (!isPlainObject(node)) return undefined;
-    node = node[part];
+    node = getOwn(node, part);
   }
   return node;
 }

@@ -1,9 +1,13 @@
 // What a rendered object may be: namespaced objects live in the deployment's namespace,
-// cluster-scoped kinds need a definition the platform team marked, and Secrets never reach Git.
+// cluster-scoped kinds need a definition the platform team marked, Secrets never reach Git, and
+// Flotilla's own labels and annotations are Flotilla's. Every rule sees the object after its
+// spelling is normalised (`core/v1` is `v1`; a kind misspelt by case is refused) and after Lists
+// are opened, so no second spelling or wrapper carries an object past a rule.
 
 import type { FieldProblem } from "../api/errors.js";
+import { ANNOTATION_CLUSTER_SCOPED, LABEL_APP, LABEL_COMPONENT, LABEL_REVISION } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
-import { isClusterScoped } from "./scope.js";
+import { caseVariantOf, groupOf, isClusterScoped, isKnownNamespaced, normalizeApiVersion } from "./scope.js";
 
 export interface PolicyInput {
   object: unknown;
@@ -15,12 +19,76 @@ export interface PolicyInput {
   path: string;
 }
 
+type Checked = { manifest: Manifest } | { problem: FieldProblem };
+
+/** Labels a template may set because the renderer stamps the same keys itself (and overwrites them). */
+const STAMPED_LABELS = new Set([LABEL_APP, LABEL_COMPONENT, LABEL_REVISION]);
+/** How deep Lists may nest inside each other before the output is refused. */
+const MAX_LIST_DEPTH = 4;
+
 function describeObject(o: { kind?: unknown; metadata?: { name?: unknown } }): string {
   return `${String(o.kind ?? "<no kind>")} "${String(o.metadata?.name ?? "<no name>")}"`;
 }
 
-/** Check one rendered object; returns it normalised (namespace set or removed) or a problem. */
-export function enforcePolicy(input: PolicyInput): { manifest: Manifest } | { problem: FieldProblem } {
+function isReservedKey(key: string): boolean {
+  const prefix = key.split("/")[0] ?? "";
+  return key.includes("/") && (prefix === "flotilla.dev" || prefix.endsWith(".flotilla.dev"));
+}
+
+function isListKind(o: unknown): o is { apiVersion?: unknown; kind: string; items: unknown[] } {
+  if (o === null || typeof o !== "object" || Array.isArray(o)) return false;
+  const { kind, items } = o as { kind?: unknown; items?: unknown };
+  return typeof kind === "string" && kind.endsWith("List") && Array.isArray(items);
+}
+
+/**
+ * Template output as single objects: `List` and `<Kind>List` wrappers (what `kubectl get -o yaml`
+ * writes) are replaced by their items, so every rule sees every item. Items without apiVersion or
+ * kind take them from a typed list (`SecretList` → `Secret`), as the API server's lists omit them.
+ */
+export function expandLists(objects: readonly unknown[], path: string, depth = 0): { objects: unknown[] } | { problem: FieldProblem } {
+  const out: unknown[] = [];
+  for (const o of objects) {
+    if (!isListKind(o)) {
+      out.push(o);
+      continue;
+    }
+    if (depth >= MAX_LIST_DEPTH) {
+      return { problem: { path, message: `rendered Lists nested more than ${MAX_LIST_DEPTH} deep`, fix: "Return the objects themselves, not Lists of Lists." } };
+    }
+    const itemKind = o.kind === "List" ? undefined : o.kind.slice(0, -"List".length);
+    const items = o.items.map((item) => {
+      if (item === null || typeof item !== "object" || Array.isArray(item)) return item;
+      const typed = item as Record<string, unknown>;
+      return {
+        ...(itemKind !== undefined && typed.apiVersion === undefined && typeof o.apiVersion === "string" ? { apiVersion: o.apiVersion } : {}),
+        ...(itemKind !== undefined && typed.kind === undefined ? { kind: itemKind } : {}),
+        ...typed,
+      };
+    });
+    const inner = expandLists(items, path, depth + 1);
+    if ("problem" in inner) return inner;
+    out.push(...inner.objects);
+  }
+  return { objects: out };
+}
+
+function reservedKeyProblem(o: Manifest, input: PolicyInput): FieldProblem | undefined {
+  const labels = Object.keys(o.metadata.labels ?? {}).filter((k) => isReservedKey(k) && !STAMPED_LABELS.has(k));
+  // A marked definition's objects may carry the mark: the renderer stamps it on them itself.
+  const own = (k: string) => input.clusterScopedAllowed && k === ANNOTATION_CLUSTER_SCOPED;
+  const annotations = Object.keys(o.metadata.annotations ?? {}).filter((k) => isReservedKey(k) && !own(k));
+  const [first] = [...labels.map((k) => `label "${k}"`), ...annotations.map((k) => `annotation "${k}"`)];
+  if (first === undefined) return undefined;
+  return {
+    path: input.path,
+    message: `definition "${input.definition}" renders ${describeObject(o)} with the ${first}; flotilla.dev/ keys are Flotilla's own`,
+    fix: "Remove the key: Flotilla sets its labels and annotations itself (a definition's health rule goes in its spec.health).",
+  };
+}
+
+/** Check one rendered object; returns it normalised (apiVersion, namespace set or removed) or a problem. */
+export function enforcePolicy(input: PolicyInput): Checked {
   const { object, namespace, definition, path } = input;
   if (object === null || typeof object !== "object" || Array.isArray(object)) {
     return { problem: { path, message: `definition "${definition}" rendered ${JSON.stringify(object)?.slice(0, 60)} instead of an object`, fix: "Make the template return objects with apiVersion, kind and metadata.name." } };
@@ -29,7 +97,18 @@ export function enforcePolicy(input: PolicyInput): { manifest: Manifest } | { pr
   if (typeof o.apiVersion !== "string" || typeof o.kind !== "string" || typeof o.metadata?.name !== "string" || !o.metadata.name) {
     return { problem: { path, message: `definition "${definition}" rendered an object without apiVersion, kind or metadata.name`, fix: "Set apiVersion, kind and metadata.name in the template." } };
   }
-  if (o.kind === "Secret" && (o.apiVersion === "v1")) {
+  const apiVersion = normalizeApiVersion(o.apiVersion);
+  const spelt = caseVariantOf(apiVersion, o.kind);
+  if (spelt !== undefined) {
+    return {
+      problem: {
+        path,
+        message: `definition "${definition}" renders kind "${o.kind}" in ${apiVersion}, which is not a kind: kinds are case-sensitive`,
+        fix: `Write kind: ${spelt}.`,
+      },
+    };
+  }
+  if (o.kind === "Secret" && groupOf(apiVersion) === "") {
     return {
       problem: {
         path,
@@ -38,8 +117,10 @@ export function enforcePolicy(input: PolicyInput): { manifest: Manifest } | { pr
       },
     };
   }
-  const manifest: Manifest = { ...o, metadata: { ...o.metadata } };
-  if (isClusterScoped(o.apiVersion, o.kind)) {
+  const manifest: Manifest = { ...o, apiVersion, metadata: { ...o.metadata } };
+  const reserved = reservedKeyProblem(manifest, input);
+  if (reserved) return { problem: reserved };
+  if (isClusterScoped(apiVersion, o.kind)) {
     if (!input.clusterScopedAllowed) {
       return {
         problem: {
@@ -50,7 +131,7 @@ export function enforcePolicy(input: PolicyInput): { manifest: Manifest } | { pr
       };
     }
     delete manifest.metadata.namespace;
-    return { manifest };
+    return { manifest: markClusterScopedAllowed(manifest) };
   }
   if (o.metadata.namespace !== undefined && o.metadata.namespace !== namespace) {
     return {
@@ -62,5 +143,14 @@ export function enforcePolicy(input: PolicyInput): { manifest: Manifest } | { pr
     };
   }
   manifest.metadata.namespace = namespace;
-  return { manifest };
+  // A kind the renderer does not know may be cluster-wide on the cluster: only a marked definition's
+  // objects carry the mark the sync loop asks for when discovery says so.
+  const unknownKind = !isKnownNamespaced(apiVersion, o.kind);
+  return { manifest: input.clusterScopedAllowed && unknownKind ? markClusterScopedAllowed(manifest) : manifest };
+}
+
+/** The mark the sync loop reads to let a cluster-scoped object through (see sync/scope-check.ts). */
+function markClusterScopedAllowed(m: Manifest): Manifest {
+  m.metadata.annotations = { ...(m.metadata.annotations ?? {}), [ANNOTATION_CLUSTER_SCOPED]: "true" };
+  return m;
 }

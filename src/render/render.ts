@@ -10,7 +10,7 @@ import type { BrokenDefinition, CompiledComponent, CompiledTrait } from "../defi
 import type { DefinitionRegistry } from "../definitions/registry.js";
 import { buildContext, type ClusterInfo, componentLabels, type TemplateContext } from "./context.js";
 import { mergePatch, mergeSettings, setPath } from "./merge.js";
-import { enforcePolicy } from "./policy.js";
+import { enforcePolicy, expandLists } from "./policy.js";
 import { groupOf } from "./scope.js";
 import { cached, cacheKey, evaluateTemplate } from "./template-cache.js";
 
@@ -169,7 +169,9 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
   const settings = def.validate(mergeSettings(spec.settings ?? {}, override?.settings) as JsonObject, `${path}.settings`);
   const context = buildContext({ namespace, app, component: spec.name, revision, replicas, cluster: target.cluster, wave: target.wave });
 
-  const rendered = asObjects(await evaluateTemplate(def.template, { settings, context }, `${path}.settings`));
+  const expanded = expandLists(asObjects(await evaluateTemplate(def.template, { settings, context }, `${path}.settings`)), path);
+  if ("problem" in expanded) return { objects: [], problems: [expanded.problem] };
+  const rendered = expanded.objects;
   if (rendered.length === 0) {
     return { objects: [], problems: [{ path, message: `definition "${def.name}" rendered nothing`, fix: "Make the template return at least the workload object." }] };
   }
@@ -239,8 +241,12 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
         }
       }
       if (t.def.outputs) {
-        const outputs = asObjects(await evaluateTemplate(t.def.outputs, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`));
-        for (const obj of outputs) {
+        const outputs = expandLists(asObjects(await evaluateTemplate(t.def.outputs, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`)), t.path);
+        if ("problem" in outputs) {
+          problems.push(outputs.problem);
+          continue;
+        }
+        for (const obj of outputs.objects) {
           const checked = enforcePolicy({ object: obj, namespace, definition: t.def.name, clusterScopedAllowed: t.def.clusterScoped, path: t.path });
           if ("problem" in checked) {
             problems.push(checked.problem);

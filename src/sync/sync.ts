@@ -9,6 +9,7 @@ import { type AppliedObject, applyWave, changeOf, ensureNamespaces, invalidReaso
 import { aggregateHealth, type ObservedObject, withRestarts } from "./health.js";
 import type { KubeClient } from "./kube.js";
 import { observeLive } from "./observe.js";
+import { checkClusterScope } from "./scope-check.js";
 import { applyWaves } from "./order.js";
 import { planPrune, pruneObjects } from "./prune.js";
 import { type DesiredState, type ObjectChange, objectKey, type SyncResult } from "./types.js";
@@ -89,7 +90,18 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
       changes.push(changeOf(o, "failed", `namespace ${o.metadata.namespace} could not be created; see its entry`));
       observed.push({ desired: o, live: undefined });
     }
-    const ready = wave.filter((o) => !blocked.includes(o));
+    // Scope is asked per wave: a kind defined by a CRD of an earlier wave is discoverable only now.
+    const scoped = await checkClusterScope(client, wave.filter((o) => !blocked.includes(o)));
+    for (const { object, change } of scoped.refused) {
+      changes.push(change);
+      observed.push({ desired: object, live: undefined });
+    }
+    const ready: Manifest[] = [];
+    for (const { original, object } of scoped.allowed) {
+      // Prune plans against `valid`: it must key a namespace-less cluster-scoped object as the cluster does.
+      if (object !== original) valid[valid.indexOf(original)] = object;
+      ready.push(object);
+    }
     const snapshot = await observeLive(client, ready, options.partial ? { getUpTo: PARTIAL_GET_UP_TO } : {});
     seen.push(...snapshot.seen);
     const applied: AppliedObject[] = await applyWave(client, ready, snapshot.byKey, objectKey);
@@ -133,7 +145,8 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
 
 /** Health of the desired objects from their live state, without applying anything (lists only). */
 export async function observeHealth(client: KubeClient, desired: readonly Manifest[], options: { partial?: boolean } = {}): Promise<SyncResult["health"]> {
-  const valid = desired.filter((o) => invalidReason(o) === undefined);
+  const scoped = await checkClusterScope(client, desired.filter((o) => invalidReason(o) === undefined));
+  const valid = [...scoped.allowed.map((a) => a.object), ...scoped.refused.map((r) => r.object)];
   const snapshot = await observeLive(client, valid, { cached: true, ...(options.partial ? { getUpTo: PARTIAL_GET_UP_TO } : {}) });
   const health = aggregateHealth(valid.map((o) => ({ desired: o, live: snapshot.byKey.get(objectKey(o))?.live })));
   return withRestarts(health, await listPods(client, valid, options.partial ?? false));

@@ -79,6 +79,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
   changes.push(...ns.changes);
 
   const seen: Manifest[] = [];
+  const renamespaced: Manifest[] = [];
   let aborted = false;
   for (const wave of applyWaves(valid)) {
     if (signal?.aborted) {
@@ -98,8 +99,12 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
     }
     const ready: Manifest[] = [];
     for (const { original, object } of scoped.allowed) {
-      // Prune plans against `valid`: it must key a namespace-less cluster-scoped object as the cluster does.
-      if (object !== original) valid[valid.indexOf(original)] = object;
+      // Prune plans against `valid` (keyed as the cluster holds the object) and `renamespaced`
+      // (keyed as the previous commit's file was), so neither key makes it look removed.
+      if (object !== original) {
+        valid[valid.indexOf(original)] = object;
+        renamespaced.push(original);
+      }
       ready.push(object);
     }
     const snapshot = await observeLive(client, ready, options.partial ? { getUpTo: PARTIAL_GET_UP_TO } : {});
@@ -123,7 +128,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
   let pruneFailed: Manifest[] = [];
   if (!aborted && options.prune !== false) {
     const live = new Map(seen.map((o) => [objectKey(o), o] as const));
-    const candidates = planPrune({ previous: options.previous ?? [], desired: valid, seen });
+    const candidates = planPrune({ previous: options.previous ?? [], desired: [...valid, ...renamespaced], seen });
     const pruned = await pruneObjects(client, candidates, { live, ...(signal ? { signal } : {}) });
     changes.push(...pruned.changes);
     pruneFailed = pruned.failedObjects;

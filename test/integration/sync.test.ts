@@ -330,7 +330,7 @@ describe("syncCluster on a member cluster", () => {
     const crd: Manifest = {
       apiVersion: "apiextensions.k8s.io/v1",
       kind: "CustomResourceDefinition",
-      metadata: { name: `widgets.${group}`, labels: owned(ns) },
+      metadata: { name: `widgets.${group}`, labels: owned(ns), annotations: { "flotilla.dev/cluster-scoped": "true" } },
       spec: {
         group,
         scope: "Namespaced",
@@ -349,6 +349,56 @@ describe("syncCluster on a member cluster", () => {
     const conditions = (live?.status as { conditions: { type: string; status: string }[] } | undefined)?.conditions;
     expect(conditions).toContainEqual(expect.objectContaining({ type: "Established", status: "True" }));
     expect(await client.resource(`${group}/v1`, "Widget")).toMatchObject({ plural: "widgets", namespaced: true });
+  });
+});
+
+describe("the cluster-scope rule at apply time", () => {
+  const MARK = { "flotilla.dev/cluster-scoped": "true" };
+
+  it("refuses what discovery says is cluster-scoped unless it carries the platform's mark, including a kind whose CRD the same sync creates", async () => {
+    const ns = uniqueNamespace("sync-scope");
+    const group = `${randomBytes(3).toString("hex")}.scope.flotilla.test`;
+    const crd: Manifest = {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: `gadgets.${group}`, labels: owned(ns), annotations: MARK },
+      spec: {
+        group,
+        scope: "Cluster",
+        names: { plural: "gadgets", singular: "gadget", kind: "Gadget", listKind: "GadgetList" },
+        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+      },
+    };
+    crds.push(crd.metadata.name);
+    // As the renderer writes a kind it does not know: in the deployment's namespace; marked only from a marked definition.
+    const tenants: Manifest = { apiVersion: `${group}/v1`, kind: "Gadget", metadata: { name: `${ns}-tenant`, namespace: ns, labels: owned(ns) }, spec: { deny: "everything" } };
+    const platforms: Manifest = { apiVersion: `${group}/v1`, kind: "Gadget", metadata: { name: `${ns}-platform`, namespace: ns, labels: owned(ns), annotations: MARK }, spec: { size: 1 } };
+    const role: Manifest = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: `${ns}-role`, labels: owned(ns) }, rules: [] };
+    const desired: DesiredState = { commit: "c1", objects: [crd, tenants, platforms, role, configMap(ns, "a")] };
+
+    const first = await syncCluster({ client, desired });
+    expect(actions(first)).toEqual({
+      [`CustomResourceDefinition/gadgets.${group}`]: "created",
+      [`Gadget/${ns}/${ns}-tenant`]: "failed",
+      [`Gadget/${ns}-platform`]: "created",
+      [`ClusterRole/${ns}-role`]: "failed",
+      [`ConfigMap/${ns}/a`]: "created",
+      [`Namespace/${ns}`]: "created",
+    });
+    expect(first.changes.find((c) => c.name === `${ns}-tenant`)?.message).toContain("the cluster serves Gadget");
+    expect(first.changes.find((c) => c.name === `${ns}-role`)?.message).toContain('only definitions marked flotilla.dev/cluster-scoped: "true"');
+    expect(await client.get({ apiVersion: `${group}/v1`, kind: "Gadget", name: `${ns}-tenant` })).toBeUndefined();
+    expect(await client.get({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", name: `${ns}-role` })).toBeUndefined();
+    const live = await client.get({ apiVersion: `${group}/v1`, kind: "Gadget", name: `${ns}-platform` });
+    expect(live?.metadata.namespace).toBeUndefined();
+    expect(live?.spec).toEqual({ size: 1 });
+
+    // The same commit again: the marked object is found where the cluster keeps it (unchanged, not pruned).
+    const second = await syncCluster({ client, desired, previous: desired.objects });
+    expect(actions(second)).toMatchObject({ [`Gadget/${ns}-platform`]: "unchanged", [`Gadget/${ns}/${ns}-tenant`]: "failed" });
+    expect(second.changes.filter((c) => c.action === "deleted")).toEqual([]);
+    expect(await client.get({ apiVersion: `${group}/v1`, kind: "Gadget", name: `${ns}-platform` })).toBeDefined();
+    await client.delete({ apiVersion: `${group}/v1`, kind: "Gadget", name: `${ns}-platform` });
   });
 });
 

@@ -41,6 +41,10 @@ function isListKind(o: unknown): o is { apiVersion?: unknown; kind: string; item
   return typeof kind === "string" && kind.endsWith("List") && Array.isArray(items);
 }
 
+function isPlainList(o: unknown): boolean {
+  return o !== null && typeof o === "object" && (o as { kind?: unknown }).kind === "List";
+}
+
 /**
  * Template output as single objects: `List` and `<Kind>List` wrappers (what `kubectl get -o yaml`
  * writes) are replaced by their items, so every rule sees every item. Items without apiVersion or
@@ -49,6 +53,9 @@ function isListKind(o: unknown): o is { apiVersion?: unknown; kind: string; item
 export function expandLists(objects: readonly unknown[], path: string, depth = 0): { objects: unknown[] } | { problem: FieldProblem } {
   const out: unknown[] = [];
   for (const o of objects) {
+    if (isPlainList(o) && !isListKind(o)) {
+      return { problem: { path, message: "rendered a List without an items list", fix: "Give the List its items, or return the objects themselves." } };
+    }
     if (!isListKind(o)) {
       out.push(o);
       continue;

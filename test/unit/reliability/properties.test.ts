@@ -338,3 +338,84 @@ describe("arbitrary settings for every built-in component type", () => {
     60_000,
   );
 });
+
+describe("attackers' spellings and wrappers never carry an object past a rule", () => {
+  const CLUSTER_SCOPED = [
+    ["rbac.authorization.k8s.io/v1", "ClusterRoleBinding"],
+    ["v1", "Namespace"],
+    ["admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding"],
+    ["networking.k8s.io/v1", "ServiceCIDR"],
+    ["cert-manager.io/v1", "ClusterIssuer"],
+    ["external-secrets.io/v1beta1", "ClusterSecretStore"],
+  ] as const;
+  const forbidden = fc.oneof(
+    fc.record({ apiVersion: fc.constantFrom("v1", "core/v1"), kind: fc.mixedCase(fc.constant("secret")) }),
+    fc.constantFrom(...CLUSTER_SCOPED).chain(([apiVersion, kind]) => fc.record({ apiVersion: fc.constant(apiVersion), kind: fc.mixedCase(fc.constant(kind)) })),
+  );
+  /** The object, wrapped in up to three Lists (plain `List` or typed `<Kind>List` whose items omit their kind). */
+  const wrapped = fc.record({ target: forbidden, wrappers: fc.array(fc.boolean(), { maxLength: 3 }) }).map(({ target, wrappers }) => {
+    let object: Record<string, unknown> = { ...target, metadata: { name: "target" }, data: { a: "b" } };
+    for (const [i, typedWish] of wrappers.entries()) {
+      // Only the innermost wrapper can be typed: a typed list's items take its kind.
+      const typed = typedWish && i === 0;
+      const item = typed ? { metadata: object.metadata, data: object.data } : object;
+      const kind = typed ? `${String(object.kind)}List` : "List";
+      const apiVersion = typed ? object.apiVersion : "v1";
+      object = { apiVersion, kind, metadata: { name: `wrapper-${i}` }, items: [item] };
+    }
+    return object;
+  });
+
+  it("refuses a Secret or a cluster-scoped object under any case, apiVersion spelling or List wrapper", async () => {
+    const clusters: Cluster[] = [{ apiVersion: "flotilla.dev/v1alpha1", kind: "Cluster", metadata: { name: "local" }, spec: {} }];
+    await fc.assert(
+      fc.asyncProperty(wrapped, async (object) => {
+        const deployment: ApplicationDeployment = {
+          apiVersion: "flotilla.dev/v1alpha1",
+          kind: "ApplicationDeployment",
+          metadata: { name: "props", namespace: NAMESPACE },
+          spec: {
+            appRevisions: [{ name: "v1", template: { spec: { components: [{ name: "raw", type: "k8s-objects", settings: { objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "first-v1" } }, object] } }] } } }],
+          },
+        };
+        const run = await outcome(() => validateAndRenderTwice(deployment, clusters));
+        expect(run.value, `rendered ${JSON.stringify(run.value?.manifests.map((m) => m.kind))} from ${JSON.stringify(object)}`).toBeUndefined();
+        expect(run.error).toBeInstanceOf(ValidationError);
+        expect((run.error as ValidationError).problems).toContainEqual(expect.objectContaining({ path: expect.stringMatching(/^spec\.appRevisions\[0\]\.template\.spec\.components\[0\]/) }));
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+
+  /** JSON text with keys drawn mostly from the ones that reach the prototype chain; JSON.parse keeps them as own keys. */
+  const KEYS = ["__proto__", "constructor", "prototype", "hasOwnProperty", "toString", "image", "env"];
+  const hostile: fc.Arbitrary<string> = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: "small" }, fc.jsonValue({ maxDepth: 0 }).map((v) => JSON.stringify(v)), tie("object")),
+    object: fc.array(fc.tuple(fc.constantFrom(...KEYS), tie("node")), { maxLength: 4 }).map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`),
+  })).object as fc.Arbitrary<string>;
+
+  it("never changes Object.prototype, whatever keys settings, overrides and trait properties hold", async () => {
+    const probe = Object.getOwnPropertyNames(Object.prototype).sort();
+    const clusters: Cluster[] = [{ apiVersion: "flotilla.dev/v1alpha1", kind: "Cluster", metadata: { name: "local", labels: { usage: "prod" } }, spec: {} }];
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(hostile, hostile, hostile, async (settings, override, properties) => {
+        const text = `{"apiVersion":"flotilla.dev/v1alpha1","kind":"ApplicationDeployment","metadata":{"name":"props","namespace":"${NAMESPACE}"},"spec":{
+          "appRevisions":[{"name":"v1","template":{"spec":{"components":[{"name":"main","type":"worker","settings":{"image":"nginx:1.27","env":${settings}},"traits":[{"name":"labels","properties":${properties}}]}]}}}],
+          "placementStrategies":[{"name":"prod","overrides":[{"component":"main","settings":${override},"traits":[{"name":"labels","properties":${properties}}]}]}]}}`;
+        const doc = JSON.parse(text) as ApplicationDeployment;
+        const hasForbidden = /"(__proto__|constructor|prototype)":/.test(`${settings}${override}${properties}`);
+        expect(resourceProblems(doc).some((p) => /the key "(__proto__|constructor|prototype)" is not allowed/.test(p.message))).toBe(hasForbidden);
+        if (hasForbidden) refused++;
+        // Straight to the renderer as well, past validation: the merges themselves must not write through.
+        const placement = place(doc.spec.placementStrategies, clusters);
+        await outcome(() => renderDeployment({ deployment: doc, registry, targets: fullRolloutTargets(doc, placement, clusters) }));
+        expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(probe);
+        expect(typeof Object.prototype.hasOwnProperty).toBe("function");
+        expect(({} as Record<string, unknown>).image).toBeUndefined();
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+    expect(refused).toBeGreaterThan(0);
+  }, 60_000);
+});

@@ -101,6 +101,12 @@ describe("expandLists", () => {
     });
   });
 
+  it("refuses a List without items rather than pass it on as an object", () => {
+    expect(expandLists([{ apiVersion: "v1", kind: "List", metadata: { name: "l" } }], PATH)).toEqual({
+      problem: expect.objectContaining({ path: PATH, message: "rendered a List without an items list" }),
+    });
+  });
+
   it("opens Lists nested up to the limit and refuses deeper ones", () => {
     const nest = (depth: number): unknown => (depth === 0 ? obj("v1", "ConfigMap") : { apiVersion: "v1", kind: "List", items: [nest(depth - 1)] });
     expect(expandLists([nest(4)], PATH)).toEqual({ objects: [obj("v1", "ConfigMap")] });

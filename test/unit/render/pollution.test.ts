@@ -18,7 +18,7 @@ const registry = registryOf(
   aTraitDefinition("tags").withSchema({ type: "object", additionalProperties: true }).withPatch('{"metadata": {"annotations": properties}}'),
 );
 
-const hasOwnProperty = Object.prototype.hasOwnProperty;
+const originalHasOwnProperty = Object.prototype.hasOwnProperty;
 const target = { cluster: { name: "local", labels: {} }, wave: "prod", revisions: [{ name: "v1", replicas: 2 }] };
 
 /** A deployment parsed from YAML text, as the CLI and the controller receive one. */
@@ -81,7 +81,7 @@ function prototypeIsClean(): void {
 afterEach(() => {
   // If a test ever pollutes, undo it so the rest of the run is not poisoned.
   for (const key of PROBES) delete (Object.prototype as Record<string, unknown>)[key];
-  if (typeof Object.prototype.hasOwnProperty !== "function") Object.defineProperty(Object.prototype, "hasOwnProperty", { value: hasOwnProperty, writable: true, configurable: true });
+  if (typeof Object.prototype.hasOwnProperty !== "function") Object.defineProperty(Object.prototype, "hasOwnProperty", { value: originalHasOwnProperty, writable: true, configurable: true });
 });
 
 describe("prototype pollution through settings, properties and overrides", () => {

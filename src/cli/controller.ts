@@ -56,6 +56,8 @@ export function registerControllerCommands(program: Command): void {
         namespace: opts.namespace,
         leaderElection: opts.leaderElect,
         leaseDurationSeconds: leaseMs / 1000,
+        // Fault tests kill the process between a step's status record and its commit (see ControllerOptions).
+        ...(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS ? { pauseAfterStepRecordMs: Number(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS) } : {}),
         logger,
       });
       await controller.start();

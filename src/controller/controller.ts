@@ -64,6 +64,11 @@ export interface ControllerOptions {
    * wait behind every reconcile an event asked for (they are low priority in the queue).
    */
   progressRequeueMs?: number;
+  /**
+   * Fault testing only: wait this long, ms, between a rollout step's status record and its commit,
+   * so that a test can kill the process between the two on every try. Default 0.
+   */
+  pauseAfterStepRecordMs?: number;
   logger: Logger;
 }
 
@@ -597,6 +602,8 @@ export class Controller {
       if (plan.changed && ad.status?.rollout !== undefined) {
         const record = statusFor(commit, undefined, summary);
         if (statusChanged(ad.status, record)) await writeStatus(record);
+        const pause = this.o.pauseAfterStepRecordMs ?? 0;
+        if (pause > 0) await new Promise((r) => setTimeout(r, pause));
       }
       // Files identical to the ones this process last committed for the deployment would make no
       // commit; skipping the call keeps reconciles that change nothing off the repository's lock,

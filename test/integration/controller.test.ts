@@ -15,7 +15,7 @@ import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
 import { installToHub, registerClusters } from "../../src/cli/install.js";
 import { Controller } from "../../src/controller/controller.js";
 import { CANARY_V2_STEPS } from "./support/canary.js";
-import { hub, kubeConfig, kubectl, members, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
+import { hub, kubeConfig, kubectl, members, orAbsent, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
 import { DEPLOYMENT_LOG_FORMAT, deploymentLines } from "./support/git-log.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -25,9 +25,9 @@ let controller: Controller;
 const custom = () => kubeConfig("hub").makeApiClient(CustomObjectsApi);
 
 async function getDeployment(namespace: string, name: string): Promise<ApplicationDeployment | undefined> {
-  return (await custom()
-    .getNamespacedCustomObject({ group: "flotilla.dev", version: "v1alpha1", namespace, plural: "applicationdeployments", name })
-    .catch(() => undefined)) as ApplicationDeployment | undefined;
+  return (await orAbsent(custom().getNamespacedCustomObject({ group: "flotilla.dev", version: "v1alpha1", namespace, plural: "applicationdeployments", name }))) as
+    | ApplicationDeployment
+    | undefined;
 }
 
 async function quickstart(namespace: string, name = "example-deploy"): Promise<ApplicationDeployment> {
@@ -40,10 +40,7 @@ async function applyOnHub(doc: unknown): Promise<void> {
 }
 
 async function deploymentOn(cluster: string, namespace: string, name: string) {
-  return kubeConfig(cluster)
-    .makeApiClient(AppsV1Api)
-    .readNamespacedDeployment({ namespace, name })
-    .catch(() => undefined);
+  return orAbsent(kubeConfig(cluster).makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace, name }));
 }
 
 function gitLog(): string {

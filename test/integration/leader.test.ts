@@ -108,7 +108,7 @@ describe("two controller replicas", () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const r of replicas) await r.kill();
+    for (const r of replicas) await r.ensureKilled();
     await server?.stop();
     await kubectl("hub", ["delete", "namespace", leaseNamespace, "--wait=false"], { allowFailure: true });
     if (failed) console.log(`[leader] replicas' logs kept in ${root}`);

@@ -8,8 +8,10 @@
 // anywhere (during syncs, health checks, status writes, a restarted controller's start-up), and
 // the instant the hub shows the status record the controller writes just before a step's commit
 // (the write-ahead record), which lands between that record and the commit.
-// The kill points come from a seeded PRNG: the seed is printed and named in any failure, and
-// FLOTILLA_FAULT_SEED=<seed> replays the same kill points. The controllers' logs (and the env
+// The controllers wait a moment between a step's record and its commit (PAUSE_AFTER_RECORD_MS), so
+// every record kill lands there. The kill points come from a seeded PRNG: CI runs a fixed seed
+// whose points hold both kinds; the seed is printed and named in any failure,
+// FLOTILLA_FAULT_SEED=<seed> replays a run and FLOTILLA_FAULT_SEED=random tries a new one. The controllers' logs (and the env
 // repository) are kept when the test fails, or always with FLOTILLA_KEEP_LOGS=1.
 
 import { execFile, execFileSync } from "node:child_process";
@@ -36,6 +38,13 @@ const RECORD_KILLS = 4;
 /** Kill points wait for one of the first LAST_ANCHOR + 1 steps, then up to MAX_DELAY_MS more. */
 const LAST_ANCHOR = CANARY_V2_STEPS.length - 2;
 const MAX_DELAY_MS = 1_500;
+/** The seed CI runs: its kill points put 4 record kills at steps 2, 3, 7 and 8 and 6 delay kills between. */
+const FIXED_SEED = 20_261_202;
+/**
+ * The controllers under test wait this long between a step's status record and its commit, so a
+ * record kill lands between the two every time rather than racing the commit.
+ */
+const PAUSE_AFTER_RECORD_MS = 1_000;
 
 let dataDir: string;
 let controller: ControllerProcess | undefined;
@@ -49,6 +58,7 @@ function startController(): ControllerProcess {
     dataDir,
     logFile: join(dataDir, `controller-${spawned}.log`),
     args: ["--no-leader-elect", "--resync", "1m"],
+    env: { FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS: String(PAUSE_AFTER_RECORD_MS) },
   });
 }
 
@@ -230,13 +240,13 @@ describe("a controller killed mid-rollout", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await controller?.kill();
+    await controller?.ensureKilled();
     if (failed || process.env.FLOTILLA_KEEP_LOGS) console.log(`[restart] controller logs and the env repo kept in ${dataDir}`);
     else if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it("finishes a rollout killed ten times at random points with the Git history and final state of an uninterrupted run", async () => {
-    const seed = faultSeed();
+    const seed = faultSeed(FIXED_SEED);
     const points = killPoints(seed);
     console.log(`[restart] seed ${seed} (replay with FLOTILLA_FAULT_SEED=${seed}); kill points: ${points.map(describePoint).join(", ")}`);
     try {
@@ -248,6 +258,10 @@ describe("a controller killed mid-rollout", () => {
     }
   }, 600_000);
 });
+
+function seedIsFixed(): boolean {
+  return !process.env.FLOTILLA_FAULT_SEED;
+}
 
 async function rollOutWithKills(ref: string, ns: string, points: KillPoint[]): Promise<void> {
   const example = parseYamlStream(await readFile(join(ROOT, "examples", "webservice-canary", "app.yaml"), "utf8"))[0] as ApplicationDeployment;
@@ -294,7 +308,7 @@ async function rollOutWithKills(ref: string, ns: string, points: KillPoint[]): P
   const settled = await watchRecords(ref);
   const start = Date.now();
   await apply(make(ns));
-  const kills: Array<{ at: number; stepsInGit: number; phase: string | undefined; rollout: string; uncommitted: boolean; restartedAt: number }> = [];
+  const kills: Array<{ kind: KillPoint["kind"]; at: number; stepsInGit: number; phase: string | undefined; rollout: string; uncommitted: boolean; restartedAt: number }> = [];
   for (const p of points) {
     await waitFor(() => watch.seen.length > p.afterStep, { timeoutMs: 120_000, intervalMs: 50, message: `step ${p.afterStep + 1} (${CANARY_V2_STEPS[p.afterStep]})` }).catch(
       async (error: Error) => {
@@ -305,6 +319,8 @@ async function rollOutWithKills(ref: string, ns: string, points: KillPoint[]): P
     );
     const base = Math.max(watch.seen[p.afterStep]!, kills.at(-1)?.restartedAt ?? 0);
     await new Promise((r) => setTimeout(r, Math.max(0, base + p.delayMs - Date.now())));
+    // kill() fails if the controller had died by itself: every kill must land on a live process.
+    expect(controller.exited, `controller ${controller.pid} alive before kill ${kills.length + 1}`).toBe(false);
     if (p.kind === "record") await records.killAtNext(controller);
     else await controller.kill();
     const at = Date.now();
@@ -314,6 +330,7 @@ async function rollOutWithKills(ref: string, ns: string, points: KillPoint[]): P
     const r = ad?.status?.rollout;
     controller = startController();
     kills.push({
+      kind: p.kind,
       at,
       stepsInGit: steps.length,
       phase: ad?.status?.phase,
@@ -357,6 +374,12 @@ async function rollOutWithKills(ref: string, ns: string, points: KillPoint[]): P
   // At least one restart was given the time to make a step (else the kills tested only startup).
   expect(recoveries.filter((r) => r !== undefined).length).toBeGreaterThan(0);
   console.log(`[restart] ${midRollout.length}/${KILLS} kills before the rollout was done; ${kills.filter((k) => k.uncommitted).length} between a step's status record and its commit`);
+  // The headline case: every record kill left a step recorded in status but not in Git, and the
+  // restarted controller committed it (the history check below): there were such kills.
+  const recordKills = kills.filter((k) => k.kind === "record");
+  if (seedIsFixed()) expect(recordKills.length).toBe(RECORD_KILLS);
+  expect(recordKills.length).toBeGreaterThan(0);
+  expect(recordKills.map((k) => k.uncommitted)).toEqual(recordKills.map(() => true));
 
   // The same Git history: v1's steps, then exactly the v2 steps, once each, in order.
   const commits = await commitsOf(ns);

@@ -35,8 +35,13 @@ export interface ControllerProcess {
   readonly logFile: string;
   /** True once the process has exited. */
   readonly exited: boolean;
-  /** SIGKILL; resolves once it has exited. */
+  /**
+   * SIGKILL a running process; resolves once it has exited. Rejects when the process had already
+   * exited: a kill that lands on nothing would test nothing.
+   */
   kill(): Promise<void>;
+  /** SIGKILL if still running (for clean-up); resolves once it has exited. */
+  ensureKilled(): Promise<void>;
   /** SIGTERM; resolves once it has exited. */
   stop(): Promise<void>;
   /** The parsed JSON log lines written so far. */
@@ -66,6 +71,10 @@ export function spawnController(options: ControllerProcessOptions): ControllerPr
     if (!exited) child.kill(s);
     await exit;
   };
+  const killRunning = async () => {
+    if (exited) throw new Error(`controller pid ${child.pid} had already exited (code ${child.exitCode}, signal ${child.signalCode}) before it was killed; see ${options.logFile}`);
+    await signal("SIGKILL");
+  };
   const logLines = () =>
     readFileSync(options.logFile, "utf8")
       .split("\n")
@@ -85,7 +94,8 @@ export function spawnController(options: ControllerProcessOptions): ControllerPr
     get exited() {
       return exited;
     },
-    kill: () => signal("SIGKILL"),
+    kill: killRunning,
+    ensureKilled: () => signal("SIGKILL"),
     stop: () => signal("SIGTERM"),
     logLines,
     logLine: (match, timeoutMs = 30_000) =>
@@ -105,13 +115,17 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** The seed of a fault test: FLOTILLA_FAULT_SEED when set (to replay a run), else a random one. */
-export function faultSeed(): number {
+/**
+ * The seed of a fault test: `fixed` (known to land every kind of fault, so CI is deterministic),
+ * FLOTILLA_FAULT_SEED=<n> to replay a run, or FLOTILLA_FAULT_SEED=random to explore new ones.
+ */
+export function faultSeed(fixed: number): number {
   const fromEnv = process.env.FLOTILLA_FAULT_SEED;
+  if (fromEnv === "random") return Math.floor(Math.random() * 0x100000000);
   if (fromEnv !== undefined && fromEnv !== "") {
     const n = Number(fromEnv);
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`FLOTILLA_FAULT_SEED=${fromEnv}: use an integer from 0 to 4294967295`);
     return n;
   }
-  return Math.floor(Math.random() * 0x100000000);
+  return fixed;
 }

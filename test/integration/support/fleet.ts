@@ -113,6 +113,20 @@ export async function withNamespace<T>(
   }
 }
 
+/**
+ * The value of a read, or undefined when the object does not exist (HTTP 404). Every other failure
+ * (403, a refused connection, a wrong kubeconfig) is thrown: a test that reads "absent" from an
+ * unreadable cluster would pass for the wrong reason.
+ */
+export async function orAbsent<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 404) return undefined;
+    throw error;
+  }
+}
+
 export interface WaitOptions {
   /** Default 30 s. */
   timeoutMs?: number;

@@ -4,7 +4,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ValidationError } from "../api/errors.js";
-import { parseYamlStream } from "../api/serialize.js";
+import { checkDocumentSize, parseYamlStream, YamlLimitError } from "../api/serialize.js";
 
 export interface DefinitionSource {
   /** Every ComponentDefinition and TraitDefinition document, in a stable order. */
@@ -37,21 +37,65 @@ export interface LoadedDocument {
   doc: unknown;
 }
 
-/** Read every document of every file; a YAML syntax error names the file and line. */
+/** `file`, or `file (document N)` past the first document: how problems of one document are named. */
+function documentLabel(file: string, index: number): string {
+  return index > 0 ? `${file} (document ${index + 1})` : file;
+}
+
+/**
+ * The text of one input file. The size is checked before reading, so a huge file is refused with
+ * the document limit instead of failing inside Node with a string-length error.
+ */
+async function readText(file: string): Promise<string> {
+  const unreadable = (e: unknown): never => {
+    const err = e as NodeJS.ErrnoException;
+    throw new ValidationError([{ path: file, message: `cannot be read (${err.code ?? err.message})`, fix: "Check the path and its permissions." }], { cause: e });
+  };
+  const s = await stat(file).catch(unreadable);
+  try {
+    // Only regular files have a meaningful size (a pipe reports 0); the parser checks the text again.
+    if (s.isFile()) checkDocumentSize(s.size);
+  } catch (e) {
+    throw yamlProblem(file, e);
+  }
+  return readFile(file, "utf8").catch(unreadable);
+}
+
+/** A YAML problem as a ValidationError naming the file, with the limit's own fix when it is one. */
+function yamlProblem(file: string, e: unknown): ValidationError {
+  const message = e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
+  const fix = e instanceof YamlLimitError ? e.fix : "Fix the YAML syntax.";
+  return new ValidationError([{ path: file, message: message || "is not valid YAML", fix }], { cause: e });
+}
+
+/** The documents a parsed document stands for: the items of a `kind: List` (as kubectl writes them), or itself. */
+function flatten(file: string, index: number, doc: unknown): unknown[] {
+  const o = doc as { kind?: unknown; items?: unknown };
+  if (o.kind !== "List") return [doc];
+  if (o.items === undefined || o.items === null) return [];
+  if (Array.isArray(o.items)) return o.items;
+  throw new ValidationError([
+    {
+      path: documentLabel(file, index),
+      message: `items: must be a list when kind is List (got ${typeof o.items === "object" ? "a mapping" : `a ${typeof o.items}`})`,
+      fix: "Write items as a YAML list of objects (- apiVersion: ...), or drop kind: List and write the objects as documents separated by ---.",
+    },
+  ]);
+}
+
+/** Read every document of every file; a YAML syntax error or an input over a limit names the file (and line). */
 export async function readDocuments(paths: string[]): Promise<LoadedDocument[]> {
   const docs: LoadedDocument[] = [];
   for (const file of await listManifestFiles(paths)) {
-    const text = await readFile(file, "utf8");
+    const text = await readText(file);
     let parsed: unknown[];
     try {
       parsed = parseYamlStream(text, { filename: file });
     } catch (e) {
-      throw new ValidationError([{ path: file, message: (e as Error).message.split("\n")[0] ?? "is not valid YAML", fix: "Fix the YAML syntax." }], { cause: e });
+      throw yamlProblem(file, e);
     }
     parsed.forEach((doc, index) => {
-      // `kind: List` documents (as kubectl writes them) are flattened.
-      const items = (doc as { kind?: string; items?: unknown[] }).kind === "List" ? ((doc as { items?: unknown[] }).items ?? []) : [doc];
-      for (const item of items) docs.push({ file, index, doc: item });
+      for (const item of flatten(file, index, doc)) docs.push({ file, index, doc: item });
     });
   }
   return docs;

@@ -1,7 +1,19 @@
 // The one layout of the environment repository, shared by the Git writer and
 // `flotilla render --out-dir`: `clusters/<cluster>/<namespace>/<deployment>/<group>.<kind>.<name>.yaml`.
 // Pure string functions: every part is validated so no name can escape its folder; never touches disk.
+//
+// File names are bounded: when `<group>.<kind>.<name>.yaml` would be longer than MAX_FILE_NAME_BYTES
+// (200), the file is `<first 162 characters of <group>.<kind>.<name>>~<32 hex of its sha256>.yaml`,
+// exactly 200 bytes. `~` never occurs in a full name, so a shortened name cannot meet a full one, and
+// 128 bits of hash keep two long names apart even when chosen to collide. Every name that fits keeps
+// its full form, so existing repositories keep their file names; a longer full name written by an
+// older version still reads, and becomes the short form when its deployment is next rendered.
+// A shortened name cannot be parsed back into its object: read the identity from the file's content.
+// Folder names are not shortened: cluster and deployment names are Kubernetes names of at most 253
+// bytes, within the 255-byte limit of one path segment (tools add suffixes to files they edit, not
+// to folders), and folder names are read back as cluster names.
 
+import { createHash } from "node:crypto";
 import { type FieldProblem, ValidationError } from "../api/errors.js";
 import type { Manifest } from "../api/types.js";
 
@@ -13,6 +25,18 @@ export const CLUSTERS_DIR = "clusters";
 export const MANIFEST_EXTENSION = ".yaml";
 /** The `<group>` part used for the core API group (`apiVersion: v1`). */
 export const CORE_GROUP = "core";
+/**
+ * Longest file name the layout writes, in bytes. Filesystems allow 255 bytes in one path segment
+ * (ext4, XFS, btrfs, APFS, NTFS); 200 leaves room for what tools add to a name while they work on
+ * it (an editor's `.<name>.swp`, rsync's `.<name>.XXXXXX`, `<name>.orig`, `<name>~`).
+ */
+export const MAX_FILE_NAME_BYTES = 200;
+/** Hex digits of sha256 in a shortened file name: 128 bits, beyond reach of a deliberate collision. */
+const HASH_HEX = 32;
+/** Separates the kept prefix from the hash; not allowed in any part of a full name. */
+const SHORTENED_MARK = "~";
+/** Characters of `<group>.<kind>.<name>` kept in a shortened name, so it is exactly MAX_FILE_NAME_BYTES. */
+const KEPT_PREFIX = MAX_FILE_NAME_BYTES - SHORTENED_MARK.length - HASH_HEX - MANIFEST_EXTENSION.length;
 
 /** A path or a part of one that does not fit the layout; names the offending part and value. */
 export class LayoutError extends ValidationError {
@@ -79,8 +103,8 @@ export function deploymentDir(cluster: string, namespace: string, name: string):
   return `${clusterDir(cluster)}/${namespace}/${name}`;
 }
 
-/** `<group>.<kind>.<name>.yaml` for one object. */
-export function manifestFileName(manifest: Pick<Manifest, "apiVersion" | "kind" | "metadata">): string {
+/** `<group>.<kind>.<name>` for one object, validated; ASCII only, so characters are bytes. */
+function fileStem(manifest: Pick<Manifest, "apiVersion" | "kind" | "metadata">): string {
   const group = apiGroupOf(manifest.apiVersion);
   check("kind", manifest.kind, KIND.test(manifest.kind), "must be a CamelCase kind starting with a capital letter");
   const name = manifest.metadata.name;
@@ -90,7 +114,19 @@ export function manifestFileName(manifest: Pick<Manifest, "apiVersion" | "kind" 
     name.length <= 253 && OBJECT_NAME.test(name) && !name.includes(".."),
     "must be one path segment: letters, digits, '-', '.', '_' or ':', no '/' and no '..'",
   );
-  return `${group}.${manifest.kind}.${name}${MANIFEST_EXTENSION}`;
+  return `${group}.${manifest.kind}.${name}`;
+}
+
+/**
+ * `<group>.<kind>.<name>.yaml` for one object, or its shortened form when that is longer than
+ * {@link MAX_FILE_NAME_BYTES} (see the module comment). The same object always gets the same name.
+ */
+export function manifestFileName(manifest: Pick<Manifest, "apiVersion" | "kind" | "metadata">): string {
+  const stem = fileStem(manifest);
+  const full = `${stem}${MANIFEST_EXTENSION}`;
+  if (full.length <= MAX_FILE_NAME_BYTES) return full;
+  const hash = createHash("sha256").update(stem).digest("hex").slice(0, HASH_HEX);
+  return `${stem.slice(0, KEPT_PREFIX)}${SHORTENED_MARK}${hash}${MANIFEST_EXTENSION}`;
 }
 
 /** Full repository path of one object of one deployment in one cluster. */
@@ -98,22 +134,42 @@ export function manifestPath(cluster: string, namespace: string, deployment: str
   return `${deploymentDir(cluster, namespace, deployment)}/${manifestFileName(manifest)}`;
 }
 
-/** The parts of a manifest file name. */
-export interface ManifestFileParts {
-  /** API group, `core` for the core group. */
-  group: string;
-  kind: string;
-  name: string;
-}
+/** The parts of a manifest file name: the object's identity, or only a prefix of it when shortened. */
+export type ManifestFileParts =
+  | {
+      shortened: false;
+      /** API group, `core` for the core group. */
+      group: string;
+      kind: string;
+      name: string;
+    }
+  | {
+      /** A name too long for one file: read the object's identity from the file's content. */
+      shortened: true;
+      /** The first characters of `<group>.<kind>.<name>`. */
+      prefix: string;
+      /** Hex digits of the sha256 of the full `<group>.<kind>.<name>`. */
+      hash: string;
+    };
+
+const SHORTENED = new RegExp(`^([a-z0-9][A-Za-z0-9._:-]{${KEPT_PREFIX - 1}})${SHORTENED_MARK}([0-9a-f]{${HASH_HEX}})\\${MANIFEST_EXTENSION}$`);
 
 /**
- * Split `<group>.<kind>.<name>.yaml`. Groups are lowercase and names may contain dots, so the kind
- * is the first dot-separated part that starts with a capital letter.
+ * Split `<group>.<kind>.<name>.yaml`, or recognise its shortened form. Groups are lowercase and
+ * names may contain dots, so the kind is the first dot-separated part that starts with a capital
+ * letter. Full names longer than the bound are still accepted: repositories written before names
+ * were bounded hold them, and refusing them would make the sync loop drop (and prune) their objects.
  */
 export function parseManifestFileName(fileName: string): ManifestFileParts {
   const fail = (message: string): never => {
     throw new LayoutError("file", fileName, message, "Expected `<group>.<kind>.<name>.yaml`");
   };
+  const short = SHORTENED.exec(fileName);
+  if (short) {
+    const prefix = short[1] as string;
+    if (prefix.includes("..")) fail("is not in canonical form");
+    return { shortened: true, prefix, hash: short[2] as string };
+  }
   if (!fileName.endsWith(MANIFEST_EXTENSION)) fail(`must end with ${MANIFEST_EXTENSION}`);
   const parts = fileName.slice(0, -MANIFEST_EXTENSION.length).split(".");
   const k = parts.findIndex((p) => KIND.test(p));
@@ -122,18 +178,18 @@ export function parseManifestFileName(fileName: string): ManifestFileParts {
   const kind = parts[k] as string;
   const name = parts.slice(k + 1).join(".");
   const apiVersion = group === CORE_GROUP ? "v1" : `${group}/v1`;
-  // Re-derive the file name through the validating builder: accepts exactly what we would write.
-  if (manifestFileName({ apiVersion, kind, metadata: { name } }) !== fileName) fail("is not in canonical form");
-  return { group, kind, name };
+  // Re-derive the name through the validating builder: accepts exactly what we write (or wrote).
+  if (`${fileStem({ apiVersion, kind, metadata: { name } })}${MANIFEST_EXTENSION}` !== fileName) fail("is not in canonical form");
+  return { shortened: false, group, kind, name };
 }
 
 /** The parts of a full manifest path. */
-export interface ManifestPathParts extends ManifestFileParts {
+export type ManifestPathParts = ManifestFileParts & {
   cluster: string;
   namespace: string;
   deployment: string;
   fileName: string;
-}
+};
 
 /** Inverse of {@link manifestPath}; throws {@link LayoutError} for anything else. */
 export function parseManifestPath(path: string): ManifestPathParts {

@@ -1,10 +1,11 @@
 // `flotilla render --out-dir`: the environment-repository layout written as plain files, so a user
 // can inspect or commit rendered manifests with their own tools. Never deletes anything outside
-// the deployment folders it writes, and only `.yaml` files inside them.
+// the deployment folders it writes, and only `.yaml` files inside them. Paths come from
+// `manifestPath`, whose file names fit a filesystem's segment limit (long ones are shortened).
 
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MANIFEST_EXTENSION, parseManifestPath } from "./layout.js";
+import { LayoutError, MANIFEST_EXTENSION, MAX_FILE_NAME_BYTES, parseManifestPath } from "./layout.js";
 
 export interface WriteLayoutOptions {
   /**
@@ -35,6 +36,15 @@ export async function writeLayout(
   const folders = new Map<string, Set<string>>();
   for (const [path] of entries) {
     const parts = parseManifestPath(path); // validates before anything is written
+    // The parser still reads full names of any length (old repositories); a file system may not take them.
+    if (Buffer.byteLength(parts.fileName) > MAX_FILE_NAME_BYTES) {
+      throw new LayoutError(
+        "file",
+        parts.fileName,
+        `is ${Buffer.byteLength(parts.fileName)} bytes, longer than the ${MAX_FILE_NAME_BYTES} the layout writes`,
+        "Build the path with manifestPath(), which shortens long names.",
+      );
+    }
     const folder = path.slice(0, -parts.fileName.length - 1);
     const names = folders.get(folder) ?? new Set<string>();
     folders.set(folder, names);

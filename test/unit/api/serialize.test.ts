@@ -1,5 +1,21 @@
+import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { canonicalize, parseYamlStream, toJson, toYaml } from "../../../src/api/serialize.js";
+import { canonicalize, MAX_DOCUMENT_BYTES, parseYamlStream, toJson, toYaml, YamlLimitError } from "../../../src/api/serialize.js";
+
+/** `a: &s "<size> × x"` and a flow list of `count` aliases of it. */
+function aliasedString(size: number, count: number): string {
+  return `a: &s "${"x".repeat(size)}"\nlist: [${Array(count).fill("*s").join(",")}]\n`;
+}
+
+/** The error `fn` throws (fails the test when it throws none). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected an error, got none");
+}
 
 describe("toYaml", () => {
   it("puts apiVersion, kind and metadata first and sorts the other keys", () => {
@@ -63,8 +79,67 @@ describe("parseYamlStream", () => {
     expect(() => parseYamlStream(lines.join("\n"))).toThrow(/expands to more than .* nodes/);
   });
 
+  it("refuses a 1 KiB string aliased 600,000 times by its expanded bytes, naming the limit", () => {
+    // 1.8 MB of text and 600,002 nodes: under both old limits, 600 MB once expanded.
+    const error = thrown(() => parseYamlStream(aliasedString(1024, 600_000), { filename: "bomb.yaml" }));
+    expect(error).toBeInstanceOf(YamlLimitError);
+    expect(error).toBeInstanceOf(yaml.YAMLException);
+    expect((error as YamlLimitError).message).toBe(
+      `document expands to more than ${MAX_DOCUMENT_BYTES} bytes (YAML aliases?); refusing to load it`,
+    );
+    expect((error as YamlLimitError).fix).toMatch(/^Fix the YAML: use fewer aliases/);
+  });
+
+  it("refuses aliases of aliases of a long string although they make few nodes", () => {
+    const l1 = Array(128).fill("*s").join(",");
+    const l2 = Array(129).fill("*l1").join(",");
+    const text = `s: &s "${"x".repeat(1024)}"\nl1: &l1 [${l1}]\nl2: [${l2}]\n`;
+    expect(() => parseYamlStream(text)).toThrow(`expands to more than ${MAX_DOCUMENT_BYTES} bytes`);
+  });
+
+  it("counts the expanded bytes in UTF-8 and includes the keys of aliased mappings", () => {
+    const limit = { maxBytes: 1000 };
+    // Five copies of 100 characters: 500 bytes in ASCII, 1000 bytes (+ keys) in two-byte UTF-8.
+    expect(() => parseYamlStream(`a: &s "${"x".repeat(100)}"\nl: [*s, *s, *s, *s]\n`, limit)).not.toThrow();
+    expect(() => parseYamlStream(`a: &s "${"é".repeat(100)}"\nl: [*s, *s, *s, *s]\n`, limit)).toThrow(/expands to more than 1000 bytes/);
+    // The value is one byte; the 250-byte key repeated four times is what is large.
+    expect(() => parseYamlStream(`a: &m {${"k".repeat(250)}: 1}\nl: [*m, *m, *m]\n`, limit)).toThrow(/expands to more than 1000 bytes/);
+  });
+
+  it("refuses nesting that only aliases make deep, even where the anchor was first seen shallow", () => {
+    const deep = (inner: string) => `${"[".repeat(80)}${inner}${"]".repeat(80)}`;
+    const text = `a: &a ${deep("x")}\nb: &b ${deep("*a")}\nc: ${deep("*b")}\n`;
+    expect(() => parseYamlStream(text)).toThrow(/nests deeper than 200 levels/);
+  });
+
+  it("loads a document just under the limit that has no aliases, whatever its escapes", () => {
+    const limit = { maxBytes: 10_000 };
+    // Escapes and numbers read back shorter than they are written (`"\x41"` is one byte).
+    const text = `a: "${"\\x41".repeat(900)}"\nb: |\n  ${"word ".repeat(900)}\nc: [${Array(300).fill("1e20").join(", ")}]\n`;
+    expect(text.length).toBeLessThan(limit.maxBytes);
+    expect(parseYamlStream(text, limit)).toHaveLength(1);
+  });
+
   it("accepts a document with a few harmless aliases", () => {
     expect(parseYamlStream("base: &b {x: 1}\nother: *b\n")).toEqual([{ base: { x: 1 }, other: { x: 1 } }]);
+  });
+
+  it("loads an ordinary deployment that reuses an anchored block and string a few times", () => {
+    const text = [
+      "defaults: &env {LOG_LEVEL: info, REGION: &region eu-west-1}",
+      "components:",
+      "  - {name: api, env: *env, region: *region}",
+      "  - {name: worker, env: *env, region: *region}",
+      "  - {name: cron, env: *env, region: *region}",
+      "",
+    ].join("\n");
+    const env = { LOG_LEVEL: "info", REGION: "eu-west-1" };
+    expect(parseYamlStream(text)).toEqual([
+      {
+        defaults: env,
+        components: ["api", "worker", "cron"].map((name) => ({ name, env, region: "eu-west-1" })),
+      },
+    ]);
   });
 
   it("refuses a document larger than the limit", () => {

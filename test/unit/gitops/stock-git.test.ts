@@ -1,8 +1,15 @@
 // The repository Flotilla writes must stay valid for stock git: fsck clean, log and trailers
 // readable, paths as the layout says. These run the real `git` binary on what our code wrote.
 
+import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseYamlStream, toYaml } from "../../../src/api/serialize.js";
+import type { Manifest } from "../../../src/api/types.js";
+import { MAX_FILE_NAME_BYTES, manifestFileName } from "../../../src/gitops/layout.js";
 import { EnvRepo } from "../../../src/gitops/repo.js";
+import { desiredFromFiles } from "../../../src/sync/source.js";
 import { configMaps, steppingClock, stockGit, tempDir } from "./support.js";
 
 describe("the environment repository seen by stock git", () => {
@@ -87,5 +94,55 @@ describe("the environment repository seen by stock git", () => {
     expect((await stockGit(gitdir, ["rev-parse", "--is-bare-repository"])).stdout.trim()).toBe("true");
     expect((await stockGit(gitdir, ["symbolic-ref", "HEAD"])).stdout.trim()).toBe("refs/heads/main");
     expect((await stockGit(gitdir, ["count-objects", "-v"])).stdout).toMatch(/packs: 1/);
+  });
+});
+
+describe("an object name too long for one file, seen by stock git", () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let gitdir: string;
+  let repo: EnvRepo;
+  let head: string;
+  // A CRD of a long group and kind, and an object name of the 253 characters Kubernetes allows.
+  const objects: Manifest[] = ["a", "b"].map((last) => ({
+    apiVersion: "observability.platform-team.example.com/v1",
+    kind: "PrometheusRecordingRuleGroupBinding",
+    metadata: { name: `${"abcdefghi.".repeat(26).slice(0, 252)}${last}`, namespace: "team-a" },
+    spec: { last },
+  }));
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    gitdir = `${dir.path}/env.git`;
+    repo = await EnvRepo.open({ dir: gitdir, clock: steppingClock(Date.UTC(2024, 4, 1), 60_000) });
+    const files = Object.fromEntries(objects.map((m) => [manifestFileName(m), toYaml(m)]));
+    const made = await repo.commitDeployments([{ namespace: "team-a", name: "rules", clusters: { "prod-eu": files }, generation: 1 }], "long names");
+    head = made?.oid ?? "";
+  });
+  afterAll(() => dir.cleanup());
+
+  it("passes git fsck --strict", async () => {
+    const fsck = await stockGit(gitdir, ["fsck", "--strict", "--no-dangling"]);
+    expect(fsck.stderr).toBe("");
+    expect(fsck.code).toBe(0);
+  });
+
+  it("checks out on a real filesystem: git clone writes both files, each name within the bound", async () => {
+    const work = `${dir.path}/checkout`;
+    await promisify(execFile)("git", ["clone", "--quiet", gitdir, work], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir.path, GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" },
+    });
+    const folder = `${work}/clusters/prod-eu/team-a/rules`;
+    const names = (await readdir(folder)).sort();
+    expect(names).toEqual(objects.map(manifestFileName).sort());
+    for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(MAX_FILE_NAME_BYTES);
+    const read = await Promise.all(names.map(async (n) => parseYamlStream(await readFile(`${folder}/${n}`, "utf8"))[0]));
+    expect(read).toEqual(expect.arrayContaining(objects));
+  });
+
+  it("reads the same objects back from the repository, their identity from the files' content", async () => {
+    const desired = desiredFromFiles(head, await repo.readCluster("prod-eu", head));
+    expect(desired.invalid).toEqual([]);
+    expect(desired.objects).toEqual(expect.arrayContaining(objects));
+    expect(desired.objects).toHaveLength(2);
   });
 });

@@ -1,9 +1,24 @@
 // CEL for health rules, placement conditions and rollout analysis. Expressions compile once
 // (cached by their text) and evaluate over plain JSON: whole numbers become CEL ints so that
 // `status.readyReplicas > 2` and `revision.restarts > 3` compare as users expect.
+// Every evaluation runs under a deadline (deadline.ts): the parse-time limits below bound an
+// expression's size, not its running time.
 
 import { Environment } from "@marcbachmann/cel-js";
 import { TemplateError } from "../api/errors.js";
+import { runWithDeadline } from "./deadline.js";
+
+/**
+ * Budget of an evaluation that no caller has put under a deadline of its own, in ms. Default 100.
+ * Callers that evaluate many expressions in one go (placement, health, analysis) open one deadline
+ * around the whole pass instead, because starting a deadline costs more than most evaluations.
+ */
+export const DEFAULT_CEL_BUDGET_MS = 100;
+
+// `string.matches` stays the library's, which runs JavaScript's backtracking RegExp: cel-js 8.0.0
+// refuses to replace a built-in overload ("Function signature 'string.matches(string): bool'
+// overlaps with existing overload"), so a linear-time RE2 cannot be swapped in. The deadline is
+// what stops a catastrophic pattern such as `(a+)+$`.
 
 const environment = new Environment({
   unlistedVariablesAreDyn: true,
@@ -13,7 +28,11 @@ const environment = new Environment({
 
 export interface CelProgram {
   readonly source: string;
-  /** Evaluate over JSON data; ints come back as numbers. Throws TemplateError on a runtime error. */
+  /**
+   * Evaluate over JSON data; ints come back as numbers. Throws TemplateError on a runtime error,
+   * and BudgetExceededError (a TemplateError) when it runs past its deadline: the caller's, or
+   * DEFAULT_CEL_BUDGET_MS when the caller has none.
+   */
   evaluate(context: Record<string, unknown>): unknown;
   /** Evaluate and require a boolean. */
   test(context: Record<string, unknown>): boolean;
@@ -102,7 +121,8 @@ export function compileCel(source: string, origin: CelOrigin): CelProgram {
     cache.set(source, parsed);
   }
   const program = parsed;
-  const evaluateConverted = (context: Record<string, unknown>): unknown => {
+  const culprit = () => ({ ...origin, expression: source });
+  const run = (context: Record<string, unknown>): unknown => {
     try {
       return fromCelValue(program(context));
     } catch (error) {
@@ -114,6 +134,8 @@ export function compileCel(source: string, origin: CelOrigin): CelProgram {
       });
     }
   };
+  // Inside a caller's deadline this costs nothing; alone, it starts one of DEFAULT_CEL_BUDGET_MS.
+  const evaluateConverted = (context: Record<string, unknown>): unknown => runWithDeadline(DEFAULT_CEL_BUDGET_MS, culprit, () => run(context));
   const evaluate = (context: Record<string, unknown>): unknown => evaluateConverted(toCelValue(context) as Record<string, unknown>);
   const requireBool = (result: unknown): boolean => {
     if (typeof result !== "boolean") {

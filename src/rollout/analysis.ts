@@ -3,6 +3,14 @@
 
 import type { HealthState, RolloutAnalysis } from "../api/types.js";
 import { compileCel } from "../definitions/cel.js";
+import { BudgetExceededError, runWithDeadline } from "../definitions/deadline.js";
+
+/**
+ * Time budget, in ms, of one analysis (its failureCondition and successCondition together).
+ * Default 100: the context holds at most one entry per cluster of the wave, so only a runaway
+ * expression reaches it.
+ */
+export const ANALYSIS_CEL_BUDGET_MS = 100;
 
 /**
  * What the analysis expressions see (every number is a CEL int):
@@ -29,7 +37,10 @@ export interface AnalysisContext {
  * - `Successful`: no failureCondition holds and the successCondition holds (or there is none);
  * - `Failed`: the failureCondition holds;
  * - `Running`: the successCondition does not hold yet, or an expression could not be evaluated
- *   for this data (e.g. a missing field) — keep waiting until the progress deadline;
+ *   for this data (e.g. a missing field) or ran past its time budget — keep waiting until the
+ *   progress deadline. Past the budget is not `Error` because the budget is wall time: a loaded
+ *   machine or a long garbage collection can cause it once, and `Error` would fail the batch at
+ *   once; a truly runaway expression fails it at the progress deadline, with the budget message;
  * - `Error`: an expression does not compile or is not a bool: it can never pass, so the batch fails.
  */
 export type AnalysisResult = "Successful" | "Failed" | "Running" | "Error";
@@ -46,15 +57,54 @@ export interface EvaluateAnalysisOptions {
   deployment: string;
   /** Index of the target in spec.appRevisions, for the field path in messages. */
   revisionIndex: number;
+  /** Time budget of the analysis's CEL, in ms. Default ANALYSIS_CEL_BUDGET_MS (100). */
+  celBudgetMs?: number;
 }
 
 export function evaluateAnalysis(options: EvaluateAnalysisOptions): AnalysisVerdict {
   const { analysis, context } = options;
-  const field = (name: string) => `spec.appRevisions[${options.revisionIndex}].rollout.analysis.${name}`;
+  if (!analysis?.failureCondition && !analysis?.successCondition) return judge(options, () => {});
+  // Compile before the deadline starts (see place()); a condition that does not compile is
+  // reported by judge, which compiles it again from the cache or fails as fast.
+  for (const name of ["failureCondition", "successCondition"] as const) {
+    const source = analysis[name];
+    if (!source) continue;
+    try {
+      compileCel(source, { definition: options.deployment, field: fieldOf(options, name) });
+    } catch {
+      // judge reports it as an Error verdict.
+    }
+  }
+  // Which condition is running, for the message if the deadline passes.
+  let current: Condition = "failureCondition";
+  const culprit = () => ({
+    definition: options.deployment,
+    field: fieldOf(options, current),
+    expression: analysis[current] ?? "",
+    during: `analysing cluster ${context.cluster}`,
+  });
+  try {
+    return runWithDeadline(options.celBudgetMs ?? ANALYSIS_CEL_BUDGET_MS, culprit, () => judge(options, (name) => (current = name)));
+  } catch (e) {
+    if (!(e instanceof BudgetExceededError)) throw e;
+    return { result: "Running", message: `${current} cannot be evaluated: ${e.message}` };
+  }
+}
+
+type Condition = "failureCondition" | "successCondition";
+
+function fieldOf(options: EvaluateAnalysisOptions, name: Condition): string {
+  return `spec.appRevisions[${options.revisionIndex}].rollout.analysis.${name}`;
+}
+
+function judge(options: EvaluateAnalysisOptions, evaluating: (name: Condition) => void): AnalysisVerdict {
+  const { analysis, context } = options;
+  const field = (name: Condition) => fieldOf(options, name);
   const data = { ...context, elapsed: Math.floor(context.elapsed) } as unknown as Record<string, unknown>;
-  const check = (name: "failureCondition" | "successCondition"): boolean | AnalysisVerdict => {
+  const check = (name: Condition): boolean | AnalysisVerdict => {
     const source = analysis?.[name];
     if (!source) return name === "successCondition";
+    evaluating(name);
     let program: ReturnType<typeof compileCel>;
     try {
       program = compileCel(source, { definition: options.deployment, field: field(name) });

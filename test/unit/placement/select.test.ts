@@ -1,6 +1,8 @@
+import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import { TemplateError } from "../../../src/api/errors.js";
 import type { Cluster, PlacementStrategy } from "../../../src/api/types.js";
+import { BudgetExceededError } from "../../../src/definitions/deadline.js";
 import { celCluster, place, selectorMismatch } from "../../../src/placement/select.js";
 import { aCluster, aWave } from "../builders.js";
 
@@ -161,5 +163,86 @@ describe("place", () => {
     const a = place([production], fleet());
     const b = place([production], fleet().reverse());
     expect(b).toEqual(a);
+  });
+});
+
+/** `[0..9].all(a, [0..9].all(b, …))` nested `depth` deep over the cluster: 10^depth steps (issue #29). */
+function nestedComprehension(depth: number): string {
+  const list = "[0,1,2,3,4,5,6,7,8,9]";
+  const vars = "abcdefghijklmnopqrstuvwxyz".slice(0, depth).split("");
+  return vars.reduceRight((inner, v) => `${list}.all(${v}, ${inner})`, `cluster.name.size() + ${vars.join(" + ")} >= 0`);
+}
+
+/**
+ * vitest cannot interrupt synchronous code: without a working deadline these tests would hang the
+ * run for hours. The guard turns that into a failure; it is not a timing assertion.
+ */
+function guarded<T>(fn: () => T): T {
+  return vm.runInNewContext("fn()", { fn }, { timeout: 5_000 }) as T;
+}
+
+function placementError(strategies: PlacementStrategy[], clusters: Cluster[]): unknown {
+  try {
+    guarded(() => place(strategies, clusters, { deployment: "team-a/shop", celBudgetMs: 20 }));
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe("place with a runaway CEL condition (issue #29)", () => {
+  const runaway = aWave("everywhere").withCondition(nestedComprehension(9)).build();
+
+  it("fails with a BudgetExceededError naming the wave's condition, the budget and the fix", () => {
+    const error = placementError([production, runaway], fleet());
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect(error).toBeInstanceOf(TemplateError);
+    const budget = error as BudgetExceededError;
+    expect(budget.definition).toBe("team-a/shop");
+    expect(budget.field).toBe("spec.placementStrategies[1].clusterSelector.condition");
+    expect(budget.budgetMs).toBe(20);
+    expect(budget.message).toMatch(
+      /^team-a\/shop\.spec\.placementStrategies\[1\]\.clusterSelector\.condition: CEL evaluation exceeded its budget of 20 ms while placing 4 cluster\(s\), at cluster edge-1 /,
+    );
+    expect(budget.message).toContain("Simplify the expression: nested comprehensions");
+  });
+
+  it("keeps the process working: the next placement gives the right answer", () => {
+    placementError([runaway], fleet());
+    const { waves } = place([production, aWave("not-edge").withCondition('cluster.labels.usage != "edge"').build()], fleet());
+    expect(waves.map((w) => [w.name, w.clusters])).toEqual([
+      ["production", ["prod-eu", "prod-us"]],
+      ["not-edge", ["staging"]],
+    ]);
+    expect(placementError([runaway], fleet())).toBeInstanceOf(BudgetExceededError);
+  });
+
+  it("ends a condition whose regular expression backtracks catastrophically: rejected, or the budget error", () => {
+    const clusters = [aCluster("prod-eu").withLabel("note", `${"a".repeat(40)}!`).build()];
+    const strategies = [aWave("noted").withCondition('cluster.labels.note.matches("^(a+)+$")').build()];
+    let outcome: unknown;
+    try {
+      outcome = guarded(() => place(strategies, clusters, { deployment: "team-a/shop", celBudgetMs: 20 })).decisions[0]?.selected;
+    } catch (e) {
+      outcome = e;
+    }
+    // cel-js 8 runs matches() with JavaScript's RegExp (it refuses a replacement): today this is
+    // the budget error; a linear-time engine would reject the cluster.
+    if (outcome !== false) {
+      expect(outcome).toBeInstanceOf(BudgetExceededError);
+      expect((outcome as BudgetExceededError).field).toBe("spec.placementStrategies[0].clusterSelector.condition");
+    }
+  });
+
+  it("does not turn a runaway condition into one cluster's rejection reason when the selector is checked alone", () => {
+    const prodEu = aCluster("prod-eu").build();
+    let error: unknown;
+    try {
+      guarded(() => selectorMismatch(runaway.clusterSelector, prodEu, origin));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect((error as BudgetExceededError).field).toBe(origin.field);
   });
 });

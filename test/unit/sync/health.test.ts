@@ -1,3 +1,4 @@
+import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import type { HealthState, Manifest } from "../../../src/api/types.js";
 import { aggregateHealth, type DeploymentHealth, deploymentOf, objectHealth, withRestarts, worstHealth } from "../../../src/sync/health.js";
@@ -175,5 +176,90 @@ describe("withRestarts", () => {
       { name: "v3", replicas: 0, readyReplicas: 0, restarts: 0 },
     ]);
     expect(health[0]?.revisions[1]).toEqual({ name: "v2", replicas: 1, readyReplicas: 0 });
+  });
+});
+
+/** `[0..9].all(a, [0..9].all(b, …))` nested `depth` deep: 10^depth steps (issue #29). */
+function nestedComprehension(depth: number, over = "size(data)"): string {
+  const list = "[0,1,2,3,4,5,6,7,8,9]";
+  const vars = "abcdefghijklmnopqrstuvwxyz".slice(0, depth).split("");
+  return vars.reduceRight((inner, v) => `${list}.all(${v}, ${inner})`, `${over} + ${vars.join(" + ")} >= 0`);
+}
+
+/**
+ * vitest cannot interrupt synchronous code: without a working deadline these tests would hang the
+ * run for hours. The guard turns that into a failure; it is not a timing assertion.
+ */
+function guarded<T>(fn: () => T): T {
+  return vm.runInNewContext("fn()", { fn }, { timeout: 5_000 }) as T;
+}
+
+describe("health expressions that run away (issue #29)", () => {
+  const app = { "flotilla.dev/app": "team-a.shop" };
+  const configMap = (name: string, expression?: string): Manifest => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace: "team-a", labels: app, ...(expression ? { annotations: { "flotilla.dev/health": expression } } : {}) },
+    data: { ready: "yes" },
+  });
+  const deployment: Manifest = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", namespace: "team-a", generation: 1, labels: app },
+    spec: { replicas: 1 },
+    status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+  };
+  const observe = (...objects: Manifest[]) => objects.map((o) => ({ desired: o, live: o }));
+  const healthOf = (report: DeploymentHealth[] | undefined) => Object.fromEntries((report?.[0]?.objects ?? []).map((o) => [o.object, [o.status, o.message]]));
+
+  // 50 ms: quick, yet far above what the other objects' expressions need even on a loaded machine.
+  it("reports the object whose expression runs away as Unknown with the budget message, and judges the rest of the pass", () => {
+    const runaway = nestedComprehension(9);
+    const report = guarded(() =>
+      aggregateHealth(observe(configMap("a", "data.ready == 'yes'"), configMap("slow", runaway), deployment, configMap("b", "data.ready == 'yes'"), configMap("slow-too", runaway)), {
+        celBudgetMs: 50,
+      }),
+    );
+    const health = healthOf(report);
+    expect(health["ConfigMap/team-a/a"]).toEqual(["Healthy", "health expression holds: data.ready == 'yes'"]);
+    expect(health["Deployment/team-a/web"]?.[0]).toBe("Healthy");
+    expect(health["ConfigMap/team-a/b"]?.[0]).toBe("Healthy");
+    const [status, message] = health["ConfigMap/team-a/slow"] ?? [];
+    expect(status).toBe("Unknown");
+    expect(message).toMatch(/^ConfigMap\/team-a\/slow\.metadata\.annotations\["flotilla\.dev\/health"\]: CEL evaluation exceeded its budget of 50 ms /);
+    expect(message).toContain("Simplify the expression: nested comprehensions");
+    // The same expression is not run again in the pass: one budget per runaway expression.
+    expect(health["ConfigMap/team-a/slow-too"]).toEqual(["Unknown", "not evaluated: the same health expression ran out of its budget of 50 ms on ConfigMap/team-a/slow in this pass"]);
+    expect(report[0]?.health).toBe("Unknown");
+    expect(report[0]?.message).toContain("ConfigMap/team-a/slow: Unknown (");
+  });
+
+  it("stops evaluating expressions once the pass has spent its budgets, and still applies the built-in rules", () => {
+    const report = guarded(() =>
+      aggregateHealth(observe(configMap("slow-1", nestedComprehension(9)), configMap("slow-2", nestedComprehension(9, "size(data) * 2")), configMap("fine", "true"), deployment), {
+        celBudgetMs: 50,
+        celMaxBudgets: 1,
+      }),
+    );
+    const health = healthOf(report);
+    expect(health["ConfigMap/team-a/slow-1"]?.[0]).toBe("Unknown");
+    expect(health["ConfigMap/team-a/slow-2"]).toEqual(["Unknown", "not evaluated: this health pass ran out of its CEL budget of 50 ms 1 time(s)"]);
+    expect(health["ConfigMap/team-a/fine"]?.[0]).toBe("Unknown");
+    expect(health["Deployment/team-a/web"]?.[0]).toBe("Healthy");
+  });
+
+  it("gives the same Unknown to a runaway expression judged on its own, outside a pass", () => {
+    const h = guarded(() => objectHealth(configMap("slow", nestedComprehension(9))));
+    expect(h.status).toBe("Unknown");
+    expect(h.message).toContain("CEL evaluation exceeded its budget of 100 ms");
+  });
+
+  it("ends an expression whose regular expression backtracks catastrophically", () => {
+    const object: Manifest = { ...configMap("note", 'data.note.matches("^(a+)+$")'), data: { note: `${"a".repeat(40)}!` } };
+    const h = healthOf(guarded(() => aggregateHealth(observe(object, configMap("fine", "true")), { celBudgetMs: 50 })));
+    // cel-js 8 runs matches() with JavaScript's RegExp: Unknown with the budget message; a
+    // linear-time engine would answer false (Progressing, waiting for the expression).
+    expect(["Unknown", "Progressing"]).toContain(h["ConfigMap/team-a/note"]?.[0]);
+    expect(h["ConfigMap/team-a/fine"]?.[0]).toBe("Healthy");
   });
 });

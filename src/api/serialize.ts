@@ -4,6 +4,7 @@
 // nesting and alias expansion, so no input can blow up later as a raw RangeError or out of memory.
 
 import yaml from "js-yaml";
+import { setOwn } from "./keys.js";
 
 const FIRST = ["apiVersion", "kind", "metadata"];
 
@@ -24,7 +25,7 @@ export function canonicalize(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonicalize);
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort(compareKeys)) out[k] = canonicalize((value as Record<string, unknown>)[k]);
+    for (const k of Object.keys(value).sort(compareKeys)) setOwn(out, k, canonicalize((value as Record<string, unknown>)[k]));
     return out;
   }
   return value;

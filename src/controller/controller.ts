@@ -17,7 +17,8 @@ import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.
 import { CommitBatcher } from "../gitops/commit-batcher.js";
 import { EnvRepo } from "../gitops/repo.js";
 import { manifestFileName } from "../gitops/layout.js";
-import { type Placement, place } from "../placement/select.js";
+import { PLACEMENT_CEL_BUDGET_MS, type Placement, place } from "../placement/select.js";
+import { runEachWithDeadline } from "../definitions/deadline.js";
 import { targetRevision } from "../rollout/full.js";
 import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/planner.js";
 import { toRenderTargets } from "../rollout/targets.js";
@@ -372,19 +373,31 @@ export class Controller {
   private requeueForCluster(name: string): void {
     if (!this.working) return;
     const cluster = this.clusterInformer.get(name);
+    const toPlace: ApplicationDeployment[] = [];
     for (const d of this.deployments.list()) {
-      const key = keyOf(d);
-      if (this.usage.get(key)?.selected.has(name)) {
-        this.queue.add(key);
-        continue;
-      }
-      if (!cluster) continue;
-      try {
-        if (place(d.spec.placementStrategies, [cluster]).decisions[0]?.selected) this.queue.add(key);
-      } catch {
-        this.queue.add(key); // a bad selector is reported by the reconcile
-      }
+      if (this.usage.get(keyOf(d))?.selected.has(name)) this.queue.add(keyOf(d));
+      else if (cluster) toPlace.push(d);
     }
+    if (!cluster || toPlace.length === 0) return;
+    // One deadline for the whole pass (a deadline per place() would cost a watchdog thread per
+    // deployment). A condition that runs away or a bad selector requeues its deployment: the
+    // reconcile reports it.
+    const selected = runEachWithDeadline(toPlace, {
+      budgetMs: PLACEMENT_CEL_BUDGET_MS,
+      culprit: (d) => ({ definition: `ApplicationDeployment/${keyOf(d)}`, field: "spec.placementStrategies", expression: "" }),
+      run: (d) => {
+        try {
+          return place(d.spec.placementStrategies, [cluster]).decisions[0]?.selected === true;
+        } catch {
+          return true;
+        }
+      },
+      stopped: () => true,
+      skipped: () => true,
+    });
+    toPlace.forEach((d, i) => {
+      if (selected[i]) this.queue.add(keyOf(d));
+    });
   }
 
   private onSyncEvent(ev: SyncEvent): void {

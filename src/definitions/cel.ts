@@ -7,6 +7,7 @@
 import { Environment } from "@marcbachmann/cel-js";
 import { TemplateError } from "../api/errors.js";
 import { runWithDeadline } from "./deadline.js";
+import { setOwn } from "../api/keys.js";
 
 /**
  * Budget of an evaluation that no caller has put under a deadline of its own, in ms. Default 100.
@@ -55,7 +56,7 @@ export function toCelValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toCelValue);
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toCelValue(v);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, toCelValue(v));
     return out;
   }
   return value;
@@ -68,7 +69,7 @@ export function fromCelValue(value: unknown): unknown {
   if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), fromCelValue(v)]));
   if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = fromCelValue(v);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, fromCelValue(v));
     return out;
   }
   return value;

@@ -5,6 +5,7 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import { copyJson } from "../../../src/api/json.js";
+import { toCelValue } from "../../../src/definitions/cel.js";
 import { parseYamlStream, toYaml } from "../../../src/api/serialize.js";
 import type { ApplicationDeployment } from "../../../src/api/types.js";
 import { resourceProblems } from "../../../src/api/validate.js";
@@ -120,6 +121,15 @@ describe("prototype pollution through settings, properties and overrides", () =>
     const copy = copyJson(patch) as Record<string, unknown>;
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
     expect(Object.hasOwn(copy, "__proto__")).toBe(true);
+  });
+
+  it("serialises and converts a __proto__ key as data, never dropping it into a prototype", () => {
+    const object = JSON.parse('{"data": {"__proto__": {"polluted": "yes"}, "b": "1"}}');
+    expect(toYaml(object)).toBe("data:\n  __proto__:\n    polluted: \"yes\"\n  b: \"1\"\n");
+    const cel = toCelValue(object) as { data: Record<string, unknown> };
+    expect(Object.getPrototypeOf(cel.data)).toBe(Object.prototype);
+    expect(Object.keys(cel.data)).toEqual(["__proto__", "b"]);
+    prototypeIsClean();
   });
 
   it("refuses a dotted path through __proto__, constructor or prototype", () => {

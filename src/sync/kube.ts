@@ -106,7 +106,8 @@ export function refOf(obj: Manifest): ObjectRef {
   return ref;
 }
 
-interface HttpResult {
+/** An HTTP answer: its status code and its body (parsed JSON, or the text when it is not JSON). */
+export interface HttpResult {
   status: number;
   body: unknown;
 }
@@ -133,6 +134,18 @@ function statusMessage(body: unknown, status: number): string {
     return (body as { message: string }).message;
   }
   return `HTTP ${status}`;
+}
+
+/**
+ * The ApplyError for a failed HTTP answer: what failed, the server's message and the status code,
+ * retryable by status code alone (see isRetryableStatus), never by the message text.
+ */
+export function httpError(res: HttpResult, object: string, what: string): ApplyError {
+  return new ApplyError(`${what}: ${statusMessage(res.body, res.status)} (HTTP ${res.status})`, {
+    object,
+    status: res.status,
+    retryable: isRetryableStatus(res.status),
+  });
 }
 
 /** A response body as JSON; text that is not JSON (a proxy's error page) is kept for the message. */
@@ -461,11 +474,7 @@ export class KubeClient {
   // ---------- transport ----------
 
   private error(res: HttpResult, object: string, what: string): ApplyError {
-    return new ApplyError(`${what}: ${statusMessage(res.body, res.status)} (HTTP ${res.status})`, {
-      object,
-      status: res.status,
-      retryable: isRetryableStatus(res.status),
-    });
+    return httpError(res, object, what);
   }
 
   private async prepare(): Promise<void> {

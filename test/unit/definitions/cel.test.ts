@@ -1,8 +1,8 @@
-import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import { TemplateError } from "../../../src/api/errors.js";
 import { compileCel, DEFAULT_CEL_BUDGET_MS, fromCelValue, toCelValue } from "../../../src/definitions/cel.js";
 import { BudgetExceededError, insideDeadline, runEachWithDeadline, runWithDeadline } from "../../../src/definitions/deadline.js";
+import { guarded } from "../hang-guard.js";
 
 const origin = { definition: "worker", field: "spec.health" };
 
@@ -91,14 +91,6 @@ function nestedComprehension(depth: number): string {
 
 /** Catastrophic backtracking in JavaScript's RegExp: 2^40 ways to split the a's before the `!` fails. */
 const CATASTROPHIC = { source: 'note.matches("^(a+)+$")', context: { note: `${"a".repeat(40)}!` } };
-
-/**
- * vitest cannot interrupt synchronous code: without a working deadline these tests would hang the
- * run for hours. The guard turns that into a failure; it is not a timing assertion.
- */
-function guarded<T>(fn: () => T): T {
-  return vm.runInNewContext("fn()", { fn }, { timeout: 5_000 }) as T;
-}
 
 function thrown(fn: () => unknown): unknown {
   try {

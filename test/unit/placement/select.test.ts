@@ -1,10 +1,10 @@
-import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import { TemplateError } from "../../../src/api/errors.js";
 import type { Cluster, PlacementStrategy } from "../../../src/api/types.js";
 import { BudgetExceededError } from "../../../src/definitions/deadline.js";
 import { celCluster, place, selectorMismatch } from "../../../src/placement/select.js";
 import { aCluster, aWave } from "../builders.js";
+import { guarded } from "../hang-guard.js";
 
 const origin = { definition: "shop", field: "spec.placementStrategies[0].clusterSelector.condition" };
 
@@ -171,14 +171,6 @@ function nestedComprehension(depth: number): string {
   const list = "[0,1,2,3,4,5,6,7,8,9]";
   const vars = "abcdefghijklmnopqrstuvwxyz".slice(0, depth).split("");
   return vars.reduceRight((inner, v) => `${list}.all(${v}, ${inner})`, `cluster.name.size() + ${vars.join(" + ")} >= 0`);
-}
-
-/**
- * vitest cannot interrupt synchronous code: without a working deadline these tests would hang the
- * run for hours. The guard turns that into a failure; it is not a timing assertion.
- */
-function guarded<T>(fn: () => T): T {
-  return vm.runInNewContext("fn()", { fn }, { timeout: 5_000 }) as T;
 }
 
 function placementError(strategies: PlacementStrategy[], clusters: Cluster[]): unknown {

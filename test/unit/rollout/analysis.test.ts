@@ -1,24 +1,16 @@
 // The CEL budget of rollout analysis (issue #29); the verdicts themselves are covered in
 // planner-parts.test.ts.
 
-import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import type { RolloutAnalysis } from "../../../src/api/types.js";
 import { type AnalysisContext, evaluateAnalysis } from "../../../src/rollout/analysis.js";
+import { guarded } from "../hang-guard.js";
 
 /** `[0..9].all(a, [0..9].all(b, …))` nested `depth` deep: 10^depth steps. */
 function nestedComprehension(depth: number): string {
   const list = "[0,1,2,3,4,5,6,7,8,9]";
   const vars = "abcdefghijklmnopqrstuvwxyz".slice(0, depth).split("");
   return vars.reduceRight((inner, v) => `${list}.all(${v}, ${inner})`, `revision.restarts + ${vars.join(" + ")} >= 0`);
-}
-
-/**
- * vitest cannot interrupt synchronous code: without a working deadline these tests would hang the
- * run for hours. The guard turns that into a failure; it is not a timing assertion.
- */
-function guarded<T>(fn: () => T): T {
-  return vm.runInNewContext("fn()", { fn }, { timeout: 5_000 }) as T;
 }
 
 const context: AnalysisContext = {

@@ -1,7 +1,7 @@
-import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import type { HealthState, Manifest } from "../../../src/api/types.js";
 import { aggregateHealth, type DeploymentHealth, deploymentOf, objectHealth, withRestarts, worstHealth } from "../../../src/sync/health.js";
+import { guarded } from "../hang-guard.js";
 
 const live = (kind: string, spec: unknown, status: unknown, meta: { [K in keyof Manifest["metadata"]]?: Manifest["metadata"][K] | undefined } = {}): Manifest => ({
   apiVersion: "v1",
@@ -184,14 +184,6 @@ function nestedComprehension(depth: number, over = "size(data)"): string {
   const list = "[0,1,2,3,4,5,6,7,8,9]";
   const vars = "abcdefghijklmnopqrstuvwxyz".slice(0, depth).split("");
   return vars.reduceRight((inner, v) => `${list}.all(${v}, ${inner})`, `${over} + ${vars.join(" + ")} >= 0`);
-}
-
-/**
- * vitest cannot interrupt synchronous code: without a working deadline these tests would hang the
- * run for hours. The guard turns that into a failure; it is not a timing assertion.
- */
-function guarded<T>(fn: () => T): T {
-  return vm.runInNewContext("fn()", { fn }, { timeout: 5_000 }) as T;
 }
 
 describe("health expressions that run away (issue #29)", () => {

@@ -99,5 +99,6 @@ export class GitError extends FlotillaError {
 /** Classify an HTTP status from the Kubernetes API once, at the edge. */
 export function isRetryableStatus(status: number | undefined): boolean {
   if (status === undefined) return true; // network error: no answer at all
-  return status === 429 || status >= 500 || status === 409;
+  // 408: the server gave up waiting for the request; HTTP lets a client send it again.
+  return status === 408 || status === 409 || status === 429 || status >= 500;
 }

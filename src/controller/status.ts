@@ -3,6 +3,7 @@
 // conditions (Ready, Reconciling, Stalled) and Flotilla's own (Rendered, Committed, Synced,
 // Healthy). Keeps lastTransitionTime of conditions whose status did not change.
 
+import { ANNOTATION_RETRY } from "../api/labels.js";
 import type {
   ApplicationDeploymentStatus,
   ClusterDeploymentStatus,
@@ -133,7 +134,7 @@ export function computeStatus(input: StatusInput): ApplicationDeploymentStatus {
     conditions.push(condition("Reconciling", !ready && phase !== "Paused" && phase !== "Failed", ready ? "Reconciled" : reason, ready ? "up to date" : readyMessage, g));
     conditions.push(
       phase === "Failed"
-        ? condition("Stalled", true, "RolloutFailed", `${readyMessage} Annotate flotilla.dev/retry=true to try again, or add a newer revision.`, g)
+        ? condition("Stalled", true, "RolloutFailed", readyMessage.includes(ANNOTATION_RETRY) ? readyMessage : `${readyMessage} Annotate ${ANNOTATION_RETRY}=true to try again, or add a newer revision.`, g)
         : condition("Stalled", false, "NotStalled", "making progress", g),
     );
   }

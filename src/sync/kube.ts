@@ -129,9 +129,17 @@ class Limiter {
   }
 }
 
+/** How much of a text error page (a proxy's, a load balancer's) a message quotes. */
+const TEXT_EXCERPT = 200;
+
 function statusMessage(body: unknown, status: number): string {
   if (body && typeof body === "object" && typeof (body as { message?: unknown }).message === "string") {
     return (body as { message: string }).message;
+  }
+  if (typeof body === "string") {
+    // Markup is noise in a one-line message: keep the words of the page.
+    const text = body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+    if (text) return text.length > TEXT_EXCERPT ? `${text.slice(0, TEXT_EXCERPT)}…` : text;
   }
   return `HTTP ${status}`;
 }

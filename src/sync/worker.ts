@@ -157,6 +157,20 @@ export function backoffDelay(failures: number, o: BackoffOptions = {}): number {
   return Math.min(max, initial * (o.factor ?? 2) ** Math.max(0, failures - 1));
 }
 
+/** Node fires a timer at once when its delay is over 2^31 − 1 ms (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A resync interval below this (`0s`) would compare the cluster in a loop: it is raised to it. */
+export const MIN_RESYNC_MS = 1_000;
+
+/**
+ * A delay setTimeout honours: a longer interval (`resyncInterval: 720h`, which the schema
+ * accepts) waits the longest delay Node keeps instead of firing at once, over and over.
+ */
+export function timerDelay(ms: number): number {
+  if (Number.isNaN(ms)) return MAX_TIMER_MS;
+  return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
+}
+
 export class ClusterSyncWorker {
   private readonly o: ClusterSyncWorkerOptions;
   private readonly now: () => Date;
@@ -336,7 +350,8 @@ export class ClusterSyncWorker {
     this.s.nextRetryAt = undefined;
   }
 
-  private schedule(delayMs: number, retry: boolean): void {
+  private schedule(requestedMs: number, retry: boolean): void {
+    const delayMs = timerDelay(requestedMs);
     this.clearTimer();
     if (this.stopped || this.s.paused) return;
     if (retry) this.s.nextRetryAt = new Date(this.now().getTime() + delayMs).toISOString();
@@ -362,7 +377,7 @@ export class ClusterSyncWorker {
             this.scheduleHealth(Date.now() - started);
           });
       },
-      Math.max(interval, 3 * lastRunMs),
+      timerDelay(Math.max(interval, 3 * lastRunMs)),
     );
   }
 
@@ -542,7 +557,7 @@ export class ClusterSyncWorker {
         this.s.error = undefined;
         this.s.appliedCommit = commit;
         this.s.deploymentCommits = {};
-        this.schedule(this.o.resyncInterval ?? 300_000, false);
+        this.schedule(Math.max(this.o.resyncInterval ?? 300_000, MIN_RESYNC_MS), false);
       }
       // Events last: a listener may act on them at once (the controller reconciles synchronously
       // up to its first await), and must see the applied commit this sync just recorded.

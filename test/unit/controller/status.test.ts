@@ -290,6 +290,20 @@ describe("computeStatus: phase and conditions", () => {
       },
     },
     {
+      name: "says how to retry once when the planner's message already says it",
+      input: anInput({ rollout: step("Failed", `${FAILED}. Annotate flotilla.dev/retry=true to retry, or add a newer revision.`) }),
+      phase: "Failed",
+      conditions: {
+        Ready: `False RolloutFailed: ${FAILED}. Annotate flotilla.dev/retry=true to retry, or add a newer revision.`,
+        Reconciling: `False RolloutFailed: ${FAILED}. Annotate flotilla.dev/retry=true to retry, or add a newer revision.`,
+        Stalled: `True RolloutFailed: ${FAILED}. Annotate flotilla.dev/retry=true to retry, or add a newer revision.`,
+        Rendered: RENDERED,
+        Committed: COMMITTED,
+        Synced: SYNCED,
+        Healthy: ALL_HEALTHY,
+      },
+    },
+    {
       name: "is Failed and Stalled when the spec does not render, and says nothing deployed was changed",
       input: anInput({ renderError: RENDER_ERROR, clusters: [] }),
       phase: "Failed",

@@ -39,9 +39,8 @@ describe("httpError", () => {
     });
   });
 
-  it("does not retry 408 Request Timeout, though HTTP (RFC 9110) lets a client repeat the request", () => {
-    // isRetryableStatus retries 409, 429 and 5xx only. Pinned as the code stands; see issue #28's report.
-    expect(httpError({ status: 408, body: undefined }, OBJECT, "apply failed").retryable).toBe(false);
+  it("retries 408 Request Timeout: HTTP (RFC 9110) lets a client repeat the request", () => {
+    expect(httpError({ status: 408, body: undefined }, OBJECT, "apply failed").retryable).toBe(true);
   });
 
   it.each([
@@ -59,10 +58,16 @@ describe("httpError", () => {
       message: `${OBJECT}: apply failed: HTTP 500 (HTTP 500)`,
     },
     {
-      name: "says only the status code for a proxy's text error page (its text is not used)",
-      body: "<html><body>502 Bad Gateway</body></html>",
+      name: "quotes the words of a proxy's text error page, without its markup",
+      body: "<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>",
       status: 502,
-      message: `${OBJECT}: apply failed: HTTP 502 (HTTP 502)`,
+      message: `${OBJECT}: apply failed: 502 Bad Gateway nginx (HTTP 502)`,
+    },
+    {
+      name: "cuts a long text page to 200 characters",
+      body: "x".repeat(500),
+      status: 503,
+      message: `${OBJECT}: apply failed: ${"x".repeat(200)}… (HTTP 503)`,
     },
   ])("$name", ({ body, status, message }) => {
     expect(httpError({ status, body }, OBJECT, "apply failed").message).toBe(message);

@@ -1,5 +1,6 @@
 // The CLI as a user runs it: the compiled `flotilla` in a child process. The build runs once
-// before the tests (tsc emits even when another file has a type error; a missing entry point fails).
+// before the tests and must succeed: tsc emits even when a file has a type error, so a failed
+// build is reported with its diagnostics instead of testing whatever it left in dist.
 
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -37,7 +38,10 @@ async function flotilla(...args: string[]): Promise<Run> {
 let tmp: string;
 
 beforeAll(async () => {
-  spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
+  const build = spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, encoding: "utf8" });
+  if (build.error || build.status !== 0) {
+    throw new Error(`npx tsc -p . failed (exit ${build.status}${build.signal ? `, ${build.signal}` : ""}):\n${build.stdout ?? ""}${build.stderr ?? ""}`, { cause: build.error });
+  }
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing after npx tsc -p .`);
   tmp = await mkdtemp(join(tmpdir(), "flotilla-cli-"));
 }, 180_000);
@@ -100,7 +104,13 @@ describe("flotilla render", { timeout: 60_000 }, () => {
 
   it("renders backend-v1 with 10 replicas of myimage-v1 and an HPA of 1 to 10 targeting it", async () => {
     const run = await flotilla("render", "-f", APP, "--clusters", CLUSTERS);
-    for (const [cluster, manifests] of byCluster(run.stdout)) {
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const clusters = byCluster(run.stdout);
+    // Both production clusters, each with its objects: the loop below must have something to check.
+    expect([...clusters.keys()]).toEqual(["prod-eu", "prod-us"]);
+    for (const [cluster, manifests] of clusters) {
+      expect(manifests.map((m) => m.kind).sort(), cluster).toEqual(["Deployment", "HorizontalPodAutoscaler"]);
       const deployment = manifests.find((m) => m.kind === "Deployment");
       expect(deployment?.metadata, cluster).toMatchObject({ name: "backend-v1", namespace: "default" });
       expect(getPath(deployment, "spec.replicas")).toBe(10);
@@ -114,6 +124,9 @@ describe("flotilla render", { timeout: 60_000 }, () => {
   it("prints the same bytes every time", async () => {
     const a = await flotilla("render", "-f", APP, "--clusters", CLUSTERS);
     const b = await flotilla("render", "-f", APP, "--clusters", CLUSTERS);
+    // Two successful renders with something in them, or two failures would print the "same" nothing.
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(a.stdout).toContain("kind: Deployment");
     expect(b.stdout).toBe(a.stdout);
   });
 

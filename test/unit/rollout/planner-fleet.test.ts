@@ -57,10 +57,11 @@ describe("planRollout: waves", () => {
       expect(replicasOf(p, "prod-eu")).toEqual({ v1: 10 });
       expect(replicasOf(p, "prod-us")).toEqual({ v1: 10 });
     }
-    const last = plans[plans.length - 1];
-    expect(last?.phase).toBe("Failed");
-    expect(replicasOf(last ?? plans[0]!, "stage-1")).toEqual({ v1: 10, v2: 0 });
-    expect(last?.state.clusters.map((c) => [c.name, c.state])).toEqual([
+    const last = plans.at(-1);
+    if (!last) throw new Error("the planner made no plan");
+    expect(last.phase).toBe("Failed");
+    expect(replicasOf(last, "stage-1")).toEqual({ v1: 10, v2: 0 });
+    expect(last.state.clusters.map((c) => [c.name, c.state])).toEqual([
       ["stage-1", "RolledBack"],
       ["prod-eu", "Pending"],
       ["prod-us", "Pending"],
@@ -78,8 +79,10 @@ describe("planRollout: waves", () => {
       "v2 completed in wave staging (stage-1); v2 batch 1/2 in wave production (prod-ap, prod-eu)",
       "v2 completed in wave production (prod-ap, prod-eu); v2 batch 1/2 in wave production (prod-us)",
     ]);
-    const waiting = plans.find((p) => replicasOf(p, "prod-eu")?.v2 === 5);
-    expect(replicasOf(waiting ?? plans[0]!, "prod-us")).toEqual({ v1: 10 });
+    // While prod-eu runs batch 1 (5 of 10 on v2), prod-us, the third cluster, has not been touched.
+    const waiting = plans.filter((p) => replicasOf(p, "prod-eu")?.v2 === 5);
+    expect(waiting.length).toBeGreaterThan(0);
+    for (const p of waiting) expect(replicasOf(p, "prod-us")).toEqual({ v1: 10 });
   });
 
   it("divides rollout.replicas over a Divided wave by weight", () => {

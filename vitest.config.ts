@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: `unit` runs pure modules with no processes; `integration` talks to the real
-// API servers of one local fleet that its global setup starts once per run.
+// Two projects: `unit` runs pure modules and the CLI with no cluster (templates still evaluate in
+// their worker process, and the CLI tests build dist/); `integration` talks to the real API
+// servers of one local fleet that its global setup starts once per run.
 export default defineConfig({
   test: {
     projects: [

@@ -13,7 +13,7 @@ interface Expression {
   /** Short label used in figure names. */
   label: string;
   source: string;
-  /** cel-js cannot run it (see test/unit/definitions/cel-support.test.ts). */
+  /** cel-js cannot run it (see test/unit/definitions/cel-library-compatibility.test.ts). */
   celJsUnsupported?: boolean;
 }
 
@@ -68,7 +68,7 @@ function measure(expression: Expression): BenchFigure[] {
   figures.push(figure(`cel: parse ${label} (@marcbachmann/cel-js)`, medianMicros(() => env.parse(source)), `Environment.parse; ${HOW}`));
   figures.push(figure(`cel: evaluate ${label} (@marcbachmann/cel-js)`, medianMicros(() => program(celData)), `parsed once, context pre-converted (ints as bigint); ${HOW}`));
   const wrapped = compileCel(source, { definition: "bench", field: label });
-  figures.push(figure(`cel: evaluate ${label} (Flotilla wrapper)`, medianMicros(() => wrapped.evaluate(DATA)), `compileCel(...).evaluate on plain JSON, including the JSON→CEL conversion and back; ${HOW}`));
+  figures.push(figure(`cel: evaluate ${label} (Flotilla wrapper, alone)`, medianMicros(() => wrapped.evaluate(DATA)), `compileCel(...).evaluate on plain JSON, including the JSON→CEL conversion and back and a deadline of its own (a watchdog thread per call; passes over many objects share one); ${HOW}`));
 
   if (!expression.celJsUnsupported) {
     const parsed = celJsParse(source);

@@ -49,6 +49,12 @@ export interface CelOrigin {
 }
 
 const cache = new Map<string, ReturnType<Environment["parse"]>>();
+let parses = 0;
+
+/** How many expressions were parsed since start: a cached text is not parsed again (for tests and benches). */
+export function celParses(): number {
+  return parses;
+}
 
 /** Convert JSON into CEL values: integral numbers → bigint (CEL int). */
 export function toCelValue(value: unknown): unknown {
@@ -98,6 +104,7 @@ export function compileCel(source: string, origin: CelOrigin): CelProgram {
   let parsed = cache.get(source);
   if (!parsed) {
     try {
+      parses++;
       parsed = environment.parse(source);
     } catch (error) {
       const position = positionOf(error, source);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TemplateError } from "../../../src/api/errors.js";
-import { compileCel, DEFAULT_CEL_BUDGET_MS, fromCelValue, toCelValue } from "../../../src/definitions/cel.js";
+import { celParses, compileCel, DEFAULT_CEL_BUDGET_MS, fromCelValue, toCelValue } from "../../../src/definitions/cel.js";
 import { BudgetExceededError, insideDeadline, runEachWithDeadline, runWithDeadline } from "../../../src/definitions/deadline.js";
 import { guarded } from "../hang-guard.js";
 
@@ -65,10 +65,15 @@ describe("compileCel", () => {
   });
 
   it("compiles the same text once and evaluates it many times", () => {
-    const a = compileCel("x > 1", origin);
-    const b = compileCel("x > 1", origin);
+    // A text no other test uses, so the cache cannot already hold it.
+    const source = "x > 1 && 'compiles-once' != ''";
+    const before = celParses();
+    const a = compileCel(source, origin);
+    const b = compileCel(source, { definition: "other", field: "spec.health" });
+    expect(celParses() - before).toBe(1);
     expect(a.test({ x: 2 })).toBe(true);
     expect(b.test({ x: 0 })).toBe(false);
+    expect(celParses() - before).toBe(1);
   });
 });
 

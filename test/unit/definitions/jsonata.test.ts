@@ -60,11 +60,10 @@ describe("compileTemplate", () => {
   });
 
   it("stops an endless loop with a timeout error", async () => {
-    const started = Date.now();
+    // The budget is the code's; the test's timeout only guards against a hang.
     const err = await failure("($loop := function($i) { $i < 0 ? $i : $loop($i + 1) }; $loop(0))", {}, { ...DEFAULT_BUDGET, timeoutMs: 200 });
     expect(err.message).toMatch(/longer than 200 ms .*endless loop/);
-    expect(Date.now() - started).toBeLessThan(5000);
-  });
+  }, 10_000);
 
   it("refuses a 50 MB output with an output budget error", async () => {
     const err = await failure('{"data": $pad("", 50000000, "y")}');

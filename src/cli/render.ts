@@ -14,7 +14,7 @@ import { manifestPath, writeLayout } from "../gitops/layout.js";
 import { place } from "../placement/select.js";
 import { type RenderedCluster, type RenderTarget, renderDeployment } from "../render/render.js";
 import { fullRolloutTargets } from "../rollout/full.js";
-import { builtinDefinitionsDir, type FileProblem, formatFileProblem, readInputs } from "./inputs.js";
+import { builtinDefinitionsDir, type FileProblem, formatFileProblem, type Inputs, readInputs } from "./inputs.js";
 
 const LOCAL_CLUSTER: Cluster = {
   apiVersion: "flotilla.dev/v1alpha1",
@@ -57,12 +57,13 @@ export function registerRenderCommands(program: Command): void {
       }
       const inputs = await readInputs(opts.filename);
       const clusterInputs = opts.clusters ? await readInputs([opts.clusters]) : undefined;
-      const problems = [...inputs.problems, ...(clusterInputs?.problems ?? [])];
+      const registry = await loadRegistry(opts.definitions, inputs.definitions);
+      // Exactly `flotilla validate`'s checks first: render never prints what validate refuses.
+      const problems = [...(await validationProblems(inputs, registry)), ...(clusterInputs?.problems ?? [])];
       if (problems.length) failWith(problems);
       if (inputs.deployments.length === 0) {
         throw new FlotillaError(`no ApplicationDeployment found in ${opts.filename.join(", ")}. Point -f at a file with kind: ApplicationDeployment.`);
       }
-      const registry = await loadRegistry(opts.definitions, inputs.definitions);
       const clusters = clusterInputs ? [...clusterInputs.clusters, ...inputs.clusters] : inputs.clusters.length ? inputs.clusters : undefined;
       const results: Array<{ deployment: ApplicationDeployment; rendered: RenderedCluster[] }> = [];
       for (const { file, doc } of inputs.deployments) {
@@ -96,17 +97,26 @@ export function registerRenderCommands(program: Command): void {
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
     .action(async (opts: { filename: string[]; definitions: string[] }) => {
       const inputs = await readInputs(opts.filename);
-      const problems: FileProblem[] = [...inputs.problems];
       const registry = await loadRegistry(opts.definitions, inputs.definitions);
-      for (const broken of brokenDefinitions(registry)) {
-        const list: FieldProblem[] = broken.error instanceof ValidationError ? broken.error.problems : [{ path: "", message: broken.error.message }];
-        for (const p of list) problems.push({ ...p, file: `${broken.kind}/${broken.name}` });
-      }
-      for (const { file, doc } of inputs.deployments) problems.push(...(await deploymentProblems(doc, registry)).map((p) => ({ ...p, file })));
+      const problems = await validationProblems(inputs, registry);
       if (problems.length) failWith(problems);
       const count = inputs.deployments.length + inputs.definitions.length + inputs.clusters.length;
       process.stdout.write(`${count} document(s) valid\n`);
     });
+}
+
+/**
+ * Every problem `flotilla validate` reports: documents that fail their schema, broken definitions,
+ * and each deployment's expressions and renders. `flotilla render` runs the same checks first.
+ */
+export async function validationProblems(inputs: Inputs, registry: DefinitionRegistry): Promise<FileProblem[]> {
+  const problems: FileProblem[] = [...inputs.problems];
+  for (const broken of brokenDefinitions(registry)) {
+    const list: FieldProblem[] = broken.error instanceof ValidationError ? broken.error.problems : [{ path: "", message: broken.error.message }];
+    for (const p of list) problems.push({ ...p, file: `${broken.kind}/${broken.name}` });
+  }
+  for (const { file, doc } of inputs.deployments) problems.push(...(await deploymentProblems(doc, registry)).map((p) => ({ ...p, file })));
+  return problems;
 }
 
 /** Render every revision under every wave's overrides, so a mistake in any of them is found. */

@@ -3,7 +3,9 @@
 // overwrites an object Flotilla does not own, and lets one bad object fail alone.
 
 import { ApplyError } from "../api/errors.js";
+import { copyJson } from "../api/json.js";
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
+import { canonicalize } from "../api/serialize.js";
 import type { Manifest } from "../api/types.js";
 import { findDrift } from "./drift.js";
 import { appliedHash, ownedElsewhere, prepareForApply } from "./hash.js";
@@ -88,8 +90,13 @@ export async function applyOne(client: KubeClient, desired: Manifest, observed: 
   const prepared = prepareForApply(desired);
   let drift: string[] = [];
   if (live && appliedHash(live) === appliedHash(prepared)) {
-    drift = findDrift(prepared, live, { ignorePaths: ownedElsewhere(desired) });
-    if (drift.length === 0) return { change: changeOf(desired, "unchanged", "in sync"), live };
+    const ignorePaths = ownedElsewhere(desired);
+    const suspects = findDrift(prepared, live, { ignorePaths });
+    if (suspects.length === 0) return { change: changeOf(desired, "unchanged", "in sync"), live };
+    if (!(await applyWouldChange(client, prepared, live, ignorePaths))) {
+      return { change: changeOf(desired, "unchanged", "in sync (the API server's merge keeps what others added)"), live };
+    }
+    drift = suspects;
   }
   try {
     const after = await client.apply(prepared);
@@ -101,6 +108,38 @@ export async function applyOne(client: KubeClient, desired: Manifest, observed: 
     return { change: changeOf(desired, same ? "unchanged" : "configured", same ? "in sync (hash annotation refreshed)" : "configured"), live: after };
   } catch (error) {
     return { change: failure(desired, error), live };
+  }
+}
+
+/** Metadata the server changes on every write, or that only records writes: never drift. */
+const WRITE_RECORDS = ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"];
+
+/** The object as drift compares it: no status, no write records, no paths owned elsewhere. */
+function comparable(obj: Manifest, ignorePaths: readonly string[]): string {
+  const { status: _status, metadata, ...rest } = obj;
+  const meta = Object.fromEntries(Object.entries(metadata).filter(([k]) => !WRITE_RECORDS.includes(k)));
+  const copy = copyJson({ ...rest, metadata: meta }) as Record<string, unknown>;
+  for (const path of ignorePaths) {
+    const parts = path.split(".");
+    const parent = parts.slice(0, -1).reduce<unknown>((node, part) => (node && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined), copy);
+    if (parent && typeof parent === "object") delete (parent as Record<string, unknown>)[parts[parts.length - 1] as string];
+  }
+  return JSON.stringify(canonicalize(copy));
+}
+
+/**
+ * Drift as the API server sees it: would a server-side apply of `prepared` change the live
+ * object? A dry run answers with the object the apply would leave, merged by the server's own
+ * rules (list merge keys, defaults, canonical quantities), so what another field manager or a
+ * webhook added is kept and is not drift. A failed dry run counts as a change: the real apply
+ * then reports the error.
+ */
+async function applyWouldChange(client: KubeClient, prepared: Manifest, live: Manifest, ignorePaths: readonly string[]): Promise<boolean> {
+  try {
+    const after = await client.apply(prepared, { dryRun: true });
+    return comparable(after, ignorePaths) !== comparable(live, ignorePaths);
+  } catch {
+    return true;
   }
 }
 

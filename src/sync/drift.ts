@@ -1,7 +1,11 @@
-// Drift detection (pure): does a live object still hold every field Flotilla applied? The
-// comparison is a subset test — only fields present in the desired object count — so server
-// defaults and status are never fought, nor the paths the caller names as owned elsewhere (a
-// workload's spec.replicas once its autoscaler owns it, see ANNOTATION_AUTOSCALED_PATH).
+// Drift detection, first pass (pure): does a live object still hold every field Flotilla applied?
+// Only fields present in the desired object count, so server defaults and status are never fought,
+// nor the paths the caller names as owned elsewhere (a workload's spec.replicas once its
+// autoscaler owns it, see ANNOTATION_AUTOSCALED_PATH). This pass is cheap and errs towards
+// suspicion: what it finds is confirmed by the API server's own merge (a dry-run apply, see
+// apply.ts), which alone knows list merge keys, defaults and canonical forms. So a webhook's
+// sidecar or init container costs a dry run, never a false drift, and a string such as "1.0"
+// edited to "1" is a difference (only resource quantities compare by value here).
 
 import type { Manifest } from "../api/types.js";
 
@@ -43,8 +47,16 @@ export function quantityValue(v: unknown): number | undefined {
   return Number(m[1]) * (SUFFIX[m[2] ?? ""] ?? 1);
 }
 
-function scalarEqual(desired: unknown, live: unknown): boolean {
+/**
+ * Paths whose values are resource quantities, which the server canonicalises ("0.5" → "500m"):
+ * container requests and limits, quota and PVC sizes, emptyDir size limits. Anywhere else a
+ * number-like string is just a string.
+ */
+const QUANTITY_PATH = /\.(requests|limits|hard|capacity|overhead)\.[^.[\]]+$|\.sizeLimit$/;
+
+function scalarEqual(desired: unknown, live: unknown, path: string): boolean {
   if (desired === live) return true;
+  if (!QUANTITY_PATH.test(path)) return false;
   const a = quantityValue(desired);
   const b = quantityValue(live);
   return a !== undefined && b !== undefined && Math.abs(a - b) <= Math.abs(a) * 1e-12;
@@ -92,10 +104,11 @@ function walk(desired: unknown, live: unknown, path: string, out: string[], max:
       out.push(`${path}: want a list, found ${show(live)}`);
       return;
     }
-    // Element-wise: the i-th desired element must be a subset of the i-th live one. Extra live
-    // elements (a sidecar injected by a webhook, an env var added by hand) are not ours to remove:
-    // server-side apply would leave them anyway, so re-applying could not correct them.
-    if (live.length < desired.length) {
+    // Element-wise: the i-th desired element must be a subset of the i-th live one, and the
+    // lengths must match. Whether an extra live element (a webhook's sidecar, an init container
+    // prepended) is drift depends on the list's merge strategy, which only the server knows: a
+    // difference here is a suspect for the dry run to confirm.
+    if (live.length !== desired.length) {
       out.push(`${path}: want ${desired.length} elements, found ${live.length}`);
       return;
     }
@@ -103,7 +116,7 @@ function walk(desired: unknown, live: unknown, path: string, out: string[], max:
     return;
   }
   if (desired === null) return; // null in an apply means "unset": nothing to hold
-  if (!scalarEqual(desired, live)) out.push(`${path}: want ${show(desired)}, found ${show(live)}`);
+  if (!scalarEqual(desired, live, path)) out.push(`${path}: want ${show(desired)}, found ${show(live)}`);
 }
 
 /**

@@ -352,6 +352,67 @@ describe("syncCluster on a member cluster", () => {
   });
 });
 
+describe("drift as the API server's merge sees it", () => {
+  /** A Deployment with an init container, an env value that looks like a number, and args. */
+  function workload(ns: string, extra: { env?: string; args?: string[] } = {}): Manifest {
+    const d = deployment(ns, "web");
+    const pod = (d.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+    pod.initContainers = [{ name: "setup", image: "busybox:1.36", command: ["true"] }];
+    const [app] = pod.containers as Array<Record<string, unknown>>;
+    if (app) {
+      app.env = [{ name: "RATIO", value: extra.env ?? "1.0" }];
+      app.args = extra.args ?? ["--mode", "fast"];
+    }
+    return d;
+  }
+  const kubectlPatch = (ns: string, patch: unknown, type = "json") =>
+    run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "patch", "deployment", "web", "--type", type, "-p", JSON.stringify(patch)]);
+  type PodSpec = { containers: Array<{ name: string; env?: unknown; args?: unknown }>; initContainers?: Array<{ name: string }> };
+  const livePod = async (ns: string): Promise<PodSpec> => {
+    const live = await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" });
+    if (!live) throw new Error(`Deployment ${ns}/web is missing`);
+    return (live.spec as { template: { spec: PodSpec } }).template.spec;
+  };
+
+  it("reports no drift in three resyncs when another manager prepends an init container and appends a sidecar", async () => {
+    const ns = uniqueNamespace("drift-webhook");
+    const desired: DesiredState = { commit: "c1", objects: [workload(ns)] };
+    expect(actions(await syncCluster({ client, desired }))).toMatchObject({ [`Deployment/${ns}/web`]: "created" });
+    // What a Vault agent injector and an Istio webhook do: an init container first, a container last.
+    await kubectlPatch(ns, [
+      { op: "add", path: "/spec/template/spec/initContainers/0", value: { name: "vault-agent-init", image: "vault:1.15" } },
+      { op: "add", path: "/spec/template/spec/containers/-", value: { name: "istio-proxy", image: "istio/proxyv2:1.22" } },
+    ]);
+    for (let i = 0; i < 3; i++) {
+      const result = await syncCluster({ client, desired, previous: desired.objects });
+      expect(result.changes.find((c) => c.kind === "Deployment")).toMatchObject({ action: "unchanged", message: "in sync (the API server's merge keeps what others added)" });
+      expect(result.drifted).toBe(0);
+    }
+    const pod = await livePod(ns);
+    expect(pod.initContainers?.map((c) => c.name)).toEqual(["vault-agent-init", "setup"]);
+    expect(pod.containers.map((c) => c.name)).toEqual(["app", "istio-proxy"]);
+  });
+
+  it("corrects an env value edited from \"1.0\" to \"1\" and a changed or lengthened args list", async () => {
+    const ns = uniqueNamespace("drift-strings");
+    const desired: DesiredState = { commit: "c1", objects: [workload(ns)] };
+    await syncCluster({ client, desired });
+    for (const [what, patch] of [
+      ["env", { spec: { template: { spec: { containers: [{ name: "app", env: [{ name: "RATIO", value: "1" }] }] } } } }],
+      ["args", { spec: { template: { spec: { containers: [{ name: "app", args: ["--mode", "slow"] }] } } } }],
+      ["args", { spec: { template: { spec: { containers: [{ name: "app", args: ["--mode", "fast", "--debug"] }] } } } }],
+    ] as const) {
+      await kubectlPatch(ns, patch, "strategic");
+      const result = await syncCluster({ client, desired, previous: desired.objects });
+      const change = result.changes.find((c) => c.kind === "Deployment");
+      expect(change?.action, `${what}: ${JSON.stringify(patch)}`).toBe("configured");
+      expect(change?.drift?.some((d) => d.includes(`containers[0].${what}`)), JSON.stringify(change?.drift)).toBe(true);
+      const app = (await livePod(ns)).containers.find((c) => c.name === "app");
+      expect({ env: app?.env, args: app?.args }).toEqual({ env: [{ name: "RATIO", value: "1.0" }], args: ["--mode", "fast"] });
+    }
+  });
+});
+
 describe("the cluster-scope rule at apply time", () => {
   const MARK = { "flotilla.dev/cluster-scoped": "true" };
 

@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { FlotillaError } from "../api/errors.js";
 import { registerControllerCommands } from "./controller.js";
 import { registerFleetCommand } from "./fleet.js";
+import { registerHealthCommand } from "./health.js";
 import { registerPlacementCommands } from "./placement.js";
 import { registerRenderCommands } from "./render.js";
 import { registerRolloutCommands } from "./rollout.js";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerUpCommands(program);
   registerRolloutCommands(program);
   registerPlacementCommands(program);
+  registerHealthCommand(program);
   return program;
 }
 

@@ -342,19 +342,19 @@ export function registerHealthCommand(program: Command): void {
     .option("-o, --output <format>", "table, json or yaml", "table")
     .option("--kubeconfig <file>", "cluster to read KIND/NAME objects from (default: KUBECONFIG or ~/.kube/config)")
     .option("-n, --namespace <ns>", "namespace of KIND/NAME objects (default: the kubeconfig context's, else default)")
-    .option("--allow-suspended", "count Suspended objects as done (exit 0)", false)
+    .option("--allow-suspended", "count Suspended objects as done (exit 0)")
     .addHelpText("after", HELP_AFTER)
     .exitOverride((err) => {
       // Commander's own usage errors (unknown option, missing value) exit 2 like ours; help exits 0.
       process.exit(err.exitCode === 0 ? 0 : EXIT_CANNOT_ASSESS);
     })
-    .action(async (objects: string[], opts: { filename: string[]; output: string; kubeconfig?: string; namespace?: string; allowSuspended: boolean }) => {
+    .action(async (objects: string[], opts: { filename: string[]; output: string; kubeconfig?: string; namespace?: string; allowSuspended?: boolean }) => {
       process.exitCode = await runHealth(
         {
           filename: opts.filename,
           refs: objects,
           output: opts.output,
-          allowSuspended: opts.allowSuspended,
+          allowSuspended: opts.allowSuspended === true,
           ...(opts.kubeconfig === undefined ? {} : { kubeconfig: opts.kubeconfig }),
           ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
         },

@@ -216,7 +216,14 @@ export async function assessCluster(
       continue;
     }
     const objectRef: ObjectRef = { apiVersion: resource.apiVersion, kind: resource.kind, name, ...(resource.namespaced ? { namespace: ns } : {}) };
-    const live = await cluster.get(objectRef);
+    let live: Manifest | undefined;
+    try {
+      live = await cluster.get(objectRef);
+    } catch (e) {
+      // Forbidden, a timeout: this object cannot be assessed; the others still can.
+      problems.push({ file: ref, path: "", message: `cannot be read from the cluster: ${e instanceof Error ? e.message : String(e)}` });
+      continue;
+    }
     if (live) {
       entries.push(entryOf(live, undefined));
     } else {

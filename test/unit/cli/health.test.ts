@@ -291,6 +291,18 @@ describe("flotilla health KIND/NAME", () => {
     expect(json(run).map((e) => e.name)).toEqual(["web"]);
   });
 
+  it("exits 2 naming an object the cluster refuses to read, and still assesses the others", async () => {
+    const cluster = aCluster([aDeployment("web", true)]);
+    const forbidding: HealthCluster = {
+      ...cluster,
+      get: async (ref) => (ref.kind === "Job" ? Promise.reject(new Error("get failed: HTTP 403 Forbidden")) : cluster.get(ref)),
+    };
+    const run = await health({ refs: ["jobs/migrate", "deployment/web"], namespace: "shop" }, forbidding);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("error: jobs/migrate: cannot be read from the cluster: get failed: HTTP 403 Forbidden\n");
+    expect(json(run).map((e) => `${e.name} ${e.status}`)).toEqual(["web Healthy"]);
+  });
+
   it("exits 2 when the cluster cannot be read", async () => {
     const down: HealthCluster = { ...aCluster([]), servedResources: async () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6443")) };
     const run = await health({ refs: ["deployment/web"] }, down);

@@ -256,7 +256,7 @@ const applicationDeploymentStatus: Schema = {
         properties: {
           name: { type: "string" },
           appliedCommit: { type: "string" },
-          health: { type: "string" },
+          health: { type: "string", enum: ["Healthy", "Suspended", "Progressing", "Degraded", "Missing", "Unknown"] },
           revisions: { type: "array", items: revisionReplicas },
           lastSyncTime: { type: "string" },
           message: { type: "string" },

@@ -121,7 +121,8 @@ export interface ApplicationDeploymentSpec {
 }
 
 export type DeploymentPhase = "Pending" | "Progressing" | "Paused" | "Healthy" | "Degraded" | "Failed";
-export type HealthState = "Healthy" | "Progressing" | "Degraded" | "Missing" | "Unknown";
+/** Suspended: stopped on purpose (a paused Deployment, a suspended Job); neither moving nor failing. */
+export type HealthState = "Healthy" | "Suspended" | "Progressing" | "Degraded" | "Missing" | "Unknown";
 
 export interface RevisionReplicas {
   name: string;

@@ -3,9 +3,11 @@
 // deployment folder and per revision. It only reads objects; it never talks to a cluster.
 
 import { ANNOTATION_HEALTH, LABEL_APP, LABEL_REVISION } from "../api/labels.js";
-import type { HealthState, JsonObject, Manifest, RevisionReplicas } from "../api/types.js";
+import type { HealthState, Manifest, RevisionReplicas } from "../api/types.js";
 import { compileCel } from "../definitions/cel.js";
 import { BudgetExceededError, runEachWithDeadline } from "../definitions/deadline.js";
+import { type Health, healthy, num, obj, progressing, staleGeneration } from "./health-common.js";
+import { ruleFor } from "./health-rules.js";
 
 /**
  * Time budget, in ms, of the CEL health expressions of one health pass (every object of one
@@ -29,172 +31,8 @@ export interface HealthOptions {
   celMaxBudgets?: number;
 }
 
-export interface Health {
-  status: HealthState;
-  message: string;
-}
-
-interface Cond {
-  type?: string;
-  status?: string;
-  reason?: string;
-  message?: string;
-}
-
-const healthy = (message = ""): Health => ({ status: "Healthy", message });
-const progressing = (message: string): Health => ({ status: "Progressing", message });
-const degraded = (message: string): Health => ({ status: "Degraded", message });
-
-function obj(v: unknown): JsonObject {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as JsonObject) : {};
-}
-function num(v: unknown, fallback = 0): number {
-  return typeof v === "number" ? v : fallback;
-}
-function conditions(status: JsonObject): Cond[] {
-  return Array.isArray(status.conditions) ? (status.conditions as Cond[]) : [];
-}
-function condition(status: JsonObject, type: string): Cond | undefined {
-  return conditions(status).find((c) => c.type === type);
-}
-
-/** Status not yet caught up with the latest spec: the controller has not looked at it. */
-function staleGeneration(live: Manifest, status: JsonObject, requireStatus = true): Health | undefined {
-  const generation = live.metadata.generation;
-  const observed = status.observedGeneration;
-  if (typeof generation === "number" && typeof observed === "number" && observed < generation) {
-    return progressing(`waiting for the controller to observe generation ${generation} (observed ${observed})`);
-  }
-  if (requireStatus && typeof generation === "number" && observed === undefined && Object.keys(status).length === 0) {
-    return progressing("waiting for the controller to report status");
-  }
-  return undefined;
-}
-
-function deploymentHealth(live: Manifest): Health {
-  const spec = obj(live.spec);
-  const status = obj(live.status);
-  const stale = staleGeneration(live, status);
-  if (stale) return stale;
-  const cond = condition(status, "Progressing");
-  if (cond?.reason === "ProgressDeadlineExceeded") {
-    return degraded(`rollout exceeded its progress deadline: ${cond.message ?? ""}`.trim());
-  }
-  if (spec.paused === true) return healthy("rollout paused");
-  const want = num(spec.replicas, 1);
-  const updated = num(status.updatedReplicas);
-  const total = num(status.replicas);
-  const available = num(status.availableReplicas);
-  if (updated < want) return progressing(`${updated} of ${want} replicas updated`);
-  if (total > updated) return progressing(`${total - updated} old replicas pending termination`);
-  if (available < updated) return progressing(`${available} of ${updated} updated replicas available`);
-  return healthy(`${available} of ${want} replicas available`);
-}
-
-function statefulSetHealth(live: Manifest): Health {
-  const spec = obj(live.spec);
-  const status = obj(live.status);
-  const stale = staleGeneration(live, status);
-  if (stale) return stale;
-  const want = num(spec.replicas, 1);
-  const ready = num(status.readyReplicas);
-  const strategy = obj(spec.updateStrategy);
-  if (strategy.type === "OnDelete") {
-    return ready < want ? progressing(`${ready} of ${want} replicas ready`) : healthy(`${ready} of ${want} replicas ready (OnDelete)`);
-  }
-  const partition = num(obj(strategy.rollingUpdate).partition);
-  const updated = num(status.updatedReplicas);
-  if (partition === 0 && updated < want) return progressing(`${updated} of ${want} replicas updated`);
-  if (ready < want) return progressing(`${ready} of ${want} replicas ready`);
-  if (partition === 0 && status.updateRevision !== undefined && status.currentRevision !== status.updateRevision) {
-    return progressing(`waiting for revision ${String(status.updateRevision)} to become current`);
-  }
-  return healthy(`${ready} of ${want} replicas ready`);
-}
-
-function daemonSetHealth(live: Manifest): Health {
-  const status = obj(live.status);
-  const stale = staleGeneration(live, status);
-  if (stale) return stale;
-  const want = num(status.desiredNumberScheduled);
-  const updated = num(status.updatedNumberScheduled);
-  const available = num(status.numberAvailable);
-  if (updated < want) return progressing(`${updated} of ${want} pods updated`);
-  if (available < want) return progressing(`${available} of ${want} pods available`);
-  return healthy(`${available} of ${want} pods available`);
-}
-
-function jobHealth(live: Manifest): Health {
-  const status = obj(live.status);
-  const failed = condition(status, "Failed");
-  if (failed?.status === "True") return degraded(`job failed: ${failed.reason ?? ""} ${failed.message ?? ""}`.trim());
-  const complete = condition(status, "Complete");
-  if (complete?.status === "True") return healthy("job completed");
-  return progressing(`job running (${num(status.active)} active, ${num(status.succeeded)} succeeded)`);
-}
-
-function cronJobHealth(live: Manifest): Health {
-  return healthy(obj(live.spec).suspend === true ? "suspended" : "scheduled");
-}
-
-function serviceHealth(live: Manifest): Health {
-  if (obj(live.spec).type !== "LoadBalancer") return healthy();
-  const ingress = obj(obj(live.status).loadBalancer).ingress;
-  return Array.isArray(ingress) && ingress.length > 0 ? healthy("load balancer ready") : progressing("waiting for a load-balancer address");
-}
-
-function ingressHealth(live: Manifest): Health {
-  const ingress = obj(obj(live.status).loadBalancer).ingress;
-  return Array.isArray(ingress) && ingress.length > 0 ? healthy("address assigned") : progressing("waiting for an ingress controller to assign an address");
-}
-
-function pvcHealth(live: Manifest): Health {
-  const phase = obj(live.status).phase;
-  if (phase === "Bound") return healthy("bound");
-  if (phase === "Lost") return degraded("volume lost");
-  return progressing(`waiting for a volume (phase ${String(phase ?? "Pending")})`);
-}
-
-function hpaHealth(live: Manifest): Health {
-  const status = obj(live.status);
-  const able = condition(status, "AbleToScale");
-  if (able?.status === "False") return degraded(`cannot scale its target: ${able.reason ?? ""} ${able.message ?? ""}`.trim());
-  // ScalingActive=False (e.g. no metrics server) does not stop the workload serving: report it, do not fail on it.
-  const active = condition(status, "ScalingActive");
-  if (active?.status === "False") return healthy(`scaling inactive: ${active.reason ?? ""}`.trim());
-  return healthy(`${num(status.currentReplicas)} current, ${num(status.desiredReplicas)} desired replicas`);
-}
-
-function pdbHealth(live: Manifest): Health {
-  const status = obj(live.status);
-  const stale = staleGeneration(live, status);
-  if (stale) return stale;
-  const current = num(status.currentHealthy);
-  const desired = num(status.desiredHealthy);
-  return current < desired ? progressing(`${current} of ${desired} pods healthy`) : healthy(`${current} healthy, ${num(status.disruptionsAllowed)} disruptions allowed`);
-}
-
-function podHealth(live: Manifest): Health {
-  const status = obj(live.status);
-  const phase = status.phase;
-  if (phase === "Succeeded") return healthy("completed");
-  if (phase === "Failed") return degraded(`pod failed: ${String(status.reason ?? "")}`.trim());
-  return condition(status, "Ready")?.status === "True" ? healthy("ready") : progressing(`pod ${String(phase ?? "Pending")}, not ready`);
-}
-
-const BUILT_IN: Record<string, (live: Manifest) => Health> = {
-  Deployment: deploymentHealth,
-  StatefulSet: statefulSetHealth,
-  DaemonSet: daemonSetHealth,
-  Job: jobHealth,
-  CronJob: cronJobHealth,
-  Service: serviceHealth,
-  Ingress: ingressHealth,
-  PersistentVolumeClaim: pvcHealth,
-  HorizontalPodAutoscaler: hpaHealth,
-  PodDisruptionBudget: pdbHealth,
-  Pod: podHealth,
-};
+export type { Health } from "./health-common.js";
+export { apiGroup, BUILT_IN_RULES, ruleFor } from "./health-rules.js";
 
 function celHealth(expression: string, live: Manifest): Health {
   let program: ReturnType<typeof compileCel>;
@@ -241,8 +79,8 @@ function celJudged(o: ObservedObject): string | undefined {
 
 /**
  * Health of one object. `live` undefined → Missing. The `flotilla.dev/health` CEL expression on
- * the live object (or, failing that, on the desired one) wins over the built-in rule for the kind;
- * kinds without a rule are Healthy once they exist.
+ * the live object (or, failing that, on the desired one) wins over the built-in rule for the
+ * object's API group and kind (see health-rules.ts); other kinds get the kstatus rules.
  */
 export function objectHealth(live: Manifest | undefined, desired?: Manifest): Health {
   if (!live) return { status: "Missing", message: "not found on the cluster" };
@@ -250,12 +88,15 @@ export function objectHealth(live: Manifest | undefined, desired?: Manifest): He
   const expression = healthExpression(live, desired);
   // Alone, the expression runs under its own deadline (DEFAULT_CEL_BUDGET_MS); in a pass, under the pass's.
   if (expression) return celHealth(expression, live);
-  const rule = BUILT_IN[live.kind];
-  return rule ? rule(live) : healthy("exists");
+  return ruleFor(live)(live);
 }
 
-/** Worst first: the order in which aggregated health picks the state to report. */
-const SEVERITY: Record<HealthState, number> = { Healthy: 0, Progressing: 1, Unknown: 2, Missing: 3, Degraded: 4 };
+/**
+ * Worst last: the order in which aggregated health picks the state to report. Suspended sits just
+ * above Healthy, as in Argo CD: a deployment is Suspended only when every other object is
+ * Healthy, so anything still moving, unknown, missing or failing is what gets reported.
+ */
+const SEVERITY: Record<HealthState, number> = { Healthy: 0, Suspended: 1, Progressing: 2, Unknown: 3, Missing: 4, Degraded: 5 };
 
 export function worstHealth(states: readonly HealthState[]): HealthState {
   let worst: HealthState = "Healthy";

@@ -3,8 +3,21 @@ import type { HealthState, Manifest } from "../../../src/api/types.js";
 import { aggregateHealth, type DeploymentHealth, deploymentOf, objectHealth, withRestarts, worstHealth } from "../../../src/sync/health.js";
 import { guarded } from "../hang-guard.js";
 
+/** The apiVersion each kind is served at: rules are keyed by API group and kind. */
+const API_VERSION: Record<string, string> = {
+  Deployment: "apps/v1",
+  StatefulSet: "apps/v1",
+  DaemonSet: "apps/v1",
+  ReplicaSet: "apps/v1",
+  Job: "batch/v1",
+  CronJob: "batch/v1",
+  Ingress: "networking.k8s.io/v1",
+  HorizontalPodAutoscaler: "autoscaling/v2",
+  PodDisruptionBudget: "policy/v1",
+};
+
 const live = (kind: string, spec: unknown, status: unknown, meta: { [K in keyof Manifest["metadata"]]?: Manifest["metadata"][K] | undefined } = {}): Manifest => ({
-  apiVersion: "v1",
+  apiVersion: API_VERSION[kind] ?? "v1",
   kind,
   metadata: { name: "x", namespace: "team-a", generation: 2, ...meta } as Manifest["metadata"],
   ...(spec === undefined ? {} : { spec }),
@@ -42,7 +55,7 @@ describe("objectHealth built-in rules", () => {
     ["a Deployment scaled to zero", live("Deployment", { replicas: 0 }, { observedGeneration: 2 }), "Healthy"],
     ["a StatefulSet with all replicas ready and current", live("StatefulSet", { replicas: 2 }, { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 2, currentRevision: "r1", updateRevision: "r1" }), "Healthy"],
     ["a StatefulSet mid-update", live("StatefulSet", { replicas: 2 }, { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 1, currentRevision: "r1", updateRevision: "r2" }), "Progressing"],
-    ["a DaemonSet fully available", live("DaemonSet", {}, { observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 }), "Healthy"],
+    ["a DaemonSet fully available", live("DaemonSet", {}, { observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberReady: 3, numberAvailable: 3 }), "Healthy"],
     ["a DaemonSet not yet available", live("DaemonSet", {}, { observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 1 }), "Progressing"],
     ["a completed Job", live("Job", {}, { conditions: [{ type: "Complete", status: "True" }] }), "Healthy"],
     ["a failed Job", live("Job", {}, { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] }), "Degraded"],
@@ -107,6 +120,9 @@ describe("aggregation", () => {
     [["Progressing", "Missing"], "Missing"],
     [["Missing", "Degraded", "Healthy"], "Degraded"],
     [["Unknown", "Progressing"], "Unknown"],
+    [["Healthy", "Suspended"], "Suspended"],
+    [["Suspended", "Progressing"], "Progressing"],
+    [["Suspended", "Degraded"], "Degraded"],
   ])("the worst of %j is %s", (states, worst) => {
     expect(worstHealth(states)).toBe(worst);
   });

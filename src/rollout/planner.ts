@@ -49,6 +49,11 @@ export interface ObservedCluster {
    */
   reachable?: boolean;
   health: HealthState;
+  /**
+   * What the health report says about the objects that are not Healthy (e.g. `Deployment/team-a/shop:
+   * Suspended (rollout paused (spec.paused))`); quoted when the rollout waits on them. Optional.
+   */
+  message?: string;
   revisions: ObservedRevision[];
 }
 
@@ -105,7 +110,7 @@ const STOPPED: readonly ClusterRolloutPhase[] = ["Failed", "RolledBack"];
 /** A cluster's outcome on this call, for phase, message, waitingFor and requeue. */
 type Outcome =
   | { kind: "moved" }
-  | { kind: "waiting"; waitingFor: string; detail: string; at?: number; degraded?: boolean }
+  | { kind: "waiting"; waitingFor: string; detail: string; at?: number; degraded?: boolean; suspended?: boolean }
   | { kind: "failed"; reason: string };
 
 interface StepEvent {
@@ -179,8 +184,12 @@ function planned(c: ClusterRolloutState, revision: string): number {
   return c.revisions.find((r) => r.name === revision)?.replicas ?? 0;
 }
 
-/** Is the current batch of `c` applied and healthy? `why` says what is missing. */
-function batchHealth(step: Step, c: ClusterRolloutState): { ok: boolean; why: string; degraded: boolean } {
+/**
+ * Is the current batch of `c` applied and healthy? `why` says what is missing. A Suspended target
+ * (a paused Deployment, a suspended Job) is neither done nor failing: `suspended` says the batch
+ * waits for someone to resume it.
+ */
+function batchHealth(step: Step, c: ClusterRolloutState): { ok: boolean; why: string; degraded: boolean; suspended?: boolean } {
   const obs = step.observed.get(c.name);
   if (obs?.reachable === false) return { ok: false, why: `${c.name}: cluster is unreachable; the batch is applied when it answers again`, degraded: false };
   if (!obs?.synced) return { ok: false, why: `${c.name}: waiting for the batch's commit to be applied`, degraded: false };
@@ -189,6 +198,10 @@ function batchHealth(step: Step, c: ClusterRolloutState): { ok: boolean; why: st
   const health = rev?.health ?? obs.health;
   if (want === 0) return { ok: true, why: "", degraded: false };
   const ready = rev?.readyReplicas ?? 0;
+  if (health === "Suspended") {
+    const what = obs.message ? `suspended: ${obs.message}` : "suspended (spec.paused or spec.suspend)";
+    return { ok: false, why: `${c.name}: ${step.target.name} ${ready}/${want} ready, ${what}; resume it to continue`, degraded: false, suspended: true };
+  }
   if (ready < want) return { ok: false, why: `${c.name}: ${step.target.name} ${ready}/${want} ready (${health})`, degraded: health === "Degraded" };
   if (health !== "Healthy") return { ok: false, why: `${c.name}: ${step.target.name} is ${health}`, degraded: health === "Degraded" };
   return { ok: true, why: "", degraded: false };
@@ -298,6 +311,13 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
             if (out) return out;
           }
           continue;
+        }
+        if (health.suspended) {
+          // Not failing, not moving: the deadline restarts when the target is resumed, as a paused
+          // Deployment's own progress deadline does.
+          c.batchStartedAt = step.nowIso;
+          c.message = health.why;
+          return { kind: "waiting", waitingFor: "resume", detail: health.why, suspended: true };
         }
         const at = deadlineAt();
         if (at !== undefined && step.now >= at) {
@@ -629,7 +649,8 @@ function overview(
       .filter((x) => !x.h.ok);
     if (notHealthy.length === 0) return { phase: "Healthy", message: `${name} is rolled out and healthy on ${clusters.map((c) => c.name).join(", ")}` };
     const degraded = notHealthy.some((x) => x.h.degraded);
-    return { phase: degraded ? "Degraded" : "Progressing", message: `${name} is rolled out; ${notHealthy.map((x) => x.h.why).join("; ")}`, waitingFor: "healthy replicas" };
+    const suspended = notHealthy.every((x) => x.h.suspended);
+    return { phase: degraded ? "Degraded" : suspended ? "Paused" : "Progressing", message: `${name} is rolled out; ${notHealthy.map((x) => x.h.why).join("; ")}`, waitingFor: "healthy replicas" };
   }
   const waiting = [...outcomes.values()].filter((o): o is Extract<Outcome, { kind: "waiting" }> => o.kind === "waiting");
   const moved = [...outcomes.values()].some((o) => o.kind === "moved") || step.events.length > 0;
@@ -644,7 +665,9 @@ function overview(
   const timers = waiting.map((w) => w.at).filter((t): t is number => t !== undefined);
   const at = timers.length ? Math.min(...timers) : undefined;
   const allPromote = !moved && waiting.length > 0 && waiting.every((w) => w.waitingFor === "promote") && inFlight.every((c) => c.state === "Paused");
-  const phase: RolloutPhase = allPromote ? "Paused" : waiting.some((w) => w.degraded) ? "Degraded" : "Progressing";
+  // Held by people only (a promote to give, a suspended target to resume): Paused, not Progressing.
+  const allHeld = !moved && waiting.length > 0 && waiting.every((w) => w.waitingFor === "promote" || w.suspended === true);
+  const phase: RolloutPhase = allPromote || allHeld ? "Paused" : waiting.some((w) => w.degraded) ? "Degraded" : "Progressing";
   const first = waiting[0];
   return { phase, message: lines.join("; "), ...(first ? { waitingFor: first.waitingFor } : {}), ...(at === undefined ? {} : { at }) };
 }

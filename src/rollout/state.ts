@@ -7,7 +7,8 @@ import type { PlannedRevisionReplicas, RolloutAnalysisStatus, RolloutClusterStat
 /**
  * Where one cluster is in the rollout.
  * - `Pending`: not started (its wave is not open yet, or maxConcurrency is reached); runs its sources.
- * - `Progressing`: a batch is committed; waiting until the target is synced and healthy.
+ * - `Progressing`: a batch is committed; waiting until the target is synced and healthy. A target
+ *   reported Suspended holds it here without failing: the progress deadline restarts on resume.
  * - `Soaking`: the batch is healthy; waiting for the batch's `wait`.
  * - `Analyzing`: evaluating `analysis` until success, failure or the progress deadline.
  * - `Paused`: the batch has `pause: true`; waiting for `flotilla.dev/promote`.

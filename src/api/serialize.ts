@@ -73,14 +73,25 @@ export function checkDocumentSize(bytes: number, maxBytes = MAX_DOCUMENT_BYTES):
  * and alias expansion, so a "billion laughs" document or a large string aliased many times is
  * refused here instead of exhausting memory or a string limit later.
  */
-export function parseYamlStream(text: string, options: { filename?: string; maxBytes?: number } = {}): unknown[] {
+export function parseYamlStream(
+  text: string,
+  options: {
+    filename?: string;
+    maxBytes?: number;
+    /**
+     * A key written twice in one mapping: refused (default), or the last one wins, as Go's YAML
+     * and so other tools' dumps of live objects have it (`flotilla health` reads those).
+     */
+    duplicateKeys?: "refuse" | "last-wins";
+  } = {},
+): unknown[] {
   const maxBytes = options.maxBytes ?? MAX_DOCUMENT_BYTES;
   // Characters are at most 4 bytes: only count bytes when the text could be over the limit.
   checkDocumentSize(text.length * 4 > maxBytes ? Buffer.byteLength(text, "utf8") : text.length, maxBytes);
   const docs: unknown[] = [];
   yaml.loadAll(text, (d) => {
     if (d !== null && d !== undefined) docs.push(d);
-  }, { ...(options.filename ? { filename: options.filename } : {}), schema: yaml.CORE_SCHEMA });
+  }, { ...(options.filename ? { filename: options.filename } : {}), schema: yaml.CORE_SCHEMA, ...(options.duplicateKeys === "last-wins" ? { json: true } : {}) });
   guardAliasExpansion(docs, { nodes: Math.max(100_000, maxBytes / 8), bytes: maxBytes });
   return docs;
 }

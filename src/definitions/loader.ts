@@ -84,13 +84,13 @@ function flatten(file: string, index: number, doc: unknown): unknown[] {
 }
 
 /** Read every document of every file; a YAML syntax error or an input over a limit names the file (and line). */
-export async function readDocuments(paths: string[]): Promise<LoadedDocument[]> {
+export async function readDocuments(paths: string[], options: { duplicateKeys?: "refuse" | "last-wins" } = {}): Promise<LoadedDocument[]> {
   const docs: LoadedDocument[] = [];
   for (const file of await listManifestFiles(paths)) {
     const text = await readText(file);
     let parsed: unknown[];
     try {
-      parsed = parseYamlStream(text, { filename: file });
+      parsed = parseYamlStream(text, { filename: file, ...(options.duplicateKeys ? { duplicateKeys: options.duplicateKeys } : {}) });
     } catch (e) {
       throw yamlProblem(file, e);
     }

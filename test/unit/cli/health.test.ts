@@ -185,8 +185,14 @@ describe("flotilla health exit codes", () => {
     const run = await health({ filename: [join(tmp, "mixed")] });
     expect(run.code).toBe(2);
     expect(json(run).map((e) => `${e.file} ${e.name}`)).toEqual([`${bad} ok`, `${good} web`]);
-    expect(run.stderr).toContain(`error: ${bad} (document 2): is not a Kubernetes object: it has no apiVersion, no metadata.name.`);
+    expect(run.stderr).toContain(`error: ${bad} (document 2): is not a Kubernetes object: it has no apiVersion.`);
     expect(run.stderr).toContain(`error: ${bad} (document 3): is not a Kubernetes object (got a list).`);
+  });
+
+  it("assesses an object without a name, and lets the last of a repeated key win as Go's YAML does", async () => {
+    const file = await write("lenient.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {generation: 2}\nspec:\n  replicas: 1\n  paused: false\n  paused: true\nstatus: {observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1}\n");
+    const run = await health({ filename: [file] });
+    expect(json(run).map((e) => [e.name, e.status])).toEqual([["", "Suspended"]]);
   });
 
   it("exits 2 naming the file when it is not valid YAML", async () => {

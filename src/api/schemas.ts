@@ -197,6 +197,9 @@ const rolloutCluster: Schema = {
     revisions: { type: "array", items: plannedReplicas },
     sources: { type: "array", items: plannedReplicas },
     message: { type: "string" },
+    rendering: { type: "string" },
+    update: { type: "integer" },
+    held: { type: "object", properties: { commit: { type: "string" }, rendering: { type: "string" } } },
   },
 };
 
@@ -222,6 +225,7 @@ const applicationDeploymentStatus: Schema = {
         since: { type: "string" },
         revision: { type: "string" },
         startedAt: { type: "string" },
+        update: { type: "integer" },
         clusters: { type: "array", items: rolloutCluster },
         /** The message of a step recorded here whose commit is not made yet (see RolloutStatus). */
         pendingCommit: { type: "string" },

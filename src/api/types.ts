@@ -171,6 +171,29 @@ export interface RolloutClusterStatus {
   /** Revisions in the cluster before the rollout started: what a rollback restores. */
   sources: PlannedRevisionReplicas[];
   message?: string;
+  /**
+   * Fingerprint of what the deployment renders for this cluster (every revision, replicas aside)
+   * that the rollout brings it: a different one means the spec, a definition or an override
+   * changed what the cluster gets, and the change goes through the waves.
+   */
+  rendering?: string;
+  /**
+   * Generation of the deployment whose in-place update this cluster takes part in (a change of
+   * the running revision's rendering, not a new revision); absent in a revision rollout.
+   */
+  update?: number;
+  /**
+   * The restore point of an update: the environment commit whose files this cluster keeps while
+   * the update waits for its wave, and gets back when the update is rolled back; `rendering` is
+   * the fingerprint of those files.
+   */
+  held?: HeldRendering;
+}
+
+/** A cluster's files as one commit of the environment repository holds them. */
+export interface HeldRendering {
+  commit: string;
+  rendering: string;
 }
 
 /** The last analysis evaluation. */
@@ -194,6 +217,8 @@ export interface RolloutStatus {
   revision?: string;
   /** When the rollout of `revision` started. */
   startedAt?: string;
+  /** Set while the rollout is an in-place update of `revision`: the generation that started it. */
+  update?: number;
   clusters?: RolloutClusterStatus[];
   analysis?: RolloutAnalysisStatus;
   /**

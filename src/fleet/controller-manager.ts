@@ -38,6 +38,10 @@ export function controllerManagerArgs(o: Omit<ControllerManagerOptions, "binary"
     "--kube-api-burst=400",
     "--concurrent-deployment-syncs=10",
     "--concurrent-replicaset-syncs=10",
+    // A new HorizontalPodAutoscaler is Progressing until its controller first reports conditions
+    // (the health rule agrees with Argo CD's); the default 15 s period makes every batch that
+    // creates one wait up to 15 s for it. 5 s keeps rollouts on the local fleet brisk.
+    "--horizontal-pod-autoscaler-sync-period=5s",
     "--profiling=false",
     "--v=1",
   ];

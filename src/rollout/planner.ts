@@ -67,6 +67,18 @@ export interface PlanInput {
   /** One entry per selected cluster; a missing one counts as not synced. */
   observed: ObservedCluster[];
   now: Date;
+  /**
+   * Per selected cluster, a fingerprint of what the deployment renders there now with replicas
+   * set aside (the controller's renderingFingerprints): when it differs from the one the rollout
+   * brought the cluster, the spec, a definition or an override changed, and the change goes
+   * through the waves. Without it, such changes are not told apart from replica changes.
+   */
+  renderings?: ReadonlyMap<string, string>;
+  /**
+   * The environment commit that holds the deployment's files as they are now: a cluster whose
+   * change waits for its wave keeps that commit's files. Without it no change can be held.
+   */
+  commit?: string;
 }
 
 export type RolloutPhase = "Progressing" | "Paused" | "Healthy" | "Degraded" | "Failed";
@@ -79,6 +91,13 @@ export interface PlannedTarget {
   revisions: PlannedRevisionReplicas[];
   /** True only where the rollout is complete: an autoscaler then owns the replica count. */
   releaseReplicasToAutoscaler: boolean;
+  /**
+   * Keep this cluster's files exactly as this environment commit holds them instead of rendering
+   * the current spec: a change that waits for the cluster's wave, or one rolled back there.
+   */
+  keepFilesOf?: string;
+  /** Fingerprint of the rendering the cluster's files get when they are rendered (see PlanInput.renderings). */
+  rendering?: string;
 }
 
 export interface RolloutPlan {
@@ -114,7 +133,8 @@ type Outcome =
   | { kind: "failed"; reason: string };
 
 interface StepEvent {
-  kind: "batch" | "completed" | "rolledBack" | "failed";
+  /** `changed`: an in-flight cluster got the new rendering and restarted its batch. */
+  kind: "batch" | "changed" | "completed" | "rolledBack" | "failed";
   cluster: string;
   wave: string;
   batch: number;
@@ -136,6 +156,13 @@ interface Step {
   deadlineMs: number | undefined;
   events: StepEvent[];
   analysis: RolloutAnalysisStatus | undefined;
+  generation: number;
+  renderings: ReadonlyMap<string, string>;
+  commit: string | undefined;
+  /** The generation of the in-place update this rollout is (see RolloutState.update), if it is one. */
+  update: number | undefined;
+  /** In-flight clusters whose batch starts over with a new rendering: judged after its commit, not now. */
+  restarted: Set<string>;
 }
 
 /** Human duration: `45s`, `2m30s`, `1h5m`. */
@@ -230,8 +257,18 @@ function applyBatch(step: Step, c: ClusterRolloutState, batch: number): void {
   c.batch = batch;
   c.batchStartedAt = step.nowIso;
   enter(step, c, "Progressing");
+  // A revision rollout restores revisions, not files: a held change is released when it starts.
+  if (c.update === undefined) delete c.held;
   c.revisions = revisionsFor(step, c);
-  step.events.push({ kind: "batch", cluster: c.name, wave: c.wave, batch, });
+  step.events.push({ kind: "batch", cluster: c.name, wave: c.wave, batch });
+}
+
+/**
+ * Where a started cluster begins: batch 1 of a new revision; the last batch for an in-place update,
+ * which needs no second revision beside the first and so moves the whole cluster at once.
+ */
+function firstBatch(step: Step, c: ClusterRolloutState): number {
+  return c.update === undefined ? 1 : step.batchSpecs.length;
 }
 
 function analysisContext(step: Step, c: ClusterRolloutState): AnalysisContext {
@@ -379,9 +416,14 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
   return { kind: "moved" };
 }
 
-/** Roll back every cluster the rollout has touched: target to its pre-rollout count, sources restored. */
+/**
+ * Roll back every cluster the rollout has touched: target to its pre-rollout count, sources
+ * restored; where an in-place update reached, the files of its restore point come back. In an
+ * update, a cluster the update left alone (its rendering did not change) is not touched.
+ */
 function rollBack(step: Step, clusters: ClusterRolloutState[], reason: string): string[] {
-  const touched = clusters.filter((c) => c.state !== "Pending" && c.state !== "RolledBack");
+  const untouchedByUpdate = (c: ClusterRolloutState) => step.update !== undefined && c.state === "Completed" && c.update === undefined;
+  const touched = clusters.filter((c) => c.state !== "Pending" && c.state !== "RolledBack" && !untouchedByUpdate(c));
   for (const c of touched) {
     enter(step, c, "RolledBack", reason);
     c.revisions = revisionsFor(step, c);
@@ -403,12 +445,101 @@ function pending(step: Step, name: string, wave: string, sources: PlannedRevisio
 }
 
 function targetsOf(clusters: ClusterRolloutState[]): PlannedTarget[] {
-  return clusters.map((c) => ({
-    cluster: c.name,
-    wave: c.wave,
-    revisions: c.revisions.map((r) => ({ name: r.name, replicas: r.replicas })),
-    releaseReplicasToAutoscaler: c.state === "Completed",
-  }));
+  return clusters.map((c) => {
+    const target: PlannedTarget = {
+      cluster: c.name,
+      wave: c.wave,
+      revisions: c.revisions.map((r) => ({ name: r.name, replicas: r.replicas })),
+      // An update starts from a completed cluster: the autoscaler keeps the replica count through it.
+      releaseReplicasToAutoscaler: c.state === "Completed" || c.update !== undefined,
+    };
+    if (c.held && (c.state === "Pending" || c.state === "RolledBack")) target.keepFilesOf = c.held.commit;
+    else if (c.rendering !== undefined) target.rendering = c.rendering;
+    return target;
+  });
+}
+
+/**
+ * Do the targets differ from the previous step's? A rendering the previous state did not record
+ * (written before renderings were tracked) is adopted, not a change.
+ */
+function targetsChanged(before: PlannedTarget[], after: PlannedTarget[]): boolean {
+  if (before.length !== after.length) return true;
+  return after.some((t, i) => {
+    const b = before[i];
+    if (!b) return true;
+    const { rendering, ...rest } = t;
+    const { rendering: was, ...restBefore } = b;
+    return JSON.stringify(rest) !== JSON.stringify(restBefore) || (was !== undefined && rendering !== was);
+  });
+}
+
+/**
+ * Compare what each cluster renders now with what the rollout brought it, and send a change into
+ * the waves. A completed cluster waits for its wave as part of an in-place update, keeping its
+ * files (its restore point); a cluster not started yet keeps its files too; an in-flight one gets
+ * the change at once and its batch starts over, health gate and deadline included; a failed or
+ * rolled-back one joins the new attempt. A change undone before it reached a cluster releases the
+ * cluster where it was. Returns the clusters that join an update.
+ */
+function followRenderings(step: Step, clusters: ClusterRolloutState[]): string[] {
+  const joined: string[] = [];
+  const joinUpdate = (c: ClusterRolloutState, fp: string) => {
+    c.rendering = fp;
+    c.update = step.generation;
+    enter(step, c, "Pending", `waiting for its wave to take the update of generation ${step.generation}`);
+    joined.push(c.name);
+  };
+  const backToCompleted = (c: ClusterRolloutState, fp: string) => {
+    c.rendering = fp;
+    delete c.held;
+    delete c.update;
+    enter(step, c, "Completed");
+  };
+  for (const c of clusters) {
+    const fp = step.renderings.get(c.name);
+    if (fp === undefined || fp === c.rendering) continue;
+    if (c.rendering === undefined || step.commit === undefined) {
+      // State from before renderings were tracked, or nothing committed yet: adopt, hold nothing.
+      c.rendering = fp;
+      continue;
+    }
+    switch (c.state) {
+      case "Completed":
+        c.held = { commit: step.commit, rendering: c.rendering };
+        c.sources = c.revisions.map((r) => ({ ...r }));
+        joinUpdate(c, fp);
+        break;
+      case "Pending":
+        if (!c.held) c.held = { commit: step.commit, rendering: c.rendering };
+        if (fp !== c.held.rendering) c.rendering = fp;
+        else if (c.update !== undefined) backToCompleted(c, fp);
+        else {
+          c.rendering = fp;
+          delete c.held;
+        }
+        break;
+      case "Failed":
+      case "RolledBack":
+        if (c.held && fp === c.held.rendering) backToCompleted(c, fp);
+        else if (c.held) joinUpdate(c, fp);
+        else {
+          // A failed new revision whose rendering changed (fixed in place): a new attempt from batch 1.
+          Object.assign(c, pending(step, c.name, c.wave, c.sources));
+          delete c.batchStartedAt;
+          c.rendering = fp;
+        }
+        break;
+      default:
+        // In flight: the batch is applied again with the change and judged from the start.
+        c.rendering = fp;
+        c.batchStartedAt = step.nowIso;
+        enter(step, c, "Progressing", "the rendering changed; the batch starts over");
+        step.restarted.add(c.name);
+        step.events.push({ kind: "changed", cluster: c.name, wave: c.wave, batch: c.batch });
+    }
+  }
+  return joined;
 }
 
 function group<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
@@ -417,14 +548,21 @@ function group<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   return out;
 }
 
+/** The rollout's name in messages: `v2`, or `v1 update (generation 7)` for an in-place update. */
+function rolloutLabel(step: Step): string {
+  return step.update === undefined ? step.target.name : `${step.target.name} update (generation ${step.update})`;
+}
+
 function describeEvents(step: Step, events: StepEvent[]): string[] {
-  const name = step.target.name;
+  const name = rolloutLabel(step);
   const n = step.batchSpecs.length;
   const lines: string[] = [];
   for (const list of group(events, (e) => `${e.kind}\u0000${e.wave}\u0000${e.kind === "batch" ? e.batch : ""}\u0000${e.reason ?? ""}`).values()) {
     const e = list[0] as StepEvent;
     const who = list.map((x) => x.cluster).join(", ");
-    if (e.kind === "batch") lines.push(`${name} batch ${e.batch}/${n} in wave ${e.wave} (${who})`);
+    if (e.kind === "batch" && step.update !== undefined && e.batch === n) lines.push(`${name} in wave ${e.wave} (${who})`);
+    else if (e.kind === "batch") lines.push(`${name} batch ${e.batch}/${n} in wave ${e.wave} (${who})`);
+    else if (e.kind === "changed") lines.push(`${step.target.name} batch ${e.batch}/${n} in wave ${e.wave} (${who}) applied again: generation ${step.generation} changed what it renders`);
     else if (e.kind === "completed") lines.push(`${name} completed in wave ${e.wave} (${who})`);
     else if (e.kind === "rolledBack") lines.push(`${name} rolled back in wave ${e.wave} (${who}): ${e.reason}`);
     else lines.push(`${name} failed in wave ${e.wave} (${who}): ${e.reason}`);
@@ -459,6 +597,11 @@ export function planRollout(input: PlanInput): RolloutPlan {
     deadlineMs: durationOf(target.rollout?.progressDeadline, `spec.appRevisions[${targetIndex}].rollout.progressDeadline`),
     events: [],
     analysis: undefined,
+    generation: meta.generation ?? 0,
+    renderings: input.renderings ?? new Map(),
+    commit: input.commit,
+    update: undefined,
+    restarted: new Set(),
   };
   const prev = readRolloutState(input.previous);
   const placed = input.placement.waves.flatMap((w) => w.clusters.map((name) => ({ name, wave: w.name })));
@@ -480,10 +623,20 @@ export function planRollout(input: PlanInput): RolloutPlan {
   const later = (iso: string | undefined) => (iso === undefined ? undefined : new Date(Date.parse(iso) + shift).toISOString());
   const clusters: ClusterRolloutState[] = placed.map(({ name, wave }) => {
     const old = prevByName.get(name);
-    if (!sameRollout) return pending(step, name, wave, seedSources(step, name, old?.revisions));
+    if (!sameRollout) {
+      const c = pending(step, name, wave, seedSources(step, name, old?.revisions));
+      const fp = step.renderings.get(name);
+      if (fp !== undefined) c.rendering = fp;
+      // A change still held there stays held until the new revision's first batch reaches it.
+      if (old?.held && (old.state === "Pending" || old.state === "RolledBack")) c.held = old.held;
+      return c;
+    }
     if (!old) {
       notes.push(`${name} joined wave ${wave}`);
-      return pending(step, name, wave, seedSources(step, name, undefined));
+      const c = pending(step, name, wave, seedSources(step, name, undefined));
+      const fp = step.renderings.get(name);
+      if (fp !== undefined) c.rendering = fp;
+      return c;
     }
     const c: ClusterRolloutState = { ...structuredClone(old), wave, since: later(old.since) ?? old.since };
     const started = later(old.batchStartedAt);
@@ -492,6 +645,10 @@ export function planRollout(input: PlanInput): RolloutPlan {
   });
   for (const old of prev?.clusters ?? []) {
     if (!placed.some((p) => p.name === old.name)) notes.push(`${old.name} left the placement`);
+  }
+  if (sameRollout) {
+    step.update = prev.update;
+    if (followRenderings(step, clusters).length > 0) step.update = step.generation;
   }
 
   // Controls, strongest first: abort, then retry, then promote.
@@ -527,6 +684,10 @@ export function planRollout(input: PlanInput): RolloutPlan {
   if (!clusters.some((c) => STOPPED.includes(c.state))) {
     for (const c of clusters) {
       if (!IN_FLIGHT.includes(c.state)) continue;
+      if (step.restarted.has(c.name)) {
+        outcomes.set(c.name, { kind: "moved" });
+        continue;
+      }
       const out = advance(step, c, promote && pausedNow.has(c.name));
       outcomes.set(c.name, out);
       if (out.kind === "failed") {
@@ -544,19 +705,26 @@ export function planRollout(input: PlanInput): RolloutPlan {
       const phases = new Map(clusters.map((c) => [c.name, c.state]));
       for (const name of startableClusters({ waves: step.waves, phases })) {
         const c = clusters.find((x) => x.name === name);
-        if (c) applyBatch(step, c, 1);
+        if (c) applyBatch(step, c, firstBatch(step, c));
       }
     }
   }
   for (const c of clusters) c.revisions = revisionsFor(step, c);
+  if (clusters.every((c) => c.state === "Completed")) {
+    // Done everywhere: no restore point is needed any more.
+    for (const c of clusters) {
+      delete c.held;
+      delete c.update;
+    }
+  }
 
   const targets = targetsOf(clusters);
-  const changed = JSON.stringify(targets) !== JSON.stringify(prevTargets);
+  const changed = targetsChanged(prevTargets, targets);
   const happened = [...notes, ...describeEvents(step, step.events)];
   const summary = changed ? happened.join("; ") || `${target.name}: replicas updated` : "";
 
   const view = overview(step, clusters, outcomes);
-  const message = [...(failure ? [`${target.name} ${target.rollout?.autoRollback ? "rolled back" : "failed"} in ${failure.cluster.name}: ${failure.reason}`] : []), view.message, ...ignored]
+  const message = [...(failure ? [`${rolloutLabel(step)} ${target.rollout?.autoRollback ? "rolled back" : "failed"} in ${failure.cluster.name}: ${failure.reason}`] : []), view.message, ...ignored]
     .filter(Boolean)
     .join("; ");
   const top = topLevel(step, clusters);
@@ -564,6 +732,7 @@ export function planRollout(input: PlanInput): RolloutPlan {
   const state: RolloutState = {
     revision: target.name,
     startedAt,
+    ...(step.update === undefined ? {} : { update: step.update }),
     ...(top.wave === undefined ? {} : { wave: top.wave }),
     batch: top.batch,
     batches: step.batchSpecs.length,
@@ -630,7 +799,7 @@ function overview(
   clusters: ClusterRolloutState[],
   outcomes: Map<string, Outcome>,
 ): { phase: RolloutPhase; message: string; waitingFor?: string; at?: number } {
-  const name = step.target.name;
+  const name = rolloutLabel(step);
   const n = step.batchSpecs.length;
   if (clusters.some((c) => STOPPED.includes(c.state))) {
     const stopped = clusters.filter((c) => STOPPED.includes(c.state));

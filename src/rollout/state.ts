@@ -6,7 +6,8 @@ import type { PlannedRevisionReplicas, RolloutAnalysisStatus, RolloutClusterStat
 
 /**
  * Where one cluster is in the rollout.
- * - `Pending`: not started (its wave is not open yet, or maxConcurrency is reached); runs its sources.
+ * - `Pending`: not started (its wave is not open yet, or maxConcurrency is reached); runs its sources,
+ *   or, when `held` is set, keeps the files of `held.commit` (a change waiting for its wave).
  * - `Progressing`: a batch is committed; waiting until the target is synced and healthy. A target
  *   reported Suspended holds it here without failing: the progress deadline restarts on resume.
  * - `Soaking`: the batch is healthy; waiting for the batch's `wait`.
@@ -14,7 +15,8 @@ import type { PlannedRevisionReplicas, RolloutAnalysisStatus, RolloutClusterStat
  * - `Paused`: the batch has `pause: true`; waiting for `flotilla.dev/promote`.
  * - `Completed`: every batch passed.
  * - `Failed`: a deadline or failureCondition stopped it where it was (no autoRollback).
- * - `RolledBack`: the target is at 0 and the sources are back (autoRollback or abort).
+ * - `RolledBack`: the target is at 0 and the sources are back (autoRollback or abort); after an
+ *   in-place update, the files of `held.commit` are back.
  */
 export type ClusterRolloutPhase = "Pending" | "Progressing" | "Soaking" | "Analyzing" | "Paused" | "Completed" | "Failed" | "RolledBack";
 
@@ -42,6 +44,11 @@ export interface RolloutState extends RolloutStatus {
   revision: string;
   /** When the rollout of `revision` started (ISO time). */
   startedAt: string;
+  /**
+   * The generation whose in-place update of `revision` is under way or was the last change (a
+   * new rendering of the running revision, moved through the waves); absent for a new revision.
+   */
+  update?: number;
   /** The wave shown to users: the first one with a cluster that is not Completed. */
   wave?: string;
   /** Batch of `wave` (the furthest cluster's), 1-based; 0 before it starts. */
@@ -79,6 +86,9 @@ function readCluster(value: unknown): ClusterRolloutState | undefined {
   };
   if (typeof c.batchStartedAt === "string") out.batchStartedAt = c.batchStartedAt;
   if (typeof c.message === "string") out.message = c.message;
+  if (typeof c.rendering === "string") out.rendering = c.rendering;
+  if (Number.isInteger(c.update)) out.update = c.update as number;
+  if (typeof c.held?.commit === "string" && typeof c.held.rendering === "string") out.held = { commit: c.held.commit, rendering: c.held.rendering };
   return out;
 }
 
@@ -101,6 +111,7 @@ export function readRolloutState(status: RolloutStatus | undefined): RolloutStat
     clusters,
   };
   if (status.wave !== undefined) state.wave = status.wave;
+  if (Number.isInteger(status.update)) state.update = status.update as number;
   if (status.analysis) state.analysis = { ...status.analysis };
   return state;
 }

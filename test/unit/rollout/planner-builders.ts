@@ -63,6 +63,10 @@ export class FakeFleet {
   private readonly live = new Map<string, Map<string, LiveRevision>>();
   private readonly synced = new Map<string, boolean>();
   readonly broken = new Set<string>();
+  /** Renderings (see Harness.renderingOf) whose pods never get ready, whatever the revision. */
+  readonly brokenRenderings = new Set<string>();
+  /** The rendering each cluster's files hold, as last applied. */
+  readonly files = new Map<string, string | undefined>();
   readonly lagging = new Set<string>();
   /** Clusters that do not answer: nothing is applied there and they are observed unreachable. */
   readonly unreachable = new Set<string>();
@@ -79,15 +83,18 @@ export class FakeFleet {
     return this;
   }
 
-  apply(targets: PlannedTarget[]): void {
+  /** Sync the targets; `files` says which rendering each cluster's files hold (when tracked). */
+  apply(targets: PlannedTarget[], files?: ReadonlyMap<string, string | undefined>): void {
     for (const t of targets) {
       if (this.lagging.has(t.cluster) || this.unreachable.has(t.cluster)) {
         this.synced.set(t.cluster, false);
         continue;
       }
+      const rendering = files?.get(t.cluster);
+      this.files.set(t.cluster, rendering);
       const live = new Map<string, LiveRevision>();
       for (const r of t.revisions) {
-        const broken = this.broken.has(r.name);
+        const broken = this.broken.has(r.name) || (rendering !== undefined && this.brokenRenderings.has(rendering));
         live.set(r.name, {
           replicas: r.replicas,
           readyReplicas: broken ? 0 : r.replicas,
@@ -124,6 +131,12 @@ export interface HarnessOptions {
   clock?: FakeClock;
   fleet?: FakeFleet;
   previous?: RolloutStatus;
+  /**
+   * What the deployment renders for a cluster, as a short string standing in for the controller's
+   * fingerprint (e.g. the image). When given, the harness keeps an environment "repository": each
+   * step whose files change is a commit, and a target kept at a commit gets that commit's files.
+   */
+  renderingOf?: (deployment: ApplicationDeployment, cluster: string) => string;
 }
 
 /** Calls the planner as the controller would: observe, plan, persist the state, sync the targets. */
@@ -141,6 +154,10 @@ export class Harness {
    * the status schema) — what a restarted controller reads. false: the in-memory object as is.
    */
   throughStatus = true;
+  readonly renderingOf: ((deployment: ApplicationDeployment, cluster: string) => string) | undefined;
+  /** The environment repository: each commit's rendering per cluster. */
+  readonly commits = new Map<string, Map<string, string | undefined>>();
+  head: string | undefined;
 
   constructor(options: HarnessOptions) {
     this.deployment = structuredClone(options.deployment);
@@ -148,6 +165,15 @@ export class Harness {
     this.clock = options.clock ?? new FakeClock();
     this.fleet = options.fleet ?? new FakeFleet();
     this.previous = options.previous;
+    this.renderingOf = options.renderingOf;
+  }
+
+  /** Pretend the repository already holds these renderings (what an earlier rollout committed). */
+  committed(files: Record<string, string>): this {
+    this.head = `c${this.commits.size}`;
+    this.commits.set(this.head, new Map(Object.entries(files)));
+    for (const [cluster, rendering] of Object.entries(files)) this.fleet.files.set(cluster, rendering);
+    return this;
   }
 
   placement(): Placement {
@@ -163,18 +189,31 @@ export class Harness {
   step(): RolloutPlan {
     const placement = this.placement();
     const selected = placement.waves.flatMap((w) => w.clusters);
+    const renderOf = this.renderingOf;
+    const renderings = renderOf ? new Map(selected.map((c) => [c, renderOf(this.deployment, c)])) : undefined;
     const input: PlanInput = {
       deployment: structuredClone(this.deployment),
       placement,
       previous: this.previous,
       observed: this.fleet.observe(selected),
       now: this.clock.now(),
+      ...(renderings ? { renderings } : {}),
+      ...(this.head === undefined ? {} : { commit: this.head }),
     };
     this.inputs.push(structuredClone(input));
     const plan = planRollout(input);
     for (const a of plan.consumedAnnotations) delete this.deployment.metadata.annotations?.[a];
     this.previous = this.throughStatus ? persisted(plan.state) : plan.state;
-    this.fleet.apply(plan.targets);
+    let files: Map<string, string | undefined> | undefined;
+    if (renderings) {
+      files = new Map(plan.targets.map((t) => [t.cluster, t.keepFilesOf === undefined ? renderings.get(t.cluster) : this.commits.get(t.keepFilesOf)?.get(t.cluster)]));
+      const head = this.head === undefined ? undefined : this.commits.get(this.head);
+      if (!head || [...files].some(([c, f]) => head.get(c) !== f)) {
+        this.head = `c${this.commits.size}`;
+        this.commits.set(this.head, files);
+      }
+    }
+    this.fleet.apply(plan.targets, files);
     this.plans.push(plan);
     return plan;
   }

@@ -58,25 +58,28 @@ const component: Schema = {
   },
 };
 
+/** Cumulative batches of a rollout (a revision's, or a wave's own). */
+const batches: Schema = {
+  type: "array",
+  minItems: 1,
+  items: {
+    type: "object",
+    required: ["replicas"],
+    additionalProperties: false,
+    properties: {
+      replicas: intOrPercent,
+      pause: { type: "boolean" },
+      wait: duration,
+    },
+  },
+};
+
 const rollout: Schema = {
   type: "object",
   additionalProperties: false,
   properties: {
     replicas: { type: "integer", minimum: 0 },
-    batches: {
-      type: "array",
-      minItems: 1,
-      items: {
-        type: "object",
-        required: ["replicas"],
-        additionalProperties: false,
-        properties: {
-          replicas: intOrPercent,
-          pause: { type: "boolean" },
-          wait: duration,
-        },
-      },
-    },
+    batches,
     analysis: {
       type: "object",
       additionalProperties: false,
@@ -144,6 +147,7 @@ const placementStrategy: Schema = {
     name: dnsLabel,
     clusterSelector,
     maxConcurrency: { type: "integer", minimum: 1 },
+    batches,
     overrides: {
       type: "array",
       items: {

@@ -110,6 +110,11 @@ export interface PlacementStrategy {
   name?: string;
   clusterSelector?: ClusterSelector;
   maxConcurrency?: number;
+  /**
+   * The batches of this wave's clusters, replacing the target revision's `rollout.batches` there
+   * (e.g. a canary with a pause in staging, one step per cluster in production).
+   */
+  batches?: RolloutBatch[];
   overrides?: ComponentOverride[];
   distribution?: Distribution;
 }

@@ -8,7 +8,7 @@ import { forbiddenKeyProblems, isForbiddenKey } from "./keys.js";
 import { linearRegExp } from "./linear-regexp.js";
 import { joinPath, pointerToPath } from "./paths.js";
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FlotillaKind, PERCENT_PATTERN, schemas } from "./schemas.js";
-import type { ApplicationDeployment, ComponentDefinition, FlotillaResource } from "./types.js";
+import type { ApplicationDeployment, ComponentDefinition, FlotillaResource, RolloutBatch } from "./types.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -264,6 +264,35 @@ export function resolveBatchReplicas(value: number | string, total: number): num
   return Math.ceil((pct / 100) * total);
 }
 
+/** Batches must stay within the total and never shrink: they are cumulative replica counts. */
+function batchProblems(batches: readonly RolloutBatch[], total: number, field: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  let previous = 0;
+  batches.forEach((b, bi) => {
+    const path = `${field}[${bi}].replicas`;
+    if (typeof b.replicas === "string" && Number.parseFloat(b.replicas) > 100) {
+      problems.push({ path, message: `${JSON.stringify(b.replicas)} is more than 100%`, fix: "Use a percentage between 0% and 100%." });
+      return;
+    }
+    const n = resolveBatchReplicas(b.replicas, total);
+    if (n > total) {
+      problems.push({
+        path,
+        message: `${JSON.stringify(b.replicas)} is larger than rollout.replicas (${total})`,
+        fix: `Use at most ${total} or a percentage.`,
+      });
+    } else if (n < previous) {
+      problems.push({
+        path,
+        message: `batches must not decrease (${n} after ${previous})`,
+        fix: "Batch replicas are cumulative: each batch sets at least as many replicas as the one before.",
+      });
+    }
+    previous = Math.max(previous, n);
+  });
+  return problems;
+}
+
 /** Rules the schema cannot express. */
 export function deploymentRuleProblems(ad: ApplicationDeployment): FieldProblem[] {
   const problems: FieldProblem[] = [];
@@ -294,30 +323,7 @@ export function deploymentRuleProblems(ad: ApplicationDeployment): FieldProblem[
         });
       }
     });
-    const total = rev.rollout?.replicas ?? 1;
-    let previous = 0;
-    (rev.rollout?.batches ?? []).forEach((b, bi) => {
-      const path = `spec.appRevisions[${ri}].rollout.batches[${bi}].replicas`;
-      if (typeof b.replicas === "string" && Number.parseFloat(b.replicas) > 100) {
-        problems.push({ path, message: `${JSON.stringify(b.replicas)} is more than 100%`, fix: "Use a percentage between 0% and 100%." });
-        return;
-      }
-      const n = resolveBatchReplicas(b.replicas, total);
-      if (n > total) {
-        problems.push({
-          path,
-          message: `${JSON.stringify(b.replicas)} is larger than rollout.replicas (${total})`,
-          fix: `Use at most ${total} or a percentage.`,
-        });
-      } else if (n < previous) {
-        problems.push({
-          path,
-          message: `batches must not decrease (${n} after ${previous})`,
-          fix: "Batch replicas are cumulative: each batch sets at least as many replicas as the one before.",
-        });
-      }
-      previous = Math.max(previous, n);
-    });
+    problems.push(...batchProblems(rev.rollout?.batches ?? [], rev.rollout?.replicas ?? 1, `spec.appRevisions[${ri}].rollout.batches`));
   });
   const strategies = ad.spec.placementStrategies ?? [];
   const waveNames = strategies.map((s, i) => s.name ?? `wave-${i + 1}`);
@@ -328,6 +334,8 @@ export function deploymentRuleProblems(ad: ApplicationDeployment): FieldProblem[
   const target = revs[revs.length - 1];
   const targetComponents = new Set(target?.template.spec.components.map((c) => c.name) ?? []);
   strategies.forEach((s, si) => {
+    // A wave's own batches count against the target revision's total, as the revision's do.
+    problems.push(...batchProblems(s.batches ?? [], target?.rollout?.replicas ?? 1, `spec.placementStrategies[${si}].batches`));
     (s.overrides ?? []).forEach((o, oi) => {
       if (!targetComponents.has(o.component)) {
         problems.push({

@@ -32,6 +32,7 @@ import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
 import { ControllerMetrics, startOpsServer } from "./metrics.js";
 import { type Priority, WorkQueue } from "./queue.js";
+import { RenderingCache } from "./renderings.js";
 import { type ClusterObservation, computeStatus, statusChanged } from "./status.js";
 
 export interface ControllerOptions {
@@ -144,6 +145,8 @@ export class Controller {
   private readonly committedFiles = new Map<Key, string>();
   /** The commit that last changed each deployment's folder per cluster. */
   private readonly folderCommits = new FolderCommits();
+  /** What each deployment renders per cluster, replicas aside, for the planner (see renderings.ts). */
+  private readonly renderings = new RenderingCache();
   /** Clusters with their probed version, by informer object (see withVersion). */
   private readonly versioned = new WeakMap<Cluster, Cluster>();
   private working = false;
@@ -258,6 +261,7 @@ export class Controller {
     this.deploymentCommit.clear();
     this.committedFiles.clear();
     this.folderCommits.clear();
+    this.renderings.clear();
     this.deploymentShapes.clear();
     this.ownStatus.clear();
     this.placedOn.clear();
@@ -361,6 +365,7 @@ export class Controller {
     this.deploymentCommit.delete(key);
     this.committedFiles.delete(key);
     this.folderCommits.forget(key);
+    this.renderings.forget(key);
     if (this.suspended.delete(key)) this.pushSuspended();
     this.queue.forget(key);
   }
@@ -537,7 +542,10 @@ export class Controller {
       const selected = placement.waves.flatMap((w) => w.clusters);
       unseen = selected.some((c) => this.notSeenYet(c));
       const observed = selected.map((c) => this.observeForPlanner(c, key, commit));
-      plan = planRollout({ deployment: ad, placement, previous: ad.status?.rollout, observed, now: new Date() });
+      const renderings = await this.renderings.get(key, ad, this.definitions(), placement, withVersions);
+      // The files of a cluster whose change waits for its wave stay as this commit holds them.
+      const heldAt = commit ?? ad.status?.commit;
+      plan = planRollout({ deployment: ad, placement, previous: ad.status?.rollout, observed, now: new Date(), renderings, ...(heldAt ? { commit: heldAt } : {}) });
       targets = toRenderTargets(plan.targets, placement, withVersions);
     } catch (e) {
       renderError = this.describeRenderError(e);
@@ -555,13 +563,15 @@ export class Controller {
     let files: Record<string, Record<string, string>> | undefined;
     if (!renderError && placement) {
       try {
-        const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets });
+        const kept = new Map((plan?.targets ?? []).flatMap((t) => (t.keepFilesOf === undefined ? [] : [[t.cluster, t.keepFilesOf] as const])));
+        const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: targets.filter((t) => !kept.has(t.cluster.name)) });
         files = {};
         for (const r of rendered) {
           const clusterFiles: Record<string, string> = {};
           for (const m of r.manifests) clusterFiles[manifestFileName(m)] = toYaml(m);
           files[r.cluster] = clusterFiles;
         }
+        for (const [cluster, at] of kept) files[cluster] = await this.heldFiles(ad, cluster, at, targets);
       } catch (e) {
         renderError = this.describeRenderError(e);
       }
@@ -675,6 +685,26 @@ export class Controller {
       priority = "normal";
     }
     if (requeueMs !== undefined) this.queue.addAfter(key, requeueMs, priority);
+  }
+
+  /**
+   * A cluster's files of this deployment as commit `at` holds them: a change waiting for the
+   * cluster's wave, or one rolled back there. A commit the repository no longer has (it was
+   * replaced) cannot be kept: the current spec is rendered there instead, with a Warning event.
+   */
+  private async heldFiles(ad: ApplicationDeployment, cluster: string, at: string, targets: RenderTarget[]): Promise<Record<string, string>> {
+    const { namespace, name } = splitKey(keyOf(ad));
+    try {
+      const held = await this.repo.readDeployment(cluster, namespace, name, at);
+      return Object.fromEntries([...held].map(([path, text]) => [path.slice(path.lastIndexOf("/") + 1), text]));
+    } catch (e) {
+      const message = `cannot keep the files of ${cluster} at commit ${at.slice(0, 12)} (${errorText(e)}); rendering the current spec there instead`;
+      this.log.warn({ deployment: keyOf(ad), cluster, commit: at }, message);
+      this.events.record(this.eventTarget(ad), "Warning", "HeldFilesMissing", message);
+      const target = targets.filter((t) => t.cluster.name === cluster);
+      const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: target });
+      return Object.fromEntries((rendered[0]?.manifests ?? []).map((m) => [manifestFileName(m), toYaml(m)]));
+    }
   }
 
   /**

@@ -149,7 +149,10 @@ interface Step {
   order: string[];
   now: number;
   nowIso: string;
+  /** The target's batches: `rollout.batches`, or one batch of 100%. A wave may set its own (waveBatches). */
   batchSpecs: RolloutBatch[];
+  /** Waves with their own `batches`, which replace the target's for their clusters. */
+  waveBatches: Map<string, RolloutBatch[]>;
   totals: Map<string, number>;
   waves: Wave[];
   observed: Map<string, ObservedCluster>;
@@ -184,8 +187,13 @@ function total(step: Step, cluster: string): number {
   return step.totals.get(cluster) ?? step.target.rollout?.replicas ?? 1;
 }
 
-function batchCounts(step: Step, cluster: string): number[] {
-  return batchReplicas(step.target.rollout, total(step, cluster));
+/** The batches of a wave's clusters: the wave's own, else the target revision's. */
+function specsOf(step: Step, wave: string): RolloutBatch[] {
+  return step.waveBatches.get(wave) ?? step.batchSpecs;
+}
+
+function batchCounts(step: Step, c: ClusterRolloutState): number[] {
+  return batchReplicas({ batches: specsOf(step, c.wave) }, total(step, c.name));
 }
 
 /** The revisions a cluster runs in its current phase. */
@@ -200,7 +208,7 @@ function revisionsFor(step: Step, c: ClusterRolloutState): PlannedRevisionReplic
       // Stays where it stopped; only revisions removed from the spec disappear.
       return sourceRevisions(step.order, c.revisions);
     default: {
-      const counts = batchCounts(step, c.name);
+      const counts = batchCounts(step, c);
       const batch = Math.min(Math.max(c.batch, 1), counts.length);
       return revisionsAtBatch({ order: step.order, target: name, sources: c.sources, batchReplicas: counts[batch - 1] ?? 0, total: total(step, c.name) });
     }
@@ -268,7 +276,7 @@ function applyBatch(step: Step, c: ClusterRolloutState, batch: number): void {
  * which needs no second revision beside the first and so moves the whole cluster at once.
  */
 function firstBatch(step: Step, c: ClusterRolloutState): number {
-  return c.update === undefined ? 1 : step.batchSpecs.length;
+  return c.update === undefined ? 1 : specsOf(step, c.wave).length;
 }
 
 function analysisContext(step: Step, c: ClusterRolloutState): AnalysisContext {
@@ -285,7 +293,7 @@ function analysisContext(step: Step, c: ClusterRolloutState): AnalysisContext {
     }),
     cluster: c.name,
     batch: c.batch,
-    batches: step.batchSpecs.length,
+    batches: specsOf(step, c.wave).length,
     elapsed: (step.now - Date.parse(c.batchStartedAt ?? c.since)) / 1000,
     wave: c.wave,
   };
@@ -313,11 +321,12 @@ function runAnalysis(step: Step, c: ClusterRolloutState, only?: "failure") {
 function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome {
   const analysis = step.target.rollout?.analysis;
   const hasAnalysis = Boolean(analysis?.successCondition || analysis?.failureCondition);
-  const batchLabel = () => `batch ${c.batch}/${step.batchSpecs.length}`;
+  const specs = specsOf(step, c.wave);
+  const batchLabel = () => `batch ${c.batch}/${specs.length}`;
   const deadlineAt = () => (step.deadlineMs === undefined ? undefined : Date.parse(c.batchStartedAt ?? c.since) + step.deadlineMs);
   // The batch is done (and promoted, if it paused): complete the cluster, or apply the next batch.
   const nextBatchOrComplete = (): Outcome => {
-    if (c.batch >= step.batchSpecs.length) {
+    if (c.batch >= specs.length) {
       enter(step, c, "Completed");
       step.events.push({ kind: "completed", cluster: c.name, wave: c.wave, batch: c.batch });
       c.revisions = revisionsFor(step, c);
@@ -327,7 +336,7 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
     return { kind: "moved" };
   };
   const afterAnalysis = (): Outcome | undefined => {
-    const spec = step.batchSpecs[c.batch - 1];
+    const spec = specs[c.batch - 1];
     if (spec?.pause && !promoted) {
       enter(step, c, "Paused", `${batchLabel()} passed; waiting for ${ANNOTATION_PROMOTE}`);
       return { kind: "waiting", waitingFor: "promote", detail: `${c.name}: ${batchLabel()} paused, annotate ${ANNOTATION_PROMOTE}=true to continue` };
@@ -340,7 +349,7 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
       case "Progressing": {
         const health = batchHealth(step, c);
         if (health.ok) {
-          const wait = durationOf(step.batchSpecs[c.batch - 1]?.wait, `spec.appRevisions[${step.targetIndex}].rollout.batches[${c.batch - 1}].wait`);
+          const wait = durationOf(specs[c.batch - 1]?.wait, `batches[${c.batch - 1}].wait of wave ${c.wave}`);
           if (wait) enter(step, c, "Soaking");
           else if (hasAnalysis) enter(step, c, "Analyzing");
           else {
@@ -375,7 +384,7 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
           const verdict = runAnalysis(step, c, "failure");
           if (verdict.result === "Failed" || verdict.result === "Error") return { kind: "failed", reason: `${batchLabel()}: ${verdict.message}` };
         }
-        const wait = durationOf(step.batchSpecs[c.batch - 1]?.wait, "wait") ?? 0;
+        const wait = durationOf(specs[c.batch - 1]?.wait, "wait") ?? 0;
         const end = Date.parse(c.since) + wait;
         if (step.now < end) {
           return { kind: "waiting", waitingFor: `soak ${formatDuration(end - step.now)}`, detail: `${c.name}: ${batchLabel()} healthy, soaking until ${new Date(end).toISOString()}`, at: end };
@@ -555,11 +564,11 @@ function rolloutLabel(step: Step): string {
 
 function describeEvents(step: Step, events: StepEvent[]): string[] {
   const name = rolloutLabel(step);
-  const n = step.batchSpecs.length;
   const lines: string[] = [];
   for (const list of group(events, (e) => `${e.kind}\u0000${e.wave}\u0000${e.kind === "batch" ? e.batch : ""}\u0000${e.reason ?? ""}`).values()) {
     const e = list[0] as StepEvent;
     const who = list.map((x) => x.cluster).join(", ");
+    const n = specsOf(step, e.wave).length;
     if (e.kind === "batch" && step.update !== undefined && e.batch === n) lines.push(`${name} in wave ${e.wave} (${who})`);
     else if (e.kind === "batch") lines.push(`${name} batch ${e.batch}/${n} in wave ${e.wave} (${who})`);
     else if (e.kind === "changed") lines.push(`${step.target.name} batch ${e.batch}/${n} in wave ${e.wave} (${who}) applied again: generation ${step.generation} changed what it renders`);
@@ -591,6 +600,7 @@ export function planRollout(input: PlanInput): RolloutPlan {
     now: input.now.getTime(),
     nowIso: input.now.toISOString(),
     batchSpecs: target.rollout?.batches?.length ? target.rollout.batches : [{ replicas: "100%" }],
+    waveBatches: new Map(input.placement.waves.flatMap((w) => (w.strategy.batches?.length ? [[w.name, w.strategy.batches] as const] : []))),
     totals,
     waves: input.placement.waves,
     observed: new Map(input.observed.map((o) => [o.name, o])),
@@ -735,7 +745,7 @@ export function planRollout(input: PlanInput): RolloutPlan {
     ...(step.update === undefined ? {} : { update: step.update }),
     ...(top.wave === undefined ? {} : { wave: top.wave }),
     batch: top.batch,
-    batches: step.batchSpecs.length,
+    batches: top.wave === undefined ? step.batchSpecs.length : specsOf(step, top.wave).length,
     state: top.state,
     message,
     since: keepSince ? prev.since : step.nowIso,
@@ -800,13 +810,13 @@ function overview(
   outcomes: Map<string, Outcome>,
 ): { phase: RolloutPhase; message: string; waitingFor?: string; at?: number } {
   const name = rolloutLabel(step);
-  const n = step.batchSpecs.length;
+  const n = (c: ClusterRolloutState) => specsOf(step, c.wave).length;
   if (clusters.some((c) => STOPPED.includes(c.state))) {
     const stopped = clusters.filter((c) => STOPPED.includes(c.state));
     const rolled = stopped.filter((c) => c.state === "RolledBack").map((c) => c.name);
     const failed = stopped.filter((c) => c.state === "Failed");
     const parts = [
-      ...failed.map((c) => `${name} failed in ${c.name} at batch ${c.batch}/${n}: ${c.message ?? "failed"}`),
+      ...failed.map((c) => `${name} failed in ${c.name} at batch ${c.batch}/${n(c)}: ${c.message ?? "failed"}`),
       ...(rolled.length ? [`${name} rolled back in ${rolled.join(", ")}: ${stopped.find((c) => c.state === "RolledBack")?.message ?? ""}`] : []),
     ];
     return { phase: "Failed", message: `${parts.join("; ")}. Annotate ${ANNOTATION_RETRY}=true to retry, or add a newer revision.` };
@@ -825,7 +835,7 @@ function overview(
   const moved = [...outcomes.values()].some((o) => o.kind === "moved") || step.events.length > 0;
   const inFlight = clusters.filter((c) => IN_FLIGHT.includes(c.state));
   const pendingNames = clusters.filter((c) => c.state === "Pending").map((c) => c.name);
-  const progress = inFlight.map((c) => `${c.name} ${c.state.toLowerCase()} at batch ${c.batch}/${n}`);
+  const progress = inFlight.map((c) => `${c.name} ${c.state.toLowerCase()} at batch ${c.batch}/${n(c)}`);
   const lines = [
     `${name}: ${progress.join(", ") || "waiting to start"}`,
     ...waiting.map((w) => w.detail),

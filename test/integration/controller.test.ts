@@ -377,6 +377,58 @@ describe("the controller", () => {
     });
   }, 600_000);
 
+  it("moves an image edited in place through the waves: a broken edit is rolled back in staging and never reaches production", async () => {
+    await withNamespace("hub", async (ns) => {
+      const example = parseYamlStream(await readFile(join(ROOT, "examples", "webservice-canary", "app.yaml"), "utf8"))[0] as ApplicationDeployment;
+      const v1 = structuredClone(example.spec.appRevisions[0]!);
+      v1.rollout = { replicas: 2, progressDeadline: "20s", autoRollback: true };
+      const withImage = (image: string): ApplicationDeployment => {
+        const rev = structuredClone(v1);
+        (rev.template.spec.components[0]!.settings as { image: string }).image = image;
+        return { ...example, metadata: { name: "frontend", namespace: ns }, spec: { ...example.spec, appRevisions: [rev] } };
+      };
+      const imageOn = async (cluster: string) => (await deploymentOn(cluster, ns, "frontend-v1"))?.spec?.template?.spec?.containers?.[0]?.image;
+      const imagesOn = async () => Object.fromEntries(await Promise.all(["staging", "prod-eu", "prod-us"].map(async (c) => [c, await imageOn(c)] as const)));
+      const status = async () => (await getDeployment(ns, "frontend"))?.status;
+
+      await applyOnHub(withImage("nginx:1.26"));
+      await waitFor(async () => (await status())?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 1_000, message: "v1 Healthy" });
+      expect(await imagesOn()).toEqual({ staging: "nginx:1.26", "prod-eu": "nginx:1.26", "prod-us": "nginx:1.26" });
+
+      // A typo'd image, edited in place: staging gets it, fails its deadline and is restored.
+      await applyOnHub(withImage("nginx:1.26-broken"));
+      const seen: Array<Record<string, string | undefined>> = [];
+      const failed = await waitFor(async () => {
+        seen.push(await imagesOn());
+        const s = await status();
+        return s?.phase === "Failed" ? s : undefined;
+      }, { timeoutMs: 120_000, intervalMs: 1_000, message: "the broken update to fail" });
+      expect(seen.some((images) => images.staging === "nginx:1.26-broken")).toBe(true);
+      expect(seen.filter((images) => images["prod-eu"] !== "nginx:1.26" || images["prod-us"] !== "nginx:1.26")).toEqual([]);
+      expect(failed.rollout?.update).toBe(2);
+      expect(failed.rollout?.clusters?.map((c) => [c.name, c.state])).toEqual([["staging", "RolledBack"], ["prod-eu", "Pending"], ["prod-us", "Pending"]]);
+      await waitFor(async () => (await imageOn("staging")) === "nginx:1.26", { timeoutMs: 30_000, message: "staging restored to nginx:1.26" });
+      expect(await imagesOn()).toEqual({ staging: "nginx:1.26", "prod-eu": "nginx:1.26", "prod-us": "nginx:1.26" });
+
+      // A good edit goes through: staging first, production once staging is healthy.
+      await applyOnHub(withImage("nginx:1.27"));
+      await waitFor(async () => {
+        const s = await status();
+        return s?.phase === "Healthy" && s.rollout?.update === 3 ? s : undefined;
+      }, { timeoutMs: 120_000, intervalMs: 1_000, message: "the good update Healthy everywhere" });
+      expect(await imagesOn()).toEqual({ staging: "nginx:1.27", "prod-eu": "nginx:1.27", "prod-us": "nginx:1.27" });
+      const steps = gitLog().split("\n").filter((l) => l.startsWith(`${ns}/frontend: v1 update`)).reverse().map((l) => l.slice(`${ns}/frontend: `.length));
+      expect(steps[0]).toBe("v1 update (generation 2) in wave staging (staging)");
+      expect(steps[1]).toMatch(/^v1 update \(generation 2\) rolled back in wave staging \(staging\): staging: batch 1\/1 not healthy within progressDeadline 20s/);
+      expect(steps.slice(2)).toEqual([
+        "v1 update (generation 3) in wave staging (staging)",
+        // The example's production wave has maxConcurrency 1: one cluster at a time.
+        "v1 update (generation 3) completed in wave staging (staging); v1 update (generation 3) in wave production (prod-eu)",
+        "v1 update (generation 3) completed in wave production (prod-eu); v1 update (generation 3) in wave production (prod-us)",
+      ]);
+    });
+  }, 400_000);
+
   it("never writes a member's kubeconfig token to Git, status, events or logs", async () => {
     const tokens = await Promise.all(
       members().map(async (m) => {

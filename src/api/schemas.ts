@@ -198,6 +198,7 @@ const rolloutCluster: Schema = {
     state: { type: "string" },
     since: { type: "string" },
     batchStartedAt: { type: "string" },
+    batches: { type: "integer" },
     revisions: { type: "array", items: plannedReplicas },
     sources: { type: "array", items: plannedReplicas },
     message: { type: "string" },
@@ -230,6 +231,7 @@ const applicationDeploymentStatus: Schema = {
         revision: { type: "string" },
         startedAt: { type: "string" },
         update: { type: "integer" },
+        waitingFor: { type: "string" },
         clusters: { type: "array", items: rolloutCluster },
         /** The message of a step recorded here whose commit is not made yet (see RolloutStatus). */
         pendingCommit: { type: "string" },

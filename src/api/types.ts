@@ -171,6 +171,8 @@ export interface RolloutClusterStatus {
   since: string;
   /** When the current batch was applied (the progress deadline and `elapsed` count from here). */
   batchStartedAt?: string;
+  /** Number of batches of the cluster's wave (its own `batches`, else the target revision's). */
+  batches?: number;
   /** Revisions planned for the cluster at this step, oldest first. */
   revisions: PlannedRevisionReplicas[];
   /** Revisions in the cluster before the rollout started: what a rollback restores. */
@@ -224,6 +226,8 @@ export interface RolloutStatus {
   startedAt?: string;
   /** Set while the rollout is an in-place update of `revision`: the generation that started it. */
   update?: number;
+  /** What the rollout waits for now: `promote`, `resume`, `healthy replicas`, `analysis`, `soak 20s`, ... */
+  waitingFor?: string;
   clusters?: RolloutClusterStatus[];
   analysis?: RolloutAnalysisStatus;
   /**

@@ -45,11 +45,17 @@ async function read(opts: Target, name: string): Promise<ApplicationDeployment> 
 export function rolloutLines(ad: ApplicationDeployment): string[] {
   const r = ad.status?.rollout;
   if (!r) return [];
-  const lines = [`rollout of ${r.revision ?? ad.status?.targetRevision ?? "?"}: ${r.state ?? "?"}${r.message ? ` — ${r.message}` : ""}`];
+  const revision = r.revision ?? ad.status?.targetRevision ?? "?";
+  const what = r.update === undefined ? revision : `${revision} update (generation ${r.update})`;
+  const lines = [`rollout of ${what}: ${r.state ?? "?"}${r.message ? ` — ${r.message}` : ""}`];
   for (const c of r.clusters ?? []) {
     const revisions = (c.revisions ?? []).map((x) => `${x.name}=${x.replicas}`).join(" ");
-    lines.push(`  ${(c.wave ?? "").padEnd(12)} ${c.name.padEnd(12)} batch ${c.batch ?? 0}/${r.batches ?? "?"}  ${(c.state ?? "").padEnd(11)} ${revisions}${c.message ? `  (${c.message})` : ""}`);
+    lines.push(`  ${(c.wave ?? "").padEnd(12)} ${c.name.padEnd(12)} batch ${c.batch ?? 0}/${c.batches ?? r.batches ?? "?"}  ${(c.state ?? "").padEnd(11)} ${revisions}${c.message ? `  (${c.message})` : ""}`);
   }
+  if (r.waitingFor === "promote") {
+    const paused = (r.clusters ?? []).filter((c) => c.state === "Paused").map((c) => c.name);
+    lines.push(`  waiting for: promote — \`flotilla rollout promote ${ad.metadata.name}\` releases every cluster paused now (${paused.join(", ")}); each wave pauses where its own batches say`);
+  } else if (r.waitingFor) lines.push(`  waiting for: ${r.waitingFor}`);
   if (r.analysis) lines.push(`  analysis: ${r.analysis.result} on ${r.analysis.cluster} batch ${r.analysis.batch}${r.analysis.message ? `: ${r.analysis.message}` : ""}`);
   return lines;
 }

@@ -719,7 +719,10 @@ export function planRollout(input: PlanInput): RolloutPlan {
       }
     }
   }
-  for (const c of clusters) c.revisions = revisionsFor(step, c);
+  for (const c of clusters) {
+    c.revisions = revisionsFor(step, c);
+    c.batches = specsOf(step, c.wave).length;
+  }
   if (clusters.every((c) => c.state === "Completed")) {
     // Done everywhere: no restore point is needed any more.
     for (const c of clusters) {
@@ -753,6 +756,7 @@ export function planRollout(input: PlanInput): RolloutPlan {
   };
   const analysis = step.analysis ?? (sameRollout && !retried ? prev.analysis : undefined);
   if (analysis) state.analysis = analysis;
+  if (view.waitingFor) state.waitingFor = view.waitingFor;
   const plan: RolloutPlan = {
     state,
     targets,
@@ -776,6 +780,7 @@ function suspended(step: Step, prev: RolloutState | undefined, placed: Array<{ n
     state: "Suspended",
     message,
     since: prev?.state === "Suspended" ? prev.since : step.nowIso,
+    waitingFor: "spec.suspend: false",
   };
   return {
     state,

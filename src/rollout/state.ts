@@ -87,6 +87,7 @@ function readCluster(value: unknown): ClusterRolloutState | undefined {
   if (typeof c.batchStartedAt === "string") out.batchStartedAt = c.batchStartedAt;
   if (typeof c.message === "string") out.message = c.message;
   if (typeof c.rendering === "string") out.rendering = c.rendering;
+  if (Number.isInteger(c.batches)) out.batches = c.batches as number;
   if (Number.isInteger(c.update)) out.update = c.update as number;
   if (typeof c.held?.commit === "string" && typeof c.held.rendering === "string") out.held = { commit: c.held.commit, rendering: c.held.rendering };
   return out;
@@ -112,6 +113,7 @@ export function readRolloutState(status: RolloutStatus | undefined): RolloutStat
   };
   if (status.wave !== undefined) state.wave = status.wave;
   if (Number.isInteger(status.update)) state.update = status.update as number;
+  if (typeof status.waitingFor === "string") state.waitingFor = status.waitingFor;
   if (status.analysis) state.analysis = { ...status.analysis };
   return state;
 }

@@ -168,6 +168,22 @@ describe("deployment rules the schema cannot express", () => {
       '"150%" is more than 100%',
     ],
     [
+      "a wave's batch larger than the target revision's replicas",
+      aDeployment()
+        .withRevision(aRevision("v1").withReplicas(4))
+        .withWave(aWave("staging"))
+        .withWave({ ...aWave("production").build(), batches: [{ replicas: 2 }, { replicas: 6 }] })
+        .build(),
+      "spec.placementStrategies[1].batches[1].replicas",
+      "6 is larger than rollout.replicas (4)",
+    ],
+    [
+      "a wave's batches that shrink",
+      aDeployment().withRevision(aRevision("v1").withReplicas(4)).withWave({ ...aWave("production").build(), batches: [{ replicas: "75%" }, { replicas: 1 }] }).build(),
+      "spec.placementStrategies[0].batches[1].replicas",
+      "batches must not decrease (1 after 3)",
+    ],
+    [
       "an override naming an unknown component",
       aDeployment().withWave(aWave("prod").withOverride({ component: "frontend", settings: { image: "y" } })).build(),
       "spec.placementStrategies[0].overrides[0].component",

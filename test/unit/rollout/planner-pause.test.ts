@@ -92,6 +92,6 @@ describe("planRollout: pause and promote across waves", () => {
     const ad = { ...h.deployment, status: { rollout: h.previous } } as ApplicationDeployment;
     const lines = rolloutLines(ad);
     expect(lines).toContain("  waiting for: promote — `flotilla rollout promote example-deploy` releases every cluster paused now (stage-1); each wave pauses where its own batches say");
-    expect(lines.find((l) => l.startsWith("  production"))).toMatch(/^  production +prod-eu +batch 0\/2 +Pending/);
+    expect(lines.find((l) => l.startsWith("  production"))).toMatch(/^ {2}production +prod-eu +batch 0\/2 +Pending/);
   });
 });

@@ -92,7 +92,7 @@ function nextSteps(dir: string, members: FleetCluster[]): string[] {
     "  kubectl get applicationdeployments -A          # PHASE, TARGET, STABLE, PROGRESS",
     "  kubectl get clusters                           # the registered member clusters",
     "  kubectl describe ad example-deploy             # conditions, placement and events",
-    `  kubectl edit ad example-deploy                 # e.g. change settings.image and watch it roll out`,
+    `  kubectl edit ad example-deploy                 # change settings.image: it moves wave by wave, gated by health`,
     ...(member ? [`  kubectl --kubeconfig ${member.kubeconfigPath} get deploy,hpa -n default`] : []),
     `  git --git-dir ${join(dir, "controller", "env.git")} log --stat   # the environment repository`,
   ];

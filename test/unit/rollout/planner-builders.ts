@@ -3,11 +3,12 @@
 // will (state round-tripped through the status schema, as the API server would prune it).
 // Builders only make data and simulate clusters; they never decide anything the planner decides.
 
-import type { ApplicationDeployment, Cluster, HealthState, RolloutStatus } from "../../../src/api/types.js";
+import type { ApplicationDeployment, Cluster, HealthState, RolloutSpec, RolloutStatus } from "../../../src/api/types.js";
 import { parseDuration } from "../../../src/api/duration.js";
 import { schemas } from "../../../src/api/schemas.js";
 import { type Placement, place } from "../../../src/placement/select.js";
 import { type ObservedCluster, type PlanInput, type PlannedTarget, planRollout, type RolloutPlan } from "../../../src/rollout/planner.js";
+import { aCluster, aDeployment, aRevision, aWave } from "../builders.js";
 
 export const T0 = Date.parse("2024-05-01T10:00:00.000Z");
 
@@ -234,4 +235,31 @@ export class Harness {
 /** Summaries of the steps that changed something: the commit log a run would produce. */
 export function commitLog(plans: RolloutPlan[]): string[] {
   return plans.filter((p) => p.changed).map((p) => p.summary);
+}
+
+/** v1 fully rolled out on the given clusters, as an earlier run of the planner left it an hour ago. */
+export function v1Done(clusters: Array<{ name: string; wave: string }>, replicas = 10): RolloutStatus {
+  const at = new Date(T0 - 3_600_000).toISOString();
+  return {
+    revision: "v1",
+    startedAt: at,
+    state: "Completed",
+    since: at,
+    clusters: clusters.map(({ name, wave }) => ({ name, wave, batch: 1, state: "Completed", since: at, revisions: [{ name: "v1", replicas }], sources: [] })),
+  };
+}
+
+export const STAGING_CLUSTER = aCluster("stage-1").withLabel("usage", "staging").build();
+
+/** One staging cluster `stage-1` running v1 (10 replicas) on `fleet`, rolling out v2 with `rollout`. */
+export function singleStaging<F extends FakeFleet>(rollout: RolloutSpec, fleet: F): Harness & { fleet: F } {
+  const v2 = aRevision("v2").build();
+  v2.rollout = { replicas: 10, ...rollout };
+  const deployment = aDeployment()
+    .withRevision(aRevision("v1").withReplicas(10))
+    .withRevision(v2)
+    .withWave(aWave("staging").selectingLabel("usage", "staging"))
+    .build();
+  fleet.seed("stage-1", { v1: 10 });
+  return new Harness({ deployment, clusters: [STAGING_CLUSTER], fleet, previous: v1Done([{ name: "stage-1", wave: "staging" }]) }) as Harness & { fleet: F };
 }

@@ -11,7 +11,7 @@ import { ANNOTATION_PROMOTE } from "../../../src/api/labels.js";
 import type { ApplicationDeployment, PlacementStrategy, RolloutSpec } from "../../../src/api/types.js";
 import { rolloutLines } from "../../../src/cli/rollout.js";
 import { aCluster, aDeployment, aRevision, aWave } from "../builders.js";
-import { commitLog, FakeFleet, Harness, T0 } from "./planner-builders.js";
+import { commitLog, FakeFleet, Harness, v1Done } from "./planner-builders.js";
 
 const stage = aCluster("stage-1").withLabel("usage", "staging").build();
 const prodEu = aCluster("prod-eu").withLabel("usage", "production").build();
@@ -29,15 +29,7 @@ function v2Over(rollout: RolloutSpec, production: Partial<PlacementStrategy> = {
     .build();
   const fleet = new FakeFleet();
   for (const c of ["stage-1", "prod-eu", "prod-us"]) fleet.seed(c, { v1: 4 });
-  const at = new Date(T0 - 3_600_000).toISOString();
-  const waveOf = (c: string) => (c === "stage-1" ? "staging" : "production");
-  const previous = {
-    revision: "v1",
-    startedAt: at,
-    state: "Completed",
-    since: at,
-    clusters: ["stage-1", "prod-eu", "prod-us"].map((name) => ({ name, wave: waveOf(name), batch: 1, state: "Completed", since: at, revisions: [{ name: "v1", replicas: 4 }], sources: [] })),
-  };
+  const previous = v1Done([{ name: "stage-1", wave: "staging" }, { name: "prod-eu", wave: "production" }, { name: "prod-us", wave: "production" }], 4);
   return new Harness({ deployment, clusters: [stage, prodEu, prodUs], fleet, previous });
 }
 

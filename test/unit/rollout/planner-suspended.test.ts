@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { RolloutSpec, RolloutStatus } from "../../../src/api/types.js";
+import type { RolloutSpec, } from "../../../src/api/types.js";
 import type { ObservedCluster } from "../../../src/rollout/planner.js";
-import { aCluster, aDeployment, aRevision, aWave } from "../builders.js";
-import { FakeFleet, Harness, replicasOf, T0 } from "./planner-builders.js";
+import { FakeFleet, type Harness, replicasOf, singleStaging, } from "./planner-builders.js";
 
 /** A fleet where the revisions named in `suspended` report Suspended (a paused Deployment, a suspended Job). */
 class SuspendingFleet extends FakeFleet {
@@ -21,29 +20,8 @@ class SuspendingFleet extends FakeFleet {
   }
 }
 
-const staging = aCluster("stage-1").withLabel("usage", "staging").build();
-
-function v1Done(): RolloutStatus {
-  const at = new Date(T0 - 3_600_000).toISOString();
-  return {
-    revision: "v1",
-    startedAt: at,
-    state: "Completed",
-    since: at,
-    clusters: [{ name: "stage-1", wave: "staging", batch: 1, state: "Completed", since: at, revisions: [{ name: "v1", replicas: 10 }], sources: [] }],
-  };
-}
-
 function single(rollout: RolloutSpec): Harness & { fleet: SuspendingFleet } {
-  const v2 = aRevision("v2").build();
-  v2.rollout = { replicas: 10, ...rollout };
-  const deployment = aDeployment()
-    .withRevision(aRevision("v1").withReplicas(10))
-    .withRevision(v2)
-    .withWave(aWave("staging").selectingLabel("usage", "staging"))
-    .build();
-  const fleet = new SuspendingFleet().seed("stage-1", { v1: 10 }) as SuspendingFleet;
-  return new Harness({ deployment, clusters: [staging], fleet, previous: v1Done() }) as Harness & { fleet: SuspendingFleet };
+  return singleStaging(rollout, new SuspendingFleet());
 }
 
 describe("planRollout: a Suspended target", () => {

@@ -1,32 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { RolloutSpec, RolloutStatus } from "../../../src/api/types.js";
-import { aCluster, aDeployment, aRevision, aWave } from "../builders.js";
-import { commitLog, FakeFleet, Harness, persisted, replicasOf, T0 } from "./planner-builders.js";
+import type { RolloutSpec, } from "../../../src/api/types.js";
+import { aDeployment, aRevision, aWave } from "../builders.js";
+import { commitLog, FakeFleet, Harness, persisted, replicasOf, STAGING_CLUSTER, singleStaging, T0, } from "./planner-builders.js";
 
-const staging = aCluster("stage-1").withLabel("usage", "staging").build();
-
-/** v1 fully rolled out on the given clusters, as an earlier run of the planner left it. */
-function v1Done(clusters: Array<{ name: string; wave: string }>, replicas = 10): RolloutStatus {
-  const at = new Date(T0 - 3_600_000).toISOString();
-  return {
-    revision: "v1",
-    startedAt: at,
-    state: "Completed",
-    since: at,
-    clusters: clusters.map(({ name, wave }) => ({ name, wave, batch: 1, state: "Completed", since: at, revisions: [{ name: "v1", replicas }], sources: [] })),
-  };
-}
+const staging = STAGING_CLUSTER;
 
 /** One staging cluster running v1 (10 replicas), rolling out v2 with `rollout`. */
 function single(rollout: RolloutSpec): Harness {
-  const v2 = aRevision("v2").build();
-  v2.rollout = { replicas: 10, ...rollout };
-  const deployment = aDeployment()
-    .withRevision(aRevision("v1").withReplicas(10))
-    .withRevision(v2)
-    .withWave(aWave("staging").selectingLabel("usage", "staging"))
-    .build();
-  return new Harness({ deployment, clusters: [staging], fleet: new FakeFleet().seed("stage-1", { v1: 10 }), previous: v1Done([{ name: "stage-1", wave: "staging" }]) });
+  return singleStaging(rollout, new FakeFleet());
 }
 
 describe("planRollout: batches in one cluster", () => {

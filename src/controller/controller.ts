@@ -752,7 +752,8 @@ export class Controller {
     if (!worker || !ws) return { name: cluster, synced: false, reachable: !this.clusters.isUnreachable(cluster), health: "Unknown", revisions: [] };
     const synced = commit !== undefined && this.syncedHere(ws, key, cluster, commit);
     const h = worker.healthOf(key);
-    return { name: cluster, synced, health: h?.health ?? "Missing", revisions: h?.revisions ?? [] };
+    // The health message names what holds the rollout (e.g. the paused Deployment) in its status.
+    return { name: cluster, synced, health: h?.health ?? "Missing", ...(h?.message ? { message: h.message } : {}), revisions: h?.revisions ?? [] };
   }
 
   private describeRenderError(e: unknown): { reason: string; message: string } {

@@ -109,7 +109,9 @@ export function computeStatus(input: StatusInput): ApplicationDeploymentStatus {
       conditions.push(condition("Healthy", true, "AllHealthy", selected.length ? `healthy on ${selected.map((p) => p.cluster).join(", ")}` : "no cluster is selected", g));
     } else {
       const parts = unhealthy.map((c) => `${c.name}: ${c.health}${c.message ? ` (${c.message})` : ""}`);
-      conditions.push(condition("Healthy", degraded.length ? false : "Unknown", degraded.length ? "WorkloadDegraded" : "WorkloadProgressing", parts.join("; ") || "waiting for the clusters to sync", g));
+      const suspendedOnly = unhealthy.length > 0 && unhealthy.every((c) => c.health === "Suspended") && !unsynced.length && !unreachable.length;
+      const reason = degraded.length ? "WorkloadDegraded" : suspendedOnly ? "WorkloadSuspended" : "WorkloadProgressing";
+      conditions.push(condition("Healthy", degraded.length ? false : "Unknown", reason, parts.join("; ") || "waiting for the clusters to sync", g));
     }
     const rolloutPhase = input.rollout?.phase;
     if (input.suspended) phase = "Paused";

@@ -86,6 +86,8 @@ const COMMITTED = "True CommitSucceeded: manifests are in commit 0123456789ab";
 const SYNCED = "True SyncSucceeded: commit applied on 2 cluster(s)";
 const ALL_HEALTHY = "True AllHealthy: healthy on prod-eu, prod-us";
 const NOT_STALLED = "False NotStalled: making progress";
+/** Stalled, Rendered, Committed, Synced and Healthy of a deployment whose clusters all run the commit, healthy. */
+const STEADY = { Stalled: NOT_STALLED, Rendered: RENDERED, Committed: COMMITTED, Synced: SYNCED, Healthy: ALL_HEALTHY };
 const RETRY = "Annotate flotilla.dev/retry=true to try again, or add a newer revision.";
 
 describe("computeStatus: phase and conditions", () => {
@@ -97,11 +99,7 @@ describe("computeStatus: phase and conditions", () => {
       conditions: {
         Ready: "True Healthy: revision v2 is healthy on every selected cluster",
         Reconciling: "False Reconciled: up to date",
-        Stalled: NOT_STALLED,
-        Rendered: RENDERED,
-        Committed: COMMITTED,
-        Synced: SYNCED,
-        Healthy: ALL_HEALTHY,
+        ...STEADY,
       },
     },
     {
@@ -111,11 +109,7 @@ describe("computeStatus: phase and conditions", () => {
       conditions: {
         Ready: "True Healthy: revision v2 is healthy on every selected cluster",
         Reconciling: "False Reconciled: up to date",
-        Stalled: NOT_STALLED,
-        Rendered: RENDERED,
-        Committed: COMMITTED,
-        Synced: SYNCED,
-        Healthy: ALL_HEALTHY,
+        ...STEADY,
       },
     },
     {
@@ -167,11 +161,7 @@ describe("computeStatus: phase and conditions", () => {
       conditions: {
         Ready: "False Progressing: v2: prod-eu progressing at batch 1/3",
         Reconciling: "True Progressing: v2: prod-eu progressing at batch 1/3",
-        Stalled: NOT_STALLED,
-        Rendered: RENDERED,
-        Committed: COMMITTED,
-        Synced: SYNCED,
-        Healthy: ALL_HEALTHY,
+        ...STEADY,
       },
     },
     {
@@ -198,11 +188,7 @@ describe("computeStatus: phase and conditions", () => {
       conditions: {
         Ready: "False RolloutPaused: v2: prod-eu paused at batch 1/3; annotate flotilla.dev/promote=true to continue",
         Reconciling: "False RolloutPaused: v2: prod-eu paused at batch 1/3; annotate flotilla.dev/promote=true to continue",
-        Stalled: NOT_STALLED,
-        Rendered: RENDERED,
-        Committed: COMMITTED,
-        Synced: SYNCED,
-        Healthy: ALL_HEALTHY,
+        ...STEADY,
       },
     },
     {
@@ -231,6 +217,23 @@ describe("computeStatus: phase and conditions", () => {
         Committed: COMMITTED,
         Synced: "Unknown Suspended: spec.suspend is true: nothing is applied to clusters",
         Healthy: ALL_HEALTHY,
+      },
+    },
+    {
+      name: "is Paused with Healthy Unknown (WorkloadSuspended) while the rollout waits for a suspended workload",
+      input: anInput({
+        clusters: [seen("prod-eu"), seen("prod-us", { health: "Suspended", message: "Deployment/team-a/shop-v2: Suspended (rollout paused (spec.paused))" })],
+        rollout: step("Paused", "v2: prod-us progressing at batch 1/3; prod-us: v2 2/2 ready, suspended; resume it to continue"),
+      }),
+      phase: "Paused",
+      conditions: {
+        Ready: "False RolloutPaused: v2: prod-us progressing at batch 1/3; prod-us: v2 2/2 ready, suspended; resume it to continue",
+        Reconciling: "False RolloutPaused: v2: prod-us progressing at batch 1/3; prod-us: v2 2/2 ready, suspended; resume it to continue",
+        Stalled: NOT_STALLED,
+        Rendered: RENDERED,
+        Committed: COMMITTED,
+        Synced: SYNCED,
+        Healthy: "Unknown WorkloadSuspended: prod-us: Suspended (Deployment/team-a/shop-v2: Suspended (rollout paused (spec.paused)))",
       },
     },
     {
@@ -268,11 +271,7 @@ describe("computeStatus: phase and conditions", () => {
       conditions: {
         Ready: "False Degraded: v2: prod-eu progressing at batch 2/3; prod-eu: v2 has 1 restart(s)",
         Reconciling: "True Degraded: v2: prod-eu progressing at batch 2/3; prod-eu: v2 has 1 restart(s)",
-        Stalled: NOT_STALLED,
-        Rendered: RENDERED,
-        Committed: COMMITTED,
-        Synced: SYNCED,
-        Healthy: ALL_HEALTHY,
+        ...STEADY,
       },
     },
     {

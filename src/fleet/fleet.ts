@@ -51,6 +51,8 @@ export interface StartFleetOptions {
   detached?: boolean;
   /** Node simulator tuning (see NodeSimulatorOptions). */
   simulator?: { readyDelayMs?: number; crashLoopIntervalMs?: number };
+  /** The members' HPA controller period, seconds (see ControllerManagerOptions). Default 15. */
+  hpaSyncPeriodSeconds?: number;
 }
 
 export interface RunningFleet {
@@ -252,6 +254,7 @@ async function startOwnedFleet(
           serviceAccountPrivateKey: `${dir}/sa.key`,
           rootCaFile: r.info.caPath,
           ...(r.info.role === "hub" ? { controllers: HUB_CONTROLLERS } : {}),
+          ...(options.hpaSyncPeriodSeconds === undefined ? {} : { hpaSyncPeriodSeconds: options.hpaSyncPeriodSeconds }),
           logFile: paths.log(`${r.info.name}-controller-manager`),
         });
         await writeFleetInfo(info("starting"));

@@ -55,7 +55,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const dir = await mkdtemp(path.join(tmpdir(), "flotilla-test-fleet-"));
   const started = Date.now();
-  const running = await startFleet({ dir, log });
+  // A 5 s HPA period: the tests' rollouts create autoscalers, each Progressing until its first look.
+  const running = await startFleet({ dir, log, hpaSyncPeriodSeconds: 5 });
   log(`fleet ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${dir})`);
   const fleet: TestFleet = { dir: running.dir, clusters: running.clusters };
   project.provide("fleet", fleet);

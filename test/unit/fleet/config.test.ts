@@ -101,6 +101,12 @@ describe("process flags", () => {
     expect(args).toEqual(expect.arrayContaining(["--port=0", "--secure-port=0", "--leader-elect=false"]));
     expect(args).toContain("--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token");
   });
+
+  it("looks at autoscalers every 15 s as Kubernetes does, unless the fleet asks for another period", () => {
+    const base = { cluster: "prod-eu", kubeconfig: "/f/p.kubeconfig", serviceAccountPrivateKey: "/f/sa.key", rootCaFile: "/f/ca.crt" };
+    expect(controllerManagerArgs(base)).toContain("--horizontal-pod-autoscaler-sync-period=15s");
+    expect(controllerManagerArgs({ ...base, hpaSyncPeriodSeconds: 5 })).toContain("--horizontal-pod-autoscaler-sync-period=5s");
+  });
 });
 
 describe("isFleetProcess", () => {

@@ -12,28 +12,11 @@ import { createHash } from "node:crypto";
 import type { ApplicationDeployment, Cluster } from "../api/types.js";
 import type { DefinitionRegistry } from "../definitions/registry.js";
 import type { Placement } from "../placement/select.js";
-import { type RenderTarget, renderDeployment } from "../render/render.js";
+import { renderDeployment } from "../render/render.js";
+import { targetsOnEveryCluster } from "../rollout/full.js";
 
 /** The replica count every revision is rendered at for its fingerprint. */
 const FINGERPRINT_REPLICAS = 1;
-
-function fingerprintTargets(deployment: ApplicationDeployment, placement: Placement, clusters: ReadonlyMap<string, Cluster>): RenderTarget[] {
-  const revisions = deployment.spec.appRevisions.map((r) => ({ name: r.name, replicas: FINGERPRINT_REPLICAS }));
-  const targets: RenderTarget[] = [];
-  for (const wave of placement.waves) {
-    for (const name of wave.clusters) {
-      const cluster = clusters.get(name);
-      if (!cluster) continue;
-      targets.push({
-        cluster: { name, labels: cluster.metadata.labels ?? {}, ...(cluster.status?.version ? { version: cluster.status.version } : {}) },
-        wave: wave.name,
-        ...(wave.strategy.overrides ? { overrides: wave.strategy.overrides } : {}),
-        revisions,
-      });
-    }
-  }
-  return targets;
-}
 
 /**
  * Fingerprint per selected cluster. Throws what the renderer throws (the same problems the
@@ -45,8 +28,8 @@ export async function renderingFingerprints(
   placement: Placement,
   clusters: readonly Cluster[],
 ): Promise<Map<string, string>> {
-  const byName = new Map(clusters.map((c) => [c.metadata.name, c]));
-  const rendered = await renderDeployment({ deployment, registry, targets: fingerprintTargets(deployment, placement, byName) });
+  const revisions = deployment.spec.appRevisions.map((r) => ({ name: r.name, replicas: FINGERPRINT_REPLICAS }));
+  const rendered = await renderDeployment({ deployment, registry, targets: targetsOnEveryCluster(placement, clusters, revisions) });
   return new Map(rendered.map((r) => [r.cluster, createHash("sha256").update(JSON.stringify(r.manifests)).digest("base64url").slice(0, 22)]));
 }
 

@@ -4,7 +4,7 @@
 
 import type { ApplicationDeployment, Cluster } from "../api/types.js";
 import type { Placement } from "../placement/select.js";
-import type { RenderTarget } from "../render/render.js";
+import type { RenderTarget, RevisionPlan } from "../render/render.js";
 
 export function targetRevision(deployment: ApplicationDeployment): { name: string; replicas: number } {
   const revisions = deployment.spec.appRevisions;
@@ -15,7 +15,11 @@ export function targetRevision(deployment: ApplicationDeployment): { name: strin
 
 /** Render targets with the target revision fully rolled out on every selected cluster. */
 export function fullRolloutTargets(deployment: ApplicationDeployment, placement: Placement, clusters: Cluster[]): RenderTarget[] {
-  const target = targetRevision(deployment);
+  return targetsOnEveryCluster(placement, clusters, [targetRevision(deployment)]);
+}
+
+/** One render target per selected cluster with the same `revisions`, the wave's overrides attached. */
+export function targetsOnEveryCluster(placement: Placement, clusters: readonly Cluster[], revisions: RevisionPlan[]): RenderTarget[] {
   const byName = new Map(clusters.map((c) => [c.metadata.name, c]));
   const targets: RenderTarget[] = [];
   for (const wave of placement.waves) {
@@ -30,7 +34,7 @@ export function fullRolloutTargets(deployment: ApplicationDeployment, placement:
         },
         wave: wave.name,
         ...(wave.strategy.overrides ? { overrides: wave.strategy.overrides } : {}),
-        revisions: [target],
+        revisions,
       });
     }
   }

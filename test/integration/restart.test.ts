@@ -107,10 +107,14 @@ function watchSteps(ns: string): { seen: number[]; stop: () => void } {
   };
 }
 
-/** Status without what legitimately differs between two runs: times, commit ids, the namespace. */
+/**
+ * Status without what legitimately differs between two runs: times, commit ids, the namespace, and
+ * the rendering fingerprints (a hash of the manifests, which name the namespace; filesOf compares
+ * the files themselves).
+ */
 function comparable(ad: ApplicationDeployment, ns: string): unknown {
   const times = new Set(["lastTransitionTime", "lastSyncTime", "since", "startedAt", "batchStartedAt", "at"]);
-  const text = JSON.stringify(ad.status, (k, v) => (times.has(k) ? undefined : v));
+  const text = JSON.stringify(ad.status, (k, v) => (times.has(k) ? undefined : k === "rendering" ? "<fingerprint>" : v));
   return JSON.parse(text.replaceAll(ns, "<ns>").replace(/\b[0-9a-f]{12,40}\b/g, "<commit>"));
 }
 

@@ -782,9 +782,12 @@ function suspended(step: Step, prev: RolloutState | undefined, placed: Array<{ n
     since: prev?.state === "Suspended" ? prev.since : step.nowIso,
     waitingFor: "spec.suspend: false",
   };
+  // Nothing changes while suspended, an edit of the spec included: every cluster keeps its files,
+  // and the edit goes through the waves once the deployment is resumed.
+  const targets = (prev ? prevTargets : targetsOf(clusters)).map((t) => (step.commit === undefined || t.keepFilesOf !== undefined ? t : { ...t, keepFilesOf: step.commit }));
   return {
     state,
-    targets: prev ? prevTargets : targetsOf(clusters),
+    targets,
     changed: false,
     summary: "",
     phase: "Paused",

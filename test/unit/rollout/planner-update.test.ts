@@ -194,6 +194,18 @@ describe("planRollout: a change of the running revision goes through the waves",
     expect(changed.targets.find((t) => t.cluster === "prod-eu")?.keepFilesOf).toBeDefined();
   });
 
+  it("keeps every cluster's files while the deployment is suspended, and sends the edit through the waves on resume", () => {
+    const h = deployed();
+    h.deployment.spec.suspend = true;
+    setImage(h, "web:2");
+    const files = filesPerStep(h, 3);
+    expect(files.every((f) => Object.values(f).every((image) => image === "web:1"))).toBe(true);
+    h.deployment.spec.suspend = false;
+    const resumed = h.step();
+    expect(resumed.summary).toBe("v1 update (generation 2) in wave staging (stage-1)");
+    expect(FLEET.map((c) => h.fleet.files.get(c.metadata.name))).toEqual(["web:2", "web:1", "web:1"]);
+  });
+
   it("adopts the rendering of a rollout recorded before renderings were tracked, without an update", () => {
     const h = deployed();
     const previous = structuredClone(h.previous);

@@ -14,6 +14,11 @@ export interface FieldProblem {
   message: string;
   /** What to do about it. */
   fix?: string;
+  /**
+   * The problem may not come back when the same input is tried again (a template stopped at its
+   * time budget, or whose process died, on a loaded machine): the caller tries again later.
+   */
+  transient?: boolean;
 }
 
 export function formatProblem(p: FieldProblem): string {
@@ -53,10 +58,12 @@ export class TemplateError extends FlotillaError {
   readonly field: string;
   readonly position: number | undefined;
   readonly path: string;
+  /** See FieldProblem.transient: a time or memory budget ran out, which load alone can cause. */
+  readonly transient: boolean;
 
   constructor(
     message: string,
-    options: { definition: string; field: string; position?: number; path?: string; cause?: unknown },
+    options: { definition: string; field: string; position?: number; path?: string; cause?: unknown; transient?: boolean },
   ) {
     const where = options.position === undefined ? "" : ` at position ${options.position}`;
     const prefix = options.path ? `${options.path}: ` : "";
@@ -68,6 +75,7 @@ export class TemplateError extends FlotillaError {
     this.field = options.field;
     this.position = options.position;
     this.path = options.path ?? "";
+    this.transient = options.transient === true;
   }
 }
 

@@ -4,6 +4,7 @@
 
 import type { KubeConfig } from "@kubernetes/client-node";
 import { customResourceDefinitions } from "../api/crds.js";
+import { backoffDelay } from "../api/backoff.js";
 import { ApplyError, FlotillaError } from "../api/errors.js";
 import { API_VERSION } from "../api/labels.js";
 import type { Cluster, Manifest } from "../api/types.js";
@@ -26,7 +27,7 @@ async function applyWithRetry(client: KubeClient, obj: Manifest, attempts = 6): 
       return;
     } catch (e) {
       if (!(e instanceof ApplyError) || !e.retryable || i >= attempts) throw e;
-      await new Promise((r) => setTimeout(r, 250 * 2 ** i));
+      await new Promise((r) => setTimeout(r, backoffDelay(i, { initialMs: 500, maxMs: Number.POSITIVE_INFINITY })));
     }
   }
 }

@@ -13,7 +13,7 @@ import { brokenDefinitions, buildRegistry, type DefinitionRegistry } from "../de
 import { manifestPath, writeLayout } from "../gitops/layout.js";
 import { place } from "../placement/select.js";
 import { type RenderedCluster, type RenderTarget, renderDeployment } from "../render/render.js";
-import { fullRolloutTargets } from "../rollout/full.js";
+import { fullRolloutTargets } from "../rollout/targets.js";
 import { builtinDefinitionsDir, type FileProblem, formatFileProblem, type Inputs, readInputs } from "./inputs.js";
 
 const LOCAL_CLUSTER: Cluster = {

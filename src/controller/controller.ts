@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ValidationError } from "../api/errors.js";
+import { backoffDelay } from "../api/backoff.js";
+import { TemplateError, ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
 import { toYaml } from "../api/serialize.js";
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, PlacementDecisionStatus, TraitDefinition } from "../api/types.js";
@@ -19,9 +20,9 @@ import { EnvRepo } from "../gitops/repo.js";
 import { manifestFileName } from "../gitops/layout.js";
 import { PLACEMENT_CEL_BUDGET_MS, type Placement, place } from "../placement/select.js";
 import { runEachWithDeadline } from "../definitions/deadline.js";
-import { targetRevision } from "../rollout/full.js";
+
 import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/planner.js";
-import { toRenderTargets } from "../rollout/targets.js";
+import { targetRevision, toRenderTargets } from "../rollout/targets.js";
 import { type RenderTarget, renderDeployment } from "../render/render.js";
 import type { SyncEvent, WorkerStatus } from "../sync/worker.js";
 import { ClusterManager } from "./clusters.js";
@@ -145,6 +146,8 @@ export class Controller {
   private readonly committedFiles = new Map<Key, string>();
   /** The commit that last changed each deployment's folder per cluster. */
   private readonly folderCommits = new FolderCommits();
+  /** Consecutive renders of a deployment that failed in a way load alone can cause (see FieldProblem.transient). */
+  private readonly transientRenderFailures = new Map<Key, number>();
   /** What each deployment renders per cluster, replicas aside, for the planner (see renderings.ts). */
   private readonly renderings = new RenderingCache();
   /** Clusters with their probed version, by informer object (see withVersion). */
@@ -262,6 +265,7 @@ export class Controller {
     this.committedFiles.clear();
     this.folderCommits.clear();
     this.renderings.clear();
+    this.transientRenderFailures.clear();
     this.deploymentShapes.clear();
     this.ownStatus.clear();
     this.placedOn.clear();
@@ -366,6 +370,7 @@ export class Controller {
     this.committedFiles.delete(key);
     this.folderCommits.forget(key);
     this.renderings.forget(key);
+    this.transientRenderFailures.delete(key);
     if (this.suspended.delete(key)) this.pushSuspended();
     this.queue.forget(key);
   }
@@ -531,7 +536,7 @@ export class Controller {
     let placement: Placement | undefined;
     let plan: RolloutPlan | undefined;
     let targets: RenderTarget[] = [];
-    let renderError: { reason: string; message: string } | undefined;
+    let renderError: { reason: string; message: string; transient: boolean } | undefined;
     /** Some selected cluster was not seen yet by this process when the plan was made. */
     let unseen = false;
     const problems = resourceProblems(ad);
@@ -675,10 +680,18 @@ export class Controller {
     // requeue it as they happen): low priority, so during a ramp hundreds of them do not hold up
     // the reconciles events ask for, which report health and start rollouts.
     let priority: Priority = "normal";
-    if (plan?.requeueAfterMs !== undefined) requeueMs = Math.max(250, plan.requeueAfterMs);
-    else if (status.phase === "Progressing" || status.phase === "Degraded") {
-      requeueMs = this.o.progressRequeueMs ?? 10_000;
-      priority = "low";
+    if (renderError?.transient) {
+      // A template stopped at its budget may have been starved by a loaded machine: try again, backing off.
+      const tries = (this.transientRenderFailures.get(key) ?? 0) + 1;
+      this.transientRenderFailures.set(key, tries);
+      requeueMs = backoffDelay(tries, { initialMs: 5_000, maxMs: 300_000 });
+    } else {
+      this.transientRenderFailures.delete(key);
+      if (plan?.requeueAfterMs !== undefined) requeueMs = Math.max(250, plan.requeueAfterMs);
+      else if (status.phase === "Progressing" || status.phase === "Degraded") {
+        requeueMs = this.o.progressRequeueMs ?? 10_000;
+        priority = "low";
+      }
     }
     if (blind) {
       requeueMs = Math.min(requeueMs ?? STARTUP_REQUEUE_MS, STARTUP_REQUEUE_MS);
@@ -756,11 +769,13 @@ export class Controller {
     return { name: cluster, synced, health: h?.health ?? "Missing", ...(h?.message ? { message: h.message } : {}), revisions: h?.revisions ?? [] };
   }
 
-  private describeRenderError(e: unknown): { reason: string; message: string } {
+  /** A render's failure for status; `transient` when trying the same input again may succeed. */
+  private describeRenderError(e: unknown): { reason: string; message: string; transient: boolean } {
     if (e instanceof ValidationError) {
-      return { reason: "InvalidSpec", message: e.problems.map((p) => `${p.path ? `${p.path}: ` : ""}${p.message}${p.fix ? `. ${p.fix}` : ""}`).join("; ") };
+      const message = e.problems.map((p) => `${p.path ? `${p.path}: ` : ""}${p.message}${p.fix ? `. ${p.fix}` : ""}`).join("; ");
+      return { reason: "InvalidSpec", message, transient: e.problems.some((p) => p.transient === true) };
     }
-    if (e instanceof Error && e.name === "TemplateError") return { reason: "TemplateError", message: e.message };
+    if (e instanceof TemplateError) return { reason: "TemplateError", message: e.message, transient: e.transient };
     throw e;
   }
 

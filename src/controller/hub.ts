@@ -11,6 +11,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from "@kubernetes/client-node";
+import { backoffDelay } from "../api/backoff.js";
 import { GROUP, VERSION } from "../api/labels.js";
 import type { ApplicationDeploymentStatus, ClusterStatus } from "../api/types.js";
 
@@ -91,7 +92,7 @@ export function supervisedInformer<T extends KubernetesObject>(
     watching = false;
     options.onError?.(options.name, e);
     failures++;
-    restart(Math.min(options.maxRestartDelayMs ?? 8_000, (options.restartDelayMs ?? 500) * 2 ** (failures - 1)));
+    restart(backoffDelay(failures, { initialMs: options.restartDelayMs ?? 500, maxMs: options.maxRestartDelayMs ?? 8_000 }));
   };
   // "connect" fires before the list; the list is in the cache once start() resolves without error.
   const begin = () => {

@@ -5,6 +5,8 @@
 // key does, like controller-runtime's priority queue: under load they would otherwise delay the
 // work that events ask for. The controller queues deployments with it; the node simulator pods.
 
+import { backoffDelay } from "../api/backoff.js";
+
 /** "low": a periodic re-check, processed only when no normal key waits. */
 export type Priority = "normal" | "low";
 
@@ -141,8 +143,7 @@ export class WorkQueue {
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
       this.options.onError?.(key, err);
-      const base = this.options.baseBackoffMs ?? 200;
-      this.addAfter(key, Math.min(base * 2 ** (n - 1), this.options.maxBackoffMs ?? 10_000));
+      this.addAfter(key, backoffDelay(n, { initialMs: this.options.baseBackoffMs ?? 200, maxMs: this.options.maxBackoffMs ?? 10_000 }));
     } finally {
       this.active.delete(key);
       this.running--;

@@ -13,7 +13,7 @@ import type { ApplicationDeployment, Cluster } from "../api/types.js";
 import type { DefinitionRegistry } from "../definitions/registry.js";
 import type { Placement } from "../placement/select.js";
 import { renderDeployment } from "../render/render.js";
-import { targetsOnEveryCluster } from "../rollout/full.js";
+import { targetsOnEveryCluster } from "../rollout/targets.js";
 
 /** The replica count every revision is rendered at for its fingerprint. */
 const FINGERPRINT_REPLICAS = 1;

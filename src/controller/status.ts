@@ -32,8 +32,12 @@ export interface StatusInput {
   previous: ApplicationDeploymentStatus | undefined;
   now: Date;
   targetRevision: string;
-  /** Set when the deployment does not render (invalid input): the message names the field. */
-  renderError?: { reason: string; message: string };
+  /**
+   * Set when the deployment does not render (invalid input): the message names the field.
+   * `transient`: a template's time or memory budget ran out, which load alone can cause; the
+   * controller tries again, so the deployment is not stalled.
+   */
+  renderError?: { reason: string; message: string; transient?: boolean };
   commit?: string;
   /** Set when the commit failed (e.g. the Git remote rejected it and it is queued). */
   commitError?: string;
@@ -79,8 +83,13 @@ export function computeStatus(input: StatusInput): ApplicationDeploymentStatus {
   if (input.renderError) {
     conditions.push(condition("Rendered", false, input.renderError.reason, input.renderError.message, g));
     conditions.push(condition("Ready", false, input.renderError.reason, input.renderError.message, g));
-    conditions.push(condition("Stalled", true, input.renderError.reason, `${input.renderError.message} Nothing already deployed was changed.`, g));
-    conditions.push(condition("Reconciling", false, input.renderError.reason, "waiting for a corrected spec", g));
+    if (input.renderError.transient) {
+      conditions.push(condition("Stalled", false, "NotStalled", "trying again: a busy machine can make a template run out of its time or memory budget", g));
+      conditions.push(condition("Reconciling", true, input.renderError.reason, `trying again; nothing already deployed was changed`, g));
+    } else {
+      conditions.push(condition("Stalled", true, input.renderError.reason, `${input.renderError.message} Nothing already deployed was changed.`, g));
+      conditions.push(condition("Reconciling", false, input.renderError.reason, "waiting for a corrected spec", g));
+    }
     phase = "Failed";
   } else {
     conditions.push(condition("Rendered", true, "RenderSucceeded", `rendered revision ${input.targetRevision} for ${selected.length} cluster(s)`, g));

@@ -93,6 +93,8 @@ function toError(e: unknown, origin: TemplateOrigin, budget: TemplateBudget, pat
     ...(typeof err.position === "number" ? { position: err.position } : {}),
     ...(path ? { path } : {}),
     cause: e,
+    // The time budget is wall time: a starved worker can run out of it on a loaded machine.
+    ...(err.code === "D1012" ? { transient: true } : {}),
   });
 }
 
@@ -180,7 +182,7 @@ function settle(result: WorkerResult, origin: TemplateOrigin, budget: TemplateBu
     case "timeout":
       throw new TemplateError(
         `JSONata evaluation failed: evaluation took longer than ${result.timeoutMs} ms and was stopped in the middle of one step (does a function such as $string, $length or $distinct work on a huge value?)`,
-        where,
+        { ...where, transient: true },
       );
     case "died": {
       const cause = new Error(`template worker exited (code ${result.code}, signal ${result.signal}): ${result.stderr}`);
@@ -189,7 +191,7 @@ function settle(result: WorkerResult, origin: TemplateOrigin, budget: TemplateBu
         result.signal === "SIGABRT"
           ? `evaluation needed more than ${result.memoryMb} MiB of memory and was stopped (does the template build a huge string, list or object?)`
           : `the process evaluating the template died (code ${result.code}, signal ${result.signal}); its memory budget is ${result.memoryMb} MiB`;
-      throw new TemplateError(`JSONata evaluation failed: ${message}`, { ...where, cause });
+      throw new TemplateError(`JSONata evaluation failed: ${message}`, { ...where, cause, transient: true });
     }
   }
 }

@@ -9,6 +9,7 @@
 // process with --max-old-space-size dies alone. The round trip costs the same (~50 µs).
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { defineRe2RegExp } from "./re2-regexp.js";
 import {
@@ -58,6 +59,31 @@ export function hardDeadlineMs(timeoutMs: number): number {
   return timeoutMs + Math.max(50, Math.ceil(timeoutMs / 4));
 }
 
+/**
+ * How many times the deadline of one evaluation is extended because the worker process was
+ * starved (it used less than half the budget in CPU time): a loaded machine, not the template,
+ * used up the time. The worker retries a starved JSONata timeout twice itself, so this covers those
+ * retries and a little more; a runaway template on a starved machine is stopped after at most
+ * (1 + STARVED_EXTENSIONS) hard deadlines.
+ */
+export const STARVED_EXTENSIONS = 4;
+
+/** CPU time (user + system) a process has used, in ms, from /proc; undefined where there is no /proc. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command (which may hold spaces and parentheses): state is 3rd, utime 14th, stime 15th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * (1000 / CLOCK_TICKS_PER_SECOND) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ, the unit of /proc's CPU times: 100 on every Linux architecture Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 const STDERR_TAIL = 4096;
 
 interface Pending {
@@ -65,6 +91,9 @@ interface Pending {
   job: WorkerJob;
   resolve: (result: WorkerResult) => void;
   reject: (error: Error) => void;
+  /** The worker process's CPU time when the job was sent, ms (undefined without /proc). */
+  cpuAtSend?: number | undefined;
+  extensions?: number;
 }
 
 /** The program the worker process runs: self-contained functions from their source text. */
@@ -100,6 +129,11 @@ export class TemplateWorker {
     this.options = options;
   }
 
+  /** The worker process's pid while it runs (for diagnostics and fault tests). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Evaluate one job; jobs run one at a time, in order. */
   run(job: WorkerJob): Promise<WorkerResult> {
     if (this.closed) return Promise.reject(new Error("the template worker is closed"));
@@ -125,9 +159,15 @@ export class TemplateWorker {
     const next = this.queue.shift() as Pending;
     this.current = next;
     const request: EvaluateRequest = { id: next.id, ...next.job };
-    // A ref'd timer: while an evaluation is out, it is what keeps the controller's loop alive.
-    this.timer = setTimeout(() => this.expire(next), hardDeadlineMs(next.job.budget.timeoutMs));
+    next.cpuAtSend = this.child?.pid === undefined ? undefined : processCpuMs(this.child.pid);
+    next.extensions = 0;
+    this.arm(next);
     this.child?.send(request);
+  }
+
+  /** A ref'd timer: while an evaluation is out, it is what keeps the controller's loop alive. */
+  private arm(pending: Pending): void {
+    this.timer = setTimeout(() => this.expire(pending), hardDeadlineMs(pending.job.budget.timeoutMs));
   }
 
   private start(): void {
@@ -177,11 +217,28 @@ export class TemplateWorker {
   }
 
   private expire(pending: Pending): void {
-    if (this.current !== pending) return;
-    this.current = undefined;
-    void this.stop();
-    pending.resolve({ outcome: "timeout", timeoutMs: pending.job.budget.timeoutMs });
-    this.pump();
+    // Timers run before I/O in an event loop turn: after this process was blocked for longer than
+    // the deadline, the answer may already wait in the pipe. Let it be read first.
+    setImmediate(() => {
+      if (this.current !== pending) return;
+      if (this.starved(pending)) {
+        pending.extensions = (pending.extensions ?? 0) + 1;
+        this.arm(pending);
+        return;
+      }
+      this.current = undefined;
+      void this.stop();
+      pending.resolve({ outcome: "timeout", timeoutMs: pending.job.budget.timeoutMs });
+      this.pump();
+    });
+  }
+
+  /** Did the worker use less than half the budget in CPU time since the job was sent (and may it wait longer)? */
+  private starved(pending: Pending): boolean {
+    const pid = this.child?.pid;
+    if ((pending.extensions ?? 0) >= STARVED_EXTENSIONS || pid === undefined || pending.cpuAtSend === undefined) return false;
+    const now = processCpuMs(pid);
+    return now !== undefined && now - pending.cpuAtSend < pending.job.budget.timeoutMs / 2;
   }
 
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {

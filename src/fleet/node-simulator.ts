@@ -3,6 +3,7 @@
 // delay (or crash-looping for `-broken` images, see pod-logic.ts), and finishes the deletion of
 // terminating Pods. Watches, never polls; bounded concurrency. It never runs containers.
 import type { V1Pod } from "@kubernetes/client-node";
+import { backoffDelay } from "../api/backoff.js";
 import type { KubeClient, WatchEvent } from "./kube-client.js";
 import { WatchError } from "./kube-client.js";
 import { leaseManifest, microTime, nodeConditions, nodeManifest } from "./node-object.js";
@@ -118,7 +119,7 @@ export class NodeSimulator {
         return;
       } catch (err) {
         if (attempt % 10 === 0) this.log(`registering node ${this.nodeName}: ${(err as Error).message}`);
-        await this.pause(Math.min(200 * 2 ** attempt, 2_000));
+        await this.pause(backoffDelay(attempt + 1, { initialMs: 200, maxMs: 2_000 }));
       }
     }
   }

@@ -61,7 +61,9 @@ function asObjects(value: unknown): unknown[] {
 
 function problemOf(e: unknown, path: string): FieldProblem {
   if (e instanceof ValidationError) return e.problems[0] ?? { path, message: e.message };
-  if (e instanceof TemplateError) return { path: e.path || path, message: e.message.slice((e.path ? e.path.length + 2 : 0)) };
+  if (e instanceof TemplateError) {
+    return { path: e.path || path, message: e.message.slice(e.path ? e.path.length + 2 : 0), ...(e.transient ? { transient: true } : {}) };
+  }
   throw e;
 }
 

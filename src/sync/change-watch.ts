@@ -4,6 +4,7 @@
 // read every object and Pod of the cluster once a minute. Nothing is cached: an event is handed on
 // and dropped.
 
+import { backoffDelay } from "../api/backoff.js";
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import type { ObservedChange } from "./drift-suspects.js";
 import { deploymentOf } from "./health.js";
@@ -104,7 +105,7 @@ export class ChangeWatch {
         }
         // A broken connection resumes from the last resourceVersion seen: nothing is missed.
         failures++;
-        await sleep(Math.min(max, initial * 2 ** (failures - 1)), signal);
+        await sleep(backoffDelay(failures, { initialMs: initial, maxMs: max }), signal);
       }
     }
   }

@@ -6,6 +6,7 @@
 // while every watch is up, everything otherwise and every fullResyncEvery-th interval. One run at
 // a time per cluster; stop() leaves no timer and no request behind it.
 
+import { type BackoffOptions, backoffDelay } from "../api/backoff.js";
 import type { Manifest } from "../api/types.js";
 import { ChangeWatch, kindKey } from "./change-watch.js";
 import { DriftSuspects } from "./drift-suspects.js";
@@ -31,14 +32,6 @@ export interface SyncEvent {
   message: string;
 }
 
-export interface BackoffOptions {
-  /** First retry delay in ms. Default 1 000. */
-  initialMs?: number;
-  /** Upper bound of the delay in ms. Default 300 000 (5 minutes). */
-  maxMs?: number;
-  /** Growth per consecutive failure. Default 2. */
-  factor?: number;
-}
 
 export interface ClusterSyncWorkerOptions {
   /** Cluster name, for events and status. */
@@ -148,13 +141,6 @@ function mergeHealth(before: readonly DeploymentHealth[], synced: readonly Deplo
   const present = new Set(objects.map(deploymentOf));
   const kept = before.filter((h) => !scope.has(h.deployment) && present.has(h.deployment));
   return [...kept, ...synced].sort((a, b) => (a.deployment < b.deployment ? -1 : a.deployment > b.deployment ? 1 : 0));
-}
-
-/** Delay before retry number `failures` (1-based): initial × factor^(failures−1), capped at max. */
-export function backoffDelay(failures: number, o: BackoffOptions = {}): number {
-  const initial = o.initialMs ?? 1_000;
-  const max = o.maxMs ?? 300_000;
-  return Math.min(max, initial * (o.factor ?? 2) ** Math.max(0, failures - 1));
 }
 
 /** Node fires a timer at once when its delay is over 2^31 − 1 ms (about 24.8 days). */

@@ -19,7 +19,7 @@ import { buildRegistry } from "../../src/definitions/registry.js";
 import { type RunningFleet, startFleet } from "../../src/fleet/index.js";
 import { place } from "../../src/placement/select.js";
 import { renderDeployment } from "../../src/render/render.js";
-import { fullRolloutTargets } from "../../src/rollout/full.js";
+import { fullRolloutTargets } from "../../src/rollout/targets.js";
 import { objectHealth } from "../../src/sync/health.js";
 import { KubeClient } from "../../src/sync/kube.js";
 import { sortForApply } from "../../src/sync/order.js";

@@ -15,7 +15,7 @@ import { FileDefinitionSource } from "../../src/definitions/loader.js";
 import { brokenDefinitions, buildRegistry } from "../../src/definitions/registry.js";
 import { place } from "../../src/placement/select.js";
 import { type RenderTarget, renderDeployment } from "../../src/render/render.js";
-import { fullRolloutTargets } from "../../src/rollout/full.js";
+import { fullRolloutTargets } from "../../src/rollout/targets.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const EXAMPLES = join(ROOT, "examples");

@@ -13,7 +13,7 @@ import { FileDefinitionSource } from "../../src/definitions/loader.js";
 import { buildRegistry } from "../../src/definitions/registry.js";
 import { place } from "../../src/placement/select.js";
 import { renderDeployment } from "../../src/render/render.js";
-import { fullRolloutTargets } from "../../src/rollout/full.js";
+import { fullRolloutTargets } from "../../src/rollout/targets.js";
 import { kubeConfig, kubectl, withNamespace } from "./support/fleet.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");

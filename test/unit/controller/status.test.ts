@@ -43,6 +43,7 @@ const T1 = new Date("2026-03-01T12:05:00.000Z");
 const T2 = new Date("2026-03-01T12:10:00.000Z");
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const FAILED = "v2 failed in prod-eu at batch 1/3: not healthy within the progress deadline (10m)";
+const BUDGET_ERROR = { reason: "InvalidSpec", message: "spec.appRevisions[0].template.spec.components[0].settings: worker.spec.template: JSONata evaluation failed: evaluation took longer than 1000 ms and was stopped in the middle of one step" };
 const RENDER_ERROR = { reason: "InvalidSpec", message: "spec.appRevisions[1].template.spec.components[0].settings.image: must be a string (got 42)." };
 
 /** What a sync worker saw of one cluster: by default reachable, synced and healthy with v2 at 2/2. */
@@ -311,6 +312,17 @@ describe("computeStatus: phase and conditions", () => {
         Reconciling: "False InvalidSpec: waiting for a corrected spec",
         Stalled: `True InvalidSpec: ${RENDER_ERROR.message} Nothing already deployed was changed.`,
         Rendered: `False InvalidSpec: ${RENDER_ERROR.message}`,
+      },
+    },
+    {
+      name: "is Failed but not Stalled when a template ran out of its time budget, which load alone can cause: it is tried again",
+      input: anInput({ renderError: { ...BUDGET_ERROR, transient: true }, clusters: [] }),
+      phase: "Failed",
+      conditions: {
+        Ready: `False InvalidSpec: ${BUDGET_ERROR.message}`,
+        Reconciling: "True InvalidSpec: trying again; nothing already deployed was changed",
+        Stalled: "False NotStalled: trying again: a busy machine can make a template run out of its time or memory budget",
+        Rendered: `False InvalidSpec: ${BUDGET_ERROR.message}`,
       },
     },
   ])("$name", ({ input, phase, conditions }) => {

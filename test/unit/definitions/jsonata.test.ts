@@ -57,12 +57,15 @@ describe("compileTemplate", () => {
   it("stops a template that recurses forever with an error mentioning recursion", async () => {
     const err = await failure("($f := function($x) { $x + $f($x) }; $f(1))");
     expect(err.message).toMatch(/recursion deeper than 300 levels/);
+    expect((err as TemplateError).transient).toBe(false);
   });
 
   it("stops an endless loop with a timeout error", async () => {
     // The budget is the code's; the test's timeout only guards against a hang.
     const err = await failure("($loop := function($i) { $i < 0 ? $i : $loop($i + 1) }; $loop(0))", {}, { ...DEFAULT_BUDGET, timeoutMs: 200 });
     expect(err.message).toMatch(/longer than 200 ms .*endless loop/);
+    // A time budget can also run out on a loaded machine: the controller tries it again later.
+    expect((err as TemplateError).transient).toBe(true);
   }, 10_000);
 
   it("refuses a 50 MB output with an output budget error", async () => {
@@ -148,6 +151,7 @@ describe("templates under a hard budget", () => {
 
   it("stops a single native step that outlives the time budget, naming the budget", async () => {
     const err = await failure(ONE_LONG_STEP, MANY_OBJECTS, QUICK);
+    expect((err as TemplateError).transient).toBe(true);
     expect(err.message).toBe(
       "spec.appRevisions[0].template.spec.components[0].settings: worker.spec.template: JSONata evaluation failed: evaluation took longer than 100 ms and was stopped in the middle of one step (does a function such as $string, $length or $distinct work on a huge value?)",
     );

@@ -20,7 +20,7 @@ import { brokenDefinitions, buildRegistry } from "../../../src/definitions/regis
 import { type Placement, place } from "../../../src/placement/select.js";
 import { type RenderedCluster, renderDeployment } from "../../../src/render/render.js";
 import { clearTemplateCache } from "../../../src/render/template-cache.js";
-import { fullRolloutTargets } from "../../../src/rollout/full.js";
+import { fullRolloutTargets } from "../../../src/rollout/targets.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const CORPUS = join(ROOT, "test", "fixtures", "bad");

@@ -22,7 +22,7 @@ import { place } from "../../../src/placement/select.js";
 import { renderDeployment } from "../../../src/render/render.js";
 import { isClusterScoped } from "../../../src/render/scope.js";
 import { clearTemplateCache } from "../../../src/render/template-cache.js";
-import { fullRolloutTargets } from "../../../src/rollout/full.js";
+import { fullRolloutTargets } from "../../../src/rollout/targets.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 /** Fixed so that a failure prints a counterexample that reproduces on every machine. */

@@ -50,6 +50,7 @@ const registry: DefinitionRegistry = registryOf(
   aComponentDefinition("fixed-name").withTemplate('{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "fixed"}}'),
   aComponentDefinition("nested-replicas").withReplicasPath("spec.scale.count"),
   aComponentDefinition("with-health").withHealth("status.ready == true"),
+  aComponentDefinition("endless").withTemplate("($loop := function($i) { $loop($i + 1) }; $loop(0))"),
   aTraitDefinition("sidecar")
     .appliesTo("apps/v1/Deployment", "apps/v1/StatefulSet")
     .withPatch(containerPatch('{"name": "proxy", "image": properties.image}')),
@@ -310,6 +311,14 @@ describe("renderDeployment: lookups and trait rules", () => {
     expect(problem?.message).toBe('unknown trait "autoscaler"');
     expect(problem?.fix).toBe(`Use one of: ${[...registry.traits.keys()].join(", ")}; or install a TraitDefinition named "autoscaler".`);
     expect(problem?.fix).toMatch(/^Use one of: broken-trait, env-a, env-b, .*, user-labels;/);
+  });
+
+  it("marks a template that ran out of its time budget as a problem that may pass on a later try", async () => {
+    const [problem] = await problems(deploymentWith(aComponent("backend", "endless").withSettings({ image: "x" })));
+    expect(problem?.message).toMatch(/longer than 1000 ms/);
+    expect(problem?.transient).toBe(true);
+    const [typo] = await problems(deploymentWith(aComponent("backend", "wroker")));
+    expect(typo?.transient).toBeUndefined();
   });
 
   it("reports a broken trait with the reason, so its users know why", async () => {

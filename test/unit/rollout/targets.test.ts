@@ -1,13 +1,15 @@
 // From the planner's per-cluster plan to what the renderer needs: the cluster's labels and version,
-// the wave's overrides, the revisions and whether an autoscaler owns the replicas.
+// the wave's overrides, the revisions and whether an autoscaler owns the replicas; and the full
+// rollout plan `flotilla render` uses.
 
 import { describe, expect, it } from "vitest";
 import type { Cluster, ComponentOverride, PlacementStrategy } from "../../../src/api/types.js";
 import type { Placement } from "../../../src/placement/select.js";
 import type { PlannedTarget } from "../../../src/rollout/planner.js";
-import { toRenderTargets } from "../../../src/rollout/targets.js";
+import { fullRolloutTargets, targetRevision, toRenderTargets } from "../../../src/rollout/targets.js";
 import type { RenderTarget } from "../../../src/render/render.js";
-import { aCluster, aWave } from "../builders.js";
+import { aCluster, aComponent, aDeployment, aRevision, aWave } from "../builders.js";
+import { place } from "../../../src/placement/select.js";
 
 const WARN: ComponentOverride = { component: "backend", settings: { env: { LOG_LEVEL: "warn" } } };
 const BIGGER: ComponentOverride = { component: "backend", traits: [{ name: "autoscaler", properties: { max: 20 } }] };
@@ -142,5 +144,61 @@ describe("toRenderTargets", () => {
     const [target] = toRenderTargets(plan, placement, clusters);
     expect(target?.revisions).not.toBe(plan[0]?.revisions);
     expect(target?.revisions[0]).not.toBe(plan[0]?.revisions[0]);
+  });
+});
+
+const fullClusters = [
+  aCluster("staging").withLabel("usage", "staging").build(),
+  aCluster("prod-eu").withLabel("usage", "production").withVersion("v1.20.2").build(),
+  aCluster("prod-us").withLabel("usage", "production").build(),
+];
+
+describe("targetRevision", () => {
+  it("is the last revision with its rollout replicas", () => {
+    const d = aDeployment().withRevision(aRevision("v1").withReplicas(10)).withRevision(aRevision("v2").withReplicas(4)).build();
+    expect(targetRevision(d)).toEqual({ name: "v2", replicas: 4 });
+  });
+
+  it("defaults to one replica", () => {
+    expect(targetRevision(aDeployment().withRevision(aRevision("v1")).build())).toEqual({ name: "v1", replicas: 1 });
+  });
+
+  it("refuses a deployment without revisions", () => {
+    const d = aDeployment().build();
+    d.spec.appRevisions = [];
+    expect(() => targetRevision(d)).toThrow(/spec.appRevisions is empty/);
+  });
+});
+
+describe("fullRolloutTargets", () => {
+  const deployment = aDeployment()
+    .withRevision(aRevision("v1").withReplicas(10))
+    .withRevision(aRevision("v2").withReplicas(6).withComponent(aComponent("backend").withSettings({ image: "v2" })))
+    .withWave(aWave("staging").selectingLabel("usage", "staging"))
+    .withWave(aWave("production").selectingLabel("usage", "production").withOverride({ component: "backend", settings: { image: "prod" } }))
+    .build();
+
+  it("puts the target revision at full replicas on every selected cluster, wave by wave", () => {
+    const targets = fullRolloutTargets(deployment, place(deployment.spec.placementStrategies, fullClusters), fullClusters);
+    expect(targets).toEqual([
+      { cluster: { name: "staging", labels: { usage: "staging" } }, wave: "staging", revisions: [{ name: "v2", replicas: 6 }] },
+      {
+        cluster: { name: "prod-eu", labels: { usage: "production" }, version: "v1.20.2" },
+        wave: "production",
+        overrides: [{ component: "backend", settings: { image: "prod" } }],
+        revisions: [{ name: "v2", replicas: 6 }],
+      },
+      {
+        cluster: { name: "prod-us", labels: { usage: "production" } },
+        wave: "production",
+        overrides: [{ component: "backend", settings: { image: "prod" } }],
+        revisions: [{ name: "v2", replicas: 6 }],
+      },
+    ]);
+  });
+
+  it("leaves out clusters that no wave selected", () => {
+    const edge = [aCluster("edge-1").withLabel("usage", "edge").build()];
+    expect(fullRolloutTargets(deployment, place(deployment.spec.placementStrategies, edge), edge)).toEqual([]);
   });
 });

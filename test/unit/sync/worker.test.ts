@@ -1,20 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KubeClient } from "../../../src/sync/kube.js";
-import { backoffDelay, ClusterSyncWorker, timerDelay } from "../../../src/sync/worker.js";
+import { ClusterSyncWorker, timerDelay } from "../../../src/sync/worker.js";
 import { unreachableKubeConfig } from "../builders.js";
-
-describe("retry backoff", () => {
-  it.each<[number, Parameters<typeof backoffDelay>[1], number]>([
-    [1, {}, 1_000],
-    [2, {}, 2_000],
-    [5, {}, 16_000],
-    [20, {}, 300_000],
-    [3, { initialMs: 100, factor: 3 }, 900],
-    [10, { initialMs: 100, maxMs: 5_000 }, 5_000],
-  ])("waits before retry %i with %j: %i ms", (failures, options, expected) => {
-    expect(backoffDelay(failures, options)).toBe(expected);
-  });
-});
 
 describe("timer delays", () => {
   it.each([

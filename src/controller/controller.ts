@@ -27,14 +27,13 @@ import { type RenderTarget, renderDeployment } from "../render/render.js";
 import type { SyncEvent, WorkerStatus } from "../sync/worker.js";
 import { ClusterManager } from "./clusters.js";
 import { EventRecorder, type EventTarget } from "./events.js";
-import { FolderCommits } from "./folder-commits.js";
 import { Hub, type SupervisedInformer } from "./hub.js";
 import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
 import { ControllerMetrics, startOpsServer } from "./metrics.js";
 import { type Priority, WorkQueue } from "./queue.js";
-import { RenderingCache } from "./renderings.js";
 import { type ClusterObservation, computeStatus, statusChanged } from "./status.js";
+import { type Key, TermState, type Usage } from "./term-state.js";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -75,7 +74,6 @@ export interface ControllerOptions {
   logger: Logger;
 }
 
-type Key = string; // `<namespace>/<name>`
 
 /** After taking up work, how long a status may wait for this process to see its clusters. */
 const STARTUP_GRACE_MS = 60_000;
@@ -96,12 +94,6 @@ function splitKey(key: Key): { namespace: string; name: string } {
   return { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-interface Usage {
-  types: Set<string>;
-  traits: Set<string>;
-  selected: Set<string>;
-}
-
 export class Controller {
   readonly metrics = new ControllerMetrics();
   private readonly log: Logger;
@@ -119,37 +111,9 @@ export class Controller {
   private elector: LeaderElector | undefined;
   private opsServer: import("node:http").Server | undefined;
   private registry: DefinitionRegistry | undefined;
-  private readonly usage = new Map<Key, Usage>();
-  /** Env-repo commits in the order this process made or first saw them. */
-  private readonly commitSeq = new Map<string, number>();
+  /** Everything learnt during this leadership term (see TermState). */
+  private term = new TermState();
   private nextSeq = 1;
-  /** The commit that holds each deployment's current manifests. */
-  private readonly deploymentCommit = new Map<Key, string>();
-  private readonly suspended = new Set<Key>();
-  /** Clusters each deployment's folders were last committed for. */
-  private readonly placedOn = new Map<Key, string[]>();
-  /**
-   * What of each deployment a reconcile reacts to (generation, labels, annotations, finalizers,
-   * deletion), as last seen: watch events that change only status (most of them this process's
-   * own writes) do not requeue it.
-   */
-  private readonly deploymentShapes = new Map<Key, string>();
-  /**
-   * The status this process last wrote for a deployment, until the informer's cache shows it:
-   * `stale` holds the resourceVersions known to predate the write. A reconcile that runs before
-   * the watch delivered the write must not plan from the status before it.
-   */
-  private readonly ownStatus = new Map<Key, { stale: Set<string>; status: ApplicationDeploymentStatus }>();
-  /** Labels and spec of each Cluster as last seen, to tell real changes from status updates. */
-  private readonly clusterShapes = new Map<string, string>();
-  /** A hash of the files this process last committed (or found already committed) per deployment. */
-  private readonly committedFiles = new Map<Key, string>();
-  /** The commit that last changed each deployment's folder per cluster. */
-  private readonly folderCommits = new FolderCommits();
-  /** Consecutive renders of a deployment that failed in a way load alone can cause (see FieldProblem.transient). */
-  private readonly transientRenderFailures = new Map<Key, number>();
-  /** What each deployment renders per cluster, replicas aside, for the planner (see renderings.ts). */
-  private readonly renderings = new RenderingCache();
   /** Clusters with their probed version, by informer object (see withVersion). */
   private readonly versioned = new WeakMap<Cluster, Cluster>();
   private working = false;
@@ -260,21 +224,9 @@ export class Controller {
     this.commits = new CommitBatcher(repo);
     // A new term starts from Git and the hub alone, like a new process: another leader may have
     // committed since this replica last worked.
-    this.commitSeq.clear();
-    this.deploymentCommit.clear();
-    this.committedFiles.clear();
-    this.folderCommits.clear();
-    this.renderings.clear();
-    this.transientRenderFailures.clear();
-    this.deploymentShapes.clear();
-    this.ownStatus.clear();
-    this.placedOn.clear();
-    this.usage.clear();
-    this.suspended.clear();
-    this.clusterShapes.clear();
-    this.deletionCommit.clear();
+    this.term = new TermState();
     this.registry = undefined;
-    if (head) this.commitSeq.set(head, this.nextSeq++);
+    if (head) this.term.commitSeq.set(head, this.nextSeq++);
     this.startHead = head ?? undefined;
     this.events = new EventRecorder({ core: this.hub.core, onError: (e) => this.log.debug({ err: errorText(e) }, "event not recorded") });
     this.queue = new WorkQueue({
@@ -318,13 +270,13 @@ export class Controller {
           this.clusters.upsert(c);
           // Status-only updates (probes) must not requeue every deployment on the cluster.
           const seen = JSON.stringify([c.metadata.labels ?? {}, c.spec]);
-          if (this.clusterShapes.get(c.metadata.name) !== seen) {
-            this.clusterShapes.set(c.metadata.name, seen);
+          if (this.term.clusterShapes.get(c.metadata.name) !== seen) {
+            this.term.clusterShapes.set(c.metadata.name, seen);
             this.requeueForCluster(c.metadata.name);
           }
         },
         onDelete: (c) => {
-          this.clusterShapes.delete(c.metadata.name);
+          this.term.clusterShapes.delete(c.metadata.name);
           void this.clusters.remove(c.metadata.name);
           this.requeueForCluster(c.metadata.name);
         },
@@ -337,8 +289,8 @@ export class Controller {
         onChange: (d) => {
           const key = keyOf(d);
           const shape = deploymentShape(d);
-          if (this.deploymentShapes.get(key) === shape) return;
-          this.deploymentShapes.set(key, shape);
+          if (this.term.deploymentShapes.get(key) === shape) return;
+          this.term.deploymentShapes.set(key, shape);
           this.queue.add(key);
         },
         onDelete: (d) => this.forget(keyOf(d)),
@@ -363,20 +315,12 @@ export class Controller {
   // ---------- requeue bookkeeping ----------
 
   private forget(key: Key): void {
-    this.usage.delete(key);
-    this.deploymentShapes.delete(key);
-    this.ownStatus.delete(key);
-    this.deploymentCommit.delete(key);
-    this.committedFiles.delete(key);
-    this.folderCommits.forget(key);
-    this.renderings.forget(key);
-    this.transientRenderFailures.delete(key);
-    if (this.suspended.delete(key)) this.pushSuspended();
+    if (this.term.forget(key)) this.pushSuspended();
     this.queue.forget(key);
   }
 
   private requeueUsers(kind: "type" | "trait", name: string): void {
-    for (const [key, u] of this.usage) if ((kind === "type" ? u.types : u.traits).has(name)) this.queue.add(key);
+    for (const [key, u] of this.term.usage) if ((kind === "type" ? u.types : u.traits).has(name)) this.queue.add(key);
   }
 
   /** A Cluster changed: requeue deployments that place on it now or did before. */
@@ -385,7 +329,7 @@ export class Controller {
     const cluster = this.clusterInformer.get(name);
     const toPlace: ApplicationDeployment[] = [];
     for (const d of this.deployments.list()) {
-      if (this.usage.get(keyOf(d))?.selected.has(name)) this.queue.add(keyOf(d));
+      if (this.term.usage.get(keyOf(d))?.selected.has(name)) this.queue.add(keyOf(d));
       else if (cluster) toPlace.push(d);
     }
     if (!cluster || toPlace.length === 0) return;
@@ -423,12 +367,12 @@ export class Controller {
       }
       this.queue.addWithin(ev.deployment, SYNC_EVENT_COALESCE_MS);
     } else if (ev.type === "Synced" || ev.type === "SyncFailed") {
-      for (const [key, u] of this.usage) if (u.selected.has(ev.cluster)) this.queue.addWithin(key, SYNC_EVENT_COALESCE_MS);
+      for (const [key, u] of this.term.usage) if (u.selected.has(ev.cluster)) this.queue.addWithin(key, SYNC_EVENT_COALESCE_MS);
     }
   }
 
   private pushSuspended(): void {
-    for (const name of this.clusters.names()) this.clusters.worker(name)?.setSuspended(this.suspended);
+    for (const name of this.clusters.names()) this.clusters.worker(name)?.setSuspended(this.term.suspended);
   }
 
   private eventTarget(ad: ApplicationDeployment): EventTarget {
@@ -442,17 +386,17 @@ export class Controller {
 
   /** The cached deployment, with the status this process wrote if the cache does not show it yet. */
   private withOwnStatus(key: Key, cached: ApplicationDeployment): ApplicationDeployment {
-    const own = this.ownStatus.get(key);
+    const own = this.term.ownStatus.get(key);
     if (!own) return cached;
     if (cached.metadata.resourceVersion !== undefined && own.stale.has(cached.metadata.resourceVersion)) return { ...cached, status: own.status };
-    this.ownStatus.delete(key); // the cache caught up (or moved past the write)
+    this.term.ownStatus.delete(key); // the cache caught up (or moved past the write)
     return cached;
   }
 
   /** Number a commit this process made; deployments batched into one commit share its number. */
   private recordCommit(oid: string): void {
-    if (this.commitSeq.has(oid)) return;
-    this.commitSeq.set(oid, this.nextSeq++);
+    if (this.term.commitSeq.has(oid)) return;
+    this.term.commitSeq.set(oid, this.nextSeq++);
     this.metrics.commits.inc();
   }
 
@@ -469,11 +413,11 @@ export class Controller {
   /** Has the cluster synced what the deployment has in Git for it, its newest commit being `commit`? */
   private syncedHere(ws: WorkerStatus, key: Key, cluster: string, commit: string | undefined): boolean {
     const have = this.syncedSeq(ws, key);
-    return have >= 0 && have >= this.seqOf(this.folderCommits.required(key, cluster, commit, (c) => this.seqOf(c)));
+    return have >= 0 && have >= this.seqOf(this.term.folderCommits.required(key, cluster, commit, (c) => this.seqOf(c)));
   }
 
   private seqOf(commit: string | undefined): number {
-    return commit ? (this.commitSeq.get(commit) ?? 0) : -1;
+    return commit ? (this.term.commitSeq.get(commit) ?? 0) : -1;
   }
 
   // ---------- reconcile ----------
@@ -510,7 +454,7 @@ export class Controller {
     const writeStatus = async (status: ApplicationDeploymentStatus) => {
       const rv = await this.hub.patchDeploymentStatus(namespace, name, status);
       this.metrics.statusWrites.inc();
-      this.ownStatus.set(key, { stale: new Set(before), status });
+      this.term.ownStatus.set(key, { stale: new Set(before), status });
       if (rv) before.add(rv);
     };
     if (!(ad.metadata.finalizers ?? []).includes(FINALIZER)) {
@@ -518,9 +462,9 @@ export class Controller {
       if (rv) before.add(rv);
     }
     const suspended = ad.spec?.suspend === true;
-    if (suspended !== this.suspended.has(key)) {
-      if (suspended) this.suspended.add(key);
-      else this.suspended.delete(key);
+    if (suspended !== this.term.suspended.has(key)) {
+      if (suspended) this.term.suspended.add(key);
+      else this.term.suspended.delete(key);
       this.pushSuspended();
     }
 
@@ -530,7 +474,7 @@ export class Controller {
     const withVersions = allClusters.map((c) => this.withVersion(c));
     // The commit holding this deployment's current manifests. After a restart it is unknown until
     // this process commits for it; see standInCommit.
-    let commit = this.deploymentCommit.get(key) ?? this.standInCommit(ad);
+    let commit = this.term.deploymentCommit.get(key) ?? this.standInCommit(ad);
 
     // Validate, place and plan; a problem stops here with nothing deployed changed.
     let placement: Placement | undefined;
@@ -547,7 +491,7 @@ export class Controller {
       const selected = placement.waves.flatMap((w) => w.clusters);
       unseen = selected.some((c) => this.notSeenYet(c));
       const observed = selected.map((c) => this.observeForPlanner(c, key, commit));
-      const renderings = await this.renderings.get(key, ad, this.definitions(), placement, withVersions);
+      const renderings = await this.term.renderings.get(key, ad, this.definitions(), placement, withVersions);
       // The files of a cluster whose change waits for its wave stay as this commit holds them.
       const heldAt = commit ?? ad.status?.commit;
       plan = planRollout({ deployment: ad, placement, previous: ad.status?.rollout, observed, now: new Date(), renderings, ...(heldAt ? { commit: heldAt } : {}) });
@@ -563,7 +507,7 @@ export class Controller {
       }
     }
     for (const s of ad.spec?.placementStrategies ?? []) for (const o of s.overrides ?? []) for (const t of o.traits ?? []) usage.traits.add(t.name);
-    this.usage.set(key, usage);
+    this.term.usage.set(key, usage);
 
     let files: Record<string, Record<string, string>> | undefined;
     if (!renderError && placement) {
@@ -639,16 +583,16 @@ export class Controller {
       // retried through the call, so it is never skipped.
       const folderHashes = Object.entries(files).map(([cluster, clusterFiles]) => [cluster, createHash("sha256").update(JSON.stringify(clusterFiles)).digest("base64")] as const);
       const fingerprint = JSON.stringify(folderHashes);
-      const unchanged = this.committedFiles.get(key) === fingerprint;
+      const unchanged = this.term.committedFiles.get(key) === fingerprint;
       const result = unchanged ? null : await this.commits.submit({ namespace, name, clusters: files, generation, revision: target, summary });
-      if (result?.state === "queued") this.committedFiles.delete(key);
-      else this.committedFiles.set(key, fingerprint);
+      if (result?.state === "queued") this.term.committedFiles.delete(key);
+      else this.term.committedFiles.set(key, fingerprint);
       if (result) {
         this.recordCommit(result.oid);
         commit = result.oid;
         // The clusters whose folder changed: where it renders now and where it rendered before.
-        this.clusters.setHead(result.oid, new Set([...Object.keys(files), ...(this.placedOn.get(key) ?? [])]));
-        this.placedOn.set(key, Object.keys(files));
+        this.clusters.setHead(result.oid, new Set([...Object.keys(files), ...(this.term.placedOn.get(key) ?? [])]));
+        this.term.placedOn.set(key, Object.keys(files));
         this.events.record(this.eventTarget(ad), "Normal", "Committed", `${summary}; commit ${result.oid.slice(0, 12)}`);
         if (result.state === "queued") commitError = `the Git remote did not take the commit yet; it is queued locally (${result.error?.message ?? "remote unreachable"})`;
       } else if (!commit) {
@@ -656,8 +600,8 @@ export class Controller {
         commit = this.startHead ?? (await this.repo.head()) ?? undefined;
       }
       if (commit) {
-        this.deploymentCommit.set(key, commit);
-        this.folderCommits.record(key, folderHashes, commit);
+        this.term.deploymentCommit.set(key, commit);
+        this.term.folderCommits.record(key, folderHashes, commit);
       }
     }
 
@@ -682,11 +626,11 @@ export class Controller {
     let priority: Priority = "normal";
     if (renderError?.transient) {
       // A template stopped at its budget may have been starved by a loaded machine: try again, backing off.
-      const tries = (this.transientRenderFailures.get(key) ?? 0) + 1;
-      this.transientRenderFailures.set(key, tries);
+      const tries = (this.term.transientRenderFailures.get(key) ?? 0) + 1;
+      this.term.transientRenderFailures.set(key, tries);
       requeueMs = backoffDelay(tries, { initialMs: 5_000, maxMs: 300_000 });
     } else {
-      this.transientRenderFailures.delete(key);
+      this.term.transientRenderFailures.delete(key);
       if (plan?.requeueAfterMs !== undefined) requeueMs = Math.max(250, plan.requeueAfterMs);
       else if (status.phase === "Progressing" || status.phase === "Degraded") {
         requeueMs = this.o.progressRequeueMs ?? 10_000;
@@ -814,12 +758,10 @@ export class Controller {
 
   // ---------- deletion ----------
 
-  private readonly deletionCommit = new Map<Key, string>();
-
   private async finalize(key: Key, ad: ApplicationDeployment): Promise<void> {
     const { namespace, name } = splitKey(key);
     if (!(ad.metadata.finalizers ?? []).includes(FINALIZER)) return;
-    let removal = this.deletionCommit.get(key);
+    let removal = this.term.deletionCommit.get(key);
     if (!removal) {
       const result = await this.commits.submit({ namespace, name, clusters: {}, summary: "delete" });
       removal = result?.oid ?? (await this.repo.head()) ?? undefined;
@@ -827,11 +769,11 @@ export class Controller {
         this.recordCommit(result.oid);
         this.clusters.setHead(result.oid);
       }
-      if (removal) this.deletionCommit.set(key, removal);
+      if (removal) this.term.deletionCommit.set(key, removal);
     }
     const pending: string[] = [];
     const paused: string[] = [];
-    for (const cluster of this.usage.get(key)?.selected ?? ad.status?.clusters?.map((c) => c.name) ?? []) {
+    for (const cluster of this.term.usage.get(key)?.selected ?? ad.status?.clusters?.map((c) => c.name) ?? []) {
       const worker = this.clusters.worker(cluster);
       // A paused cluster takes the removal from Git when it resumes: waiting for it would only time out.
       if (worker?.view.paused) {
@@ -853,7 +795,7 @@ export class Controller {
     }
     if (paused.length) this.events.record(this.eventTarget(ad), "Normal", "CleanupOnResume", `the removal reaches ${paused.join(", ")} when it resumes (spec.paused)`);
     await this.hub.setFinalizers(namespace, name, (ad.metadata.finalizers ?? []).filter((f) => f !== FINALIZER), ad.metadata.resourceVersion);
-    this.deletionCommit.delete(key);
+    this.term.deletionCommit.delete(key);
     this.forget(key);
     this.log.info({ deployment: key }, "deleted from Git and clusters");
   }

@@ -166,7 +166,7 @@ export class ClusterSyncWorker {
   private running: Promise<void> | undefined;
   private healthRun: Promise<void> | undefined;
   /** When the last pass over every deployment started, and how long it took (ms). */
-  private fullHealthAt = Date.now();
+  private fullHealthAt: number;
   private fullHealthMs = 0;
   /** Deployments whose objects changed on the cluster since the last health observation (watch). */
   private changed = new Set<string>();
@@ -205,6 +205,7 @@ export class ClusterSyncWorker {
   constructor(options: ClusterSyncWorkerOptions) {
     this.o = options;
     this.now = options.now ?? (() => new Date());
+    this.fullHealthAt = this.nowMs();
     this.s = {
       cluster: options.cluster,
       paused: options.paused ?? false,
@@ -246,6 +247,11 @@ export class ClusterSyncWorker {
   }
 
   /** One deployment's health from the last observation (see `view`). */
+  /** The worker's clock (the `now` option) in ms: every time it reads goes through it. */
+  private nowMs(): number {
+    return this.now().getTime();
+  }
+
   healthOf(deployment: string): DeploymentHealth | undefined {
     return this.healthIndex.get(deployment);
   }
@@ -269,7 +275,7 @@ export class ClusterSyncWorker {
     // A sync that is nearly done is let finish (it records its commit, then the newer one runs):
     // aborting every sync on every commit would keep a busy cluster from ever completing one.
     // One that has run for a while (waiting on CRDs, a slow server) is interrupted at once.
-    if (this.inflight && this.inflight.commit !== commit && Date.now() - this.inflight.startedAt >= SUPERSEDE_AFTER_MS) {
+    if (this.inflight && this.inflight.commit !== commit && this.nowMs() - this.inflight.startedAt >= SUPERSEDE_AFTER_MS) {
       this.inflight.abort.abort();
     }
     this.wake();
@@ -355,12 +361,12 @@ export class ClusterSyncWorker {
     // at once: polling stays under a quarter of the time, and the cluster's API server serves syncs.
     this.healthTimer = setTimeout(
       () => {
-        const started = Date.now();
+        const started = this.nowMs();
         this.healthRun = this.refreshHealth()
           .catch(() => undefined)
           .finally(() => {
             this.healthRun = undefined;
-            this.scheduleHealth(Date.now() - started);
+            this.scheduleHealth(this.nowMs() - started);
           });
       },
       timerDelay(Math.max(interval, 3 * lastRunMs)),
@@ -385,7 +391,7 @@ export class ClusterSyncWorker {
     const busy = this.inflight?.scope;
     if (!applied || busy === "all" || this.s.paused || this.stopped) return;
     const startSeq = this.syncSeq;
-    const started = Date.now();
+    const started = this.nowMs();
     const watched = this.changeWatch?.complete ?? false;
     const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), watched ? this.fullResyncMs : 0, this.fullHealthMs / FULL_HEALTH_SHARE);
     const everything = started - this.fullHealthAt >= period;
@@ -400,7 +406,7 @@ export class ClusterSyncWorker {
     const observed = await observeHealth(this.o.client, objects, { partial: !everything });
     if (everything) {
       this.fullHealthAt = started;
-      this.fullHealthMs = Date.now() - started;
+      this.fullHealthMs = this.nowMs() - started;
     }
     if (this.fullSyncSeq > startSeq || this.stopped) return;
     const fresh = new Map(observed.filter((h) => (this.touchedAt.get(h.deployment) ?? 0) <= startSeq).map((h) => [h.deployment, h]));
@@ -469,7 +475,7 @@ export class ClusterSyncWorker {
     const commit = this.s.desiredCommit;
     if (!commit || this.s.paused || this.stopped) return;
     const abort = new AbortController();
-    this.inflight = { commit, abort, startedAt: Date.now() };
+    this.inflight = { commit, abort, startedAt: this.nowMs() };
     const isNewCommit = commit !== this.s.attemptedCommit;
     const resyncDue = this.resyncDue;
     this.resyncDue = false;
@@ -608,7 +614,7 @@ export class ClusterSyncWorker {
   private resyncScope(): Set<string> | undefined {
     this.suspects.judgeRest();
     if (!this.changeWatch?.complete || this.mustSync === undefined || this.previous === undefined || this.s.failures > 0) return undefined;
-    if (Date.now() - this.lastFullSyncAt >= this.fullResyncMs) return undefined;
+    if (this.nowMs() - this.lastFullSyncAt >= this.fullResyncMs) return undefined;
     return new Set([...this.mustSync, ...this.suspects.pending]);
   }
 

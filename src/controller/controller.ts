@@ -24,6 +24,7 @@ import { runEachWithDeadline } from "../definitions/deadline.js";
 import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/planner.js";
 import { targetRevision, toRenderTargets } from "../rollout/targets.js";
 import { type RenderTarget, renderDeployment } from "../render/render.js";
+import { TemplateCache } from "../render/template-cache.js";
 import type { SyncEvent, WorkerStatus } from "../sync/worker.js";
 import { ClusterManager } from "./clusters.js";
 import { EventRecorder, type EventTarget } from "./events.js";
@@ -113,6 +114,11 @@ export class Controller {
   private registry: DefinitionRegistry | undefined;
   /** Everything learnt during this leadership term (see TermState). */
   private term = new TermState();
+  /**
+   * Rendered components by a hash of everything that shapes them: kept across terms, since an
+   * entry depends on nothing but its key.
+   */
+  private readonly templateCache = new TemplateCache();
   private nextSeq = 1;
   /** Clusters with their probed version, by informer object (see withVersion). */
   private readonly versioned = new WeakMap<Cluster, Cluster>();
@@ -491,7 +497,7 @@ export class Controller {
       const selected = placement.waves.flatMap((w) => w.clusters);
       unseen = selected.some((c) => this.notSeenYet(c));
       const observed = selected.map((c) => this.observeForPlanner(c, key, commit));
-      const renderings = await this.term.renderings.get(key, ad, this.definitions(), placement, withVersions);
+      const renderings = await this.term.renderings.get(key, ad, this.definitions(), placement, withVersions, this.templateCache);
       // The files of a cluster whose change waits for its wave stay as this commit holds them.
       const heldAt = commit ?? ad.status?.commit;
       plan = planRollout({ deployment: ad, placement, previous: ad.status?.rollout, observed, now: new Date(), renderings, ...(heldAt ? { commit: heldAt } : {}) });
@@ -513,7 +519,7 @@ export class Controller {
     if (!renderError && placement) {
       try {
         const kept = new Map((plan?.targets ?? []).flatMap((t) => (t.keepFilesOf === undefined ? [] : [[t.cluster, t.keepFilesOf] as const])));
-        const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: targets.filter((t) => !kept.has(t.cluster.name)) });
+        const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: targets.filter((t) => !kept.has(t.cluster.name)), cache: this.templateCache });
         files = {};
         for (const r of rendered) {
           const clusterFiles: Record<string, string> = {};
@@ -659,7 +665,7 @@ export class Controller {
       this.log.warn({ deployment: keyOf(ad), cluster, commit: at }, message);
       this.events.record(this.eventTarget(ad), "Warning", "HeldFilesMissing", message);
       const target = targets.filter((t) => t.cluster.name === cluster);
-      const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: target });
+      const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: target, cache: this.templateCache });
       return Object.fromEntries((rendered[0]?.manifests ?? []).map((m) => [manifestFileName(m), toYaml(m)]));
     }
   }

@@ -13,6 +13,7 @@ import type { ApplicationDeployment, Cluster } from "../api/types.js";
 import type { DefinitionRegistry } from "../definitions/registry.js";
 import type { Placement } from "../placement/select.js";
 import { renderDeployment } from "../render/render.js";
+import type { TemplateCache } from "../render/template-cache.js";
 import { targetsOnEveryCluster } from "../rollout/targets.js";
 
 /** The replica count every revision is rendered at for its fingerprint. */
@@ -27,9 +28,10 @@ export async function renderingFingerprints(
   registry: DefinitionRegistry,
   placement: Placement,
   clusters: readonly Cluster[],
+  cache?: TemplateCache,
 ): Promise<Map<string, string>> {
   const revisions = deployment.spec.appRevisions.map((r) => ({ name: r.name, replicas: FINGERPRINT_REPLICAS }));
-  const rendered = await renderDeployment({ deployment, registry, targets: targetsOnEveryCluster(placement, clusters, revisions) });
+  const rendered = await renderDeployment({ deployment, registry, targets: targetsOnEveryCluster(placement, clusters, revisions), ...(cache ? { cache } : {}) });
   return new Map(rendered.map((r) => [r.cluster, createHash("sha256").update(JSON.stringify(r.manifests)).digest("base64url").slice(0, 22)]));
 }
 
@@ -41,7 +43,14 @@ export async function renderingFingerprints(
 export class RenderingCache {
   private readonly kept = new Map<string, { registry: DefinitionRegistry; inputs: string; fingerprints: Map<string, string> }>();
 
-  async get(key: string, deployment: ApplicationDeployment, registry: DefinitionRegistry, placement: Placement, clusters: readonly Cluster[]): Promise<Map<string, string>> {
+  async get(
+    key: string,
+    deployment: ApplicationDeployment,
+    registry: DefinitionRegistry,
+    placement: Placement,
+    clusters: readonly Cluster[],
+    cache?: TemplateCache,
+  ): Promise<Map<string, string>> {
     const byName = new Map(clusters.map((c) => [c.metadata.name, c]));
     const inputs = JSON.stringify([
       deployment.metadata.generation ?? 0,
@@ -50,7 +59,7 @@ export class RenderingCache {
     ]);
     const hit = this.kept.get(key);
     if (hit?.registry === registry && hit.inputs === inputs) return hit.fingerprints;
-    const fingerprints = await renderingFingerprints(deployment, registry, placement, clusters);
+    const fingerprints = await renderingFingerprints(deployment, registry, placement, clusters, cache);
     this.kept.set(key, { registry, inputs, fingerprints });
     return fingerprints;
   }

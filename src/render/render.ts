@@ -12,7 +12,7 @@ import { buildContext, type ClusterInfo, componentLabels, type TemplateContext }
 import { mergePatch, mergeSettings, setPath } from "./merge.js";
 import { enforcePolicy, expandLists } from "./policy.js";
 import { groupOf } from "./scope.js";
-import { cached, cacheKey, evaluateTemplate } from "./template-cache.js";
+import { cacheKey, TemplateCache } from "./template-cache.js";
 
 export interface RevisionPlan {
   /** Name of an entry of `spec.appRevisions`. */
@@ -39,6 +39,8 @@ export interface RenderRequest {
   deployment: ApplicationDeployment;
   registry: DefinitionRegistry;
   targets: RenderTarget[];
+  /** Rendered components kept between renders (see template-cache.ts); without it none are kept. */
+  cache?: TemplateCache;
 }
 
 export interface RenderedCluster {
@@ -132,6 +134,7 @@ interface ComponentArgs {
   revision: string;
   replicas: number;
   target: RenderTarget;
+  cache: TemplateCache;
 }
 
 function definitionVersion(def: { hash: string } | { broken: true; error: Error } | undefined): string {
@@ -157,7 +160,7 @@ async function renderComponent(args: ComponentArgs): Promise<{ objects: Rendered
     target.wave,
     target.releaseReplicasToAutoscaler ?? false,
   ]);
-  return cached(key, () => renderComponentUncached(args));
+  return args.cache.cached(key, () => renderComponentUncached(args));
 }
 
 /** Everything one component of one revision renders into one cluster. */
@@ -171,7 +174,7 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
   const settings = def.validate(mergeSettings(spec.settings ?? {}, override?.settings) as JsonObject, `${path}.settings`);
   const context = buildContext({ namespace, app, component: spec.name, revision, replicas, cluster: target.cluster, wave: target.wave });
 
-  const expanded = expandLists(asObjects(await evaluateTemplate(def.template, { settings, context }, `${path}.settings`)), path);
+  const expanded = expandLists(asObjects(await args.cache.evaluate(def.template, { settings, context }, `${path}.settings`)), path);
   if ("problem" in expanded) return { objects: [], problems: [expanded.problem] };
   const rendered = expanded.objects;
   if (rendered.length === 0) {
@@ -237,13 +240,13 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
     const traitContext: TemplateContext = componentScoped ? { ...context, selectorLabels: context.componentSelectorLabels } : context;
     try {
       if (t.def.patch) {
-        const patch = await evaluateTemplate(t.def.patch, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`);
+        const patch = await args.cache.evaluate(t.def.patch, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`);
         if (patch !== undefined && patch !== null) {
           workload = mergePatch(workload, patch) as Manifest;
         }
       }
       if (t.def.outputs) {
-        const outputs = expandLists(asObjects(await evaluateTemplate(t.def.outputs, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`)), t.path);
+        const outputs = expandLists(asObjects(await args.cache.evaluate(t.def.outputs, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`)), t.path);
         if ("problem" in outputs) {
           problems.push(outputs.problem);
           continue;
@@ -309,6 +312,7 @@ function compareManifests(a: Manifest, b: Manifest): number {
  */
 export async function renderDeployment(request: RenderRequest): Promise<RenderedCluster[]> {
   const { deployment, registry, targets } = request;
+  const cache = request.cache ?? new TemplateCache();
   const problems: FieldProblem[] = [];
   const seen = new Set<string>();
   const out: RenderedCluster[] = [];
@@ -327,7 +331,7 @@ export async function renderDeployment(request: RenderRequest): Promise<Rendered
       for (const [ci, spec] of revision.template.spec.components.entries()) {
         const path = componentPath(ri, ci);
         try {
-          const { objects, problems: found } = await renderComponent({ deployment, registry, spec, path, revision: plan.name, replicas: plan.replicas, target });
+          const { objects, problems: found } = await renderComponent({ deployment, registry, spec, path, revision: plan.name, replicas: plan.replicas, target, cache });
           for (const p of found) pushOnce(problems, seen, p);
           for (const o of objects) {
             const key = manifestKey(o.manifest);

@@ -19,7 +19,6 @@ import { FileDefinitionSource, readDocuments } from "../../../src/definitions/lo
 import { brokenDefinitions, buildRegistry } from "../../../src/definitions/registry.js";
 import { type Placement, place } from "../../../src/placement/select.js";
 import { type RenderedCluster, renderDeployment } from "../../../src/render/render.js";
-import { clearTemplateCache } from "../../../src/render/template-cache.js";
 import { fullRolloutTargets } from "../../../src/rollout/targets.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
@@ -140,7 +139,6 @@ describe("the bad-input corpus", () => {
   it.each(corpus.filter((c) => c.outcome === "error").map((c) => [c.name, c] as const))(
     "refuses %s with a Flotilla error naming the field",
     async (_name, c) => {
-      clearTemplateCache();
       const { error } = await settle(() => runLikeTheCli(c.file));
       expect(error, `${c.description}: expected an error, but the input was accepted`).toBeDefined();
       if (!(error instanceof FlotillaError)) {

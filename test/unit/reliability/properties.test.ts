@@ -21,7 +21,6 @@ import { buildRegistry, type DefinitionRegistry } from "../../../src/definitions
 import { place } from "../../../src/placement/select.js";
 import { renderDeployment } from "../../../src/render/render.js";
 import { isClusterScoped } from "../../../src/render/scope.js";
-import { clearTemplateCache } from "../../../src/render/template-cache.js";
 import { fullRolloutTargets } from "../../../src/rollout/targets.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
@@ -111,7 +110,6 @@ async function validateAndRenderTwice(doc: unknown, clusters: Cluster[]): Promis
   const found = await deploymentProblems(deployment, registry);
   if (found.length) throw new ValidationError(found);
   const renderOnce = async (): Promise<{ manifests: Manifest[]; yaml: string }> => {
-    clearTemplateCache();
     const placement = place(deployment.spec.placementStrategies, clusters);
     const rendered = await renderDeployment({ deployment, registry, targets: fullRolloutTargets(deployment, placement, clusters) });
     return {

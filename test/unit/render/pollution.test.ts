@@ -11,7 +11,6 @@ import type { ApplicationDeployment } from "../../../src/api/types.js";
 import { resourceProblems } from "../../../src/api/validate.js";
 import { getPath, mergePatch, mergeSettings, setPath } from "../../../src/render/merge.js";
 import { type RenderedCluster, renderDeployment } from "../../../src/render/render.js";
-import { clearTemplateCache } from "../../../src/render/template-cache.js";
 import { aComponentDefinition, aTraitDefinition, registryOf } from "../builders.js";
 
 const registry = registryOf(
@@ -97,9 +96,7 @@ describe("prototype pollution through settings, properties and overrides", () =>
   });
 
   it("renders a victim after the attacker exactly as it renders alone, and leaves Object.prototype untouched", async () => {
-    clearTemplateCache();
     const alone = toYaml((await render(parse(VICTIM)))[0]?.manifests ?? []);
-    clearTemplateCache();
     // Straight to the renderer, past validation: the merges themselves must be safe.
     await render(parse(ATTACKER)).catch(() => undefined);
     prototypeIsClean();

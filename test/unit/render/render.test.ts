@@ -1,11 +1,11 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type FieldProblem, ValidationError } from "../../../src/api/errors.js";
 import { toYaml } from "../../../src/api/serialize.js";
 import type { ApplicationDeployment, ComponentOverride, Manifest } from "../../../src/api/types.js";
 import type { DefinitionRegistry } from "../../../src/definitions/registry.js";
 import { getPath } from "../../../src/render/merge.js";
 import { type RenderedCluster, type RenderTarget, renderDeployment } from "../../../src/render/render.js";
-import { clearTemplateCache } from "../../../src/render/template-cache.js";
+import { TemplateCache } from "../../../src/render/template-cache.js";
 import { aComponent, aComponentDefinition, aDeployment, aRevision, aTraitDefinition, registryOf } from "../builders.js";
 
 const C0 = "spec.appRevisions[0].template.spec.components[0]";
@@ -144,9 +144,6 @@ function find(list: Manifest[], kind: string, name?: string): Manifest {
 
 const backend = () => aComponent("backend", "worker").withSettings({ image: "myimage-v1" });
 
-beforeEach(() => {
-  clearTemplateCache();
-});
 
 describe("renderDeployment: labels, names and namespaces", () => {
   it("names the per-revision workload <component>-<revision> and stamps the standard labels", async () => {
@@ -574,9 +571,9 @@ describe("renderDeployment: determinism", () => {
 
   it("gives byte-identical YAML across runs, with and without the cache", async () => {
     const yaml = (out: RenderedCluster[]) => out.map((c) => c.manifests.map(toYaml).join("---\n")).join("\n# next\n");
-    const first = yaml(await render(busy(), targets()));
-    const cachedRun = yaml(await render(busy(), targets()));
-    clearTemplateCache();
+    const cache = new TemplateCache();
+    const first = yaml(await renderDeployment({ deployment: busy(), registry, targets: targets(), cache }));
+    const cachedRun = yaml(await renderDeployment({ deployment: busy(), registry, targets: targets(), cache }));
     const fresh = yaml(await render(busy(), targets()));
     expect(cachedRun).toBe(first);
     expect(fresh).toBe(first);

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ApplicationDeployment } from "../../../src/api/types.js";
 import { type RenderTarget, renderDeployment } from "../../../src/render/render.js";
-import { cached, cacheKey, clearTemplateCache, templateEvaluations } from "../../../src/render/template-cache.js";
+import { cacheKey, TemplateCache } from "../../../src/render/template-cache.js";
 import { aComponent, aComponentDefinition, aDeployment, aRevision, aTraitDefinition, registryOf } from "../builders.js";
 
 const registry = registryOf(
@@ -22,36 +22,38 @@ const target = (replicas = 3, version?: string): RenderTarget => ({
   revisions: [{ name: "v1", replicas }],
 });
 
+let cache = new TemplateCache();
 beforeEach(() => {
-  clearTemplateCache();
+  cache = new TemplateCache();
 });
+const templateEvaluations = () => cache.evaluations;
 
 describe("the render cache", () => {
   it("runs no JSONata evaluation when the same input is rendered again", async () => {
     const before = templateEvaluations();
-    const first = await renderDeployment({ deployment: deployment(), registry, targets: [target()] });
+    const first = await renderDeployment({ deployment: deployment(), registry, targets: [target()], cache });
     const afterFirst = templateEvaluations();
-    const second = await renderDeployment({ deployment: deployment(), registry, targets: [target()] });
+    const second = await renderDeployment({ deployment: deployment(), registry, targets: [target()], cache });
     expect(afterFirst - before).toBe(3);
     expect(templateEvaluations()).toBe(afterFirst);
     expect(second).toEqual(first);
   });
 
   it.each([
-    ["the settings change", () => renderDeployment({ deployment: deployment("other"), registry, targets: [target()] })],
-    ["the replicas change", () => renderDeployment({ deployment: deployment(), registry, targets: [target(5)] })],
-    ["the cluster version changes", () => renderDeployment({ deployment: deployment(), registry, targets: [target(3, "v1.20.2")] })],
+    ["the settings change", () => renderDeployment({ deployment: deployment("other"), registry, targets: [target()], cache })],
+    ["the replicas change", () => renderDeployment({ deployment: deployment(), registry, targets: [target(5)], cache })],
+    ["the cluster version changes", () => renderDeployment({ deployment: deployment(), registry, targets: [target(3, "v1.20.2")], cache })],
   ])("evaluates again when %s", async (_what, rerender) => {
-    await renderDeployment({ deployment: deployment(), registry, targets: [target()] });
+    await renderDeployment({ deployment: deployment(), registry, targets: [target()], cache });
     const before = templateEvaluations();
     await rerender();
     expect(templateEvaluations()).toBeGreaterThan(before);
   });
 
   it("hands out private copies, so a caller changing a result cannot poison the cache", async () => {
-    const [first] = await renderDeployment({ deployment: deployment(), registry, targets: [target()] });
+    const [first] = await renderDeployment({ deployment: deployment(), registry, targets: [target()], cache });
     first!.manifests[0]!.metadata.name = "poisoned";
-    const [second] = await renderDeployment({ deployment: deployment(), registry, targets: [target()] });
+    const [second] = await renderDeployment({ deployment: deployment(), registry, targets: [target()], cache });
     expect(second!.manifests[0]!.metadata.name).toBe("backend-v1");
   });
 
@@ -62,8 +64,8 @@ describe("the render cache", () => {
       return { n: 1 };
     };
     const key = cacheKey(["unit-test", 1]);
-    const a = await cached(key, compute);
-    const b = await cached(key, compute);
+    const a = await cache.cached(key, compute);
+    const b = await cache.cached(key, compute);
     expect(calls).toBe(1);
     expect(b).toEqual(a);
     expect(b).not.toBe(a);

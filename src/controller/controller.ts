@@ -497,7 +497,7 @@ export class Controller {
       const selected = placement.waves.flatMap((w) => w.clusters);
       unseen = selected.some((c) => this.notSeenYet(c));
       const observed = selected.map((c) => this.observeForPlanner(c, key, commit));
-      const renderings = await this.term.renderings.get(key, ad, this.definitions(), placement, withVersions, this.templateCache);
+      const renderings = await this.term.renderings.get(key, { deployment: ad, registry: this.definitions(), placement, clusters: withVersions, cache: this.templateCache });
       // The files of a cluster whose change waits for its wave stay as this commit holds them.
       const heldAt = commit ?? ad.status?.commit;
       plan = planRollout({ deployment: ad, placement, previous: ad.status?.rollout, observed, now: new Date(), renderings, ...(heldAt ? { commit: heldAt } : {}) });

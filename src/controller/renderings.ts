@@ -19,17 +19,22 @@ import { targetsOnEveryCluster } from "../rollout/targets.js";
 /** The replica count every revision is rendered at for its fingerprint. */
 const FINGERPRINT_REPLICAS = 1;
 
+/** What a deployment's fingerprints are computed from. */
+export interface RenderingInput {
+  deployment: ApplicationDeployment;
+  registry: DefinitionRegistry;
+  placement: Placement;
+  clusters: readonly Cluster[];
+  /** The caller's render cache (see template-cache.ts). */
+  cache?: TemplateCache;
+}
+
 /**
  * Fingerprint per selected cluster. Throws what the renderer throws (the same problems the
  * deployment's own render reports).
  */
-export async function renderingFingerprints(
-  deployment: ApplicationDeployment,
-  registry: DefinitionRegistry,
-  placement: Placement,
-  clusters: readonly Cluster[],
-  cache?: TemplateCache,
-): Promise<Map<string, string>> {
+export async function renderingFingerprints(input: RenderingInput): Promise<Map<string, string>> {
+  const { deployment, registry, placement, clusters, cache } = input;
   const revisions = deployment.spec.appRevisions.map((r) => ({ name: r.name, replicas: FINGERPRINT_REPLICAS }));
   const rendered = await renderDeployment({ deployment, registry, targets: targetsOnEveryCluster(placement, clusters, revisions), ...(cache ? { cache } : {}) });
   return new Map(rendered.map((r) => [r.cluster, createHash("sha256").update(JSON.stringify(r.manifests)).digest("base64url").slice(0, 22)]));
@@ -43,14 +48,8 @@ export async function renderingFingerprints(
 export class RenderingCache {
   private readonly kept = new Map<string, { registry: DefinitionRegistry; inputs: string; fingerprints: Map<string, string> }>();
 
-  async get(
-    key: string,
-    deployment: ApplicationDeployment,
-    registry: DefinitionRegistry,
-    placement: Placement,
-    clusters: readonly Cluster[],
-    cache?: TemplateCache,
-  ): Promise<Map<string, string>> {
+  async get(key: string, input: RenderingInput): Promise<Map<string, string>> {
+    const { deployment, registry, placement, clusters } = input;
     const byName = new Map(clusters.map((c) => [c.metadata.name, c]));
     const inputs = JSON.stringify([
       deployment.metadata.generation ?? 0,
@@ -59,7 +58,7 @@ export class RenderingCache {
     ]);
     const hit = this.kept.get(key);
     if (hit?.registry === registry && hit.inputs === inputs) return hit.fingerprints;
-    const fingerprints = await renderingFingerprints(deployment, registry, placement, clusters, cache);
+    const fingerprints = await renderingFingerprints(input);
     this.kept.set(key, { registry, inputs, fingerprints });
     return fingerprints;
   }

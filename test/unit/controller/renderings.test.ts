@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { ApplicationDeployment } from "../../../src/api/types.js";
 import { RenderingCache, renderingFingerprints } from "../../../src/controller/renderings.js";
 import { place } from "../../../src/placement/select.js";
-import { aCluster, aComponent, aComponentDefinition, aDeployment, aRevision, aWave, registryOf } from "../builders.js";
+import { aCluster, aComponent, aComponentDefinition, aDeployment, aRevision, aWave, DEPLOYMENT_TEMPLATE, registryOf } from "../builders.js";
 
 
 const clusters = [aCluster("stage-1").withLabel("usage", "staging").build(), aCluster("prod-eu").withLabel("usage", "production").build()];
@@ -23,7 +23,7 @@ function app(options: { image?: string; replicas?: number; productionImage?: str
 }
 
 async function fingerprints(d: ApplicationDeployment): Promise<Record<string, string>> {
-  return Object.fromEntries(await renderingFingerprints(d, registry, place(d.spec.placementStrategies, clusters), clusters));
+  return Object.fromEntries(await renderingFingerprints({ deployment: d, registry, placement: place(d.spec.placementStrategies, clusters), clusters }));
 }
 
 describe("renderingFingerprints", () => {
@@ -45,7 +45,7 @@ describe("renderingFingerprints", () => {
     const d = app();
     const other = registryOf(aComponentDefinition("worker").withTemplate(DEPLOYMENT_WITH_LABEL));
     const before = await fingerprints(d);
-    const after = Object.fromEntries(await renderingFingerprints(d, other, place(d.spec.placementStrategies, clusters), clusters));
+    const after = Object.fromEntries(await renderingFingerprints({ deployment: d, registry: other, placement: place(d.spec.placementStrategies, clusters), clusters }));
     expect(after["stage-1"]).not.toBe(before["stage-1"]);
   });
 });
@@ -56,28 +56,17 @@ describe("RenderingCache", () => {
     const d = app();
     d.metadata.generation = 1;
     const placement = place(d.spec.placementStrategies, clusters);
-    const first = await cache.get("team-a/web", d, registry, placement, clusters);
+    const first = await cache.get("team-a/web", { deployment: d, registry, placement, clusters });
     // Same inputs: the very same map, nothing rendered (a different spec under the same generation is not looked at).
     const edited = app({ image: "web:2" });
     edited.metadata.generation = 1;
-    expect(await cache.get("team-a/web", edited, registry, placement, clusters)).toBe(first);
+    expect(await cache.get("team-a/web", { deployment: edited, registry, placement, clusters })).toBe(first);
     edited.metadata.generation = 2;
-    const second = await cache.get("team-a/web", edited, registry, placement, clusters);
+    const second = await cache.get("team-a/web", { deployment: edited, registry, placement, clusters });
     expect(second.get("stage-1")).not.toBe(first.get("stage-1"));
     const relabelled = [aCluster("stage-1").withLabel("usage", "staging").withLabel("tier", "gold").build(), clusters[1]!];
-    expect(await cache.get("team-a/web", edited, registry, placement, relabelled)).not.toBe(second);
+    expect(await cache.get("team-a/web", { deployment: edited, registry, placement, clusters: relabelled })).not.toBe(second);
   });
 });
 
-const DEPLOYMENT_WITH_LABEL = `{
-  "apiVersion": "apps/v1",
-  "kind": "Deployment",
-  "metadata": {"name": context.name, "labels": {"team": "platform"}},
-  "spec": {
-    "selector": {"matchLabels": context.selectorLabels},
-    "template": {
-      "metadata": {"labels": context.labels},
-      "spec": {"containers": [{"name": context.component, "image": settings.image}]}
-    }
-  }
-}`;
+const DEPLOYMENT_WITH_LABEL = DEPLOYMENT_TEMPLATE.replace('"metadata": {"name": context.name}', '"metadata": {"name": context.name, "labels": {"team": "platform"}}');

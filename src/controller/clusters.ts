@@ -63,7 +63,10 @@ interface ClusterEntry {
 /** Probes in a row without an answer in time before a member that answered before is unreachable. */
 const SLOW_PROBES_UNTIL_UNREACHABLE = 2;
 
-class ProbeTimeout extends Error {}
+/** A probe that got no answer in time (one slow answer does not make a member unreachable). */
+class ProbeTimeout extends FlotillaError {
+  override name = "ProbeTimeout";
+}
 
 /** Rewrite an unchanged Cluster status (its lastProbeTime) at most this often. */
 const STATUS_REFRESH_MS = 5 * 60_000;

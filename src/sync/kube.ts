@@ -6,7 +6,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { ApplyError, isRetryableStatus } from "../api/errors.js";
+import { ApplyError, FlotillaError, isRetryableStatus } from "../api/errors.js";
 import { FIELD_MANAGER } from "../api/labels.js";
 import type { ManagedFieldsEntry, Manifest } from "../api/types.js";
 
@@ -78,10 +78,10 @@ function kindOf(ref: { apiVersion: string; kind: string }): string {
 const TOO_LARGE_VERSION = /too large resource version/i;
 
 /** The server no longer keeps the resourceVersion a watch asked for: list again, then watch. */
-export class WatchExpiredError extends Error {
+export class WatchExpiredError extends FlotillaError {
+  override name = "WatchExpiredError";
   constructor(readonly object: string) {
     super(`watch of ${object}: resourceVersion too old; list again`);
-    this.name = "WatchExpiredError";
   }
 }
 

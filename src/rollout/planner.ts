@@ -19,7 +19,7 @@ import { distributeReplicas } from "../placement/distribution.js";
 import type { Placement, Wave } from "../placement/select.js";
 import { type AnalysisContext, evaluateAnalysis } from "./analysis.js";
 import { batchReplicas, revisionsAtBatch, rolledBackRevisions, sourceRevisions } from "./batches.js";
-import { readControls } from "./controls.js";
+import { type Controls, readControls } from "./controls.js";
 import { type ClusterRolloutPhase, type ClusterRolloutState, type RolloutState, type RolloutStateName, readRolloutState } from "./state.js";
 import { startableClusters } from "./waves.js";
 
@@ -579,10 +579,9 @@ function describeEvents(step: Step, events: StepEvent[]): string[] {
   return lines;
 }
 
-/** Plan the next step of the rollout. Throws FlotillaError only for a spec without revisions. */
-export function planRollout(input: PlanInput): RolloutPlan {
-  const spec = input.deployment.spec;
-  const revisions = spec.appRevisions;
+/** Everything a step needs, from the input. Throws FlotillaError for a spec without revisions. */
+function newStep(input: PlanInput): Step {
+  const revisions = input.deployment.spec.appRevisions;
   const target = revisions[revisions.length - 1];
   if (!target) throw new FlotillaError("spec.appRevisions is empty: add a revision to roll out.");
   const targetIndex = revisions.length - 1;
@@ -592,7 +591,7 @@ export function planRollout(input: PlanInput): RolloutPlan {
     const share = distributeReplicas({ total: target.rollout?.replicas ?? 1, clusters: wave.clusters, distribution: wave.strategy.distribution });
     for (const [cluster, n] of share) totals.set(cluster, n);
   }
-  const step: Step = {
+  return {
     deployment: `${meta.namespace ?? "default"}/${meta.name}`,
     target,
     targetIndex,
@@ -613,25 +612,24 @@ export function planRollout(input: PlanInput): RolloutPlan {
     update: undefined,
     restarted: new Set(),
   };
-  const prev = readRolloutState(input.previous);
-  const placed = input.placement.waves.flatMap((w) => w.clusters.map((name) => ({ name, wave: w.name })));
+}
+
+/**
+ * Every placed cluster's state at the start of this step: carried over from the previous state
+ * for the same rollout (shifted by time spent suspended, which does not count against soaks and
+ * deadlines), or Pending for a new rollout and for clusters that joined. Notes what changed.
+ */
+function resumeClusters(
+  step: Step,
+  prev: RolloutState | undefined,
+  placed: Array<{ name: string; wave: string }>,
+  sameRollout: boolean,
+  notes: string[],
+): ClusterRolloutState[] {
   const prevByName = new Map((prev?.clusters ?? []).map((c) => [c.name, c]));
-  const prevTargets = targetsOf(prev?.clusters ?? []);
-  const notes: string[] = [];
-
-  if (spec.suspend) return suspended(step, prev, placed, prevTargets);
-
-  // Which rollout is this? A different last revision starts a new one at once, whatever state
-  // the old one is in: the old target becomes a source at its current replicas.
-  const sameRollout = prev !== undefined && prev.revision === target.name;
-  const startedAt = sameRollout ? prev.startedAt : step.nowIso;
-  if (prev && !sameRollout) {
-    notes.push(step.order.includes(prev.revision) ? `${target.name} supersedes ${prev.revision}` : `${target.name} replaces ${prev.revision}`);
-  }
-  // Time spent suspended does not count against soaks and deadlines.
-  const shift = sameRollout && prev.state === "Suspended" ? Math.max(0, step.now - Date.parse(prev.since)) : 0;
+  const shift = sameRollout && prev?.state === "Suspended" ? Math.max(0, step.now - Date.parse(prev.since)) : 0;
   const later = (iso: string | undefined) => (iso === undefined ? undefined : new Date(Date.parse(iso) + shift).toISOString());
-  const clusters: ClusterRolloutState[] = placed.map(({ name, wave }) => {
+  const clusters = placed.map(({ name, wave }) => {
     const old = prevByName.get(name);
     if (!sameRollout) {
       const c = pending(step, name, wave, seedSources(step, name, old?.revisions));
@@ -656,13 +654,16 @@ export function planRollout(input: PlanInput): RolloutPlan {
   for (const old of prev?.clusters ?? []) {
     if (!placed.some((p) => p.name === old.name)) notes.push(`${old.name} left the placement`);
   }
-  if (sameRollout) {
-    step.update = prev.update;
-    if (followRenderings(step, clusters).length > 0) step.update = step.generation;
-  }
+  return clusters;
+}
 
-  // Controls, strongest first: abort, then retry, then promote.
-  const controls = readControls(meta.annotations);
+/** The control annotations, strongest first: abort, then retry, then promote. */
+function applyControls(
+  step: Step,
+  clusters: ClusterRolloutState[],
+  controls: Controls,
+  notes: string[],
+): { retried: boolean; promote: boolean; pausedNow: Set<string>; ignored: string[] } {
   const ignored: string[] = [];
   if (controls.abort) {
     const rolled = rollBack(step, clusters, `aborted by ${ANNOTATION_ABORT}`);
@@ -676,49 +677,87 @@ export function planRollout(input: PlanInput): RolloutPlan {
       retried = true;
       for (const c of clusters) {
         if (c.state === "Pending" || c.state === "Completed") continue;
-        // Back to the start line; the wave gate below restarts them at batch 1 on this same call.
+        // Back to the start line; the wave gate restarts them at batch 1 on this same call.
         Object.assign(c, pending(step, c.name, c.wave, c.sources));
         delete c.batchStartedAt;
       }
-      notes.push(`${target.name} retried from batch 1`);
+      notes.push(`${step.target.name} retried from batch 1`);
     }
   }
   const pausedNow = new Set(clusters.filter((c) => c.state === "Paused").map((c) => c.name));
   if (controls.promote && (pausedNow.size === 0 || controls.abort)) ignored.push(`${ANNOTATION_PROMOTE} ignored: no batch is paused`);
-  const promote = controls.promote && !controls.abort;
+  return { retried, promote: controls.promote && !controls.abort, pausedNow, ignored };
+}
 
-  // Advance in-flight clusters, then start the ones the wave gate allows. Nothing moves while a
-  // cluster is Failed or RolledBack: only retry, abort or a newer revision gets out of that.
+/**
+ * Advance in-flight clusters, then start the ones the wave gate allows. Nothing moves while a
+ * cluster is Failed or RolledBack: only retry, abort or a newer revision gets out of that.
+ */
+function moveClusters(
+  step: Step,
+  clusters: ClusterRolloutState[],
+  promote: boolean,
+  pausedNow: ReadonlySet<string>,
+): { outcomes: Map<string, Outcome>; failure: { cluster: ClusterRolloutState; reason: string } | undefined } {
   const outcomes = new Map<string, Outcome>();
   let failure: { cluster: ClusterRolloutState; reason: string } | undefined;
-  if (!clusters.some((c) => STOPPED.includes(c.state))) {
-    for (const c of clusters) {
-      if (!IN_FLIGHT.includes(c.state)) continue;
-      if (step.restarted.has(c.name)) {
-        outcomes.set(c.name, { kind: "moved" });
-        continue;
-      }
-      const out = advance(step, c, promote && pausedNow.has(c.name));
-      outcomes.set(c.name, out);
-      if (out.kind === "failed") {
-        failure = { cluster: c, reason: out.reason };
-        break;
-      }
+  if (clusters.some((c) => STOPPED.includes(c.state))) return { outcomes, failure };
+  for (const c of clusters) {
+    if (!IN_FLIGHT.includes(c.state)) continue;
+    if (step.restarted.has(c.name)) {
+      outcomes.set(c.name, { kind: "moved" });
+      continue;
     }
-    if (failure) {
-      if (target.rollout?.autoRollback) rollBack(step, clusters, `${failure.cluster.name}: ${failure.reason}`);
-      else {
-        enter(step, failure.cluster, "Failed", failure.reason);
-        step.events.push({ kind: "failed", cluster: failure.cluster.name, wave: failure.cluster.wave, batch: failure.cluster.batch, reason: failure.reason });
-      }
-    } else {
-      const phases = new Map(clusters.map((c) => [c.name, c.state]));
-      for (const name of startableClusters({ waves: step.waves, phases })) {
-        const c = clusters.find((x) => x.name === name);
-        if (c) applyBatch(step, c, firstBatch(step, c));
-      }
+    const out = advance(step, c, promote && pausedNow.has(c.name));
+    outcomes.set(c.name, out);
+    if (out.kind === "failed") {
+      failure = { cluster: c, reason: out.reason };
+      break;
     }
   }
+  if (failure) {
+    if (step.target.rollout?.autoRollback) rollBack(step, clusters, `${failure.cluster.name}: ${failure.reason}`);
+    else {
+      enter(step, failure.cluster, "Failed", failure.reason);
+      step.events.push({ kind: "failed", cluster: failure.cluster.name, wave: failure.cluster.wave, batch: failure.cluster.batch, reason: failure.reason });
+    }
+  } else {
+    const phases = new Map(clusters.map((c) => [c.name, c.state]));
+    for (const name of startableClusters({ waves: step.waves, phases })) {
+      const c = clusters.find((x) => x.name === name);
+      if (c) applyBatch(step, c, firstBatch(step, c));
+    }
+  }
+  return { outcomes, failure };
+}
+
+/** Plan the next step of the rollout. Throws FlotillaError only for a spec without revisions. */
+export function planRollout(input: PlanInput): RolloutPlan {
+  const step = newStep(input);
+  const target = step.target;
+  const prev = readRolloutState(input.previous);
+  const placed = input.placement.waves.flatMap((w) => w.clusters.map((name) => ({ name, wave: w.name })));
+  const prevTargets = targetsOf(prev?.clusters ?? []);
+  const notes: string[] = [];
+
+  if (input.deployment.spec.suspend) return suspended(step, prev, placed, prevTargets);
+
+  // Which rollout is this? A different last revision starts a new one at once, whatever state
+  // the old one is in: the old target becomes a source at its current replicas.
+  const sameRollout = prev !== undefined && prev.revision === target.name;
+  const startedAt = sameRollout ? prev.startedAt : step.nowIso;
+  if (prev && !sameRollout) {
+    notes.push(step.order.includes(prev.revision) ? `${target.name} supersedes ${prev.revision}` : `${target.name} replaces ${prev.revision}`);
+  }
+  const clusters = resumeClusters(step, prev, placed, sameRollout, notes);
+  if (sameRollout) {
+    step.update = prev.update;
+    if (followRenderings(step, clusters).length > 0) step.update = step.generation;
+  }
+
+  const controls = readControls(input.deployment.metadata.annotations);
+  const { retried, promote, pausedNow, ignored } = applyControls(step, clusters, controls, notes);
+  const { outcomes, failure } = moveClusters(step, clusters, promote, pausedNow);
   for (const c of clusters) {
     c.revisions = revisionsFor(step, c);
     c.batches = specsOf(step, c.wave).length;

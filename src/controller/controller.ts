@@ -8,19 +8,17 @@ import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { backoffDelay } from "../api/backoff.js";
-import { TemplateError, ValidationError } from "../api/errors.js";
+import { formatProblem, TemplateError, ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
-import { toYaml } from "../api/serialize.js";
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, PlacementDecisionStatus, TraitDefinition } from "../api/types.js";
 import { objectRef, resourceProblems } from "../api/validate.js";
 import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { CommitBatcher } from "../gitops/commit-batcher.js";
 import { EnvRepo } from "../gitops/repo.js";
-import { manifestFileName } from "../gitops/layout.js";
+import { manifestFiles } from "../gitops/layout.js";
 import { PLACEMENT_CEL_BUDGET_MS, type Placement, place } from "../placement/select.js";
 import { runEachWithDeadline } from "../definitions/deadline.js";
-
 import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/planner.js";
 import { targetRevision, toRenderTargets } from "../rollout/targets.js";
 import { type RenderTarget, renderDeployment } from "../render/render.js";
@@ -74,7 +72,6 @@ export interface ControllerOptions {
   pauseAfterStepRecordMs?: number;
   logger: Logger;
 }
-
 
 /** After taking up work, how long a status may wait for this process to see its clusters. */
 const STARTUP_GRACE_MS = 60_000;
@@ -520,12 +517,7 @@ export class Controller {
       try {
         const kept = new Map((plan?.targets ?? []).flatMap((t) => (t.keepFilesOf === undefined ? [] : [[t.cluster, t.keepFilesOf] as const])));
         const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: targets.filter((t) => !kept.has(t.cluster.name)), cache: this.templateCache });
-        files = {};
-        for (const r of rendered) {
-          const clusterFiles: Record<string, string> = {};
-          for (const m of r.manifests) clusterFiles[manifestFileName(m)] = toYaml(m);
-          files[r.cluster] = clusterFiles;
-        }
+        files = Object.fromEntries(rendered.map((r) => [r.cluster, manifestFiles(r.manifests)]));
         for (const [cluster, at] of kept) files[cluster] = await this.heldFiles(ad, cluster, at, targets);
       } catch (e) {
         renderError = this.describeRenderError(e);
@@ -666,7 +658,7 @@ export class Controller {
       this.events.record(this.eventTarget(ad), "Warning", "HeldFilesMissing", message);
       const target = targets.filter((t) => t.cluster.name === cluster);
       const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: target, cache: this.templateCache });
-      return Object.fromEntries((rendered[0]?.manifests ?? []).map((m) => [manifestFileName(m), toYaml(m)]));
+      return manifestFiles(rendered[0]?.manifests ?? []);
     }
   }
 
@@ -722,8 +714,7 @@ export class Controller {
   /** A render's failure for status; `transient` when trying the same input again may succeed. */
   private describeRenderError(e: unknown): { reason: string; message: string; transient: boolean } {
     if (e instanceof ValidationError) {
-      const message = e.problems.map((p) => `${p.path ? `${p.path}: ` : ""}${p.message}${p.fix ? `. ${p.fix}` : ""}`).join("; ");
-      return { reason: "InvalidSpec", message, transient: e.problems.some((p) => p.transient === true) };
+      return { reason: "InvalidSpec", message: e.problems.map(formatProblem).join("; "), transient: e.problems.some((p) => p.transient === true) };
     }
     if (e instanceof TemplateError) return { reason: "TemplateError", message: e.message, transient: e.transient };
     throw e;

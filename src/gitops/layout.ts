@@ -15,6 +15,7 @@
 
 import { createHash } from "node:crypto";
 import { type FieldProblem, ValidationError } from "../api/errors.js";
+import { toYaml } from "../api/serialize.js";
 import type { Manifest } from "../api/types.js";
 
 export { type WriteLayoutOptions, type WriteLayoutResult, writeLayout } from "./out-dir.js";
@@ -127,6 +128,13 @@ export function manifestFileName(manifest: Pick<Manifest, "apiVersion" | "kind" 
   if (full.length <= MAX_FILE_NAME_BYTES) return full;
   const hash = createHash("sha256").update(stem).digest("hex").slice(0, HASH_HEX);
   return `${stem.slice(0, KEPT_PREFIX)}${SHORTENED_MARK}${hash}${MANIFEST_EXTENSION}`;
+}
+
+/** One deployment's folder in one cluster: each manifest's file name and its YAML. */
+export function manifestFiles(manifests: readonly Manifest[]): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const m of manifests) files[manifestFileName(m)] = toYaml(m);
+  return files;
 }
 
 /** Full repository path of one object of one deployment in one cluster. */

@@ -629,22 +629,24 @@ function resumeClusters(
   const prevByName = new Map((prev?.clusters ?? []).map((c) => [c.name, c]));
   const shift = sameRollout && prev?.state === "Suspended" ? Math.max(0, step.now - Date.parse(prev.since)) : 0;
   const later = (iso: string | undefined) => (iso === undefined ? undefined : new Date(Date.parse(iso) + shift).toISOString());
+  // A cluster starting over takes the rendering it has now as the one the rollout brings it.
+  const fresh = (name: string, wave: string, sources: PlannedRevisionReplicas[]) => {
+    const c = pending(step, name, wave, sources);
+    const fp = step.renderings.get(name);
+    if (fp !== undefined) c.rendering = fp;
+    return c;
+  };
   const clusters = placed.map(({ name, wave }) => {
     const old = prevByName.get(name);
     if (!sameRollout) {
-      const c = pending(step, name, wave, seedSources(step, name, old?.revisions));
-      const fp = step.renderings.get(name);
-      if (fp !== undefined) c.rendering = fp;
+      const c = fresh(name, wave, seedSources(step, name, old?.revisions));
       // A change still held there stays held until the new revision's first batch reaches it.
       if (old?.held && (old.state === "Pending" || old.state === "RolledBack")) c.held = old.held;
       return c;
     }
     if (!old) {
       notes.push(`${name} joined wave ${wave}`);
-      const c = pending(step, name, wave, seedSources(step, name, undefined));
-      const fp = step.renderings.get(name);
-      if (fp !== undefined) c.rendering = fp;
-      return c;
+      return fresh(name, wave, seedSources(step, name, undefined));
     }
     const c: ClusterRolloutState = { ...structuredClone(old), wave, since: later(old.since) ?? old.since };
     const started = later(old.batchStartedAt);

@@ -94,6 +94,44 @@ export class ApplyError extends FlotillaError {
   }
 }
 
+/**
+ * A request to a Kubernetes API server failed: no answer (`status` undefined), or an answer with
+ * an error status. `reason` is the server's `Status.reason` (e.g. `NotFound`, `Conflict`,
+ * `Invalid`, `Forbidden`, `Expired`) when it sent one. Retried or not by status code alone.
+ */
+export class KubeApiError extends FlotillaError {
+  override name = "KubeApiError";
+  readonly object: string;
+  readonly status: number | undefined;
+  readonly reason: string | undefined;
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { object: string; status?: number; reason?: string; retryable: boolean; cause?: unknown }) {
+    super(`${options.object}: ${message}`, options.cause === undefined ? {} : { cause: options.cause });
+    this.object = options.object;
+    this.status = options.status;
+    this.reason = options.reason;
+    this.retryable = options.retryable;
+  }
+}
+
+/** The server no longer keeps the resourceVersion a watch asked for: list again, then watch. */
+export class WatchExpiredError extends KubeApiError {
+  override name = "WatchExpiredError";
+  constructor(object: string) {
+    super("watch: resourceVersion too old; list again", { object, status: 410, reason: "Expired", retryable: true });
+  }
+}
+
+/** Why one object was not applied, pruned or read: its request failed, or the file is unusable. */
+export type ObjectFailure = ApplyError | KubeApiError;
+
+/** `error` as an ObjectFailure: typed failures as they are, anything else retryable, named after `object`. */
+export function objectFailure(error: unknown, object: string): ObjectFailure {
+  if (error instanceof ApplyError || error instanceof KubeApiError) return error;
+  return new ApplyError(error instanceof Error ? error.message : String(error), { object, retryable: true, cause: error });
+}
+
 /** Reading or writing the environment repository failed. */
 export class GitError extends FlotillaError {
   override name = "GitError";

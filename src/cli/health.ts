@@ -9,7 +9,8 @@ import { toJson, toYaml } from "../api/serialize.js";
 import type { Manifest } from "../api/types.js";
 import { listManifestFiles, readDocuments } from "../definitions/loader.js";
 import { type Health, objectHealth } from "../sync/health.js";
-import { KubeClient, type ObjectRef } from "../sync/kube.js";
+import { KubeClient } from "../kube/client.js";
+import type { ObjectRef } from "../kube/refs.js";
 import { loadKubeConfig } from "./controller.js";
 import { type FileProblem, formatFileProblem } from "./inputs.js";
 

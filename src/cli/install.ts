@@ -5,12 +5,12 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { customResourceDefinitions } from "../api/crds.js";
 import { backoffDelay } from "../api/backoff.js";
-import { ApplyError, FlotillaError } from "../api/errors.js";
+import { FlotillaError, KubeApiError } from "../api/errors.js";
 import { API_VERSION } from "../api/labels.js";
 import type { Cluster, Manifest } from "../api/types.js";
 import { FileDefinitionSource } from "../definitions/loader.js";
 import { waitForCrds } from "../sync/apply.js";
-import { KubeClient } from "../sync/kube.js";
+import { KubeClient } from "../kube/client.js";
 
 export interface InstallOptions {
   kubeConfig: KubeConfig;
@@ -26,7 +26,7 @@ async function applyWithRetry(client: KubeClient, obj: Manifest, attempts = 6): 
       await client.apply(obj);
       return;
     } catch (e) {
-      if (!(e instanceof ApplyError) || !e.retryable || i >= attempts) throw e;
+      if (!(e instanceof KubeApiError) || !e.retryable || i >= attempts) throw e;
       await new Promise((r) => setTimeout(r, backoffDelay(i, { initialMs: 500, maxMs: Number.POSITIVE_INFINITY })));
     }
   }

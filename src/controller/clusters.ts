@@ -7,7 +7,7 @@ import { KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { FlotillaError } from "../api/errors.js";
 import type { Cluster, ClusterStatus, Condition } from "../api/types.js";
 import type { EnvRepo } from "../gitops/repo.js";
-import { KubeClient } from "../sync/kube.js";
+import { KubeClient } from "../kube/client.js";
 import { envRepoSource } from "../sync/source.js";
 import { ClusterSyncWorker, type SyncEvent } from "../sync/worker.js";
 import { parseDuration } from "../api/duration.js";

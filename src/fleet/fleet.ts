@@ -4,12 +4,13 @@
 // stop(); if it dies anyway, its children die with it (see processes.ts). It never touches
 // processes that are not provably this fleet's.
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { KubeClient } from "../kube/client.js";
+import { tokenCredentials } from "../kube/credentials.js";
 import { type ApiServerOptions, startApiServerProcess, waitApiServerReady } from "./apiserver.js";
 import { HUB_CONTROLLERS, startControllerManager } from "./controller-manager.js";
 import { startEtcd } from "./etcd.js";
 import { FleetAlreadyRunningError, FleetError, ProcessStartError } from "./errors.js";
 import { ensureControlPlane } from "./install.js";
-import { KubeClient } from "./kube-client.js";
 import { newToken, renderTokenFile, serviceAccountKeyPair } from "./keys.js";
 import { pemCertificates, renderKubeconfig } from "./kubeconfig.js";
 import { NodeSimulator } from "./node-simulator.js";
@@ -337,7 +338,7 @@ async function bootApiServer(r: ClusterRuntime, log: (line: string) => void): Pr
   await writeFile(r.info.kubeconfigPath, renderKubeconfig({ name: r.info.name, server: r.info.server, token: r.adminToken, caPem: ca }), {
     mode: 0o600,
   });
-  r.client = new KubeClient({ server: r.info.server, token: r.adminToken, caPem: ca, maxSockets: 48 });
+  r.client = new KubeClient({ credentials: tokenCredentials({ server: r.info.server, token: r.adminToken, caPem: ca }), maxInFlight: 48 });
   log(`${r.info.name} kube-apiserver ready on ${r.info.server} (pid ${r.apiServer.pid})`);
 }
 
@@ -356,16 +357,16 @@ async function waitClusterUsable(r: ClusterRuntime, logsDir: string, timeoutMs =
         logTail: await logTail(kcm.logFile),
       });
     }
-    const sa = await client.request("GET", "/api/v1/namespaces/default/serviceaccounts/default").catch(() => undefined);
+    const sa = await client.send("GET", "/api/v1/namespaces/default/serviceaccounts/default").catch(() => undefined);
     let nodeReady = true;
     if (r.info.nodeName) {
       const node = await client
-        .request<{ status?: { conditions?: Array<{ type: string; status: string }> } }>("GET", `/api/v1/nodes/${r.info.nodeName}`)
+        .send<{ status?: { conditions?: Array<{ type: string; status: string }> } }>("GET", `/api/v1/nodes/${r.info.nodeName}`)
         .catch(() => undefined);
       nodeReady = node?.status === 200 && (node.body?.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
     }
     const tokens = await client
-      .request<{ items?: unknown[] }>("GET", "/api/v1/namespaces/default/secrets?fieldSelector=type%3Dkubernetes.io%2Fservice-account-token")
+      .send<{ items?: unknown[] }>("GET", "/api/v1/namespaces/default/secrets?fieldSelector=type%3Dkubernetes.io%2Fservice-account-token")
       .catch(() => undefined);
     if (sa?.status === 200 && nodeReady && (tokens?.body?.items?.length ?? 0) > 0) return;
     await sleep(200);

@@ -4,8 +4,9 @@
 // terminating Pods. Watches, never polls; bounded concurrency. It never runs containers.
 import type { V1Pod } from "@kubernetes/client-node";
 import { backoffDelay } from "../api/backoff.js";
-import type { KubeClient, WatchEvent } from "./kube-client.js";
-import { WatchError } from "./kube-client.js";
+import { WatchExpiredError } from "../api/errors.js";
+import type { KubeClient } from "../kube/client.js";
+import type { WatchEvent } from "../kube/watch.js";
 import { leaseManifest, microTime, nodeConditions, nodeManifest } from "./node-object.js";
 import { decidePod } from "./pod-logic.js";
 import { WorkQueue } from "../controller/queue.js";
@@ -110,7 +111,7 @@ export class NodeSimulator {
   private async registerNode(): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
-        const created = await this.client.request("POST", "/api/v1/nodes", { body: nodeManifest({ name: this.nodeName, now: new Date() }) });
+        const created = await this.client.send("POST", "/api/v1/nodes", { body: nodeManifest({ name: this.nodeName, now: new Date() }) });
         if (created.status !== 201 && created.status !== 409) throw new Error(`create node: HTTP ${created.status}`);
         // Status on create may be ignored by the server, and an existing node has an old heartbeat.
         await this.patchNodeStatus();
@@ -126,12 +127,12 @@ export class NodeSimulator {
 
   private async patchNodeStatus(): Promise<void> {
     const manifest = nodeManifest({ name: this.nodeName, now: new Date() }) as { status: unknown };
-    const res = await this.client.request("PATCH", `/api/v1/nodes/${this.nodeName}/status`, {
+    const res = await this.client.send("PATCH", `/api/v1/nodes/${this.nodeName}/status`, {
       body: { status: manifest.status },
       contentType: MERGE,
     });
     if (res.status === 404) {
-      await this.client.request("POST", "/api/v1/nodes", { body: nodeManifest({ name: this.nodeName, now: new Date() }) });
+      await this.client.send("POST", "/api/v1/nodes", { body: nodeManifest({ name: this.nodeName, now: new Date() }) });
       return;
     }
     if (res.status !== 200) throw new Error(`update node status: HTTP ${res.status}`);
@@ -139,12 +140,12 @@ export class NodeSimulator {
 
   private async renewLease(): Promise<void> {
     const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${this.nodeName}`;
-    const res = await this.client.request("PATCH", path, {
+    const res = await this.client.send("PATCH", path, {
       body: { spec: { holderIdentity: this.nodeName, leaseDurationSeconds: 40, renewTime: microTime(new Date()) } },
       contentType: MERGE,
     });
     if (res.status === 404) {
-      const created = await this.client.request("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {
+      const created = await this.client.send("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {
         body: leaseManifest(this.nodeName, new Date()),
       });
       if (created.status !== 201 && created.status !== 409) throw new Error(`create lease: HTTP ${created.status}`);
@@ -168,7 +169,7 @@ export class NodeSimulator {
         // The Lease is the heartbeat the controller reads; refreshing conditions now and then
         // keeps `kubectl describe node` plausible and re-creates a deleted Node.
         if (++this.heartbeatTicks % 6 === 0 || repost > 0) {
-          await this.client.request("PATCH", `/api/v1/nodes/${this.nodeName}/status`, {
+          await this.client.send("PATCH", `/api/v1/nodes/${this.nodeName}/status`, {
             body: { status: { conditions: nodeConditions(new Date()) } },
             contentType: "application/strategic-merge-patch+json",
           });
@@ -195,18 +196,17 @@ export class NodeSimulator {
           resourceVersion = await this.relist();
           this.log(`listed ${this.pods.size} pods at resourceVersion ${resourceVersion}; watching`);
         }
-        await this.client.watch(PODS, {
-          resourceVersion,
-          timeoutSeconds: 240 + Math.floor(Math.random() * 60),
-          signal: this.abort.signal,
-          onEvent: (e) => {
+        await this.client.watch<V1Pod>(
+          PODS,
+          { resourceVersion, timeoutSeconds: 240 + Math.floor(Math.random() * 60), signal: this.abort.signal },
+          (e) => {
             resourceVersion = this.onEvent(e) ?? resourceVersion;
           },
-        });
+        );
         backoff = 200;
       } catch (err) {
         if (this.stopped) return;
-        if ((err instanceof WatchError && err.status === 410) || (err as { code?: number }).code === 410) {
+        if (err instanceof WatchExpiredError) {
           resourceVersion = "";
           continue;
         }
@@ -226,7 +226,7 @@ export class NodeSimulator {
     let rv = "";
     do {
       const q = new URLSearchParams({ limit: "500", ...(cont ? { continue: cont } : {}) });
-      const res = await this.client.request<{ items: V1Pod[]; metadata: { resourceVersion?: string; continue?: string } }>(
+      const res = await this.client.send<{ items: V1Pod[]; metadata: { resourceVersion?: string; continue?: string } }>(
         "GET",
         `${PODS}?${q}`,
       );
@@ -245,12 +245,8 @@ export class NodeSimulator {
   }
 
   /** Apply one watch event to the local view; returns the new resourceVersion, if any. */
-  private onEvent(e: WatchEvent): string | undefined {
-    if (e.type === "ERROR") {
-      const code = (e.object as { code?: number }).code;
-      throw Object.assign(new Error(`watch error event: ${JSON.stringify(e.object).slice(0, 200)}`), { code });
-    }
-    const pod = e.object as V1Pod;
+  private onEvent(e: WatchEvent<V1Pod>): string | undefined {
+    const pod = e.object;
     const rv = pod.metadata?.resourceVersion;
     if (e.type === "BOOKMARK") return rv;
     const key = keyOf(pod);
@@ -301,7 +297,7 @@ export class NodeSimulator {
         this.queue.addAfter(key, action.afterMs);
         return;
       case "bind": {
-        const res = await this.client.request("POST", podPath(key, "/binding"), {
+        const res = await this.client.send("POST", podPath(key, "/binding"), {
           body: {
             apiVersion: "v1",
             kind: "Binding",
@@ -317,7 +313,7 @@ export class NodeSimulator {
         return;
       }
       case "delete": {
-        const res = await this.client.request("DELETE", podPath(key), {
+        const res = await this.client.send("DELETE", podPath(key), {
           body: { apiVersion: "v1", kind: "DeleteOptions", gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } },
         });
         if (res.status !== 200 && res.status !== 202 && res.status !== 404 && res.status !== 409) {
@@ -326,7 +322,7 @@ export class NodeSimulator {
         return;
       }
       case "setStatus": {
-        const res = await this.client.request<V1Pod>("PATCH", podPath(key, "/status"), {
+        const res = await this.client.send<V1Pod>("PATCH", podPath(key, "/status"), {
           body: { metadata: { uid: pod.metadata?.uid }, status: action.status },
           contentType: MERGE,
         });

@@ -2,7 +2,7 @@
 // object. It never writes an object that is unchanged (same content hash, no drift), never
 // overwrites an object Flotilla does not own, and lets one bad object fail alone.
 
-import { ApplyError } from "../api/errors.js";
+import { ApplyError, objectFailure } from "../api/errors.js";
 import { copyJson } from "../api/json.js";
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import { canonicalize } from "../api/serialize.js";
@@ -10,7 +10,8 @@ import type { Manifest } from "../api/types.js";
 import { findDrift } from "./drift.js";
 import { appliedHash, ownedElsewhere, prepareForApply } from "./hash.js";
 import { deploymentOf } from "./health.js";
-import { formatRef, type KubeClient, refOf } from "./kube.js";
+import type { ClusterApi } from "../kube/cluster-api.js";
+import { formatRef, refOf } from "../kube/refs.js";
 import type { Observation } from "./observe.js";
 import type { ChangeAction, ObjectChange } from "./types.js";
 
@@ -38,10 +39,7 @@ export function changeOf(obj: Manifest, action: ChangeAction, message: string, e
 
 function failure(obj: Manifest, error: unknown): ObjectChange {
   const object = formatRef({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
-  const e =
-    error instanceof ApplyError
-      ? error
-      : new ApplyError(error instanceof Error ? error.message : String(error), { object, retryable: true, cause: error });
+  const e = objectFailure(error, object);
   return changeOf(obj, "failed", e.message, { error: e });
 }
 
@@ -68,7 +66,7 @@ export interface AppliedObject {
  * - live with another hash → configured (or unchanged if the server kept the resourceVersion);
  * - absent → created.
  */
-export async function applyOne(client: KubeClient, desired: Manifest, observed: Observation): Promise<AppliedObject> {
+export async function applyOne(client: ClusterApi, desired: Manifest, observed: Observation): Promise<AppliedObject> {
   const invalid = invalidReason(desired);
   if (invalid) {
     return { change: failure(desired, new ApplyError(`${invalid}; fix the file in the env repo`, { object: formatRef(refOf(desired)), retryable: false })), live: undefined };
@@ -134,7 +132,7 @@ function comparable(obj: Manifest, ignorePaths: readonly string[]): string {
  * webhook added is kept and is not drift. A failed dry run counts as a change: the real apply
  * then reports the error.
  */
-async function applyWouldChange(client: KubeClient, prepared: Manifest, live: Manifest, ignorePaths: readonly string[]): Promise<boolean> {
+async function applyWouldChange(client: ClusterApi, prepared: Manifest, live: Manifest, ignorePaths: readonly string[]): Promise<boolean> {
   try {
     const after = await client.apply(prepared, { dryRun: true });
     return comparable(after, ignorePaths) !== comparable(live, ignorePaths);
@@ -144,7 +142,7 @@ async function applyWouldChange(client: KubeClient, prepared: Manifest, live: Ma
 }
 
 /** Apply a wave of objects concurrently (the client bounds requests in flight). */
-export async function applyWave(client: KubeClient, objects: readonly Manifest[], observed: Map<string, Observation>, keyOf: (o: Manifest) => string): Promise<AppliedObject[]> {
+export async function applyWave(client: ClusterApi, objects: readonly Manifest[], observed: Map<string, Observation>, keyOf: (o: Manifest) => string): Promise<AppliedObject[]> {
   return Promise.all(objects.map((o) => applyOne(client, o, observed.get(keyOf(o)) ?? { live: undefined })));
 }
 
@@ -153,7 +151,7 @@ export async function applyWave(client: KubeClient, objects: readonly Manifest[]
  * namespace is labelled `app.kubernetes.io/created-by: flotilla` but NOT managed-by, so it is
  * never pruned: deleting a namespace would delete everything in it, including what others put there.
  */
-export async function ensureNamespaces(client: KubeClient, namespaces: readonly string[]): Promise<{ changes: ObjectChange[]; failed: Set<string> }> {
+export async function ensureNamespaces(client: ClusterApi, namespaces: readonly string[]): Promise<{ changes: ObjectChange[]; failed: Set<string> }> {
   const changes: ObjectChange[] = [];
   const failed = new Set<string>();
   await Promise.all(
@@ -182,7 +180,7 @@ function established(crd: Manifest | undefined): boolean {
  * kinds they define resolve. Returns the CRDs that did not become Established in time.
  */
 export async function waitForCrds(
-  client: KubeClient,
+  client: ClusterApi,
   crds: readonly Manifest[],
   options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal },
 ): Promise<Manifest[]> {

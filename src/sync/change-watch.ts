@@ -5,14 +5,15 @@
 // and dropped.
 
 import { backoffDelay } from "../api/backoff.js";
+import { WatchExpiredError } from "../api/errors.js";
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
+import type { ClusterApi } from "../kube/cluster-api.js";
 import type { ObservedChange } from "./drift-suspects.js";
 import { deploymentOf } from "./health.js";
-import { type KubeClient, WatchExpiredError } from "./kube.js";
 import { objectKey } from "./types.js";
 
 export interface ChangeWatchOptions {
-  client: KubeClient;
+  client: ClusterApi;
   /** A watched object was added, changed or deleted (`deployment` as its labels name it). */
   onChange: (change: ObservedChange) => void;
   /**

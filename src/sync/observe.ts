@@ -3,17 +3,17 @@
 // per cluster-scoped object. Lists are not
 // filtered by label, so an unowned object with a desired name is seen (and then left alone).
 
-import type { ApplyError } from "../api/errors.js";
-import { ApplyError as ApplyErrorClass } from "../api/errors.js";
+import { type ObjectFailure, objectFailure } from "../api/errors.js";
 import type { Manifest } from "../api/types.js";
-import { type KubeClient, refOf } from "./kube.js";
+import type { ClusterApi } from "../kube/cluster-api.js";
+import { refOf } from "../kube/refs.js";
 import { objectKey } from "./types.js";
 
 export interface Observation {
   /** The live object, or undefined when it does not exist. */
   live: Manifest | undefined;
   /** Set when the object could not be read (its kind is not served, the server failed ...). */
-  error?: ApplyError;
+  error?: ObjectFailure;
 }
 
 export interface LiveSnapshot {
@@ -23,11 +23,6 @@ export interface LiveSnapshot {
   seen: Manifest[];
 }
 
-function asApplyError(error: unknown, object: string): ApplyError {
-  if (error instanceof ApplyErrorClass) return error;
-  return new ApplyErrorClass(error instanceof Error ? error.message : String(error), { object, retryable: true, cause: error });
-}
-
 export interface ObserveOptions {
   /** Read a (kind, namespace) group of at most this many objects by GET instead of a LIST. Default 0. */
   getUpTo?: number;
@@ -35,7 +30,7 @@ export interface ObserveOptions {
   cached?: boolean;
 }
 
-export async function observeLive(client: KubeClient, objects: readonly Manifest[], options: ObserveOptions = {}): Promise<LiveSnapshot> {
+export async function observeLive(client: ClusterApi, objects: readonly Manifest[], options: ObserveOptions = {}): Promise<LiveSnapshot> {
   const byKey = new Map<string, Observation>();
   const seen: Manifest[] = [];
   const groups = new Map<string, Manifest[]>();
@@ -64,7 +59,7 @@ export async function observeLive(client: KubeClient, objects: readonly Manifest
       seen.push(...items);
       for (const m of members) byKey.set(objectKey(m), { live: live.get(objectKey(m)) });
     } catch (error) {
-      for (const m of members) byKey.set(objectKey(m), { live: undefined, error: asApplyError(error, `${first.kind}/${first.metadata.namespace}`) });
+      for (const m of members) byKey.set(objectKey(m), { live: undefined, error: objectFailure(error, `${first.kind}/${first.metadata.namespace}`) });
     }
   });
   const getJobs = singles.map(async (o) => {
@@ -73,7 +68,7 @@ export async function observeLive(client: KubeClient, objects: readonly Manifest
       if (live) seen.push(live);
       byKey.set(objectKey(o), { live });
     } catch (error) {
-      byKey.set(objectKey(o), { live: undefined, error: asApplyError(error, `${o.kind}/${o.metadata.name}`) });
+      byKey.set(objectKey(o), { live: undefined, error: objectFailure(error, `${o.kind}/${o.metadata.name}`) });
     }
   });
   await Promise.all([...listJobs, ...getJobs]);

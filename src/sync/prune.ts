@@ -3,13 +3,13 @@
 // object right before deletion. It never deletes a Namespace, an object without Flotilla's
 // ownership labels, or an object another controller created (controller ownerReference).
 
-import { ApplyError } from "../api/errors.js";
+import { objectFailure } from "../api/errors.js";
 import { LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
 import { changeOf } from "./apply.js";
 import { deploymentOf } from "./health.js";
-import type { KubeClient } from "./kube.js";
-import { refOf } from "./kube.js";
+import type { ClusterApi } from "../kube/cluster-api.js";
+import { formatRef, refOf } from "../kube/refs.js";
 import { applyWaves } from "./order.js";
 import { type ObjectChange, objectKey } from "./types.js";
 
@@ -72,7 +72,7 @@ export function planPrune(input: PrunePlanInput): Manifest[] {
  * recreated by someone else in between is not touched. Objects already gone produce no change.
  */
 export async function pruneObjects(
-  client: KubeClient,
+  client: ClusterApi,
   candidates: readonly Manifest[],
   options: { live?: ReadonlyMap<string, Manifest>; signal?: AbortSignal } = {},
 ): Promise<{ changes: ObjectChange[]; failedObjects: Manifest[] }> {
@@ -95,7 +95,7 @@ export async function pruneObjects(
           if (deleted) changes.push(changeOf(live, "deleted", "pruned: its file is no longer in the env repo"));
         } catch (error) {
           failedObjects.push(candidate);
-          const e = error instanceof ApplyError ? error : new ApplyError(String(error), { object: candidate.kind, retryable: true, cause: error });
+          const e = objectFailure(error, formatRef(refOf(candidate)));
           changes.push(changeOf(candidate, "failed", `prune failed: ${e.message}`, { error: e }));
         }
       }),

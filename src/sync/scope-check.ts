@@ -7,7 +7,7 @@
 import { ANNOTATION_CLUSTER_SCOPED } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
 import { changeOf } from "./apply.js";
-import type { KubeClient } from "./kube.js";
+import type { ClusterApi } from "../kube/cluster-api.js";
 import type { ObjectChange } from "./types.js";
 
 export interface ScopeCheck {
@@ -29,7 +29,7 @@ export function hasClusterScopedMark(obj: Manifest): boolean {
  * Sort objects by what the cluster's discovery says of their kinds. A kind discovery cannot
  * resolve stays allowed: applying it fails with the discovery error, as it would without this check.
  */
-export async function checkClusterScope(client: KubeClient, objects: readonly Manifest[]): Promise<ScopeCheck> {
+export async function checkClusterScope(client: ClusterApi, objects: readonly Manifest[]): Promise<ScopeCheck> {
   const allowed: ScopeCheck["allowed"] = [];
   const refused: ScopeCheck["refused"] = [];
   const infos = await Promise.all(objects.map((o) => client.resource(o.apiVersion, o.kind).catch(() => undefined)));

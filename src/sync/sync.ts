@@ -7,7 +7,7 @@ import { LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js"
 import type { Manifest } from "../api/types.js";
 import { type AppliedObject, applyWave, changeOf, ensureNamespaces, invalidReason, waitForCrds } from "./apply.js";
 import { aggregateHealth, type ObservedObject, withRestarts } from "./health.js";
-import type { KubeClient } from "./kube.js";
+import type { ClusterApi } from "../kube/cluster-api.js";
 import { observeLive } from "./observe.js";
 import { checkClusterScope } from "./scope-check.js";
 import { applyWaves } from "./order.js";
@@ -15,7 +15,7 @@ import { planPrune, pruneObjects } from "./prune.js";
 import { type DesiredState, type ObjectChange, objectKey, type SyncResult } from "./types.js";
 
 export interface SyncOptions {
-  client: KubeClient;
+  client: ClusterApi;
   desired: DesiredState;
   /** Objects of the previously applied commit, for pruning. Default: none (only the safety net prunes). */
   previous?: readonly Manifest[];
@@ -149,7 +149,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
 }
 
 /** Health of the desired objects from their live state, without applying anything (lists only). */
-export async function observeHealth(client: KubeClient, desired: readonly Manifest[], options: { partial?: boolean } = {}): Promise<SyncResult["health"]> {
+export async function observeHealth(client: ClusterApi, desired: readonly Manifest[], options: { partial?: boolean } = {}): Promise<SyncResult["health"]> {
   const scoped = await checkClusterScope(client, desired.filter((o) => invalidReason(o) === undefined));
   const valid = [...scoped.allowed.map((a) => a.object), ...scoped.refused.map((r) => r.object)];
   const snapshot = await observeLive(client, valid, { cached: true, ...(options.partial ? { getUpTo: PARTIAL_GET_UP_TO } : {}) });
@@ -165,7 +165,7 @@ const PARTIAL_GET_UP_TO = 8;
  * server's watch cache: they only count restarts); none on error.
  * `byApp` narrows each list to the apps of the desired objects (a partial sync).
  */
-async function listPods(client: KubeClient, desired: readonly Manifest[], byApp = false): Promise<Manifest[]> {
+async function listPods(client: ClusterApi, desired: readonly Manifest[], byApp = false): Promise<Manifest[]> {
   const appsByNamespace = new Map<string, Set<string>>();
   for (const o of desired) {
     if (!o.metadata.namespace) continue;

@@ -1,7 +1,7 @@
 // Plain data exchanged by the sync loop: what it is asked to apply (the desired objects of one
 // cluster at one commit) and what it reports back (a change set per object and the commit).
 
-import type { ApplyError } from "../api/errors.js";
+import type { ObjectFailure } from "../api/errors.js";
 import type { Manifest } from "../api/types.js";
 import type { DeploymentHealth } from "./health.js";
 
@@ -40,7 +40,7 @@ export interface ObjectChange {
   /** Fields found drifted on the live object (`path: want X, found Y`), when drift caused the write. */
   drift?: string[];
   /** The classified error of a `failed` object. */
-  error?: ApplyError;
+  error?: ObjectFailure;
 }
 
 export interface SyncResult {

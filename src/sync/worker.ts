@@ -12,7 +12,7 @@ import { ChangeWatch, kindKey } from "./change-watch.js";
 import { DriftSuspects } from "./drift-suspects.js";
 import type { DeploymentHealth } from "./health.js";
 import { deploymentOf } from "./health.js";
-import type { KubeClient } from "./kube.js";
+import type { ClusterApi } from "../kube/cluster-api.js";
 import { observeHealth, syncCluster } from "./sync.js";
 import { type DesiredState, objectKey, type SyncResult } from "./types.js";
 
@@ -36,7 +36,7 @@ export interface SyncEvent {
 export interface ClusterSyncWorkerOptions {
   /** Cluster name, for events and status. */
   cluster: string;
-  client: KubeClient;
+  client: ClusterApi;
   source: DesiredSource;
   /**
    * Period of drift detection (a compare-and-reapply of the current commit: of the deployments

@@ -21,7 +21,7 @@ import { place } from "../../src/placement/select.js";
 import { renderDeployment } from "../../src/render/render.js";
 import { fullRolloutTargets } from "../../src/rollout/targets.js";
 import { objectHealth } from "../../src/sync/health.js";
-import { KubeClient } from "../../src/sync/kube.js";
+import { KubeClient } from "../../src/kube/client.js";
 import { sortForApply } from "../../src/sync/order.js";
 import { objectKey } from "../../src/sync/types.js";
 import { apiServerRequests, deployment, kubeConfigFrom, machineCpuLine, NAMESPACES, pool, perDeployment, requestLines } from "./fleet.js";

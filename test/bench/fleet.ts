@@ -36,7 +36,7 @@ import { installToHub, registerClusters } from "../../src/cli/install.js";
 import { Controller } from "../../src/controller/controller.js";
 import { type RunningFleet, startFleet } from "../../src/fleet/index.js";
 import { deploymentOf, objectHealth } from "../../src/sync/health.js";
-import { KubeClient } from "../../src/sync/kube.js";
+import { KubeClient } from "../../src/kube/client.js";
 import { growthBetween } from "./counters.js";
 import { cpuBetween, descendantCpu } from "./process-cpu.js";
 import type { BenchCase, BenchFigure } from "./types.js";

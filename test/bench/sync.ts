@@ -11,7 +11,7 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Manifest } from "../../src/api/types.js";
 import { readFleet } from "../../src/fleet/index.js";
-import { KubeClient } from "../../src/sync/kube.js";
+import { KubeClient } from "../../src/kube/client.js";
 import { syncCluster } from "../../src/sync/sync.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 

@@ -15,7 +15,7 @@ import { manifestFileName } from "../../src/gitops/layout.js";
 import { EnvRepo } from "../../src/gitops/repo.js";
 import { ChangeWatch } from "../../src/sync/change-watch.js";
 import { envRepoSource } from "../../src/sync/source.js";
-import { KubeClient } from "../../src/sync/kube.js";
+import { KubeClient } from "../../src/kube/client.js";
 import { observeHealth, syncCluster } from "../../src/sync/sync.js";
 import type { DesiredState } from "../../src/sync/types.js";
 import { ClusterSyncWorker, type SyncEvent } from "../../src/sync/worker.js";

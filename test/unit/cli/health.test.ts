@@ -19,7 +19,7 @@ import {
   runHealth,
   type ServedResource,
 } from "../../../src/cli/health.js";
-import type { ObjectRef } from "../../../src/sync/kube.js";
+import type { ObjectRef } from "../../../src/kube/refs.js";
 
 // ---------- builders ----------
 

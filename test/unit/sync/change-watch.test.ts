@@ -3,24 +3,25 @@
 // connections, with no assertion on how long anything took.
 
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApplyError } from "../../../src/api/errors.js";
+import { KubeApiError } from "../../../src/api/errors.js";
 import { ChangeWatch, type KindKey, kindKey } from "../../../src/sync/change-watch.js";
-import { KubeClient } from "../../../src/sync/kube.js";
+import { KubeClient } from "../../../src/kube/client.js";
+import type { ClusterApi } from "../../../src/kube/cluster-api.js";
 import { unreachableKubeConfig } from "../builders.js";
 
-/** A KubeClient stand-in whose every list fails as an unreachable server's does; records who asked when. */
+/** A ClusterApi stand-in whose every list fails as an unreachable server's does; records who asked when. */
 function refusingClient() {
   const asked: Array<[string, number]> = [];
   const client = {
     collectionVersion: async (_apiVersion: string, kind: string) => {
       asked.push([kind, Date.now()]);
-      throw new ApplyError("connect ECONNREFUSED 127.0.0.1:1", { object: `${kind}/*`, retryable: true });
+      throw new KubeApiError("cannot reach 127.0.0.1:1: connect ECONNREFUSED", { object: `${kind}/*`, retryable: true });
     },
     watchMetadata: async () => {
       throw new Error("watchMetadata called although no list succeeded");
     },
   };
-  return { client: client as unknown as KubeClient, asked };
+  return { client: client as unknown as ClusterApi, asked };
 }
 
 const KINDS: KindKey[] = ["apps/v1|Deployment", "v1|Service"];

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { KubeClient } from "../../../src/sync/kube.js";
+import { KubeClient } from "../../../src/kube/client.js";
 import { ClusterSyncWorker, timerDelay } from "../../../src/sync/worker.js";
 import { unreachableKubeConfig } from "../builders.js";
 

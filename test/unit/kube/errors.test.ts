@@ -1,10 +1,12 @@
-// How a failed answer from a member's API server becomes an ApplyError: retried or not by status
+// How a failed answer from a member's API server becomes a KubeApiError: retried or not by status
 // code alone (as Argo CD and Flux users expect: throttling, conflicts and server errors retried;
-// a request the server will refuse again is not), and a message naming the object and the server's words.
+// a request the server will refuse again is not), with the server's Status.reason, and a message
+// naming the object and the server's words.
 
 import { describe, expect, it } from "vitest";
-import { ApplyError } from "../../../src/api/errors.js";
-import { httpError, KubeClient } from "../../../src/sync/kube.js";
+import { KubeApiError } from "../../../src/api/errors.js";
+import { KubeClient } from "../../../src/kube/client.js";
+import { httpError, isTooLargeResourceVersion } from "../../../src/kube/status.js";
 import { unreachableKubeConfig } from "../builders.js";
 
 const OBJECT = "Deployment/team-a/backend";
@@ -30,10 +32,11 @@ describe("httpError", () => {
     { status: 504, reason: "Timeout", retryable: true, why: "the server timed out" },
   ])("answers HTTP $status ($reason) with retryable=$retryable: $why", ({ status, reason, retryable }) => {
     const error = httpError({ status, body: statusBody(status, reason, `the server says ${reason}`) }, OBJECT, "apply failed");
-    expect(error).toBeInstanceOf(ApplyError);
-    expect({ retryable: error.retryable, status: error.status, object: error.object, message: error.message }).toEqual({
+    expect(error).toBeInstanceOf(KubeApiError);
+    expect({ retryable: error.retryable, status: error.status, reason: error.reason, object: error.object, message: error.message }).toEqual({
       retryable,
       status,
+      reason,
       object: OBJECT,
       message: `${OBJECT}: apply failed: the server says ${reason} (HTTP ${status})`,
     });
@@ -80,18 +83,56 @@ describe("httpError", () => {
   });
 });
 
+describe("Status.reason", () => {
+  it("is left out when the answer is not a Status (a proxy's page) or names no reason", () => {
+    expect(httpError({ status: 502, body: "<h1>Bad Gateway</h1>" }, OBJECT, "get failed").reason).toBeUndefined();
+    expect(httpError({ status: 500, body: { kind: "Status", message: "boom", reason: "" } }, OBJECT, "get failed").reason).toBeUndefined();
+  });
+});
+
+describe("a read asking for a version the server never reached", () => {
+  // As kube-apiserver's watch cache answers a read with resourceVersionMatch=NotOlderThan for a
+  // version past its newest: a Timeout Status whose cause (JSON field `reason`) says so.
+  const tooLarge = {
+    kind: "Status",
+    apiVersion: "v1",
+    status: "Failure",
+    code: 504,
+    reason: "Timeout",
+    message: "Too large resource version: 1000123, current: 123",
+    details: { causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }], retryAfterSeconds: 1 },
+  };
+
+  it("is told by the Status's reason and cause", () => {
+    expect(isTooLargeResourceVersion({ status: 504, body: tooLarge })).toBe(true);
+  });
+
+  it.each([
+    { name: "an ordinary timeout", body: { ...tooLarge, details: { causes: [] } } },
+    { name: "the words alone, with another reason", body: { ...tooLarge, reason: "InternalError" } },
+    { name: "a proxy's text page with the same words", body: "Too large resource version" },
+  ])("is not mistaken for $name", ({ body }) => {
+    expect(isTooLargeResourceVersion({ status: 504, body })).toBe(false);
+  });
+});
+
 describe("KubeClient against a server that refuses connections", () => {
-  it("fails with a retryable ApplyError without a status code, naming the server and the request", async () => {
+  it("fails with a retryable KubeApiError without a status code, naming the server and the request", async () => {
     const client = new KubeClient({ kubeConfig: unreachableKubeConfig() });
     try {
       const failure = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: "team-a", name: "settings" }).then(
         () => undefined,
         (e: unknown) => e,
       );
-      expect(failure).toBeInstanceOf(ApplyError);
-      const error = failure as ApplyError;
+      expect(failure).toBeInstanceOf(KubeApiError);
+      const error = failure as KubeApiError;
       // The first request is discovery of v1: that is the request named.
-      expect({ retryable: error.retryable, status: error.status, object: error.object }).toEqual({ retryable: true, status: undefined, object: "GET /api/v1" });
+      expect({ retryable: error.retryable, status: error.status, reason: error.reason, object: error.object }).toEqual({
+        retryable: true,
+        status: undefined,
+        reason: undefined,
+        object: "GET /api/v1",
+      });
       expect(error.message).toMatch(/^GET \/api\/v1: cannot reach 127\.0\.0\.1:1: .*ECONNREFUSED/);
     } finally {
       client.close();

@@ -3,7 +3,7 @@
 // for the next try.
 
 import { describe, expect, it } from "vitest";
-import { KubeApiError } from "../../../src/api/errors.js";
+import type { KubeApiError } from "../../../src/api/errors.js";
 import { LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../../../src/api/labels.js";
 import type { Manifest } from "../../../src/api/types.js";
 import { pruneObjects } from "../../../src/sync/prune.js";

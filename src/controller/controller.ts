@@ -16,7 +16,7 @@ import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { CommitBatcher } from "../gitops/commit-batcher.js";
 import { EnvRepo } from "../gitops/repo.js";
-import { manifestFiles } from "../gitops/layout.js";
+import { clusterFolders, folderFiles, manifestFiles } from "../gitops/layout.js";
 import { PLACEMENT_CEL_BUDGET_MS, type Placement, place } from "../placement/select.js";
 import { runEachWithDeadline } from "../definitions/deadline.js";
 import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/planner.js";
@@ -517,7 +517,7 @@ export class Controller {
       try {
         const kept = new Map((plan?.targets ?? []).flatMap((t) => (t.keepFilesOf === undefined ? [] : [[t.cluster, t.keepFilesOf] as const])));
         const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: targets.filter((t) => !kept.has(t.cluster.name)), cache: this.templateCache });
-        files = Object.fromEntries(rendered.map((r) => [r.cluster, manifestFiles(r.manifests)]));
+        files = clusterFolders(rendered);
         for (const [cluster, at] of kept) files[cluster] = await this.heldFiles(ad, cluster, at, targets);
       } catch (e) {
         renderError = this.describeRenderError(e);
@@ -651,7 +651,7 @@ export class Controller {
     const { namespace, name } = splitKey(keyOf(ad));
     try {
       const held = await this.repo.readDeployment(cluster, namespace, name, at);
-      return Object.fromEntries([...held].map(([path, text]) => [path.slice(path.lastIndexOf("/") + 1), text]));
+      return folderFiles(held);
     } catch (e) {
       const message = `cannot keep the files of ${cluster} at commit ${at.slice(0, 12)} (${errorText(e)}); rendering the current spec there instead`;
       this.log.warn({ deployment: keyOf(ad), cluster, commit: at }, message);

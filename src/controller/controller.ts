@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { backoffDelay } from "../api/backoff.js";
 import { formatProblem, TemplateError, ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
-import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, PlacementDecisionStatus, TraitDefinition } from "../api/types.js";
+import type { ApplicationDeployment, Cluster, ComponentDefinition, PlacementDecisionStatus, TraitDefinition } from "../api/types.js";
 import { objectRef, resourceProblems } from "../api/validate.js";
 import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
@@ -31,7 +31,8 @@ import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
 import { ControllerMetrics, startOpsServer } from "./metrics.js";
 import { type Priority, WorkQueue } from "./queue.js";
-import { type ClusterObservation, computeStatus, statusChanged } from "./status.js";
+import { type ClusterObservation, computeStatus } from "./status.js";
+import { StatusWriter } from "./status-writer.js";
 import { type Key, TermState, type Usage } from "./term-state.js";
 
 export interface ControllerOptions {
@@ -452,17 +453,18 @@ export class Controller {
 
   private async reconcileLive(key: Key, ad: ApplicationDeployment): Promise<void> {
     const { namespace, name } = splitKey(key);
-    // Versions of the object whose status predates this reconcile's status writes.
-    const before = new Set(ad.metadata.resourceVersion ? [ad.metadata.resourceVersion] : []);
-    const writeStatus = async (status: ApplicationDeploymentStatus) => {
-      const rv = await this.hub.patchDeploymentStatus(namespace, name, status);
-      this.metrics.statusWrites.inc();
-      this.term.ownStatus.set(key, { stale: new Set(before), status });
-      if (rv) before.add(rv);
-    };
+    const statusWriter = new StatusWriter({
+      hub: this.hub,
+      key,
+      namespace,
+      name,
+      previous: ad.status,
+      resourceVersion: ad.metadata.resourceVersion,
+      ownStatus: this.term.ownStatus,
+      onWrite: () => this.metrics.statusWrites.inc(),
+    });
     if (!(ad.metadata.finalizers ?? []).includes(FINALIZER)) {
-      const rv = await this.hub.setFinalizers(namespace, name, [...(ad.metadata.finalizers ?? []), FINALIZER], ad.metadata.resourceVersion);
-      if (rv) before.add(rv);
+      statusWriter.predates(await this.hub.setFinalizers(namespace, name, [...(ad.metadata.finalizers ?? []), FINALIZER], ad.metadata.resourceVersion));
     }
     const suspended = ad.spec?.suspend === true;
     if (suspended !== this.term.suspended.has(key)) {
@@ -571,7 +573,7 @@ export class Controller {
       // A first plan (no rollout state yet) needs no record: re-planned after a kill, it is the same step.
       if (plan.changed && ad.status?.rollout !== undefined) {
         const record = statusFor(commit, undefined, summary);
-        if (statusChanged(ad.status, record)) await writeStatus(record);
+        await statusWriter.write(record);
         const pause = this.o.pauseAfterStepRecordMs ?? 0;
         if (pause > 0) await new Promise((r) => setTimeout(r, pause));
       }
@@ -608,8 +610,7 @@ export class Controller {
     // "sync in progress" or "unreachable" where the previous process saw them, and flap back a
     // moment later. Unless this reconcile changed something, the status written before stays.
     const blind = unseen && plan !== undefined && !plan.changed && !renderError && !commitError && ad.status?.observedGeneration === generation;
-    if (!blind && statusChanged(ad.status, status)) {
-      await writeStatus(status);
+    if (!blind && (await statusWriter.write(status))) {
       if (status.phase !== ad.status?.phase) {
         this.log.info({ deployment: key, phase: status.phase, commit: commit?.slice(0, 12) }, "phase changed");
         const type = status.phase === "Failed" || status.phase === "Degraded" ? "Warning" : "Normal";

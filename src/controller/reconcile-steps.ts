@@ -59,7 +59,8 @@ export interface Planned {
 export interface Rendered extends Planned {
   /**
    * Undefined when nothing rendered. Can be set next to `error` when a held folder failed after
-   * the others rendered; the commit step commits what is there (the behaviour before the steps).
+   * the others rendered; the commit step still commits what is there. Known and kept as it was
+   * when the reconcile became steps (#20, item 5): whether it should is a separate decision.
    */
   files: Folders | undefined;
 }

@@ -3,26 +3,22 @@
 // per-cluster sync workers → aggregates health → writes status. One reconcile at a time per
 // deployment; invalid input never changes what is already deployed.
 
-import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { backoffDelay } from "../api/backoff.js";
-import { formatProblem, TemplateError, ValidationError } from "../api/errors.js";
+import type { ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
-import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, PlacementDecisionStatus, TraitDefinition } from "../api/types.js";
-import { objectRef, resourceProblems } from "../api/validate.js";
-import { deploymentExpressionProblems } from "../definitions/expressions.js";
+import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, TraitDefinition } from "../api/types.js";
+import { runEachWithDeadline } from "../definitions/deadline.js";
 import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { CommitBatcher } from "../gitops/commit-batcher.js";
+import { clusterFolders, folderFiles, manifestFiles } from "../gitops/layout.js";
 import { EnvRepo } from "../gitops/repo.js";
-import { manifestFiles } from "../gitops/layout.js";
-import { PLACEMENT_CEL_BUDGET_MS, type Placement, place } from "../placement/select.js";
-import { runEachWithDeadline } from "../definitions/deadline.js";
-import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/planner.js";
-import { targetRevision, toRenderTargets } from "../rollout/targets.js";
+import { place as evaluatePlacement, PLACEMENT_CEL_BUDGET_MS, type Placement } from "../placement/select.js";
 import { type RenderTarget, renderDeployment } from "../render/render.js";
 import { TemplateCache } from "../render/template-cache.js";
+import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/planner.js";
+import { toRenderTargets } from "../rollout/targets.js";
 import type { SyncEvent, WorkerStatus } from "../sync/worker.js";
 import { ClusterManager } from "./clusters.js";
 import { EventRecorder, type EventTarget } from "./events.js";
@@ -30,9 +26,29 @@ import { Hub, type SupervisedInformer } from "./hub.js";
 import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
 import { ControllerMetrics, startOpsServer } from "./metrics.js";
-import { type Priority, WorkQueue } from "./queue.js";
-import { type ClusterObservation, computeStatus, statusChanged } from "./status.js";
-import { type Key, TermState, type Usage } from "./term-state.js";
+import { WorkQueue } from "./queue.js";
+import {
+  type Committed,
+  commitSummary,
+  describeRenderError,
+  type Folders,
+  folderHashes,
+  heldFolders,
+  holdsStatusBack,
+  needsStepRecord,
+  type Planned,
+  type RenderFailure,
+  type Rendered,
+  type Resolved,
+  requeuePolicy,
+  statusOf,
+  targetName,
+  usageOf,
+  validate,
+} from "./reconcile-steps.js";
+import type { ClusterObservation } from "./status.js";
+import { StatusWriter } from "./status-writer.js";
+import { type Key, TermState } from "./term-state.js";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -75,8 +91,6 @@ export interface ControllerOptions {
 
 /** After taking up work, how long a status may wait for this process to see its clusters. */
 const STARTUP_GRACE_MS = 60_000;
-/** How often a deployment waiting for that is looked at again. */
-const STARTUP_REQUEUE_MS = 1_000;
 /**
  * A deployment's sync and health events within this window make one reconcile: its clusters
  * report one after another, and each reconcile costs status writes on the hub.
@@ -344,7 +358,7 @@ export class Controller {
       culprit: (d) => ({ definition: `ApplicationDeployment/${keyOf(d)}`, field: "spec.placementStrategies", expression: "" }),
       run: (d) => {
         try {
-          return place(d.spec.placementStrategies, [cluster]).decisions[0]?.selected === true;
+          return evaluatePlacement(d.spec.placementStrategies, [cluster]).decisions[0]?.selected === true;
         } catch {
           return true;
         }
@@ -450,196 +464,211 @@ export class Controller {
     }
   }
 
+  /**
+   * One reconcile of a live deployment, as named steps: each takes what the one before produced.
+   * Their order is the order of side effects the rest of the system relies on: the finalizer
+   * before anything else, usage before the render, the render failure's event,
+   * the step record before its commit, the status after it, then consumed annotations and requeue.
+   */
   private async reconcileLive(key: Key, ad: ApplicationDeployment): Promise<void> {
+    const writer = this.statusWriter(key, ad);
+    await this.ensureFinalizer(key, ad, writer);
+    this.trackSuspend(key, ad);
+    const resolved = this.resolve(key, ad);
+    const planned = await this.plan(ad, resolved, validate(ad));
+    this.term.usage.set(key, usageOf(ad, planned.targets));
+    const rendered = await this.render(ad, planned);
+    if (rendered.error) this.events.record(this.eventTarget(ad), "Warning", rendered.error.reason, rendered.error.message);
+    const committed = await this.commit(ad, resolved, rendered, writer);
+    const status = this.statusAt(ad, resolved, rendered, committed);
+    const heldBack = holdsStatusBack(ad, resolved, rendered, committed);
+    if (!heldBack && (await writer.write(status))) this.reportPhase(key, ad, status, committed.commit);
+    if (rendered.plan?.consumedAnnotations.length) await this.hub.removeAnnotations(resolved.namespace, resolved.name, rendered.plan.consumedAnnotations);
+    this.requeue(key, rendered, status, heldBack);
+  }
+
+  /** The one writer of this reconcile's status writes (see status-writer.ts). */
+  private statusWriter(key: Key, ad: ApplicationDeployment): StatusWriter {
     const { namespace, name } = splitKey(key);
-    // Versions of the object whose status predates this reconcile's status writes.
-    const before = new Set(ad.metadata.resourceVersion ? [ad.metadata.resourceVersion] : []);
-    const writeStatus = async (status: ApplicationDeploymentStatus) => {
-      const rv = await this.hub.patchDeploymentStatus(namespace, name, status);
-      this.metrics.statusWrites.inc();
-      this.term.ownStatus.set(key, { stale: new Set(before), status });
-      if (rv) before.add(rv);
-    };
-    if (!(ad.metadata.finalizers ?? []).includes(FINALIZER)) {
-      const rv = await this.hub.setFinalizers(namespace, name, [...(ad.metadata.finalizers ?? []), FINALIZER], ad.metadata.resourceVersion);
-      if (rv) before.add(rv);
-    }
+    return new StatusWriter({
+      hub: this.hub,
+      key,
+      namespace,
+      name,
+      previous: ad.status,
+      resourceVersion: ad.metadata.resourceVersion,
+      ownStatus: this.term.ownStatus,
+      onWrite: () => this.metrics.statusWrites.inc(),
+    });
+  }
+
+  private async ensureFinalizer(key: Key, ad: ApplicationDeployment, writer: StatusWriter): Promise<void> {
+    if ((ad.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    const { namespace, name } = splitKey(key);
+    writer.predates(await this.hub.setFinalizers(namespace, name, [...(ad.metadata.finalizers ?? []), FINALIZER], ad.metadata.resourceVersion));
+  }
+
+  /** The sync workers stop applying a suspended deployment; they learn it here. */
+  private trackSuspend(key: Key, ad: ApplicationDeployment): void {
     const suspended = ad.spec?.suspend === true;
-    if (suspended !== this.term.suspended.has(key)) {
-      if (suspended) this.term.suspended.add(key);
-      else this.term.suspended.delete(key);
-      this.pushSuspended();
-    }
+    if (suspended === this.term.suspended.has(key)) return;
+    if (suspended) this.term.suspended.add(key);
+    else this.term.suspended.delete(key);
+    this.pushSuspended();
+  }
 
-    const generation = ad.metadata.generation ?? 0;
-    const target = ad.spec?.appRevisions?.length ? targetRevision(ad).name : "";
-    const allClusters = this.clusterInformer.list() as Cluster[];
-    const withVersions = allClusters.map((c) => this.withVersion(c));
-    // The commit holding this deployment's current manifests. After a restart it is unknown until
-    // this process commits for it; see standInCommit.
-    let commit = this.term.deploymentCommit.get(key) ?? this.standInCommit(ad);
+  /** resolve: what the reconcile works from, read once. */
+  private resolve(key: Key, ad: ApplicationDeployment): Resolved {
+    const { namespace, name } = splitKey(key);
+    return {
+      key,
+      namespace,
+      name,
+      generation: ad.metadata.generation ?? 0,
+      target: targetName(ad),
+      clusters: (this.clusterInformer.list() as Cluster[]).map((c) => this.withVersion(c)),
+      // After a restart it is unknown until this process commits for the deployment; see standInCommit.
+      commit: this.term.deploymentCommit.get(key) ?? this.standInCommit(ad),
+      suspended: ad.spec?.suspend === true,
+    };
+  }
 
-    // Validate, place and plan; a problem stops here with nothing deployed changed.
+  /**
+   * validate → place → plan. A problem stops here with nothing deployed changed; what was decided
+   * before it (the placement, even the plan) is kept for status.
+   */
+  private async plan(ad: ApplicationDeployment, r: Resolved, invalid: ValidationError | undefined): Promise<Planned> {
     let placement: Placement | undefined;
     let plan: RolloutPlan | undefined;
     let targets: RenderTarget[] = [];
-    let renderError: { reason: string; message: string; transient: boolean } | undefined;
-    /** Some selected cluster was not seen yet by this process when the plan was made. */
     let unseen = false;
-    const problems = resourceProblems(ad);
-    if (!problems.length) problems.push(...deploymentExpressionProblems(ad));
+    let error: RenderFailure | undefined;
     try {
-      if (problems.length) throw new ValidationError(problems, { object: objectRef(ad) });
-      placement = place(ad.spec.placementStrategies, withVersions, { deployment: key });
+      if (invalid) throw invalid;
+      placement = evaluatePlacement(ad.spec.placementStrategies, r.clusters, { deployment: r.key });
       const selected = placement.waves.flatMap((w) => w.clusters);
       unseen = selected.some((c) => this.notSeenYet(c));
-      const observed = selected.map((c) => this.observeForPlanner(c, key, commit));
-      const renderings = await this.term.renderings.get(key, { deployment: ad, registry: this.definitions(), placement, clusters: withVersions, cache: this.templateCache });
-      // The files of a cluster whose change waits for its wave stay as this commit holds them.
-      const heldAt = commit ?? ad.status?.commit;
-      plan = planRollout({ deployment: ad, placement, previous: ad.status?.rollout, observed, now: new Date(), renderings, ...(heldAt ? { commit: heldAt } : {}) });
-      targets = toRenderTargets(plan.targets, placement, withVersions);
+      plan = await this.nextStep(ad, r, placement, selected);
+      targets = toRenderTargets(plan.targets, placement, r.clusters);
     } catch (e) {
-      renderError = this.describeRenderError(e);
+      error = describeRenderError(e);
     }
-    const usage: Usage = { types: new Set(), traits: new Set(), selected: new Set(targets.map((t) => t.cluster.name)) };
-    for (const rev of ad.spec?.appRevisions ?? []) {
-      for (const c of rev.template?.spec?.components ?? []) {
-        usage.types.add(c.type);
-        for (const t of c.traits ?? []) usage.traits.add(t.name);
-      }
+    return { placement, plan, targets, unseen, error };
+  }
+
+  /** plan: the rollout's next step, from what the selected clusters report and what each renders. */
+  private async nextStep(ad: ApplicationDeployment, r: Resolved, placement: Placement, selected: string[]): Promise<RolloutPlan> {
+    const observed = selected.map((c) => this.observeForPlanner(c, r.key, r.commit));
+    const renderings = await this.term.renderings.get(r.key, { deployment: ad, registry: this.definitions(), placement, clusters: r.clusters, cache: this.templateCache });
+    // The files of a cluster whose change waits for its wave stay as this commit holds them.
+    const heldAt = r.commit ?? ad.status?.commit;
+    return planRollout({ deployment: ad, placement, previous: ad.status?.rollout, observed, now: new Date(), renderings, ...(heldAt ? { commit: heldAt } : {}) });
+  }
+
+  /** render: the planned targets as each cluster's folder; a held cluster's folder is read from Git. */
+  private async render(ad: ApplicationDeployment, planned: Planned): Promise<Rendered> {
+    if (planned.error || !planned.placement) return { ...planned, files: undefined };
+    let files: Folders | undefined;
+    try {
+      const held = heldFolders(planned.plan);
+      const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: planned.targets.filter((t) => !held.has(t.cluster.name)), cache: this.templateCache });
+      files = clusterFolders(rendered);
+      for (const [cluster, at] of held) files[cluster] = await this.heldFiles(ad, cluster, at, planned.targets);
+      return { ...planned, files };
+    } catch (e) {
+      return { ...planned, files, error: describeRenderError(e) };
     }
-    for (const s of ad.spec?.placementStrategies ?? []) for (const o of s.overrides ?? []) for (const t of o.traits ?? []) usage.traits.add(t.name);
-    this.term.usage.set(key, usage);
+  }
 
-    let files: Record<string, Record<string, string>> | undefined;
-    if (!renderError && placement) {
-      try {
-        const kept = new Map((plan?.targets ?? []).flatMap((t) => (t.keepFilesOf === undefined ? [] : [[t.cluster, t.keepFilesOf] as const])));
-        const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: targets.filter((t) => !kept.has(t.cluster.name)), cache: this.templateCache });
-        files = Object.fromEntries(rendered.map((r) => [r.cluster, manifestFiles(r.manifests)]));
-        for (const [cluster, at] of kept) files[cluster] = await this.heldFiles(ad, cluster, at, targets);
-      } catch (e) {
-        renderError = this.describeRenderError(e);
-      }
-    }
-    if (renderError) this.events.record(this.eventTarget(ad), "Warning", renderError.reason, renderError.message);
-
-    const decisions: PlacementDecisionStatus[] = (placement?.decisions ?? []).map((d) => ({
-      cluster: d.cluster,
-      selected: d.selected,
-      ...(d.wave ? { wave: d.wave } : {}),
-      reason: d.reason,
-    }));
-    /** Status at `commitNow`; with `pendingStep`, the write-ahead record of a step not committed yet. */
-    const statusFor = (commitNow: string | undefined, commitError?: string, pendingStep?: string) => {
-      const planned = new Map(targets.map((t) => [t.cluster.name, t.revisions]));
-      let observations = renderError ? [] : [...usage.selected].sort().map((c) => this.observe(c, key, commitNow, planned.get(c) ?? []));
-      // No cluster has the step's commit yet: the record must not say Healthy (nor move
-      // stableRevision) on the strength of the previous commit.
-      if (pendingStep !== undefined) {
-        observations = observations.map((o) => (o.reachable ? { ...o, synced: false, health: "Progressing" as const, message: `committing "${pendingStep}"` } : o));
-      }
-      const status = computeStatus({
-        generation,
-        previous: ad.status,
-        now: new Date(),
-        targetRevision: target,
-        ...(renderError ? { renderError } : {}),
-        ...(commitNow ? { commit: commitNow } : {}),
-        ...(commitError ? { commitError } : {}),
-        ...(plan && !renderError ? { rollout: plan } : {}),
-        placement: decisions,
-        clusters: observations,
-        suspended,
-      });
-      if (pendingStep !== undefined && status.rollout) status.rollout = { ...status.rollout, pendingCommit: pendingStep };
-      return status;
-    };
-
+  /**
+   * commit: the folders to Git, once per change. The planner's state goes to status before the
+   * commit (a write-ahead log): a controller killed between the two re-renders the same targets
+   * and commits them, never a step back. The record carries the step's message: after such a kill
+   * the planner sees nothing new (its state already has the step), and the commit still gets the
+   * step's line in Git.
+   */
+  private async commit(ad: ApplicationDeployment, r: Resolved, rendered: Rendered, writer: StatusWriter): Promise<Committed> {
+    const { files, plan } = rendered;
+    let commit = r.commit;
     let commitError: string | undefined;
-    if (files && plan) {
-      // The planner's state goes to status before the commit (a write-ahead log): a controller
-      // killed between the two re-renders the same targets and commits them, never a step back.
-      // The record carries the step's message: after such a kill the planner sees nothing new
-      // (its state already has the step), and the commit still gets the step's line in Git.
-      const where = Object.keys(files).join(", ") || "no cluster";
-      const generic = `${target} on ${where} (generation ${generation})`;
-      const pending = ad.status?.rollout?.pendingCommit;
-      const resumed = pending ? (ad.status?.observedGeneration === generation ? pending : `${pending}; ${generic}`) : undefined;
-      const summary = plan.changed && plan.summary ? plan.summary : (resumed ?? generic);
-      // A first plan (no rollout state yet) needs no record: re-planned after a kill, it is the same step.
-      if (plan.changed && ad.status?.rollout !== undefined) {
-        const record = statusFor(commit, undefined, summary);
-        if (statusChanged(ad.status, record)) await writeStatus(record);
-        const pause = this.o.pauseAfterStepRecordMs ?? 0;
-        if (pause > 0) await new Promise((r) => setTimeout(r, pause));
-      }
-      // Files identical to the ones this process last committed for the deployment would make no
-      // commit; skipping the call keeps reconciles that change nothing off the repository's lock,
-      // which real commits of other deployments hold. A commit still queued for the remote is
-      // retried through the call, so it is never skipped.
-      const folderHashes = Object.entries(files).map(([cluster, clusterFiles]) => [cluster, createHash("sha256").update(JSON.stringify(clusterFiles)).digest("base64")] as const);
-      const fingerprint = JSON.stringify(folderHashes);
-      const unchanged = this.term.committedFiles.get(key) === fingerprint;
-      const result = unchanged ? null : await this.commits.submit({ namespace, name, clusters: files, generation, revision: target, summary });
-      if (result?.state === "queued") this.term.committedFiles.delete(key);
-      else this.term.committedFiles.set(key, fingerprint);
-      if (result) {
-        this.recordCommit(result.oid);
-        commit = result.oid;
-        // The clusters whose folder changed: where it renders now and where it rendered before.
-        this.clusters.setHead(result.oid, new Set([...Object.keys(files), ...(this.term.placedOn.get(key) ?? [])]));
-        this.term.placedOn.set(key, Object.keys(files));
-        this.events.record(this.eventTarget(ad), "Normal", "Committed", `${summary}; commit ${result.oid.slice(0, 12)}`);
-        if (result.state === "queued") commitError = `the Git remote did not take the commit yet; it is queued locally (${result.error?.message ?? "remote unreachable"})`;
-      } else if (!commit) {
-        // Git holds what it renders, so the head at start holds it (see standInCommit).
-        commit = this.startHead ?? (await this.repo.head()) ?? undefined;
-      }
-      if (commit) {
-        this.term.deploymentCommit.set(key, commit);
-        this.term.folderCommits.record(key, folderHashes, commit);
-      }
+    if (!files || !plan) return { commit, commitError };
+    const { key } = r;
+    const summary = commitSummary(ad, plan, { target: r.target, generation: r.generation, clusters: Object.keys(files) });
+    if (needsStepRecord(ad, plan)) {
+      await writer.write(this.statusAt(ad, r, rendered, { commit, commitError: undefined }, summary));
+      const pause = this.o.pauseAfterStepRecordMs ?? 0;
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
+    // Files identical to the ones this process last committed for the deployment would make no
+    // commit; skipping the call keeps reconciles that change nothing off the repository's lock,
+    // which real commits of other deployments hold. A commit still queued for the remote is
+    // retried through the call, so it is never skipped.
+    const hashes = folderHashes(files);
+    const fingerprint = JSON.stringify(hashes);
+    const unchanged = this.term.committedFiles.get(key) === fingerprint;
+    const result = unchanged ? null : await this.commits.submit({ namespace: r.namespace, name: r.name, clusters: files, generation: r.generation, revision: r.target, summary });
+    if (result?.state === "queued") this.term.committedFiles.delete(key);
+    else this.term.committedFiles.set(key, fingerprint);
+    if (result) {
+      this.recordCommit(result.oid);
+      commit = result.oid;
+      // The clusters whose folder changed: where it renders now and where it rendered before.
+      this.clusters.setHead(result.oid, new Set([...Object.keys(files), ...(this.term.placedOn.get(key) ?? [])]));
+      this.term.placedOn.set(key, Object.keys(files));
+      this.events.record(this.eventTarget(ad), "Normal", "Committed", `${summary}; commit ${result.oid.slice(0, 12)}`);
+      if (result.state === "queued") commitError = `the Git remote did not take the commit yet; it is queued locally (${result.error?.message ?? "remote unreachable"})`;
+    } else if (!commit) {
+      // Git holds what it renders, so the head at start holds it (see standInCommit).
+      commit = this.startHead ?? (await this.repo.head()) ?? undefined;
+    }
+    if (commit) {
+      this.term.deploymentCommit.set(key, commit);
+      this.term.folderCommits.record(key, hashes, commit);
+    }
+    return { commit, commitError };
+  }
 
-    const status = statusFor(commit, commitError);
-    // Just after a (re)start this process has not seen the clusters yet: its status would say
-    // "sync in progress" or "unreachable" where the previous process saw them, and flap back a
-    // moment later. Unless this reconcile changed something, the status written before stays.
-    const blind = unseen && plan !== undefined && !plan.changed && !renderError && !commitError && ad.status?.observedGeneration === generation;
-    if (!blind && statusChanged(ad.status, status)) {
-      await writeStatus(status);
-      if (status.phase !== ad.status?.phase) {
-        this.log.info({ deployment: key, phase: status.phase, commit: commit?.slice(0, 12) }, "phase changed");
-        const type = status.phase === "Failed" || status.phase === "Degraded" ? "Warning" : "Normal";
-        this.events.record(this.eventTarget(ad), type, status.phase ?? "Unknown", status.conditions?.find((c) => c.type === "Ready")?.message ?? "");
-      }
-    }
-    if (plan?.consumedAnnotations.length) await this.hub.removeAnnotations(namespace, name, plan.consumedAnnotations);
-    let requeueMs: number | undefined;
-    // The periodic look at a deployment that is not Healthy yet is a fallback (its clusters' events
-    // requeue it as they happen): low priority, so during a ramp hundreds of them do not hold up
-    // the reconciles events ask for, which report health and start rollouts.
-    let priority: Priority = "normal";
-    if (renderError?.transient) {
-      // A template stopped at its budget may have been starved by a loaded machine: try again, backing off.
-      const tries = (this.term.transientRenderFailures.get(key) ?? 0) + 1;
-      this.term.transientRenderFailures.set(key, tries);
-      requeueMs = backoffDelay(tries, { initialMs: 5_000, maxMs: 300_000 });
-    } else {
-      this.term.transientRenderFailures.delete(key);
-      if (plan?.requeueAfterMs !== undefined) requeueMs = Math.max(250, plan.requeueAfterMs);
-      else if (status.phase === "Progressing" || status.phase === "Degraded") {
-        requeueMs = this.o.progressRequeueMs ?? 10_000;
-        priority = "low";
-      }
-    }
-    if (blind) {
-      requeueMs = Math.min(requeueMs ?? STARTUP_REQUEUE_MS, STARTUP_REQUEUE_MS);
-      priority = "normal";
-    }
-    if (requeueMs !== undefined) this.queue.addAfter(key, requeueMs, priority);
+  /** observe → status: the status at `at.commit`; with `pendingStep`, the record of a step not committed yet. */
+  private statusAt(ad: ApplicationDeployment, r: Resolved, rendered: Rendered, at: Committed, pendingStep?: string): ApplicationDeploymentStatus {
+    return statusOf({
+      deployment: ad,
+      resolved: r,
+      outcome: rendered,
+      observations: this.observeClusters(r.key, rendered, at.commit),
+      commit: at.commit,
+      ...(at.commitError ? { commitError: at.commitError } : {}),
+      ...(pendingStep !== undefined ? { pendingStep } : {}),
+      now: new Date(),
+    });
+  }
+
+  /** observe: what each cluster the deployment renders for shows of it, by cluster name; none when it does not render. */
+  private observeClusters(key: Key, rendered: Planned, commit: string | undefined): ClusterObservation[] {
+    if (rendered.error) return [];
+    const planned = new Map(rendered.targets.map((t) => [t.cluster.name, t.revisions]));
+    return [...planned.keys()].sort().map((c) => this.observe(c, key, commit, planned.get(c) ?? []));
+  }
+
+  private reportPhase(key: Key, ad: ApplicationDeployment, status: ApplicationDeploymentStatus, commit: string | undefined): void {
+    if (status.phase === ad.status?.phase) return;
+    this.log.info({ deployment: key, phase: status.phase, commit: commit?.slice(0, 12) }, "phase changed");
+    const type = status.phase === "Failed" || status.phase === "Degraded" ? "Warning" : "Normal";
+    this.events.record(this.eventTarget(ad), type, status.phase ?? "Unknown", status.conditions?.find((c) => c.type === "Ready")?.message ?? "");
+  }
+
+  /** requeue: when to look at the deployment again (see requeuePolicy). */
+  private requeue(key: Key, rendered: Rendered, status: ApplicationDeploymentStatus, heldBack: boolean): void {
+    const next = requeuePolicy({
+      error: rendered.error,
+      transientFailures: this.term.transientRenderFailures.get(key) ?? 0,
+      plan: rendered.plan,
+      phase: status.phase,
+      heldBack,
+      progressRequeueMs: this.o.progressRequeueMs ?? 10_000,
+    });
+    if (next.transientFailures > 0) this.term.transientRenderFailures.set(key, next.transientFailures);
+    else this.term.transientRenderFailures.delete(key);
+    if (next.afterMs !== undefined) this.queue.addAfter(key, next.afterMs, next.priority);
   }
 
   /**
@@ -651,7 +680,7 @@ export class Controller {
     const { namespace, name } = splitKey(keyOf(ad));
     try {
       const held = await this.repo.readDeployment(cluster, namespace, name, at);
-      return Object.fromEntries([...held].map(([path, text]) => [path.slice(path.lastIndexOf("/") + 1), text]));
+      return folderFiles(held);
     } catch (e) {
       const message = `cannot keep the files of ${cluster} at commit ${at.slice(0, 12)} (${errorText(e)}); rendering the current spec there instead`;
       this.log.warn({ deployment: keyOf(ad), cluster, commit: at }, message);
@@ -709,15 +738,6 @@ export class Controller {
     const h = worker.healthOf(key);
     // The health message names what holds the rollout (e.g. the paused Deployment) in its status.
     return { name: cluster, synced, health: h?.health ?? "Missing", ...(h?.message ? { message: h.message } : {}), revisions: h?.revisions ?? [] };
-  }
-
-  /** A render's failure for status; `transient` when trying the same input again may succeed. */
-  private describeRenderError(e: unknown): { reason: string; message: string; transient: boolean } {
-    if (e instanceof ValidationError) {
-      return { reason: "InvalidSpec", message: e.problems.map(formatProblem).join("; "), transient: e.problems.some((p) => p.transient === true) };
-    }
-    if (e instanceof TemplateError) return { reason: "TemplateError", message: e.message, transient: e.transient };
-    throw e;
   }
 
   /** What one cluster shows of a deployment: `replicas` is the planned count, `readyReplicas` the live one. */

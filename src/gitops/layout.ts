@@ -137,6 +137,20 @@ export function manifestFiles(manifests: readonly Manifest[]): Record<string, st
   return files;
 }
 
+/** One deployment's folder in every cluster it renders for: cluster → file name → YAML. */
+export function clusterFolders(rendered: ReadonlyArray<{ cluster: string; manifests: readonly Manifest[] }>): Record<string, Record<string, string>> {
+  return Object.fromEntries(rendered.map((r) => [r.cluster, manifestFiles(r.manifests)]));
+}
+
+/**
+ * A deployment's folder as read back from Git (full paths) keyed by file name, as
+ * {@link manifestFiles} keys it, so a folder kept from an older commit and a fresh render compare
+ * and commit alike.
+ */
+export function folderFiles(paths: ReadonlyMap<string, string>): Record<string, string> {
+  return Object.fromEntries([...paths].map(([path, text]) => [path.slice(path.lastIndexOf("/") + 1), text]));
+}
+
 /** Full repository path of one object of one deployment in one cluster. */
 export function manifestPath(cluster: string, namespace: string, deployment: string, manifest: Manifest): string {
   return `${deploymentDir(cluster, namespace, deployment)}/${manifestFileName(manifest)}`;

@@ -4,10 +4,13 @@ import type { Manifest } from "../../../src/api/types.js";
 import {
   apiGroupOf,
   clusterDir,
+  clusterFolders,
   deploymentDir,
+  folderFiles,
   LayoutError,
   MAX_FILE_NAME_BYTES,
   manifestFileName,
+  manifestFiles,
   manifestPath,
   parseManifestFileName,
   parseManifestPath,
@@ -155,5 +158,24 @@ describe("layout", () => {
     }
     expect(caught).toBeInstanceOf(LayoutError);
     expect((caught as LayoutError).path).toBe(field);
+  });
+
+  it("keys each cluster's folder by the file names manifestFiles gives", () => {
+    const eu = [aManifest("apps/v1", "Deployment", "web", "team-a"), aManifest("v1", "Service", "web", "team-a")];
+    const folders = clusterFolders([
+      { cluster: "prod-eu", manifests: eu },
+      { cluster: "prod-us", manifests: [] },
+    ]);
+    expect(Object.keys(folders)).toEqual(["prod-eu", "prod-us"]);
+    expect(folders["prod-eu"]).toEqual(manifestFiles(eu));
+    expect(Object.keys(folders["prod-eu"] ?? {})).toEqual(["apps.Deployment.web.yaml", "core.Service.web.yaml"]);
+    expect(folders["prod-us"]).toEqual({});
+  });
+
+  it("reads a folder back from Git keyed by file name, as a fresh render keys it", () => {
+    const web = aManifest("apps/v1", "Deployment", "web", "team-a");
+    const rendered = manifestFiles([web]);
+    const read = new Map([[manifestPath("prod-eu", "team-a", "shop", web), rendered["apps.Deployment.web.yaml"] as string]]);
+    expect(folderFiles(read)).toEqual(rendered);
   });
 });

@@ -568,15 +568,16 @@ export class Controller {
   /** render: the planned targets as each cluster's folder; a held cluster's folder is read from Git. */
   private async render(ad: ApplicationDeployment, planned: Planned): Promise<Rendered> {
     if (planned.error || !planned.placement) return { ...planned, files: undefined };
-    let files: Folders | undefined;
     try {
       const held = heldFolders(planned.plan);
       const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: planned.targets.filter((t) => !held.has(t.cluster.name)), cache: this.templateCache });
-      files = clusterFolders(rendered);
+      const files: Folders = clusterFolders(rendered);
       for (const [cluster, at] of held) files[cluster] = await this.heldFiles(ad, cluster, at, planned.targets);
       return { ...planned, files };
     } catch (e) {
-      return { ...planned, files, error: describeRenderError(e) };
+      // All folders or none: a commit without the folder that failed would prune the
+      // deployment from that cluster.
+      return { ...planned, files: undefined, error: describeRenderError(e) };
     }
   }
 

@@ -57,11 +57,7 @@ export interface Planned {
 
 /** render: the planned targets as files, or the failure. */
 export interface Rendered extends Planned {
-  /**
-   * Undefined when nothing rendered. Can be set next to `error` when a held folder failed after
-   * the others rendered; the commit step still commits what is there. Known and kept as it was
-   * when the reconcile became steps (#20, item 5): whether it should is a separate decision.
-   */
+  /** Every target cluster's folder, or undefined when any of them failed to render. */
   files: Folders | undefined;
 }
 

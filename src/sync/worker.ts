@@ -9,6 +9,7 @@
 import { type BackoffOptions, backoffDelay } from "../api/backoff.js";
 import type { Manifest } from "../api/types.js";
 import { ChangeWatch, kindKey } from "./change-watch.js";
+import { type Clock, clockOf, systemClock, timerDelay } from "./clock.js";
 import { DriftSuspects } from "./drift-suspects.js";
 import type { DeploymentHealth } from "./health.js";
 import { deploymentOf } from "./health.js";
@@ -81,7 +82,7 @@ export interface ClusterSyncWorkerOptions {
   deploymentsPerStep?: number;
   /** Receives events; exceptions it throws are ignored. Default: none. */
   onEvent?: (event: SyncEvent) => void;
-  /** Clock. Default `() => new Date()`. */
+  /** Clock: every time the worker reads (and the syncs it runs) goes through it. Default `() => new Date()`. */
   now?: () => Date;
 }
 
@@ -143,23 +144,14 @@ function mergeHealth(before: readonly DeploymentHealth[], synced: readonly Deplo
   return [...kept, ...synced].sort((a, b) => (a.deployment < b.deployment ? -1 : a.deployment > b.deployment ? 1 : 0));
 }
 
-/** Node fires a timer at once when its delay is over 2^31 − 1 ms (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A resync interval below this (`0s`) would compare the cluster in a loop: it is raised to it. */
 export const MIN_RESYNC_MS = 1_000;
 
-/**
- * A delay setTimeout honours: a longer interval (`resyncInterval: 720h`, which the schema
- * accepts) waits the longest delay Node keeps instead of firing at once, over and over.
- */
-export function timerDelay(ms: number): number {
-  if (Number.isNaN(ms)) return MAX_TIMER_MS;
-  return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
-}
+export { timerDelay };
 
 export class ClusterSyncWorker {
   private readonly o: ClusterSyncWorkerOptions;
-  private readonly now: () => Date;
+  private readonly clock: Clock;
   private readonly s: WorkerStatus;
   private timer: NodeJS.Timeout | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
@@ -204,8 +196,8 @@ export class ClusterSyncWorker {
 
   constructor(options: ClusterSyncWorkerOptions) {
     this.o = options;
-    this.now = options.now ?? (() => new Date());
-    this.fullHealthAt = this.nowMs();
+    this.clock = options.now ? clockOf(options.now) : systemClock;
+    this.fullHealthAt = this.clock.now();
     this.s = {
       cluster: options.cluster,
       paused: options.paused ?? false,
@@ -247,11 +239,6 @@ export class ClusterSyncWorker {
   }
 
   /** One deployment's health from the last observation (see `view`). */
-  /** The worker's clock (the `now` option) in ms: every time it reads goes through it. */
-  private nowMs(): number {
-    return this.now().getTime();
-  }
-
   healthOf(deployment: string): DeploymentHealth | undefined {
     return this.healthIndex.get(deployment);
   }
@@ -275,7 +262,7 @@ export class ClusterSyncWorker {
     // A sync that is nearly done is let finish (it records its commit, then the newer one runs):
     // aborting every sync on every commit would keep a busy cluster from ever completing one.
     // One that has run for a while (waiting on CRDs, a slow server) is interrupted at once.
-    if (this.inflight && this.inflight.commit !== commit && this.nowMs() - this.inflight.startedAt >= SUPERSEDE_AFTER_MS) {
+    if (this.inflight && this.inflight.commit !== commit && this.clock.now() - this.inflight.startedAt >= SUPERSEDE_AFTER_MS) {
       this.inflight.abort.abort();
     }
     this.wake();
@@ -346,7 +333,7 @@ export class ClusterSyncWorker {
     const delayMs = timerDelay(requestedMs);
     this.clearTimer();
     if (this.stopped || this.s.paused) return;
-    if (retry) this.s.nextRetryAt = new Date(this.now().getTime() + delayMs).toISOString();
+    if (retry) this.s.nextRetryAt = new Date(this.clock.now() + delayMs).toISOString();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!retry) this.resyncDue = true;
@@ -361,12 +348,12 @@ export class ClusterSyncWorker {
     // at once: polling stays under a quarter of the time, and the cluster's API server serves syncs.
     this.healthTimer = setTimeout(
       () => {
-        const started = this.nowMs();
+        const started = this.clock.now();
         this.healthRun = this.refreshHealth()
           .catch(() => undefined)
           .finally(() => {
             this.healthRun = undefined;
-            this.scheduleHealth(this.nowMs() - started);
+            this.scheduleHealth(this.clock.now() - started);
           });
       },
       timerDelay(Math.max(interval, 3 * lastRunMs)),
@@ -391,7 +378,7 @@ export class ClusterSyncWorker {
     const busy = this.inflight?.scope;
     if (!applied || busy === "all" || this.s.paused || this.stopped) return;
     const startSeq = this.syncSeq;
-    const started = this.nowMs();
+    const started = this.clock.now();
     const watched = this.changeWatch?.complete ?? false;
     const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), watched ? this.fullResyncMs : 0, this.fullHealthMs / FULL_HEALTH_SHARE);
     const everything = started - this.fullHealthAt >= period;
@@ -406,7 +393,7 @@ export class ClusterSyncWorker {
     const observed = await observeHealth(this.o.client, objects, { partial: !everything });
     if (everything) {
       this.fullHealthAt = started;
-      this.fullHealthMs = this.nowMs() - started;
+      this.fullHealthMs = this.clock.now() - started;
     }
     if (this.fullSyncSeq > startSeq || this.stopped) return;
     const fresh = new Map(observed.filter((h) => (this.touchedAt.get(h.deployment) ?? 0) <= startSeq).map((h) => [h.deployment, h]));
@@ -475,7 +462,7 @@ export class ClusterSyncWorker {
     const commit = this.s.desiredCommit;
     if (!commit || this.s.paused || this.stopped) return;
     const abort = new AbortController();
-    this.inflight = { commit, abort, startedAt: this.nowMs() };
+    this.inflight = { commit, abort, startedAt: this.clock.now() };
     const isNewCommit = commit !== this.s.attemptedCommit;
     const resyncDue = this.resyncDue;
     this.resyncDue = false;
@@ -513,7 +500,7 @@ export class ClusterSyncWorker {
         prune: this.o.prune ?? true,
         signal: abort.signal,
         crdTimeoutMs: this.o.crdTimeoutMs ?? 60_000,
-        now: this.now,
+        clock: this.clock,
         ...(scope ? { partial: true } : {}),
       });
       if (outcome.aborted) {
@@ -541,7 +528,7 @@ export class ClusterSyncWorker {
       this.s.counters.syncs++;
       this.s.attemptedCommit = commit;
       this.s.lastResult = result;
-      this.s.lastSyncTime = this.now().toISOString();
+      this.s.lastSyncTime = new Date(this.clock.now()).toISOString();
       if (result.failed > 0) {
         this.fail(`${result.failed} object(s) failed: ${result.changes.filter((c) => c.action === "failed").slice(0, 3).map((c) => c.message).join("; ")}`);
       } else {
@@ -614,7 +601,7 @@ export class ClusterSyncWorker {
   private resyncScope(): Set<string> | undefined {
     this.suspects.judgeRest();
     if (!this.changeWatch?.complete || this.mustSync === undefined || this.previous === undefined || this.s.failures > 0) return undefined;
-    if (this.nowMs() - this.lastFullSyncAt >= this.fullResyncMs) return undefined;
+    if (this.clock.now() - this.lastFullSyncAt >= this.fullResyncMs) return undefined;
     return new Set([...this.mustSync, ...this.suspects.pending]);
   }
 

@@ -10,15 +10,15 @@ import { type BackoffOptions, backoffDelay } from "../api/backoff.js";
 import type { Manifest } from "../api/types.js";
 import { ChangeWatch, kindKey } from "./change-watch.js";
 import { type Clock, clockOf, systemClock, timerDelay } from "./clock.js";
+import { DesiredCache, type DesiredSource } from "./desired-cache.js";
 import { DriftSuspects } from "./drift-suspects.js";
 import type { DeploymentHealth } from "./health.js";
 import { deploymentOf } from "./health.js";
 import type { KubeClient } from "./kube.js";
 import { observeHealth, syncCluster } from "./sync.js";
-import { type DesiredState, objectKey, type SyncResult } from "./types.js";
+import { objectKey, type SyncResult } from "./types.js";
 
-/** Reads the desired objects of the cluster at a commit (the env-repo adapter in production). */
-export type DesiredSource = (commit: string) => Promise<DesiredState>;
+export type { DesiredSource };
 
 export type SyncEventType = "Synced" | "SyncFailed" | "DriftCorrected" | "Pruned" | "Skipped" | "HealthChanged";
 
@@ -182,7 +182,7 @@ export class ClusterSyncWorker {
   private readonly failedInSteps = new Set<string>();
   private again = false;
   private stopped = false;
-  private readonly cache = new Map<string, DesiredState>();
+  private readonly cache: DesiredCache;
   /** Objects believed to be on the cluster from earlier syncs: the "previous" set for pruning. */
   private previous: Manifest[] | undefined;
   private suspended = new Set<string>();
@@ -197,6 +197,8 @@ export class ClusterSyncWorker {
   constructor(options: ClusterSyncWorkerOptions) {
     this.o = options;
     this.clock = options.now ? clockOf(options.now) : systemClock;
+    // Keep only the commits that can still matter: the one asked for and the one applied.
+    this.cache = new DesiredCache({ source: options.source, keep: () => [this.s.appliedCommit, this.s.desiredCommit] });
     this.fullHealthAt = this.clock.now();
     this.s = {
       cluster: options.cluster,
@@ -448,16 +450,6 @@ export class ClusterSyncWorker {
       });
   }
 
-  private async load(commit: string): Promise<DesiredState> {
-    const cached = this.cache.get(commit);
-    if (cached) return cached;
-    const desired = await this.o.source(commit);
-    // Keep only the commits that can still matter: the one asked for and the one applied.
-    for (const key of this.cache.keys()) if (key !== this.s.appliedCommit && key !== this.s.desiredCommit) this.cache.delete(key);
-    this.cache.set(commit, desired);
-    return desired;
-  }
-
   private async runOnce(): Promise<void> {
     const commit = this.s.desiredCommit;
     if (!commit || this.s.paused || this.stopped) return;
@@ -468,10 +460,10 @@ export class ClusterSyncWorker {
     this.resyncDue = false;
     let suspected: string[] = [];
     try {
-      const desired = await this.load(commit);
+      const desired = await this.cache.load(commit);
       if (this.previous === undefined && this.s.appliedCommit && this.s.appliedCommit !== commit) {
         // After a restart: what the last applied commit put on the cluster is the prune baseline.
-        this.previous = (await this.load(this.s.appliedCommit).catch(() => undefined))?.objects;
+        this.previous = (await this.cache.load(this.s.appliedCommit).catch(() => undefined))?.objects;
       }
       if (abort.signal.aborted) return;
       const objects = this.filter(desired.objects);

@@ -16,6 +16,7 @@ import type { DeploymentHealth } from "./health.js";
 import { deploymentOf } from "./health.js";
 import type { KubeClient } from "./kube.js";
 import { observeHealth, syncCluster } from "./sync.js";
+import { commitScope, resyncScope, type ScopeState, stepOf } from "./sync-scope.js";
 import { objectKey, type SyncResult } from "./types.js";
 
 export type { DesiredSource };
@@ -188,7 +189,7 @@ export class ClusterSyncWorker {
   private suspended = new Set<string>();
   /**
    * Deployments the next sync must include even if their files did not change: they failed, or a
-   * full sync is due (undefined = everything). See scopeOf.
+   * full sync is due (undefined = everything). See commitScope.
    */
   private mustSync: Set<string> | undefined;
   /** `s.health` by deployment. */
@@ -470,14 +471,11 @@ export class ClusterSyncWorker {
       const previous = this.filter(this.previous ?? []);
       // The same commit again is a resync: everything is compared with the cluster, or on the
       // timer, while the watch has seen every change, what may have drifted.
-      let scope = isNewCommit ? this.scopeOf(objects, previous) : resyncDue ? this.resyncScope() : undefined;
-      // A large partial sync (a ramp: hundreds of deployments committed while the last sync ran)
-      // goes in steps, so the first deployments are reported synced after their objects, not after
-      // the last object of the commit.
-      const perStep = Math.max(1, this.o.deploymentsPerStep ?? 32);
-      const untried = scope && [...scope].filter((d) => !this.failedInSteps.has(d)).sort();
-      const isStep = isNewCommit && untried !== undefined && untried.length > perStep;
-      if (isStep) scope = new Set(untried.slice(0, perStep));
+      let scope = isNewCommit ? commitScope(this.scopeState(), objects, previous) : resyncDue ? this.resyncScope() : undefined;
+      // A large partial sync goes in steps (see stepOf).
+      const step = stepOf(scope, { isNewCommit, failedInSteps: this.failedInSteps, perStep: this.o.deploymentsPerStep ?? 32 });
+      const isStep = step !== undefined;
+      if (isStep) scope = step;
       else this.failedInSteps.clear();
       const seq = ++this.syncSeq;
       if (scope === undefined) this.fullSyncSeq = seq;
@@ -567,34 +565,25 @@ export class ClusterSyncWorker {
     this.again = true; // the rest of the commit next, or a newer commit
   }
 
-  /**
-   * The deployments a new commit must sync: those whose objects changed since the last sync (an
-   * object the source did not parse again is the same object), those that failed last time and
-   * those resumed since. Undefined means all of them: the first sync, a resync, a sync after an
-   * error. Only the objects of these deployments are read from the cluster and applied, so a
-   * commit that touches one deployment of a thousand costs requests for that one.
-   */
-  private scopeOf(objects: readonly Manifest[], previous: readonly Manifest[]): Set<string> | undefined {
-    if (this.mustSync === undefined || this.previous === undefined || this.s.failures > 0) return undefined;
-    const scope = new Set(this.mustSync);
-    const before = new Set(previous);
-    const now = new Set(objects);
-    for (const o of objects) if (!before.has(o)) scope.add(deploymentOf(o));
-    for (const o of previous) if (!now.has(o)) scope.add(deploymentOf(o));
-    return scope;
+  /** What the scope of the next run depends on (see sync-scope.ts). */
+  private scopeState(): ScopeState {
+    return { mustSync: this.mustSync, hasBaseline: this.previous !== undefined, failures: this.s.failures };
   }
 
   /**
-   * What a resync on the timer must compare: the deployments that failed last time and those the
-   * watch saw written to in a way that may be drift (a watch that lists again makes its kind's
-   * deployments suspects). Undefined (everything) while a watch is down, and every
-   * fullResyncEvery intervals.
+   * What a resync on the timer compares (see resyncScope): the watch's changes not judged yet are
+   * judged first (a watch that lists again makes its kind's deployments suspects).
    */
   private resyncScope(): Set<string> | undefined {
     this.suspects.judgeRest();
-    if (!this.changeWatch?.complete || this.mustSync === undefined || this.previous === undefined || this.s.failures > 0) return undefined;
-    if (this.clock.now() - this.lastFullSyncAt >= this.fullResyncMs) return undefined;
-    return new Set([...this.mustSync, ...this.suspects.pending]);
+    return resyncScope({
+      ...this.scopeState(),
+      watchComplete: this.changeWatch?.complete ?? false,
+      suspects: this.suspects.pending,
+      now: this.clock.now(),
+      lastFullSyncAt: this.lastFullSyncAt,
+      fullResyncMs: this.fullResyncMs,
+    });
   }
 
   private get fullResyncMs(): number {

@@ -4,7 +4,9 @@
 // resyncInterval the same commit is compared with the cluster again, which re-applies drifted
 // objects: only the deployments whose objects the change watch saw written to (see DriftSuspects)
 // while every watch is up, everything otherwise and every fullResyncEvery-th interval. One run at
-// a time per cluster; stop() leaves no timer and no request behind it.
+// a time per cluster; stop() leaves no timer and no request behind it. This module is the commit
+// loop; which deployments a run syncs is sync-scope.ts, health between syncs health-poller.ts,
+// the desired state per commit desired-cache.ts.
 
 import { type BackoffOptions, backoffDelay } from "../api/backoff.js";
 import type { Manifest } from "../api/types.js";
@@ -14,6 +16,7 @@ import { DesiredCache, type DesiredSource } from "./desired-cache.js";
 import { DriftSuspects } from "./drift-suspects.js";
 import type { DeploymentHealth } from "./health.js";
 import { deploymentOf } from "./health.js";
+import { HealthPoller, type PollTarget } from "./health-poller.js";
 import type { KubeClient } from "./kube.js";
 import { observeHealth, syncCluster } from "./sync.js";
 import { commitScope, resyncScope, type ScopeState, stepOf } from "./sync-scope.js";
@@ -115,17 +118,7 @@ export interface WorkerStatus {
   counters: { syncs: number; failedSyncs: number; driftCorrections: number; requests: number };
 }
 
-/**
- * Every this many health intervals, all deployments are observed, Healthy ones included, while the
- * change watch is incomplete (with it, at each full resync, see fullResyncEvery).
- */
-const FULL_HEALTH_EVERY = 12;
 const FULL_RESYNC_EVERY = 12;
-/**
- * ... unless the last such pass took longer than this fraction of the period: then the period
- * grows, so reading every object and Pod of a large cluster stays about 1 % of the time.
- */
-const FULL_HEALTH_SHARE = 0.01;
 
 /**
  * A sync in flight for at least this long is interrupted by a newer commit. A sync of the
@@ -155,14 +148,8 @@ export class ClusterSyncWorker {
   private readonly clock: Clock;
   private readonly s: WorkerStatus;
   private timer: NodeJS.Timeout | undefined;
-  private healthTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private healthRun: Promise<void> | undefined;
-  /** When the last pass over every deployment started, and how long it took (ms). */
-  private fullHealthAt: number;
-  private fullHealthMs = 0;
-  /** Deployments whose objects changed on the cluster since the last health observation (watch). */
-  private changed = new Set<string>();
+  private readonly poller: HealthPoller;
   private readonly changeWatch: ChangeWatch | undefined;
   /** Deployments the watch saw change in a way that may be drift, since their last compare. */
   private readonly suspects = new DriftSuspects();
@@ -200,7 +187,13 @@ export class ClusterSyncWorker {
     this.clock = options.now ? clockOf(options.now) : systemClock;
     // Keep only the commits that can still matter: the one asked for and the one applied.
     this.cache = new DesiredCache({ source: options.source, keep: () => [this.s.appliedCommit, this.s.desiredCommit] });
-    this.fullHealthAt = this.clock.now();
+    this.poller = new HealthPoller({
+      intervalMs: options.healthInterval ?? 15_000,
+      fullResyncMs: this.fullResyncMs,
+      clock: this.clock,
+      target: () => this.pollTarget(),
+      observe: (objects, partial) => observeHealth(this.o.client, objects, { partial }),
+    });
     this.s = {
       cluster: options.cluster,
       paused: options.paused ?? false,
@@ -220,16 +213,16 @@ export class ClusterSyncWorker {
       this.changeWatch = new ChangeWatch({
         client: options.client,
         onChange: (change) => {
-          this.changed.add(change.deployment);
+          this.poller.markChanged(change.deployment);
           this.suspects.observe(change);
         },
         onMissed: (kind) => {
-          this.fullHealthAt = 0;
+          this.poller.forceFullPass();
           this.suspects.suspectAll(new Set((this.previous ?? []).filter((o) => kindKey(o) === kind).map(deploymentOf)));
         },
       });
     }
-    this.scheduleHealth();
+    this.poller.start();
   }
 
   /**
@@ -308,11 +301,10 @@ export class ClusterSyncWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.clearTimer();
-    if (this.healthTimer) clearTimeout(this.healthTimer);
-    this.healthTimer = undefined;
+    this.poller.stop();
     this.inflight?.abort.abort();
     await this.idle();
-    await this.healthRun;
+    await this.poller.idle();
     await this.changeWatch?.stop();
   }
 
@@ -344,67 +336,34 @@ export class ClusterSyncWorker {
     }, delayMs);
   }
 
-  private scheduleHealth(lastRunMs = 0): void {
-    const interval = this.o.healthInterval ?? 15_000;
-    if (interval <= 0 || this.stopped) return;
-    // A pass that took long (hundreds of deployments coming up on a busy cluster) is not repeated
-    // at once: polling stays under a quarter of the time, and the cluster's API server serves syncs.
-    this.healthTimer = setTimeout(
-      () => {
-        const started = this.clock.now();
-        this.healthRun = this.refreshHealth()
-          .catch(() => undefined)
-          .finally(() => {
-            this.healthRun = undefined;
-            this.scheduleHealth(this.clock.now() - started);
-          });
-      },
-      timerDelay(Math.max(interval, 3 * lastRunMs)),
-    );
-  }
-
   /**
-   * Health is observed at every health interval for the deployments that are not Healthy yet (a
-   * rollout waits on them) and for those whose objects the change watch saw change; all of them
-   * are observed every FULL_HEALTH_EVERY intervals while the watch is incomplete, else once per
-   * fullResyncEvery resync intervals (a full resync observes everything too, and counts as such a
-   * pass); a slow pass stretches the period so it stays about FULL_HEALTH_SHARE of the time. A settled fleet then
-   * costs no reads between resyncs. This runs beside a partial sync (during a ramp, commits keep
-   * the worker syncing all the time, and deployments synced earlier would otherwise wait for the
-   * last commit to become Healthy), for the deployments outside its scope; what a sync started
-   * meanwhile touched is not recorded (the sync knows better).
+   * What a health poll starts from (see HealthPoller): what the syncs so far put on the cluster
+   * (steps of a commit included), not a commit's files, since during a ramp the commits keep coming
+   * and one is applied as a whole only now and then. Nothing while a full sync is in flight (it
+   * observes everything itself) or while paused. What a sync started meanwhile touched is not
+   * recorded (the sync knows better), nor anything after a full sync started.
    */
-  private async refreshHealth(): Promise<void> {
-    // What the syncs so far put on the cluster (steps of a commit included), not a commit's files:
-    // during a ramp the commits keep coming and one is applied as a whole only now and then.
+  private pollTarget(): PollTarget | undefined {
     const applied = this.previous;
     const busy = this.inflight?.scope;
-    if (!applied || busy === "all" || this.s.paused || this.stopped) return;
+    if (!applied || busy === "all" || this.s.paused || this.stopped) return undefined;
     const startSeq = this.syncSeq;
-    const started = this.clock.now();
-    const watched = this.changeWatch?.complete ?? false;
-    const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), watched ? this.fullResyncMs : 0, this.fullHealthMs / FULL_HEALTH_SHARE);
-    const everything = started - this.fullHealthAt >= period;
-    const changed = this.changed;
-    this.changed = new Set();
-    const unhealthy = new Set(this.s.health.filter((h) => h.health !== "Healthy").map((h) => h.deployment));
-    // Settled and unchanged: nothing to read (the common case of an idle fleet).
-    if (!everything && unhealthy.size === 0 && changed.size === 0) return;
-    const wanted = (d: string) => !busy?.has(d) && (everything || unhealthy.has(d) || changed.has(d));
-    const objects = this.filter(applied).filter((o) => wanted(deploymentOf(o)));
-    if (objects.length === 0) return;
-    const observed = await observeHealth(this.o.client, objects, { partial: !everything });
-    if (everything) {
-      this.fullHealthAt = started;
-      this.fullHealthMs = this.clock.now() - started;
-    }
-    if (this.fullSyncSeq > startSeq || this.stopped) return;
-    const fresh = new Map(observed.filter((h) => (this.touchedAt.get(h.deployment) ?? 0) <= startSeq).map((h) => [h.deployment, h]));
-    // Only deployments the last sync recorded are updated: one it removed meanwhile stays removed.
-    this.recordHealth(
-      this.s.health.map((h) => fresh.get(h.deployment) ?? h),
-      this.s.attemptedCommit,
-    );
+    return {
+      applied,
+      suspended: this.suspended,
+      busy,
+      health: this.s.health,
+      watched: this.changeWatch?.complete ?? false,
+      record: (observed) => {
+        if (this.fullSyncSeq > startSeq || this.stopped) return;
+        const fresh = new Map(observed.filter((h) => (this.touchedAt.get(h.deployment) ?? 0) <= startSeq).map((h) => [h.deployment, h]));
+        // Only deployments the last sync recorded are updated: one it removed meanwhile stays removed.
+        this.recordHealth(
+          this.s.health.map((h) => fresh.get(h.deployment) ?? h),
+          this.s.attemptedCommit,
+        );
+      },
+    };
   }
 
   /** The change watch follows the kinds of what the syncs put on the cluster. */
@@ -501,7 +460,7 @@ export class ClusterSyncWorker {
       for (const { desired: d, live } of inSync) this.suspects.recordCompared(objectKey(d), deploymentOf(d), d, live.metadata);
       if (scope === undefined) {
         // It observed and compared everything.
-        this.fullHealthAt = this.inflight.startedAt;
+        this.poller.fullPassDone(this.inflight.startedAt);
         this.lastFullSyncAt = this.inflight.startedAt;
         this.suspects.retain(new Set(objects.map(objectKey)));
       }

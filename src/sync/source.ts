@@ -7,7 +7,7 @@ import type { Manifest } from "../api/types.js";
 import { parseManifestPath } from "../gitops/layout.js";
 import type { EnvRepo } from "../gitops/repo.js";
 import type { DesiredState, InvalidFile } from "./types.js";
-import type { DesiredSource } from "./worker.js";
+import type { DesiredSource } from "./desired-cache.js";
 
 function isManifest(v: unknown): v is Manifest {
   if (v === null || typeof v !== "object" || Array.isArray(v)) return false;

@@ -6,6 +6,7 @@
 import { LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
 import { type AppliedObject, applyWave, changeOf, ensureNamespaces, invalidReason, waitForCrds } from "./apply.js";
+import { type Clock, systemClock } from "./clock.js";
 import { aggregateHealth, type ObservedObject, withRestarts } from "./health.js";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { observeLive } from "./observe.js";
@@ -25,8 +26,8 @@ export interface SyncOptions {
   signal?: AbortSignal;
   /** How long to wait for applied CRDs to become Established, in ms. Default 60 000. */
   crdTimeoutMs?: number;
-  /** Clock, for startedAt. Default `() => new Date()`. */
-  now?: () => Date;
+  /** Clock, for startedAt. Default: the system clock. */
+  clock?: Clock;
   /**
    * Only some deployments of the cluster are synced (the others did not change): their objects
    * are read one by one where that costs fewer bytes than listing whole namespaces, and Pods are
@@ -44,8 +45,7 @@ export interface SyncOutcome extends SyncResult {
 
 export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
   const { client, desired, signal } = options;
-  const now = options.now ?? (() => new Date());
-  const started = now();
+  const started = new Date((options.clock ?? systemClock).now());
   const t0 = performance.now();
   const changes: ObjectChange[] = [];
   const observed: ObservedObject[] = [];

@@ -4,20 +4,25 @@
 // resyncInterval the same commit is compared with the cluster again, which re-applies drifted
 // objects: only the deployments whose objects the change watch saw written to (see DriftSuspects)
 // while every watch is up, everything otherwise and every fullResyncEvery-th interval. One run at
-// a time per cluster; stop() leaves no timer and no request behind it.
+// a time per cluster; stop() leaves no timer and no request behind it. This module is the commit
+// loop; which deployments a run syncs is sync-scope.ts, health between syncs health-poller.ts,
+// the desired state per commit desired-cache.ts.
 
 import { type BackoffOptions, backoffDelay } from "../api/backoff.js";
 import type { Manifest } from "../api/types.js";
+import type { ClusterApi } from "../kube/cluster-api.js";
 import { ChangeWatch, kindKey } from "./change-watch.js";
+import { type Clock, clockOf, systemClock, timerDelay } from "./clock.js";
+import { DesiredCache, type DesiredSource } from "./desired-cache.js";
 import { DriftSuspects } from "./drift-suspects.js";
 import type { DeploymentHealth } from "./health.js";
 import { deploymentOf } from "./health.js";
-import type { ClusterApi } from "../kube/cluster-api.js";
+import { HealthPoller, type PollTarget } from "./health-poller.js";
 import { observeHealth, syncCluster } from "./sync.js";
-import { type DesiredState, objectKey, type SyncResult } from "./types.js";
+import { commitScope, resyncScope, type ScopeState, stepOf } from "./sync-scope.js";
+import { objectKey, type SyncResult } from "./types.js";
 
-/** Reads the desired objects of the cluster at a commit (the env-repo adapter in production). */
-export type DesiredSource = (commit: string) => Promise<DesiredState>;
+export type { DesiredSource };
 
 export type SyncEventType = "Synced" | "SyncFailed" | "DriftCorrected" | "Pruned" | "Skipped" | "HealthChanged";
 
@@ -81,7 +86,7 @@ export interface ClusterSyncWorkerOptions {
   deploymentsPerStep?: number;
   /** Receives events; exceptions it throws are ignored. Default: none. */
   onEvent?: (event: SyncEvent) => void;
-  /** Clock. Default `() => new Date()`. */
+  /** Clock: every time the worker reads (and the syncs it runs) goes through it. Default `() => new Date()`. */
   now?: () => Date;
 }
 
@@ -113,17 +118,7 @@ export interface WorkerStatus {
   counters: { syncs: number; failedSyncs: number; driftCorrections: number; requests: number };
 }
 
-/**
- * Every this many health intervals, all deployments are observed, Healthy ones included, while the
- * change watch is incomplete (with it, at each full resync, see fullResyncEvery).
- */
-const FULL_HEALTH_EVERY = 12;
 const FULL_RESYNC_EVERY = 12;
-/**
- * ... unless the last such pass took longer than this fraction of the period: then the period
- * grows, so reading every object and Pod of a large cluster stays about 1 % of the time.
- */
-const FULL_HEALTH_SHARE = 0.01;
 
 /**
  * A sync in flight for at least this long is interrupted by a newer commit. A sync of the
@@ -143,33 +138,18 @@ function mergeHealth(before: readonly DeploymentHealth[], synced: readonly Deplo
   return [...kept, ...synced].sort((a, b) => (a.deployment < b.deployment ? -1 : a.deployment > b.deployment ? 1 : 0));
 }
 
-/** Node fires a timer at once when its delay is over 2^31 − 1 ms (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A resync interval below this (`0s`) would compare the cluster in a loop: it is raised to it. */
 export const MIN_RESYNC_MS = 1_000;
 
-/**
- * A delay setTimeout honours: a longer interval (`resyncInterval: 720h`, which the schema
- * accepts) waits the longest delay Node keeps instead of firing at once, over and over.
- */
-export function timerDelay(ms: number): number {
-  if (Number.isNaN(ms)) return MAX_TIMER_MS;
-  return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
-}
+export { timerDelay };
 
 export class ClusterSyncWorker {
   private readonly o: ClusterSyncWorkerOptions;
-  private readonly now: () => Date;
+  private readonly clock: Clock;
   private readonly s: WorkerStatus;
   private timer: NodeJS.Timeout | undefined;
-  private healthTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private healthRun: Promise<void> | undefined;
-  /** When the last pass over every deployment started, and how long it took (ms). */
-  private fullHealthAt: number;
-  private fullHealthMs = 0;
-  /** Deployments whose objects changed on the cluster since the last health observation (watch). */
-  private changed = new Set<string>();
+  private readonly poller: HealthPoller;
   private readonly changeWatch: ChangeWatch | undefined;
   /** Deployments the watch saw change in a way that may be drift, since their last compare. */
   private readonly suspects = new DriftSuspects();
@@ -190,13 +170,13 @@ export class ClusterSyncWorker {
   private readonly failedInSteps = new Set<string>();
   private again = false;
   private stopped = false;
-  private readonly cache = new Map<string, DesiredState>();
+  private readonly cache: DesiredCache;
   /** Objects believed to be on the cluster from earlier syncs: the "previous" set for pruning. */
   private previous: Manifest[] | undefined;
   private suspended = new Set<string>();
   /**
    * Deployments the next sync must include even if their files did not change: they failed, or a
-   * full sync is due (undefined = everything). See scopeOf.
+   * full sync is due (undefined = everything). See commitScope.
    */
   private mustSync: Set<string> | undefined;
   /** `s.health` by deployment. */
@@ -204,8 +184,16 @@ export class ClusterSyncWorker {
 
   constructor(options: ClusterSyncWorkerOptions) {
     this.o = options;
-    this.now = options.now ?? (() => new Date());
-    this.fullHealthAt = this.nowMs();
+    this.clock = options.now ? clockOf(options.now) : systemClock;
+    // Keep only the commits that can still matter: the one asked for and the one applied.
+    this.cache = new DesiredCache({ source: options.source, keep: () => [this.s.appliedCommit, this.s.desiredCommit] });
+    this.poller = new HealthPoller({
+      intervalMs: options.healthInterval ?? 15_000,
+      fullResyncMs: this.fullResyncMs,
+      clock: this.clock,
+      target: () => this.pollTarget(),
+      observe: (objects, partial) => observeHealth(this.o.client, objects, { partial }),
+    });
     this.s = {
       cluster: options.cluster,
       paused: options.paused ?? false,
@@ -225,16 +213,16 @@ export class ClusterSyncWorker {
       this.changeWatch = new ChangeWatch({
         client: options.client,
         onChange: (change) => {
-          this.changed.add(change.deployment);
+          this.poller.markChanged(change.deployment);
           this.suspects.observe(change);
         },
         onMissed: (kind) => {
-          this.fullHealthAt = 0;
+          this.poller.forceFullPass();
           this.suspects.suspectAll(new Set((this.previous ?? []).filter((o) => kindKey(o) === kind).map(deploymentOf)));
         },
       });
     }
-    this.scheduleHealth();
+    this.poller.start();
   }
 
   /**
@@ -247,11 +235,6 @@ export class ClusterSyncWorker {
   }
 
   /** One deployment's health from the last observation (see `view`). */
-  /** The worker's clock (the `now` option) in ms: every time it reads goes through it. */
-  private nowMs(): number {
-    return this.now().getTime();
-  }
-
   healthOf(deployment: string): DeploymentHealth | undefined {
     return this.healthIndex.get(deployment);
   }
@@ -275,7 +258,7 @@ export class ClusterSyncWorker {
     // A sync that is nearly done is let finish (it records its commit, then the newer one runs):
     // aborting every sync on every commit would keep a busy cluster from ever completing one.
     // One that has run for a while (waiting on CRDs, a slow server) is interrupted at once.
-    if (this.inflight && this.inflight.commit !== commit && this.nowMs() - this.inflight.startedAt >= SUPERSEDE_AFTER_MS) {
+    if (this.inflight && this.inflight.commit !== commit && this.clock.now() - this.inflight.startedAt >= SUPERSEDE_AFTER_MS) {
       this.inflight.abort.abort();
     }
     this.wake();
@@ -318,11 +301,10 @@ export class ClusterSyncWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.clearTimer();
-    if (this.healthTimer) clearTimeout(this.healthTimer);
-    this.healthTimer = undefined;
+    this.poller.stop();
     this.inflight?.abort.abort();
     await this.idle();
-    await this.healthRun;
+    await this.poller.idle();
     await this.changeWatch?.stop();
   }
 
@@ -346,7 +328,7 @@ export class ClusterSyncWorker {
     const delayMs = timerDelay(requestedMs);
     this.clearTimer();
     if (this.stopped || this.s.paused) return;
-    if (retry) this.s.nextRetryAt = new Date(this.now().getTime() + delayMs).toISOString();
+    if (retry) this.s.nextRetryAt = new Date(this.clock.now() + delayMs).toISOString();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!retry) this.resyncDue = true;
@@ -354,67 +336,34 @@ export class ClusterSyncWorker {
     }, delayMs);
   }
 
-  private scheduleHealth(lastRunMs = 0): void {
-    const interval = this.o.healthInterval ?? 15_000;
-    if (interval <= 0 || this.stopped) return;
-    // A pass that took long (hundreds of deployments coming up on a busy cluster) is not repeated
-    // at once: polling stays under a quarter of the time, and the cluster's API server serves syncs.
-    this.healthTimer = setTimeout(
-      () => {
-        const started = this.nowMs();
-        this.healthRun = this.refreshHealth()
-          .catch(() => undefined)
-          .finally(() => {
-            this.healthRun = undefined;
-            this.scheduleHealth(this.nowMs() - started);
-          });
-      },
-      timerDelay(Math.max(interval, 3 * lastRunMs)),
-    );
-  }
-
   /**
-   * Health is observed at every health interval for the deployments that are not Healthy yet (a
-   * rollout waits on them) and for those whose objects the change watch saw change; all of them
-   * are observed every FULL_HEALTH_EVERY intervals while the watch is incomplete, else once per
-   * fullResyncEvery resync intervals (a full resync observes everything too, and counts as such a
-   * pass); a slow pass stretches the period so it stays about FULL_HEALTH_SHARE of the time. A settled fleet then
-   * costs no reads between resyncs. This runs beside a partial sync (during a ramp, commits keep
-   * the worker syncing all the time, and deployments synced earlier would otherwise wait for the
-   * last commit to become Healthy), for the deployments outside its scope; what a sync started
-   * meanwhile touched is not recorded (the sync knows better).
+   * What a health poll starts from (see HealthPoller): what the syncs so far put on the cluster
+   * (steps of a commit included), not a commit's files, since during a ramp the commits keep coming
+   * and one is applied as a whole only now and then. Nothing while a full sync is in flight (it
+   * observes everything itself) or while paused. What a sync started meanwhile touched is not
+   * recorded (the sync knows better), nor anything after a full sync started.
    */
-  private async refreshHealth(): Promise<void> {
-    // What the syncs so far put on the cluster (steps of a commit included), not a commit's files:
-    // during a ramp the commits keep coming and one is applied as a whole only now and then.
+  private pollTarget(): PollTarget | undefined {
     const applied = this.previous;
     const busy = this.inflight?.scope;
-    if (!applied || busy === "all" || this.s.paused || this.stopped) return;
+    if (!applied || busy === "all" || this.s.paused || this.stopped) return undefined;
     const startSeq = this.syncSeq;
-    const started = this.nowMs();
-    const watched = this.changeWatch?.complete ?? false;
-    const period = Math.max(FULL_HEALTH_EVERY * (this.o.healthInterval ?? 15_000), watched ? this.fullResyncMs : 0, this.fullHealthMs / FULL_HEALTH_SHARE);
-    const everything = started - this.fullHealthAt >= period;
-    const changed = this.changed;
-    this.changed = new Set();
-    const unhealthy = new Set(this.s.health.filter((h) => h.health !== "Healthy").map((h) => h.deployment));
-    // Settled and unchanged: nothing to read (the common case of an idle fleet).
-    if (!everything && unhealthy.size === 0 && changed.size === 0) return;
-    const wanted = (d: string) => !busy?.has(d) && (everything || unhealthy.has(d) || changed.has(d));
-    const objects = this.filter(applied).filter((o) => wanted(deploymentOf(o)));
-    if (objects.length === 0) return;
-    const observed = await observeHealth(this.o.client, objects, { partial: !everything });
-    if (everything) {
-      this.fullHealthAt = started;
-      this.fullHealthMs = this.nowMs() - started;
-    }
-    if (this.fullSyncSeq > startSeq || this.stopped) return;
-    const fresh = new Map(observed.filter((h) => (this.touchedAt.get(h.deployment) ?? 0) <= startSeq).map((h) => [h.deployment, h]));
-    // Only deployments the last sync recorded are updated: one it removed meanwhile stays removed.
-    this.recordHealth(
-      this.s.health.map((h) => fresh.get(h.deployment) ?? h),
-      this.s.attemptedCommit,
-    );
+    return {
+      applied,
+      suspended: this.suspended,
+      busy,
+      health: this.s.health,
+      watched: this.changeWatch?.complete ?? false,
+      record: (observed) => {
+        if (this.fullSyncSeq > startSeq || this.stopped) return;
+        const fresh = new Map(observed.filter((h) => (this.touchedAt.get(h.deployment) ?? 0) <= startSeq).map((h) => [h.deployment, h]));
+        // Only deployments the last sync recorded are updated: one it removed meanwhile stays removed.
+        this.recordHealth(
+          this.s.health.map((h) => fresh.get(h.deployment) ?? h),
+          this.s.attemptedCommit,
+        );
+      },
+    };
   }
 
   /** The change watch follows the kinds of what the syncs put on the cluster. */
@@ -461,44 +410,31 @@ export class ClusterSyncWorker {
       });
   }
 
-  private async load(commit: string): Promise<DesiredState> {
-    const cached = this.cache.get(commit);
-    if (cached) return cached;
-    const desired = await this.o.source(commit);
-    // Keep only the commits that can still matter: the one asked for and the one applied.
-    for (const key of this.cache.keys()) if (key !== this.s.appliedCommit && key !== this.s.desiredCommit) this.cache.delete(key);
-    this.cache.set(commit, desired);
-    return desired;
-  }
-
   private async runOnce(): Promise<void> {
     const commit = this.s.desiredCommit;
     if (!commit || this.s.paused || this.stopped) return;
     const abort = new AbortController();
-    this.inflight = { commit, abort, startedAt: this.nowMs() };
+    this.inflight = { commit, abort, startedAt: this.clock.now() };
     const isNewCommit = commit !== this.s.attemptedCommit;
     const resyncDue = this.resyncDue;
     this.resyncDue = false;
     let suspected: string[] = [];
     try {
-      const desired = await this.load(commit);
+      const desired = await this.cache.load(commit);
       if (this.previous === undefined && this.s.appliedCommit && this.s.appliedCommit !== commit) {
         // After a restart: what the last applied commit put on the cluster is the prune baseline.
-        this.previous = (await this.load(this.s.appliedCommit).catch(() => undefined))?.objects;
+        this.previous = (await this.cache.load(this.s.appliedCommit).catch(() => undefined))?.objects;
       }
       if (abort.signal.aborted) return;
       const objects = this.filter(desired.objects);
       const previous = this.filter(this.previous ?? []);
       // The same commit again is a resync: everything is compared with the cluster, or on the
       // timer, while the watch has seen every change, what may have drifted.
-      let scope = isNewCommit ? this.scopeOf(objects, previous) : resyncDue ? this.resyncScope() : undefined;
-      // A large partial sync (a ramp: hundreds of deployments committed while the last sync ran)
-      // goes in steps, so the first deployments are reported synced after their objects, not after
-      // the last object of the commit.
-      const perStep = Math.max(1, this.o.deploymentsPerStep ?? 32);
-      const untried = scope && [...scope].filter((d) => !this.failedInSteps.has(d)).sort();
-      const isStep = isNewCommit && untried !== undefined && untried.length > perStep;
-      if (isStep) scope = new Set(untried.slice(0, perStep));
+      let scope = isNewCommit ? commitScope(this.scopeState(), objects, previous) : resyncDue ? this.resyncScope() : undefined;
+      // A large partial sync goes in steps (see stepOf).
+      const step = stepOf(scope, { isNewCommit, failedInSteps: this.failedInSteps, perStep: this.o.deploymentsPerStep ?? 32 });
+      const isStep = step !== undefined;
+      if (isStep) scope = step;
       else this.failedInSteps.clear();
       const seq = ++this.syncSeq;
       if (scope === undefined) this.fullSyncSeq = seq;
@@ -513,7 +449,7 @@ export class ClusterSyncWorker {
         prune: this.o.prune ?? true,
         signal: abort.signal,
         crdTimeoutMs: this.o.crdTimeoutMs ?? 60_000,
-        now: this.now,
+        clock: this.clock,
         ...(scope ? { partial: true } : {}),
       });
       if (outcome.aborted) {
@@ -524,7 +460,7 @@ export class ClusterSyncWorker {
       for (const { desired: d, live } of inSync) this.suspects.recordCompared(objectKey(d), deploymentOf(d), d, live.metadata);
       if (scope === undefined) {
         // It observed and compared everything.
-        this.fullHealthAt = this.inflight.startedAt;
+        this.poller.fullPassDone(this.inflight.startedAt);
         this.lastFullSyncAt = this.inflight.startedAt;
         this.suspects.retain(new Set(objects.map(objectKey)));
       }
@@ -541,7 +477,7 @@ export class ClusterSyncWorker {
       this.s.counters.syncs++;
       this.s.attemptedCommit = commit;
       this.s.lastResult = result;
-      this.s.lastSyncTime = this.now().toISOString();
+      this.s.lastSyncTime = new Date(this.clock.now()).toISOString();
       if (result.failed > 0) {
         this.fail(`${result.failed} object(s) failed: ${result.changes.filter((c) => c.action === "failed").slice(0, 3).map((c) => c.message).join("; ")}`);
       } else {
@@ -588,34 +524,25 @@ export class ClusterSyncWorker {
     this.again = true; // the rest of the commit next, or a newer commit
   }
 
-  /**
-   * The deployments a new commit must sync: those whose objects changed since the last sync (an
-   * object the source did not parse again is the same object), those that failed last time and
-   * those resumed since. Undefined means all of them: the first sync, a resync, a sync after an
-   * error. Only the objects of these deployments are read from the cluster and applied, so a
-   * commit that touches one deployment of a thousand costs requests for that one.
-   */
-  private scopeOf(objects: readonly Manifest[], previous: readonly Manifest[]): Set<string> | undefined {
-    if (this.mustSync === undefined || this.previous === undefined || this.s.failures > 0) return undefined;
-    const scope = new Set(this.mustSync);
-    const before = new Set(previous);
-    const now = new Set(objects);
-    for (const o of objects) if (!before.has(o)) scope.add(deploymentOf(o));
-    for (const o of previous) if (!now.has(o)) scope.add(deploymentOf(o));
-    return scope;
+  /** What the scope of the next run depends on (see sync-scope.ts). */
+  private scopeState(): ScopeState {
+    return { mustSync: this.mustSync, hasBaseline: this.previous !== undefined, failures: this.s.failures };
   }
 
   /**
-   * What a resync on the timer must compare: the deployments that failed last time and those the
-   * watch saw written to in a way that may be drift (a watch that lists again makes its kind's
-   * deployments suspects). Undefined (everything) while a watch is down, and every
-   * fullResyncEvery intervals.
+   * What a resync on the timer compares (see resyncScope): the watch's changes not judged yet are
+   * judged first (a watch that lists again makes its kind's deployments suspects).
    */
   private resyncScope(): Set<string> | undefined {
     this.suspects.judgeRest();
-    if (!this.changeWatch?.complete || this.mustSync === undefined || this.previous === undefined || this.s.failures > 0) return undefined;
-    if (this.nowMs() - this.lastFullSyncAt >= this.fullResyncMs) return undefined;
-    return new Set([...this.mustSync, ...this.suspects.pending]);
+    return resyncScope({
+      ...this.scopeState(),
+      watchComplete: this.changeWatch?.complete ?? false,
+      suspects: this.suspects.pending,
+      now: this.clock.now(),
+      lastFullSyncAt: this.lastFullSyncAt,
+      fullResyncMs: this.fullResyncMs,
+    });
   }
 
   private get fullResyncMs(): number {

@@ -4,7 +4,7 @@
 
 import type { KubeConfig } from "@kubernetes/client-node";
 import { customResourceDefinitions } from "../api/crds.js";
-import { backoffDelay } from "../api/backoff.js";
+import { backoffDelay } from "../support/backoff.js";
 import { FlotillaError, KubeApiError } from "../api/errors.js";
 import { API_VERSION } from "../api/labels.js";
 import type { Cluster, Manifest } from "../api/types.js";

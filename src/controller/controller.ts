@@ -26,7 +26,7 @@ import { Hub, type SupervisedInformer } from "./hub.js";
 import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
 import { ControllerMetrics, startOpsServer } from "./metrics.js";
-import { WorkQueue } from "./queue.js";
+import { WorkQueue } from "../support/queue.js";
 import {
   type Committed,
   commitSummary,

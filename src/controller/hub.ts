@@ -11,7 +11,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from "@kubernetes/client-node";
-import { backoffDelay } from "../api/backoff.js";
+import { backoffDelay } from "../support/backoff.js";
 import { GROUP, VERSION } from "../api/labels.js";
 import type { ApplicationDeploymentStatus, ClusterStatus } from "../api/types.js";
 

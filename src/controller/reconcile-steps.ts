@@ -3,7 +3,7 @@
 // an earlier step produced and returns a value; none reads the hub, Git or the clock.
 
 import { createHash } from "node:crypto";
-import { backoffDelay } from "../api/backoff.js";
+import { backoffDelay } from "../support/backoff.js";
 import { formatProblem, TemplateError, ValidationError } from "../api/errors.js";
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, DeploymentPhase, PlacementDecisionStatus } from "../api/types.js";
 import { objectRef, resourceProblems } from "../api/validate.js";
@@ -12,7 +12,7 @@ import type { Placement } from "../placement/select.js";
 import type { RenderTarget } from "../render/render.js";
 import type { RolloutPlan } from "../rollout/planner.js";
 import { targetRevision } from "../rollout/targets.js";
-import type { Priority } from "./queue.js";
+import type { Priority } from "../support/queue.js";
 import { type ClusterObservation, computeStatus } from "./status.js";
 import type { Key, Usage } from "./term-state.js";
 

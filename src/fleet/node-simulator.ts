@@ -3,13 +3,13 @@
 // delay (or crash-looping for `-broken` images, see pod-logic.ts), and finishes the deletion of
 // terminating Pods. Watches, never polls; bounded concurrency. It never runs containers.
 import type { V1Pod } from "@kubernetes/client-node";
-import { backoffDelay } from "../api/backoff.js";
+import { backoffDelay } from "../support/backoff.js";
 import { WatchExpiredError } from "../api/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import type { WatchEvent } from "../kube/watch.js";
 import { leaseManifest, microTime, nodeConditions, nodeManifest } from "./node-object.js";
 import { decidePod } from "./pod-logic.js";
-import { WorkQueue } from "../controller/queue.js";
+import { WorkQueue } from "../support/queue.js";
 
 export interface NodeSimulatorOptions {
   client: KubeClient;

@@ -6,6 +6,7 @@
 import http from "node:http";
 import https from "node:https";
 import { isRetryableStatus, KubeApiError } from "../api/errors.js";
+import { type Clock, systemClock } from "../support/clock.js";
 import type { Credentials } from "./credentials.js";
 import { Limiter } from "./limiter.js";
 import { type HttpResult, parseBody } from "./status.js";
@@ -20,8 +21,8 @@ export interface TransportOptions {
   authRefreshMs?: number;
   /** Told of every request sent, by verb (metrics). */
   onRequest?: (verb: string) => void;
-  /** The clock authentication refreshes are timed by. Default Date.now. */
-  now?: () => number;
+  /** The clock authentication refreshes are timed by. Default: the system clock. */
+  clock?: Clock;
 }
 
 /** Counts of requests sent, by verb; benchmarks and tests read them. */
@@ -63,7 +64,7 @@ export class Transport {
   private readonly timeoutMs: number;
   private readonly authRefreshMs: number;
   private readonly onRequest: ((verb: string) => void) | undefined;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private agent: http.Agent | undefined;
   private tls: https.RequestOptions = {};
   private authAt = 0;
@@ -76,7 +77,7 @@ export class Transport {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.authRefreshMs = options.authRefreshMs ?? 60_000;
     this.onRequest = options.onRequest;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Close idle keep-alive connections; the transport stays usable (sockets reopen on demand). */
@@ -92,7 +93,7 @@ export class Transport {
   }
 
   private async prepare(): Promise<void> {
-    const now = this.now();
+    const now = this.clock.now();
     if (this.agent && now - this.authAt < this.authRefreshMs) return;
     const opts: https.RequestOptions = {};
     await this.credentials.applyTo(opts);

@@ -7,6 +7,7 @@ import { copyJson } from "../api/json.js";
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import { canonicalize } from "../api/serialize.js";
 import type { Manifest } from "../api/types.js";
+import { type Clock, systemClock } from "../support/clock.js";
 import { findDrift } from "./drift.js";
 import { appliedHash, ownedElsewhere, prepareForApply } from "./hash.js";
 import { deploymentOf } from "./health.js";
@@ -182,11 +183,12 @@ function established(crd: Manifest | undefined): boolean {
 export async function waitForCrds(
   client: ClusterApi,
   crds: readonly Manifest[],
-  options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal },
+  options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal; clock?: Clock },
 ): Promise<Manifest[]> {
-  const deadline = Date.now() + options.timeoutMs;
+  const clock = options.clock ?? systemClock;
+  const deadline = clock.now() + options.timeoutMs;
   let pending = [...crds];
-  while (pending.length > 0 && Date.now() < deadline && !options.signal?.aborted) {
+  while (pending.length > 0 && clock.now() < deadline && !options.signal?.aborted) {
     const states = await Promise.all(pending.map((c) => client.get(refOf(c)).catch(() => undefined)));
     pending = pending.filter((_, i) => !established(states[i]));
     if (pending.length > 0) await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));

@@ -4,7 +4,8 @@
 // read every object and Pod of the cluster once a minute. Nothing is cached: an event is handed on
 // and dropped.
 
-import { backoffDelay } from "../api/backoff.js";
+import { backoffDelay } from "../support/backoff.js";
+import { type Clock, systemClock } from "../support/clock.js";
 import { WatchExpiredError } from "../api/errors.js";
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import type { ClusterApi } from "../kube/cluster-api.js";
@@ -23,6 +24,8 @@ export interface ChangeWatchOptions {
   onMissed: (kind: KindKey) => void;
   /** First and largest delay before a failed watch starts again, ms. Default 1 000 and 60 000. */
   retryMs?: { initial: number; max: number };
+  /** Tells a watch that ended at once from one that ran. Default: the system clock. */
+  clock?: Clock;
 }
 
 /** `apiVersion|kind`: how a watched kind is named. */
@@ -74,12 +77,13 @@ export class ChangeWatch {
   }
 
   private async run(key: KindKey, entry: { connected: boolean }, signal: AbortSignal): Promise<void> {
+    const clock = this.o.clock ?? systemClock;
     const [apiVersion, kind] = key.split("|") as [string, string];
     const { initial, max } = this.o.retryMs ?? { initial: 1_000, max: 60_000 };
     let version: string | undefined;
     let failures = 0;
     while (!signal.aborted) {
-      let started = Date.now();
+      let started = clock.now();
       try {
         if (version === undefined) {
           version = await this.o.client.collectionVersion(apiVersion, kind, { labelSelector: SELECTOR, signal });
@@ -87,14 +91,14 @@ export class ChangeWatch {
           this.o.onMissed(key);
         }
         entry.connected = true;
-        started = Date.now();
+        started = clock.now();
         version = await this.o.client.watchMetadata(apiVersion, kind, { resourceVersion: version, labelSelector: SELECTOR, signal }, (event) => {
           if (event.type === "BOOKMARK") return;
           const object = { apiVersion, kind, metadata: { ...event.metadata, name: event.metadata.name ?? "" } };
           this.o.onChange({ type: event.type, key: objectKey(object), deployment: deploymentOf(object), metadata: event.metadata });
         });
         // A server that ends every watch at once would otherwise be asked again in a tight loop.
-        if (Date.now() - started < 1_000 && !signal.aborted) throw new Error("the watch ended at once");
+        if (clock.now() - started < 1_000 && !signal.aborted) throw new Error("the watch ended at once");
         failures = 0;
       } catch (error) {
         entry.connected = false;
@@ -102,7 +106,7 @@ export class ChangeWatch {
         if (error instanceof WatchExpiredError) {
           version = undefined;
           // A watch that ran for a while just lists again; one refused at once backs off.
-          if (Date.now() - started >= 1_000) continue;
+          if (clock.now() - started >= 1_000) continue;
         }
         // A broken connection resumes from the last resourceVersion seen: nothing is missed.
         failures++;

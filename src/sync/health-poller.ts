@@ -5,7 +5,7 @@
 // may overwrite. The pacing and the choice of what to read are pure functions below.
 
 import type { Manifest } from "../api/types.js";
-import { type Clock, timerDelay } from "./clock.js";
+import { type Clock, timerDelay } from "../support/clock.js";
 import { type DeploymentHealth, deploymentOf } from "./health.js";
 
 /**

@@ -6,7 +6,7 @@
 import { LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
 import { type AppliedObject, applyWave, changeOf, ensureNamespaces, invalidReason, waitForCrds } from "./apply.js";
-import { type Clock, systemClock } from "./clock.js";
+import { type Clock, systemClock } from "../support/clock.js";
 import { aggregateHealth, type ObservedObject, withRestarts } from "./health.js";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { observeLive } from "./observe.js";
@@ -117,7 +117,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
     });
     const crds = ready.filter((o, i) => o.kind === "CustomResourceDefinition" && applied[i]?.change.action !== "failed" && applied[i]?.change.action !== "skipped");
     if (crds.length > 0) {
-      const late = await waitForCrds(client, crds, { timeoutMs: options.crdTimeoutMs ?? 60_000, ...(signal ? { signal } : {}) });
+      const late = await waitForCrds(client, crds, { timeoutMs: options.crdTimeoutMs ?? 60_000, ...(signal ? { signal } : {}), ...(options.clock ? { clock: options.clock } : {}) });
       for (const crd of late) {
         const entry = changes.find((c) => c.kind === crd.kind && c.name === crd.metadata.name);
         if (entry) entry.message += "; not Established in time: objects of its kinds may fail";

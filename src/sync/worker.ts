@@ -8,11 +8,11 @@
 // loop; which deployments a run syncs is sync-scope.ts, health between syncs health-poller.ts,
 // the desired state per commit desired-cache.ts.
 
-import { type BackoffOptions, backoffDelay } from "../api/backoff.js";
+import { type BackoffOptions, backoffDelay } from "../support/backoff.js";
 import type { Manifest } from "../api/types.js";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { ChangeWatch, kindKey } from "./change-watch.js";
-import { type Clock, clockOf, systemClock, timerDelay } from "./clock.js";
+import { type Clock, clockOf, systemClock, timerDelay } from "../support/clock.js";
 import { DesiredCache, type DesiredSource } from "./desired-cache.js";
 import { DriftSuspects } from "./drift-suspects.js";
 import type { DeploymentHealth } from "./health.js";
@@ -212,6 +212,7 @@ export class ClusterSyncWorker {
     if ((options.healthInterval ?? 15_000) > 0 && (options.watchChanges ?? true)) {
       this.changeWatch = new ChangeWatch({
         client: options.client,
+        clock: this.clock,
         onChange: (change) => {
           this.poller.markChanged(change.deployment);
           this.suspects.observe(change);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { HealthState, Manifest } from "../../../src/api/types.js";
-import type { Clock } from "../../../src/sync/clock.js";
+import type { Clock } from "../../../src/support/clock.js";
 import type { DeploymentHealth } from "../../../src/sync/health.js";
 import { fullPassPeriod, HealthPoller, inPass, nextPollDelay, type PassInput, planPass, type PollTarget } from "../../../src/sync/health-poller.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../../../src/api/backoff.js";
+import { backoffDelay } from "../../../src/support/backoff.js";
 
 describe("retry backoff", () => {
   it.each<[number, Parameters<typeof backoffDelay>[1], number]>([

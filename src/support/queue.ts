@@ -5,7 +5,7 @@
 // key does, like controller-runtime's priority queue: under load they would otherwise delay the
 // work that events ask for. The controller queues deployments with it; the node simulator pods.
 
-import { backoffDelay } from "../api/backoff.js";
+import { backoffDelay } from "./backoff.js";
 
 /** "low": a periodic re-check, processed only when no normal key waits. */
 export type Priority = "normal" | "low";

@@ -2,7 +2,7 @@
 // uses, so every delay is checked to the millisecond and no assertion depends on how busy the machine is.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { WorkQueue } from "../../../src/controller/queue.js";
+import { WorkQueue } from "../../../src/support/queue.js";
 
 /** Move the fake clock on by `ms`, running the timers that fall due and the promise callbacks they start. */
 const advance = (ms = 0) => vi.advanceTimersByTimeAsync(ms);

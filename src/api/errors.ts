@@ -61,16 +61,10 @@ export class TemplateError extends FlotillaError {
   /** See FieldProblem.transient: a time or memory budget ran out, which load alone can cause. */
   readonly transient: boolean;
 
-  constructor(
-    message: string,
-    options: { definition: string; field: string; position?: number; path?: string; cause?: unknown; transient?: boolean },
-  ) {
+  constructor(message: string, options: { definition: string; field: string; position?: number; path?: string; cause?: unknown; transient?: boolean }) {
     const where = options.position === undefined ? "" : ` at position ${options.position}`;
     const prefix = options.path ? `${options.path}: ` : "";
-    super(
-      `${prefix}${options.definition}.${options.field}${where}: ${message}`,
-      options.cause === undefined ? {} : { cause: options.cause },
-    );
+    super(`${prefix}${options.definition}.${options.field}${where}: ${message}`, options.cause === undefined ? {} : { cause: options.cause });
     this.definition = options.definition;
     this.field = options.field;
     this.position = options.position;

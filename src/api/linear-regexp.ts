@@ -25,7 +25,10 @@ export function linearRegExp(pattern: string, flags = ""): PatternMatcher {
   try {
     compiled = RE2JS.compile(RE2JS.translateRegExp(pattern), options);
   } catch (e) {
-    throw new Error(`pattern ${JSON.stringify(pattern)} is not supported: ${(e as Error).message} (patterns run as RE2, in linear time: no backreferences or lookaround)`, { cause: e });
+    throw new Error(
+      `pattern ${JSON.stringify(pattern)} is not supported: ${(e as Error).message} (patterns run as RE2, in linear time: no backreferences or lookaround)`,
+      { cause: e },
+    );
   }
   return { source: pattern, flags, test: (input) => compiled.test(input), toString: () => `/${pattern}/${flags}` };
 }

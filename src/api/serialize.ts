@@ -89,9 +89,13 @@ export function parseYamlStream(
   // Characters are at most 4 bytes: only count bytes when the text could be over the limit.
   checkDocumentSize(text.length * 4 > maxBytes ? Buffer.byteLength(text, "utf8") : text.length, maxBytes);
   const docs: unknown[] = [];
-  yaml.loadAll(text, (d) => {
-    if (d !== null && d !== undefined) docs.push(d);
-  }, { ...(options.filename ? { filename: options.filename } : {}), schema: yaml.CORE_SCHEMA, ...(options.duplicateKeys === "last-wins" ? { json: true } : {}) });
+  yaml.loadAll(
+    text,
+    (d) => {
+      if (d !== null && d !== undefined) docs.push(d);
+    },
+    { ...(options.filename ? { filename: options.filename } : {}), schema: yaml.CORE_SCHEMA, ...(options.duplicateKeys === "last-wins" ? { json: true } : {}) },
+  );
   guardAliasExpansion(docs, { nodes: Math.max(100_000, maxBytes / 8), bytes: maxBytes });
   return docs;
 }

@@ -90,9 +90,7 @@ export function problemsFromAjv(errors: ErrorObject[] | null | undefined, data: 
         problem = {
           path,
           message: "is not a known field",
-          fix: allowed.length
-            ? `Remove it or check its spelling; known fields: ${allowed.join(", ")}.`
-            : "Remove it.",
+          fix: allowed.length ? `Remove it or check its spelling; known fields: ${allowed.join(", ")}.` : "Remove it.",
         };
         break;
       }
@@ -178,15 +176,19 @@ export function objectRef(doc: unknown): string {
 /** Structural and semantic problems of a Flotilla document (empty when valid). */
 export function resourceProblems(doc: unknown): FieldProblem[] {
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-    return [{ path: "", message: `must be a mapping (got ${describe(doc)})`, fix: "Write the document as a YAML mapping with apiVersion, kind, metadata and spec." }];
+    return [
+      { path: "", message: `must be a mapping (got ${describe(doc)})`, fix: "Write the document as a YAML mapping with apiVersion, kind, metadata and spec." },
+    ];
   }
   const kind = (doc as { kind?: unknown }).kind;
   if (!isFlotillaKind(kind)) {
-    return [{
-      path: "kind",
-      message: `${describe(kind)} is not a Flotilla kind`,
-      fix: `Use one of ${Object.keys(schemas).join(", ")} with apiVersion flotilla.dev/v1alpha1.`,
-    }];
+    return [
+      {
+        path: "kind",
+        message: `${describe(kind)} is not a Flotilla kind`,
+        fix: `Use one of ${Object.keys(schemas).join(", ")} with apiVersion flotilla.dev/v1alpha1.`,
+      },
+    ];
   }
   const fn = validatorFor(kind);
   const problems = fn(doc) ? [] : problemsFromAjv(fn.errors, doc);
@@ -247,7 +249,13 @@ function replicasPathProblems(def: ComponentDefinition): FieldProblem[] {
   const path = def.spec.replicasPath;
   const bad = path?.split(".").find(isForbiddenKey);
   if (bad === undefined) return [];
-  return [{ path: "spec.replicasPath", message: `${describe(path)} has the segment "${bad}", which is not allowed`, fix: "Point replicasPath at the workload's replica field, e.g. spec.replicas." }];
+  return [
+    {
+      path: "spec.replicasPath",
+      message: `${describe(path)} has the segment "${bad}", which is not allowed`,
+      fix: "Point replicasPath at the workload's replica field, e.g. spec.replicas.",
+    },
+  ];
 }
 
 function duplicates(names: string[]): Set<string> {
@@ -329,7 +337,11 @@ export function deploymentRuleProblems(ad: ApplicationDeployment): FieldProblem[
   const waveNames = strategies.map((s, i) => s.name ?? `wave-${i + 1}`);
   for (const dup of duplicates(waveNames)) {
     const i = waveNames.lastIndexOf(dup);
-    problems.push({ path: `spec.placementStrategies[${i}].name`, message: `duplicate wave name "${dup}"`, fix: "Give every placement strategy a unique name." });
+    problems.push({
+      path: `spec.placementStrategies[${i}].name`,
+      message: `duplicate wave name "${dup}"`,
+      fix: "Give every placement strategy a unique name.",
+    });
   }
   const target = revs[revs.length - 1];
   const targetComponents = new Set(target?.template.spec.components.map((c) => c.name) ?? []);

@@ -41,31 +41,47 @@ export function registerControllerCommands(program: Command): void {
     .option("--metrics-addr <addr>", "address of /metrics, /healthz and /readyz", ":8080")
     .option("--namespace <ns>", "namespace of the leader Lease", "flotilla-system")
     .option("--no-leader-elect", "act without taking the leader Lease (a single replica)")
-    .option("--lease-duration <duration>", "how long the leader Lease holds without renewal: a standby takes over this long after the leader stops renewing", "15s")
-    .action(async (opts: { kubeconfig?: string; dataDir: string; gitUrl?: string; resync: string; metricsAddr: string; namespace: string; leaderElect: boolean; leaseDuration: string }) => {
-      const leaseMs = parseDuration(opts.leaseDuration, "--lease-duration");
-      if (leaseMs < 1000 || leaseMs % 1000 !== 0) throw new FlotillaError(`--lease-duration: "${opts.leaseDuration}" must be a whole number of seconds, at least 1s (a Lease counts in seconds).`);
-      const logger = createLogger();
-      const controller = new Controller({
-        kubeConfig: loadKubeConfig(opts.kubeconfig),
-        dataDir: opts.dataDir,
-        ...(opts.gitUrl ? { gitUrl: opts.gitUrl } : {}),
-        ...(process.env.FLOTILLA_GIT_TOKEN ? { gitToken: process.env.FLOTILLA_GIT_TOKEN } : {}),
-        resyncIntervalMs: parseDuration(opts.resync, "--resync"),
-        metricsAddr: opts.metricsAddr,
-        namespace: opts.namespace,
-        leaderElection: opts.leaderElect,
-        leaseDurationSeconds: leaseMs / 1000,
-        // Fault tests kill the process between a step's status record and its commit (see ControllerOptions).
-        ...(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS ? { pauseAfterStepRecordMs: Number(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS) } : {}),
-        logger,
-      });
-      await controller.start();
-      const signal = await untilSignal();
-      logger.info({ signal }, "stopping");
-      await controller.stop();
-      logger.flush();
-    });
+    .option(
+      "--lease-duration <duration>",
+      "how long the leader Lease holds without renewal: a standby takes over this long after the leader stops renewing",
+      "15s",
+    )
+    .action(
+      async (opts: {
+        kubeconfig?: string;
+        dataDir: string;
+        gitUrl?: string;
+        resync: string;
+        metricsAddr: string;
+        namespace: string;
+        leaderElect: boolean;
+        leaseDuration: string;
+      }) => {
+        const leaseMs = parseDuration(opts.leaseDuration, "--lease-duration");
+        if (leaseMs < 1000 || leaseMs % 1000 !== 0)
+          throw new FlotillaError(`--lease-duration: "${opts.leaseDuration}" must be a whole number of seconds, at least 1s (a Lease counts in seconds).`);
+        const logger = createLogger();
+        const controller = new Controller({
+          kubeConfig: loadKubeConfig(opts.kubeconfig),
+          dataDir: opts.dataDir,
+          ...(opts.gitUrl ? { gitUrl: opts.gitUrl } : {}),
+          ...(process.env.FLOTILLA_GIT_TOKEN ? { gitToken: process.env.FLOTILLA_GIT_TOKEN } : {}),
+          resyncIntervalMs: parseDuration(opts.resync, "--resync"),
+          metricsAddr: opts.metricsAddr,
+          namespace: opts.namespace,
+          leaderElection: opts.leaderElect,
+          leaseDurationSeconds: leaseMs / 1000,
+          // Fault tests kill the process between a step's status record and its commit (see ControllerOptions).
+          ...(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS ? { pauseAfterStepRecordMs: Number(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS) } : {}),
+          logger,
+        });
+        await controller.start();
+        const signal = await untilSignal();
+        logger.info({ signal }, "stopping");
+        await controller.stop();
+        logger.flush();
+      },
+    );
 
   program
     .command("install")

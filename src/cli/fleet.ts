@@ -36,7 +36,9 @@ export function registerFleetCommand(program: Command): void {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       if (opts.detach) {
         const info = await startDetachedFleet({ dir: opts.dir, members: opts.members, log });
-        process.stdout.write(`${summary(info.dir, info.clusters)}\nRunning in the background (pid ${info.ownerPid}). Stop it with: flotilla fleet down --dir ${opts.dir}\n`);
+        process.stdout.write(
+          `${summary(info.dir, info.clusters)}\nRunning in the background (pid ${info.ownerPid}). Stop it with: flotilla fleet down --dir ${opts.dir}\n`,
+        );
         return;
       }
       const running = await startFleet({ dir: opts.dir, members: opts.members, log });

@@ -216,7 +216,12 @@ export async function assessCluster(
     const name = ref.slice(slash + 1);
     const resource = resolveResource(type, served);
     if (!resource) {
-      problems.push({ file: ref, path: "", message: `the cluster serves no resource type "${type}"`, fix: "Use a kind, plural or short name the cluster serves (kubectl api-resources lists them)" });
+      problems.push({
+        file: ref,
+        path: "",
+        message: `the cluster serves no resource type "${type}"`,
+        fix: "Use a kind, plural or short name the cluster serves (kubectl api-resources lists them)",
+      });
       continue;
     }
     const objectRef: ObjectRef = { apiVersion: resource.apiVersion, kind: resource.kind, name, ...(resource.namespaced ? { namespace: ns } : {}) };
@@ -264,7 +269,15 @@ function kubeHealthCluster(kubeconfig: string | undefined): HealthCluster {
   const toServed = (group: string, apiVersion: string, list: V1APIResource[]): ServedResource[] =>
     list
       .filter((r) => !r.name.includes("/"))
-      .map((r) => ({ group, apiVersion, kind: r.kind, plural: r.name, singular: r.singularName ?? "", shortNames: r.shortNames ?? [], namespaced: r.namespaced }));
+      .map((r) => ({
+        group,
+        apiVersion,
+        kind: r.kind,
+        plural: r.name,
+        singular: r.singularName ?? "",
+        shortNames: r.shortNames ?? [],
+        namespaced: r.namespaced,
+      }));
   return {
     async servedResources() {
       const core = toServed("", "v1", (await kc.makeApiClient(CoreV1Api).getAPIResources()).resources);

@@ -84,7 +84,9 @@ export function registerRenderCommands(program: Command): void {
           }
         }
         const written = await writeLayout(opts.outDir, files);
-        process.stdout.write(`wrote ${written.written.length} file(s), ${written.unchanged.length} unchanged, ${written.removed.length} removed under ${opts.outDir}\n`);
+        process.stdout.write(
+          `wrote ${written.written.length} file(s), ${written.unchanged.length} unchanged, ${written.removed.length} removed under ${opts.outDir}\n`,
+        );
         return;
       }
       process.stdout.write(opts.output === "json" ? renderJson(results) : renderYaml(results));

@@ -28,16 +28,26 @@ async function patch(opts: Target, name: string, body: unknown): Promise<void> {
     );
   } catch (e) {
     const code = (e as { code?: number }).code;
-    throw new FlotillaError(code === 404 ? `ApplicationDeployment ${opts.namespace}/${name} does not exist` : `patching ${opts.namespace}/${name} failed (HTTP ${code ?? "error"})`);
+    throw new FlotillaError(
+      code === 404 ? `ApplicationDeployment ${opts.namespace}/${name} does not exist` : `patching ${opts.namespace}/${name} failed (HTTP ${code ?? "error"})`,
+    );
   }
 }
 
 async function read(opts: Target, name: string): Promise<ApplicationDeployment> {
   try {
-    return (await api(opts).getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: opts.namespace, plural: PLURAL, name })) as ApplicationDeployment;
+    return (await api(opts).getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: opts.namespace,
+      plural: PLURAL,
+      name,
+    })) as ApplicationDeployment;
   } catch (e) {
     const code = (e as { code?: number }).code;
-    throw new FlotillaError(code === 404 ? `ApplicationDeployment ${opts.namespace}/${name} does not exist` : `reading ${opts.namespace}/${name} failed (HTTP ${code ?? "error"})`);
+    throw new FlotillaError(
+      code === 404 ? `ApplicationDeployment ${opts.namespace}/${name} does not exist` : `reading ${opts.namespace}/${name} failed (HTTP ${code ?? "error"})`,
+    );
   }
 }
 
@@ -50,19 +60,26 @@ export function rolloutLines(ad: ApplicationDeployment): string[] {
   const lines = [`rollout of ${what}: ${r.state ?? "?"}${r.message ? ` — ${r.message}` : ""}`];
   for (const c of r.clusters ?? []) {
     const revisions = (c.revisions ?? []).map((x) => `${x.name}=${x.replicas}`).join(" ");
-    lines.push(`  ${(c.wave ?? "").padEnd(12)} ${c.name.padEnd(12)} batch ${c.batch ?? 0}/${c.batches ?? r.batches ?? "?"}  ${(c.state ?? "").padEnd(11)} ${revisions}${c.message ? `  (${c.message})` : ""}`);
+    lines.push(
+      `  ${(c.wave ?? "").padEnd(12)} ${c.name.padEnd(12)} batch ${c.batch ?? 0}/${c.batches ?? r.batches ?? "?"}  ${(c.state ?? "").padEnd(11)} ${revisions}${c.message ? `  (${c.message})` : ""}`,
+    );
   }
   if (r.waitingFor === "promote") {
     const paused = (r.clusters ?? []).filter((c) => c.state === "Paused").map((c) => c.name);
-    lines.push(`  waiting for: promote — \`flotilla rollout promote ${ad.metadata.name}\` releases every cluster paused now (${paused.join(", ")}); each wave pauses where its own batches say`);
+    lines.push(
+      `  waiting for: promote — \`flotilla rollout promote ${ad.metadata.name}\` releases every cluster paused now (${paused.join(", ")}); each wave pauses where its own batches say`,
+    );
   } else if (r.waitingFor) lines.push(`  waiting for: ${r.waitingFor}`);
-  if (r.analysis) lines.push(`  analysis: ${r.analysis.result} on ${r.analysis.cluster} batch ${r.analysis.batch}${r.analysis.message ? `: ${r.analysis.message}` : ""}`);
+  if (r.analysis)
+    lines.push(`  analysis: ${r.analysis.result} on ${r.analysis.cluster} batch ${r.analysis.batch}${r.analysis.message ? `: ${r.analysis.message}` : ""}`);
   return lines;
 }
 
 export function registerRolloutCommands(program: Command): void {
   const withTarget = (c: Command) =>
-    c.option("-n, --namespace <ns>", "namespace of the deployment", "default").option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)");
+    c
+      .option("-n, --namespace <ns>", "namespace of the deployment", "default")
+      .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)");
 
   const rollout = program.command("rollout").description("control a deployment's rollout (the same as annotating it with kubectl)");
   const annotations: Array<[string, string, string]> = [

@@ -38,9 +38,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 async function prepareHub(hub: FleetCluster, members: FleetCluster[]): Promise<KubeConfig> {
   const kc = loadKubeConfig(hub.kubeconfigPath);
   await installToHub({ kubeConfig: kc, definitionDirs: [builtinDefinitionsDir()], log: (l) => say(`  ${l}`) });
-  const registrations = await Promise.all(
-    members.map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") })),
-  );
+  const registrations = await Promise.all(members.map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") })));
   await registerClusters(kc, registrations);
   say(`  registered clusters ${members.map((m) => m.name).join(", ")} (kubeconfigs in Secrets of flotilla-system)`);
   return kc;
@@ -152,7 +150,19 @@ async function up(opts: UpOptions): Promise<void> {
       mkdirSync(join(opts.dir, "logs"), { recursive: true });
       const fd = openSync(join(opts.dir, "logs", "controller.log"), "a");
       const main = fileURLToPath(new URL("./main.js", import.meta.url));
-      const args = [main, "controller", "--kubeconfig", hub.kubeconfigPath, "--data-dir", dataDir, "--resync", opts.resync, "--metrics-addr", "127.0.0.1:0", "--no-leader-elect"];
+      const args = [
+        main,
+        "controller",
+        "--kubeconfig",
+        hub.kubeconfigPath,
+        "--data-dir",
+        dataDir,
+        "--resync",
+        opts.resync,
+        "--metrics-addr",
+        "127.0.0.1:0",
+        "--no-leader-elect",
+      ];
       const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", fd, fd] });
       closeSync(fd);
       child.unref();
@@ -174,7 +184,11 @@ async function up(opts: UpOptions): Promise<void> {
       const ad = await applyExample(kc);
       say("");
       const phase = await watchProgress(kc, ad.metadata.namespace ?? "default", ad.metadata.name, 10 * 60_000);
-      say(phase === "Healthy" ? `\nHealthy after ${((Date.now() - started) / 1000).toFixed(0)} s.` : `\nNot Healthy yet (phase ${phase ?? "unknown"}); see kubectl describe ad ${ad.metadata.name}.`);
+      say(
+        phase === "Healthy"
+          ? `\nHealthy after ${((Date.now() - started) / 1000).toFixed(0)} s.`
+          : `\nNot Healthy yet (phase ${phase ?? "unknown"}); see kubectl describe ad ${ad.metadata.name}.`,
+      );
     }
     for (const l of nextSteps(opts.dir, members)) say(l);
     if (opts.detach) {
@@ -209,6 +223,10 @@ export function registerUpCommands(program: Command): void {
     .action(async (opts: { dir: string }) => {
       const controller = await stopDetachedController(opts.dir);
       const fleet = await stopFleet(opts.dir);
-      say(controller || fleet ? `Stopped ${[controller ? "the controller" : "", fleet ? "the fleet" : ""].filter(Boolean).join(" and ")} in ${opts.dir}.` : `Nothing running in ${opts.dir}.`);
+      say(
+        controller || fleet
+          ? `Stopped ${[controller ? "the controller" : "", fleet ? "the fleet" : ""].filter(Boolean).join(" and ")} in ${opts.dir}.`
+          : `Nothing running in ${opts.dir}.`,
+      );
     });
 }

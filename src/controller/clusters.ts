@@ -82,9 +82,12 @@ export class ClusterManager {
     this.probeTimer = setInterval(() => {
       for (const name of this.entries.keys()) void this.probe(name);
     }, interval);
-    this.unreachableTimer = setInterval(() => {
-      for (const e of this.entries.values()) if (e.probed && !e.reachable) void this.probe(e.name);
-    }, Math.min(interval, o.unreachableProbeIntervalMs ?? 5_000));
+    this.unreachableTimer = setInterval(
+      () => {
+        for (const e of this.entries.values()) if (e.probed && !e.reachable) void this.probe(e.name);
+      },
+      Math.min(interval, o.unreachableProbeIntervalMs ?? 5_000),
+    );
   }
 
   names(): string[] {
@@ -141,14 +144,17 @@ export class ClusterManager {
         slowProbes: 0,
         spec: cluster.spec,
         statusWrittenAt: 0,
-        ...(cluster.status?.conditions?.[0]?.lastTransitionTime ? { readySince: cluster.status.conditions[0].lastTransitionTime, readyStatus: cluster.status.conditions[0].status } : {}),
+        ...(cluster.status?.conditions?.[0]?.lastTransitionTime
+          ? { readySince: cluster.status.conditions[0].lastTransitionTime, readyStatus: cluster.status.conditions[0].status }
+          : {}),
       };
       this.entries.set(name, entry);
     }
     const isNew = entry.worker === undefined && !entry.probing && entry.message === "not probed yet";
     const pausedChanged = (entry.spec.paused ?? false) !== (cluster.spec.paused ?? false);
     const resyncChanged = entry.spec.resyncInterval !== cluster.spec.resyncInterval;
-    const refChanged = JSON.stringify(entry.spec.kubeconfigSecretRef) !== JSON.stringify(cluster.spec.kubeconfigSecretRef) || entry.spec.local !== cluster.spec.local;
+    const refChanged =
+      JSON.stringify(entry.spec.kubeconfigSecretRef) !== JSON.stringify(cluster.spec.kubeconfigSecretRef) || entry.spec.local !== cluster.spec.local;
     entry.spec = cluster.spec;
     if (pausedChanged) entry.worker?.setPaused(cluster.spec.paused ?? false);
     if (refChanged || resyncChanged) entry.kubeconfig = undefined; // rebuild on the next probe
@@ -177,7 +183,9 @@ export class ClusterManager {
       const code = (e as { code?: unknown }).code;
       const status = typeof code === "number" ? code : undefined;
       throw new SecretReadError(
-        status === 404 ? `Secret ${ref.namespace}/${ref.name} does not exist` : `Secret ${ref.namespace}/${ref.name} cannot be read (HTTP ${status ?? "error"})`,
+        status === 404
+          ? `Secret ${ref.namespace}/${ref.name} does not exist`
+          : `Secret ${ref.namespace}/${ref.name} cannot be read (HTTP ${status ?? "error"})`,
         // No answer, or the hub failing: a fault of the hub, not of the Secret or the member.
         status === undefined || status >= 500,
         { cause: e },

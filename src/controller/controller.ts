@@ -278,8 +278,16 @@ export class Controller {
       this.registry = undefined;
       this.requeueUsers(kind, d.metadata.name);
     };
-    this.componentDefs = this.hub.informer<ComponentDefinition>("ComponentDefinition", { onChange: definitionChanged("type"), onDelete: definitionChanged("type") }, { onError, onRecovered });
-    this.traitDefs = this.hub.informer<TraitDefinition>("TraitDefinition", { onChange: definitionChanged("trait"), onDelete: definitionChanged("trait") }, { onError, onRecovered });
+    this.componentDefs = this.hub.informer<ComponentDefinition>(
+      "ComponentDefinition",
+      { onChange: definitionChanged("type"), onDelete: definitionChanged("type") },
+      { onError, onRecovered },
+    );
+    this.traitDefs = this.hub.informer<TraitDefinition>(
+      "TraitDefinition",
+      { onChange: definitionChanged("trait"), onDelete: definitionChanged("trait") },
+      { onError, onRecovered },
+    );
     this.clusterInformer = this.hub.informer<Cluster>(
       "Cluster",
       {
@@ -393,7 +401,12 @@ export class Controller {
   }
 
   private eventTarget(ad: ApplicationDeployment): EventTarget {
-    return { kind: "ApplicationDeployment", namespace: ad.metadata.namespace ?? "default", name: ad.metadata.name, ...(ad.metadata.uid ? { uid: ad.metadata.uid } : {}) };
+    return {
+      kind: "ApplicationDeployment",
+      namespace: ad.metadata.namespace ?? "default",
+      name: ad.metadata.name,
+      ...(ad.metadata.uid ? { uid: ad.metadata.uid } : {}),
+    };
   }
 
   private definitions(): DefinitionRegistry {
@@ -559,10 +572,24 @@ export class Controller {
   /** plan: the rollout's next step, from what the selected clusters report and what each renders. */
   private async nextStep(ad: ApplicationDeployment, r: Resolved, placement: Placement, selected: string[]): Promise<RolloutPlan> {
     const observed = selected.map((c) => this.observeForPlanner(c, r.key, r.commit));
-    const renderings = await this.term.renderings.get(r.key, { deployment: ad, registry: this.definitions(), placement, clusters: r.clusters, cache: this.templateCache });
+    const renderings = await this.term.renderings.get(r.key, {
+      deployment: ad,
+      registry: this.definitions(),
+      placement,
+      clusters: r.clusters,
+      cache: this.templateCache,
+    });
     // The files of a cluster whose change waits for its wave stay as this commit holds them.
     const heldAt = r.commit ?? ad.status?.commit;
-    return planRollout({ deployment: ad, placement, previous: ad.status?.rollout, observed, now: new Date(), renderings, ...(heldAt ? { commit: heldAt } : {}) });
+    return planRollout({
+      deployment: ad,
+      placement,
+      previous: ad.status?.rollout,
+      observed,
+      now: new Date(),
+      renderings,
+      ...(heldAt ? { commit: heldAt } : {}),
+    });
   }
 
   /** render: the planned targets as each cluster's folder; a held cluster's folder is read from Git. */
@@ -570,7 +597,12 @@ export class Controller {
     if (planned.error || !planned.placement) return { ...planned, files: undefined };
     try {
       const held = heldFolders(planned.plan);
-      const rendered = await renderDeployment({ deployment: ad, registry: this.definitions(), targets: planned.targets.filter((t) => !held.has(t.cluster.name)), cache: this.templateCache });
+      const rendered = await renderDeployment({
+        deployment: ad,
+        registry: this.definitions(),
+        targets: planned.targets.filter((t) => !held.has(t.cluster.name)),
+        cache: this.templateCache,
+      });
       const files: Folders = clusterFolders(rendered);
       for (const [cluster, at] of held) files[cluster] = await this.heldFiles(ad, cluster, at, planned.targets);
       return { ...planned, files };
@@ -607,7 +639,9 @@ export class Controller {
     const hashes = folderHashes(files);
     const fingerprint = JSON.stringify(hashes);
     const unchanged = this.term.committedFiles.get(key) === fingerprint;
-    const result = unchanged ? null : await this.commits.submit({ namespace: r.namespace, name: r.name, clusters: files, generation: r.generation, revision: r.target, summary });
+    const result = unchanged
+      ? null
+      : await this.commits.submit({ namespace: r.namespace, name: r.name, clusters: files, generation: r.generation, revision: r.target, summary });
     if (result?.state === "queued") this.term.committedFiles.delete(key);
     else this.term.committedFiles.set(key, fingerprint);
     if (result) {
@@ -617,7 +651,8 @@ export class Controller {
       this.clusters.setHead(result.oid, new Set([...Object.keys(files), ...(this.term.placedOn.get(key) ?? [])]));
       this.term.placedOn.set(key, Object.keys(files));
       this.events.record(this.eventTarget(ad), "Normal", "Committed", `${summary}; commit ${result.oid.slice(0, 12)}`);
-      if (result.state === "queued") commitError = `the Git remote did not take the commit yet; it is queued locally (${result.error?.message ?? "remote unreachable"})`;
+      if (result.state === "queued")
+        commitError = `the Git remote did not take the commit yet; it is queued locally (${result.error?.message ?? "remote unreachable"})`;
     } else if (!commit) {
       // Git holds what it renders, so the head at start holds it (see standInCommit).
       commit = this.startHead ?? (await this.repo.head()) ?? undefined;
@@ -755,8 +790,13 @@ export class Controller {
     const h = worker.healthOf(key);
     const failedHere = ws.lastResult?.changes.filter((c) => c.deployment === key && c.action === "failed") ?? [];
     let message = h?.message || undefined;
-    if (!synced) message = ws.paused ? "the cluster is paused (spec.paused): nothing is synced to it" : ws.error ? `sync failed: ${ws.error}` : "sync in progress";
-    if (failedHere.length) message = failedHere.map((c) => `${c.object}: ${c.message}`).slice(0, 3).join("; ");
+    if (!synced)
+      message = ws.paused ? "the cluster is paused (spec.paused): nothing is synced to it" : ws.error ? `sync failed: ${ws.error}` : "sync in progress";
+    if (failedHere.length)
+      message = failedHere
+        .map((c) => `${c.object}: ${c.message}`)
+        .slice(0, 3)
+        .join("; ");
     return {
       name: cluster,
       reachable: true,
@@ -808,11 +848,22 @@ export class Controller {
       return;
     }
     if (pending.length) {
-      this.events.record(this.eventTarget(ad), "Warning", "CleanupIncomplete", `objects may be left on ${pending.join(", ")}: the cluster did not confirm the removal in time`);
+      this.events.record(
+        this.eventTarget(ad),
+        "Warning",
+        "CleanupIncomplete",
+        `objects may be left on ${pending.join(", ")}: the cluster did not confirm the removal in time`,
+      );
       this.log.warn({ deployment: key, clusters: pending }, "released the finalizer with leftovers");
     }
-    if (paused.length) this.events.record(this.eventTarget(ad), "Normal", "CleanupOnResume", `the removal reaches ${paused.join(", ")} when it resumes (spec.paused)`);
-    await this.hub.setFinalizers(namespace, name, (ad.metadata.finalizers ?? []).filter((f) => f !== FINALIZER), ad.metadata.resourceVersion);
+    if (paused.length)
+      this.events.record(this.eventTarget(ad), "Normal", "CleanupOnResume", `the removal reaches ${paused.join(", ")} when it resumes (spec.paused)`);
+    await this.hub.setFinalizers(
+      namespace,
+      name,
+      (ad.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+      ad.metadata.resourceVersion,
+    );
     this.term.deletionCommit.delete(key);
     this.forget(key);
     this.log.info({ deployment: key }, "deleted from Git and clusters");

@@ -2,15 +2,7 @@
 // it makes (status through the status subresource, finalizers, one-shot annotations, Events).
 // Writes are patches: the controller never writes back a whole object it read.
 
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesObject,
-  makeInformer,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, makeInformer, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { backoffDelay } from "../support/backoff.js";
 import { GROUP, VERSION } from "../api/labels.js";
 import type { ApplicationDeploymentStatus, ClusterStatus } from "../api/types.js";
@@ -204,10 +196,7 @@ export class Hub {
   async removeAnnotations(namespace: string, name: string, keys: string[]): Promise<void> {
     if (!keys.length) return;
     const body = keys.map((k) => ({ op: "remove", path: `/metadata/annotations/${pointerKey(k)}` }));
-    await this.custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace, plural: PLURALS.ApplicationDeployment, name, body },
-      jsonPatch,
-    );
+    await this.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURALS.ApplicationDeployment, name, body }, jsonPatch);
   }
 
   async readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined> {

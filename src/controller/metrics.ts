@@ -6,7 +6,12 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export class ControllerMetrics {
   readonly registry = new Registry();
-  readonly reconciles = new Counter({ name: "flotilla_reconcile_total", help: "Reconciles of ApplicationDeployments by result", labelNames: ["result"], registers: [this.registry] });
+  readonly reconciles = new Counter({
+    name: "flotilla_reconcile_total",
+    help: "Reconciles of ApplicationDeployments by result",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
   readonly reconcileDuration = new Histogram({
     name: "flotilla_reconcile_duration_seconds",
     help: "Duration of one reconcile",
@@ -14,17 +19,35 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({ name: "flotilla_queue_depth", help: "Deployments waiting or being reconciled", registers: [this.registry] });
-  readonly syncs = new Counter({ name: "flotilla_sync_total", help: "Cluster syncs by cluster and result", labelNames: ["cluster", "result"], registers: [this.registry] });
-  readonly driftCorrections = new Counter({ name: "flotilla_drift_corrections_total", help: "Objects re-applied because they drifted from Git", labelNames: ["cluster"], registers: [this.registry] });
+  readonly syncs = new Counter({
+    name: "flotilla_sync_total",
+    help: "Cluster syncs by cluster and result",
+    labelNames: ["cluster", "result"],
+    registers: [this.registry],
+  });
+  readonly driftCorrections = new Counter({
+    name: "flotilla_drift_corrections_total",
+    help: "Objects re-applied because they drifted from Git",
+    labelNames: ["cluster"],
+    registers: [this.registry],
+  });
   readonly clusterRequests = new Counter({
     name: "flotilla_cluster_requests_total",
     help: "Requests the sync loop sent to member clusters, by cluster and verb",
     labelNames: ["cluster", "verb"],
     registers: [this.registry],
   });
-  readonly statusWrites = new Counter({ name: "flotilla_status_writes_total", help: "ApplicationDeployment status writes to the hub", registers: [this.registry] });
+  readonly statusWrites = new Counter({
+    name: "flotilla_status_writes_total",
+    help: "ApplicationDeployment status writes to the hub",
+    registers: [this.registry],
+  });
   readonly commits = new Counter({ name: "flotilla_git_commits_total", help: "Commits written to the environment repository", registers: [this.registry] });
-  readonly clustersReady = new Gauge({ name: "flotilla_clusters_ready", help: "Registered clusters that answered their last probe", registers: [this.registry] });
+  readonly clustersReady = new Gauge({
+    name: "flotilla_clusters_ready",
+    help: "Registered clusters that answered their last probe",
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({ name: "flotilla_leader", help: "1 when this replica holds the leader lease", registers: [this.registry] });
 }
 

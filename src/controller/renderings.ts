@@ -36,7 +36,12 @@ export interface RenderingInput {
 export async function renderingFingerprints(input: RenderingInput): Promise<Map<string, string>> {
   const { deployment, registry, placement, clusters, cache } = input;
   const revisions = deployment.spec.appRevisions.map((r) => ({ name: r.name, replicas: FINGERPRINT_REPLICAS }));
-  const rendered = await renderDeployment({ deployment, registry, targets: targetsOnEveryCluster(placement, clusters, revisions), ...(cache ? { cache } : {}) });
+  const rendered = await renderDeployment({
+    deployment,
+    registry,
+    targets: targetsOnEveryCluster(placement, clusters, revisions),
+    ...(cache ? { cache } : {}),
+  });
   return new Map(rendered.map((r) => [r.cluster, createHash("sha256").update(JSON.stringify(r.manifests)).digest("base64url").slice(0, 22)]));
 }
 

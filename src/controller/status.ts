@@ -105,17 +105,16 @@ export function computeStatus(input: StatusInput): ApplicationDeploymentStatus {
     if (input.suspended) {
       conditions.push(condition("Synced", "Unknown", "Suspended", "spec.suspend is true: nothing is applied to clusters", g));
     } else if (unsynced.length || unreachable.length) {
-      const parts = [
-        ...unsynced.map((c) => `${c.name}: ${c.message ?? "sync in progress"}`),
-        ...unreachable.map((c) => `${c.name}: cluster is unreachable`),
-      ];
+      const parts = [...unsynced.map((c) => `${c.name}: ${c.message ?? "sync in progress"}`), ...unreachable.map((c) => `${c.name}: cluster is unreachable`)];
       conditions.push(condition("Synced", false, unreachable.length ? "ClusterUnreachable" : "SyncInProgress", parts.join("; "), g));
     } else {
       conditions.push(condition("Synced", true, "SyncSucceeded", `commit applied on ${input.clusters.length} cluster(s)`, g));
     }
     const healthy = !unsynced.length && !unreachable.length && !unhealthy.length;
     if (healthy) {
-      conditions.push(condition("Healthy", true, "AllHealthy", selected.length ? `healthy on ${selected.map((p) => p.cluster).join(", ")}` : "no cluster is selected", g));
+      conditions.push(
+        condition("Healthy", true, "AllHealthy", selected.length ? `healthy on ${selected.map((p) => p.cluster).join(", ")}` : "no cluster is selected", g),
+      );
     } else {
       const parts = unhealthy.map((c) => `${c.name}: ${c.health}${c.message ? ` (${c.message})` : ""}`);
       const suspendedOnly = unhealthy.length > 0 && unhealthy.every((c) => c.health === "Suspended") && !unsynced.length && !unreachable.length;
@@ -132,20 +131,36 @@ export function computeStatus(input: StatusInput): ApplicationDeploymentStatus {
     const ready = phase === "Healthy";
     const rolloutMessage = input.rollout && rolloutPhase !== "Healthy" ? input.rollout.message : undefined;
     const readyMessage = ready
-      ? selected.length ? `revision ${input.targetRevision} is healthy on every selected cluster` : "no cluster matches the placement strategies"
+      ? selected.length
+        ? `revision ${input.targetRevision} is healthy on every selected cluster`
+        : "no cluster matches the placement strategies"
       : (rolloutMessage ?? conditions.find((c) => c.status !== "True" && c.type !== "Rendered")?.message ?? phase);
     const reason = ready
-      ? selected.length ? "Healthy" : "NoClusterSelected"
-      : input.suspended ? "Suspended"
-      : phase === "Paused" ? "RolloutPaused"
-      : phase === "Failed" ? "RolloutFailed"
-      : phase === "Degraded" ? "Degraded"
-      : "Progressing";
+      ? selected.length
+        ? "Healthy"
+        : "NoClusterSelected"
+      : input.suspended
+        ? "Suspended"
+        : phase === "Paused"
+          ? "RolloutPaused"
+          : phase === "Failed"
+            ? "RolloutFailed"
+            : phase === "Degraded"
+              ? "Degraded"
+              : "Progressing";
     conditions.push(condition("Ready", ready, reason, readyMessage, g));
-    conditions.push(condition("Reconciling", !ready && phase !== "Paused" && phase !== "Failed", ready ? "Reconciled" : reason, ready ? "up to date" : readyMessage, g));
+    conditions.push(
+      condition("Reconciling", !ready && phase !== "Paused" && phase !== "Failed", ready ? "Reconciled" : reason, ready ? "up to date" : readyMessage, g),
+    );
     conditions.push(
       phase === "Failed"
-        ? condition("Stalled", true, "RolloutFailed", readyMessage.includes(ANNOTATION_RETRY) ? readyMessage : `${readyMessage} Annotate ${ANNOTATION_RETRY}=true to try again, or add a newer revision.`, g)
+        ? condition(
+            "Stalled",
+            true,
+            "RolloutFailed",
+            readyMessage.includes(ANNOTATION_RETRY) ? readyMessage : `${readyMessage} Annotate ${ANNOTATION_RETRY}=true to try again, or add a newer revision.`,
+            g,
+          )
         : condition("Stalled", false, "NotStalled", "making progress", g),
     );
   }

@@ -142,10 +142,7 @@ export function compileTraitDefinition(def: TraitDefinition, budget: TemplateBud
  * Validate and compile any definition document. Never throws for a bad definition: the result
  * is a BrokenDefinition carrying a ValidationError or TemplateError.
  */
-export function compileDefinition(
-  doc: unknown,
-  budget: TemplateBudget = DEFAULT_BUDGET,
-): CompiledComponent | CompiledTrait | BrokenDefinition {
+export function compileDefinition(doc: unknown, budget: TemplateBudget = DEFAULT_BUDGET): CompiledComponent | CompiledTrait | BrokenDefinition {
   const kind = (doc as { kind?: string } | null)?.kind === "TraitDefinition" ? "TraitDefinition" : "ComponentDefinition";
   const name = String((doc as { metadata?: { name?: unknown } } | null)?.metadata?.name ?? "<unnamed>");
   const problems: FieldProblem[] = resourceProblems(doc);
@@ -153,9 +150,7 @@ export function compileDefinition(
     return { kind, name, broken: true, error: new ValidationError(problems, { object: `${kind}/${name}` }) };
   }
   try {
-    return kind === "TraitDefinition"
-      ? compileTraitDefinition(doc as TraitDefinition, budget)
-      : compileComponentDefinition(doc as ComponentDefinition, budget);
+    return kind === "TraitDefinition" ? compileTraitDefinition(doc as TraitDefinition, budget) : compileComponentDefinition(doc as ComponentDefinition, budget);
   } catch (e) {
     if (e instanceof TemplateError || e instanceof ValidationError) return { kind, name, broken: true, error: e };
     throw e;

@@ -49,7 +49,9 @@ function documentLabel(file: string, index: number): string {
 async function readText(file: string): Promise<string> {
   const unreadable = (e: unknown): never => {
     const err = e as NodeJS.ErrnoException;
-    throw new ValidationError([{ path: file, message: `cannot be read (${err.code ?? err.message})`, fix: "Check the path and its permissions." }], { cause: e });
+    throw new ValidationError([{ path: file, message: `cannot be read (${err.code ?? err.message})`, fix: "Check the path and its permissions." }], {
+      cause: e,
+    });
   };
   const s = await stat(file).catch(unreadable);
   try {

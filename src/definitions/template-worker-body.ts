@@ -150,7 +150,9 @@ export function templateWorkerMain(config: WorkerConfig, helpers: WorkerHelpers,
   // JSONata's own functions are objects that reach their whole environment: JSON.stringify would
   // fail on the cycle, or write out the library's internals.
   const isLambda = (v: unknown) =>
-    typeof v === "object" && v !== null && ((v as { _jsonata_lambda?: unknown })._jsonata_lambda === true || (v as { _jsonata_function?: unknown })._jsonata_function === true);
+    typeof v === "object" &&
+    v !== null &&
+    ((v as { _jsonata_lambda?: unknown })._jsonata_lambda === true || (v as { _jsonata_function?: unknown })._jsonata_function === true);
 
   /**
    * A lower bound of JSON.stringify(value).length (escapes left out), counted only until it passes

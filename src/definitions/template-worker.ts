@@ -174,11 +174,11 @@ export class TemplateWorker {
     const env: NodeJS.ProcessEnv = { ...process.env, TZ: "UTC" };
     // The worker needs none of the controller's options (an inspector port, loaders, a heap size).
     delete env.NODE_OPTIONS;
-    const child = spawn(
-      process.execPath,
-      [`--max-old-space-size=${this.options.memoryMb}`, "--input-type=commonjs", "-e", program(this.options.config)],
-      { stdio: ["ignore", "ignore", "pipe", "ipc"], env, serialization: "json" },
-    );
+    const child = spawn(process.execPath, [`--max-old-space-size=${this.options.memoryMb}`, "--input-type=commonjs", "-e", program(this.options.config)], {
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      env,
+      serialization: "json",
+    });
     this.child = child;
     this.ready = false;
     this.stderr = "";

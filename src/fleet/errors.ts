@@ -20,9 +20,7 @@ export class FleetAlreadyRunningError extends FleetError {
   override name = "FleetAlreadyRunningError";
   readonly pid: number;
   constructor(dir: string, pid: number) {
-    super(
-      `a fleet is already running in ${dir} (pid ${pid}). Stop it with \`flotilla fleet down --dir ${dir}\` or use another --dir.`,
-    );
+    super(`a fleet is already running in ${dir} (pid ${pid}). Stop it with \`flotilla fleet down --dir ${dir}\` or use another --dir.`);
     this.pid = pid;
   }
 }

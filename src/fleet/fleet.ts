@@ -17,15 +17,7 @@ import { NodeSimulator } from "./node-simulator.js";
 import { fleetPaths } from "./paths.js";
 import { freePorts } from "./ports.js";
 import { isAlive, logTail, type ManagedProcess, readCmdline, sleep, sweepFleetProcesses } from "./processes.js";
-import {
-  clearFleetFiles,
-  type FleetCluster,
-  type FleetInfo,
-  readFleet,
-  readPidFile,
-  writeFleetInfo,
-  writePidFile,
-} from "./state.js";
+import { clearFleetFiles, type FleetCluster, type FleetInfo, readFleet, readPidFile, writeFleetInfo, writePidFile } from "./state.js";
 
 /** Members when none are given, with the quickstart's labels. */
 export const DEFAULT_MEMBERS = ["staging", "prod-eu", "prod-us"];
@@ -132,12 +124,7 @@ export async function startFleet(options: StartFleetOptions): Promise<RunningFle
   }
 }
 
-async function startOwnedFleet(
-  options: StartFleetOptions,
-  log: (line: string) => void,
-  members: string[],
-  dir: string,
-): Promise<RunningFleet> {
+async function startOwnedFleet(options: StartFleetOptions, log: (line: string) => void, members: string[], dir: string): Promise<RunningFleet> {
   const paths = fleetPaths(dir);
   const started = Date.now();
   await mkdir(paths.dir, { recursive: true });

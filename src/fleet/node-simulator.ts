@@ -196,13 +196,9 @@ export class NodeSimulator {
           resourceVersion = await this.relist();
           this.log(`listed ${this.pods.size} pods at resourceVersion ${resourceVersion}; watching`);
         }
-        await this.client.watch<V1Pod>(
-          PODS,
-          { resourceVersion, timeoutSeconds: 240 + Math.floor(Math.random() * 60), signal: this.abort.signal },
-          (e) => {
-            resourceVersion = this.onEvent(e) ?? resourceVersion;
-          },
-        );
+        await this.client.watch<V1Pod>(PODS, { resourceVersion, timeoutSeconds: 240 + Math.floor(Math.random() * 60), signal: this.abort.signal }, (e) => {
+          resourceVersion = this.onEvent(e) ?? resourceVersion;
+        });
         backoff = 200;
       } catch (err) {
         if (this.stopped) return;
@@ -226,10 +222,7 @@ export class NodeSimulator {
     let rv = "";
     do {
       const q = new URLSearchParams({ limit: "500", ...(cont ? { continue: cont } : {}) });
-      const res = await this.client.send<{ items: V1Pod[]; metadata: { resourceVersion?: string; continue?: string } }>(
-        "GET",
-        `${PODS}?${q}`,
-      );
+      const res = await this.client.send<{ items: V1Pod[]; metadata: { resourceVersion?: string; continue?: string } }>("GET", `${PODS}?${q}`);
       if (res.status !== 200 || !res.body) throw new Error(`list pods: HTTP ${res.status}`);
       for (const pod of res.body.items) {
         const key = keyOf(pod);
@@ -336,4 +329,3 @@ export class NodeSimulator {
     }
   }
 }
-

@@ -243,7 +243,8 @@ export function crashLoopStatus(pod: V1Pod, ctx: PodContext, restartCount: numbe
     return completedInit(pod, c, now);
   });
   const containerStatuses = containers(pod).map((c): V1ContainerStatus => {
-    if (brokenInit) return { name: c.name, image: c.image ?? "", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "PodInitializing" } } };
+    if (brokenInit)
+      return { name: c.name, image: c.image ?? "", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "PodInitializing" } } };
     return isBrokenImage(c.image) ? crashing(pod, c, now, restartCount) : running(pod, c, now);
   });
   return {

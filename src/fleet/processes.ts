@@ -64,9 +64,7 @@ export function spawnManaged(options: ManagedProcessOptions): ManagedProcess {
   // pdeathsig is kept across execve, so the real binary dies when this (Node) process dies, even
   // by SIGKILL. The new session (detached) keeps Ctrl-C in a terminal from reaching the children
   // directly: the owner stops them in order (controllers, API servers, then etcd).
-  const [command, args] = canUsePdeathsig()
-    ? [SETPRIV, ["--pdeathsig", "KILL", "--", options.command, ...options.args]]
-    : [options.command, options.args];
+  const [command, args] = canUsePdeathsig() ? [SETPRIV, ["--pdeathsig", "KILL", "--", options.command, ...options.args]] : [options.command, options.args];
   let child: ReturnType<typeof spawn>;
   try {
     child = spawn(command, args, { detached: true, stdio: ["ignore", fd, fd], env: options.env ?? process.env });

@@ -82,12 +82,7 @@ export function apiGroupOf(apiVersion: string): string {
   if (parts.length === 1 && parts[0] !== "") return CORE_GROUP;
   const [group, version] = parts;
   const ok = parts.length === 2 && group !== undefined && version !== undefined && version !== "";
-  check(
-    "apiVersion",
-    apiVersion,
-    ok && group.length <= 253 && DNS_SUBDOMAIN.test(group),
-    "must be `<version>` or `<group>/<version>` with a DNS-1123 group",
-  );
+  check("apiVersion", apiVersion, ok && group.length <= 253 && DNS_SUBDOMAIN.test(group), "must be `<version>` or `<group>/<version>` with a DNS-1123 group");
   return group as string;
 }
 
@@ -217,20 +212,8 @@ export type ManifestPathParts = ManifestFileParts & {
 export function parseManifestPath(path: string): ManifestPathParts {
   const segments = path.split("/");
   const [top, cluster, namespace, deployment, fileName] = segments;
-  if (
-    segments.length !== 5 ||
-    top !== CLUSTERS_DIR ||
-    cluster === undefined ||
-    namespace === undefined ||
-    deployment === undefined ||
-    fileName === undefined
-  ) {
-    throw new LayoutError(
-      "path",
-      path,
-      "is not a manifest path",
-      "Expected `clusters/<cluster>/<namespace>/<deployment>/<group>.<kind>.<name>.yaml`",
-    );
+  if (segments.length !== 5 || top !== CLUSTERS_DIR || cluster === undefined || namespace === undefined || deployment === undefined || fileName === undefined) {
+    throw new LayoutError("path", path, "is not a manifest path", "Expected `clusters/<cluster>/<namespace>/<deployment>/<group>.<kind>.<name>.yaml`");
   }
   deploymentDir(cluster, namespace, deployment);
   return { cluster, namespace, deployment, fileName, ...parseManifestFileName(fileName) };

@@ -31,11 +31,7 @@ export function objectOid(type: ObjectType, content: Uint8Array): string {
 export function serializeTree(entries: readonly TreeEntry[]): Buffer {
   const keyed = entries.map((e) => ({ e, key: Buffer.from(e.type === "tree" ? `${e.path}/` : e.path, "utf8") }));
   keyed.sort((a, b) => Buffer.compare(a.key, b.key));
-  return Buffer.concat(
-    keyed.map(({ e }) =>
-      Buffer.concat([Buffer.from(`${e.mode.replace(/^0/, "")} ${e.path}\0`, "utf8"), Buffer.from(e.oid, "hex")]),
-    ),
-  );
+  return Buffer.concat(keyed.map(({ e }) => Buffer.concat([Buffer.from(`${e.mode.replace(/^0/, "")} ${e.path}\0`, "utf8"), Buffer.from(e.oid, "hex")])));
 }
 
 /** Writes loose objects of one repository, remembering which fan-out folders exist. */

@@ -13,12 +13,7 @@ export interface ClusterDiff {
 
 const decoder = new TextDecoder();
 
-async function collectBlobs(
-  store: ObjectStore,
-  treeOid: string,
-  prefix: string,
-  out: Map<string, string>,
-): Promise<void> {
+async function collectBlobs(store: ObjectStore, treeOid: string, prefix: string, out: Map<string, string>): Promise<void> {
   for (const e of await store.readTree(treeOid)) {
     const path = `${prefix}/${e.path}`;
     if (e.type === "tree") await collectBlobs(store, e.oid, path, out);
@@ -61,13 +56,7 @@ export async function readFolder(store: ObjectStore, rootTree: string, path: str
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-async function diffTrees(
-  store: ObjectStore,
-  from: string | null,
-  to: string | null,
-  prefix: string,
-  out: ClusterDiff,
-): Promise<void> {
+async function diffTrees(store: ObjectStore, from: string | null, to: string | null, prefix: string, out: ClusterDiff): Promise<void> {
   if (from === to) return;
   const a = new Map<string, TreeEntry>();
   const b = new Map<string, TreeEntry>();
@@ -90,12 +79,7 @@ async function diffTrees(
 }
 
 /** What changed in one cluster's folder between two root trees (`from` null: everything is added). */
-export async function diffFolder(
-  store: ObjectStore,
-  fromRoot: string | null,
-  toRoot: string,
-  cluster: string,
-): Promise<ClusterDiff> {
+export async function diffFolder(store: ObjectStore, fromRoot: string | null, toRoot: string, cluster: string): Promise<ClusterDiff> {
   const path = clusterDir(cluster);
   const from = fromRoot ? await folderTree(store, fromRoot, path) : null;
   const to = await folderTree(store, toRoot, path);
@@ -104,4 +88,3 @@ export async function diffFolder(
   for (const list of [out.added, out.modified, out.removed]) list.sort();
   return out;
 }
-

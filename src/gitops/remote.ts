@@ -67,9 +67,7 @@ export function validateRemoteUrl(url: string): void {
     throw new GitError(`remote URL ${displayUrl(url)} must use https:// (or http:// on a trusted network)`);
   }
   if (u.username || u.password) {
-    throw new GitError(
-      `remote URL ${displayUrl(url)} must not contain credentials. Pass the token as remote.token instead`,
-    );
+    throw new GitError(`remote URL ${displayUrl(url)} must not contain credentials. Pass the token as remote.token instead`);
   }
 }
 
@@ -125,13 +123,10 @@ export class RemoteSession {
     this.http = withTimeout(base, timeoutMs);
     const token = options.token;
     const username = options.username ?? "x-access-token";
-    this.secrets = token
-      ? [token, Buffer.from(`${username}:${token}`).toString("base64"), encodeURIComponent(token)]
-      : [];
+    this.secrets = token ? [token, Buffer.from(`${username}:${token}`).toString("base64"), encodeURIComponent(token)] : [];
     if (token) {
       const scheme = options.authScheme ?? "basic";
-      this.onAuth = () =>
-        scheme === "bearer" ? { headers: { Authorization: `Bearer ${token}` } } : { username, password: token };
+      this.onAuth = () => (scheme === "bearer" ? { headers: { Authorization: `Bearer ${token}` } } : { username, password: token });
     } else {
       this.onAuth = undefined;
     }

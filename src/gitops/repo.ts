@@ -156,11 +156,7 @@ export class EnvRepo {
    * the remote moved meanwhile, re-apply on the new head (bounded retries); when unreachable, the
    * commit stays local (`state: "queued"`) for a later {@link sync}.
    */
-  async commitDeployments(
-    changes: readonly DeploymentChange[],
-    message: string,
-    options: CommitOptions = {},
-  ): Promise<CommitResult | null> {
+  async commitDeployments(changes: readonly DeploymentChange[], message: string, options: CommitOptions = {}): Promise<CommitResult | null> {
     const seen = new Set<string>();
     for (const c of changes) {
       validateNamespace(c.namespace);
@@ -208,9 +204,7 @@ export class EnvRepo {
       const fetched = await this.integrateRemote();
       if (fetched.error) return { head: await this.head(), state: "queued" as const, error: fetched.error };
       const pushed = await this.pushLocked();
-      return pushed.error
-        ? { head: pushed.head, state: "queued" as const, error: pushed.error }
-        : { head: pushed.head, state: "pushed" as const };
+      return pushed.error ? { head: pushed.head, state: "queued" as const, error: pushed.error } : { head: pushed.head, state: "pushed" as const };
     });
   }
 
@@ -420,10 +414,9 @@ export class EnvRepo {
       if (attempt >= remote.maxPushAttempts) {
         return {
           head,
-          error: new GitError(
-            `push rejected ${attempt} times because the remote branch kept moving; the commit is queued for the next sync`,
-            { retryable: true },
-          ),
+          error: new GitError(`push rejected ${attempt} times because the remote branch kept moving; the commit is queued for the next sync`, {
+            retryable: true,
+          }),
         };
       }
       const fetched = await this.integrateRemote();

@@ -60,9 +60,7 @@ export class ObjectStore {
       return hit;
     }
     if (oid === EMPTY_TREE) return [];
-    const { tree } = await this.wrap(`read tree ${oid}`, () =>
-      git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache }),
-    );
+    const { tree } = await this.wrap(`read tree ${oid}`, () => git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache }));
     this.remember(oid, tree);
     return tree;
   }
@@ -82,18 +80,14 @@ export class ObjectStore {
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
-    const { blob } = await this.wrap(`read blob ${oid}`, () =>
-      git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache }),
-    );
+    const { blob } = await this.wrap(`read blob ${oid}`, () => git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return blob;
   }
 
   async readCommit(oid: string): Promise<CommitObject> {
     const hit = this.commits.get(oid);
     if (hit) return hit;
-    const { commit } = await this.wrap(`read commit ${oid}`, () =>
-      git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache }),
-    );
+    const { commit } = await this.wrap(`read commit ${oid}`, () => git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache }));
     if (this.commits.size > 10_000) this.commits.clear();
     this.commits.set(oid, commit);
     return commit;

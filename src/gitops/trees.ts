@@ -18,11 +18,7 @@ function sameEntry(a: TreeEntry | undefined, b: Omit<TreeEntry, "path"> | null):
  * Returns the new tree oid, the same oid when nothing changed, or null when the tree became
  * empty (Git has no empty folders, so empty parents disappear too).
  */
-export async function editTree(
-  store: ObjectStore,
-  treeOid: string | null,
-  edits: ReadonlyMap<string, LeafEdit>,
-): Promise<string | null> {
+export async function editTree(store: ObjectStore, treeOid: string | null, edits: ReadonlyMap<string, LeafEdit>): Promise<string | null> {
   const byName = new Map<string, TreeEntry>();
   if (treeOid) for (const e of await store.readTree(treeOid)) byName.set(e.path, e);
   const leaves = new Map<string, LeafEdit>();
@@ -111,11 +107,7 @@ export interface DeploymentFolders {
  * Edits that give each deployment exactly the listed cluster folders and remove its folder from
  * every other cluster present in `rootTree` (placement moved away, or deletion when none listed).
  */
-export async function deploymentEdits(
-  store: ObjectStore,
-  rootTree: string | null,
-  deployments: readonly DeploymentFolders[],
-): Promise<Map<string, LeafEdit>> {
+export async function deploymentEdits(store: ObjectStore, rootTree: string | null, deployments: readonly DeploymentFolders[]): Promise<Map<string, LeafEdit>> {
   const existing = await clusterNames(store, rootTree);
   const edits = new Map<string, LeafEdit>();
   for (const d of deployments) {

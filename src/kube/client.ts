@@ -194,7 +194,12 @@ export class KubeClient implements ClusterApi {
   /** A status change still arrives (it moves the resourceVersion). A watch holds a connection of its own. */
   async watchMetadata(apiVersion: string, kind: string, options: MetadataWatchOptions, onEvent: (event: MetadataWatchEvent) => void): Promise<string> {
     const timeoutSeconds = options.timeoutSeconds ?? 290;
-    const query = new URLSearchParams({ watch: "1", allowWatchBookmarks: "true", resourceVersion: options.resourceVersion, timeoutSeconds: String(timeoutSeconds) });
+    const query = new URLSearchParams({
+      watch: "1",
+      allowWatchBookmarks: "true",
+      resourceVersion: options.resourceVersion,
+      timeoutSeconds: String(timeoutSeconds),
+    });
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
     const path = `${await this.path({ apiVersion, kind })}?${query}`;
     let last = options.resourceVersion;
@@ -205,7 +210,12 @@ export class KubeClient implements ClusterApi {
     });
     await this.transport.stream(
       path,
-      { verb: "watch", accept: METADATA_OBJECT, idleTimeoutMs: (timeoutSeconds + WATCH_SILENCE_MARGIN_S) * 1000, ...(options.signal ? { signal: options.signal } : {}) },
+      {
+        verb: "watch",
+        accept: METADATA_OBJECT,
+        idleTimeoutMs: (timeoutSeconds + WATCH_SILENCE_MARGIN_S) * 1000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
       reader,
     );
     return last;
@@ -223,7 +233,11 @@ export class KubeClient implements ClusterApi {
   // ---------- by path (the node simulator's kubelet verbs) ----------
 
   /** One request by REST path; answers any status (the caller decides what each means). */
-  async send<T = unknown>(method: string, path: string, options: { body?: unknown; contentType?: string } = {}): Promise<{ status: number; body: T | undefined }> {
+  async send<T = unknown>(
+    method: string,
+    path: string,
+    options: { body?: unknown; contentType?: string } = {},
+  ): Promise<{ status: number; body: T | undefined }> {
     const res = await this.transport.request(method, path, { verb: method.toLowerCase(), ...options });
     return { status: res.status, body: typeof res.body === "object" ? (res.body as T) : undefined };
   }
@@ -232,9 +246,18 @@ export class KubeClient implements ClusterApi {
    * Watch whole objects of a collection path from `resourceVersion` until the server ends the
    * watch, or the signal aborts (resolves). Rejects with WatchExpiredError when the version is gone.
    */
-  async watch<T>(path: string, options: { resourceVersion: string; timeoutSeconds?: number; signal?: AbortSignal }, onEvent: (event: WatchEvent<T>) => void): Promise<void> {
+  async watch<T>(
+    path: string,
+    options: { resourceVersion: string; timeoutSeconds?: number; signal?: AbortSignal },
+    onEvent: (event: WatchEvent<T>) => void,
+  ): Promise<void> {
     const timeoutSeconds = options.timeoutSeconds ?? 290;
-    const query = new URLSearchParams({ watch: "true", allowWatchBookmarks: "true", resourceVersion: options.resourceVersion, timeoutSeconds: String(timeoutSeconds) });
+    const query = new URLSearchParams({
+      watch: "true",
+      allowWatchBookmarks: "true",
+      resourceVersion: options.resourceVersion,
+      timeoutSeconds: String(timeoutSeconds),
+    });
     await this.transport.stream(
       `${path}?${query}`,
       { verb: "watch", idleTimeoutMs: (timeoutSeconds + WATCH_SILENCE_MARGIN_S) * 1000, ...(options.signal ? { signal: options.signal } : {}) },

@@ -38,7 +38,10 @@ export function statusMessage(body: unknown, status: number): string {
   if (typeof message === "string") return message;
   if (typeof body === "string") {
     // Markup is noise in a one-line message: keep the words of the page.
-    const text = body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+    const text = body
+      .replace(/<[^>]*>/g, " ")
+      .replace(/\s+/g, " ")
+      .trim();
     if (text) return text.length > TEXT_EXCERPT ? `${text.slice(0, TEXT_EXCERPT)}…` : text;
   }
   return `HTTP ${status}`;

@@ -175,7 +175,13 @@ function conditionField(index: number): string {
 }
 
 /** Fills `waves[].clusters` from empty, so a deadline may run it again from the start. */
-function decideAll(waves: Wave[], sorted: Cluster[], options: PlaceOptions, at: { wave: number; cluster: string }, programs: Array<CelProgram | undefined>): PlacementDecision[] {
+function decideAll(
+  waves: Wave[],
+  sorted: Cluster[],
+  options: PlaceOptions,
+  at: { wave: number; cluster: string },
+  programs: Array<CelProgram | undefined>,
+): PlacementDecision[] {
   for (const wave of waves) wave.clusters.length = 0;
   const decisions: PlacementDecision[] = [];
   for (const cluster of sorted) {

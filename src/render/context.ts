@@ -1,14 +1,7 @@
 // The template context (ARCHITECTURE §3): what a definition's JSONata sees besides its
 // parameters. Built once per revision, component and cluster.
 
-import {
-  appLabelValue,
-  LABEL_APP,
-  LABEL_COMPONENT,
-  LABEL_MANAGED_BY,
-  LABEL_REVISION,
-  MANAGED_BY_VALUE,
-} from "../api/labels.js";
+import { appLabelValue, LABEL_APP, LABEL_COMPONENT, LABEL_MANAGED_BY, LABEL_REVISION, MANAGED_BY_VALUE } from "../api/labels.js";
 
 export interface ClusterInfo {
   name: string;

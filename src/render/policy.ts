@@ -61,7 +61,9 @@ export function expandLists(objects: readonly unknown[], path: string, depth = 0
       continue;
     }
     if (depth >= MAX_LIST_DEPTH) {
-      return { problem: { path, message: `rendered Lists nested more than ${MAX_LIST_DEPTH} deep`, fix: "Return the objects themselves, not Lists of Lists." } };
+      return {
+        problem: { path, message: `rendered Lists nested more than ${MAX_LIST_DEPTH} deep`, fix: "Return the objects themselves, not Lists of Lists." },
+      };
     }
     const itemKind = o.kind === "List" ? undefined : o.kind.slice(0, -"List".length);
     const items = o.items.map((item) => {
@@ -98,11 +100,23 @@ function reservedKeyProblem(o: Manifest, input: PolicyInput): FieldProblem | und
 export function enforcePolicy(input: PolicyInput): Checked {
   const { object, namespace, definition, path } = input;
   if (object === null || typeof object !== "object" || Array.isArray(object)) {
-    return { problem: { path, message: `definition "${definition}" rendered ${JSON.stringify(object)?.slice(0, 60)} instead of an object`, fix: "Make the template return objects with apiVersion, kind and metadata.name." } };
+    return {
+      problem: {
+        path,
+        message: `definition "${definition}" rendered ${JSON.stringify(object)?.slice(0, 60)} instead of an object`,
+        fix: "Make the template return objects with apiVersion, kind and metadata.name.",
+      },
+    };
   }
   const o = object as Manifest;
   if (typeof o.apiVersion !== "string" || typeof o.kind !== "string" || typeof o.metadata?.name !== "string" || !o.metadata.name) {
-    return { problem: { path, message: `definition "${definition}" rendered an object without apiVersion, kind or metadata.name`, fix: "Set apiVersion, kind and metadata.name in the template." } };
+    return {
+      problem: {
+        path,
+        message: `definition "${definition}" rendered an object without apiVersion, kind or metadata.name`,
+        fix: "Set apiVersion, kind and metadata.name in the template.",
+      },
+    };
   }
   const apiVersion = normalizeApiVersion(o.apiVersion);
   const spelt = caseVariantOf(apiVersion, o.kind);

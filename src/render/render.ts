@@ -81,24 +81,23 @@ export function effectiveTraits(component: ComponentSpec, override: ComponentOve
 }
 
 /** A definition by name, or a ValidationError at `path` that lists the known names. */
-function lookup<T extends object>(
-  definitions: ReadonlyMap<string, T | BrokenDefinition>,
-  what: { noun: string; kind: string },
-  name: string,
-  path: string,
-): T {
+function lookup<T extends object>(definitions: ReadonlyMap<string, T | BrokenDefinition>, what: { noun: string; kind: string }, name: string, path: string): T {
   const def = definitions.get(name);
   if (!def) {
     const known = [...definitions.keys()];
     const install = `install a ${what.kind} named "${name}"`;
-    throw new ValidationError([{
-      path,
-      message: `unknown ${what.noun} "${name}"`,
-      fix: known.length ? `Use one of: ${known.join(", ")}; or ${install}.` : `${install[0]?.toUpperCase()}${install.slice(1)}.`,
-    }]);
+    throw new ValidationError([
+      {
+        path,
+        message: `unknown ${what.noun} "${name}"`,
+        fix: known.length ? `Use one of: ${known.join(", ")}; or ${install}.` : `${install[0]?.toUpperCase()}${install.slice(1)}.`,
+      },
+    ]);
   }
   if ("broken" in def) {
-    throw new ValidationError([{ path, message: `${what.noun} "${name}" is broken: ${def.error.message}`, fix: `Fix the ${what.kind}; the others keep working.` }]);
+    throw new ValidationError([
+      { path, message: `${what.noun} "${name}" is broken: ${def.error.message}`, fix: `Fix the ${what.kind}; the others keep working.` },
+    ]);
   }
   return def;
 }
@@ -178,7 +177,10 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
   if ("problem" in expanded) return { objects: [], problems: [expanded.problem] };
   const rendered = expanded.objects;
   if (rendered.length === 0) {
-    return { objects: [], problems: [{ path, message: `definition "${def.name}" rendered nothing`, fix: "Make the template return at least the workload object." }] };
+    return {
+      objects: [],
+      problems: [{ path, message: `definition "${def.name}" rendered nothing`, fix: "Make the template return at least the workload object." }],
+    };
   }
   const [first, ...rest] = rendered;
   const workloadCheck = enforcePolicy({ object: first, namespace, definition: def.name, clusterScopedAllowed: def.clusterScoped, path });
@@ -209,11 +211,13 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
     try {
       const tdef = lookupTrait(registry, t.name, tpath);
       if (!traitApplies(tdef, workload.apiVersion, workload.kind)) {
-        throw new ValidationError([{
-          path: `${tpath}.name`,
-          message: `trait "${t.name}" does not apply to ${workloadKey(workload.apiVersion, workload.kind)} (it applies to ${tdef.appliesTo.join(", ")})`,
-          fix: "Remove the trait or use a component type whose workload it supports.",
-        }]);
+        throw new ValidationError([
+          {
+            path: `${tpath}.name`,
+            message: `trait "${t.name}" does not apply to ${workloadKey(workload.apiVersion, workload.kind)} (it applies to ${tdef.appliesTo.join(", ")})`,
+            fix: "Remove the trait or use a component type whose workload it supports.",
+          },
+        ]);
       }
       const properties = tdef.validate(t.properties, `${tpath}.properties`);
       compiledTraits.push({ def: tdef, properties, path: tpath });
@@ -246,7 +250,10 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
         }
       }
       if (t.def.outputs) {
-        const outputs = expandLists(asObjects(await args.cache.evaluate(t.def.outputs, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`)), t.path);
+        const outputs = expandLists(
+          asObjects(await args.cache.evaluate(t.def.outputs, { properties: t.properties, context: traitContext, workload }, `${t.path}.properties`)),
+          t.path,
+        );
         if ("problem" in outputs) {
           problems.push(outputs.problem);
           continue;
@@ -269,7 +276,13 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
   if (problems.length) return { objects: [], problems };
 
   // A patch may not move the workload out of the deployment's namespace or make it cluster-scoped.
-  const patched = enforcePolicy({ object: workload, namespace, definition: compiledTraits.map((t) => t.def.name).join(", ") || def.name, clusterScopedAllowed: def.clusterScoped, path });
+  const patched = enforcePolicy({
+    object: workload,
+    namespace,
+    definition: compiledTraits.map((t) => t.def.name).join(", ") || def.name,
+    clusterScopedAllowed: def.clusterScoped,
+    path,
+  });
   if ("problem" in patched) return { objects: [], problems: [patched.problem] };
   workload = patched.manifest;
 
@@ -285,9 +298,7 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
   for (const o of objects) {
     const labels = componentLabels(namespace, app, spec.name);
     const { [LABEL_REVISION]: _dropped, ...userLabels } = o.manifest.metadata.labels ?? {};
-    o.manifest.metadata.labels = o.componentScoped
-      ? { ...userLabels, ...labels }
-      : { ...userLabels, ...labels, [LABEL_REVISION]: revision };
+    o.manifest.metadata.labels = o.componentScoped ? { ...userLabels, ...labels } : { ...userLabels, ...labels, [LABEL_REVISION]: revision };
   }
   return { objects, problems };
 }
@@ -331,12 +342,25 @@ export async function renderDeployment(request: RenderRequest): Promise<Rendered
       for (const [ci, spec] of revision.template.spec.components.entries()) {
         const path = componentPath(ri, ci);
         try {
-          const { objects, problems: found } = await renderComponent({ deployment, registry, spec, path, revision: plan.name, replicas: plan.replicas, target, cache });
+          const { objects, problems: found } = await renderComponent({
+            deployment,
+            registry,
+            spec,
+            path,
+            revision: plan.name,
+            replicas: plan.replicas,
+            target,
+            cache,
+          });
           for (const p of found) pushOnce(problems, seen, p);
           for (const o of objects) {
             const key = manifestKey(o.manifest);
             if ((!o.componentScoped || revisionKeys.has(key)) && byKey.has(key)) {
-              pushOnce(problems, seen, { path, message: `renders ${o.manifest.kind} "${o.manifest.metadata.name}" twice`, fix: "Give every object a unique name, e.g. from context.name." });
+              pushOnce(problems, seen, {
+                path,
+                message: `renders ${o.manifest.kind} "${o.manifest.metadata.name}" twice`,
+                fix: "Give every object a unique name, e.g. from context.name.",
+              });
             }
             byKey.set(key, o.manifest);
             revisionKeys.add(key);

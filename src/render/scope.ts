@@ -12,7 +12,21 @@ interface GroupKinds {
 
 const BUILT_IN: Readonly<Record<string, GroupKinds>> = {
   "": {
-    namespaced: ["Binding", "ConfigMap", "Endpoints", "Event", "LimitRange", "PersistentVolumeClaim", "Pod", "PodTemplate", "ReplicationController", "ResourceQuota", "Secret", "Service", "ServiceAccount"],
+    namespaced: [
+      "Binding",
+      "ConfigMap",
+      "Endpoints",
+      "Event",
+      "LimitRange",
+      "PersistentVolumeClaim",
+      "Pod",
+      "PodTemplate",
+      "ReplicationController",
+      "ResourceQuota",
+      "Secret",
+      "Service",
+      "ServiceAccount",
+    ],
     cluster: ["ComponentStatus", "Namespace", "Node", "PersistentVolume"],
   },
   apps: { namespaced: ["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"] },
@@ -47,7 +61,10 @@ const BUILT_IN: Readonly<Record<string, GroupKinds>> = {
   "storagemigration.k8s.io": { cluster: ["StorageVersionMigration"] },
   "internal.apiserver.k8s.io": { cluster: ["StorageVersion"] },
   "snapshot.storage.k8s.io": { namespaced: ["VolumeSnapshot"], cluster: ["VolumeSnapshotClass", "VolumeSnapshotContent"] },
-  "gateway.networking.k8s.io": { namespaced: ["Gateway", "GRPCRoute", "HTTPRoute", "ReferenceGrant", "TCPRoute", "TLSRoute", "UDPRoute"], cluster: ["GatewayClass"] },
+  "gateway.networking.k8s.io": {
+    namespaced: ["Gateway", "GRPCRoute", "HTTPRoute", "ReferenceGrant", "TCPRoute", "TLSRoute", "UDPRoute"],
+    cluster: ["GatewayClass"],
+  },
   "flotilla.dev": { namespaced: ["ApplicationDeployment"], cluster: ["Cluster", "ComponentDefinition", "TraitDefinition"] },
   // Add-ons whose cluster-wide kinds a tenant could otherwise name (the sync loop's discovery
   // check catches every other one; listing these makes the error appear at render time).
@@ -70,7 +87,10 @@ interface KindInfo {
 const EXACT = new Map<string, KindInfo>();
 const BY_LOWER = new Map<string, string>();
 for (const [group, kinds] of Object.entries(BUILT_IN)) {
-  for (const [list, clusterScoped] of [[kinds.namespaced ?? [], false], [kinds.cluster ?? [], true]] as const) {
+  for (const [list, clusterScoped] of [
+    [kinds.namespaced ?? [], false],
+    [kinds.cluster ?? [], true],
+  ] as const) {
     for (const kind of list) {
       EXACT.set(`${group}/${kind}`, { kind, clusterScoped });
       BY_LOWER.set(`${group}/${kind.toLowerCase()}`, kind);

@@ -118,7 +118,10 @@ function judge(options: EvaluateAnalysisOptions, evaluating: (name: Condition) =
       return { result: "Running", message: `${name} cannot be evaluated yet: ${e instanceof Error ? e.message : String(e)}` };
     }
     if (typeof value !== "boolean") {
-      return { result: "Error", message: `${field(name)}: must return a bool (got ${JSON.stringify(value)}). Write a comparison such as "revision.restarts > 3".` };
+      return {
+        result: "Error",
+        message: `${field(name)}: must return a bool (got ${JSON.stringify(value)}). Write a comparison such as "revision.restarts > 3".`,
+      };
     }
     return value;
   };

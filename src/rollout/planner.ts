@@ -387,7 +387,12 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
         const wait = durationOf(specs[c.batch - 1]?.wait, "wait") ?? 0;
         const end = Date.parse(c.since) + wait;
         if (step.now < end) {
-          return { kind: "waiting", waitingFor: `soak ${formatDuration(end - step.now)}`, detail: `${c.name}: ${batchLabel()} healthy, soaking until ${new Date(end).toISOString()}`, at: end };
+          return {
+            kind: "waiting",
+            waitingFor: `soak ${formatDuration(end - step.now)}`,
+            detail: `${c.name}: ${batchLabel()} healthy, soaking until ${new Date(end).toISOString()}`,
+            at: end,
+          };
         }
         if (hasAnalysis) enter(step, c, "Analyzing");
         else {
@@ -407,14 +412,23 @@ function advance(step: Step, c: ClusterRolloutState, promoted: boolean): Outcome
         if (verdict.result === "Failed" || verdict.result === "Error") return { kind: "failed", reason: `${batchLabel()}: ${verdict.message}` };
         const at = deadlineAt();
         if (at !== undefined && step.now >= at) {
-          return { kind: "failed", reason: `${batchLabel()}: analysis did not succeed within progressDeadline ${step.target.rollout?.progressDeadline} (${verdict.message})` };
+          return {
+            kind: "failed",
+            reason: `${batchLabel()}: analysis did not succeed within progressDeadline ${step.target.rollout?.progressDeadline} (${verdict.message})`,
+          };
         }
         c.message = verdict.message;
         const interval = durationOf(analysis?.interval, "interval") ?? DEFAULT_ANALYSIS_INTERVAL_MS;
-        return { kind: "waiting", waitingFor: "analysis", detail: `${c.name}: ${verdict.message}`, at: Math.min(step.now + interval, at ?? Number.POSITIVE_INFINITY) };
+        return {
+          kind: "waiting",
+          waitingFor: "analysis",
+          detail: `${c.name}: ${verdict.message}`,
+          at: Math.min(step.now + interval, at ?? Number.POSITIVE_INFINITY),
+        };
       }
       case "Paused": {
-        if (!promoted) return { kind: "waiting", waitingFor: "promote", detail: `${c.name}: ${batchLabel()} paused, annotate ${ANNOTATION_PROMOTE}=true to continue` };
+        if (!promoted)
+          return { kind: "waiting", waitingFor: "promote", detail: `${c.name}: ${batchLabel()} paused, annotate ${ANNOTATION_PROMOTE}=true to continue` };
         promoted = false;
         return nextBatchOrComplete();
       }
@@ -446,7 +460,10 @@ function seedSources(step: Step, cluster: string, fromState: PlannedRevisionRepl
   // No state for this cluster (new deployment, a cluster that just joined, or status written
   // before this planner): start from what runs there, so taking over never scales anything down.
   const obs = step.observed.get(cluster);
-  return sourceRevisions(step.order, (obs?.revisions ?? []).map((r) => ({ name: r.name, replicas: r.replicas })));
+  return sourceRevisions(
+    step.order,
+    (obs?.revisions ?? []).map((r) => ({ name: r.name, replicas: r.replicas })),
+  );
 }
 
 function pending(step: Step, name: string, wave: string, sources: PlannedRevisionReplicas[]): ClusterRolloutState {
@@ -571,7 +588,8 @@ function describeEvents(step: Step, events: StepEvent[]): string[] {
     const n = specsOf(step, e.wave).length;
     if (e.kind === "batch" && step.update !== undefined && e.batch === n) lines.push(`${name} in wave ${e.wave} (${who})`);
     else if (e.kind === "batch") lines.push(`${name} batch ${e.batch}/${n} in wave ${e.wave} (${who})`);
-    else if (e.kind === "changed") lines.push(`${step.target.name} batch ${e.batch}/${n} in wave ${e.wave} (${who}) applied again: generation ${step.generation} changed what it renders`);
+    else if (e.kind === "changed")
+      lines.push(`${step.target.name} batch ${e.batch}/${n} in wave ${e.wave} (${who}) applied again: generation ${step.generation} changed what it renders`);
     else if (e.kind === "completed") lines.push(`${name} completed in wave ${e.wave} (${who})`);
     else if (e.kind === "rolledBack") lines.push(`${name} rolled back in wave ${e.wave} (${who}): ${e.reason}`);
     else lines.push(`${name} failed in wave ${e.wave} (${who}): ${e.reason}`);
@@ -778,7 +796,11 @@ export function planRollout(input: PlanInput): RolloutPlan {
   const summary = changed ? happened.join("; ") || `${target.name}: replicas updated` : "";
 
   const view = overview(step, clusters, outcomes);
-  const message = [...(failure ? [`${rolloutLabel(step)} ${target.rollout?.autoRollback ? "rolled back" : "failed"} in ${failure.cluster.name}: ${failure.reason}`] : []), view.message, ...ignored]
+  const message = [
+    ...(failure ? [`${rolloutLabel(step)} ${target.rollout?.autoRollback ? "rolled back" : "failed"} in ${failure.cluster.name}: ${failure.reason}`] : []),
+    view.message,
+    ...ignored,
+  ]
     .filter(Boolean)
     .join("; ");
   const top = topLevel(step, clusters);
@@ -825,7 +847,9 @@ function suspended(step: Step, prev: RolloutState | undefined, placed: Array<{ n
   };
   // Nothing changes while suspended, an edit of the spec included: every cluster keeps its files,
   // and the edit goes through the waves once the deployment is resumed.
-  const targets = (prev ? prevTargets : targetsOf(clusters)).map((t) => (step.commit === undefined || t.keepFilesOf !== undefined ? t : { ...t, keepFilesOf: step.commit }));
+  const targets = (prev ? prevTargets : targetsOf(clusters)).map((t) =>
+    step.commit === undefined || t.keepFilesOf !== undefined ? t : { ...t, keepFilesOf: step.commit },
+  );
   return {
     state,
     targets,
@@ -872,13 +896,15 @@ function overview(
   }
   if (clusters.length === 0) return { phase: "Healthy", message: `${name}: no cluster is selected` };
   if (clusters.every((c) => c.state === "Completed")) {
-    const notHealthy = clusters
-      .map((c) => ({ c, h: batchHealth(step, c) }))
-      .filter((x) => !x.h.ok);
+    const notHealthy = clusters.map((c) => ({ c, h: batchHealth(step, c) })).filter((x) => !x.h.ok);
     if (notHealthy.length === 0) return { phase: "Healthy", message: `${name} is rolled out and healthy on ${clusters.map((c) => c.name).join(", ")}` };
     const degraded = notHealthy.some((x) => x.h.degraded);
     const suspended = notHealthy.every((x) => x.h.suspended);
-    return { phase: degraded ? "Degraded" : suspended ? "Paused" : "Progressing", message: `${name} is rolled out; ${notHealthy.map((x) => x.h.why).join("; ")}`, waitingFor: "healthy replicas" };
+    return {
+      phase: degraded ? "Degraded" : suspended ? "Paused" : "Progressing",
+      message: `${name} is rolled out; ${notHealthy.map((x) => x.h.why).join("; ")}`,
+      waitingFor: "healthy replicas",
+    };
   }
   const waiting = [...outcomes.values()].filter((o): o is Extract<Outcome, { kind: "waiting" }> => o.kind === "waiting");
   const moved = [...outcomes.values()].some((o) => o.kind === "moved") || step.events.length > 0;

@@ -20,16 +20,7 @@ import type { PlannedRevisionReplicas, RolloutAnalysisStatus, RolloutClusterStat
  */
 export type ClusterRolloutPhase = "Pending" | "Progressing" | "Soaking" | "Analyzing" | "Paused" | "Completed" | "Failed" | "RolledBack";
 
-export const CLUSTER_PHASES: readonly ClusterRolloutPhase[] = [
-  "Pending",
-  "Progressing",
-  "Soaking",
-  "Analyzing",
-  "Paused",
-  "Completed",
-  "Failed",
-  "RolledBack",
-];
+export const CLUSTER_PHASES: readonly ClusterRolloutPhase[] = ["Pending", "Progressing", "Soaking", "Analyzing", "Paused", "Completed", "Failed", "RolledBack"];
 
 /** Top-level summary state: a cluster phase, or `Suspended` while `spec.suspend` is true. */
 export type RolloutStateName = ClusterRolloutPhase | "Suspended";

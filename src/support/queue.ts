@@ -72,12 +72,15 @@ export class WorkQueue {
       return;
     }
     this.clearTimer(key);
-    const timer = setTimeout(() => {
-      // The entry's priority may have been raised since it was set.
-      const fired = this.timers.get(key)?.priority ?? priority;
-      this.timers.delete(key);
-      this.add(key, fired);
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        // The entry's priority may have been raised since it was set.
+        const fired = this.timers.get(key)?.priority ?? priority;
+        this.timers.delete(key);
+        this.add(key, fired);
+      },
+      Math.max(0, ms),
+    );
     timer.unref();
     this.timers.set(key, { timer, due, priority: pending?.priority === "normal" ? "normal" : priority });
   }

@@ -70,7 +70,10 @@ export interface AppliedObject {
 export async function applyOne(client: ClusterApi, desired: Manifest, observed: Observation): Promise<AppliedObject> {
   const invalid = invalidReason(desired);
   if (invalid) {
-    return { change: failure(desired, new ApplyError(`${invalid}; fix the file in the env repo`, { object: formatRef(refOf(desired)), retryable: false })), live: undefined };
+    return {
+      change: failure(desired, new ApplyError(`${invalid}; fix the file in the env repo`, { object: formatRef(refOf(desired)), retryable: false })),
+      live: undefined,
+    };
   }
   if (observed.error) return { change: failure(desired, observed.error), live: undefined };
   const live = observed.live;
@@ -120,7 +123,9 @@ function comparable(obj: Manifest, ignorePaths: readonly string[]): string {
   const copy = copyJson({ ...rest, metadata: meta }) as Record<string, unknown>;
   for (const path of ignorePaths) {
     const parts = path.split(".");
-    const parent = parts.slice(0, -1).reduce<unknown>((node, part) => (node && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined), copy);
+    const parent = parts
+      .slice(0, -1)
+      .reduce<unknown>((node, part) => (node && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined), copy);
     if (parent && typeof parent === "object") delete (parent as Record<string, unknown>)[parts[parts.length - 1] as string];
   }
   return JSON.stringify(canonicalize(copy));
@@ -143,7 +148,12 @@ async function applyWouldChange(client: ClusterApi, prepared: Manifest, live: Ma
 }
 
 /** Apply a wave of objects concurrently (the client bounds requests in flight). */
-export async function applyWave(client: ClusterApi, objects: readonly Manifest[], observed: Map<string, Observation>, keyOf: (o: Manifest) => string): Promise<AppliedObject[]> {
+export async function applyWave(
+  client: ClusterApi,
+  objects: readonly Manifest[],
+  observed: Map<string, Observation>,
+  keyOf: (o: Manifest) => string,
+): Promise<AppliedObject[]> {
   return Promise.all(objects.map((o) => applyOne(client, o, observed.get(keyOf(o)) ?? { live: undefined })));
 }
 

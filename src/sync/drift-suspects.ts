@@ -45,7 +45,12 @@ interface Compared {
 /** A digest of what, in an object's metadata, moves when something Flotilla applied is changed. */
 export function fingerprint(meta: LiveMetadata, labelKeys: readonly string[], annotationKeys: readonly string[]): string {
   const ours = meta.managedFields?.find((m) => m.manager === FIELD_MANAGER && m.operation === "Apply");
-  const parts = [meta.generation ?? null, labelKeys.map((k) => meta.labels?.[k] ?? null), annotationKeys.map((k) => meta.annotations?.[k] ?? null), ours ? [ours.apiVersion, ours.fieldsV1] : null];
+  const parts = [
+    meta.generation ?? null,
+    labelKeys.map((k) => meta.labels?.[k] ?? null),
+    annotationKeys.map((k) => meta.annotations?.[k] ?? null),
+    ours ? [ours.apiVersion, ours.fieldsV1] : null,
+  ];
   return createHash("sha1").update(JSON.stringify(parts)).digest("base64");
 }
 

@@ -34,7 +34,9 @@ export function cronJobHealth(live: Manifest): Health {
   if (scheduled === undefined) return healthy(`never scheduled yet${suspendedNote}`);
   // Never succeeded at all: the first run may still be in a retry loop of its Job; the Job tells.
   if (succeeded !== undefined && succeeded < scheduled) {
-    return degraded(`the last scheduled job (${String(status.lastScheduleTime)}) did not succeed; last success ${String(status.lastSuccessfulTime)}${suspendedNote}`);
+    return degraded(
+      `the last scheduled job (${String(status.lastScheduleTime)}) did not succeed; last success ${String(status.lastSuccessfulTime)}${suspendedNote}`,
+    );
   }
   return healthy(`last run ${String(status.lastScheduleTime)}${suspendedNote}`);
 }

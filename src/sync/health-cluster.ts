@@ -3,7 +3,20 @@
 // controller writes. An autoscaling/v1 HPA keeps its conditions in an annotation, read here too.
 
 import type { Manifest } from "../api/types.js";
-import { type Cond, condition, conditionsOf, degraded, explain, type Health, healthy, joined, num, obj, progressing, staleGeneration } from "./health-common.js";
+import {
+  type Cond,
+  condition,
+  conditionsOf,
+  degraded,
+  explain,
+  type Health,
+  healthy,
+  joined,
+  num,
+  obj,
+  progressing,
+  staleGeneration,
+} from "./health-common.js";
 
 export function pvcHealth(live: Manifest): Health {
   const phase = obj(live.status).phase;

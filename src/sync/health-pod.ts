@@ -41,7 +41,11 @@ export function podHealth(live: Manifest): Health {
   const phase = typeof status.phase === "string" ? status.phase : "Pending";
   if (phase === "Succeeded") return healthy("completed");
   if (phase === "Failed") return degraded(joined("pod failed", failureMessage(status)));
-  if (phase === "Unknown") return { status: "Unknown", message: joined("the node does not report the pod", explain({ reason: status.reason as string, message: status.message as string })) };
+  if (phase === "Unknown")
+    return {
+      status: "Unknown",
+      message: joined("the node does not report the pod", explain({ reason: status.reason as string, message: status.message as string })),
+    };
   // A pod meant to run once is not failed while its container backs off: it may still succeed.
   if (restartPolicy === "Always") {
     const stuckContainers = containerStatuses(status).filter((c) => stuck(c.state?.waiting?.reason));

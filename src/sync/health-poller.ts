@@ -167,15 +167,18 @@ export class HealthPoller {
 
   private schedule(lastPollMs: number): void {
     if (this.o.intervalMs <= 0 || this.stopped) return;
-    this.timer = setTimeout(() => {
-      const started = this.o.clock.now();
-      this.run = this.poll()
-        .catch(() => undefined)
-        .finally(() => {
-          this.run = undefined;
-          this.schedule(this.o.clock.now() - started);
-        });
-    }, nextPollDelay(this.o.intervalMs, lastPollMs));
+    this.timer = setTimeout(
+      () => {
+        const started = this.o.clock.now();
+        this.run = this.poll()
+          .catch(() => undefined)
+          .finally(() => {
+            this.run = undefined;
+            this.schedule(this.o.clock.now() - started);
+          });
+      },
+      nextPollDelay(this.o.intervalMs, lastPollMs),
+    );
   }
 
   /**
@@ -187,7 +190,12 @@ export class HealthPoller {
     const target = this.o.target();
     if (!target) return;
     const started = this.o.clock.now();
-    const period = fullPassPeriod({ intervalMs: this.o.intervalMs, watched: target.watched, fullResyncMs: this.o.fullResyncMs, lastFullPassMs: this.fullPassMs });
+    const period = fullPassPeriod({
+      intervalMs: this.o.intervalMs,
+      watched: target.watched,
+      fullResyncMs: this.o.fullResyncMs,
+      lastFullPassMs: this.fullPassMs,
+    });
     const changed = this.changed;
     this.changed = new Set();
     const pass = planPass({ now: started, lastFullPassAt: this.fullPassAt, period, health: target.health, changed, busy: target.busy });

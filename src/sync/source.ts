@@ -45,7 +45,10 @@ function collect(commit: string, parsed: Iterable<ParsedFile>): DesiredState {
 
 /** Parse the files of a cluster folder (path → YAML text) into desired objects. */
 export function desiredFromFiles(commit: string, files: ReadonlyMap<string, string>): DesiredState {
-  return collect(commit, [...files].map(([path, text]) => parseFile(path, text)));
+  return collect(
+    commit,
+    [...files].map(([path, text]) => parseFile(path, text)),
+  );
 }
 
 /**

@@ -92,7 +92,10 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
       observed.push({ desired: o, live: undefined });
     }
     // Scope is asked per wave: a kind defined by a CRD of an earlier wave is discoverable only now.
-    const scoped = await checkClusterScope(client, wave.filter((o) => !blocked.includes(o)));
+    const scoped = await checkClusterScope(
+      client,
+      wave.filter((o) => !blocked.includes(o)),
+    );
     for (const { object, change } of scoped.refused) {
       changes.push(change);
       observed.push({ desired: object, live: undefined });
@@ -113,11 +116,18 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
     applied.forEach((a, i) => {
       changes.push(a.change);
       observed.push({ desired: ready[i]!, live: a.change.action === "skipped" ? undefined : a.live });
-      if (a.live && (a.change.action === "created" || a.change.action === "configured" || a.change.action === "unchanged")) inSync.push({ desired: ready[i]!, live: a.live });
+      if (a.live && (a.change.action === "created" || a.change.action === "configured" || a.change.action === "unchanged"))
+        inSync.push({ desired: ready[i]!, live: a.live });
     });
-    const crds = ready.filter((o, i) => o.kind === "CustomResourceDefinition" && applied[i]?.change.action !== "failed" && applied[i]?.change.action !== "skipped");
+    const crds = ready.filter(
+      (o, i) => o.kind === "CustomResourceDefinition" && applied[i]?.change.action !== "failed" && applied[i]?.change.action !== "skipped",
+    );
     if (crds.length > 0) {
-      const late = await waitForCrds(client, crds, { timeoutMs: options.crdTimeoutMs ?? 60_000, ...(signal ? { signal } : {}), ...(options.clock ? { clock: options.clock } : {}) });
+      const late = await waitForCrds(client, crds, {
+        timeoutMs: options.crdTimeoutMs ?? 60_000,
+        ...(signal ? { signal } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
       for (const crd of late) {
         const entry = changes.find((c) => c.kind === crd.kind && c.name === crd.metadata.name);
         if (entry) entry.message += "; not Established in time: objects of its kinds may fail";
@@ -150,7 +160,10 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
 
 /** Health of the desired objects from their live state, without applying anything (lists only). */
 export async function observeHealth(client: ClusterApi, desired: readonly Manifest[], options: { partial?: boolean } = {}): Promise<SyncResult["health"]> {
-  const scoped = await checkClusterScope(client, desired.filter((o) => invalidReason(o) === undefined));
+  const scoped = await checkClusterScope(
+    client,
+    desired.filter((o) => invalidReason(o) === undefined),
+  );
   const valid = [...scoped.allowed.map((a) => a.object), ...scoped.refused.map((r) => r.object)];
   const snapshot = await observeLive(client, valid, { cached: true, ...(options.partial ? { getUpTo: PARTIAL_GET_UP_TO } : {}) });
   const health = aggregateHealth(valid.map((o) => ({ desired: o, live: snapshot.byKey.get(objectKey(o))?.live })));
@@ -175,11 +188,13 @@ async function listPods(client: ClusterApi, desired: readonly Manifest[], byApp 
     appsByNamespace.set(o.metadata.namespace, apps);
   }
   const lists = await Promise.all(
-    [...appsByNamespace].sort(([a], [b]) => (a < b ? -1 : 1)).map(([namespace, apps]) => {
-      let labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
-      if (byApp && apps.size > 0) labelSelector += `,${LABEL_APP} in (${[...apps].sort().join(",")})`;
-      return client.list("v1", "Pod", { namespace, labelSelector, cached: true }).catch(() => []);
-    }),
+    [...appsByNamespace]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([namespace, apps]) => {
+        let labelSelector = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
+        if (byApp && apps.size > 0) labelSelector += `,${LABEL_APP} in (${[...apps].sort().join(",")})`;
+        return client.list("v1", "Pod", { namespace, labelSelector, cached: true }).catch(() => []);
+      }),
   );
   return lists.flat();
 }

@@ -37,7 +37,6 @@ export interface SyncEvent {
   message: string;
 }
 
-
 export interface ClusterSyncWorkerOptions {
   /** Cluster name, for events and status. */
   cluster: string;
@@ -132,7 +131,12 @@ const SUPERSEDE_AFTER_MS = 15_000;
  * Health after a sync of some deployments: theirs from the sync, the others' as they were (minus
  * deployments no longer in the folder).
  */
-function mergeHealth(before: readonly DeploymentHealth[], synced: readonly DeploymentHealth[], scope: ReadonlySet<string>, objects: readonly Manifest[]): DeploymentHealth[] {
+function mergeHealth(
+  before: readonly DeploymentHealth[],
+  synced: readonly DeploymentHealth[],
+  scope: ReadonlySet<string>,
+  objects: readonly Manifest[],
+): DeploymentHealth[] {
   const present = new Set(objects.map(deploymentOf));
   const kept = before.filter((h) => !scope.has(h.deployment) && present.has(h.deployment));
   return [...kept, ...synced].sort((a, b) => (a.deployment < b.deployment ? -1 : a.deployment > b.deployment ? 1 : 0));
@@ -480,7 +484,13 @@ export class ClusterSyncWorker {
       this.s.lastResult = result;
       this.s.lastSyncTime = new Date(this.clock.now()).toISOString();
       if (result.failed > 0) {
-        this.fail(`${result.failed} object(s) failed: ${result.changes.filter((c) => c.action === "failed").slice(0, 3).map((c) => c.message).join("; ")}`);
+        this.fail(
+          `${result.failed} object(s) failed: ${result.changes
+            .filter((c) => c.action === "failed")
+            .slice(0, 3)
+            .map((c) => c.message)
+            .join("; ")}`,
+        );
       } else {
         this.s.failures = 0;
         this.s.error = undefined;
@@ -567,7 +577,8 @@ export class ClusterSyncWorker {
         this.s.counters.driftCorrections++;
         this.emit({ type: "DriftCorrected", commit: result.commit, deployment: c.deployment, object: c.object, message: c.message });
       }
-      if (c.action === "skipped" && isNewCommit) this.emit({ type: "Skipped", commit: result.commit, deployment: c.deployment, object: c.object, message: c.message });
+      if (c.action === "skipped" && isNewCommit)
+        this.emit({ type: "Skipped", commit: result.commit, deployment: c.deployment, object: c.object, message: c.message });
     }
     for (const [deployment, changes] of byDeployment) {
       const count = (a: string) => changes.filter((c) => c.action === a).length;
@@ -576,7 +587,12 @@ export class ClusterSyncWorker {
       if (deleted > 0) this.emit({ type: "Pruned", commit: result.commit, deployment, message: `${deleted} object(s) pruned` });
       if (failed > 0) {
         const first = changes.find((c) => c.action === "failed");
-        this.emit({ type: "SyncFailed", commit: result.commit, deployment, message: `${failed} of ${changes.length} object(s) failed; first: ${first?.message ?? ""}` });
+        this.emit({
+          type: "SyncFailed",
+          commit: result.commit,
+          deployment,
+          message: `${failed} of ${changes.length} object(s) failed; first: ${first?.message ?? ""}`,
+        });
       } else if (isNewCommit || count("created") + count("configured") + deleted > 0) {
         const summary = (["created", "configured", "unchanged", "deleted", "skipped"] as const)
           .map((a) => [a, count(a)] as const)

@@ -65,18 +65,48 @@ function measure(expression: Expression): BenchFigure[] {
   const celData = toCelValue(DATA) as Record<string, unknown>;
   const program = env.parse(source);
   if (program(celData) !== true) throw new Error(`bench expression "${label}" is not true under @marcbachmann/cel-js`);
-  figures.push(figure(`cel: parse ${label} (@marcbachmann/cel-js)`, medianMicros(() => env.parse(source)), `Environment.parse; ${HOW}`));
-  figures.push(figure(`cel: evaluate ${label} (@marcbachmann/cel-js)`, medianMicros(() => program(celData)), `parsed once, context pre-converted (ints as bigint); ${HOW}`));
+  figures.push(
+    figure(
+      `cel: parse ${label} (@marcbachmann/cel-js)`,
+      medianMicros(() => env.parse(source)),
+      `Environment.parse; ${HOW}`,
+    ),
+  );
+  figures.push(
+    figure(
+      `cel: evaluate ${label} (@marcbachmann/cel-js)`,
+      medianMicros(() => program(celData)),
+      `parsed once, context pre-converted (ints as bigint); ${HOW}`,
+    ),
+  );
   const wrapped = compileCel(source, { definition: "bench", field: label });
-  figures.push(figure(`cel: evaluate ${label} (Flotilla wrapper, alone)`, medianMicros(() => wrapped.evaluate(DATA)), `compileCel(...).evaluate on plain JSON, including the JSON→CEL conversion and back and a deadline of its own (a watchdog thread per call; passes over many objects share one); ${HOW}`));
+  figures.push(
+    figure(
+      `cel: evaluate ${label} (Flotilla wrapper, alone)`,
+      medianMicros(() => wrapped.evaluate(DATA)),
+      `compileCel(...).evaluate on plain JSON, including the JSON→CEL conversion and back and a deadline of its own (a watchdog thread per call; passes over many objects share one); ${HOW}`,
+    ),
+  );
 
   if (!expression.celJsUnsupported) {
     const parsed = celJsParse(source);
     if (!parsed.isSuccess) throw new Error(`cel-js cannot parse bench expression "${label}": ${parsed.errors.join("; ")}`);
     if (celJsEvaluate(parsed.cst, DATA) !== true) throw new Error(`bench expression "${label}" is not true under cel-js`);
     const cst = parsed.cst;
-    figures.push(figure(`cel: parse ${label} (cel-js)`, medianMicros(() => celJsParse(source)), `parse (Chevrotain CST); ${HOW}`));
-    figures.push(figure(`cel: evaluate ${label} (cel-js)`, medianMicros(() => celJsEvaluate(cst, DATA)), `evaluate(cst, json), parsed once; ${HOW}`));
+    figures.push(
+      figure(
+        `cel: parse ${label} (cel-js)`,
+        medianMicros(() => celJsParse(source)),
+        `parse (Chevrotain CST); ${HOW}`,
+      ),
+    );
+    figures.push(
+      figure(
+        `cel: evaluate ${label} (cel-js)`,
+        medianMicros(() => celJsEvaluate(cst, DATA)),
+        `evaluate(cst, json), parsed once; ${HOW}`,
+      ),
+    );
   }
   return figures;
 }

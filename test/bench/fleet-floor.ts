@@ -121,7 +121,13 @@ export const fleetFloorBench: BenchCase = {
           how: `a fresh local fleet; the ${total} objects the ${scaled} fleet-scale deployments render (full rollout, same placement) applied with server-side apply, 8 in flight per member (took ${appliedS.toFixed(1)} s), no controller, hub or Git; health by the controller's rules, one LIST per kind and member every ${POLL_MS / 1000} s`,
         },
         perDeployment("fleet floor: apply → all Healthy", n, healthy === total ? healthyS * 1000 : Number.NaN, "ms", "the floor above divided by N"),
-        perDeployment("fleet floor: machine CPU", n, (fleetCpu.totalS + ownCpuS) * 1000, "CPU ms", "this process and every fleet process (from /proc) from the first apply to all Healthy, divided by N"),
+        perDeployment(
+          "fleet floor: machine CPU",
+          n,
+          (fleetCpu.totalS + ownCpuS) * 1000,
+          "CPU ms",
+          "this process and every fleet process (from /proc) from the first apply to all Healthy, divided by N",
+        ),
       ];
     } finally {
       for (const c of clients) c.close();

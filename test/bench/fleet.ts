@@ -68,7 +68,9 @@ export function deployment(i: number, image = `registry.example/app-${i}:v1`): A
       // share a namespace: prefix with the app so no two deployments render the same object.
       name: `${app}-${c === 0 ? "backend" : webservice ? `web-${c}` : `worker-${c}`}`,
       type: webservice ? "webservice" : "worker",
-      settings: webservice ? { image: c === 0 ? image : `registry.example/web-${i}-${c}:v1`, ports: [{ port: 8080 }] } : { image: c === 0 ? image : `registry.example/worker-${i}-${c}:v1`, cmd: ["sleep", "3600"] },
+      settings: webservice
+        ? { image: c === 0 ? image : `registry.example/web-${i}-${c}:v1`, ports: [{ port: 8080 }] }
+        : { image: c === 0 ? image : `registry.example/worker-${i}-${c}:v1`, cmd: ["sleep", "3600"] },
       ...(c === 0 && !webservice ? { traits: [{ name: "autoscaler", properties: { min: 1, max: 3 } }] } : {}),
     });
   }
@@ -128,9 +130,14 @@ class Sampler {
 }
 
 /** Selected figures from the controller's /metrics. */
-async function controllerMetrics(
-  port: number | undefined,
-): Promise<{ reconciles: Record<string, number>; avgReconcileMs: number; syncs: Record<string, number>; commits: number; statusWrites: number; memberRequests: Record<string, number> }> {
+async function controllerMetrics(port: number | undefined): Promise<{
+  reconciles: Record<string, number>;
+  avgReconcileMs: number;
+  syncs: Record<string, number>;
+  commits: number;
+  statusWrites: number;
+  memberRequests: Record<string, number>;
+}> {
   const out = {
     reconciles: {} as Record<string, number>,
     avgReconcileMs: Number.NaN,
@@ -231,15 +238,20 @@ function keepWatching<T>(kc: KubeConfig, path: string, query: Record<string, str
 function watchPhases(kc: KubeConfig): { read: () => PhaseCount; healthyAt: ReadonlyMap<string, number>; stop: () => void } {
   const byKey = new Map<string, string>();
   const healthyAt = new Map<string, number>();
-  const watch = keepWatching(kc, "/apis/flotilla.dev/v1alpha1/applicationdeployments", { labelSelector: "bench.flotilla.dev/fleet=true" }, (type, obj: ApplicationDeployment) => {
-    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
-    if (type === "DELETED") byKey.delete(key);
-    else if (type === "ADDED" || type === "MODIFIED") {
-      const phase = phaseOf(obj);
-      if (phase === "Healthy" && byKey.get(key) !== "Healthy") healthyAt.set(key, performance.now());
-      byKey.set(key, phase);
-    }
-  });
+  const watch = keepWatching(
+    kc,
+    "/apis/flotilla.dev/v1alpha1/applicationdeployments",
+    { labelSelector: "bench.flotilla.dev/fleet=true" },
+    (type, obj: ApplicationDeployment) => {
+      const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+      if (type === "DELETED") byKey.delete(key);
+      else if (type === "ADDED" || type === "MODIFIED") {
+        const phase = phaseOf(obj);
+        if (phase === "Healthy" && byKey.get(key) !== "Healthy") healthyAt.set(key, performance.now());
+        byKey.set(key, phase);
+      }
+    },
+  );
   return {
     read: () => {
       const out: PhaseCount = { healthy: 0, total: byKey.size, phases: {} };
@@ -290,7 +302,11 @@ function watchMemberReadiness(kcs: readonly KubeConfig[]): { readyAt: (deploymen
 }
 
 /** How long after its members' Deployments turned Healthy each deployment was reported Healthy. */
-function reportingLag(healthyAt: ReadonlyMap<string, number>, members: ReturnType<typeof watchMemberReadiness>, t0: number): { lastReadyS: number; summary: string } {
+function reportingLag(
+  healthyAt: ReadonlyMap<string, number>,
+  members: ReturnType<typeof watchMemberReadiness>,
+  t0: number,
+): { lastReadyS: number; summary: string } {
   const lags: number[] = [];
   let lastReady = t0;
   for (const [deployment, reported] of healthyAt) {
@@ -382,7 +398,12 @@ function topRequests(before: Map<string, number>, after: Map<string, number>, li
 }
 
 /** A line per API server: its requests since `before` (one `apiServerRequests` reading per cluster), the most frequent first. */
-export async function requestLines(clusters: ReadonlyArray<{ name: string; kc: KubeConfig }>, before: ReadonlyArray<Map<string, number>>, when: string, limit: number): Promise<string[]> {
+export async function requestLines(
+  clusters: ReadonlyArray<{ name: string; kc: KubeConfig }>,
+  before: ReadonlyArray<Map<string, number>>,
+  when: string,
+  limit: number,
+): Promise<string[]> {
   const after = await Promise.all(clusters.map((c) => apiServerRequests(c.kc)));
   return clusters.map((c, i) => {
     const { total, top } = topRequests(before[i] ?? new Map(), after[i] ?? new Map(), limit);
@@ -428,7 +449,10 @@ export const fleetBench: BenchCase = {
       const hubKc = kubeConfigFrom(fleet.hub.kubeconfigPath);
       await installToHub({ kubeConfig: hubKc, definitionDirs: [builtinDefinitionsDir()], log: (l) => say(l) });
       const members = fleet.members;
-      await registerClusters(hubKc, await Promise.all(members.map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))));
+      await registerClusters(
+        hubKc,
+        await Promise.all(members.map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))),
+      );
       const hub = new KubeClient({ kubeConfig: hubKc, fieldManager: "flotilla-bench", maxInFlight: 8 });
       clients.push(hub);
       for (let i = 0; i < NAMESPACES; i++) await hub.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: `bench-${i}` } });
@@ -484,7 +508,10 @@ export const fleetBench: BenchCase = {
       tracked.stop();
       memberReadiness?.stop();
       const lag = memberReadiness && reportingLag(tracked.healthyAt, memberReadiness, applyStart);
-      if (lag) say(`members: the last deployment's Deployments were all Healthy at ${lag.lastReadyS.toFixed(1)} s; the hub reported deployments Healthy after their members by ${lag.summary}`);
+      if (lag)
+        say(
+          `members: the last deployment's Deployments were all Healthy at ${lag.lastReadyS.toFixed(1)} s; the hub reported deployments Healthy after their members by ${lag.summary}`,
+        );
       const busy = sampler.read();
       const rampFleetCpu = cpuBetween(fleetCpuBefore, descendantCpu(clusterNames));
       say(machineCpuLine(rampFleetCpu, busy.cpuS, busy.wallS));
@@ -536,8 +563,11 @@ export const fleetBench: BenchCase = {
       });
       const ns = changed.metadata.namespace ?? "default";
       const imageOn = async (c: KubeClient) =>
-        ((await c.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "app-0000-backend-v1" }).catch(() => undefined)) as { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } } | undefined)?.spec?.template
-          ?.spec?.containers?.[0]?.image;
+        (
+          (await c.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "app-0000-backend-v1" }).catch(() => undefined)) as
+            | { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }
+            | undefined
+        )?.spec?.template?.spec?.containers?.[0]?.image;
       const changeStart = performance.now();
       await hub.apply(changed as unknown as Manifest);
       const reached = new Map<number, number>();
@@ -624,7 +654,13 @@ export const fleetBench: BenchCase = {
           how: `flotilla_reconcile_duration_seconds sum/count at all Healthy; reconciles ${JSON.stringify(busyMetrics.reconciles)}, syncs ${JSON.stringify(busyMetrics.syncs)}, ${busyMetrics.commits} commits, ${busyMetrics.statusWrites} status writes, member requests by verb ${JSON.stringify(busyMetrics.memberRequests)}; controller log: ${logs.warnings} warnings, ${logs.errors} errors`,
         },
         perDeployment("fleet: apply → all Healthy", n, allHealthy ? healthyS * 1000 : Number.NaN, "ms", "the ramp above divided by N"),
-        perDeployment("fleet: machine CPU of the ramp", n, (rampFleetCpu.totalS + busy.cpuS) * 1000, "CPU ms", "this process and every fleet process (from /proc) from the first apply to all Healthy, divided by N"),
+        perDeployment(
+          "fleet: machine CPU of the ramp",
+          n,
+          (rampFleetCpu.totalS + busy.cpuS) * 1000,
+          "CPU ms",
+          "this process and every fleet process (from /proc) from the first apply to all Healthy, divided by N",
+        ),
         perDeployment("fleet: controller process CPU of the ramp", n, busy.cpuS * 1000, "CPU ms", "the CPU figure above divided by N"),
         perDeployment("fleet: peak RSS above the baseline", n, (busy.peakRss - baseRss) / 1024, "KiB", "the peak RSS above the baseline divided by N"),
       ];

@@ -94,14 +94,24 @@ if (counts.length > 1 && growth.length > 0) {
   process.stdout.write(`\nHow the cost per deployment grows with N (×: N = ${ns[ns.length - 1]} over N = ${ns[0]}; 1.0 is linear growth of the total):`);
   printTable(
     ["per deployment", ...ns.map((n) => `N = ${n}`), "×"],
-    growth.map((g) => [`${g.series} (${g.unit})`, ...ns.map((n) => (g.perN[String(n)] === undefined ? "" : formatValue(g.perN[String(n)] as number))), g.growth.toFixed(2)]),
+    growth.map((g) => [
+      `${g.series} (${g.unit})`,
+      ...ns.map((n) => (g.perN[String(n)] === undefined ? "" : formatValue(g.perN[String(n)] as number))),
+      g.growth.toFixed(2),
+    ]),
   );
 }
 
 const cpu = cpus();
 const results = {
   date: new Date().toISOString(),
-  machine: { cpus: cpu.length, model: cpu[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform },
+  machine: {
+    cpus: cpu.length,
+    model: cpu[0]?.model ?? "unknown",
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: process.platform,
+  },
   figures,
   ...(counts.length > 1 ? { growth } : {}),
 };

@@ -35,7 +35,12 @@ function objects(ns: string, version: number): Manifest[] {
   const labels = { "app.kubernetes.io/managed-by": "flotilla", "flotilla.dev/app": `${ns}.bench` };
   const out: Manifest[] = [];
   for (let i = 0; i < CONFIGMAPS; i++) {
-    out.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${i}`, namespace: ns, labels }, data: { index: String(i), version: String(i === 0 ? version : 1) } });
+    out.push({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: `cm-${i}`, namespace: ns, labels },
+      data: { index: String(i), version: String(i === 0 ? version : 1) },
+    });
   }
   for (let i = 0; i < DEPLOYMENTS; i++) {
     out.push({
@@ -47,7 +52,11 @@ function objects(ns: string, version: number): Manifest[] {
         selector: { matchLabels: { app: `web-${i}` } },
         template: {
           metadata: { labels: { app: `web-${i}` } },
-          spec: { containers: [{ name: "app", image: "registry.example/web:1", ports: [{ containerPort: 8080 }], resources: { requests: { cpu: "100m", memory: "64Mi" } } }] },
+          spec: {
+            containers: [
+              { name: "app", image: "registry.example/web:1", ports: [{ containerPort: 8080 }], resources: { requests: { cpu: "100m", memory: "64Mi" } } },
+            ],
+          },
         },
       },
     });

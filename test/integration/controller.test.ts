@@ -25,9 +25,9 @@ let controller: Controller;
 const custom = () => kubeConfig("hub").makeApiClient(CustomObjectsApi);
 
 async function getDeployment(namespace: string, name: string): Promise<ApplicationDeployment | undefined> {
-  return (await orAbsent(custom().getNamespacedCustomObject({ group: "flotilla.dev", version: "v1alpha1", namespace, plural: "applicationdeployments", name }))) as
-    | ApplicationDeployment
-    | undefined;
+  return (await orAbsent(
+    custom().getNamespacedCustomObject({ group: "flotilla.dev", version: "v1alpha1", namespace, plural: "applicationdeployments", name }),
+  )) as ApplicationDeployment | undefined;
 }
 
 async function quickstart(namespace: string, name = "example-deploy"): Promise<ApplicationDeployment> {
@@ -44,7 +44,9 @@ async function deploymentOn(cluster: string, namespace: string, name: string) {
 }
 
 function gitLog(): string {
-  return deploymentLines(execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "log", `--format=${DEPLOYMENT_LOG_FORMAT}`, "main"], { encoding: "utf8" })).join("\n");
+  return deploymentLines(
+    execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "log", `--format=${DEPLOYMENT_LOG_FORMAT}`, "main"], { encoding: "utf8" }),
+  ).join("\n");
 }
 
 function gitFiles(): string {
@@ -133,10 +135,13 @@ describe("the controller", () => {
           message: `the new image on ${cluster}`,
         });
       }
-      const ad = await waitFor(async () => {
-        const a = await getDeployment(ns, "web");
-        return a?.status?.phase === "Healthy" && a.status.observedGeneration === 2 ? a : undefined;
-      }, { timeoutMs: 60_000 });
+      const ad = await waitFor(
+        async () => {
+          const a = await getDeployment(ns, "web");
+          return a?.status?.phase === "Healthy" && a.status.observedGeneration === 2 ? a : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
       expect(ad.status?.conditions?.find((c) => c.type === "Synced")?.status).toBe("True");
     });
   }, 240_000);
@@ -154,7 +159,11 @@ describe("the controller", () => {
       });
       doc.spec.placementStrategies = [{ name: "eu", clusterSelector: { labels: { usage: "production", region: "eu" } } }, usWave("myimage-us-v1")];
       await applyOnHub(doc);
-      await waitFor(async () => (await getDeployment(ns, "split"))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 1_000, message: "generation 1 Healthy" });
+      await waitFor(async () => (await getDeployment(ns, "split"))?.status?.phase === "Healthy", {
+        timeoutMs: 120_000,
+        intervalMs: 1_000,
+        message: "generation 1 Healthy",
+      });
       // prod-eu takes no commit from now on: its folder for this deployment must not need one.
       await kubectl("hub", ["patch", "cluster", "prod-eu", "--type=merge", "-p", '{"spec":{"paused":true}}']);
       try {
@@ -188,10 +197,13 @@ describe("the controller", () => {
       (bad.spec.appRevisions[0]!.template.spec.components[0]!.settings as { image: unknown }).image = 42;
       await applyOnHub(bad);
       await applyOnHub(await quickstart(ns, "fine"));
-      const failed = await waitFor(async () => {
-        const a = await getDeployment(ns, "broken");
-        return a?.status?.conditions?.find((c) => c.type === "Rendered" && c.status === "False") ? a : undefined;
-      }, { timeoutMs: 60_000, message: "Rendered=False on the invalid deployment" });
+      const failed = await waitFor(
+        async () => {
+          const a = await getDeployment(ns, "broken");
+          return a?.status?.conditions?.find((c) => c.type === "Rendered" && c.status === "False") ? a : undefined;
+        },
+        { timeoutMs: 60_000, message: "Rendered=False on the invalid deployment" },
+      );
       const rendered = failed.status?.conditions?.find((c) => c.type === "Rendered");
       expect(rendered?.reason).toBe("InvalidSpec");
       expect(rendered?.message).toContain("spec.appRevisions[0].template.spec.components[0].settings.image: must be string (got 42)");
@@ -216,14 +228,23 @@ describe("the controller", () => {
         looping.spec.appRevisions[0]!.template.spec.components[0]!.traits = [{ name: trait.metadata.name }];
         await applyOnHub(looping);
         await applyOnHub(await quickstart(ns, "fine"));
-        const failed = await waitFor(async () => {
-          const a = await getDeployment(ns, "looping");
-          // (A first reconcile may run before the controller has seen the new TraitDefinition.)
-          return a?.status?.conditions?.find((c) => c.type === "Rendered" && c.status === "False" && c.message?.includes("longer than 1000 ms")) ? a : undefined;
-        }, { timeoutMs: 60_000, message: "Rendered=False with the time budget's message on the deployment whose trait loops" });
+        const failed = await waitFor(
+          async () => {
+            const a = await getDeployment(ns, "looping");
+            // (A first reconcile may run before the controller has seen the new TraitDefinition.)
+            return a?.status?.conditions?.find((c) => c.type === "Rendered" && c.status === "False" && c.message?.includes("longer than 1000 ms"))
+              ? a
+              : undefined;
+          },
+          { timeoutMs: 60_000, message: "Rendered=False with the time budget's message on the deployment whose trait loops" },
+        );
         const rendered = failed.status?.conditions?.find((c) => c.type === "Rendered");
         expect(rendered?.reason).toBe("InvalidSpec");
-        expect(rendered?.message).toMatch(new RegExp(`traits\\[0\\]\\.properties: ${trait.metadata.name}\\.spec\\.patch at position \\d+: .*longer than 1000 ms \\(is there an endless loop\\?\\)`));
+        expect(rendered?.message).toMatch(
+          new RegExp(
+            `traits\\[0\\]\\.properties: ${trait.metadata.name}\\.spec\\.patch at position \\d+: .*longer than 1000 ms \\(is there an endless loop\\?\\)`,
+          ),
+        );
         await waitFor(async () => (await getDeployment(ns, "fine"))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 1_000 });
         expect(gitFiles()).not.toContain(`${ns}/looping/`);
       } finally {
@@ -239,7 +260,10 @@ describe("the controller", () => {
       expect(gitFiles()).toContain(`clusters/prod-us/${ns}/gone/`);
       await kubectl("hub", ["delete", "ad", "gone", "-n", ns, "--wait=false"]);
       for (const cluster of ["prod-eu", "prod-us"]) {
-        await waitFor(async () => (await deploymentOn(cluster, ns, "backend-v1")) === undefined, { timeoutMs: 60_000, message: `backend-v1 gone from ${cluster}` });
+        await waitFor(async () => (await deploymentOn(cluster, ns, "backend-v1")) === undefined, {
+          timeoutMs: 60_000,
+          message: `backend-v1 gone from ${cluster}`,
+        });
       }
       await waitFor(async () => (await getDeployment(ns, "gone")) === undefined, { timeoutMs: 60_000, message: "the finalizer to be released" });
       expect(gitFiles()).not.toContain(`${ns}/gone/`);
@@ -254,9 +278,14 @@ describe("the controller", () => {
       await kubectl("hub", ["patch", "cluster", "prod-eu", "--type=merge", "-p", '{"spec":{"paused":true}}']);
       try {
         await kubectl("hub", ["delete", "ad", "frozen", "-n", ns, "--wait=false"]);
-        await waitFor(async () => (await deploymentOn("prod-us", ns, "backend-v1")) === undefined, { timeoutMs: 60_000, message: "backend-v1 gone from prod-us" });
+        await waitFor(async () => (await deploymentOn("prod-us", ns, "backend-v1")) === undefined, {
+          timeoutMs: 60_000,
+          message: "backend-v1 gone from prod-us",
+        });
         await waitFor(async () => (await getDeployment(ns, "frozen")) === undefined, { timeoutMs: 60_000, message: "the finalizer to be released" });
-        const reasons = (JSON.parse((await kubectl("hub", ["get", "events", "-n", ns, "-o", "json"])).stdout) as { items: { reason: string; message: string }[] }).items;
+        const reasons = (
+          JSON.parse((await kubectl("hub", ["get", "events", "-n", ns, "-o", "json"])).stdout) as { items: { reason: string; message: string }[] }
+        ).items;
         // Released because prod-eu is paused, not after the deletion timeout (which says CleanupIncomplete).
         expect(reasons.map((e) => e.reason)).not.toContain("CleanupIncomplete");
         expect(reasons.find((e) => e.reason === "CleanupOnResume")?.message).toBe("the removal reaches prod-eu when it resumes (spec.paused)");
@@ -264,7 +293,10 @@ describe("the controller", () => {
       } finally {
         await kubectl("hub", ["patch", "cluster", "prod-eu", "--type=merge", "-p", '{"spec":{"paused":false}}']);
       }
-      await waitFor(async () => (await deploymentOn("prod-eu", ns, "backend-v1")) === undefined, { timeoutMs: 60_000, message: "backend-v1 pruned from prod-eu once it resumed" });
+      await waitFor(async () => (await deploymentOn("prod-eu", ns, "backend-v1")) === undefined, {
+        timeoutMs: 60_000,
+        message: "backend-v1 pruned from prod-eu once it resumed",
+      });
     });
   }, 240_000);
 
@@ -280,19 +312,27 @@ describe("the controller", () => {
     };
     await applyOnHub(cluster);
     try {
-      const probed = await waitFor(async () => {
-        const c = (await hub.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: "flotilla.dev", version: "v1alpha1", plural: "clusters", name })) as Cluster;
-        return c.status?.conditions?.find((x) => x.type === "Ready")?.status === "False" ? c : undefined;
-      }, { timeoutMs: 30_000, message: "the broken cluster to be marked not Ready" });
+      const probed = await waitFor(
+        async () => {
+          const c = (await hub
+            .makeApiClient(CustomObjectsApi)
+            .getClusterCustomObject({ group: "flotilla.dev", version: "v1alpha1", plural: "clusters", name })) as Cluster;
+          return c.status?.conditions?.find((x) => x.type === "Ready")?.status === "False" ? c : undefined;
+        },
+        { timeoutMs: 30_000, message: "the broken cluster to be marked not Ready" },
+      );
       expect(probed.status?.conditions?.[0]?.reason).toBe("Unreachable");
       expect(probed.status?.conditions?.[0]?.message).toContain("kubeconfig");
       await withNamespace("hub", async (ns) => {
         await applyOnHub(await quickstart(ns, "despite"));
-        const ad = await waitFor(async () => {
-          const a = await getDeployment(ns, "despite");
-          const prod = a?.status?.clusters?.filter((c) => c.name === "prod-eu" || c.name === "prod-us") ?? [];
-          return prod.length === 2 && prod.every((c) => c.health === "Healthy") ? a : undefined;
-        }, { timeoutMs: 120_000, intervalMs: 1_000, message: "the reachable clusters to be Healthy" });
+        const ad = await waitFor(
+          async () => {
+            const a = await getDeployment(ns, "despite");
+            const prod = a?.status?.clusters?.filter((c) => c.name === "prod-eu" || c.name === "prod-us") ?? [];
+            return prod.length === 2 && prod.every((c) => c.health === "Healthy") ? a : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 1_000, message: "the reachable clusters to be Healthy" },
+        );
         const broken = ad.status?.clusters?.find((c) => c.name === name);
         expect(broken?.health).toBe("Unknown");
         expect(broken?.message).toContain("unreachable");
@@ -316,16 +356,26 @@ describe("the controller", () => {
       // Promote with kubectl alone, or with the CLI (which sets the same annotation).
       const promote = () => kubectl("hub", ["annotate", "ad", "frontend", "-n", ns, "flotilla.dev/promote=true", "--overwrite"]);
       const cli = (...args: string[]) =>
-        execFileSync(process.execPath, [join(ROOT, "dist", "src", "cli", "main.js"), ...args, "-n", ns, "--kubeconfig", hub().kubeconfigPath], { encoding: "utf8" });
+        execFileSync(process.execPath, [join(ROOT, "dist", "src", "cli", "main.js"), ...args, "-n", ns, "--kubeconfig", hub().kubeconfigPath], {
+          encoding: "utf8",
+        });
 
       // v1 alone: Healthy everywhere with 4 replicas.
       await applyOnHub({ ...full, spec: { ...full.spec, appRevisions: [full.spec.appRevisions[0]!] } });
-      await waitFor(async () => (await getDeployment(ns, "frontend"))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 1_000, message: "v1 Healthy" });
+      await waitFor(async () => (await getDeployment(ns, "frontend"))?.status?.phase === "Healthy", {
+        timeoutMs: 120_000,
+        intervalMs: 1_000,
+        message: "v1 Healthy",
+      });
       for (const c of ["staging", "prod-eu", "prod-us"]) expect(await replicasOf(c, "frontend-v1")).toBe(4);
 
       // v2: staging's first batch is one canary next to three v1 pods, then a pause.
       await applyOnHub(full);
-      await waitFor(async () => (await clusterState("staging"))?.state === "Paused", { timeoutMs: 90_000, intervalMs: 1_000, message: "staging paused after batch 1" });
+      await waitFor(async () => (await clusterState("staging"))?.state === "Paused", {
+        timeoutMs: 90_000,
+        intervalMs: 1_000,
+        message: "staging paused after batch 1",
+      });
       expect(await replicasOf("staging", "frontend-v2")).toBe(1);
       expect(await replicasOf("staging", "frontend-v1")).toBe(3);
       expect(await replicasOf("prod-eu", "frontend-v2")).toBeUndefined();
@@ -336,7 +386,10 @@ describe("the controller", () => {
 
       // Promote: batch 2 (2 + 2), soak, analysis, batch 3 (4 + 0); then production, one cluster at a time.
       expect(cli("rollout", "promote", "frontend")).toContain("flotilla.dev/promote=true set");
-      await waitFor(async () => (await replicasOf("staging", "frontend-v2")) === 2 && (await replicasOf("staging", "frontend-v1")) === 2, { timeoutMs: 60_000, message: "staging batch 2" });
+      await waitFor(async () => (await replicasOf("staging", "frontend-v2")) === 2 && (await replicasOf("staging", "frontend-v1")) === 2, {
+        timeoutMs: 60_000,
+        message: "staging batch 2",
+      });
       await waitFor(async () => (await clusterState("staging"))?.state === "Completed", { timeoutMs: 90_000, intervalMs: 1_000, message: "staging completed" });
       expect(await replicasOf("staging", "frontend-v1")).toBe(0);
       for (const cluster of ["prod-eu", "prod-us"]) {
@@ -344,14 +397,24 @@ describe("the controller", () => {
         const other = cluster === "prod-eu" ? "prod-us" : "prod-eu";
         if (cluster === "prod-eu") expect(await replicasOf(other, "frontend-v2")).toBeUndefined(); // maxConcurrency 1
         await promote();
-        await waitFor(async () => (await clusterState(cluster))?.state === "Completed", { timeoutMs: 90_000, intervalMs: 1_000, message: `${cluster} completed` });
+        await waitFor(async () => (await clusterState(cluster))?.state === "Completed", {
+          timeoutMs: 90_000,
+          intervalMs: 1_000,
+          message: `${cluster} completed`,
+        });
       }
-      const done = await waitFor(async () => {
-        const a = await getDeployment(ns, "frontend");
-        return a?.status?.phase === "Healthy" && a.status.stableRevision === "v2" ? a : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 1_000, message: "v2 Healthy and stable" });
+      const done = await waitFor(
+        async () => {
+          const a = await getDeployment(ns, "frontend");
+          return a?.status?.phase === "Healthy" && a.status.stableRevision === "v2" ? a : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1_000, message: "v2 Healthy and stable" },
+      );
       expect(done.metadata.annotations?.["flotilla.dev/promote"]).toBeUndefined();
-      const steps = gitLog().split("\n").filter((l) => l.startsWith(`${ns}/frontend: v2`)).reverse();
+      const steps = gitLog()
+        .split("\n")
+        .filter((l) => l.startsWith(`${ns}/frontend: v2`))
+        .reverse();
       // git log is the audit trail: one commit per step, staging first, then production one cluster at a time.
       expect(steps.map((l) => l.slice(`${ns}/frontend: `.length))).toEqual(CANARY_V2_STEPS);
 
@@ -362,10 +425,13 @@ describe("the controller", () => {
       (v3.template.spec.components[0]!.settings as { image: string }).image = "nginx:1.27-broken";
       v3.rollout!.progressDeadline = "15s";
       await applyOnHub({ ...full, spec: { ...full.spec, appRevisions: [...full.spec.appRevisions, v3] } });
-      const failed = await waitFor(async () => {
-        const a = await getDeployment(ns, "frontend");
-        return a?.status?.phase === "Failed" ? a : undefined;
-      }, { timeoutMs: 120_000, intervalMs: 1_000, message: "v3 Failed" });
+      const failed = await waitFor(
+        async () => {
+          const a = await getDeployment(ns, "frontend");
+          return a?.status?.phase === "Failed" ? a : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 1_000, message: "v3 Failed" },
+      );
       expect(failed.status?.rollout?.clusters?.find((c) => c.name === "staging")?.state).toBe("RolledBack");
       await waitFor(async () => (await replicasOf("staging", "frontend-v3")) === 0, { timeoutMs: 30_000, message: "v3 scaled to 0 in staging" });
       expect(await replicasOf("staging", "frontend-v2")).toBe(4);
@@ -398,28 +464,44 @@ describe("the controller", () => {
       // A typo'd image, edited in place: staging gets it, fails its deadline and is restored.
       await applyOnHub(withImage("nginx:1.26-broken"));
       const seen: Array<Record<string, string | undefined>> = [];
-      const failed = await waitFor(async () => {
-        seen.push(await imagesOn());
-        const s = await status();
-        return s?.phase === "Failed" ? s : undefined;
-      }, { timeoutMs: 120_000, intervalMs: 1_000, message: "the broken update to fail" });
+      const failed = await waitFor(
+        async () => {
+          seen.push(await imagesOn());
+          const s = await status();
+          return s?.phase === "Failed" ? s : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 1_000, message: "the broken update to fail" },
+      );
       expect(seen.some((images) => images.staging === "nginx:1.26-broken")).toBe(true);
       expect(seen.filter((images) => images["prod-eu"] !== "nginx:1.26" || images["prod-us"] !== "nginx:1.26")).toEqual([]);
       expect(failed.rollout?.update).toBe(2);
-      expect(failed.rollout?.clusters?.map((c) => [c.name, c.state])).toEqual([["staging", "RolledBack"], ["prod-eu", "Pending"], ["prod-us", "Pending"]]);
+      expect(failed.rollout?.clusters?.map((c) => [c.name, c.state])).toEqual([
+        ["staging", "RolledBack"],
+        ["prod-eu", "Pending"],
+        ["prod-us", "Pending"],
+      ]);
       await waitFor(async () => (await imageOn("staging")) === "nginx:1.26", { timeoutMs: 30_000, message: "staging restored to nginx:1.26" });
       expect(await imagesOn()).toEqual({ staging: "nginx:1.26", "prod-eu": "nginx:1.26", "prod-us": "nginx:1.26" });
 
       // A good edit goes through: staging first, production once staging is healthy.
       await applyOnHub(withImage("nginx:1.27"));
-      await waitFor(async () => {
-        const s = await status();
-        return s?.phase === "Healthy" && s.rollout?.update === 3 ? s : undefined;
-      }, { timeoutMs: 120_000, intervalMs: 1_000, message: "the good update Healthy everywhere" });
+      await waitFor(
+        async () => {
+          const s = await status();
+          return s?.phase === "Healthy" && s.rollout?.update === 3 ? s : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 1_000, message: "the good update Healthy everywhere" },
+      );
       expect(await imagesOn()).toEqual({ staging: "nginx:1.27", "prod-eu": "nginx:1.27", "prod-us": "nginx:1.27" });
-      const steps = gitLog().split("\n").filter((l) => l.startsWith(`${ns}/frontend: v1 update`)).reverse().map((l) => l.slice(`${ns}/frontend: `.length));
+      const steps = gitLog()
+        .split("\n")
+        .filter((l) => l.startsWith(`${ns}/frontend: v1 update`))
+        .reverse()
+        .map((l) => l.slice(`${ns}/frontend: `.length));
       expect(steps[0]).toBe("v1 update (generation 2) in wave staging (staging)");
-      expect(steps[1]).toMatch(/^v1 update \(generation 2\) rolled back in wave staging \(staging\): staging: batch 1\/1 not healthy within progressDeadline 20s/);
+      expect(steps[1]).toMatch(
+        /^v1 update \(generation 2\) rolled back in wave staging \(staging\): staging: batch 1\/1 not healthy within progressDeadline 20s/,
+      );
       expect(steps.slice(2)).toEqual([
         "v1 update (generation 3) in wave staging (staging)",
         // The example's production wave has maxConcurrency 1: one cluster at a time.

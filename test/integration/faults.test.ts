@@ -47,14 +47,16 @@ async function opsStatus(path: string): Promise<number> {
 
 async function getDeployment(namespace: string, name: string): Promise<ApplicationDeployment | undefined> {
   return (await orAbsent(
-    kubeConfig(own("hub")).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: "flotilla.dev", version: "v1alpha1", namespace, plural: "applicationdeployments", name }),
+    kubeConfig(own("hub"))
+      .makeApiClient(CustomObjectsApi)
+      .getNamespacedCustomObject({ group: "flotilla.dev", version: "v1alpha1", namespace, plural: "applicationdeployments", name }),
   )) as ApplicationDeployment | undefined;
 }
 
 async function getCluster(name: string): Promise<Cluster | undefined> {
-  return (await orAbsent(kubeConfig(own("hub")).makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: "flotilla.dev", version: "v1alpha1", plural: "clusters", name }))) as
-    | Cluster
-    | undefined;
+  return (await orAbsent(
+    kubeConfig(own("hub")).makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: "flotilla.dev", version: "v1alpha1", plural: "clusters", name }),
+  )) as Cluster | undefined;
 }
 
 function readyOf(c: Cluster | undefined) {
@@ -70,7 +72,9 @@ async function applyOnHub(doc: unknown): Promise<void> {
 }
 
 function gitLog(): string[] {
-  return deploymentLines(execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "log", `--format=${DEPLOYMENT_LOG_FORMAT}`, "main"], { encoding: "utf8" })).reverse();
+  return deploymentLines(
+    execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "log", `--format=${DEPLOYMENT_LOG_FORMAT}`, "main"], { encoding: "utf8" }),
+  ).reverse();
 }
 
 /** The rollout steps of `<ns>/frontend` to v2, oldest first, as the Git log records them. */
@@ -106,7 +110,19 @@ function startController(): ChildProcess {
   const log = openSync(join(dataDir, "controller.log"), "a");
   const child = spawn(
     process.execPath,
-    [CLI, "controller", "--kubeconfig", own("hub").kubeconfigPath, "--data-dir", dataDir, "--metrics-addr", `127.0.0.1:${opsPort}`, "--no-leader-elect", "--resync", "1m"],
+    [
+      CLI,
+      "controller",
+      "--kubeconfig",
+      own("hub").kubeconfigPath,
+      "--data-dir",
+      dataDir,
+      "--metrics-addr",
+      `127.0.0.1:${opsPort}`,
+      "--no-leader-elect",
+      "--resync",
+      "1m",
+    ],
     { stdio: ["ignore", log, log] },
   );
   closeSync(log);
@@ -151,7 +167,11 @@ describe("faults on the local fleet", () => {
       const full = await canary(ns);
       const clusterState = async (name: string) => (await getDeployment(ns, "frontend"))?.status?.rollout?.clusters?.find((c) => c.name === name);
       await applyOnHub({ ...full, spec: { ...full.spec, appRevisions: [full.spec.appRevisions[0]!] } });
-      await waitFor(async () => (await getDeployment(ns, "frontend"))?.status?.phase === "Healthy", { timeoutMs: 150_000, intervalMs: 1_000, message: "v1 Healthy" });
+      await waitFor(async () => (await getDeployment(ns, "frontend"))?.status?.phase === "Healthy", {
+        timeoutMs: 150_000,
+        intervalMs: 1_000,
+        message: "v1 Healthy",
+      });
 
       // v2 starts in staging; prod-us, the production wave's second cluster, goes away.
       await applyOnHub(full);
@@ -160,18 +180,24 @@ describe("faults on the local fleet", () => {
       let startingAt = 0;
       await fleet!.stopApiServer("prod-us");
       try {
-        const down = await waitFor(async () => {
-          const ready = readyOf(await getCluster("prod-us"));
-          return ready?.status === "False" ? ready : undefined;
-        }, { timeoutMs: 90_000, intervalMs: 250, message: "Cluster prod-us to be reported not Ready" });
+        const down = await waitFor(
+          async () => {
+            const ready = readyOf(await getCluster("prod-us"));
+            return ready?.status === "False" ? ready : undefined;
+          },
+          { timeoutMs: 90_000, intervalMs: 250, message: "Cluster prod-us to be reported not Ready" },
+        );
         const clusterUnreachableMs = Date.now() - stoppedAt;
         expect(down.reason).toBe("Unreachable");
         expect(down.message).toMatch(/^unreachable: /);
 
-        const reported = await waitFor(async () => {
-          const ad = await getDeployment(ns, "frontend");
-          return ad?.status?.clusters?.find((c) => c.name === "prod-us" && /unreachable/i.test(c.message ?? "")) ? ad : undefined;
-        }, { timeoutMs: 30_000, intervalMs: 250, message: "the deployment's status to report prod-us unreachable" });
+        const reported = await waitFor(
+          async () => {
+            const ad = await getDeployment(ns, "frontend");
+            return ad?.status?.clusters?.find((c) => c.name === "prod-us" && /unreachable/i.test(c.message ?? "")) ? ad : undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 250, message: "the deployment's status to report prod-us unreachable" },
+        );
         const deploymentUnreachableMs = Date.now() - stoppedAt;
         const synced = reported.status?.conditions?.find((c) => c.type === "Synced");
         expect(synced).toMatchObject({ status: "False", reason: "ClusterUnreachable" });
@@ -179,8 +205,16 @@ describe("faults on the local fleet", () => {
         expect(reported.status?.clusters?.find((c) => c.name === "prod-us")?.health).toBe("Unknown");
 
         // The waves go on without it: staging, then prod-eu (production's first cluster).
-        await waitFor(async () => (await clusterState("staging"))?.state === "Completed", { timeoutMs: 120_000, intervalMs: 500, message: "staging to complete" });
-        await waitFor(async () => (await clusterState("prod-eu"))?.state === "Completed", { timeoutMs: 120_000, intervalMs: 500, message: "prod-eu to complete" });
+        await waitFor(async () => (await clusterState("staging"))?.state === "Completed", {
+          timeoutMs: 120_000,
+          intervalMs: 500,
+          message: "staging to complete",
+        });
+        await waitFor(async () => (await clusterState("prod-eu"))?.state === "Completed", {
+          timeoutMs: 120_000,
+          intervalMs: 500,
+          message: "prod-eu to complete",
+        });
         expect((await deploymentOn("prod-eu", ns, "frontend-v2"))?.status?.readyReplicas).toBe(4);
 
         // prod-us's first batch is in Git, but it cannot be applied: the rollout holds there.
@@ -193,8 +227,12 @@ describe("faults on the local fleet", () => {
         expect(held?.status?.phase).toBe("Degraded");
         expect(held?.status?.stableRevision).toBe("v1");
         expect(held?.status?.clusters?.find((c) => c.name === "prod-us")?.message).toMatch(/unreachable/);
-        expect(v2Steps(ns).filter((s) => s.includes("(prod-us)"))).toEqual(["v2 completed in wave production (prod-eu); v2 batch 1/3 in wave production (prod-us)"]);
-        console.log(`faults: prod-us stopped; Cluster Ready=False (Unreachable) after ${seconds(clusterUnreachableMs)}, deployment status after ${seconds(deploymentUnreachableMs)}; outage ${seconds(Date.now() - stoppedAt)}`);
+        expect(v2Steps(ns).filter((s) => s.includes("(prod-us)"))).toEqual([
+          "v2 completed in wave production (prod-eu); v2 batch 1/3 in wave production (prod-us)",
+        ]);
+        console.log(
+          `faults: prod-us stopped; Cluster Ready=False (Unreachable) after ${seconds(clusterUnreachableMs)}, deployment status after ${seconds(deploymentUnreachableMs)}; outage ${seconds(Date.now() - stoppedAt)}`,
+        );
       } finally {
         startingAt = Date.now();
         await fleet!.startApiServer("prod-us");
@@ -234,12 +272,19 @@ describe("faults on the local fleet", () => {
       try {
         v2 = await waitFor(() => deploymentOn("prod-us", ns, "frontend-v2"), { timeoutMs: 120_000, intervalMs: 250, message: "frontend-v2 on prod-us" });
         syncedMs = Date.now() - returnedAt;
-        await waitFor(async () => readyOf(await getCluster("prod-us"))?.status === "True", { timeoutMs: 60_000, intervalMs: 250, message: "Cluster prod-us Ready again" });
+        await waitFor(async () => readyOf(await getCluster("prod-us"))?.status === "True", {
+          timeoutMs: 60_000,
+          intervalMs: 250,
+          message: "Cluster prod-us Ready again",
+        });
         readyMs = Date.now() - returnedAt;
-        done = await waitFor(async () => {
-          const a = await getDeployment(ns, "frontend");
-          return a?.status?.phase === "Healthy" && a.status.stableRevision === "v2" ? a : undefined;
-        }, { timeoutMs: 180_000, intervalMs: 500, message: "v2 Healthy and stable everywhere" });
+        done = await waitFor(
+          async () => {
+            const a = await getDeployment(ns, "frontend");
+            return a?.status?.phase === "Healthy" && a.status.stableRevision === "v2" ? a : undefined;
+          },
+          { timeoutMs: 180_000, intervalMs: 500, message: "v2 Healthy and stable everywhere" },
+        );
         healthyMs = Date.now() - returnedAt;
       } finally {
         watching = false;
@@ -270,7 +315,11 @@ describe("faults on the local fleet", () => {
       await applyOnHub(await worker(ns, "steady", "myimage-v1"));
       await applyOnHub(await worker(ns, "doomed", "myimage-v1"));
       for (const name of ["steady", "doomed"]) {
-        await waitFor(async () => (await getDeployment(ns, name))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 500, message: `${name} Healthy` });
+        await waitFor(async () => (await getDeployment(ns, name))?.status?.phase === "Healthy", {
+          timeoutMs: 120_000,
+          intervalMs: 500,
+          message: `${name} Healthy`,
+        });
       }
       const readyBefore = await Promise.all(["prod-eu", "prod-us"].map(async (c) => readyOf(await getCluster(c))));
       expect(readyBefore.map((r) => r?.status)).toEqual(["True", "True"]);
@@ -309,10 +358,18 @@ describe("faults on the local fleet", () => {
 
       await waitFor(async () => (await opsStatus("/readyz")) === 200, { timeoutMs: 60_000, intervalMs: 100, message: "/readyz to recover" });
       const readyMs = Date.now() - returnedAt;
-      await waitFor(async () => {
-        const [fresh, steady, doomed] = await Promise.all([getDeployment(ns, "fresh"), getDeployment(ns, "steady"), getDeployment(ns, "doomed")]);
-        return fresh?.status?.phase === "Healthy" && steady?.status?.phase === "Healthy" && steady.status.observedGeneration === steady.metadata.generation && doomed === undefined;
-      }, { timeoutMs: 120_000, intervalMs: 250, message: "fresh Healthy, steady's change Healthy and doomed deleted" });
+      await waitFor(
+        async () => {
+          const [fresh, steady, doomed] = await Promise.all([getDeployment(ns, "fresh"), getDeployment(ns, "steady"), getDeployment(ns, "doomed")]);
+          return (
+            fresh?.status?.phase === "Healthy" &&
+            steady?.status?.phase === "Healthy" &&
+            steady.status.observedGeneration === steady.metadata.generation &&
+            doomed === undefined
+          );
+        },
+        { timeoutMs: 120_000, intervalMs: 250, message: "fresh Healthy, steady's change Healthy and doomed deleted" },
+      );
       const handledMs = Date.now() - returnedAt;
 
       for (const c of ["prod-eu", "prod-us"]) {

@@ -99,10 +99,7 @@ describe("the environment repository with a remote", () => {
     expect(result?.state).toBe("pushed");
     const subjects = await git(["--git-dir", serverRepo, "log", "--format=%s"], { home: root });
     expect(subjects.trim().split("\n")).toEqual(["team-a/shop: v2", "other writer", "team-a/shop: v1"]);
-    expect(await serverLs(serverRepo)).toEqual([
-      "clusters/c1/team-a/shop/core.ConfigMap.a.yaml",
-      "clusters/c1/team-z/other/core.ConfigMap.z.yaml",
-    ]);
+    expect(await serverLs(serverRepo)).toEqual(["clusters/c1/team-a/shop/core.ConfigMap.a.yaml", "clusters/c1/team-z/other/core.ConfigMap.z.yaml"]);
     const content = await git(["--git-dir", serverRepo, "show", "main:clusters/c1/team-a/shop/core.ConfigMap.a.yaml"], { home: root });
     expect(content).toContain('value: "2"');
     expect(await repo.head()).toBe(result?.oid);
@@ -149,11 +146,7 @@ describe("the environment repository with a remote", () => {
     expect(synced.state).toBe("pushed");
     const subjects = await git(["--git-dir", serverRepo, "log", "--format=%s"], { home: root });
     expect(subjects.trim().split("\n")).toEqual(["team-b/api: created", "team-a/shop: v2", "other writer", "team-a/shop: v1"]);
-    expect(await serverLs(serverRepo)).toEqual([
-      "README.md",
-      "clusters/c1/team-a/shop/core.ConfigMap.a.yaml",
-      "clusters/c2/team-b/api/core.ConfigMap.b.yaml",
-    ]);
+    expect(await serverLs(serverRepo)).toEqual(["README.md", "clusters/c1/team-a/shop/core.ConfigMap.a.yaml", "clusters/c2/team-b/api/core.ConfigMap.b.yaml"]);
     expect((await git(["--git-dir", serverRepo, "rev-parse", "main"], { home: root })).trim()).toBe(synced.head);
     await expectFsckClean(serverRepo);
   });

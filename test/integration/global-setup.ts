@@ -24,8 +24,12 @@ const log = (line: string) => process.stderr.write(`[fleet] ${line}\n`);
 function buildDist(): void {
   const root = path.join(import.meta.dirname, "..", "..");
   const started = Date.now();
-  const run = spawnSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: root, encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`tsc -p tsconfig.json failed (exit ${run.status}); the integration tests run the compiled CLI:\n${run.stdout}${run.stderr}`);
+  const run = spawnSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  if (run.status !== 0)
+    throw new Error(`tsc -p tsconfig.json failed (exit ${run.status}); the integration tests run the compiled CLI:\n${run.stdout}${run.stderr}`);
   log(`dist/ built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -19,7 +19,10 @@ import { kubeConfig, kubectl, withNamespace } from "./support/fleet.js";
 const ROOT = join(import.meta.dirname, "..", "..");
 
 async function examples(): Promise<string[]> {
-  return (await readdir(join(ROOT, "examples"), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return (await readdir(join(ROOT, "examples"), { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 async function readExample(name: string): Promise<{ deployment: ApplicationDeployment; clusters: Cluster[] }> {
@@ -39,7 +42,13 @@ describe("the hub", () => {
     const { stdout } = await kubectl("hub", ["get", "crd", "-o", "name"]);
     for (const f of files) expect(stdout).toContain(`customresourcedefinition.apiextensions.k8s.io/${f.replace(/\.yaml$/, "")}`);
     // The columns as the API server serves them (a table needs no deployment to exist, unlike `kubectl get`'s output).
-    const { stdout: columns } = await kubectl("hub", ["get", "crd", "applicationdeployments.flotilla.dev", "-o", "jsonpath={.spec.versions[*].additionalPrinterColumns[*].name}"]);
+    const { stdout: columns } = await kubectl("hub", [
+      "get",
+      "crd",
+      "applicationdeployments.flotilla.dev",
+      "-o",
+      "jsonpath={.spec.versions[*].additionalPrinterColumns[*].name}",
+    ]);
     expect(columns.trim().split(/\s+/)).toEqual(["PHASE", "TARGET", "STABLE", "PROGRESS", "AGE"]);
   });
 
@@ -55,7 +64,9 @@ describe("the hub", () => {
         const { deployment, clusters } = await readExample(name);
         const doc = { ...deployment, metadata: { ...deployment.metadata, namespace: ns } };
         await kubectl("hub", ["apply", "--server-side", "--field-manager=test", "-f", "-"], { input: toYaml(doc) });
-        await kubectl("hub", ["apply", "--server-side", "--force-conflicts", "--dry-run=server", "--field-manager=test", "-f", "-"], { input: clusters.map(toYaml).join("---\n") });
+        await kubectl("hub", ["apply", "--server-side", "--force-conflicts", "--dry-run=server", "--field-manager=test", "-f", "-"], {
+          input: clusters.map(toYaml).join("---\n"),
+        });
       }
       const { stdout } = await kubectl("hub", ["get", "ad", "-n", ns]);
       expect(stdout).toMatch(/NAME\s+PHASE\s+TARGET\s+STABLE\s+PROGRESS\s+AGE/);
@@ -90,7 +101,11 @@ spec:
       for (const name of await examples()) {
         const { deployment, clusters } = await readExample(name);
         const doc = { ...deployment, metadata: { ...deployment.metadata, namespace: ns } };
-        const rendered = await renderDeployment({ deployment: doc, registry, targets: fullRolloutTargets(doc, place(doc.spec.placementStrategies, clusters), clusters) });
+        const rendered = await renderDeployment({
+          deployment: doc,
+          registry,
+          targets: fullRolloutTargets(doc, place(doc.spec.placementStrategies, clusters), clusters),
+        });
         const manifests = rendered.flatMap((r) => r.manifests);
         expect(manifests.length).toBeGreaterThan(0);
         objects += manifests.length;
@@ -110,7 +125,9 @@ spec:
     expect(files).toEqual(["controller.yaml", "namespace.yaml", "rbac.yaml"]);
     // The namespace must exist for the namespaced objects' dry run.
     await kubectl("hub", ["apply", "--server-side", "--field-manager=test", "-f", join(ROOT, "deploy", "namespace.yaml")]);
-    const result = await kubectl("hub", ["apply", "--server-side", "--dry-run=server", "--field-manager=test", "-f", join(ROOT, "deploy")], { allowFailure: true });
+    const result = await kubectl("hub", ["apply", "--server-side", "--dry-run=server", "--field-manager=test", "-f", join(ROOT, "deploy")], {
+      allowFailure: true,
+    });
     expect(result.stderr).toBe("");
     expect(result.stdout).toContain("deployment.apps/flotilla-controller serverside-applied (server dry run)");
     expect(result.stdout).toContain("clusterrole.rbac.authorization.k8s.io/flotilla-controller serverside-applied (server dry run)");

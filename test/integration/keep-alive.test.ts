@@ -54,10 +54,12 @@ describe("the hub kubeconfig", () => {
     expect(first).toBeGreaterThan(1);
     expect(first).toBeLessThanOrEqual(32);
     // Every connection of the first burst stayed open: the next two bursts dial nothing new.
-    expect(await countConnections(async () => {
-      await burst();
-      await burst();
-    })).toBe(0);
+    expect(
+      await countConnections(async () => {
+        await burst();
+        await burst();
+      }),
+    ).toBe(0);
     kept.destroyAgents();
   });
 

@@ -66,7 +66,13 @@ function app(namespace: string, name: string): ApplicationDeployment {
     kind: "ApplicationDeployment",
     metadata: { name, namespace },
     spec: {
-      appRevisions: [{ name: "v1", template: { spec: { components: [{ name, type: "worker", settings: { image: `${name}:1`, cmd: ["sleep", "3600"] } }] } }, rollout: { replicas: 2 } }],
+      appRevisions: [
+        {
+          name: "v1",
+          template: { spec: { components: [{ name, type: "worker", settings: { image: `${name}:1`, cmd: ["sleep", "3600"] } }] } },
+          rollout: { replicas: 2 },
+        },
+      ],
       placementStrategies: [{ name: "staging", clusterSelector: { labels: { usage: "staging" } } }],
     },
   };
@@ -98,7 +104,10 @@ describe("two controller replicas", () => {
   beforeAll(async () => {
     const kc = kubeConfig("hub");
     await installToHub({ kubeConfig: kc, definitionDirs: [builtinDefinitionsDir()] });
-    await registerClusters(kc, await Promise.all(members().map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))));
+    await registerClusters(
+      kc,
+      await Promise.all(members().map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))),
+    );
     root = await mkdtemp(join(tmpdir(), "flotilla-leader-"));
     await mkdir(join(root, "srv"));
     server = await startGitHttpServer({ root: join(root, "srv"), token: TOKEN });
@@ -129,13 +138,23 @@ describe("two controller replicas", () => {
         replicas.push(start("replica-a"), start("replica-b"));
 
         // Exactly one holds the Lease and acts; the other stands by (it never opened a repository).
-        const holder = await waitFor(async () => (await readLease())?.spec?.holderIdentity || undefined, { timeoutMs: 30_000, message: "a replica to take the Lease" });
+        const holder = await waitFor(async () => (await readLease())?.spec?.holderIdentity || undefined, {
+          timeoutMs: 30_000,
+          message: "a replica to take the Lease",
+        });
         const leader = replicas.find((r) => identityOf(r) === holder);
         expect(leader, `the Lease holder ${holder} is one of the replicas (${replicas.map(identityOf).join(", ")})`).toBeDefined();
         const standby = replicas.find((r) => r !== leader)!;
-        await waitFor(async () => (await metrics(leader!)).get("flotilla_leader") === 1, { timeoutMs: 15_000, message: "the leader to report flotilla_leader 1" });
+        await waitFor(async () => (await metrics(leader!)).get("flotilla_leader") === 1, {
+          timeoutMs: 15_000,
+          message: "the leader to report flotilla_leader 1",
+        });
         await kubectl("hub", ["apply", "--server-side", "--field-manager=test", "-f", "-"], { input: toYaml(app(ns, "before")) });
-        await waitFor(async () => (await phaseOf(ns, "before"))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 500, message: "`before` Healthy under the first leader" });
+        await waitFor(async () => (await phaseOf(ns, "before"))?.status?.phase === "Healthy", {
+          timeoutMs: 120_000,
+          intervalMs: 500,
+          message: "`before` Healthy under the first leader",
+        });
         expect((await readLease())?.spec?.holderIdentity).toBe(holder);
         const standbyMetrics = await metrics(standby);
         expect(standbyMetrics.get("flotilla_leader")).toBe(0);
@@ -158,7 +177,10 @@ describe("two controller replicas", () => {
         );
         const handOverMs = Date.now() - killedAt;
         expect(taken.spec?.leaseTransitions).toBe(transitions + 1);
-        await waitFor(async () => (await metrics(standby)).get("flotilla_leader") === 1, { timeoutMs: 10_000, message: "the new leader to report flotilla_leader 1" });
+        await waitFor(async () => (await metrics(standby)).get("flotilla_leader") === 1, {
+          timeoutMs: 10_000,
+          message: "the new leader to report flotilla_leader 1",
+        });
 
         // The new leader acts: the deployment created after the kill is reconciled and committed on
         // top of the old leader's history; the one reconciled before is not committed again.
@@ -176,7 +198,10 @@ describe("two controller replicas", () => {
         expect(log.filter((s) => s.startsWith(`${ns}/before: `))).toEqual(beforeKill.filter((s) => s.startsWith(`${ns}/before: `)));
         expect(after.status?.commit).toMatch(/^[0-9a-f]{40}$/);
         await git(["--git-dir", remoteRepo, "merge-base", "--is-ancestor", after.status!.commit!, "main"], { home: root });
-        await waitFor(async () => (await phaseOf(ns, "before"))?.status?.phase === "Healthy", { timeoutMs: 30_000, message: "`before` Healthy under the new leader" });
+        await waitFor(async () => (await phaseOf(ns, "before"))?.status?.phase === "Healthy", {
+          timeoutMs: 30_000,
+          message: "`before` Healthy under the new leader",
+        });
         await git(["--git-dir", remoteRepo, "fsck", "--strict"], { home: root });
 
         // Never two leaders at once: the killed one led until the kill, the other only after.
@@ -184,7 +209,8 @@ describe("two controller replicas", () => {
         const second = leadership(standby, Date.now());
         expect(first.length).toBeGreaterThan(0);
         expect(second.length).toBeGreaterThan(0);
-        for (const [a0, a1] of first) for (const [b0, b1] of second) expect(a1 <= b0 || b1 <= a0, `${leader!.pid} led ${a0}–${a1}, ${standby.pid} led ${b0}–${b1}`).toBe(true);
+        for (const [a0, a1] of first)
+          for (const [b0, b1] of second) expect(a1 <= b0 || b1 <= a0, `${leader!.pid} led ${a0}–${a1}, ${standby.pid} led ${b0}–${b1}`).toBe(true);
 
         console.log(
           `[leader] lease ${LEASE_SECONDS} s: the standby held the Lease ${(handOverMs / 1000).toFixed(1)} s after the leader was SIGKILLed ` +

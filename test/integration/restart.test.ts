@@ -178,7 +178,8 @@ function killPoints(seed: number): KillPoint[] {
 async function watchRecords(
   ns: string,
 ): Promise<{ killAtNext: (c: ControllerProcess) => Promise<void>; stableCommits: Set<string>; phases: Set<string>; stop: () => void }> {
-  const planned = (ad: ApplicationDeployment) => JSON.stringify((ad.status?.rollout?.clusters ?? []).map((c) => [c.name, c.revisions, c.state === "Completed"]));
+  const planned = (ad: ApplicationDeployment) =>
+    JSON.stringify((ad.status?.rollout?.clusters ?? []).map((c) => [c.name, c.revisions, c.state === "Completed"]));
   /** status.commit of every status that said v2 is the stable revision. */
   const stableCommits = new Set<string>();
   /** Every phase the status showed while watched (with the Ready message, but for Healthy). */
@@ -239,7 +240,10 @@ describe("a controller killed mid-rollout", () => {
   beforeAll(async () => {
     const kc = kubeConfig("hub");
     await installToHub({ kubeConfig: kc, definitionDirs: [builtinDefinitionsDir()] });
-    await registerClusters(kc, await Promise.all(members().map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))));
+    await registerClusters(
+      kc,
+      await Promise.all(members().map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))),
+    );
     dataDir = await mkdtemp(join(tmpdir(), "flotilla-restart-"));
   }, 120_000);
 
@@ -291,7 +295,11 @@ async function rollOutWithKills(ref: string, ns: string, points: KillPoint[]): P
   controller = startController();
   await Promise.all([apply(v1Only(make(ref))), apply(v1Only(make(ns)))]);
   for (const namespace of [ref, ns]) {
-    await waitFor(async () => (await getDeployment(namespace))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 500, message: `v1 Healthy in ${namespace}` });
+    await waitFor(async () => (await getDeployment(namespace))?.status?.phase === "Healthy", {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      message: `v1 Healthy in ${namespace}`,
+    });
   }
 
   // The reference: v2 rolled out without interruption.
@@ -312,15 +320,25 @@ async function rollOutWithKills(ref: string, ns: string, points: KillPoint[]): P
   const settled = await watchRecords(ref);
   const start = Date.now();
   await apply(make(ns));
-  const kills: Array<{ kind: KillPoint["kind"]; at: number; stepsInGit: number; phase: string | undefined; rollout: string; uncommitted: boolean; restartedAt: number }> = [];
+  const kills: Array<{
+    kind: KillPoint["kind"];
+    at: number;
+    stepsInGit: number;
+    phase: string | undefined;
+    rollout: string;
+    uncommitted: boolean;
+    restartedAt: number;
+  }> = [];
   for (const p of points) {
-    await waitFor(() => watch.seen.length > p.afterStep, { timeoutMs: 120_000, intervalMs: 50, message: `step ${p.afterStep + 1} (${CANARY_V2_STEPS[p.afterStep]})` }).catch(
-      async (error: Error) => {
-        // What the rollout waited for says where it stuck.
-        const status = (await getDeployment(ns))?.status;
-        throw new Error(`${error.message}; phase ${status?.phase}, rollout ${JSON.stringify(status?.rollout)}, clusters ${JSON.stringify(status?.clusters)}`);
-      },
-    );
+    await waitFor(() => watch.seen.length > p.afterStep, {
+      timeoutMs: 120_000,
+      intervalMs: 50,
+      message: `step ${p.afterStep + 1} (${CANARY_V2_STEPS[p.afterStep]})`,
+    }).catch(async (error: Error) => {
+      // What the rollout waited for says where it stuck.
+      const status = (await getDeployment(ns))?.status;
+      throw new Error(`${error.message}; phase ${status?.phase}, rollout ${JSON.stringify(status?.rollout)}, clusters ${JSON.stringify(status?.clusters)}`);
+    });
     const base = Math.max(watch.seen[p.afterStep]!, kills.at(-1)?.restartedAt ?? 0);
     await new Promise((r) => setTimeout(r, Math.max(0, base + p.delayMs - Date.now())));
     // kill() fails if the controller had died by itself: every kill must land on a live process.
@@ -377,7 +395,9 @@ async function rollOutWithKills(ref: string, ns: string, points: KillPoint[]): P
   expect(midRollout.length).toBe(KILLS);
   // At least one restart was given the time to make a step (else the kills tested only startup).
   expect(recoveries.filter((r) => r !== undefined).length).toBeGreaterThan(0);
-  console.log(`[restart] ${midRollout.length}/${KILLS} kills before the rollout was done; ${kills.filter((k) => k.uncommitted).length} between a step's status record and its commit`);
+  console.log(
+    `[restart] ${midRollout.length}/${KILLS} kills before the rollout was done; ${kills.filter((k) => k.uncommitted).length} between a step's status record and its commit`,
+  );
   // The headline case: every record kill left a step recorded in status but not in Git, and the
   // restarted controller committed it (the history check below): there were such kills.
   const recordKills = kills.filter((k) => k.kind === "record");
@@ -416,7 +436,10 @@ async function rollOutWithKills(ref: string, ns: string, points: KillPoint[]): P
   expect(status.clusters?.map((c) => c.name)).toEqual(["prod-eu", "prod-us", "staging"]);
   for (const c of status.clusters ?? []) {
     expect(c.health, c.name).toBe("Healthy");
-    expect(c.revisions?.map((r) => [r.name, r.replicas, r.readyReplicas]), c.name).toEqual([
+    expect(
+      c.revisions?.map((r) => [r.name, r.replicas, r.readyReplicas]),
+      c.name,
+    ).toEqual([
       ["v1", 0, 0],
       ["v2", 4, 4],
     ]);

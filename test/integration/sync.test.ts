@@ -124,8 +124,7 @@ async function serverCounter(name: string, labels: Record<string, string | reado
 /** The member API server's list requests to etcd so far, summed over `types` (e.g. "*[]core.Pod"). */
 const etcdLists = (types: readonly string[]) => serverCounter("etcd_request_duration_seconds_count", { operation: "list", type: types });
 
-const actions = (r: { changes: { object: string; action: string }[] }) =>
-  Object.fromEntries(r.changes.map((c) => [c.object, c.action]));
+const actions = (r: { changes: { object: string; action: string }[] }) => Object.fromEntries(r.changes.map((c) => [c.object, c.action]));
 
 describe("syncCluster on a member cluster", () => {
   it("creates the namespace and the desired objects, and reports each one", async () => {
@@ -203,7 +202,9 @@ describe("syncCluster on a member cluster", () => {
     // Deployment's resourceVersion at any time, so it is not compared.
     const versions = async () =>
       (await Promise.all(objects.map((o) => client.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name })))).map((o) => {
-        const meta = o?.metadata as { generation?: number; resourceVersion?: string; managedFields?: { manager?: string; time?: string; operation?: string }[] } | undefined;
+        const meta = o?.metadata as
+          | { generation?: number; resourceVersion?: string; managedFields?: { manager?: string; time?: string; operation?: string }[] }
+          | undefined;
         const ours = meta?.managedFields?.filter((f) => f.manager === "flotilla").map((f) => `${f.operation}@${f.time}`);
         return { version: meta?.generation ?? meta?.resourceVersion, ours };
       });
@@ -228,7 +229,10 @@ describe("syncCluster on a member cluster", () => {
     const step1 = deployment(ns, "web", "nginx:1.27", 2);
     await syncCluster({ client, desired: { commit: "c1", objects: [step1] } });
     const ref = { apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" };
-    const ours = async () => ((await client.get(ref))?.metadata as { managedFields?: { manager?: string; time?: string }[] } | undefined)?.managedFields?.find((f) => f.manager === "flotilla");
+    const ours = async () =>
+      ((await client.get(ref))?.metadata as { managedFields?: { manager?: string; time?: string }[] } | undefined)?.managedFields?.find(
+        (f) => f.manager === "flotilla",
+      );
     const before = await ours();
     expect(before?.time).toBeDefined();
     // The completion step: the same workload, marked as autoscaled in Git.
@@ -385,7 +389,10 @@ describe("drift as the API server's merge sees it", () => {
     ]);
     for (let i = 0; i < 3; i++) {
       const result = await syncCluster({ client, desired, previous: desired.objects });
-      expect(result.changes.find((c) => c.kind === "Deployment")).toMatchObject({ action: "unchanged", message: "in sync (the API server's merge keeps what others added)" });
+      expect(result.changes.find((c) => c.kind === "Deployment")).toMatchObject({
+        action: "unchanged",
+        message: "in sync (the API server's merge keeps what others added)",
+      });
       expect(result.drifted).toBe(0);
     }
     const pod = await livePod(ns);
@@ -393,7 +400,7 @@ describe("drift as the API server's merge sees it", () => {
     expect(pod.containers.map((c) => c.name)).toEqual(["app", "istio-proxy"]);
   });
 
-  it("corrects an env value edited from \"1.0\" to \"1\" and a changed or lengthened args list", async () => {
+  it('corrects an env value edited from "1.0" to "1" and a changed or lengthened args list', async () => {
     const ns = uniqueNamespace("drift-strings");
     const desired: DesiredState = { commit: "c1", objects: [workload(ns)] };
     await syncCluster({ client, desired });
@@ -406,7 +413,10 @@ describe("drift as the API server's merge sees it", () => {
       const result = await syncCluster({ client, desired, previous: desired.objects });
       const change = result.changes.find((c) => c.kind === "Deployment");
       expect(change?.action, `${what}: ${JSON.stringify(patch)}`).toBe("configured");
-      expect(change?.drift?.some((d) => d.includes(`containers[0].${what}`)), JSON.stringify(change?.drift)).toBe(true);
+      expect(
+        change?.drift?.some((d) => d.includes(`containers[0].${what}`)),
+        JSON.stringify(change?.drift),
+      ).toBe(true);
       const app = (await livePod(ns)).containers.find((c) => c.name === "app");
       expect({ env: app?.env, args: app?.args }).toEqual({ env: [{ name: "RATIO", value: "1.0" }], args: ["--mode", "fast"] });
     }
@@ -432,8 +442,18 @@ describe("the cluster-scope rule at apply time", () => {
     };
     crds.push(crd.metadata.name);
     // As the renderer writes a kind it does not know: in the deployment's namespace; marked only from a marked definition.
-    const tenants: Manifest = { apiVersion: `${group}/v1`, kind: "Gadget", metadata: { name: `${ns}-tenant`, namespace: ns, labels: owned(ns) }, spec: { deny: "everything" } };
-    const platforms: Manifest = { apiVersion: `${group}/v1`, kind: "Gadget", metadata: { name: `${ns}-platform`, namespace: ns, labels: owned(ns), annotations: MARK }, spec: { size: 1 } };
+    const tenants: Manifest = {
+      apiVersion: `${group}/v1`,
+      kind: "Gadget",
+      metadata: { name: `${ns}-tenant`, namespace: ns, labels: owned(ns) },
+      spec: { deny: "everything" },
+    };
+    const platforms: Manifest = {
+      apiVersion: `${group}/v1`,
+      kind: "Gadget",
+      metadata: { name: `${ns}-platform`, namespace: ns, labels: owned(ns), annotations: MARK },
+      spec: { size: 1 },
+    };
     const role: Manifest = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: `${ns}-role`, labels: owned(ns) }, rules: [] };
     const desired: DesiredState = { commit: "c1", objects: [crd, tenants, platforms, role, configMap(ns, "a")] };
 
@@ -590,7 +610,11 @@ describe("ClusterSyncWorker on a member cluster", () => {
       const c2 = await commit([configMap(ns, "a"), service(ns, "web")], "drop b");
       worker.setDesired(c2);
       await waitFor(() => worker.status.appliedCommit === c2, { message: "the second commit to be applied" });
-      expect(actions(worker.status.lastResult!)).toEqual({ [`ConfigMap/${ns}/a`]: "unchanged", [`Service/${ns}/web`]: "unchanged", [`ConfigMap/${ns}/b`]: "deleted" });
+      expect(actions(worker.status.lastResult!)).toEqual({
+        [`ConfigMap/${ns}/a`]: "unchanged",
+        [`Service/${ns}/web`]: "unchanged",
+        [`ConfigMap/${ns}/b`]: "deleted",
+      });
       expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "b" })).toBeUndefined();
       expect(worker.status.health.map((h) => [h.deployment, h.health])).toEqual([[`${ns}/shop`, "Healthy"]]);
       expect(worker.healthOf(`${ns}/shop`)).toEqual(worker.status.health[0]);
@@ -609,16 +633,30 @@ describe("ClusterSyncWorker on a member cluster", () => {
     const shop = [ofApp("shop", configMap(ns, "shop-settings")), ofApp("shop", service(ns, "shop"))];
     const cart = (value: string) => [ofApp("cart", configMap(ns, "cart-settings", { a: value }))];
     const commit = async (changes: { name: string; objects: Manifest[] }[], what: string) => {
-      const result = await repo.commitDeployments(changes.map((c) => ({ namespace: ns, name: c.name, clusters: folder(c.objects) })), what);
+      const result = await repo.commitDeployments(
+        changes.map((c) => ({ namespace: ns, name: c.name, clusters: folder(c.objects) })),
+        what,
+      );
       if (!result) throw new Error("nothing committed");
       return result.oid;
     };
     const worker = new ClusterSyncWorker({ cluster: "prod-eu", client, source: envRepoSource(repo, "prod-eu"), healthInterval: 0, resyncInterval: 3_600_000 });
     try {
-      const c1 = await commit([{ name: "shop", objects: shop }, { name: "cart", objects: cart("1") }], "both");
+      const c1 = await commit(
+        [
+          { name: "shop", objects: shop },
+          { name: "cart", objects: cart("1") },
+        ],
+        "both",
+      );
       worker.setDesired(c1);
       await waitFor(() => worker.status.appliedCommit === c1, { message: "the first commit to be applied" });
-      expect(Object.keys(actions(worker.status.lastResult!)).sort()).toEqual([`ConfigMap/${ns}/cart-settings`, `ConfigMap/${ns}/shop-settings`, `Namespace/${ns}`, `Service/${ns}/shop`]);
+      expect(Object.keys(actions(worker.status.lastResult!)).sort()).toEqual([
+        `ConfigMap/${ns}/cart-settings`,
+        `ConfigMap/${ns}/shop-settings`,
+        `Namespace/${ns}`,
+        `Service/${ns}/shop`,
+      ]);
 
       // Someone deletes one of shop's objects; the next commit touches cart only.
       await client.delete({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "shop-settings" });
@@ -627,7 +665,11 @@ describe("ClusterSyncWorker on a member cluster", () => {
       worker.setDesired(c2);
       await waitFor(() => worker.status.appliedCommit === c2, { message: "the second commit to be applied" });
       expect(actions(worker.status.lastResult!)).toEqual({ [`ConfigMap/${ns}/cart-settings`]: "configured" });
-      const requests = Object.fromEntries(Object.entries(client.stats.byVerb).map(([verb, n]) => [verb, n - (before[verb] ?? 0)]).filter(([, n]) => n !== 0));
+      const requests = Object.fromEntries(
+        Object.entries(client.stats.byVerb)
+          .map(([verb, n]) => [verb, n - (before[verb] ?? 0)])
+          .filter(([, n]) => n !== 0),
+      );
       // The namespace checked (GET), cart's object read (GET) and applied, one Pod list narrowed to
       // cart: nothing of shop is read.
       expect(requests).toEqual({ get: 2, apply: 1, list: 1 });
@@ -638,7 +680,10 @@ describe("ClusterSyncWorker on a member cluster", () => {
       const syncs = worker.status.counters.syncs;
       worker.resync();
       await waitFor(() => worker.status.counters.syncs > syncs, { message: "the resync" });
-      expect(actions(worker.status.lastResult!)).toMatchObject({ [`ConfigMap/${ns}/shop-settings`]: "created", [`ConfigMap/${ns}/cart-settings`]: "unchanged" });
+      expect(actions(worker.status.lastResult!)).toMatchObject({
+        [`ConfigMap/${ns}/shop-settings`]: "created",
+        [`ConfigMap/${ns}/cart-settings`]: "unchanged",
+      });
       expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "shop-settings" })).toBeDefined();
     } finally {
       await worker.stop();
@@ -651,10 +696,16 @@ describe("ClusterSyncWorker on a member cluster", () => {
     const dir = await mkdtemp(join(tmpdir(), "flotilla-sync-env-"));
     const repo = await EnvRepo.open({ dir });
     const apps = ["a1", "a2", "a3", "a4", "a5"];
-    const objectsOf = (app: string, value: string) => [{ ...configMap(ns, `${app}-settings`, { v: value }), metadata: { name: `${app}-settings`, namespace: ns, labels: owned(ns, app) } }];
+    const objectsOf = (app: string, value: string) => [
+      { ...configMap(ns, `${app}-settings`, { v: value }), metadata: { name: `${app}-settings`, namespace: ns, labels: owned(ns, app) } },
+    ];
     const commitAll = async (value: string) => {
       const result = await repo.commitDeployments(
-        apps.map((app) => ({ namespace: ns, name: app, clusters: { "prod-eu": Object.fromEntries(objectsOf(app, value).map((o) => [manifestFileName(o), toYaml(o)])) } })),
+        apps.map((app) => ({
+          namespace: ns,
+          name: app,
+          clusters: { "prod-eu": Object.fromEntries(objectsOf(app, value).map((o) => [manifestFileName(o), toYaml(o)])) },
+        })),
         `all at ${value}`,
       );
       if (!result) throw new Error("nothing committed");
@@ -670,7 +721,8 @@ describe("ClusterSyncWorker on a member cluster", () => {
       resyncInterval: 3_600_000,
       deploymentsPerStep: 2,
       onEvent: (e) => {
-        if (e.type === "Synced" && e.deployment) seen.push({ deployment: e.deployment, commit: e.commit, applied: worker.status.appliedCommit, stepped: worker.status.deploymentCommits });
+        if (e.type === "Synced" && e.deployment)
+          seen.push({ deployment: e.deployment, commit: e.commit, applied: worker.status.appliedCommit, stepped: worker.status.deploymentCommits });
       },
     });
     try {
@@ -747,11 +799,15 @@ describe("ClusterSyncWorker on a member cluster", () => {
       await waitFor(() => worker.status.attemptedCommit === c2, { message: "the stepped sync to finish", timeoutMs: 30_000 });
       expect(worker.status.appliedCommit).toBe(c1);
       expect(worker.status.failures).toBe(1);
-      expect(new Set(worker.status.lastResult?.changes.filter((c) => c.action === "failed").map((c) => c.deployment))).toEqual(new Set([...broken].map((a) => `${ns}/${a}`)));
+      expect(new Set(worker.status.lastResult?.changes.filter((c) => c.action === "failed").map((c) => c.deployment))).toEqual(
+        new Set([...broken].map((a) => `${ns}/${a}`)),
+      );
       // The good ones were applied: a4 by a step (recorded per deployment), a5 by the last run.
       expect(worker.status.deploymentCommits[`${ns}/a4`]).toBe(c2);
       for (const app of ["a4", "a5"]) {
-        const live = (await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: `${app}-web` })) as { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } } | undefined;
+        const live = (await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: `${app}-web` })) as
+          | { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }
+          | undefined;
         expect(live?.spec?.template?.spec?.containers?.[0]?.image).toBe("nginx:1.28");
       }
       // Steps report only what they synced; each broken deployment is reported failed once, by the last run.
@@ -798,11 +854,21 @@ describe("ClusterSyncWorker on a member cluster", () => {
     const desired: DesiredState = { commit: "c1", objects: [deployment(ns, "web"), configMap(ns, "settings"), cart(configMap(ns, "cart-settings"))] };
     const events: SyncEvent[] = [];
     // No full resync in the test's time: what is corrected was found by the watch.
-    const worker = new ClusterSyncWorker({ cluster: "member", client, source: async () => desired, resyncInterval: 1_000, fullResyncEvery: 1_000, healthInterval: 200, onEvent: (e) => events.push(e) });
+    const worker = new ClusterSyncWorker({
+      cluster: "member",
+      client,
+      source: async () => desired,
+      resyncInterval: 1_000,
+      fullResyncEvery: 1_000,
+      healthInterval: 200,
+      onEvent: (e) => events.push(e),
+    });
     const reads = () => (client.stats.byVerb.get ?? 0) + (client.stats.byVerb.list ?? 0);
     try {
       worker.setDesired("c1");
-      await waitFor(() => worker.status.appliedCommit === "c1" && worker.status.health.every((h) => h.health === "Healthy"), { message: "c1 applied and Healthy" });
+      await waitFor(() => worker.status.appliedCommit === "c1" && worker.status.health.every((h) => h.health === "Healthy"), {
+        message: "c1 applied and Healthy",
+      });
       // The watch's first list makes everything a suspect once (changes before it are unknown);
       // the Deployment's rollout makes only status changes after that.
       await untilQuiet(reads, 1_500, "the suspects of the start to be compared");
@@ -850,7 +916,9 @@ describe("ClusterSyncWorker on a member cluster", () => {
     const reads = () => (client.stats.byVerb.get ?? 0) + (client.stats.byVerb.list ?? 0);
     try {
       worker.setDesired(result.oid);
-      await waitFor(() => worker.status.appliedCommit === result.oid && worker.status.health[0]?.health === "Healthy", { message: "the commit applied and Healthy" });
+      await waitFor(() => worker.status.appliedCommit === result.oid && worker.status.health[0]?.health === "Healthy", {
+        message: "the commit applied and Healthy",
+      });
       // Once the watch has started (its first list asks for one pass over everything), nothing is
       // read while nothing changes: 6 s is 30 health intervals and 2.5 periods of the pass over
       // everything that runs when changes are not watched.

@@ -105,7 +105,11 @@ export class RevisionBuilder {
   build(): AppRevision {
     const rev = structuredClone(this.revision);
     if (rev.template.spec.components.length === 0) {
-      rev.template.spec.components.push(aComponent().withSettings({ image: `myimage-${rev.name}` }).build());
+      rev.template.spec.components.push(
+        aComponent()
+          .withSettings({ image: `myimage-${rev.name}` })
+          .build(),
+      );
     }
     return rev;
   }
@@ -308,9 +312,7 @@ export function aTraitDefinition(name: string): TraitDefinitionBuilder {
 
 /** A registry compiled from builders or raw documents. */
 export function registryOf(...defs: Array<ComponentDefinitionBuilder | TraitDefinitionBuilder | unknown>): DefinitionRegistry {
-  return buildRegistry(
-    defs.map((d) => (d instanceof ComponentDefinitionBuilder || d instanceof TraitDefinitionBuilder ? d.build() : d)),
-  );
+  return buildRegistry(defs.map((d) => (d instanceof ComponentDefinitionBuilder || d instanceof TraitDefinitionBuilder ? d.build() : d)));
 }
 
 // ---------- kubeconfig ----------

@@ -60,7 +60,10 @@ export class FakeCluster implements ClusterApi {
 
   /** Make every `verb` call on `object` (as formatRef names it) fail with an HTTP status, until cleared. */
   failOn(verb: Verb, object: string, status: number, reason: string): void {
-    this.failures.set(`${verb} ${object}`, new KubeApiError(`${verb} failed: planted (HTTP ${status})`, { object, status, reason, retryable: isRetryableStatus(status) }));
+    this.failures.set(
+      `${verb} ${object}`,
+      new KubeApiError(`${verb} failed: planted (HTTP ${status})`, { object, status, reason, retryable: isRetryableStatus(status) }),
+    );
   }
 
   clearFailures(): void {
@@ -81,7 +84,8 @@ export class FakeCluster implements ClusterApi {
 
   private served(apiVersion: string, kind: string, object: string): ResourceInfo {
     const info = SERVED[`${apiVersion}|${kind}`];
-    if (!info) throw new KubeApiError(`the cluster does not serve kind ${kind} in ${apiVersion}`, { object, status: 404, reason: "NotFound", retryable: false });
+    if (!info)
+      throw new KubeApiError(`the cluster does not serve kind ${kind} in ${apiVersion}`, { object, status: 404, reason: "NotFound", retryable: false });
     return info;
   }
 
@@ -112,7 +116,12 @@ export class FakeCluster implements ClusterApi {
     const info = this.served(obj.apiVersion, obj.kind, object);
     if (info.namespaced && !obj.metadata.namespace) throw new KubeApiError("namespaced kind without metadata.namespace", { object, retryable: false });
     if (info.namespaced && !this.objects.has(keyOf({ kind: "Namespace", name: obj.metadata.namespace as string }))) {
-      throw new KubeApiError(`apply failed: namespaces "${obj.metadata.namespace}" not found (HTTP 404)`, { object, status: 404, reason: "NotFound", retryable: false });
+      throw new KubeApiError(`apply failed: namespaces "${obj.metadata.namespace}" not found (HTTP 404)`, {
+        object,
+        status: 404,
+        reason: "NotFound",
+        retryable: false,
+      });
     }
     const next = this.merged(obj);
     if (options.dryRun) {
@@ -149,7 +158,12 @@ export class FakeCluster implements ClusterApi {
     const live = this.objects.get(key);
     if (!live) return false;
     if (options.uid && live.metadata.uid !== options.uid) {
-      throw new KubeApiError("delete failed: Precondition failed: UID in precondition does not match (HTTP 409)", { object, status: 409, reason: "Conflict", retryable: true });
+      throw new KubeApiError("delete failed: Precondition failed: UID in precondition does not match (HTTP 409)", {
+        object,
+        status: 409,
+        reason: "Conflict",
+        retryable: true,
+      });
     }
     this.objects.delete(key);
     return true;

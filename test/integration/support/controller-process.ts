@@ -72,7 +72,10 @@ export function spawnController(options: ControllerProcessOptions): ControllerPr
     await exit;
   };
   const killRunning = async () => {
-    if (exited) throw new Error(`controller pid ${child.pid} had already exited (code ${child.exitCode}, signal ${child.signalCode}) before it was killed; see ${options.logFile}`);
+    if (exited)
+      throw new Error(
+        `controller pid ${child.pid} had already exited (code ${child.exitCode}, signal ${child.signalCode}) before it was killed; see ${options.logFile}`,
+      );
     await signal("SIGKILL");
   };
   const logLines = () =>

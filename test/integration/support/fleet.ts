@@ -45,7 +45,12 @@ export function fleet(): TestFleet {
 
 export function cluster(name: string): FleetCluster {
   const c = fleet().clusters.find((x) => x.name === name);
-  if (!c) throw new Error(`no cluster ${name} in the test fleet (have: ${fleet().clusters.map((x) => x.name).join(", ")})`);
+  if (!c)
+    throw new Error(
+      `no cluster ${name} in the test fleet (have: ${fleet()
+        .clusters.map((x) => x.name)
+        .join(", ")})`,
+    );
   return c;
 }
 
@@ -103,9 +108,7 @@ export async function withNamespace<T>(
   const list = (Array.isArray(clusters) ? clusters : [clusters]).map(resolve);
   const ns = uniqueName(options.prefix ?? "it");
   const apis = list.map((c) => kubeConfig(c).makeApiClient(CoreV1Api));
-  await Promise.all(
-    apis.map((api) => api.createNamespace({ body: { metadata: { name: ns, labels: { "flotilla.dev/test": "true", ...options.labels } } } })),
-  );
+  await Promise.all(apis.map((api) => api.createNamespace({ body: { metadata: { name: ns, labels: { "flotilla.dev/test": "true", ...options.labels } } } })));
   try {
     return await body(ns);
   } finally {
@@ -167,11 +170,7 @@ export interface KubectlResult {
 }
 
 /** Run kubectl against a cluster (as admin, via its kubeconfig). */
-export function kubectl(
-  ref: ClusterRef,
-  args: string[],
-  options: { input?: string; allowFailure?: boolean; timeoutMs?: number } = {},
-): Promise<KubectlResult> {
+export function kubectl(ref: ClusterRef, args: string[], options: { input?: string; allowFailure?: boolean; timeoutMs?: number } = {}): Promise<KubectlResult> {
   const c = resolve(ref);
   return new Promise((resolvePromise, reject) => {
     const child = execFile(

@@ -62,13 +62,16 @@ describe("the generated CRDs", () => {
     expect(untyped).toEqual([]);
   });
 
-  it.each(crds.map((c) => [(c.metadata as { name: string }).name, c]))("%s preserves unknown fields only under settings, properties and schema bodies", (_name, crd) => {
-    const where: string[] = [];
-    walk(schemaOf(crd as Node), "", (n, p) => {
-      if (n["x-kubernetes-preserve-unknown-fields"] === true) where.push(p);
-    });
-    for (const p of where) expect(p).toMatch(/(^|\.)(settings|properties|schema)$/);
-  });
+  it.each(crds.map((c) => [(c.metadata as { name: string }).name, c]))(
+    "%s preserves unknown fields only under settings, properties and schema bodies",
+    (_name, crd) => {
+      const where: string[] = [];
+      walk(schemaOf(crd as Node), "", (n, p) => {
+        if (n["x-kubernetes-preserve-unknown-fields"] === true) where.push(p);
+      });
+      for (const p of where) expect(p).toMatch(/(^|\.)(settings|properties|schema)$/);
+    },
+  );
 
   it("preserves unknown fields of component settings, trait properties and definition schemas", () => {
     const paths = (kind: string): string[] => {
@@ -114,7 +117,9 @@ describe("the generated CRDs", () => {
   });
 
   it("shows PHASE, TARGET, STABLE, PROGRESS and AGE for ApplicationDeployments", () => {
-    const version = (byKind.get("ApplicationDeployment") as { spec: { versions: Array<{ additionalPrinterColumns: Array<{ name: string; jsonPath: string }> }> } }).spec.versions[0]!;
+    const version = (
+      byKind.get("ApplicationDeployment") as { spec: { versions: Array<{ additionalPrinterColumns: Array<{ name: string; jsonPath: string }> }> } }
+    ).spec.versions[0]!;
     expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual(["PHASE", "TARGET", "STABLE", "PROGRESS", "AGE"]);
     expect(version.additionalPrinterColumns.map((c) => c.jsonPath)).toEqual([
       ".status.phase",
@@ -141,10 +146,22 @@ describe("the generated CRDs", () => {
 
 describe("toStructural", () => {
   it.each([
-    [{ type: "object", additionalProperties: false, properties: { a: { type: "string" } } }, { type: "object", properties: { a: { type: "string" } } }],
-    [{ type: "string", const: "x" }, { type: "string", enum: ["x"] }],
-    [{ type: "object", additionalProperties: { type: "string" } }, { type: "object", additionalProperties: { type: "string" } }],
-    [{ type: "array", items: { type: "object", additionalProperties: false } }, { type: "array", items: { type: "object" } }],
+    [
+      { type: "object", additionalProperties: false, properties: { a: { type: "string" } } },
+      { type: "object", properties: { a: { type: "string" } } },
+    ],
+    [
+      { type: "string", const: "x" },
+      { type: "string", enum: ["x"] },
+    ],
+    [
+      { type: "object", additionalProperties: { type: "string" } },
+      { type: "object", additionalProperties: { type: "string" } },
+    ],
+    [
+      { type: "array", items: { type: "object", additionalProperties: false } },
+      { type: "array", items: { type: "object" } },
+    ],
     [{ "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string" }] }, { "x-kubernetes-int-or-string": true }],
   ])("converts %j to %j", (input, expected) => {
     expect(toStructural(input)).toEqual(expected);

@@ -22,7 +22,7 @@ describe("copyJson", () => {
     expect(copyJson([1, [2, 3]])).toEqual([1, [2, 3]]);
   });
 
-  it("copies a parsed \"__proto__\" key as a key, leaving the copy's prototype alone", () => {
+  it('copies a parsed "__proto__" key as a key, leaving the copy\'s prototype alone', () => {
     const parsed = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
     const copy = copyJson(parsed);
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);

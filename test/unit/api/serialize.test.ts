@@ -20,9 +20,7 @@ function thrown(fn: () => unknown): unknown {
 describe("toYaml", () => {
   it("puts apiVersion, kind and metadata first and sorts the other keys", () => {
     const text = toYaml({ spec: { b: 1, a: 2 }, metadata: { name: "x" }, zeta: 1, kind: "Deployment", apiVersion: "apps/v1", data: 0 });
-    expect(text).toBe(
-      ["apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: x", "data: 0", "spec:", "  a: 2", "  b: 1", "zeta: 1", ""].join("\n"),
-    );
+    expect(text).toBe(["apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: x", "data: 0", "spec:", "  a: 2", "  b: 1", "zeta: 1", ""].join("\n"));
   });
 
   it("gives byte-identical output whatever the key insertion order", () => {
@@ -84,9 +82,7 @@ describe("parseYamlStream", () => {
     const error = thrown(() => parseYamlStream(aliasedString(1024, 600_000), { filename: "bomb.yaml" }));
     expect(error).toBeInstanceOf(YamlLimitError);
     expect(error).toBeInstanceOf(yaml.YAMLException);
-    expect((error as YamlLimitError).message).toBe(
-      `document expands to more than ${MAX_DOCUMENT_BYTES} bytes (YAML aliases?); refusing to load it`,
-    );
+    expect((error as YamlLimitError).message).toBe(`document expands to more than ${MAX_DOCUMENT_BYTES} bytes (YAML aliases?); refusing to load it`);
     expect((error as YamlLimitError).fix).toMatch(/^Fix the YAML: use fewer aliases/);
   });
 

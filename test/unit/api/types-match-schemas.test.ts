@@ -15,7 +15,13 @@ type Node = { type?: unknown; properties?: Record<string, Node>; items?: Node; r
 const TYPES_FILE = join(import.meta.dirname, "..", "..", "..", "src", "api", "types.ts");
 
 function program(): { checker: ts.TypeChecker; file: ts.SourceFile } {
-  const p = ts.createProgram([TYPES_FILE], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
+  const p = ts.createProgram([TYPES_FILE], {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    noEmit: true,
+  });
   const file = p.getSourceFile(TYPES_FILE);
   if (!file) throw new Error(`cannot read ${TYPES_FILE}`);
   return { checker: p.getTypeChecker(), file };

@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/api/errors.js";
 import type { ApplicationDeployment } from "../../../src/api/types.js";
-import {
-  deploymentRuleProblems,
-  objectRef,
-  resolveBatchReplicas,
-  resourceProblems,
-  validateResource,
-  waveName,
-} from "../../../src/api/validate.js";
+import { deploymentRuleProblems, objectRef, resolveBatchReplicas, resourceProblems, validateResource, waveName } from "../../../src/api/validate.js";
 import { aCluster, aComponent, aDeployment, aRevision, aWave } from "../builders.js";
 
 function withField(mutate: (d: Record<string, unknown>) => void): unknown {
@@ -41,9 +34,7 @@ describe("resourceProblems (schema)", () => {
     const doc = withField((d) => {
       (d.spec as { appRevisions: Array<Record<string, unknown>> }).appRevisions[0]!.template = { spec: {} };
     });
-    expect(resourceProblems(doc)).toContainEqual(
-      expect.objectContaining({ path: "spec.appRevisions[0].template.spec.components", message: "is required" }),
-    );
+    expect(resourceProblems(doc)).toContainEqual(expect.objectContaining({ path: "spec.appRevisions[0].template.spec.components", message: "is required" }));
   });
 
   it("lists the known fields when an unknown field is present", () => {
@@ -64,7 +55,9 @@ describe("resourceProblems (schema)", () => {
   });
 
   it("explains an invalid duration", () => {
-    const doc = aDeployment().withRevision(aRevision("v1").withReplicas(4).withBatches({ replicas: 1, wait: "soon" })).build();
+    const doc = aDeployment()
+      .withRevision(aRevision("v1").withReplicas(4).withBatches({ replicas: 1, wait: "soon" }))
+      .build();
     expect(resourceProblems(doc)).toContainEqual(
       expect.objectContaining({ path: "spec.appRevisions[0].rollout.batches[0].wait", fix: expect.stringContaining('"30s"') }),
     );
@@ -79,7 +72,9 @@ describe("resourceProblems (schema)", () => {
   });
 
   it("reports an enum violation with the allowed values", () => {
-    const doc = aDeployment().withWave(aWave("prod").matching("region", "Like" as "In", ["eu"])).build();
+    const doc = aDeployment()
+      .withWave(aWave("prod").matching("region", "Like" as "In", ["eu"]))
+      .build();
     expect(resourceProblems(doc)).toContainEqual(
       expect.objectContaining({
         path: "spec.placementStrategies[0].clusterSelector.matchExpressions[0].operator",
@@ -111,7 +106,11 @@ describe("resourceProblems (schema)", () => {
       (d.spec as Record<string, unknown>).suspend = "yes";
       (d.spec as Record<string, unknown>).extra = 1;
     });
-    expect(resourceProblems(doc).map((p) => p.path).sort()).toEqual(["spec.extra", "spec.suspend"]);
+    expect(
+      resourceProblems(doc)
+        .map((p) => p.path)
+        .sort(),
+    ).toEqual(["spec.extra", "spec.suspend"]);
   });
 });
 
@@ -127,13 +126,17 @@ describe("deployment rules the schema cannot express", () => {
     ],
     [
       "a duplicate component name",
-      aDeployment().withRevision(aRevision("v1").withComponent(comp("a")).withComponent(comp("a"))).build(),
+      aDeployment()
+        .withRevision(aRevision("v1").withComponent(comp("a")).withComponent(comp("a")))
+        .build(),
       "spec.appRevisions[0].template.spec.components[1].name",
       'duplicate component name "a"',
     ],
     [
       "a trait attached twice",
-      aDeployment().withRevision(aRevision("v1").withComponent(comp("a").withTrait("autoscaler").withTrait("autoscaler"))).build(),
+      aDeployment()
+        .withRevision(aRevision("v1").withComponent(comp("a").withTrait("autoscaler").withTrait("autoscaler")))
+        .build(),
       "spec.appRevisions[0].template.spec.components[0].traits[1].name",
       'trait "autoscaler" is attached twice',
     ],
@@ -179,13 +182,18 @@ describe("deployment rules the schema cannot express", () => {
     ],
     [
       "a wave's batches that shrink",
-      aDeployment().withRevision(aRevision("v1").withReplicas(4)).withWave({ ...aWave("production").build(), batches: [{ replicas: "75%" }, { replicas: 1 }] }).build(),
+      aDeployment()
+        .withRevision(aRevision("v1").withReplicas(4))
+        .withWave({ ...aWave("production").build(), batches: [{ replicas: "75%" }, { replicas: 1 }] })
+        .build(),
       "spec.placementStrategies[0].batches[1].replicas",
       "batches must not decrease (1 after 3)",
     ],
     [
       "an override naming an unknown component",
-      aDeployment().withWave(aWave("prod").withOverride({ component: "frontend", settings: { image: "y" } })).build(),
+      aDeployment()
+        .withWave(aWave("prod").withOverride({ component: "frontend", settings: { image: "y" } }))
+        .build(),
       "spec.placementStrategies[0].overrides[0].component",
       '"frontend" is not a component of the target revision',
     ],
@@ -218,7 +226,13 @@ describe("deployment rules the schema cannot express", () => {
     [["10%", 2], 10],
     [[0, "100%"], 4],
   ])("accepts growing batches %j for %i replicas", (batches, replicas) => {
-    const d = aDeployment().withRevision(aRevision("v1").withReplicas(replicas).withBatches(...batches)).build();
+    const d = aDeployment()
+      .withRevision(
+        aRevision("v1")
+          .withReplicas(replicas)
+          .withBatches(...batches),
+      )
+      .build();
     expect(resourceProblems(d)).toEqual([]);
   });
 

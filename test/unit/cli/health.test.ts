@@ -105,8 +105,24 @@ describe("flotilla health -f", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(json(run)).toEqual([
-      { file: join(dir, "nested/api.json"), apiVersion: "apps/v1", kind: "Deployment", namespace: "shop", name: "api", status: "Healthy", message: expect.any(String) },
-      { file: join(dir, "web.yaml"), apiVersion: "apps/v1", kind: "Deployment", namespace: "shop", name: "web", status: "Healthy", message: expect.any(String) },
+      {
+        file: join(dir, "nested/api.json"),
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        namespace: "shop",
+        name: "api",
+        status: "Healthy",
+        message: expect.any(String),
+      },
+      {
+        file: join(dir, "web.yaml"),
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        namespace: "shop",
+        name: "web",
+        status: "Healthy",
+        message: expect.any(String),
+      },
       { file: join(dir, "web.yaml"), apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "settings", status: "Healthy", message: expect.any(String) },
     ]);
   });
@@ -190,7 +206,10 @@ describe("flotilla health exit codes", () => {
   });
 
   it("assesses an object without a name, and lets the last of a repeated key win as Go's YAML does", async () => {
-    const file = await write("lenient.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {generation: 2}\nspec:\n  replicas: 1\n  paused: false\n  paused: true\nstatus: {observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1}\n");
+    const file = await write(
+      "lenient.yaml",
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {generation: 2}\nspec:\n  replicas: 1\n  paused: false\n  paused: true\nstatus: {observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1}\n",
+    );
     const run = await health({ filename: [file] });
     expect(json(run).map((e) => [e.name, e.status])).toEqual([["", "Suspended"]]);
   });
@@ -238,7 +257,9 @@ function aCluster(objects: Manifest[], contextNamespace?: string): HealthCluster
     servedResources: async () => SERVED,
     get: async (ref) => {
       gets.push(ref);
-      return objects.find((o) => o.apiVersion === ref.apiVersion && o.kind === ref.kind && o.metadata.name === ref.name && o.metadata.namespace === ref.namespace);
+      return objects.find(
+        (o) => o.apiVersion === ref.apiVersion && o.kind === ref.kind && o.metadata.name === ref.name && o.metadata.namespace === ref.namespace,
+      );
     },
     contextNamespace: () => contextNamespace,
     close: () => undefined,

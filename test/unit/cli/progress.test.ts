@@ -95,7 +95,11 @@ describe("progressLines", () => {
     },
     {
       name: "rounds the bar to the nearest of 20 cells (1/3 → 7, 2/3 → 13, 1/40 → 1)",
-      ad: deployed(progressing({ clusters: [cluster("a", "Progressing", ["v2", 3, 1]), cluster("b", "Progressing", ["v2", 3, 2]), cluster("c", "Progressing", ["v2", 40, 1])] })),
+      ad: deployed(
+        progressing({
+          clusters: [cluster("a", "Progressing", ["v2", 3, 1]), cluster("b", "Progressing", ["v2", 3, 2]), cluster("c", "Progressing", ["v2", 40, 1])],
+        }),
+      ),
       lines: [
         HEADER,
         "  a            v2     [#######-------------]   1/3  Progressing",

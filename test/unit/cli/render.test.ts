@@ -40,7 +40,9 @@ let tmp: string;
 beforeAll(async () => {
   const build = spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, encoding: "utf8" });
   if (build.error || build.status !== 0) {
-    throw new Error(`npx tsc -p . failed (exit ${build.status}${build.signal ? `, ${build.signal}` : ""}):\n${build.stdout ?? ""}${build.stderr ?? ""}`, { cause: build.error });
+    throw new Error(`npx tsc -p . failed (exit ${build.status}${build.signal ? `, ${build.signal}` : ""}):\n${build.stdout ?? ""}${build.stderr ?? ""}`, {
+      cause: build.error,
+    });
   }
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing after npx tsc -p .`);
   tmp = await mkdtemp(join(tmpdir(), "flotilla-cli-"));
@@ -66,7 +68,9 @@ function byCluster(stdout: string): Map<string, Manifest[]> {
 describe("flotilla validate", { timeout: 60_000 }, () => {
   it("exits 1 and names the field when settings.image is a number", async () => {
     const file = join(tmp, "bad.yaml");
-    const d = aDeployment("bad").withRevision(aRevision("v1").withComponent(aComponent("backend", "worker").withSettings({ image: 42 }))).build();
+    const d = aDeployment("bad")
+      .withRevision(aRevision("v1").withComponent(aComponent("backend", "worker").withSettings({ image: 42 })))
+      .build();
     await writeFile(file, toYaml(d));
     const run = await flotilla("validate", "-f", file);
     expect(run.code).toBe(1);
@@ -83,7 +87,9 @@ describe("flotilla validate", { timeout: 60_000 }, () => {
 
   it("exits 1 and names an unknown trait with the known ones", async () => {
     const file = join(tmp, "unknown-trait.yaml");
-    const d = aDeployment("bad").withRevision(aRevision("v1").withComponent(aComponent("backend", "worker").withSettings({ image: "x" }).withTrait("autoscaller"))).build();
+    const d = aDeployment("bad")
+      .withRevision(aRevision("v1").withComponent(aComponent("backend", "worker").withSettings({ image: "x" }).withTrait("autoscaller")))
+      .build();
     await writeFile(file, toYaml(d));
     const run = await flotilla("validate", "-f", file);
     expect(run.code).toBe(1);
@@ -116,7 +122,11 @@ describe("flotilla render", { timeout: 60_000 }, () => {
       expect(getPath(deployment, "spec.replicas")).toBe(10);
       expect(getPath(deployment, "spec.template.spec.containers")).toEqual([expect.objectContaining({ name: "backend", image: "myimage-v1" })]);
       const hpa = manifests.find((m) => m.kind === "HorizontalPodAutoscaler");
-      expect(getPath(hpa, "spec")).toMatchObject({ minReplicas: 1, maxReplicas: 10, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "backend-v1" } });
+      expect(getPath(hpa, "spec")).toMatchObject({
+        minReplicas: 1,
+        maxReplicas: 10,
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "backend-v1" },
+      });
       expect(hpa?.metadata.namespace).toBe("default");
     }
   });
@@ -167,7 +177,9 @@ describe("flotilla render", { timeout: 60_000 }, () => {
 
   it("exits 1 naming the field when rendering an invalid deployment", async () => {
     const file = join(tmp, "render-bad.yaml");
-    const d = aDeployment("bad").withRevision(aRevision("v1").withComponent(aComponent("backend", "nope").withSettings({ image: "x" }))).build();
+    const d = aDeployment("bad")
+      .withRevision(aRevision("v1").withComponent(aComponent("backend", "nope").withSettings({ image: "x" })))
+      .build();
     await writeFile(file, toYaml(d));
     const run = await flotilla("render", "-f", file);
     expect(run.code).toBe(1);

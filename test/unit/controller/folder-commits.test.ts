@@ -7,13 +7,34 @@ const order = (commit: string) => Number(commit.slice(1));
 describe("FolderCommits", () => {
   it("asks a cluster for the last commit that changed its folder, not the deployment's newest", () => {
     const f = new FolderCommits();
-    f.record("ns/app", [["prod-eu", "h-eu-1"], ["prod-us", "h-us-1"]], "c1");
+    f.record(
+      "ns/app",
+      [
+        ["prod-eu", "h-eu-1"],
+        ["prod-us", "h-us-1"],
+      ],
+      "c1",
+    );
     // c2 changes only prod-us's folder (the next wave, a hand-over to the autoscaler).
-    f.record("ns/app", [["prod-eu", "h-eu-1"], ["prod-us", "h-us-2"]], "c2");
+    f.record(
+      "ns/app",
+      [
+        ["prod-eu", "h-eu-1"],
+        ["prod-us", "h-us-2"],
+      ],
+      "c2",
+    );
     expect(f.required("ns/app", "prod-eu", "c2", order)).toBe("c1");
     expect(f.required("ns/app", "prod-us", "c2", order)).toBe("c2");
     // c3 changes prod-eu's folder: now both need their own commit.
-    f.record("ns/app", [["prod-eu", "h-eu-3"], ["prod-us", "h-us-2"]], "c3");
+    f.record(
+      "ns/app",
+      [
+        ["prod-eu", "h-eu-3"],
+        ["prod-us", "h-us-2"],
+      ],
+      "c3",
+    );
     expect(f.required("ns/app", "prod-eu", "c3", order)).toBe("c3");
     expect(f.required("ns/app", "prod-us", "c3", order)).toBe("c2");
   });
@@ -22,7 +43,14 @@ describe("FolderCommits", () => {
     const f = new FolderCommits();
     expect(f.required("ns/app", "prod-eu", "c4", order)).toBe("c4");
     f.record("ns/app", [["prod-eu", "h1"]], "c1");
-    f.record("ns/app", [["prod-eu", "h1"], ["staging", "h2"]], "c2");
+    f.record(
+      "ns/app",
+      [
+        ["prod-eu", "h1"],
+        ["staging", "h2"],
+      ],
+      "c2",
+    );
     expect(f.required("ns/app", "staging", "c2", order)).toBe("c2");
     f.forget("ns/app");
     expect(f.required("ns/app", "prod-eu", "c2", order)).toBe("c2");
@@ -30,9 +58,23 @@ describe("FolderCommits", () => {
 
   it("forgets a cluster whose folder went away, so coming back needs the commit that brings it", () => {
     const f = new FolderCommits();
-    f.record("ns/app", [["prod-eu", "h1"], ["prod-us", "h1"]], "c1");
+    f.record(
+      "ns/app",
+      [
+        ["prod-eu", "h1"],
+        ["prod-us", "h1"],
+      ],
+      "c1",
+    );
     f.record("ns/app", [["prod-us", "h1"]], "c2");
-    f.record("ns/app", [["prod-eu", "h1"], ["prod-us", "h1"]], "c3");
+    f.record(
+      "ns/app",
+      [
+        ["prod-eu", "h1"],
+        ["prod-us", "h1"],
+      ],
+      "c3",
+    );
     expect(f.required("ns/app", "prod-eu", "c3", order)).toBe("c3");
     expect(f.required("ns/app", "prod-us", "c3", order)).toBe("c1");
   });

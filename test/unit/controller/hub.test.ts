@@ -95,12 +95,18 @@ describe("supervisedInformer", () => {
       const res = await fetch(`http://127.0.0.1:${api.port}${PATH}`);
       return (await res.json()) as ReturnType<FakeApi["list"]>;
     };
-    informer = supervisedInformer(kc, PATH, list, { onChange: (o) => seen.push(o.metadata?.name ?? ""), onDelete: () => {} }, {
-      name: "Thing",
-      restartDelayMs: 20,
-      maxRestartDelayMs: 100,
-      onRecovered,
-    });
+    informer = supervisedInformer(
+      kc,
+      PATH,
+      list,
+      { onChange: (o) => seen.push(o.metadata?.name ?? ""), onDelete: () => {} },
+      {
+        name: "Thing",
+        restartDelayMs: 20,
+        maxRestartDelayMs: 100,
+        onRecovered,
+      },
+    );
     return { informer, seen };
   }
 
@@ -139,7 +145,12 @@ describe("supervisedInformer", () => {
     api.put("a");
     await until(() => informer.watching && seen.includes("b"), "the watch to recover");
     expect(recovered).toBe(1);
-    expect(informer.list().map((o) => o.metadata?.name).sort()).toEqual(["a", "b"]);
+    expect(
+      informer
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(["a", "b"]);
     expect(informer.get("a")?.metadata?.resourceVersion).toBe(api.list().items.find((o) => o.metadata?.name === "a")?.metadata?.resourceVersion);
     api.put("c");
     await until(() => seen.includes("c"), "a change on the restored watch");

@@ -31,10 +31,7 @@ import { aCluster, aComponent, aDeployment, aRevision, aWave } from "../builders
 const clusters = [aCluster("prod-eu").withLabel("usage", "production").build(), aCluster("prod-us").withLabel("usage", "production").build()];
 
 function aValidDeployment(): ApplicationDeployment {
-  return aDeployment("shop")
-    .withRevision(aRevision("v1").withReplicas(2))
-    .withWave(aWave("production").selectingLabel("usage", "production"))
-    .build();
+  return aDeployment("shop").withRevision(aRevision("v1").withReplicas(2)).withWave(aWave("production").selectingLabel("usage", "production")).build();
 }
 
 /** A real plan for a new deployment, with some fields set for the case at hand. */
@@ -133,8 +130,18 @@ describe("commitSummary", () => {
   it.each([
     ["a step the planner made", aPlan({ changed: true, summary: "v2 batch 1/3 in wave w (prod-eu)" }), undefined, "v2 batch 1/3 in wave w (prod-eu)"],
     ["nothing new and no step pending", aPlan({ changed: false, summary: "" }), undefined, "v2 on prod-eu, prod-us (generation 3)"],
-    ["a step pending from this generation (killed after its record)", aPlan({ changed: false }), { observedGeneration: 3, pending: "v2 batch 2/3" }, "v2 batch 2/3"],
-    ["a step pending from an older generation", aPlan({ changed: false }), { observedGeneration: 2, pending: "v2 batch 2/3" }, "v2 batch 2/3; v2 on prod-eu, prod-us (generation 3)"],
+    [
+      "a step pending from this generation (killed after its record)",
+      aPlan({ changed: false }),
+      { observedGeneration: 3, pending: "v2 batch 2/3" },
+      "v2 batch 2/3",
+    ],
+    [
+      "a step pending from an older generation",
+      aPlan({ changed: false }),
+      { observedGeneration: 2, pending: "v2 batch 2/3" },
+      "v2 batch 2/3; v2 on prod-eu, prod-us (generation 3)",
+    ],
   ])("gives Git the line for %s", (_label, plan, before, line) => {
     const ad = aValidDeployment();
     const withBefore = before ? withStatus(ad, { observedGeneration: before.observedGeneration, rollout: { pendingCommit: before.pending } }) : ad;
@@ -241,14 +248,30 @@ describe("requeuePolicy", () => {
   it.each([
     ["a starved template backs off from 5 s", { error: starved }, { afterMs: 5_000, priority: "normal", transientFailures: 1 }],
     ["a third starved template in a row waits 20 s", { error: starved, transientFailures: 2 }, { afterMs: 20_000, priority: "normal", transientFailures: 3 }],
-    ["an invalid spec waits for a change", { error: invalid, transientFailures: 4, phase: "Failed" as const }, { afterMs: undefined, priority: "normal", transientFailures: 0 }],
-    ["the planner's wish wins over the phase", { plan: aPlan({ requeueAfterMs: 30_000 }), phase: "Progressing" as const }, { afterMs: 30_000, priority: "normal", transientFailures: 0 }],
+    [
+      "an invalid spec waits for a change",
+      { error: invalid, transientFailures: 4, phase: "Failed" as const },
+      { afterMs: undefined, priority: "normal", transientFailures: 0 },
+    ],
+    [
+      "the planner's wish wins over the phase",
+      { plan: aPlan({ requeueAfterMs: 30_000 }), phase: "Progressing" as const },
+      { afterMs: 30_000, priority: "normal", transientFailures: 0 },
+    ],
     ["the planner's wish is at least 250 ms", { plan: aPlan({ requeueAfterMs: 10 }) }, { afterMs: 250, priority: "normal", transientFailures: 0 }],
     ["a Progressing deployment is looked at on the low lane", { phase: "Progressing" as const }, { afterMs: 10_000, priority: "low", transientFailures: 0 }],
     ["a Degraded one too", { phase: "Degraded" as const }, { afterMs: 10_000, priority: "low", transientFailures: 0 }],
     ["a Healthy one is not on a timer", { phase: "Healthy" as const }, { afterMs: undefined, priority: "normal", transientFailures: 0 }],
-    ["a held-back status is looked at again soon", { phase: "Healthy" as const, heldBack: true }, { afterMs: STARTUP_REQUEUE_MS, priority: "normal", transientFailures: 0 }],
-    ["a held-back status keeps a sooner wish, on the normal lane", { phase: "Progressing" as const, heldBack: true, progressRequeueMs: 500 }, { afterMs: 500, priority: "normal", transientFailures: 0 }],
+    [
+      "a held-back status is looked at again soon",
+      { phase: "Healthy" as const, heldBack: true },
+      { afterMs: STARTUP_REQUEUE_MS, priority: "normal", transientFailures: 0 },
+    ],
+    [
+      "a held-back status keeps a sooner wish, on the normal lane",
+      { phase: "Progressing" as const, heldBack: true, progressRequeueMs: 500 },
+      { afterMs: 500, priority: "normal", transientFailures: 0 },
+    ],
   ])("%s", (_label, over, expected) => {
     expect(requeuePolicy({ ...base, ...over })).toEqual(expected);
   });

@@ -8,7 +8,6 @@ import { RenderingCache, renderingFingerprints } from "../../../src/controller/r
 import { place } from "../../../src/placement/select.js";
 import { aCluster, aComponent, aComponentDefinition, aDeployment, aRevision, aWave, DEPLOYMENT_TEMPLATE, registryOf } from "../builders.js";
 
-
 const clusters = [aCluster("stage-1").withLabel("usage", "staging").build(), aCluster("prod-eu").withLabel("usage", "production").build()];
 const registry = registryOf(aComponentDefinition("worker"));
 
@@ -16,7 +15,11 @@ function app(options: { image?: string; replicas?: number; productionImage?: str
   const production = aWave("production").selectingLabel("usage", "production");
   if (options.productionImage) production.withOverride({ component: "backend", settings: { image: options.productionImage } });
   return aDeployment()
-    .withRevision(aRevision("v1").withComponent(aComponent("backend").withSettings({ image: options.image ?? "web:1" })).withReplicas(options.replicas ?? 3))
+    .withRevision(
+      aRevision("v1")
+        .withComponent(aComponent("backend").withSettings({ image: options.image ?? "web:1" }))
+        .withReplicas(options.replicas ?? 3),
+    )
     .withWave(aWave("staging").selectingLabel("usage", "staging"))
     .withWave(production)
     .build();
@@ -45,7 +48,9 @@ describe("renderingFingerprints", () => {
     const d = app();
     const other = registryOf(aComponentDefinition("worker").withTemplate(DEPLOYMENT_WITH_LABEL));
     const before = await fingerprints(d);
-    const after = Object.fromEntries(await renderingFingerprints({ deployment: d, registry: other, placement: place(d.spec.placementStrategies, clusters), clusters }));
+    const after = Object.fromEntries(
+      await renderingFingerprints({ deployment: d, registry: other, placement: place(d.spec.placementStrategies, clusters), clusters }),
+    );
     expect(after["stage-1"]).not.toBe(before["stage-1"]);
   });
 });
@@ -69,4 +74,7 @@ describe("RenderingCache", () => {
   });
 });
 
-const DEPLOYMENT_WITH_LABEL = DEPLOYMENT_TEMPLATE.replace('"metadata": {"name": context.name}', '"metadata": {"name": context.name, "labels": {"team": "platform"}}');
+const DEPLOYMENT_WITH_LABEL = DEPLOYMENT_TEMPLATE.replace(
+  '"metadata": {"name": context.name}',
+  '"metadata": {"name": context.name, "labels": {"team": "platform"}}',
+);

@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import type { ApplicationDeploymentStatus, Condition, DeploymentPhase, PlacementDecisionStatus, RolloutStatus } from "../../../src/api/types.js";
 import { type ClusterObservation, computeStatus, type StatusInput, statusChanged, withTransitionTimes } from "../../../src/controller/status.js";
 
-const status = (over: { appliedCommit?: string; lastSyncTime?: string; health?: "Healthy" | "Progressing"; message?: string } = {}): ApplicationDeploymentStatus => ({
+const status = (
+  over: { appliedCommit?: string; lastSyncTime?: string; health?: "Healthy" | "Progressing"; message?: string } = {},
+): ApplicationDeploymentStatus => ({
   observedGeneration: 1,
   phase: "Healthy",
   commit: "a".repeat(40),
@@ -43,7 +45,11 @@ const T1 = new Date("2026-03-01T12:05:00.000Z");
 const T2 = new Date("2026-03-01T12:10:00.000Z");
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const FAILED = "v2 failed in prod-eu at batch 1/3: not healthy within the progress deadline (10m)";
-const BUDGET_ERROR = { reason: "InvalidSpec", message: "spec.appRevisions[0].template.spec.components[0].settings: worker.spec.template: JSONata evaluation failed: evaluation took longer than 1000 ms and was stopped in the middle of one step" };
+const BUDGET_ERROR = {
+  reason: "InvalidSpec",
+  message:
+    "spec.appRevisions[0].template.spec.components[0].settings: worker.spec.template: JSONata evaluation failed: evaluation took longer than 1000 ms and was stopped in the middle of one step",
+};
 const RENDER_ERROR = { reason: "InvalidSpec", message: "spec.appRevisions[1].template.spec.components[0].settings.image: must be a string (got 42)." };
 
 /** What a sync worker saw of one cluster: by default reachable, synced and healthy with v2 at 2/2. */
@@ -105,7 +111,9 @@ describe("computeStatus: phase and conditions", () => {
     },
     {
       name: "is Healthy when the planner says the rollout is done, and does not use the planner's message",
-      input: anInput({ rollout: step("Healthy", "v2 is rolled out and healthy on prod-eu, prod-us", { wave: "production", batch: 3, batches: 3, state: "Completed" }) }),
+      input: anInput({
+        rollout: step("Healthy", "v2 is rolled out and healthy on prod-eu, prod-us", { wave: "production", batch: 3, batches: 3, state: "Completed" }),
+      }),
       phase: "Healthy",
       conditions: {
         Ready: "True Healthy: revision v2 is healthy on every selected cluster",
@@ -157,7 +165,9 @@ describe("computeStatus: phase and conditions", () => {
     },
     {
       name: "is Progressing with the planner's message while a batch rolls out on healthy clusters",
-      input: anInput({ rollout: step("Progressing", "v2: prod-eu progressing at batch 1/3", { wave: "production", batch: 1, batches: 3, state: "Progressing" }) }),
+      input: anInput({
+        rollout: step("Progressing", "v2: prod-eu progressing at batch 1/3", { wave: "production", batch: 1, batches: 3, state: "Progressing" }),
+      }),
       phase: "Progressing",
       conditions: {
         Ready: "False Progressing: v2: prod-eu progressing at batch 1/3",
@@ -344,7 +354,9 @@ describe("computeStatus: phase and conditions", () => {
     },
     {
       name: "lists clusters still syncing before unreachable ones, with reason ClusterUnreachable",
-      input: anInput({ clusters: [seen("prod-eu", { reachable: false, synced: false, health: "Unknown" }), seen("prod-us", { synced: false, message: "applying 3 objects" })] }),
+      input: anInput({
+        clusters: [seen("prod-eu", { reachable: false, synced: false, health: "Unknown" }), seen("prod-us", { synced: false, message: "applying 3 objects" })],
+      }),
       synced: "False ClusterUnreachable: prod-us: applying 3 objects; prod-eu: cluster is unreachable",
       ready: "False Degraded: prod-us: applying 3 objects; prod-eu: cluster is unreachable",
     },
@@ -362,7 +374,10 @@ describe("computeStatus: phase and conditions", () => {
   it.each<{ name: string; input: StatusInput; phase: DeploymentPhase; committed: string; ready: string }>([
     {
       name: "names the queued commit as why it is not ready while a cluster still syncs",
-      input: anInput({ commitError: "the Git remote did not take the commit yet; it is queued locally (remote unreachable)", clusters: [seen("prod-eu"), seen("prod-us", { synced: false })] }),
+      input: anInput({
+        commitError: "the Git remote did not take the commit yet; it is queued locally (remote unreachable)",
+        clusters: [seen("prod-eu"), seen("prod-us", { synced: false })],
+      }),
       phase: "Progressing",
       committed: "False CommitQueued: the Git remote did not take the commit yet; it is queued locally (remote unreachable)",
       ready: "False Progressing: the Git remote did not take the commit yet; it is queued locally (remote unreachable)",
@@ -391,7 +406,9 @@ describe("computeStatus: phase and conditions", () => {
     { name: "a deployment that does not render", input: anInput({ generation: 7, renderError: RENDER_ERROR, clusters: [] }) },
   ])("stamps the generation it saw as observedGeneration on the status and every condition of $name", ({ input }) => {
     const status = computeStatus(input);
-    expect([status.observedGeneration, ...(status.conditions ?? []).map((c) => c.observedGeneration)]).toEqual(Array(1 + (status.conditions?.length ?? 0)).fill(7));
+    expect([status.observedGeneration, ...(status.conditions ?? []).map((c) => c.observedGeneration)]).toEqual(
+      Array(1 + (status.conditions?.length ?? 0)).fill(7),
+    );
     expect(status.conditions?.length).toBeGreaterThan(0);
   });
 });
@@ -408,9 +425,21 @@ describe("computeStatus: what else the status carries", () => {
 
   it.each<{ name: string; input: StatusInput; progress: string }>([
     { name: "done once Healthy", input: anInput({ rollout: step("Healthy", "done", { wave: "production", batch: 3, batches: 3 }) }), progress: "done" },
-    { name: "the wave and batch while a rollout moves", input: anInput({ rollout: step("Progressing", "moving", { wave: "production", batch: 2, batches: 3 }) }), progress: "production 2/3" },
-    { name: "batch 0 before the wave's first batch", input: anInput({ rollout: step("Progressing", "starting", { wave: "production", batches: 3 }) }), progress: "production 0/3" },
-    { name: "the wave and batch where a rollout failed", input: anInput({ rollout: step("Failed", FAILED, { wave: "production", batch: 1, batches: 3 }) }), progress: "production 1/3" },
+    {
+      name: "the wave and batch while a rollout moves",
+      input: anInput({ rollout: step("Progressing", "moving", { wave: "production", batch: 2, batches: 3 }) }),
+      progress: "production 2/3",
+    },
+    {
+      name: "batch 0 before the wave's first batch",
+      input: anInput({ rollout: step("Progressing", "starting", { wave: "production", batches: 3 }) }),
+      progress: "production 0/3",
+    },
+    {
+      name: "the wave and batch where a rollout failed",
+      input: anInput({ rollout: step("Failed", FAILED, { wave: "production", batch: 1, batches: 3 }) }),
+      progress: "production 1/3",
+    },
     { name: "a dash when the spec does not render", input: anInput({ renderError: RENDER_ERROR, clusters: [] }), progress: "-" },
     {
       name: "healthy clusters out of observed ones otherwise",
@@ -424,7 +453,11 @@ describe("computeStatus: what else the status carries", () => {
   it.each<{ name: string; input: StatusInput; stable: string | undefined }>([
     { name: "moves stableRevision to the target once Healthy", input: anInput({ previous }), stable: "v2" },
     { name: "keeps the previous stableRevision while the target is not healthy", input: anInput({ previous, rollout: step("Failed", FAILED) }), stable: "v1" },
-    { name: "keeps the previous stableRevision when the spec does not render", input: anInput({ previous, renderError: RENDER_ERROR, clusters: [] }), stable: "v1" },
+    {
+      name: "keeps the previous stableRevision when the spec does not render",
+      input: anInput({ previous, renderError: RENDER_ERROR, clusters: [] }),
+      stable: "v1",
+    },
     { name: "has no stableRevision before any revision was healthy", input: anInput({ rollout: step("Progressing", "moving") }), stable: undefined },
   ])("$name", ({ input, stable }) => {
     const status = computeStatus(input);
@@ -476,7 +509,14 @@ describe("computeStatus: what else the status carries", () => {
       targetRevision: "v2",
       placement,
       clusters: [
-        { name: "prod-eu", health: "Healthy", revisions: [{ name: "v2", replicas: 2, readyReplicas: 2 }], appliedCommit: COMMIT, lastSyncTime: "2026-03-01T11:59:00Z", message: "3 objects applied" },
+        {
+          name: "prod-eu",
+          health: "Healthy",
+          revisions: [{ name: "v2", replicas: 2, readyReplicas: 2 }],
+          appliedCommit: COMMIT,
+          lastSyncTime: "2026-03-01T11:59:00Z",
+          message: "3 objects applied",
+        },
         { name: "prod-us", health: "Unknown", revisions: [] },
       ],
     });
@@ -497,7 +537,12 @@ describe("withTransitionTimes", () => {
   it.each<{ name: string; next: Condition; previous: Condition[] | undefined; time: string }>([
     { name: "stamps now on a condition seen for the first time", next: cond("Ready", "True"), previous: undefined, time: NOW },
     { name: "stamps now when there were no previous conditions", next: cond("Ready", "True"), previous: [], time: NOW },
-    { name: "keeps the time of a condition whose status did not change", next: cond("Ready", "True"), previous: [cond("Ready", "True", EARLIER)], time: EARLIER },
+    {
+      name: "keeps the time of a condition whose status did not change",
+      next: cond("Ready", "True"),
+      previous: [cond("Ready", "True", EARLIER)],
+      time: EARLIER,
+    },
     {
       name: "keeps the time when only the reason and message changed (metav1.Condition: a transition is a change of status)",
       next: cond("Ready", "False", undefined, "Degraded", "prod-us: Degraded"),
@@ -505,12 +550,32 @@ describe("withTransitionTimes", () => {
       time: EARLIER,
     },
     { name: "stamps now when the status went from True to False", next: cond("Ready", "False"), previous: [cond("Ready", "True", EARLIER)], time: NOW },
-    { name: "stamps now when the status went from False to Unknown", next: cond("Healthy", "Unknown"), previous: [cond("Healthy", "False", EARLIER)], time: NOW },
+    {
+      name: "stamps now when the status went from False to Unknown",
+      next: cond("Healthy", "Unknown"),
+      previous: [cond("Healthy", "False", EARLIER)],
+      time: NOW,
+    },
     { name: "stamps now when the status went from Unknown to True", next: cond("Healthy", "True"), previous: [cond("Healthy", "Unknown", EARLIER)], time: NOW },
     { name: "stamps now when the unchanged previous condition had no time", next: cond("Ready", "True"), previous: [cond("Ready", "True")], time: NOW },
-    { name: "matches the previous condition by type, not position", next: cond("Stalled", "False"), previous: [cond("Ready", "False", "2026-01-01T00:00:00.000Z"), cond("Stalled", "False", EARLIER)], time: EARLIER },
-    { name: "does not take the time of another type with the same status", next: cond("Stalled", "False"), previous: [cond("Reconciling", "False", EARLIER)], time: NOW },
-    { name: "replaces a time the new condition carries with the transition time", next: cond("Ready", "True", "2030-01-01T00:00:00.000Z"), previous: [cond("Ready", "True", EARLIER)], time: EARLIER },
+    {
+      name: "matches the previous condition by type, not position",
+      next: cond("Stalled", "False"),
+      previous: [cond("Ready", "False", "2026-01-01T00:00:00.000Z"), cond("Stalled", "False", EARLIER)],
+      time: EARLIER,
+    },
+    {
+      name: "does not take the time of another type with the same status",
+      next: cond("Stalled", "False"),
+      previous: [cond("Reconciling", "False", EARLIER)],
+      time: NOW,
+    },
+    {
+      name: "replaces a time the new condition carries with the transition time",
+      next: cond("Ready", "True", "2030-01-01T00:00:00.000Z"),
+      previous: [cond("Ready", "True", EARLIER)],
+      time: EARLIER,
+    },
   ])("$name", ({ next, previous, time }) => {
     expect(withTransitionTimes([next], previous, T1)).toEqual([{ ...next, lastTransitionTime: time }]);
   });
@@ -526,7 +591,9 @@ describe("withTransitionTimes", () => {
   it("moves lastTransitionTime in computed status only for the conditions whose status changed", () => {
     const first = computeStatus(anInput({ now: T0 }));
     const again = computeStatus(anInput({ now: T1, previous: first }));
-    const degraded = computeStatus(anInput({ now: T2, previous: again, clusters: [seen("prod-eu"), seen("prod-us", { health: "Degraded", message: "CrashLoopBackOff" })] }));
+    const degraded = computeStatus(
+      anInput({ now: T2, previous: again, clusters: [seen("prod-eu"), seen("prod-us", { health: "Degraded", message: "CrashLoopBackOff" })] }),
+    );
     const times = (s: ApplicationDeploymentStatus) => Object.fromEntries((s.conditions ?? []).map((c) => [c.type, c.lastTransitionTime]));
     const t0 = T0.toISOString();
     const t2 = T2.toISOString();

@@ -42,7 +42,12 @@ const rows: Row[] = [
   // has()
   { feature: "has() on a present field", expression: "has(status.conditions)", ...both(v(true)) },
   { feature: "has() on an absent field", expression: "has(status.unavailableReplicas)", ...both(v(false)) },
-  { feature: "has() guarding an absent label", expression: '!has(cluster.labels.tier) || cluster.labels.tier != "edge"', celJs: t(/not found/), marcbachmann: v(true) },
+  {
+    feature: "has() guarding an absent label",
+    expression: '!has(cluster.labels.tier) || cluster.labels.tier != "edge"',
+    celJs: t(/not found/),
+    marcbachmann: v(true),
+  },
   { feature: "|| short-circuits an error (true || error)", expression: 'true || cluster.labels.tier == "edge"', celJs: t(/not found/), marcbachmann: v(true) },
   { feature: "|| absorbs an error (error || true)", expression: 'cluster.labels.tier == "edge" || true', celJs: t(/not found/), marcbachmann: v(true) },
   { feature: "&& short-circuits (false && error)", expression: 'false && cluster.labels.tier == "edge"', ...both(v(false)) },
@@ -77,20 +82,34 @@ const rows: Row[] = [
   // numbers: JSON numbers arrive as doubles in both libraries
   { feature: "JSON number == int literal", expression: "status.readyReplicas == 3", ...both(v(true)) },
   { feature: "JSON number == double literal", expression: "status.readyReplicas == 3.0", ...both(v(true)) },
-  { feature: "JSON number >= JSON number", expression: "status.observedGeneration >= metadata.generation && status.availableReplicas >= spec.replicas", ...both(v(true)) },
+  {
+    feature: "JSON number >= JSON number",
+    expression: "status.observedGeneration >= metadata.generation && status.availableReplicas >= spec.replicas",
+    ...both(v(true)),
+  },
   { feature: "JSON number > int literal", expression: "revision.restarts > 3", ...both(v(false)) },
   { feature: "JSON fraction > double literal", expression: "revision.ratio > 0.5", ...both(v(true)) },
   { feature: "JSON fraction > int literal", expression: "revision.ratio > 1", ...both(v(false)) },
   { feature: "int literal division truncates", expression: "7 / 2", celJs: v(3.5), marcbachmann: v(3n) },
   { feature: "JSON number / int literal", expression: "status.readyReplicas / 2", celJs: v(1.5), marcbachmann: t(/no such overload: dyn<double> \/ int/) },
-  { feature: "JSON number * int literal", expression: "status.readyReplicas * 2 == 6", celJs: v(true), marcbachmann: t(/no such overload: dyn<double> \* int/) },
+  {
+    feature: "JSON number * int literal",
+    expression: "status.readyReplicas * 2 == 6",
+    celJs: v(true),
+    marcbachmann: t(/no such overload: dyn<double> \* int/),
+  },
   { feature: "JSON number + double literal", expression: "spec.replicas + 0.5", ...both(v(3.5)) },
   { feature: "int() conversion", expression: "int(revision.ratio * 10.0)", celJs: t(/int not recognized/), marcbachmann: v(7n) },
   { feature: "double() conversion", expression: "double(status.readyReplicas) / 2.0", celJs: t(/double not recognized/), marcbachmann: v(1.5) },
   { feature: "string() conversion", expression: "string(status.readyReplicas)", celJs: t(/string not recognized/), marcbachmann: v("3") },
   // syntax
   { feature: "ternary", expression: 'status.readyReplicas == 3 ? "ok" : "wait"', ...both(v("ok")) },
-  { feature: "optional field syntax (.?)", expression: 'cluster.labels.?tier.orValue("none")', celJs: t(/not a valid CEL expression/), marcbachmann: t(/Expected IDENTIFIER/) },
+  {
+    feature: "optional field syntax (.?)",
+    expression: 'cluster.labels.?tier.orValue("none")',
+    celJs: t(/not a valid CEL expression/),
+    marcbachmann: t(/Expected IDENTIFIER/),
+  },
   { feature: "syntax error", expression: "status.readyReplicas >", celJs: t(/not a valid CEL expression/), marcbachmann: t(/Unexpected token/) },
 ];
 

@@ -19,7 +19,12 @@ const t = (throws: RegExp): Outcome => ({ throws });
 /** [where Flotilla uses it, what it pins, expression, outcome] */
 const rows: Array<[string, string, string, Outcome]> = [
   // Health rules (a definition's `health`, over the live object).
-  ["health", "integer fields compare with each other", "status.observedGeneration >= metadata.generation && status.availableReplicas >= spec.replicas", v(true)],
+  [
+    "health",
+    "integer fields compare with each other",
+    "status.observedGeneration >= metadata.generation && status.availableReplicas >= spec.replicas",
+    v(true),
+  ],
   ["health", "exists() over conditions", 'status.conditions.exists(c, c.type == "Available" && c.status == "True")', v(true)],
   ["health", "all() over conditions", 'status.conditions.all(c, c.status == "True")', v(true)],
   ["health", "size() of filter() is a plain number", 'size(status.conditions.filter(c, c.type == "Progressing"))', v(1)],
@@ -41,7 +46,12 @@ const rows: Array<[string, string, string, Outcome]> = [
   ["analysis", "a fraction against an int literal", "revision.ratio > 1", v(false)],
   ["analysis", "an integer field divided by an int truncates", "status.readyReplicas / 2", v(1)],
   ["analysis", "an integer field times an int", "status.readyReplicas * 2 == 6", v(true)],
-  ["analysis", "an integer field plus a double literal is a type error (double() is the fix)", "spec.replicas + 0.5", t(/no such overload: dyn<int> \+ double/)],
+  [
+    "analysis",
+    "an integer field plus a double literal is a type error (double() is the fix)",
+    "spec.replicas + 0.5",
+    t(/no such overload: dyn<int> \+ double/),
+  ],
   ["analysis", "double() converts an integer field", "double(status.readyReplicas) / 2.0", v(1.5)],
   ["analysis", "int() converts a fraction, as a plain number", "int(revision.ratio * 10.0)", v(7)],
   // Every use: a syntax error is refused when compiled.

@@ -83,7 +83,14 @@ describe("CEL value conversion", () => {
   });
 
   it("turns bigints and maps back into JSON", () => {
-    expect(fromCelValue(new Map<unknown, unknown>([["a", 2n], ["b", [3n]]]))).toEqual({ a: 2, b: [3] });
+    expect(
+      fromCelValue(
+        new Map<unknown, unknown>([
+          ["a", 2n],
+          ["b", [3n]],
+        ]),
+      ),
+    ).toEqual({ a: 2, b: [3] });
   });
 });
 
@@ -109,7 +116,15 @@ function thrown(fn: () => unknown): unknown {
 describe("CEL evaluation budget", () => {
   it("stops a nine-level nested comprehension with a BudgetExceededError naming the origin, the budget and the fix", () => {
     const program = compileCel(nestedComprehension(9), origin);
-    const error = guarded(() => thrown(() => runWithDeadline(20, () => ({ ...origin, expression: program.source }), () => program.test({}))));
+    const error = guarded(() =>
+      thrown(() =>
+        runWithDeadline(
+          20,
+          () => ({ ...origin, expression: program.source }),
+          () => program.test({}),
+        ),
+      ),
+    );
     expect(error).toBeInstanceOf(BudgetExceededError);
     expect(error).toBeInstanceOf(TemplateError);
     const budget = error as BudgetExceededError;
@@ -129,7 +144,13 @@ describe("CEL evaluation budget", () => {
     const program = compileCel(CATASTROPHIC.source, origin);
     let outcome: unknown;
     try {
-      outcome = guarded(() => runWithDeadline(20, () => ({ ...origin, expression: program.source }), () => program.test(CATASTROPHIC.context)));
+      outcome = guarded(() =>
+        runWithDeadline(
+          20,
+          () => ({ ...origin, expression: program.source }),
+          () => program.test(CATASTROPHIC.context),
+        ),
+      );
     } catch (e) {
       outcome = e;
     }
@@ -143,7 +164,15 @@ describe("CEL evaluation budget", () => {
 
   it("evaluates normally right after an evaluation was stopped", () => {
     const program = compileCel(nestedComprehension(9), origin);
-    guarded(() => thrown(() => runWithDeadline(20, () => ({ ...origin, expression: program.source }), () => program.test({}))));
+    guarded(() =>
+      thrown(() =>
+        runWithDeadline(
+          20,
+          () => ({ ...origin, expression: program.source }),
+          () => program.test({}),
+        ),
+      ),
+    );
     expect(insideDeadline()).toBe(false);
     expect(compileCel(nestedComprehension(2), origin).test({})).toBe(true);
     expect(compileCel(CATASTROPHIC.source, origin).test({ note: "aaa" })).toBe(true);
@@ -156,19 +185,31 @@ describe("runWithDeadline", () => {
   it("returns what the function returns and lets its errors through unchanged", () => {
     expect(runWithDeadline(1_000, culprit, () => 42)).toBe(42);
     const error = new TemplateError("boom", { definition: "d", field: "f" });
-    expect(thrown(() => runWithDeadline(1_000, culprit, () => {
-      throw error;
-    }))).toBe(error);
+    expect(
+      thrown(() =>
+        runWithDeadline(1_000, culprit, () => {
+          throw error;
+        }),
+      ),
+    ).toBe(error);
     expect(insideDeadline()).toBe(false);
   });
 
   it("starts no second deadline inside one: the outer budget is the one that applies", () => {
     const error = guarded(() =>
       thrown(() =>
-        runWithDeadline(20, () => ({ definition: "outer", field: "f", expression: "e" }), () => {
-          expect(insideDeadline()).toBe(true);
-          return runWithDeadline(60_000, () => ({ definition: "inner", field: "f", expression: "e" }), () => compileCel(nestedComprehension(9), origin).test({}));
-        }),
+        runWithDeadline(
+          20,
+          () => ({ definition: "outer", field: "f", expression: "e" }),
+          () => {
+            expect(insideDeadline()).toBe(true);
+            return runWithDeadline(
+              60_000,
+              () => ({ definition: "inner", field: "f", expression: "e" }),
+              () => compileCel(nestedComprehension(9), origin).test({}),
+            );
+          },
+        ),
       ),
     );
     expect(error).toBeInstanceOf(BudgetExceededError);

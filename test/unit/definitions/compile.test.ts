@@ -30,7 +30,7 @@ describe("compileDefinition", () => {
     expect(def.outputs).toBeUndefined();
   });
 
-  it("reads the cluster-scoped annotation only when it is exactly \"true\"", () => {
+  it('reads the cluster-scoped annotation only when it is exactly "true"', () => {
     const yes = compileDefinition(aComponentDefinition("ns").clusterScoped().build()) as CompiledComponent;
     const no = compileDefinition(aComponentDefinition("ns2").withAnnotation("flotilla.dev/cluster-scoped", "yes").build()) as CompiledComponent;
     expect(yes.clusterScoped).toBe(true);
@@ -82,7 +82,9 @@ describe("compileDefinition", () => {
   it.each<[string, unknown, string, RegExp, number | undefined]>([
     [
       "an invalid JSON Schema",
-      aComponentDefinition("bad-schema").withSchema({ type: "object", properties: { a: { type: "strang" } } }).build(),
+      aComponentDefinition("bad-schema")
+        .withSchema({ type: "object", properties: { a: { type: "strang" } } })
+        .build(),
       "bad-schema",
       /spec\.schema: is not a valid JSON Schema/,
       undefined,
@@ -110,7 +112,12 @@ describe("compileDefinition", () => {
     ],
     [
       "a definition that fails its own schema",
-      { apiVersion: "flotilla.dev/v1alpha1", kind: "ComponentDefinition", metadata: { name: "no-template" }, spec: { workload: { apiVersion: "apps/v1", kind: "Deployment" } } },
+      {
+        apiVersion: "flotilla.dev/v1alpha1",
+        kind: "ComponentDefinition",
+        metadata: { name: "no-template" },
+        spec: { workload: { apiVersion: "apps/v1", kind: "Deployment" } },
+      },
       "no-template",
       /spec\.template: is required/,
       undefined,

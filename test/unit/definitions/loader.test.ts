@@ -16,7 +16,10 @@ beforeAll(async () => {
     join(dir, "b-multi.yaml"),
     `${toYaml(aComponentDefinition("worker").build())}---\n${toYaml(aTraitDefinition("labels").build())}---\n${toYaml(aCluster("prod-eu").build())}`,
   );
-  await writeFile(join(dir, "a-list.yml"), toYaml({ apiVersion: "v1", kind: "List", items: [aTraitDefinition("env").build(), aTraitDefinition("sidecar").build()] }));
+  await writeFile(
+    join(dir, "a-list.yml"),
+    toYaml({ apiVersion: "v1", kind: "List", items: [aTraitDefinition("env").build(), aTraitDefinition("sidecar").build()] }),
+  );
   await writeFile(join(dir, "nested", "deeper", "c.json"), JSON.stringify(aComponentDefinition("json-def").build()));
   await writeFile(join(dir, "README.md"), "# not a manifest\n");
   await writeFile(join(dir, "nested", "broken.yaml.txt"), "nope");

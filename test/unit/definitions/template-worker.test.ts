@@ -19,7 +19,12 @@ function aWorker(): TemplateWorker {
 
 /** A job with a 100 ms budget: the hard deadline is 150 ms. */
 function job(source: string, input: unknown = {}): WorkerJob {
-  return { source, input, budget: { timeoutMs: 100, maxDepth: 100, maxSequence: 10_000, maxOutputBytes: 1_000_000 }, origin: { definition: "test", field: "template" } };
+  return {
+    source,
+    input,
+    budget: { timeoutMs: 100, maxDepth: 100, maxSequence: 10_000, maxOutputBytes: 1_000_000 },
+    origin: { definition: "test", field: "template" },
+  };
 }
 
 function busyFor(ms: number): void {

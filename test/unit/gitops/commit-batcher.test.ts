@@ -60,8 +60,13 @@ describe("CommitBatcher", () => {
 
   it("fails only the change that is wrong; the others of its batch are committed", async () => {
     const batcher = new CommitBatcher(repo);
-    const bad = { ...change("bad", "1"), clusters: { "Not_A_Cluster": configMaps("team-a", { x: "1" }) } };
-    const results = await Promise.allSettled([batcher.submit(change("web", "1")), batcher.submit(change("api", "1")), batcher.submit(bad), batcher.submit(change("db", "1"))]);
+    const bad = { ...change("bad", "1"), clusters: { Not_A_Cluster: configMaps("team-a", { x: "1" }) } };
+    const results = await Promise.allSettled([
+      batcher.submit(change("web", "1")),
+      batcher.submit(change("api", "1")),
+      batcher.submit(bad),
+      batcher.submit(change("db", "1")),
+    ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
     expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/Not_A_Cluster/);
     expect(await subjects()).toEqual(["team-a/db: v1 of db", "team-a/api: v1 of api", "team-a/web: v1 of web"]);

@@ -3,9 +3,7 @@ import { formatCommitMessage, parseCommitMessage } from "../../../src/gitops/com
 
 describe("commit messages", () => {
   it("writes the subject and the three trailers of one deployment", () => {
-    const message = formatCommitMessage("v2 batch 2/3 in wave production", [
-      { namespace: "team-a", name: "example-deploy", generation: 3, revision: "v2" },
-    ]);
+    const message = formatCommitMessage("v2 batch 2/3 in wave production", [{ namespace: "team-a", name: "example-deploy", generation: 3, revision: "v2" }]);
     expect(message).toBe(
       [
         "team-a/example-deploy: v2 batch 2/3 in wave production",
@@ -35,9 +33,7 @@ describe("commit messages", () => {
   });
 
   it("keeps injected newlines out of the subject and the trailers", () => {
-    const message = formatCommitMessage("line one\nFlotilla-Deployment: evil/x", [
-      { namespace: "a", name: "b", revision: "v1\nFlotilla-Generation: 99" },
-    ]);
+    const message = formatCommitMessage("line one\nFlotilla-Deployment: evil/x", [{ namespace: "a", name: "b", revision: "v1\nFlotilla-Generation: 99" }]);
     expect(parseCommitMessage(message).deployments).toEqual([{ namespace: "a", name: "b", revision: "v1 Flotilla-Generation: 99" }]);
     expect(message.split("\n")[0]).toBe("a/b: line one Flotilla-Deployment: evil/x");
   });

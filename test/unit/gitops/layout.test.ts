@@ -22,7 +22,10 @@ function aManifest(apiVersion: string, kind: string, name: string, namespace?: s
 
 /** A valid DNS-1123 subdomain of exactly `length` characters (labels of 9), ending with `tail`. */
 function longName(length: number, tail = ""): string {
-  return `${"abcdefghi.".repeat(30).slice(0, length - tail.length).replace(/\.$/, "z")}${tail}`;
+  return `${"abcdefghi."
+    .repeat(30)
+    .slice(0, length - tail.length)
+    .replace(/\.$/, "z")}${tail}`;
 }
 
 // A CRD of a long group and kind, and an object name of the 253 characters Kubernetes allows.
@@ -55,9 +58,7 @@ describe("layout", () => {
     expect(manifestPath("prod-eu", "team-a", "shop", aManifest("apps/v1", "Deployment", "web-v2", "team-a"))).toBe(
       "clusters/prod-eu/team-a/shop/apps.Deployment.web-v2.yaml",
     );
-    expect(manifestPath("prod-eu", "team-a", "shop", aManifest("v1", "Namespace", "extra"))).toBe(
-      "clusters/prod-eu/team-a/shop/core.Namespace.extra.yaml",
-    );
+    expect(manifestPath("prod-eu", "team-a", "shop", aManifest("v1", "Namespace", "extra"))).toBe("clusters/prod-eu/team-a/shop/core.Namespace.extra.yaml");
   });
 
   it.each([

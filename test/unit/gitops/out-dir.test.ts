@@ -9,7 +9,12 @@ import { tempDir } from "./support.js";
 /** An object of a CRD with a long group and kind, named with the 253 characters Kubernetes allows. */
 function longNamed(last: string): Manifest {
   const name = `${"abcdefghi.".repeat(26).slice(0, 252)}${last}`;
-  return { apiVersion: "observability.platform-team.example.com/v1", kind: "PrometheusRecordingRuleGroupBinding", metadata: { name, namespace: "team-a" }, spec: { last } };
+  return {
+    apiVersion: "observability.platform-team.example.com/v1",
+    kind: "PrometheusRecordingRuleGroupBinding",
+    metadata: { name, namespace: "team-a" },
+    spec: { last },
+  };
 }
 
 describe("writeLayout (render --out-dir)", () => {
@@ -41,11 +46,7 @@ describe("writeLayout (render --out-dir)", () => {
       removed: ["clusters/c1/ns/d/core.ConfigMap.b.yaml"],
     });
     expect((await stat(join(out, "clusters/c1/ns/d/core.ConfigMap.a.yaml"))).mtimeMs).toBe(before.mtimeMs);
-    expect((await readdir(join(out, "clusters/c1/ns/d"))).sort()).toEqual([
-      "NOTES.md",
-      "core.ConfigMap.a.yaml",
-      "core.ConfigMap.c.yaml",
-    ]);
+    expect((await readdir(join(out, "clusters/c1/ns/d"))).sort()).toEqual(["NOTES.md", "core.ConfigMap.a.yaml", "core.ConfigMap.c.yaml"]);
     expect(await readFile(join(out, "clusters/c1/ns/other/core.ConfigMap.x.yaml"), "utf8")).toBe("x: 1\n");
   });
 
@@ -88,9 +89,9 @@ describe("writeLayout (render --out-dir)", () => {
   });
 
   it("refuses a path that would escape the output directory before writing anything", async () => {
-    await expect(
-      writeLayout(dir.path, { "clusters/c1/ns/d/core.ConfigMap.a.yaml": "a\n", "clusters/../../etc/core.X.y.yaml": "x\n" }),
-    ).rejects.toBeInstanceOf(LayoutError);
+    await expect(writeLayout(dir.path, { "clusters/c1/ns/d/core.ConfigMap.a.yaml": "a\n", "clusters/../../etc/core.X.y.yaml": "x\n" })).rejects.toBeInstanceOf(
+      LayoutError,
+    );
     expect(await readdir(dir.path)).toEqual([]);
   });
 });

@@ -26,10 +26,7 @@ describe("EnvRepo (embedded)", () => {
     expect(result?.state).toBe("local");
     expect(await repo.head()).toBe(result?.oid);
     const eu = await repo.readCluster("prod-eu", result?.oid ?? "");
-    expect([...eu.keys()]).toEqual([
-      "clusters/prod-eu/team-a/shop/core.ConfigMap.a.yaml",
-      "clusters/prod-eu/team-a/shop/core.ConfigMap.b.yaml",
-    ]);
+    expect([...eu.keys()]).toEqual(["clusters/prod-eu/team-a/shop/core.ConfigMap.a.yaml", "clusters/prod-eu/team-a/shop/core.ConfigMap.b.yaml"]);
     expect(eu.get("clusters/prod-eu/team-a/shop/core.ConfigMap.a.yaml")).toBe(files["core.ConfigMap.a.yaml"]);
     expect((await repo.readCluster("prod-us", "main")).size).toBe(2);
     const [entry] = await repo.log(5);
@@ -79,18 +76,15 @@ describe("EnvRepo (embedded)", () => {
     );
     expect(await repo.log()).toHaveLength(1);
     expect((await repo.readCluster("c1", result?.oid ?? "")).size).toBe(2);
-    expect((await repo.log())[0]?.deployments.map((d) => `${d.namespace}/${d.name}@${d.generation}`)).toEqual([
-      "a/one@2",
-      "b/two@5",
-    ]);
+    expect((await repo.log())[0]?.deployments.map((d) => `${d.namespace}/${d.name}@${d.generation}`)).toEqual(["a/one@2", "b/two@5"]);
   });
 
   it("refuses the same deployment twice in one commit and unsafe file names before writing anything", async () => {
     const c = { namespace: "a", name: "one", clusters: {} };
     await expect(repo.commitDeployments([c, c], "dup")).rejects.toThrow(/appears twice/);
-    await expect(
-      repo.commitDeployments([{ namespace: "a", name: "one", clusters: { c1: { "../x.yaml": "x" } } }], "bad"),
-    ).rejects.toThrow(/Expected `<group>.<kind>.<name>.yaml`/);
+    await expect(repo.commitDeployments([{ namespace: "a", name: "one", clusters: { c1: { "../x.yaml": "x" } } }], "bad")).rejects.toThrow(
+      /Expected `<group>.<kind>.<name>.yaml`/,
+    );
     expect(await repo.head()).toBeNull();
   });
 
@@ -121,9 +115,7 @@ describe("EnvRepo (embedded)", () => {
 
   it("serializes concurrent commits: every change lands, each on the previous head", async () => {
     const results = await Promise.all(
-      ["a", "b", "c", "d"].map((name) =>
-        repo.commitDeployments([{ namespace: "ns", name, clusters: { c1: configMaps("ns", { x: name }) } }], name),
-      ),
+      ["a", "b", "c", "d"].map((name) => repo.commitDeployments([{ namespace: "ns", name, clusters: { c1: configMaps("ns", { x: name }) } }], name)),
     );
     const log = await repo.log();
     expect(log).toHaveLength(4);

@@ -76,7 +76,10 @@ describe("the environment repository seen by stock git", () => {
 
   it("records one commit per change, each changing only its deployment's folders", async () => {
     const stat = await stockGit(gitdir, ["log", "--format=%x00%s", "--name-status", "main"]);
-    const commits = stat.stdout.split("\0").filter(Boolean).map((c) => c.trim().split("\n").filter(Boolean));
+    const commits = stat.stdout
+      .split("\0")
+      .filter(Boolean)
+      .map((c) => c.trim().split("\n").filter(Boolean));
     expect(commits[2]).toEqual([
       "team-a/example-deploy: v2 batch 2/3 in wave production",
       "M\tclusters/prod-eu/team-a/example-deploy/core.ConfigMap.web.yaml",
@@ -84,10 +87,7 @@ describe("the environment repository seen by stock git", () => {
       "D\tclusters/staging/team-a/example-deploy/core.ConfigMap.web.yaml",
       "D\tclusters/staging/team-a/example-deploy/core.ConfigMap.worker.yaml",
     ]);
-    expect(commits[1]?.slice(1)).toEqual([
-      "A\tclusters/staging/team-b/api/core.ConfigMap.a.yaml",
-      "A\tclusters/staging/team-c/db/core.ConfigMap.b.yaml",
-    ]);
+    expect(commits[1]?.slice(1)).toEqual(["A\tclusters/staging/team-b/api/core.ConfigMap.a.yaml", "A\tclusters/staging/team-c/db/core.ConfigMap.b.yaml"]);
   });
 
   it("is a bare repository whose HEAD is main", async () => {

@@ -26,10 +26,7 @@ export function configMaps(namespace: string, values: Record<string, string>): R
 }
 
 /** Run stock git with a clean environment; returns stdout, stderr and the exit code (no throw). */
-export async function stockGit(
-  gitdir: string,
-  args: string[],
-): Promise<{ stdout: string; stderr: string; code: number }> {
+export async function stockGit(gitdir: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
     const { stdout, stderr } = await run("git", [`--git-dir=${gitdir}`, ...args], {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: gitdir, GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" },

@@ -79,7 +79,10 @@ describe("httpError", () => {
   it("classifies by status code, never by the words of the message", () => {
     const looksTransient = statusBody(422, "Invalid", "the server is currently unable to handle the request, try again later");
     const looksPermanent = statusBody(503, "ServiceUnavailable", "forbidden: invalid value");
-    expect([httpError({ status: 422, body: looksTransient }, OBJECT, "apply failed").retryable, httpError({ status: 503, body: looksPermanent }, OBJECT, "apply failed").retryable]).toEqual([false, true]);
+    expect([
+      httpError({ status: 422, body: looksTransient }, OBJECT, "apply failed").retryable,
+      httpError({ status: 503, body: looksPermanent }, OBJECT, "apply failed").retryable,
+    ]).toEqual([false, true]);
   });
 });
 

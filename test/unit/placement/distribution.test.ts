@@ -7,7 +7,13 @@ describe("distributeReplicas", () => {
     { name: "duplicates by default", total: 10, clusters: ["b", "a"], want: { a: 10, b: 10 } },
     { name: "duplicates when asked", total: 3, clusters: ["a"], distribution: { mode: "Duplicated", weights: { a: 5 } }, want: { a: 3 } },
     { name: "divides evenly without weights", total: 10, clusters: ["a", "b"], distribution: { mode: "Divided" }, want: { a: 5, b: 5 } },
-    { name: "gives the remainder to the first names on a tie", total: 10, clusters: ["c", "b", "a"], distribution: { mode: "Divided" }, want: { a: 4, b: 3, c: 3 } },
+    {
+      name: "gives the remainder to the first names on a tie",
+      total: 10,
+      clusters: ["c", "b", "a"],
+      distribution: { mode: "Divided" },
+      want: { a: 4, b: 3, c: 3 },
+    },
     {
       name: "divides by weight with the largest remainder first",
       total: 10,
@@ -17,9 +23,27 @@ describe("distributeReplicas", () => {
       want: { ap: 2, eu: 5, us: 3 },
     },
     { name: "counts a missing weight as 1", total: 6, clusters: ["a", "b"], distribution: { mode: "Divided", weights: { a: 2 } }, want: { a: 4, b: 2 } },
-    { name: "gives nothing to a zero weight", total: 5, clusters: ["a", "b"], distribution: { mode: "Divided", weights: { a: 0, b: 1 } }, want: { a: 0, b: 5 } },
-    { name: "splits evenly when every weight is zero", total: 4, clusters: ["a", "b"], distribution: { mode: "Divided", weights: { a: 0, b: 0 } }, want: { a: 2, b: 2 } },
-    { name: "gives zero to some clusters when there are fewer replicas", total: 1, clusters: ["b", "a"], distribution: { mode: "Divided" }, want: { a: 1, b: 0 } },
+    {
+      name: "gives nothing to a zero weight",
+      total: 5,
+      clusters: ["a", "b"],
+      distribution: { mode: "Divided", weights: { a: 0, b: 1 } },
+      want: { a: 0, b: 5 },
+    },
+    {
+      name: "splits evenly when every weight is zero",
+      total: 4,
+      clusters: ["a", "b"],
+      distribution: { mode: "Divided", weights: { a: 0, b: 0 } },
+      want: { a: 2, b: 2 },
+    },
+    {
+      name: "gives zero to some clusters when there are fewer replicas",
+      total: 1,
+      clusters: ["b", "a"],
+      distribution: { mode: "Divided" },
+      want: { a: 1, b: 0 },
+    },
     { name: "handles no clusters", total: 5, clusters: [], distribution: { mode: "Divided" }, want: {} },
   ])("$name", ({ total, clusters, distribution, want }) => {
     const got = distributeReplicas({ total, clusters, distribution });

@@ -44,7 +44,12 @@ describe("selectorMismatch", () => {
   });
 
   it("requires every label, expression, name and condition to hold", () => {
-    const strategy = aWave().selectingLabel("usage", "production").matching("region", "In", ["eu"]).selectingNames("prod-eu").withCondition('cluster.labels.region == "us"').build();
+    const strategy = aWave()
+      .selectingLabel("usage", "production")
+      .matching("region", "In", ["eu"])
+      .selectingNames("prod-eu")
+      .withCondition('cluster.labels.region == "us"')
+      .build();
     expect(selectorMismatch(strategy.clusterSelector, prodEu, origin)).toBe('condition cluster.labels.region == "us" is false');
   });
 
@@ -124,7 +129,12 @@ describe("place", () => {
     const { waves, decisions } = place([production], clusters);
     expect(waves[0]!.clusters).toEqual(["prod-eu"]);
     expect(decisions).toEqual([
-      { cluster: "prod-eu", selected: true, wave: "production", reason: "selected by wave production (paused: nothing is synced to it until spec.paused is false)" },
+      {
+        cluster: "prod-eu",
+        selected: true,
+        wave: "production",
+        reason: "selected by wave production (paused: nothing is synced to it until spec.paused is false)",
+      },
     ]);
   });
 
@@ -210,7 +220,11 @@ describe("place with a runaway CEL condition (issue #29)", () => {
   });
 
   it("ends a condition whose regular expression backtracks catastrophically: rejected, or the budget error", () => {
-    const clusters = [aCluster("prod-eu").withLabel("note", `${"a".repeat(40)}!`).build()];
+    const clusters = [
+      aCluster("prod-eu")
+        .withLabel("note", `${"a".repeat(40)}!`)
+        .build(),
+    ];
     const strategies = [aWave("noted").withCondition('cluster.labels.note.matches("^(a+)+$")').build()];
     let outcome: unknown;
     try {

@@ -197,9 +197,7 @@ describe("flotilla validate on its own (no clusters given)", () => {
   });
 
   it("reports a placement condition that does not compile even when no cluster would evaluate it", async () => {
-    const problems = await validateOnly(
-      deployment({ placementStrategies: [{ name: "prod", clusterSelector: { condition: 'cluster.labels["tier"] != ' } }] }),
-    );
+    const problems = await validateOnly(deployment({ placementStrategies: [{ name: "prod", clusterSelector: { condition: 'cluster.labels["tier"] != ' } }] }));
     expect(problems).toContainEqual(
       expect.objectContaining({ path: "spec.placementStrategies[0].clusterSelector.condition", message: expect.stringContaining("CEL") }),
     );
@@ -222,20 +220,28 @@ describe("oversized and explosive files fed to the loader", () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it("refuses a document over 16 MiB with a ValidationError naming the file and the limit", async () => {
-    const { error } = await settle(() => readDocuments([huge]));
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).problems).toContainEqual(
-      expect.objectContaining({ path: huge, message: expect.stringContaining("more than the limit of 16777216") }),
-    );
-  }, HANG_GUARD_MS);
+  it(
+    "refuses a document over 16 MiB with a ValidationError naming the file and the limit",
+    async () => {
+      const { error } = await settle(() => readDocuments([huge]));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).problems).toContainEqual(
+        expect.objectContaining({ path: huge, message: expect.stringContaining("more than the limit of 16777216") }),
+      );
+    },
+    HANG_GUARD_MS,
+  );
 
-  it("refuses a billion-laughs document through readDocuments", async () => {
-    const bomb = join(CORPUS, "yaml-bomb-billion-laughs.yaml");
-    const { error } = await settle(() => readDocuments([bomb]));
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).message).toContain("refusing to load it");
-  }, HANG_GUARD_MS);
+  it(
+    "refuses a billion-laughs document through readDocuments",
+    async () => {
+      const bomb = join(CORPUS, "yaml-bomb-billion-laughs.yaml");
+      const { error } = await settle(() => readDocuments([bomb]));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toContain("refusing to load it");
+    },
+    HANG_GUARD_MS,
+  );
 
   describe("through the compiled CLI with a 128 MiB heap", () => {
     beforeAll(() => {
@@ -245,7 +251,9 @@ describe("oversized and explosive files fed to the loader", () => {
       if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < newest) {
         const build = spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, encoding: "utf8" });
         if (build.error || build.status !== 0) {
-          throw new Error(`npx tsc -p . failed (exit ${build.status}${build.signal ? `, ${build.signal}` : ""}):\n${build.stdout ?? ""}${build.stderr ?? ""}`, { cause: build.error });
+          throw new Error(`npx tsc -p . failed (exit ${build.status}${build.signal ? `, ${build.signal}` : ""}):\n${build.stdout ?? ""}${build.stderr ?? ""}`, {
+            cause: build.error,
+          });
         }
       }
       if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing after npx tsc -p .`);
@@ -261,14 +269,18 @@ describe("oversized and explosive files fed to the loader", () => {
       ["a billion-laughs bomb", () => join(CORPUS, "yaml-bomb-billion-laughs.yaml"), "refusing to load it"],
       ["a bomb hidden in settings", () => join(CORPUS, "yaml-bomb-in-settings.yaml"), "refusing to load it"],
       ["a 17 MiB document", () => huge, "more than the limit of 16777216"],
-    ])("exits 1 with a clear message for %s, without running out of memory or time", (_what, file, message) => {
-      const run = validate(file());
-      expect(run.signal, "the CLI was killed: it hung or ran out of memory").toBeNull();
-      expect(run.stderr).not.toContain("heap out of memory");
-      expect(run.stderr).toContain(message);
-      expect(run.stderr).toContain(file());
-      expect(run.code).toBe(1);
-    }, 40_000);
+    ])(
+      "exits 1 with a clear message for %s, without running out of memory or time",
+      (_what, file, message) => {
+        const run = validate(file());
+        expect(run.signal, "the CLI was killed: it hung or ran out of memory").toBeNull();
+        expect(run.stderr).not.toContain("heap out of memory");
+        expect(run.stderr).toContain(message);
+        expect(run.stderr).toContain(file());
+        expect(run.code).toBe(1);
+      },
+      40_000,
+    );
   });
 });
 

@@ -173,7 +173,13 @@ describe("validation of arbitrary JSON", () => {
   /** Arbitrary JSON, with every fixed sample run first (fast-check `examples`) and drawn again among the rest. */
   function samples(): { arbitrary: fc.Arbitrary<Sample>; fixed: Sample[] } {
     const fixed = [...validSamples(), ...invalidSamples()];
-    return { arbitrary: fc.oneof(anyInput.map((value): Sample => ({ value, must: "either" })), fc.constantFrom(...fixed)), fixed };
+    return {
+      arbitrary: fc.oneof(
+        anyInput.map((value): Sample => ({ value, must: "either" })),
+        fc.constantFrom(...fixed),
+      ),
+      fixed,
+    };
   }
 
   it("never throws from resourceProblems, accepts every valid sample, refuses every invalid one at its path, and messages every problem", () => {
@@ -238,8 +244,7 @@ function pathsOf(value: unknown, prefix: Path = []): Path[] {
   const out: Path[] = [prefix];
   if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) out.push(...pathsOf(v, [...prefix, i]));
-  }
-  else if (value !== null && typeof value === "object") {
+  } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) out.push(...pathsOf(v, [...prefix, k]));
   }
   return out;
@@ -334,9 +339,7 @@ describe("names that Kubernetes accepts", () => {
   it("refuses a 60-character deployment name, a valid object name, at metadata.name because <namespace>.<name> would not fit a label value", async () => {
     const { deployment, clusters } = example("quickstart");
     deployment.metadata.name = `deploy-${"a".repeat(53)}`;
-    expect(resourceProblems(deployment)).toEqual([
-      expect.objectContaining({ path: "metadata.name", message: expect.stringContaining("flotilla.dev/app") }),
-    ]);
+    expect(resourceProblems(deployment)).toEqual([expect.objectContaining({ path: "metadata.name", message: expect.stringContaining("flotilla.dev/app") })]);
     const run = await outcome(() => validateAndRenderTwice(deployment, clusters));
     expect(run.value).toBeUndefined();
     expect(run.error).toBeInstanceOf(ValidationError);
@@ -364,7 +367,10 @@ describe("arbitrary settings for every built-in component type", () => {
         apiVersion: fc.oneof(fc.constantFrom("v1", "apps/v1", "rbac.authorization.k8s.io/v1", "batch/v1"), fc.jsonValue()),
         kind: fc.oneof(fc.constantFrom("ConfigMap", "Secret", "Deployment", "ClusterRoleBinding", "Namespace", "Service"), fc.jsonValue()),
         metadata: fc.record(
-          { name: fc.oneof(fc.constantFrom("a", "b-v1", "settings"), fc.string(), fc.jsonValue()), namespace: fc.oneof(fc.constantFrom(NAMESPACE, "kube-system"), fc.jsonValue()) },
+          {
+            name: fc.oneof(fc.constantFrom("a", "b-v1", "settings"), fc.string(), fc.jsonValue()),
+            namespace: fc.oneof(fc.constantFrom(NAMESPACE, "kube-system"), fc.jsonValue()),
+          },
           { requiredKeys: [] },
         ),
         data: fc.jsonValue({ maxDepth: 2 }),
@@ -377,24 +383,24 @@ describe("arbitrary settings for every built-in component type", () => {
   function settingsFor(def: ComponentDefinition): fc.Arbitrary<Record<string, unknown>> {
     const known = Object.keys((def.spec.schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
     const key = fc.oneof(fc.constantFrom(...known), fc.string({ maxLength: 12 }));
-    return fc.record({
-      // Mostly well-formed required fields, so the schema lets many runs reach the template.
-      base: fc.oneof(
-        fc.constant({ image: "nginx:1.27", schedule: "@hourly", objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" } }] }),
-        fc.record({ image: fc.jsonValue(), schedule: fc.string(), objects: objectsArbitrary }, { requiredKeys: [] }),
-      ),
-      extra: fc.dictionary(key, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }),
-    }).map(({ base, extra }) => {
-      const settings: Record<string, unknown> = { ...base, ...extra };
-      for (const k of Object.keys(settings)) if (!known.includes(k) && k in base) delete settings[k];
-      return settings;
-    });
+    return fc
+      .record({
+        // Mostly well-formed required fields, so the schema lets many runs reach the template.
+        base: fc.oneof(
+          fc.constant({ image: "nginx:1.27", schedule: "@hourly", objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" } }] }),
+          fc.record({ image: fc.jsonValue(), schedule: fc.string(), objects: objectsArbitrary }, { requiredKeys: [] }),
+        ),
+        extra: fc.dictionary(key, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }),
+      })
+      .map(({ base, extra }) => {
+        const settings: Record<string, unknown> = { ...base, ...extra };
+        for (const k of Object.keys(settings)) if (!known.includes(k) && k in base) delete settings[k];
+        return settings;
+      });
   }
 
   it("has every built-in component type to try", () => {
-    expect(componentDefinitions.map((d) => d.metadata.name).sort()).toEqual(
-      ["cron-task", "daemon", "k8s-objects", "stateful", "task", "webservice", "worker"],
-    );
+    expect(componentDefinitions.map((d) => d.metadata.name).sort()).toEqual(["cron-task", "daemon", "k8s-objects", "stateful", "task", "webservice", "worker"]);
   });
 
   it.each(["cron-task", "daemon", "k8s-objects", "stateful", "task", "webservice", "worker"])(
@@ -463,13 +469,30 @@ describe("attackers' spellings and wrappers never carry an object past a rule", 
           kind: "ApplicationDeployment",
           metadata: { name: "props", namespace: NAMESPACE },
           spec: {
-            appRevisions: [{ name: "v1", template: { spec: { components: [{ name: "raw", type: "k8s-objects", settings: { objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "first-v1" } }, object] } }] } } }],
+            appRevisions: [
+              {
+                name: "v1",
+                template: {
+                  spec: {
+                    components: [
+                      {
+                        name: "raw",
+                        type: "k8s-objects",
+                        settings: { objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "first-v1" } }, object] },
+                      },
+                    ],
+                  },
+                },
+              },
+            ],
           },
         };
         const run = await outcome(() => validateAndRenderTwice(deployment, clusters));
         expect(run.value, `rendered ${JSON.stringify(run.value?.manifests.map((m) => m.kind))} from ${JSON.stringify(object)}`).toBeUndefined();
         expect(run.error).toBeInstanceOf(ValidationError);
-        expect((run.error as ValidationError).problems).toContainEqual(expect.objectContaining({ path: expect.stringMatching(/^spec\.appRevisions\[0\]\.template\.spec\.components\[0\]/) }));
+        expect((run.error as ValidationError).problems).toContainEqual(
+          expect.objectContaining({ path: expect.stringMatching(/^spec\.appRevisions\[0\]\.template\.spec\.components\[0\]/) }),
+        );
       }),
       { seed: SEED, numRuns: 200 },
     );
@@ -478,8 +501,14 @@ describe("attackers' spellings and wrappers never carry an object past a rule", 
   /** JSON text with keys drawn mostly from the ones that reach the prototype chain; JSON.parse keeps them as own keys. */
   const KEYS = ["__proto__", "constructor", "prototype", "hasOwnProperty", "toString", "image", "env"];
   const hostile: fc.Arbitrary<string> = fc.letrec((tie) => ({
-    node: fc.oneof({ depthSize: "small" }, fc.jsonValue({ maxDepth: 0 }).map((v) => JSON.stringify(v)), tie("object")),
-    object: fc.array(fc.tuple(fc.constantFrom(...KEYS), tie("node")), { maxLength: 4 }).map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`),
+    node: fc.oneof(
+      { depthSize: "small" },
+      fc.jsonValue({ maxDepth: 0 }).map((v) => JSON.stringify(v)),
+      tie("object"),
+    ),
+    object: fc
+      .array(fc.tuple(fc.constantFrom(...KEYS), tie("node")), { maxLength: 4 })
+      .map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`),
   })).object as fc.Arbitrary<string>;
 
   it("never changes Object.prototype, whatever keys settings, overrides and trait properties hold", async () => {

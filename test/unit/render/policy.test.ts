@@ -33,7 +33,11 @@ describe("enforcePolicy", () => {
   ])("refuses kind %s in %s as a case variant and names the right spelling", (kind, apiVersion) => {
     const result = check(obj(apiVersion, kind));
     expect(result).toEqual({
-      problem: expect.objectContaining({ path: PATH, message: expect.stringContaining("kinds are case-sensitive"), fix: expect.stringMatching(/^Write kind: [A-Z]/) }),
+      problem: expect.objectContaining({
+        path: PATH,
+        message: expect.stringContaining("kinds are case-sensitive"),
+        fix: expect.stringMatching(/^Write kind: [A-Z]/),
+      }),
     });
   });
 
@@ -64,9 +68,15 @@ describe("enforcePolicy", () => {
 
   it("marks a marked definition's objects of unknown kinds, and never a known namespaced kind", () => {
     const unknown = check(obj("example.com/v1", "Widget"), true);
-    expect(unknown).toEqual({ manifest: expect.objectContaining({ metadata: { name: "x", namespace: "team-a", annotations: { "flotilla.dev/cluster-scoped": "true" } } }) });
-    expect(check(obj("apps/v1", "Deployment"), true)).toEqual({ manifest: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x", namespace: "team-a" } } });
-    expect(check(obj("example.com/v1", "Widget"), false)).toEqual({ manifest: { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "x", namespace: "team-a" } } });
+    expect(unknown).toEqual({
+      manifest: expect.objectContaining({ metadata: { name: "x", namespace: "team-a", annotations: { "flotilla.dev/cluster-scoped": "true" } } }),
+    });
+    expect(check(obj("apps/v1", "Deployment"), true)).toEqual({
+      manifest: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x", namespace: "team-a" } },
+    });
+    expect(check(obj("example.com/v1", "Widget"), false)).toEqual({
+      manifest: { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "x", namespace: "team-a" } },
+    });
   });
 
   it.each([
@@ -97,7 +107,11 @@ describe("expandLists", () => {
       PATH,
     );
     expect(result).toEqual({
-      objects: [obj("v1", "ConfigMap"), obj("apps/v1", "Deployment"), { apiVersion: "v1", kind: "Secret", metadata: { name: "token" }, stringData: { a: "b" } }],
+      objects: [
+        obj("v1", "ConfigMap"),
+        obj("apps/v1", "Deployment"),
+        { apiVersion: "v1", kind: "Secret", metadata: { name: "token" }, stringData: { a: "b" } },
+      ],
     });
   });
 
@@ -117,13 +131,23 @@ describe("expandLists", () => {
 describe("rendering raw objects through every wrapper", () => {
   // A definition that renders what the tenant hands it, like the built-in k8s-objects.
   const registry = registryOf(
-    aComponentDefinition("raw").withoutReplicasPath().withWorkload("*", "*").withSchema({ type: "object", properties: { objects: { type: "array" } } }).withTemplate("settings.objects"),
+    aComponentDefinition("raw")
+      .withoutReplicasPath()
+      .withWorkload("*", "*")
+      .withSchema({ type: "object", properties: { objects: { type: "array" } } })
+      .withTemplate("settings.objects"),
   );
 
   async function renderRaw(objects: unknown[]): Promise<Manifest[] | ValidationError> {
-    const deployment = aDeployment("app").withRevision(aRevision("v1").withComponent(aComponent("c", "raw").withSettings({ objects: objects as never }))).build();
+    const deployment = aDeployment("app")
+      .withRevision(aRevision("v1").withComponent(aComponent("c", "raw").withSettings({ objects: objects as never })))
+      .build();
     try {
-      const [cluster] = await renderDeployment({ deployment, registry, targets: [{ cluster: { name: "local", labels: {} }, wave: "w", revisions: [{ name: "v1", replicas: 1 }] }] });
+      const [cluster] = await renderDeployment({
+        deployment,
+        registry,
+        targets: [{ cluster: { name: "local", labels: {} }, wave: "w", revisions: [{ name: "v1", replicas: 1 }] }],
+      });
       return cluster?.manifests ?? [];
     } catch (e) {
       if (e instanceof ValidationError) return e;
@@ -133,9 +157,21 @@ describe("rendering raw objects through every wrapper", () => {
 
   it.each([
     ["a Secret inside a List", [obj("v1", "ConfigMap"), { apiVersion: "v1", kind: "List", items: [obj("v1", "Secret")] }], "Secrets are never written to Git"],
-    ["a SecretList", [obj("v1", "ConfigMap"), { apiVersion: "v1", kind: "SecretList", items: [{ metadata: { name: "s" }, data: { a: "Yg==" } }] }], "Secrets are never written to Git"],
-    ["a ClusterRoleBinding inside a List", [{ apiVersion: "v1", kind: "List", items: [obj("v1", "ConfigMap"), obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding")] }], "cluster-scoped ClusterRoleBinding"],
-    ["an object in kube-system inside a List", [{ apiVersion: "v1", kind: "List", items: [obj("v1", "ConfigMap", { namespace: "kube-system" })] }], 'in namespace "kube-system"'],
+    [
+      "a SecretList",
+      [obj("v1", "ConfigMap"), { apiVersion: "v1", kind: "SecretList", items: [{ metadata: { name: "s" }, data: { a: "Yg==" } }] }],
+      "Secrets are never written to Git",
+    ],
+    [
+      "a ClusterRoleBinding inside a List",
+      [{ apiVersion: "v1", kind: "List", items: [obj("v1", "ConfigMap"), obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding")] }],
+      "cluster-scoped ClusterRoleBinding",
+    ],
+    [
+      "an object in kube-system inside a List",
+      [{ apiVersion: "v1", kind: "List", items: [obj("v1", "ConfigMap", { namespace: "kube-system" })] }],
+      'in namespace "kube-system"',
+    ],
     ["a Secret spelt secret", [obj("v1", "ConfigMap"), obj("v1", "secret")], "kinds are case-sensitive"],
   ])("refuses %s", async (_what, objects, message) => {
     const result = await renderRaw(objects);
@@ -146,6 +182,9 @@ describe("rendering raw objects through every wrapper", () => {
   it("renders the items of a List as objects of their own, in the deployment's namespace", async () => {
     const result = await renderRaw([{ apiVersion: "v1", kind: "ConfigMapList", items: [{ metadata: { name: "a-v1" } }, { metadata: { name: "b" } }] }]);
     expect(Array.isArray(result)).toBe(true);
-    expect((result as Manifest[]).map((m) => `${m.apiVersion} ${m.kind} ${m.metadata.namespace}/${m.metadata.name}`)).toEqual(["v1 ConfigMap team-a/a-v1", "v1 ConfigMap team-a/b"]);
+    expect((result as Manifest[]).map((m) => `${m.apiVersion} ${m.kind} ${m.metadata.namespace}/${m.metadata.name}`)).toEqual([
+      "v1 ConfigMap team-a/a-v1",
+      "v1 ConfigMap team-a/b",
+    ]);
   });
 });

@@ -81,7 +81,8 @@ function prototypeIsClean(): void {
 afterEach(() => {
   // If a test ever pollutes, undo it so the rest of the run is not poisoned.
   for (const key of PROBES) delete (Object.prototype as Record<string, unknown>)[key];
-  if (typeof Object.prototype.hasOwnProperty !== "function") Object.defineProperty(Object.prototype, "hasOwnProperty", { value: originalHasOwnProperty, writable: true, configurable: true });
+  if (typeof Object.prototype.hasOwnProperty !== "function")
+    Object.defineProperty(Object.prototype, "hasOwnProperty", { value: originalHasOwnProperty, writable: true, configurable: true });
 });
 
 describe("prototype pollution through settings, properties and overrides", () => {
@@ -122,7 +123,7 @@ describe("prototype pollution through settings, properties and overrides", () =>
 
   it("serialises and converts a __proto__ key as data, never dropping it into a prototype", () => {
     const object = JSON.parse('{"data": {"__proto__": {"polluted": "yes"}, "b": "1"}}');
-    expect(toYaml(object)).toBe("data:\n  __proto__:\n    polluted: \"yes\"\n  b: \"1\"\n");
+    expect(toYaml(object)).toBe('data:\n  __proto__:\n    polluted: "yes"\n  b: "1"\n');
     const cel = toCelValue(object) as { data: Record<string, unknown> };
     expect(Object.getPrototypeOf(cel.data)).toBe(Object.prototype);
     expect(Object.keys(cel.data)).toEqual(["__proto__", "b"]);
@@ -139,6 +140,8 @@ describe("prototype pollution through settings, properties and overrides", () =>
 
   it("refuses a ComponentDefinition whose replicasPath goes through __proto__", () => {
     const def = aComponentDefinition("bad").withReplicasPath("__proto__.polluted").build();
-    expect(resourceProblems(def)).toContainEqual(expect.objectContaining({ path: "spec.replicasPath", message: expect.stringContaining('the segment "__proto__"') }));
+    expect(resourceProblems(def)).toContainEqual(
+      expect.objectContaining({ path: "spec.replicasPath", message: expect.stringContaining('the segment "__proto__"') }),
+    );
   });
 });

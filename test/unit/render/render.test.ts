@@ -10,8 +10,7 @@ import { aComponent, aComponentDefinition, aDeployment, aRevision, aTraitDefinit
 
 const C0 = "spec.appRevisions[0].template.spec.components[0]";
 
-const containerPatch = (container: string) =>
-  `{"spec": {"template": {"spec": {"containers": [${container}]}}}}`;
+const containerPatch = (container: string) => `{"spec": {"template": {"spec": {"containers": [${container}]}}}}`;
 
 const registry: DefinitionRegistry = registryOf(
   aComponentDefinition("worker"),
@@ -36,7 +35,9 @@ const registry: DefinitionRegistry = registryOf(
     {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": context.name}},
     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "extra-" & context.namespace, "namespace": "ignored"}}
   ]`),
-  aComponentDefinition("trusted-namespace-maker").clusterScoped().withTemplate(`[
+  aComponentDefinition("trusted-namespace-maker")
+    .clusterScoped()
+    .withTemplate(`[
     {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": context.name}},
     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "extra-" & context.namespace, "namespace": "ignored"}}
   ]`),
@@ -44,16 +45,16 @@ const registry: DefinitionRegistry = registryOf(
     {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": context.name}},
     {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": context.name}}
   ]`),
-  aComponentDefinition("stateful").withWorkload("apps/v1", "StatefulSet").withTemplate(
-    '{"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": context.name}, "spec": {"template": {"spec": {"containers": [{"name": context.component, "image": settings.image}]}}}}',
-  ),
+  aComponentDefinition("stateful")
+    .withWorkload("apps/v1", "StatefulSet")
+    .withTemplate(
+      '{"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": context.name}, "spec": {"template": {"spec": {"containers": [{"name": context.component, "image": settings.image}]}}}}',
+    ),
   aComponentDefinition("fixed-name").withTemplate('{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "fixed"}}'),
   aComponentDefinition("nested-replicas").withReplicasPath("spec.scale.count"),
   aComponentDefinition("with-health").withHealth("status.ready == true"),
   aComponentDefinition("endless").withTemplate("($loop := function($i) { $loop($i + 1) }; $loop(0))"),
-  aTraitDefinition("sidecar")
-    .appliesTo("apps/v1/Deployment", "apps/v1/StatefulSet")
-    .withPatch(containerPatch('{"name": "proxy", "image": properties.image}')),
+  aTraitDefinition("sidecar").appliesTo("apps/v1/Deployment", "apps/v1/StatefulSet").withPatch(containerPatch('{"name": "proxy", "image": properties.image}')),
   aTraitDefinition("env-a").withPatch(containerPatch('{"name": context.component, "env": [{"name": "A", "value": "1"}]}')),
   aTraitDefinition("env-b").withPatch(containerPatch('{"name": context.component, "env": [{"name": "B", "value": "2"}]}')),
   aTraitDefinition("hpa")
@@ -92,9 +93,12 @@ const registry: DefinitionRegistry = registryOf(
   aTraitDefinition("shared-config")
     .componentScoped()
     .withOutputs('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared"}, "data": {"from": context.component}}'),
-  aComponentDefinition("job").withWorkload("batch/v1", "Job").withoutReplicasPath().withTemplate(
-    '{"apiVersion": $versionAtLeast(context.cluster.version, "1.21") ? "batch/v1" : "batch/v1beta1", "kind": "Job", "metadata": {"name": context.name}}',
-  ),
+  aComponentDefinition("job")
+    .withWorkload("batch/v1", "Job")
+    .withoutReplicasPath()
+    .withTemplate(
+      '{"apiVersion": $versionAtLeast(context.cluster.version, "1.21") ? "batch/v1" : "batch/v1beta1", "kind": "Job", "metadata": {"name": context.name}}',
+    ),
   aComponentDefinition("liar").withWorkload("apps/v1", "StatefulSet"),
   aComponentDefinition("context-dump").withTemplate(`[
     {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": context.name}},
@@ -143,7 +147,6 @@ function find(list: Manifest[], kind: string, name?: string): Manifest {
 }
 
 const backend = () => aComponent("backend", "worker").withSettings({ image: "myimage-v1" });
-
 
 describe("renderDeployment: labels, names and namespaces", () => {
   it("names the per-revision workload <component>-<revision> and stamps the standard labels", async () => {
@@ -394,7 +397,14 @@ describe("renderDeployment: traits, replicas and overrides", () => {
   it("lands env from two traits in the same container", async () => {
     const [deployment] = await manifests(deploymentWith(backend().withTrait("env-a").withTrait("env-b")));
     expect(getPath(deployment, "spec.template.spec.containers")).toEqual([
-      { name: "backend", image: "myimage-v1", env: [{ name: "A", value: "1" }, { name: "B", value: "2" }] },
+      {
+        name: "backend",
+        image: "myimage-v1",
+        env: [
+          { name: "A", value: "1" },
+          { name: "B", value: "2" },
+        ],
+      },
     ]);
   });
 
@@ -415,9 +425,7 @@ describe("renderDeployment: traits, replicas and overrides", () => {
   });
 
   it("applies a wave's overrides of settings and trait properties", async () => {
-    const overrides: ComponentOverride[] = [
-      { component: "backend", settings: { image: "myimage-eu" }, traits: [{ name: "hpa", properties: { max: 20 } }] },
-    ];
+    const overrides: ComponentOverride[] = [{ component: "backend", settings: { image: "myimage-eu" }, traits: [{ name: "hpa", properties: { max: 20 } }] }];
     const list = await manifests(deploymentWith(backend().withTrait("hpa", { min: 2, max: 10 })), target({ overrides }));
     // The one container takes the wave's image; the override adds no container and leaves nothing of the old image.
     expect(getPath(find(list, "Deployment"), "spec.template.spec.containers")).toEqual([{ name: "backend", image: "myimage-eu" }]);
@@ -466,7 +474,12 @@ describe("renderDeployment: several revisions in one cluster", () => {
       .withRevision(aRevision("v1").withComponent(aComponent("backend").withSettings({ image: "img-v1" }).withTrait("service", { port: 8080 })))
       .withRevision(aRevision("v2").withComponent(aComponent("backend").withSettings({ image: "img-v2" }).withTrait("service", { port: 9090 })))
       .build();
-  const both = target({ revisions: [{ name: "v1", replicas: 7 }, { name: "v2", replicas: 3 }] });
+  const both = target({
+    revisions: [
+      { name: "v1", replicas: 7 },
+      { name: "v2", replicas: 3 },
+    ],
+  });
 
   it("renders one workload per revision with its own replicas", async () => {
     const list = await manifests(twoRevisions(), both);
@@ -552,7 +565,13 @@ describe("renderDeployment: determinism", () => {
       )
       .build();
   const targets = () => [
-    target({ cluster: { name: "prod-us", labels: {} }, revisions: [{ name: "v1", replicas: 2 }, { name: "v2", replicas: 1 }] }),
+    target({
+      cluster: { name: "prod-us", labels: {} },
+      revisions: [
+        { name: "v1", replicas: 2 },
+        { name: "v2", replicas: 1 },
+      ],
+    }),
     target({ cluster: { name: "prod-eu", labels: {} }, revisions: [{ name: "v2", replicas: 3 }] }),
   ];
 

@@ -25,16 +25,23 @@ const context: AnalysisContext = {
 
 // 50 ms: small enough to keep the tests quick, large enough that the expressions evaluated before
 // the runaway one (a few µs) never meet it, even on a loaded machine.
-const analyse = (analysis: RolloutAnalysis, celBudgetMs = 50) => guarded(() => evaluateAnalysis({ analysis, context, deployment: "team-a/app", revisionIndex: 1, celBudgetMs }));
+const analyse = (analysis: RolloutAnalysis, celBudgetMs = 50) =>
+  guarded(() => evaluateAnalysis({ analysis, context, deployment: "team-a/app", revisionIndex: 1, celBudgetMs }));
 
 describe("evaluateAnalysis with a runaway expression", () => {
   it.each<{ name: string; analysis: RolloutAnalysis; blamed: "failureCondition" | "successCondition" }>([
     { name: "a failureCondition", analysis: { failureCondition: nestedComprehension(9), successCondition: "true" }, blamed: "failureCondition" },
-    { name: "a successCondition", analysis: { failureCondition: "revision.restarts > 3", successCondition: nestedComprehension(9) }, blamed: "successCondition" },
+    {
+      name: "a successCondition",
+      analysis: { failureCondition: "revision.restarts > 3", successCondition: nestedComprehension(9) },
+      blamed: "successCondition",
+    },
   ])("keeps the batch Running (not failed) with the budget message naming $name", ({ analysis, blamed }) => {
     const verdict = analyse(analysis);
     expect(verdict.result).toBe("Running");
-    expect(verdict.message).toContain(`${blamed} cannot be evaluated: team-a/app.spec.appRevisions[1].rollout.analysis.${blamed}: CEL evaluation exceeded its budget of 50 ms while analysing cluster prod-eu`);
+    expect(verdict.message).toContain(
+      `${blamed} cannot be evaluated: team-a/app.spec.appRevisions[1].rollout.analysis.${blamed}: CEL evaluation exceeded its budget of 50 ms while analysing cluster prod-eu`,
+    );
     expect(verdict.message).toContain("Simplify the expression");
   });
 

@@ -207,7 +207,9 @@ export class Harness {
     this.previous = this.throughStatus ? persisted(plan.state) : plan.state;
     let files: Map<string, string | undefined> | undefined;
     if (renderings) {
-      files = new Map(plan.targets.map((t) => [t.cluster, t.keepFilesOf === undefined ? renderings.get(t.cluster) : this.commits.get(t.keepFilesOf)?.get(t.cluster)]));
+      files = new Map(
+        plan.targets.map((t) => [t.cluster, t.keepFilesOf === undefined ? renderings.get(t.cluster) : this.commits.get(t.keepFilesOf)?.get(t.cluster)]),
+      );
       const head = this.head === undefined ? undefined : this.commits.get(this.head);
       if (!head || [...files].some(([c, f]) => head.get(c) !== f)) {
         this.head = `c${this.commits.size}`;

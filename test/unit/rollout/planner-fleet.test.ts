@@ -50,7 +50,11 @@ describe("planRollout: waves", () => {
   });
 
   it("never touches production while staging fails and rolls back", () => {
-    const h = fleetOnV1(twoWaves({ batches: [{ replicas: "50%" }, { replicas: "100%" }], progressDeadline: "1m", autoRollback: true }), [stage, prodEu, prodUs]);
+    const h = fleetOnV1(twoWaves({ batches: [{ replicas: "50%" }, { replicas: "100%" }], progressDeadline: "1m", autoRollback: true }), [
+      stage,
+      prodEu,
+      prodUs,
+    ]);
     h.fleet.broken.add("v2");
     const plans = h.run({ max: 10, tick: "20s" });
     for (const p of plans) {
@@ -122,7 +126,11 @@ describe("planRollout: waves", () => {
     ]);
     const last = held[held.length - 1]!;
     expect(last.phase).toBe("Progressing");
-    expect(last.state.clusters.find((c) => c.name === "prod-us")).toMatchObject({ state: "Progressing", batch: 1, message: "prod-us: cluster is unreachable; the batch is applied when it answers again" });
+    expect(last.state.clusters.find((c) => c.name === "prod-us")).toMatchObject({
+      state: "Progressing",
+      batch: 1,
+      message: "prod-us: cluster is unreachable; the batch is applied when it answers again",
+    });
     expect(last.message).toContain("prod-us: cluster is unreachable");
     h.fleet.unreachable.delete("prod-us");
     h.fleet.apply(last.targets);
@@ -230,7 +238,10 @@ describe("planRollout: controls", () => {
     expect(superseded.summary).toBe("v3 supersedes v2; v3 batch 1/2 in wave staging (stage-1)");
     // 5 of v3 come from the oldest source first: v1 6 → 1, v2 keeps 4.
     expect(replicasOf(superseded, "stage-1")).toEqual({ v1: 1, v2: 4, v3: 5 });
-    expect(superseded.state.clusters[0]?.sources).toEqual([{ name: "v1", replicas: 6 }, { name: "v2", replicas: 4 }]);
+    expect(superseded.state.clusters[0]?.sources).toEqual([
+      { name: "v1", replicas: 6 },
+      { name: "v2", replicas: 4 },
+    ]);
     expect(h.run({ until: (p) => p.phase === "Healthy" }).pop()?.targets[0]?.revisions).toEqual([
       { name: "v1", replicas: 0 },
       { name: "v2", replicas: 0 },
@@ -321,7 +332,10 @@ describe("planRollout: resume after a restart", () => {
   const stateOf = (h: Harness, cluster: string) => h.previous?.clusters?.find((c) => c.name === cluster);
 
   it("keeps a soak's clock while a restarted controller has not seen the cluster yet", () => {
-    const h = restartedMidBatch({ batches: [{ replicas: 1 }, { replicas: "50%", wait: "30s" }, { replicas: "100%" }] }, (x) => stateOf(x, "stage-1")?.state === "Soaking");
+    const h = restartedMidBatch(
+      { batches: [{ replicas: 1 }, { replicas: "50%", wait: "30s" }, { replicas: "100%" }] },
+      (x) => stateOf(x, "stage-1")?.state === "Soaking",
+    );
     const soakingSince = stateOf(h, "stage-1")?.since;
     h.clock.advance("10s");
     h.fleet.unobserved.add("stage-1");

@@ -12,7 +12,12 @@ import { aCluster, aWave } from "../builders.js";
 describe("batchReplicas", () => {
   it.each<{ name: string; rollout: RolloutSpec | undefined; total: number; want: number[] }>([
     { name: "defaults to one batch of everything", rollout: undefined, total: 10, want: [10] },
-    { name: "resolves counts and percentages, rounding up", rollout: { batches: [{ replicas: 1 }, { replicas: "50%" }, { replicas: "100%" }] }, total: 5, want: [1, 3, 5] },
+    {
+      name: "resolves counts and percentages, rounding up",
+      rollout: { batches: [{ replicas: 1 }, { replicas: "50%" }, { replicas: "100%" }] },
+      total: 5,
+      want: [1, 3, 5],
+    },
     { name: "gives a small canary at least one replica", rollout: { batches: [{ replicas: "10%" }, { replicas: "100%" }] }, total: 3, want: [1, 3] },
     { name: "caps counts at the total", rollout: { batches: [{ replicas: 4 }, { replicas: 20 }] }, total: 6, want: [4, 6] },
     { name: "never decreases", rollout: { batches: [{ replicas: 5 }, { replicas: 2 }] }, total: 10, want: [5, 5] },
@@ -32,19 +37,48 @@ describe("revisionsAtBatch", () => {
     { name: "never scales the target below what it had", sources: { v1: 2, v3: 8 }, batch: 1, total: 10, want: { v1: 2, v3: 8 } },
     { name: "starts a fresh cluster with the target alone", sources: {}, batch: 2, total: 4, want: { v3: 2 } },
   ])("$name", ({ sources, batch, total, want }) => {
-    const got = revisionsAtBatch({ order, target: "v3", sources: Object.entries(sources).map(([name, replicas]) => ({ name, replicas })), batchReplicas: batch, total });
+    const got = revisionsAtBatch({
+      order,
+      target: "v3",
+      sources: Object.entries(sources).map(([name, replicas]) => ({ name, replicas })),
+      batchReplicas: batch,
+      total,
+    });
     expect(Object.fromEntries(got.map((r) => [r.name, r.replicas]))).toEqual(want);
     expect(got.map((r) => r.name)).toEqual(order.filter((n) => n in want));
   });
 
   it("drops a revision that left appRevisions", () => {
-    const got = revisionsAtBatch({ order: ["v2", "v3"], target: "v3", sources: [{ name: "v1", replicas: 5 }, { name: "v2", replicas: 5 }], batchReplicas: 2, total: 10 });
-    expect(got).toEqual([{ name: "v2", replicas: 5 }, { name: "v3", replicas: 2 }]);
+    const got = revisionsAtBatch({
+      order: ["v2", "v3"],
+      target: "v3",
+      sources: [
+        { name: "v1", replicas: 5 },
+        { name: "v2", replicas: 5 },
+      ],
+      batchReplicas: 2,
+      total: 10,
+    });
+    expect(got).toEqual([
+      { name: "v2", replicas: 5 },
+      { name: "v3", replicas: 2 },
+    ]);
   });
 
   it("restores sources and lists the target at 0 on rollback", () => {
-    expect(rolledBackRevisions(order, "v3", [{ name: "v1", replicas: 10 }])).toEqual([{ name: "v1", replicas: 10 }, { name: "v3", replicas: 0 }]);
-    expect(sourceRevisions(["v2"], [{ name: "v1", replicas: 1 }, { name: "v2", replicas: 2 }])).toEqual([{ name: "v2", replicas: 2 }]);
+    expect(rolledBackRevisions(order, "v3", [{ name: "v1", replicas: 10 }])).toEqual([
+      { name: "v1", replicas: 10 },
+      { name: "v3", replicas: 0 },
+    ]);
+    expect(
+      sourceRevisions(
+        ["v2"],
+        [
+          { name: "v1", replicas: 1 },
+          { name: "v2", replicas: 2 },
+        ],
+      ),
+    ).toEqual([{ name: "v2", replicas: 2 }]);
   });
 });
 
@@ -64,7 +98,11 @@ describe("evaluateAnalysis", () => {
     { name: "fails when the failure condition holds", analysis: { successCondition: "true", failureCondition: "revision.restarts > 3" }, result: "Failed" },
     { name: "keeps running while the success condition does not hold", analysis: { successCondition: "elapsed > 60" }, result: "Running" },
     { name: "sees elapsed as whole seconds", analysis: { successCondition: "elapsed == 42" }, result: "Successful" },
-    { name: "sees the wave, batch and clusters", analysis: { successCondition: 'wave == "production" && batch == 2 && clusters.all(c, c.health == "Healthy")' }, result: "Successful" },
+    {
+      name: "sees the wave, batch and clusters",
+      analysis: { successCondition: 'wave == "production" && batch == 2 && clusters.all(c, c.health == "Healthy")' },
+      result: "Successful",
+    },
     { name: "keeps running when a field is missing", analysis: { successCondition: "revision.latency < 100" }, result: "Running" },
     { name: "errors on an expression that does not compile", analysis: { successCondition: "revision.replicas >" }, result: "Error" },
     { name: "errors on an expression that is not a bool", analysis: { successCondition: "revision.replicas" }, result: "Error" },
@@ -125,6 +163,11 @@ describe("small helpers", () => {
     expect(formatDuration(ms)).toBe(text);
   });
   it("reads the control annotations", () => {
-    expect(readControls({ "flotilla.dev/promote": "true", other: "x" })).toEqual({ promote: true, abort: false, retry: false, present: ["flotilla.dev/promote"] });
+    expect(readControls({ "flotilla.dev/promote": "true", other: "x" })).toEqual({
+      promote: true,
+      abort: false,
+      retry: false,
+      present: ["flotilla.dev/promote"],
+    });
   });
 });

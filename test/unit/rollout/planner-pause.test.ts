@@ -29,7 +29,14 @@ function v2Over(rollout: RolloutSpec, production: Partial<PlacementStrategy> = {
     .build();
   const fleet = new FakeFleet();
   for (const c of ["stage-1", "prod-eu", "prod-us"]) fleet.seed(c, { v1: 4 });
-  const previous = v1Done([{ name: "stage-1", wave: "staging" }, { name: "prod-eu", wave: "production" }, { name: "prod-us", wave: "production" }], 4);
+  const previous = v1Done(
+    [
+      { name: "stage-1", wave: "staging" },
+      { name: "prod-eu", wave: "production" },
+      { name: "prod-us", wave: "production" },
+    ],
+    4,
+  );
   return new Harness({ deployment, clusters: [stage, prodEu, prodUs], fleet, previous });
 }
 
@@ -43,7 +50,11 @@ describe("planRollout: pause and promote across waves", () => {
     h.annotate(ANNOTATION_PROMOTE);
     const plans = h.run({ until: (p) => p.waitingFor === "promote" });
     const paused = plans.at(-1);
-    expect(paused?.state.clusters.map((c) => [c.name, c.state, c.batch])).toEqual([["stage-1", "Completed", 2], ["prod-eu", "Paused", 1], ["prod-us", "Paused", 1]]);
+    expect(paused?.state.clusters.map((c) => [c.name, c.state, c.batch])).toEqual([
+      ["stage-1", "Completed", 2],
+      ["prod-eu", "Paused", 1],
+      ["prod-us", "Paused", 1],
+    ]);
     expect(paused?.phase).toBe("Paused");
     expect(paused?.message).toContain("prod-eu: batch 1/2 paused, annotate flotilla.dev/promote=true to continue");
   });
@@ -75,7 +86,11 @@ describe("planRollout: pause and promote across waves", () => {
       "v2 completed in wave production (prod-eu); v2 batch 1/1 in wave production (prod-us)",
       "v2 completed in wave production (prod-us)",
     ]);
-    expect(plans.at(-1)?.state.clusters.map((c) => [c.name, c.batches])).toEqual([["stage-1", 2], ["prod-eu", 1], ["prod-us", 1]]);
+    expect(plans.at(-1)?.state.clusters.map((c) => [c.name, c.batches])).toEqual([
+      ["stage-1", 2],
+      ["prod-eu", 1],
+      ["prod-us", 1],
+    ]);
   });
 
   it("shows in `flotilla status` what the rollout waits for and which clusters one promote releases", () => {
@@ -83,7 +98,9 @@ describe("planRollout: pause and promote across waves", () => {
     h.run({ until: (p) => p.waitingFor === "promote" });
     const ad = { ...h.deployment, status: { rollout: h.previous } } as ApplicationDeployment;
     const lines = rolloutLines(ad);
-    expect(lines).toContain("  waiting for: promote — `flotilla rollout promote example-deploy` releases every cluster paused now (stage-1); each wave pauses where its own batches say");
+    expect(lines).toContain(
+      "  waiting for: promote — `flotilla rollout promote example-deploy` releases every cluster paused now (stage-1); each wave pauses where its own batches say",
+    );
     expect(lines.find((l) => l.startsWith("  production"))).toMatch(/^ {2}production +prod-eu +batch 0\/2 +Pending/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { RolloutSpec, } from "../../../src/api/types.js";
+import type { RolloutSpec } from "../../../src/api/types.js";
 import type { ObservedCluster } from "../../../src/rollout/planner.js";
-import { FakeFleet, type Harness, replicasOf, singleStaging, } from "./planner-builders.js";
+import { FakeFleet, type Harness, replicasOf, singleStaging } from "./planner-builders.js";
 
 /** A fleet where the revisions named in `suspended` report Suspended (a paused Deployment, a suspended Job). */
 class SuspendingFleet extends FakeFleet {

@@ -15,7 +15,9 @@ const FLEET = [stage, prodEu, prodUs];
 
 /** v1 of `web` with `image`, in a staging wave and a production wave. */
 function webApp(rollout: RolloutSpec = {}, production: { maxConcurrency?: number } = {}): ApplicationDeployment {
-  const v1 = aRevision("v1").withComponent(aComponent("web").withSettings({ image: "web:1" })).build();
+  const v1 = aRevision("v1")
+    .withComponent(aComponent("web").withSettings({ image: "web:1" }))
+    .build();
   v1.rollout = { replicas: 4, ...rollout };
   const d = aDeployment("web")
     .withRevision(v1)
@@ -83,7 +85,11 @@ describe("planRollout: a change of the running revision goes through the waves",
     expect(plans.at(-1)?.summary).toBe("");
     expect(FLEET.map((c) => h.fleet.files.get(c.metadata.name))).toEqual(["web:2", "web:2", "web:2"]);
     // Nothing is left to restore once the update is done everywhere.
-    expect(plans.at(-1)?.state.clusters.map((c) => [c.held, c.update])).toEqual([[undefined, undefined], [undefined, undefined], [undefined, undefined]]);
+    expect(plans.at(-1)?.state.clusters.map((c) => [c.held, c.update])).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
   });
 
   it("keeps every replica count and leaves the count to the autoscaler all through an update", () => {
@@ -107,7 +113,9 @@ describe("planRollout: a change of the running revision goes through the waves",
     const failed = h.plans.at(-1);
     expect(failed?.phase).toBe("Failed");
     expect(failed?.state.clusters.map((c) => c.state)).toEqual(["RolledBack", "Pending", "Pending"]);
-    expect(commitLog(h.plans).at(-1)).toMatch(/^v1 update \(generation 2\) rolled back in wave staging \(stage-1\): stage-1: batch 1\/1 not healthy within progressDeadline 20s/);
+    expect(commitLog(h.plans).at(-1)).toMatch(
+      /^v1 update \(generation 2\) rolled back in wave staging \(stage-1\): stage-1: batch 1\/1 not healthy within progressDeadline 20s/,
+    );
 
     setImage(h, "web:3");
     const next = h.step();
@@ -153,7 +161,11 @@ describe("planRollout: a change of the running revision goes through the waves",
     expect(files[0]?.["prod-eu"]).toBe("web:1,override web:eu-broken");
     const last = h.plans.at(-1);
     // Rolled back in production; staging was never part of the update and is not touched.
-    expect(last?.state.clusters.map((c) => [c.name, c.state])).toEqual([["stage-1", "Completed"], ["prod-eu", "RolledBack"], ["prod-us", "RolledBack"]]);
+    expect(last?.state.clusters.map((c) => [c.name, c.state])).toEqual([
+      ["stage-1", "Completed"],
+      ["prod-eu", "RolledBack"],
+      ["prod-us", "RolledBack"],
+    ]);
     expect(files.at(-1)).toEqual({ "stage-1": "web:1", "prod-eu": "web:1", "prod-us": "web:1" });
   });
 
@@ -169,7 +181,11 @@ describe("planRollout: a change of the running revision goes through the waves",
     setImage(h, "web:1");
     const undone = h.step();
     // Staging gets web:1 again as a new update; production never held anything else.
-    expect(undone.state.clusters.map((c) => [c.name, c.state])).toEqual([["stage-1", "Progressing"], ["prod-eu", "Completed"], ["prod-us", "Completed"]]);
+    expect(undone.state.clusters.map((c) => [c.name, c.state])).toEqual([
+      ["stage-1", "Progressing"],
+      ["prod-eu", "Completed"],
+      ["prod-us", "Completed"],
+    ]);
     expect(undone.targets.filter((t) => t.keepFilesOf !== undefined)).toEqual([]);
     expect(h.fleet.files.get("stage-1")).toBe("web:1");
     expect(h.fleet.files.get("prod-eu")).toBe("web:1");
@@ -177,7 +193,9 @@ describe("planRollout: a change of the running revision goes through the waves",
 
   it("starts a batch of a new revision over when its rendering changes, and holds the waves not started", () => {
     const h = deployed();
-    const v2 = aRevision("v2").withComponent(aComponent("web").withSettings({ image: "web:v2" })).build();
+    const v2 = aRevision("v2")
+      .withComponent(aComponent("web").withSettings({ image: "web:v2" }))
+      .build();
     v2.rollout = { replicas: 4, batches: [{ replicas: 1, pause: true }, { replicas: "100%" }] };
     h.deployment.spec.appRevisions.push(v2);
     h.deployment.metadata.generation = 2;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { RolloutSpec, } from "../../../src/api/types.js";
+import type { RolloutSpec } from "../../../src/api/types.js";
 import { aDeployment, aRevision, aWave } from "../builders.js";
-import { commitLog, FakeFleet, Harness, persisted, replicasOf, STAGING_CLUSTER, singleStaging, T0, } from "./planner-builders.js";
+import { commitLog, FakeFleet, Harness, persisted, replicasOf, STAGING_CLUSTER, singleStaging, T0 } from "./planner-builders.js";
 
 const staging = STAGING_CLUSTER;
 
@@ -40,7 +40,10 @@ describe("planRollout: batches in one cluster", () => {
   });
 
   it("rolls out a first revision to an empty cluster", () => {
-    const deployment = aDeployment().withRevision(aRevision("v1").withReplicas(4).withBatches(2, 4)).withWave(aWave("staging").selectingLabel("usage", "staging")).build();
+    const deployment = aDeployment()
+      .withRevision(aRevision("v1").withReplicas(4).withBatches(2, 4))
+      .withWave(aWave("staging").selectingLabel("usage", "staging"))
+      .build();
     const h = new Harness({ deployment, clusters: [staging] });
     const plans = h.run({ until: (p) => p.phase === "Healthy" });
     expect(plans.filter((p) => p.changed).map((p) => replicasOf(p, "stage-1"))).toEqual([{ v1: 2 }, { v1: 4 }, { v1: 4 }]);
@@ -48,7 +51,10 @@ describe("planRollout: batches in one cluster", () => {
   });
 
   it("takes over a cluster already running the target without scaling it down", () => {
-    const deployment = aDeployment().withRevision(aRevision("v1").withReplicas(10).withBatches(1, "100%")).withWave(aWave("staging").selectingLabel("usage", "staging")).build();
+    const deployment = aDeployment()
+      .withRevision(aRevision("v1").withReplicas(10).withBatches(1, "100%"))
+      .withWave(aWave("staging").selectingLabel("usage", "staging"))
+      .build();
     const h = new Harness({ deployment, clusters: [staging], fleet: new FakeFleet().seed("stage-1", { v1: 10 }) });
     const plans = h.run({ max: 5 });
     expect(plans.every((p) => replicasOf(p, "stage-1")?.v1 === 10)).toBe(true);
@@ -157,7 +163,12 @@ describe("planRollout: analysis", () => {
     const h = single({ batches: [{ replicas: 5 }, { replicas: "100%" }], analysis: { successCondition: "elapsed >= 60", interval: "15s" } });
     h.step();
     const running = h.step();
-    expect([running.waitingFor, running.state.state, running.requeueAfterMs, running.state.analysis?.result]).toEqual(["analysis", "Analyzing", 15_000, "Running"]);
+    expect([running.waitingFor, running.state.state, running.requeueAfterMs, running.state.analysis?.result]).toEqual([
+      "analysis",
+      "Analyzing",
+      15_000,
+      "Running",
+    ]);
     h.clock.advance("59s");
     expect(h.step().changed).toBe(false);
     h.clock.advance("1s");

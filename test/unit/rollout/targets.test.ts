@@ -91,7 +91,13 @@ describe("toRenderTargets", () => {
     },
     {
       name: "keeps every revision of a cluster mid-rollout, oldest first, including one kept at 0 replicas for rollback",
-      plan: [planned("staging-1", "staging", [["v1", 0], ["v2", 2], ["v3", 1]])],
+      plan: [
+        planned("staging-1", "staging", [
+          ["v1", 0],
+          ["v2", 2],
+          ["v3", 1],
+        ]),
+      ],
       expected: [
         {
           cluster: { name: "staging-1", labels: { usage: "staging" } },
@@ -108,18 +114,38 @@ describe("toRenderTargets", () => {
     {
       name: "gives no overrides for a wave the placement does not know",
       plan: [planned("prod-us", "canary", [["v2", 1]])],
-      expected: [{ cluster: { name: "prod-us", labels: { usage: "production" } }, wave: "canary", revisions: [{ name: "v2", replicas: 1 }], releaseReplicasToAutoscaler: false }],
+      expected: [
+        {
+          cluster: { name: "prod-us", labels: { usage: "production" } },
+          wave: "canary",
+          revisions: [{ name: "v2", replicas: 1 }],
+          releaseReplicasToAutoscaler: false,
+        },
+      ],
     },
     {
       name: "skips a planned cluster that is no longer known and keeps the others",
       plan: [planned("gone", "production", [["v2", 10]]), planned("staging-1", "staging", [["v2", 3]])],
-      expected: [{ cluster: { name: "staging-1", labels: { usage: "staging" } }, wave: "staging", revisions: [{ name: "v2", replicas: 3 }], releaseReplicasToAutoscaler: false }],
+      expected: [
+        {
+          cluster: { name: "staging-1", labels: { usage: "staging" } },
+          wave: "staging",
+          revisions: [{ name: "v2", replicas: 3 }],
+          releaseReplicasToAutoscaler: false,
+        },
+      ],
     },
     {
       name: "keeps the planner's order, not the order of the clusters nor of their names",
       plan: [planned("prod-us", "production", [["v2", 1]]), planned("prod-eu", "production", [["v2", 2]])],
       expected: [
-        { cluster: { name: "prod-us", labels: { usage: "production" } }, wave: "production", overrides: [WARN, BIGGER], revisions: [{ name: "v2", replicas: 1 }], releaseReplicasToAutoscaler: false },
+        {
+          cluster: { name: "prod-us", labels: { usage: "production" } },
+          wave: "production",
+          overrides: [WARN, BIGGER],
+          revisions: [{ name: "v2", replicas: 1 }],
+          releaseReplicasToAutoscaler: false,
+        },
         {
           cluster: { name: "prod-eu", labels: { usage: "production", region: "eu" }, version: "v1.30.2" },
           wave: "production",
@@ -173,9 +199,17 @@ describe("targetRevision", () => {
 describe("fullRolloutTargets", () => {
   const deployment = aDeployment()
     .withRevision(aRevision("v1").withReplicas(10))
-    .withRevision(aRevision("v2").withReplicas(6).withComponent(aComponent("backend").withSettings({ image: "v2" })))
+    .withRevision(
+      aRevision("v2")
+        .withReplicas(6)
+        .withComponent(aComponent("backend").withSettings({ image: "v2" })),
+    )
     .withWave(aWave("staging").selectingLabel("usage", "staging"))
-    .withWave(aWave("production").selectingLabel("usage", "production").withOverride({ component: "backend", settings: { image: "prod" } }))
+    .withWave(
+      aWave("production")
+        .selectingLabel("usage", "production")
+        .withOverride({ component: "backend", settings: { image: "prod" } }),
+    )
     .build();
 
   it("puts the target revision at full replicas on every selected cluster, wave by wave", () => {

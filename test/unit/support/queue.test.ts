@@ -85,7 +85,11 @@ describe("WorkQueue", () => {
     await advance();
     expect(attempts).toEqual([0]);
     // Each retry comes exactly when its delay is over, not a millisecond sooner: 100, 200, then 250 (capped, not 400).
-    for (const [wait, expected] of [[100, [0, 100]], [200, [0, 100, 300]], [250, [0, 100, 300, 550]]] as const) {
+    for (const [wait, expected] of [
+      [100, [0, 100]],
+      [200, [0, 100, 300]],
+      [250, [0, 100, 300, 550]],
+    ] as const) {
       const before = attempts.length;
       await advance(wait - 1);
       expect(attempts).toHaveLength(before);

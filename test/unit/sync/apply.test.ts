@@ -12,7 +12,10 @@ import { FakeCluster } from "../fake-cluster.js";
 
 const NS = "team-a";
 
-function configMap(data: Record<string, string>, labels: Record<string, string> = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_APP]: `${NS}.web` }): Manifest {
+function configMap(
+  data: Record<string, string>,
+  labels: Record<string, string> = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_APP]: `${NS}.web` },
+): Manifest {
   return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: NS, labels }, data };
 }
 
@@ -34,7 +37,11 @@ describe("applyOne", () => {
   it("creates an absent object with one apply, carrying the hash of what it applied", async () => {
     const cluster = clusterWithNamespace();
     const { change, live } = await applyOne(cluster, configMap({ a: "1" }), { live: undefined });
-    expect({ action: change.action, deployment: change.deployment, object: change.object }).toEqual({ action: "created", deployment: `${NS}/web`, object: `ConfigMap/${NS}/settings` });
+    expect({ action: change.action, deployment: change.deployment, object: change.object }).toEqual({
+      action: "created",
+      deployment: `${NS}/web`,
+      object: `ConfigMap/${NS}/settings`,
+    });
     expect(cluster.callsOf("apply")).toEqual([`ConfigMap/${NS}/settings`]);
     expect(live?.metadata.annotations).toEqual(prepareForApply(configMap({ a: "1" })).metadata.annotations);
   });
@@ -81,13 +88,22 @@ describe("applyOne", () => {
     const { change, live } = await applyOne(cluster, configMap({ a: "1" }), { live: undefined });
     expect(change.action).toBe("failed");
     expect(change.error).toBeInstanceOf(KubeApiError);
-    expect({ status: change.error?.status, retryable: change.error?.retryable, reason: (change.error as KubeApiError | undefined)?.reason }).toEqual({ status: 422, retryable: false, reason: "Invalid" });
+    expect({ status: change.error?.status, retryable: change.error?.retryable, reason: (change.error as KubeApiError | undefined)?.reason }).toEqual({
+      status: 422,
+      retryable: false,
+      reason: "Invalid",
+    });
     expect(live).toBeUndefined();
   });
 
   it("fails an object whose read failed without sending anything, with the read's error", async () => {
     const cluster = clusterWithNamespace();
-    const readError = new KubeApiError("get failed: throttled (HTTP 429)", { object: `ConfigMap/${NS}/settings`, status: 429, reason: "TooManyRequests", retryable: true });
+    const readError = new KubeApiError("get failed: throttled (HTTP 429)", {
+      object: `ConfigMap/${NS}/settings`,
+      status: 429,
+      reason: "TooManyRequests",
+      retryable: true,
+    });
     const { change } = await applyOne(cluster, configMap({ a: "1" }), { live: undefined, error: readError });
     expect(change.action).toBe("failed");
     expect(change.error).toBe(readError);

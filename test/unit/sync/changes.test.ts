@@ -17,7 +17,12 @@ const cm = (name: string, labels: Record<string, string> = owned, extra: Partial
 describe("content hash", () => {
   it("ignores key order and its own annotation", () => {
     const a: Manifest = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data: { a: "1", b: "2" } };
-    const b: Manifest = { data: { b: "2", a: "1" }, kind: "ConfigMap", apiVersion: "v1", metadata: { name: "x", annotations: { [ANNOTATION_APPLIED_HASH]: "old" } } };
+    const b: Manifest = {
+      data: { b: "2", a: "1" },
+      kind: "ConfigMap",
+      apiVersion: "v1",
+      metadata: { name: "x", annotations: { [ANNOTATION_APPLIED_HASH]: "old" } },
+    };
     expect(contentHash(a)).toBe(contentHash(b));
   });
 
@@ -78,7 +83,11 @@ describe("prune plan", () => {
     ["an owned leftover of a known deployment", cm("old"), ["ConfigMap/old"]],
     ["an unowned object", cm("old", {}), []],
     ["an owned object of another deployment", cm("old", { ...owned, "flotilla.dev/app": "team-a.other" }), []],
-    ["an object a controller created", cm("old", owned, { ownerReferences: [{ kind: "Deployment", name: "d", controller: true }] } as Partial<Manifest["metadata"]>), []],
+    [
+      "an object a controller created",
+      cm("old", owned, { ownerReferences: [{ kind: "Deployment", name: "d", controller: true }] } as Partial<Manifest["metadata"]>),
+      [],
+    ],
   ])("the safety net prunes %s: %j", (_n, seen, expected) => {
     expect(names(planPrune({ previous: [], desired: [cm("a")], seen: [cm("a"), seen] }))).toEqual(expected);
   });
@@ -117,7 +126,10 @@ describe("desired state from env-repo files", () => {
 describe("apply defaults", () => {
   it("fills port protocols that Kubernetes 1.20 requires in an apply", () => {
     const svc: Manifest = { apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { ports: [{ port: 80 }, { port: 53, protocol: "UDP" }] } };
-    expect((prepareForApply(svc).spec as { ports: unknown }).ports).toEqual([{ port: 80, protocol: "TCP" }, { port: 53, protocol: "UDP" }]);
+    expect((prepareForApply(svc).spec as { ports: unknown }).ports).toEqual([
+      { port: 80, protocol: "TCP" },
+      { port: 53, protocol: "UDP" },
+    ]);
     const dep: Manifest = {
       apiVersion: "apps/v1",
       kind: "Deployment",

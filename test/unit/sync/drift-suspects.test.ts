@@ -13,8 +13,20 @@ const desired: Manifest = {
 };
 
 /** Server-side apply's records as the API server keeps them: Flotilla's entry and the controller's. */
-const ours = { manager: "flotilla", operation: "Apply", apiVersion: "apps/v1", time: "2026-11-24T10:00:00Z", fieldsV1: { "f:spec": { "f:replicas": {}, "f:template": {} } } };
-const controller = { manager: "kube-controller-manager", operation: "Update", apiVersion: "apps/v1", time: "2026-11-24T10:00:05Z", fieldsV1: { "f:status": { "f:readyReplicas": {} } } };
+const ours = {
+  manager: "flotilla",
+  operation: "Apply",
+  apiVersion: "apps/v1",
+  time: "2026-11-24T10:00:00Z",
+  fieldsV1: { "f:spec": { "f:replicas": {}, "f:template": {} } },
+};
+const controller = {
+  manager: "kube-controller-manager",
+  operation: "Update",
+  apiVersion: "apps/v1",
+  time: "2026-11-24T10:00:05Z",
+  fieldsV1: { "f:status": { "f:readyReplicas": {} } },
+};
 /** The object as a sync left it. */
 const applied: LiveMetadata = {
   generation: 3,
@@ -38,7 +50,10 @@ function suspectsAfter(change: Partial<LiveMetadata>, type: "ADDED" | "MODIFIED"
 describe("DriftSuspects", () => {
   it("does not suspect what controllers write: status (and its field records), their own annotations and fields", () => {
     expect(suspectsAfter({})).toEqual([]);
-    const revision = { ...controller, fieldsV1: { "f:metadata": { "f:annotations": { "f:deployment.kubernetes.io/revision": {} } }, "f:status": { "f:replicas": {}, "f:conditions": {} } } };
+    const revision = {
+      ...controller,
+      fieldsV1: { "f:metadata": { "f:annotations": { "f:deployment.kubernetes.io/revision": {} } }, "f:status": { "f:replicas": {}, "f:conditions": {} } },
+    };
     expect(suspectsAfter({ annotations: { ...applied.annotations, "deployment.kubernetes.io/revision": "1" }, managedFields: [ours, revision] })).toEqual([]);
   });
 
@@ -49,7 +64,13 @@ describe("DriftSuspects", () => {
     ["the applied hash edited", { annotations: { ...applied.annotations, "flotilla.dev/applied-hash": "sha256:zzz" } }],
     [
       "another writer taking over a field of Flotilla's (kubectl edit of a ConfigMap key: no generation)",
-      { generation: undefined, managedFields: [{ ...ours, fieldsV1: { "f:spec": { "f:template": {} } } }, { manager: "kubectl-edit", operation: "Update", fieldsV1: { "f:spec": { "f:replicas": {} } } }] },
+      {
+        generation: undefined,
+        managedFields: [
+          { ...ours, fieldsV1: { "f:spec": { "f:template": {} } } },
+          { manager: "kubectl-edit", operation: "Update", fieldsV1: { "f:spec": { "f:replicas": {} } } },
+        ],
+      },
     ],
   ])("suspects the deployment the object was compared for after %s", (_, change) => {
     expect(suspectsAfter(change)).toEqual([DEPLOYMENT]);

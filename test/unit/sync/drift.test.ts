@@ -20,7 +20,11 @@ describe("findDrift", () => {
       "server defaults and status on the live side",
       deployment(podSpec(container("a:1"))),
       deployment(
-        { ...podSpec(container("a:1", { imagePullPolicy: "IfNotPresent", terminationMessagePath: "/dev/termination-log" })), revisionHistoryLimit: 10, replicas: 3 },
+        {
+          ...podSpec(container("a:1", { imagePullPolicy: "IfNotPresent", terminationMessagePath: "/dev/termination-log" })),
+          revisionHistoryLimit: 10,
+          replicas: 3,
+        },
         { status: { replicas: 3 } },
       ),
       [],
@@ -76,8 +80,18 @@ describe("findDrift", () => {
     ],
     [
       "a PVC size and an emptyDir limit spelled differently by the server",
-      { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "d" }, spec: { resources: { requests: { storage: "1024Mi" } }, volumes: [{ emptyDir: { sizeLimit: "0.5Gi" } }] } },
-      { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "d" }, spec: { resources: { requests: { storage: "1Gi" } }, volumes: [{ emptyDir: { sizeLimit: "512Mi" } }] } },
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "d" },
+        spec: { resources: { requests: { storage: "1024Mi" } }, volumes: [{ emptyDir: { sizeLimit: "0.5Gi" } }] },
+      },
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "d" },
+        spec: { resources: { requests: { storage: "1Gi" } }, volumes: [{ emptyDir: { sizeLimit: "512Mi" } }] },
+      },
       [],
     ],
     ["empty maps the server drops", deployment({ template: { metadata: { annotations: {} } } }), deployment({ template: { metadata: {} } }), []],

@@ -12,7 +12,12 @@ const an = (apiVersion: string, kind: string, status?: Record<string, unknown>, 
 const cond = (type: string, status: string, reason = "") => ({ type, status, reason, message: "m" });
 const hpa = (conditions: unknown[]) => an("autoscaling/v2", "HorizontalPodAutoscaler", { currentReplicas: 2, desiredReplicas: 2, conditions });
 const hpaV1 = (conditions: unknown[] | undefined) =>
-  an("autoscaling/v1", "HorizontalPodAutoscaler", { currentReplicas: 2, desiredReplicas: 2 }, conditions ? { "autoscaling.alpha.kubernetes.io/conditions": JSON.stringify(conditions) } : undefined);
+  an(
+    "autoscaling/v1",
+    "HorizontalPodAutoscaler",
+    { currentReplicas: 2, desiredReplicas: 2 },
+    conditions ? { "autoscaling.alpha.kubernetes.io/conditions": JSON.stringify(conditions) } : undefined,
+  );
 const crd = (conditions?: unknown[]) => an("apiextensions.k8s.io/v1", "CustomResourceDefinition", conditions ? { conditions } : undefined);
 const pdb = (status?: Record<string, unknown>) => an("policy/v1", "PodDisruptionBudget", status, undefined, 1);
 
@@ -34,7 +39,11 @@ describe("HorizontalPodAutoscaler health", () => {
     ["an autoscaler that cannot update its target's scale is Degraded", hpa([cond("AbleToScale", "True", "FailedUpdateScale")]), "Degraded"],
     ["an autoscaler with an invalid selector is Degraded", hpa([cond("AbleToScale", "True"), cond("ScalingActive", "False", "InvalidSelector")]), "Degraded"],
     ["an autoscaler in back-off after a rescale is Progressing", hpa([cond("AbleToScale", "False", "BackoffBoth")]), "Progressing"],
-    ["an autoscaler without metrics yet still serves: Healthy", hpa([cond("AbleToScale", "True"), cond("ScalingActive", "False", "FailedGetResourceMetric")]), "Healthy"],
+    [
+      "an autoscaler without metrics yet still serves: Healthy",
+      hpa([cond("AbleToScale", "True"), cond("ScalingActive", "False", "FailedGetResourceMetric")]),
+      "Healthy",
+    ],
     ["an autoscaler that has not said it can scale is Progressing", hpa([cond("ScalingActive", "True"), cond("ScalingLimited", "False")]), "Progressing"],
     ["an autoscaler held at its limits is Healthy", hpa([cond("ScalingLimited", "True", "TooFewReplicas")]), "Healthy"],
     ["an autoscaling/v1 autoscaler is judged by its conditions annotation: failing", hpaV1([cond("AbleToScale", "True", "FailedGetScale")]), "Degraded"],
@@ -54,9 +63,27 @@ describe("PodDisruptionBudget health", () => {
   it.each<[string, Manifest, HealthState]>([
     ["a budget without status is Progressing", pdb(), "Progressing"],
     ["a budget at an older generation is Progressing", pdb({ observedGeneration: 0, currentHealthy: 3, desiredHealthy: 2 }), "Progressing"],
-    ["a budget that allows disruptions is Healthy", pdb({ observedGeneration: 1, currentHealthy: 3, desiredHealthy: 2, disruptionsAllowed: 1, conditions: [cond("DisruptionAllowed", "True", "SufficientPods")] }), "Healthy"],
-    ["a budget short of pods is Degraded", pdb({ observedGeneration: 1, currentHealthy: 1, desiredHealthy: 2, conditions: [cond("DisruptionAllowed", "False", "InsufficientPods")] }), "Degraded"],
-    ["a budget that failed to sync is Progressing", pdb({ observedGeneration: 1, conditions: [cond("DisruptionAllowed", "False", "SyncFailed")] }), "Progressing"],
+    [
+      "a budget that allows disruptions is Healthy",
+      pdb({
+        observedGeneration: 1,
+        currentHealthy: 3,
+        desiredHealthy: 2,
+        disruptionsAllowed: 1,
+        conditions: [cond("DisruptionAllowed", "True", "SufficientPods")],
+      }),
+      "Healthy",
+    ],
+    [
+      "a budget short of pods is Degraded",
+      pdb({ observedGeneration: 1, currentHealthy: 1, desiredHealthy: 2, conditions: [cond("DisruptionAllowed", "False", "InsufficientPods")] }),
+      "Degraded",
+    ],
+    [
+      "a budget that failed to sync is Progressing",
+      pdb({ observedGeneration: 1, conditions: [cond("DisruptionAllowed", "False", "SyncFailed")] }),
+      "Progressing",
+    ],
     ["a budget without conditions and enough pods is Healthy", pdb({ observedGeneration: 1, currentHealthy: 2, desiredHealthy: 2 }), "Healthy"],
   ])("%s", (_name, object, expected) => {
     expect(objectHealth(object).status).toBe(expected);
@@ -69,8 +96,16 @@ describe("CustomResourceDefinition health", () => {
     ["a definition without conditions yet is Progressing", crd(), "Progressing"],
     ["a definition still installing is Progressing", crd([cond("NamesAccepted", "True"), cond("Established", "False", "Installing")]), "Progressing"],
     ["a definition whose names conflict is Degraded", crd([cond("NamesAccepted", "False", "NameConflict")]), "Degraded"],
-    ["a definition with a non-structural schema is Degraded", crd([cond("NamesAccepted", "True"), cond("NonStructuralSchema", "True", "Violations"), cond("Established", "True")]), "Degraded"],
-    ["a definition not established for another reason is Degraded", crd([cond("NamesAccepted", "True"), cond("Established", "False", "NotAccepted")]), "Degraded"],
+    [
+      "a definition with a non-structural schema is Degraded",
+      crd([cond("NamesAccepted", "True"), cond("NonStructuralSchema", "True", "Violations"), cond("Established", "True")]),
+      "Degraded",
+    ],
+    [
+      "a definition not established for another reason is Degraded",
+      crd([cond("NamesAccepted", "True"), cond("Established", "False", "NotAccepted")]),
+      "Degraded",
+    ],
     ["a definition being deleted is Progressing", crd([cond("Terminating", "True", "InstanceDeletionInProgress")]), "Progressing"],
   ])("%s", (_name, object, expected) => {
     expect(objectHealth(object).status).toBe(expected);

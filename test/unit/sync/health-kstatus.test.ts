@@ -18,7 +18,11 @@ describe("kstatus rules for kinds without a built-in rule", () => {
     ["a resource whose status is older than its spec is Progressing", aCustom({ observedGeneration: 1, conditions: [cond("Ready", "True")] }), "Progressing"],
     ["a Ready resource is Healthy", aCustom({ observedGeneration: 2, conditions: [cond("Ready", "True")] }), "Healthy"],
     ["a resource not Ready yet is Progressing", aCustom({ conditions: [cond("Ready", "False", "Issuing")] }), "Progressing"],
-    ["a Reconciling resource is Progressing, even when it was Ready", aCustom({ conditions: [cond("Ready", "True"), cond("Reconciling", "True")] }), "Progressing"],
+    [
+      "a Reconciling resource is Progressing, even when it was Ready",
+      aCustom({ conditions: [cond("Ready", "True"), cond("Reconciling", "True")] }),
+      "Progressing",
+    ],
     ["a Stalled resource is Degraded", aCustom({ conditions: [cond("Ready", "False"), cond("Stalled", "True", "InvalidSpec")] }), "Degraded"],
     ["conditions kstatus does not know say nothing: Healthy", aCustom({ conditions: [cond("SomethingElse", "False")] }), "Healthy"],
   ])("%s", (_name, object, expected) => {

@@ -18,18 +18,50 @@ describe("Pod health", () => {
     ["a pod without status yet is Progressing", aPod(undefined, undefined), "Progressing"],
     ["a pending pod is Progressing", aPod(undefined, { phase: "Pending" }), "Progressing"],
     ["a running, ready pod is Healthy", aPod("Always", { phase: "Running", conditions: [ready("True")] }), "Healthy"],
-    ["a running pod not ready yet is Progressing", aPod("Always", { phase: "Running", conditions: [ready("False")], containerStatuses: [{ name: "app", ready: false, state: { running: {} } }] }), "Progressing"],
-    ["a pod in CrashLoopBackOff is Degraded", aPod("Always", { phase: "Running", containerStatuses: [waiting("CrashLoopBackOff", "back-off 40s")] }), "Degraded"],
+    [
+      "a running pod not ready yet is Progressing",
+      aPod("Always", { phase: "Running", conditions: [ready("False")], containerStatuses: [{ name: "app", ready: false, state: { running: {} } }] }),
+      "Progressing",
+    ],
+    [
+      "a pod in CrashLoopBackOff is Degraded",
+      aPod("Always", { phase: "Running", containerStatuses: [waiting("CrashLoopBackOff", "back-off 40s")] }),
+      "Degraded",
+    ],
     ["a pod in ImagePullBackOff is Degraded", aPod(undefined, { phase: "Pending", containerStatuses: [waiting("ImagePullBackOff")] }), "Degraded"],
     ["a pod in ErrImagePull is Degraded", aPod(undefined, { phase: "Pending", containerStatuses: [waiting("ErrImagePull")] }), "Degraded"],
-    ["an init container stuck in CreateContainerConfigError is Degraded", aPod(undefined, { phase: "Pending", initContainerStatuses: [waiting("CreateContainerConfigError")] }), "Degraded"],
-    ["a pod just creating its containers is Progressing", aPod(undefined, { phase: "Pending", containerStatuses: [waiting("ContainerCreating")] }), "Progressing"],
-    ["a restarting pod whose container crashed before is Degraded", aPod("Always", { phase: "Running", conditions: [ready("False")], containerStatuses: [runningAfterCrash] }), "Degraded"],
-    ["an unschedulable pod is Degraded", aPod(undefined, { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes" }] }), "Degraded"],
-    ["a run-once pod in CrashLoopBackOff may still succeed: Progressing", aPod("OnFailure", { phase: "Running", containerStatuses: [waiting("CrashLoopBackOff")] }), "Progressing"],
+    [
+      "an init container stuck in CreateContainerConfigError is Degraded",
+      aPod(undefined, { phase: "Pending", initContainerStatuses: [waiting("CreateContainerConfigError")] }),
+      "Degraded",
+    ],
+    [
+      "a pod just creating its containers is Progressing",
+      aPod(undefined, { phase: "Pending", containerStatuses: [waiting("ContainerCreating")] }),
+      "Progressing",
+    ],
+    [
+      "a restarting pod whose container crashed before is Degraded",
+      aPod("Always", { phase: "Running", conditions: [ready("False")], containerStatuses: [runningAfterCrash] }),
+      "Degraded",
+    ],
+    [
+      "an unschedulable pod is Degraded",
+      aPod(undefined, { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes" }] }),
+      "Degraded",
+    ],
+    [
+      "a run-once pod in CrashLoopBackOff may still succeed: Progressing",
+      aPod("OnFailure", { phase: "Running", containerStatuses: [waiting("CrashLoopBackOff")] }),
+      "Progressing",
+    ],
     ["a run-once pod that is running is Progressing until it finishes", aPod("Never", { phase: "Running", conditions: [ready("True")] }), "Progressing"],
     ["a pod that succeeded is Healthy", aPod("Never", { phase: "Succeeded" }), "Healthy"],
-    ["a pod that failed is Degraded", aPod("OnFailure", { phase: "Failed", containerStatuses: [{ name: "app", state: { terminated: { exitCode: 2, reason: "Error" } } }] }), "Degraded"],
+    [
+      "a pod that failed is Degraded",
+      aPod("OnFailure", { phase: "Failed", containerStatuses: [{ name: "app", state: { terminated: { exitCode: 2, reason: "Error" } } }] }),
+      "Degraded",
+    ],
     ["a pod on a node that stopped reporting is Unknown", aPod(undefined, { phase: "Unknown", reason: "NodeLost" }), "Unknown"],
   ])("%s", (_name, pod, expected) => {
     expect(objectHealth(pod).status).toBe(expected);
@@ -41,7 +73,9 @@ describe("Pod health", () => {
   });
 
   it("says which container failed and with what exit code", () => {
-    const h = objectHealth(aPod("Never", { phase: "Failed", containerStatuses: [{ name: "migrate", state: { terminated: { exitCode: 3, reason: "Error" } } }] }));
+    const h = objectHealth(
+      aPod("Never", { phase: "Failed", containerStatuses: [{ name: "migrate", state: { terminated: { exitCode: 3, reason: "Error" } } }] }),
+    );
     expect(h.message).toBe("pod failed: container migrate exited with code 3 (Error)");
   });
 });

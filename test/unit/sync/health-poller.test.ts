@@ -64,7 +64,11 @@ describe("planPass: what one poll observes", () => {
   });
 
   it("observes the deployments not Healthy yet and those the watch saw change", () => {
-    const input = { ...settled, health: [...settled.health, healthOf("team/web", "Progressing"), healthOf("team/db", "Degraded")], changed: new Set(["team/cart"]) };
+    const input = {
+      ...settled,
+      health: [...settled.health, healthOf("team/web", "Progressing"), healthOf("team/db", "Degraded")],
+      changed: new Set(["team/cart"]),
+    };
     expect(planPass(input)).toEqual({ everything: false, deployments: new Set(["team/web", "team/db", "team/cart"]) });
   });
 
@@ -131,7 +135,13 @@ describe("HealthPoller", () => {
 
   it("waits three times a slow poll's duration before the next one", async () => {
     vi.useFakeTimers();
-    const target = { applied: [objectOf("team/web")], suspended: new Set<string>(), busy: undefined, health: [healthOf("team/web", "Progressing")], watched: false };
+    const target = {
+      applied: [objectOf("team/web")],
+      suspended: new Set<string>(),
+      busy: undefined,
+      health: [healthOf("team/web", "Progressing")],
+      watched: false,
+    };
     // Each poll takes 4 s on the poller's clock: the next one waits 12 s, not the 1 s interval.
     const { poller, polls } = pollerOver(target, 1 * SECOND, 4 * SECOND);
     poller.start();
@@ -146,7 +156,13 @@ describe("HealthPoller", () => {
 
   it("observes everything when changes may have been missed, then waits a full period again", async () => {
     vi.useFakeTimers();
-    const target = { applied: [objectOf("team/web"), objectOf("team/shop")], suspended: new Set<string>(), busy: undefined, health: [healthOf("team/web", "Healthy"), healthOf("team/shop", "Healthy")], watched: false };
+    const target = {
+      applied: [objectOf("team/web"), objectOf("team/shop")],
+      suspended: new Set<string>(),
+      busy: undefined,
+      health: [healthOf("team/web", "Healthy"), healthOf("team/shop", "Healthy")],
+      watched: false,
+    };
     const { poller, polls, advance } = pollerOver(target, 1 * SECOND, 0);
     poller.start();
     await vi.advanceTimersByTimeAsync(1 * SECOND);
@@ -166,7 +182,13 @@ describe("HealthPoller", () => {
 
   it("observes a Healthy deployment once the watch saw it change, and only once", async () => {
     vi.useFakeTimers();
-    const target = { applied: [objectOf("team/web"), objectOf("team/shop")], suspended: new Set<string>(), busy: undefined, health: [healthOf("team/web", "Healthy"), healthOf("team/shop", "Healthy")], watched: true };
+    const target = {
+      applied: [objectOf("team/web"), objectOf("team/shop")],
+      suspended: new Set<string>(),
+      busy: undefined,
+      health: [healthOf("team/web", "Healthy"), healthOf("team/shop", "Healthy")],
+      watched: true,
+    };
     const { poller, polls } = pollerOver(target, 1 * SECOND, 0);
     poller.start();
     poller.markChanged("team/shop");
@@ -177,7 +199,13 @@ describe("HealthPoller", () => {
 
   it("polls nothing at all with an interval of 0", async () => {
     vi.useFakeTimers();
-    const target = { applied: [objectOf("team/web")], suspended: new Set<string>(), busy: undefined, health: [healthOf("team/web", "Progressing")], watched: false };
+    const target = {
+      applied: [objectOf("team/web")],
+      suspended: new Set<string>(),
+      busy: undefined,
+      health: [healthOf("team/web", "Progressing")],
+      watched: false,
+    };
     const { poller } = pollerOver(target, 0, 0);
     poller.start();
     expect(vi.getTimerCount()).toBe(0);

@@ -16,7 +16,12 @@ const API_VERSION: Record<string, string> = {
   PodDisruptionBudget: "policy/v1",
 };
 
-const live = (kind: string, spec: unknown, status: unknown, meta: { [K in keyof Manifest["metadata"]]?: Manifest["metadata"][K] | undefined } = {}): Manifest => ({
+const live = (
+  kind: string,
+  spec: unknown,
+  status: unknown,
+  meta: { [K in keyof Manifest["metadata"]]?: Manifest["metadata"][K] | undefined } = {},
+): Manifest => ({
   apiVersion: API_VERSION[kind] ?? "v1",
   kind,
   metadata: { name: "x", namespace: "team-a", generation: 2, ...meta } as Manifest["metadata"],
@@ -49,28 +54,69 @@ describe("objectHealth built-in rules", () => {
     ],
     [
       "a Deployment past its progress deadline",
-      live("Deployment", { replicas: 2 }, { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 0, conditions: [progressingCond("ProgressDeadlineExceeded")] }),
+      live(
+        "Deployment",
+        { replicas: 2 },
+        { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 0, conditions: [progressingCond("ProgressDeadlineExceeded")] },
+      ),
       "Degraded",
     ],
     ["a Deployment scaled to zero", live("Deployment", { replicas: 0 }, { observedGeneration: 2 }), "Healthy"],
-    ["a StatefulSet with all replicas ready and current", live("StatefulSet", { replicas: 2 }, { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 2, currentRevision: "r1", updateRevision: "r1" }), "Healthy"],
-    ["a StatefulSet mid-update", live("StatefulSet", { replicas: 2 }, { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 1, currentRevision: "r1", updateRevision: "r2" }), "Progressing"],
-    ["a DaemonSet fully available", live("DaemonSet", {}, { observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberReady: 3, numberAvailable: 3 }), "Healthy"],
-    ["a DaemonSet not yet available", live("DaemonSet", {}, { observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 1 }), "Progressing"],
+    [
+      "a StatefulSet with all replicas ready and current",
+      live("StatefulSet", { replicas: 2 }, { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 2, currentRevision: "r1", updateRevision: "r1" }),
+      "Healthy",
+    ],
+    [
+      "a StatefulSet mid-update",
+      live("StatefulSet", { replicas: 2 }, { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 1, currentRevision: "r1", updateRevision: "r2" }),
+      "Progressing",
+    ],
+    [
+      "a DaemonSet fully available",
+      live("DaemonSet", {}, { observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberReady: 3, numberAvailable: 3 }),
+      "Healthy",
+    ],
+    [
+      "a DaemonSet not yet available",
+      live("DaemonSet", {}, { observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 1 }),
+      "Progressing",
+    ],
     ["a completed Job", live("Job", {}, { conditions: [{ type: "Complete", status: "True" }] }), "Healthy"],
     ["a failed Job", live("Job", {}, { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] }), "Degraded"],
     ["a running Job", live("Job", {}, { active: 1 }), "Progressing"],
     ["a CronJob", live("CronJob", { schedule: "* * * * *" }, {}, { generation: undefined }), "Healthy"],
     ["a ClusterIP Service", live("Service", { type: "ClusterIP" }, {}, { generation: undefined }), "Healthy"],
     ["a LoadBalancer Service without an address", live("Service", { type: "LoadBalancer" }, { loadBalancer: {} }, { generation: undefined }), "Progressing"],
-    ["a LoadBalancer Service with an address", live("Service", { type: "LoadBalancer" }, { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } }, { generation: undefined }), "Healthy"],
+    [
+      "a LoadBalancer Service with an address",
+      live("Service", { type: "LoadBalancer" }, { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } }, { generation: undefined }),
+      "Healthy",
+    ],
     ["an Ingress without an address", live("Ingress", {}, { loadBalancer: {} }), "Progressing"],
     ["an Ingress with an address", live("Ingress", {}, { loadBalancer: { ingress: [{ hostname: "lb" }] } }), "Healthy"],
     ["a bound PVC", live("PersistentVolumeClaim", {}, { phase: "Bound" }), "Healthy"],
     ["a pending PVC", live("PersistentVolumeClaim", {}, { phase: "Pending" }), "Progressing"],
     ["a lost PVC", live("PersistentVolumeClaim", {}, { phase: "Lost" }), "Degraded"],
-    ["an HPA unable to scale", live("HorizontalPodAutoscaler", {}, { conditions: [{ type: "AbleToScale", status: "False", reason: "FailedGetScale" }] }), "Degraded"],
-    ["an HPA without metrics", live("HorizontalPodAutoscaler", {}, { conditions: [{ type: "AbleToScale", status: "True" }, { type: "ScalingActive", status: "False", reason: "FailedGetResourceMetric" }] }), "Healthy"],
+    [
+      "an HPA unable to scale",
+      live("HorizontalPodAutoscaler", {}, { conditions: [{ type: "AbleToScale", status: "False", reason: "FailedGetScale" }] }),
+      "Degraded",
+    ],
+    [
+      "an HPA without metrics",
+      live(
+        "HorizontalPodAutoscaler",
+        {},
+        {
+          conditions: [
+            { type: "AbleToScale", status: "True" },
+            { type: "ScalingActive", status: "False", reason: "FailedGetResourceMetric" },
+          ],
+        },
+      ),
+      "Healthy",
+    ],
     ["a PDB with enough healthy pods", live("PodDisruptionBudget", {}, { observedGeneration: 2, currentHealthy: 2, desiredHealthy: 1 }), "Healthy"],
     ["a PDB short of healthy pods", live("PodDisruptionBudget", {}, { observedGeneration: 2, currentHealthy: 0, desiredHealthy: 1 }), "Progressing"],
     ["a ready Pod", live("Pod", {}, { phase: "Running", conditions: [{ type: "Ready", status: "True" }] }, { generation: undefined }), "Healthy"],
@@ -128,7 +174,9 @@ describe("aggregation", () => {
   });
 
   it("reads the deployment from the flotilla.dev/app label", () => {
-    expect(deploymentOf({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", labels: { "flotilla.dev/app": "team-a.shop.v2" } } })).toBe("team-a/shop.v2");
+    expect(deploymentOf({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", labels: { "flotilla.dev/app": "team-a.shop.v2" } } })).toBe(
+      "team-a/shop.v2",
+    );
   });
 
   it("aggregates per deployment and sums replicas per revision from workloads", () => {
@@ -224,9 +272,18 @@ describe("health expressions that run away (issue #29)", () => {
   it("reports the object whose expression runs away as Unknown with the budget message, and judges the rest of the pass", () => {
     const runaway = nestedComprehension(9);
     const report = guarded(() =>
-      aggregateHealth(observe(configMap("a", "data.ready == 'yes'"), configMap("slow", runaway), deployment, configMap("b", "data.ready == 'yes'"), configMap("slow-too", runaway)), {
-        celBudgetMs: 50,
-      }),
+      aggregateHealth(
+        observe(
+          configMap("a", "data.ready == 'yes'"),
+          configMap("slow", runaway),
+          deployment,
+          configMap("b", "data.ready == 'yes'"),
+          configMap("slow-too", runaway),
+        ),
+        {
+          celBudgetMs: 50,
+        },
+      ),
     );
     const health = healthOf(report);
     expect(health["ConfigMap/team-a/a"]).toEqual(["Healthy", "health expression holds: data.ready == 'yes'"]);
@@ -237,17 +294,28 @@ describe("health expressions that run away (issue #29)", () => {
     expect(message).toMatch(/^ConfigMap\/team-a\/slow\.metadata\.annotations\["flotilla\.dev\/health"\]: CEL evaluation exceeded its budget of 50 ms /);
     expect(message).toContain("Simplify the expression: nested comprehensions");
     // The same expression is not run again in the pass: one budget per runaway expression.
-    expect(health["ConfigMap/team-a/slow-too"]).toEqual(["Unknown", "not evaluated: the same health expression ran out of its budget of 50 ms on ConfigMap/team-a/slow in this pass"]);
+    expect(health["ConfigMap/team-a/slow-too"]).toEqual([
+      "Unknown",
+      "not evaluated: the same health expression ran out of its budget of 50 ms on ConfigMap/team-a/slow in this pass",
+    ]);
     expect(report[0]?.health).toBe("Unknown");
     expect(report[0]?.message).toContain("ConfigMap/team-a/slow: Unknown (");
   });
 
   it("stops evaluating expressions once the pass has spent its budgets, and still applies the built-in rules", () => {
     const report = guarded(() =>
-      aggregateHealth(observe(configMap("slow-1", nestedComprehension(9)), configMap("slow-2", nestedComprehension(9, "size(data) * 2")), configMap("fine", "true"), deployment), {
-        celBudgetMs: 50,
-        celMaxBudgets: 1,
-      }),
+      aggregateHealth(
+        observe(
+          configMap("slow-1", nestedComprehension(9)),
+          configMap("slow-2", nestedComprehension(9, "size(data) * 2")),
+          configMap("fine", "true"),
+          deployment,
+        ),
+        {
+          celBudgetMs: 50,
+          celMaxBudgets: 1,
+        },
+      ),
     );
     const health = healthOf(report);
     expect(health["ConfigMap/team-a/slow-1"]?.[0]).toBe("Unknown");

@@ -32,13 +32,7 @@ describe("apply order", () => {
 
   it("sorts deterministically by rank, kind, namespace and name", () => {
     const input = [o("Deployment", "b", "n"), o("Widget"), o("ConfigMap", "z", "n"), o("Namespace", "n"), o("Deployment", "a", "n")];
-    expect(sortForApply(input).map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([
-      "Namespace/n",
-      "ConfigMap/z",
-      "Deployment/a",
-      "Deployment/b",
-      "Widget/x",
-    ]);
+    expect(sortForApply(input).map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(["Namespace/n", "ConfigMap/z", "Deployment/a", "Deployment/b", "Widget/x"]);
   });
 
   it("prunes in the reverse of the apply order", () => {

@@ -20,7 +20,9 @@ function object(apiVersion: string, kind: string, name: string, labels: Record<s
 describe("pruneObjects", () => {
   it("deletes owned objects, dependents first: the Deployment before the Service before the ConfigMap", async () => {
     const cluster = new FakeCluster();
-    const candidates = [object("v1", "ConfigMap", "settings"), object("v1", "Service", "web"), object("apps/v1", "Deployment", "web")].map((o) => cluster.seed(o));
+    const candidates = [object("v1", "ConfigMap", "settings"), object("v1", "Service", "web"), object("apps/v1", "Deployment", "web")].map((o) =>
+      cluster.seed(o),
+    );
     const { changes, failedObjects } = await pruneObjects(cluster, candidates);
     expect(cluster.callsOf("delete")).toEqual([`Deployment/${NS}/web`, `Service/${NS}/web`, `ConfigMap/${NS}/settings`]);
     expect(changes.map((c) => c.action)).toEqual(["deleted", "deleted", "deleted"]);
@@ -30,11 +32,21 @@ describe("pruneObjects", () => {
 
   it.each([
     { name: "a Namespace", live: { apiVersion: "v1", kind: "Namespace", metadata: { name: NS, labels: OWNED } }, says: "Namespaces are never deleted" },
-    { name: "an object another tool manages", live: object("v1", "ConfigMap", "settings", { [LABEL_MANAGED_BY]: "Helm", [LABEL_APP]: `${NS}.web` }), says: "not owned by Flotilla" },
-    { name: "an object of no deployment folder", live: object("v1", "ConfigMap", "settings", { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE }), says: `has no ${LABEL_APP} label` },
+    {
+      name: "an object another tool manages",
+      live: object("v1", "ConfigMap", "settings", { [LABEL_MANAGED_BY]: "Helm", [LABEL_APP]: `${NS}.web` }),
+      says: "not owned by Flotilla",
+    },
+    {
+      name: "an object of no deployment folder",
+      live: object("v1", "ConfigMap", "settings", { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE }),
+      says: `has no ${LABEL_APP} label`,
+    },
     {
       name: "an object a controller created",
-      live: object("v1", "Pod", "web-1", OWNED, { ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-1a", uid: "u", controller: true }] } as Partial<Manifest["metadata"]>),
+      live: object("v1", "Pod", "web-1", OWNED, {
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-1a", uid: "u", controller: true }],
+      } as Partial<Manifest["metadata"]>),
       says: "created by ReplicaSet/web-1a",
     },
   ])("refuses to delete $name, and says why", async ({ live, says }) => {
@@ -89,7 +101,10 @@ describe("pruneObjects", () => {
       [`ConfigMap/${NS}/settings`, "deleted"],
     ]);
     expect(changes[0]?.message).toMatch(/^prune failed: Service\/team-a\/web: delete failed/);
-    expect({ retryable: changes[0]?.error?.retryable, reason: (changes[0]?.error as KubeApiError | undefined)?.reason }).toEqual({ retryable: false, reason: "Forbidden" });
+    expect({ retryable: changes[0]?.error?.retryable, reason: (changes[0]?.error as KubeApiError | undefined)?.reason }).toEqual({
+      retryable: false,
+      reason: "Forbidden",
+    });
   });
 
   it("stops before the next wave once aborted", async () => {

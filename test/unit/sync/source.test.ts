@@ -33,7 +33,9 @@ describe("envRepoSource", () => {
     };
     const reads: string[] = [];
     const source = envRepoSource(
-      { listCluster: (c, commit) => repo.listCluster(c, commit), readFile: (oid) => {
+      {
+        listCluster: (c, commit) => repo.listCluster(c, commit),
+        readFile: (oid) => {
           reads.push(oid);
           return repo.readFile(oid);
         },

@@ -13,8 +13,18 @@ const NS = "team-a";
 const LABELS = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_APP]: `${NS}.web` };
 
 const settings: Manifest = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: NS, labels: LABELS }, data: { a: "1" } } as Manifest;
-const service: Manifest = { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: NS, labels: LABELS }, spec: { ports: [{ port: 80 }] } } as Manifest;
-const deployment: Manifest = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: NS, labels: LABELS }, spec: { replicas: 1 } } as Manifest;
+const service: Manifest = {
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name: "web", namespace: NS, labels: LABELS },
+  spec: { ports: [{ port: 80 }] },
+} as Manifest;
+const deployment: Manifest = {
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "web", namespace: NS, labels: LABELS },
+  spec: { replicas: 1 },
+} as Manifest;
 
 describe("syncCluster", () => {
   it("creates the namespace, then applies wave by wave in kind order", async () => {
@@ -39,7 +49,11 @@ describe("syncCluster", () => {
     const cluster = new FakeCluster();
     await syncCluster({ client: cluster, desired: { commit: "c1", objects: [deployment, service, settings] } });
     cluster.calls.length = 0;
-    const result = await syncCluster({ client: cluster, desired: { commit: "c2", objects: [deployment, settings] }, previous: [deployment, service, settings] });
+    const result = await syncCluster({
+      client: cluster,
+      desired: { commit: "c2", objects: [deployment, settings] },
+      previous: [deployment, service, settings],
+    });
     expect(cluster.callsOf("delete")).toEqual([`Service/${NS}/web`]);
     expect(cluster.callsOf("apply")).toEqual([]);
     expect(result.changes.filter((c) => c.action !== "unchanged").map((c) => [c.object, c.action])).toEqual([[`Service/${NS}/web`, "deleted"]]);

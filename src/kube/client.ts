@@ -193,6 +193,27 @@ export class KubeClient implements ClusterApi {
 
   /** A status change still arrives (it moves the resourceVersion). A watch holds a connection of its own. */
   async watchMetadata(apiVersion: string, kind: string, options: MetadataWatchOptions, onEvent: (event: MetadataWatchEvent) => void): Promise<string> {
+    let last = options.resourceVersion;
+    await this.streamWatch<{ metadata?: MetadataWatchEvent["metadata"] }>(
+      await this.path({ apiVersion, kind }),
+      `${kind}/*`,
+      { ...options, accept: METADATA_OBJECT },
+      (event) => {
+        const metadata = event.object.metadata ?? {};
+        if (metadata.resourceVersion) last = metadata.resourceVersion;
+        onEvent({ type: event.type, metadata });
+      },
+    );
+    return last;
+  }
+
+  /** One watch of a collection from `resourceVersion`, until the server ends it or the signal aborts. */
+  private async streamWatch<T>(
+    collection: string,
+    object: string,
+    options: MetadataWatchOptions & { accept?: string },
+    onEvent: (event: WatchEvent<T>) => void,
+  ): Promise<void> {
     const timeoutSeconds = options.timeoutSeconds ?? 290;
     const query = new URLSearchParams({
       watch: "1",
@@ -201,24 +222,16 @@ export class KubeClient implements ClusterApi {
       timeoutSeconds: String(timeoutSeconds),
     });
     if (options.labelSelector) query.set("labelSelector", options.labelSelector);
-    const path = `${await this.path({ apiVersion, kind })}?${query}`;
-    let last = options.resourceVersion;
-    const reader = watchReader<{ metadata?: MetadataWatchEvent["metadata"] }>(`${kind}/*`, (event) => {
-      const metadata = event.object.metadata ?? {};
-      if (metadata.resourceVersion) last = metadata.resourceVersion;
-      onEvent({ type: event.type, metadata });
-    });
     await this.transport.stream(
-      path,
+      `${collection}?${query}`,
       {
         verb: "watch",
-        accept: METADATA_OBJECT,
         idleTimeoutMs: (timeoutSeconds + WATCH_SILENCE_MARGIN_S) * 1000,
+        ...(options.accept ? { accept: options.accept } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       },
-      reader,
+      watchReader<T>(object, onEvent),
     );
-    return last;
   }
 
   async delete(ref: ObjectRef, options: { uid?: string } = {}): Promise<boolean> {
@@ -246,22 +259,11 @@ export class KubeClient implements ClusterApi {
    * Watch whole objects of a collection path from `resourceVersion` until the server ends the
    * watch, or the signal aborts (resolves). Rejects with WatchExpiredError when the version is gone.
    */
-  async watch<T>(
+  watch<T>(
     path: string,
     options: { resourceVersion: string; timeoutSeconds?: number; signal?: AbortSignal },
     onEvent: (event: WatchEvent<T>) => void,
   ): Promise<void> {
-    const timeoutSeconds = options.timeoutSeconds ?? 290;
-    const query = new URLSearchParams({
-      watch: "true",
-      allowWatchBookmarks: "true",
-      resourceVersion: options.resourceVersion,
-      timeoutSeconds: String(timeoutSeconds),
-    });
-    await this.transport.stream(
-      `${path}?${query}`,
-      { verb: "watch", idleTimeoutMs: (timeoutSeconds + WATCH_SILENCE_MARGIN_S) * 1000, ...(options.signal ? { signal: options.signal } : {}) },
-      watchReader<T>(path, onEvent),
-    );
+    return this.streamWatch<T>(path, path, options, onEvent);
   }
 }

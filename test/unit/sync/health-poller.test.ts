@@ -16,6 +16,17 @@ function objectOf(deployment: string): Manifest {
   return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${app}-settings`, namespace: ns, labels: { "flotilla.dev/app": `${ns}.${app}` } } };
 }
 
+/** Two Healthy deployments, team/web and team/shop, applied and idle; `watched`: the change watch is complete. */
+function settledPair(watched: boolean) {
+  return {
+    applied: [objectOf("team/web"), objectOf("team/shop")],
+    suspended: new Set<string>(),
+    busy: undefined,
+    health: [healthOf("team/web", "Healthy"), healthOf("team/shop", "Healthy")],
+    watched,
+  };
+}
+
 describe("nextPollDelay: a slow poll is not repeated at once", () => {
   it.each([
     // [interval, last poll took, delay]
@@ -156,13 +167,7 @@ describe("HealthPoller", () => {
 
   it("observes everything when changes may have been missed, then waits a full period again", async () => {
     vi.useFakeTimers();
-    const target = {
-      applied: [objectOf("team/web"), objectOf("team/shop")],
-      suspended: new Set<string>(),
-      busy: undefined,
-      health: [healthOf("team/web", "Healthy"), healthOf("team/shop", "Healthy")],
-      watched: false,
-    };
+    const target = settledPair(false);
     const { poller, polls, advance } = pollerOver(target, 1 * SECOND, 0);
     poller.start();
     await vi.advanceTimersByTimeAsync(1 * SECOND);
@@ -182,13 +187,7 @@ describe("HealthPoller", () => {
 
   it("observes a Healthy deployment once the watch saw it change, and only once", async () => {
     vi.useFakeTimers();
-    const target = {
-      applied: [objectOf("team/web"), objectOf("team/shop")],
-      suspended: new Set<string>(),
-      busy: undefined,
-      health: [healthOf("team/web", "Healthy"), healthOf("team/shop", "Healthy")],
-      watched: true,
-    };
+    const target = settledPair(true);
     const { poller, polls } = pollerOver(target, 1 * SECOND, 0);
     poller.start();
     poller.markChanged("team/shop");

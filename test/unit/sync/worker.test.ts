@@ -64,7 +64,14 @@ function dataOf(cluster: FakeCluster): unknown {
 
 /** A worker on a fake cluster with no health polling and no watches: only the commit loop runs. */
 function commitLoop(cluster: FakeCluster, source: (commit: string) => Promise<DesiredState>) {
-  return new ClusterSyncWorker({ cluster: "c", client: cluster, source, healthInterval: 0, resyncInterval: 3_600_000, backoff: { initialMs: 1_000, maxMs: 8_000 } });
+  return new ClusterSyncWorker({
+    cluster: "c",
+    client: cluster,
+    source,
+    healthInterval: 0,
+    resyncInterval: 3_600_000,
+    backoff: { initialMs: 1_000, maxMs: 8_000 },
+  });
 }
 
 describe("ClusterSyncWorker's commit loop on a fake cluster", () => {
@@ -77,7 +84,11 @@ describe("ClusterSyncWorker's commit loop on a fake cluster", () => {
     const worker = commitLoop(cluster, async (commit) => ({ commit, objects: [settings(commit)] }));
     worker.setDesired("c1");
     await worker.idle();
-    expect({ applied: worker.status.appliedCommit, failures: worker.status.failures, data: dataOf(cluster) }).toEqual({ applied: "c1", failures: 0, data: { value: "c1" } });
+    expect({ applied: worker.status.appliedCommit, failures: worker.status.failures, data: dataOf(cluster) }).toEqual({
+      applied: "c1",
+      failures: 0,
+      data: { value: "c1" },
+    });
     await worker.stop();
   });
 
@@ -157,7 +168,12 @@ describe("ClusterSyncWorker's commit loop on a fake cluster", () => {
     expect(attempts).toEqual([0, 1_000, 3_000, 7_000, 15_000, 23_000]);
     broken = false;
     await vi.advanceTimersByTimeAsync(8_000);
-    expect({ applied: worker.status.appliedCommit, failures: worker.status.failures, error: worker.status.error, nextRetryAt: worker.status.nextRetryAt }).toEqual({
+    expect({
+      applied: worker.status.appliedCommit,
+      failures: worker.status.failures,
+      error: worker.status.error,
+      nextRetryAt: worker.status.nextRetryAt,
+    }).toEqual({
       applied: "c1",
       failures: 0,
       error: undefined,
@@ -178,7 +194,11 @@ describe("ClusterSyncWorker's commit loop on a fake cluster", () => {
     expect(worker.status.failures).toBe(2);
     worker.setDesired("c2");
     await vi.advanceTimersByTimeAsync(0);
-    expect({ applied: worker.status.appliedCommit, failures: worker.status.failures, data: dataOf(cluster) }).toEqual({ applied: "c2", failures: 0, data: { value: "c2" } });
+    expect({ applied: worker.status.appliedCommit, failures: worker.status.failures, data: dataOf(cluster) }).toEqual({
+      applied: "c2",
+      failures: 0,
+      data: { value: "c2" },
+    });
     await worker.stop();
   });
 
@@ -205,7 +225,11 @@ describe("ClusterSyncWorker's commit loop on a fake cluster", () => {
     expect(events).toContain("SyncFailed team-a/web");
     cluster.clearFailures();
     await vi.advanceTimersByTimeAsync(1_000);
-    expect({ applied: worker.status.appliedCommit, failures: worker.status.failures, data: dataOf(cluster) }).toEqual({ applied: "c1", failures: 0, data: { value: "c1" } });
+    expect({ applied: worker.status.appliedCommit, failures: worker.status.failures, data: dataOf(cluster) }).toEqual({
+      applied: "c1",
+      failures: 0,
+      data: { value: "c1" },
+    });
     await worker.stop();
   });
 });

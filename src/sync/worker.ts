@@ -22,8 +22,6 @@ import { observeHealth, syncCluster } from "./sync.js";
 import { commitScope, resyncScope, type ScopeState, stepOf } from "./sync-scope.js";
 import { objectKey, type SyncResult } from "./types.js";
 
-export type { DesiredSource };
-
 export type SyncEventType = "Synced" | "SyncFailed" | "DriftCorrected" | "Pruned" | "Skipped" | "HealthChanged";
 
 export interface SyncEvent {
@@ -144,8 +142,6 @@ function mergeHealth(
 
 /** A resync interval below this (`0s`) would compare the cluster in a loop: it is raised to it. */
 export const MIN_RESYNC_MS = 1_000;
-
-export { timerDelay };
 
 export class ClusterSyncWorker {
   private readonly o: ClusterSyncWorkerOptions;

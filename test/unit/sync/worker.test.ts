@@ -2,23 +2,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../../../src/api/labels.js";
 import type { Manifest } from "../../../src/api/types.js";
 import { KubeClient } from "../../../src/kube/client.js";
-import { ClusterSyncWorker, timerDelay } from "../../../src/sync/worker.js";
+import { ClusterSyncWorker } from "../../../src/sync/worker.js";
 import type { DesiredState } from "../../../src/sync/types.js";
 import { unreachableKubeConfig } from "../builders.js";
 import { FakeCluster } from "../fake-cluster.js";
-
-describe("timer delays", () => {
-  it.each([
-    [300_000, 300_000],
-    [0, 0],
-    [-5, 0],
-    [30 * 24 * 3600_000, 2 ** 31 - 1],
-    [Number.POSITIVE_INFINITY, 2 ** 31 - 1],
-    [Number.NaN, 2 ** 31 - 1],
-  ])("turns a requested delay of %d ms into %d ms, which setTimeout honours", (requested, delay) => {
-    expect(timerDelay(requested)).toBe(delay);
-  });
-});
 
 describe("ClusterSyncWorker lifecycle", () => {
   afterEach(() => {

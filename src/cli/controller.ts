@@ -1,7 +1,6 @@
 // `flotilla controller` (run the controller against a hub) and `flotilla install` (put the CRDs
 // and the built-in definitions on a hub).
 
-import { KubeConfig } from "@kubernetes/client-node";
 import type { Command } from "commander";
 import { parseDuration } from "../api/duration.js";
 import { FlotillaError } from "../api/errors.js";
@@ -9,32 +8,19 @@ import { Controller } from "../controller/controller.js";
 import { builtinDefinitionsDir } from "./inputs.js";
 import { installToHub } from "./install.js";
 import { createLogger } from "./logger.js";
-
-export function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  return kc;
-}
+import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
+import { summaryOf } from "./command-index.js";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Resolves on SIGINT/SIGTERM. */
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const done = (s: NodeJS.Signals) => resolve(s);
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
-  });
-}
-
 export function registerControllerCommands(program: Command): void {
   program
     .command("controller")
-    .description("run the controller against a hub: watch, render, commit, sync, report status")
+    .description(summaryOf("controller"))
     .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
+    .option("--context <name>", "the kubeconfig context to use (default: its current context)")
     .option("--data-dir <dir>", "where the embedded Git environment repository lives", ".flotilla/controller")
     .option("--git-url <url>", "push the environment repository to this HTTPS remote (token from FLOTILLA_GIT_TOKEN)")
     .option("--resync <duration>", "drift-check period per cluster", "5m")
@@ -49,6 +35,7 @@ export function registerControllerCommands(program: Command): void {
     .action(
       async (opts: {
         kubeconfig?: string;
+        context?: string;
         dataDir: string;
         gitUrl?: string;
         resync: string;
@@ -62,7 +49,7 @@ export function registerControllerCommands(program: Command): void {
           throw new FlotillaError(`--lease-duration: "${opts.leaseDuration}" must be a whole number of seconds, at least 1s (a Lease counts in seconds).`);
         const logger = createLogger();
         const controller = new Controller({
-          kubeConfig: loadKubeConfig(opts.kubeconfig),
+          kubeConfig: loadKubeConfig(opts.kubeconfig, opts.context),
           dataDir: opts.dataDir,
           ...(opts.gitUrl ? { gitUrl: opts.gitUrl } : {}),
           ...(process.env.FLOTILLA_GIT_TOKEN ? { gitToken: process.env.FLOTILLA_GIT_TOKEN } : {}),
@@ -85,12 +72,13 @@ export function registerControllerCommands(program: Command): void {
 
   program
     .command("install")
-    .description("apply the CRDs and the built-in definitions to a hub (server-side apply; safe to repeat)")
+    .description(summaryOf("install"))
     .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
+    .option("--context <name>", "the kubeconfig context to use (default: its current context)")
     .option("--definitions <dir>", "extra definitions folder (repeatable)", collect, [])
-    .action(async (opts: { kubeconfig?: string; definitions: string[] }) => {
+    .action(async (opts: { kubeconfig?: string; context?: string; definitions: string[] }) => {
       await installToHub({
-        kubeConfig: loadKubeConfig(opts.kubeconfig),
+        kubeConfig: loadKubeConfig(opts.kubeconfig, opts.context),
         definitionDirs: [builtinDefinitionsDir(), ...opts.definitions],
         log: (line) => process.stdout.write(`${line}\n`),
       });

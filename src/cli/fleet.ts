@@ -2,6 +2,7 @@
 // until Ctrl-C (or SIGTERM), or with --detach in a background supervisor; `down` stops that.
 import type { Command } from "commander";
 import { type FleetCluster, readFleet, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
+import { summaryOf } from "./command-index.js";
 
 function parseMembers(value: string): string[] {
   return value
@@ -24,7 +25,7 @@ function summary(dir: string, clusters: readonly FleetCluster[]): string {
 }
 
 export function registerFleetCommand(program: Command): void {
-  const fleet = program.command("fleet").description("run a local fleet: a hub and member clusters (real API servers on 127.0.0.1)");
+  const fleet = program.command("fleet").description(summaryOf("fleet"));
 
   fleet
     .command("up")

@@ -11,8 +11,9 @@ import { listManifestFiles, readDocuments } from "../definitions/loader.js";
 import { type Health, objectHealth } from "../sync/health.js";
 import { KubeClient } from "../kube/client.js";
 import type { ObjectRef } from "../kube/refs.js";
-import { loadKubeConfig } from "./controller.js";
+import { loadKubeConfig } from "./kubeconfig.js";
 import { type FileProblem, formatFileProblem } from "./inputs.js";
+import { summaryOf } from "./command-index.js";
 
 /** Exit codes, as documented in the command's help. */
 export const EXIT_HEALTHY = 0;
@@ -73,6 +74,8 @@ export interface HealthCommandOptions {
   namespace?: string;
   /** Kubeconfig of the cluster to read `KIND/NAME` from. Default: KUBECONFIG or ~/.kube/config. */
   kubeconfig?: string;
+  /** The kubeconfig context to use. Default: its current context. */
+  context?: string;
   /** Count Suspended as done (exit 0), as `argocd app wait --health --suspended` does. Default false. */
   allowSuspended?: boolean;
 }
@@ -81,7 +84,7 @@ export interface HealthIo {
   stdout(text: string): void;
   stderr(text: string): void;
   /** Connects to the cluster of a kubeconfig file (undefined: the default one). Default: a KubeClient. */
-  connect?(kubeconfig: string | undefined): HealthCluster;
+  connect?(kubeconfig: string | undefined, context: string | undefined): HealthCluster;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -263,8 +266,8 @@ export function formatHealth(entries: readonly HealthEntry[], format: Format): s
   return formatTable(entries);
 }
 
-function kubeHealthCluster(kubeconfig: string | undefined): HealthCluster {
-  const kc: KubeConfig = loadKubeConfig(kubeconfig);
+function kubeHealthCluster(kubeconfig: string | undefined, context: string | undefined): HealthCluster {
+  const kc: KubeConfig = loadKubeConfig(kubeconfig, context);
   const client = new KubeClient({ kubeConfig: kc });
   const toServed = (group: string, apiVersion: string, list: V1APIResource[]): ServedResource[] =>
     list
@@ -321,7 +324,7 @@ export async function runHealth(options: HealthCommandOptions, io: HealthIo): Pr
   if (options.filename.length) {
     result = await assessFiles(options.filename);
   } else {
-    const cluster = (io.connect ?? kubeHealthCluster)(options.kubeconfig);
+    const cluster = (io.connect ?? kubeHealthCluster)(options.kubeconfig, options.context);
     try {
       result = await assessCluster(cluster, options.refs, options.namespace);
     } catch (e) {
@@ -360,11 +363,12 @@ Examples:
 export function registerHealthCommand(program: Command): void {
   program
     .command("health")
-    .description("assess the health of live objects from files or a cluster, with the sync loop's rules")
+    .description(summaryOf("health"))
     .argument("[objects...]", "KIND/NAME of objects to read from the cluster (e.g. deployment/web, jobs.batch/migrate)")
     .option("-f, --filename <path>", "file or folder of live objects (repeatable; multi-document YAML and Lists allowed)", collect, [])
     .option("-o, --output <format>", "table, json or yaml", "table")
     .option("--kubeconfig <file>", "cluster to read KIND/NAME objects from (default: KUBECONFIG or ~/.kube/config)")
+    .option("--context <name>", "the kubeconfig context to use (default: its current context)")
     .option("-n, --namespace <ns>", "namespace of KIND/NAME objects (default: the kubeconfig context's, else default)")
     .option("--allow-suspended", "count Suspended objects as done (exit 0)")
     .addHelpText("after", HELP_AFTER)
@@ -372,17 +376,23 @@ export function registerHealthCommand(program: Command): void {
       // Commander's own usage errors (unknown option, missing value) exit 2 like ours; help exits 0.
       process.exit(err.exitCode === 0 ? 0 : EXIT_CANNOT_ASSESS);
     })
-    .action(async (objects: string[], opts: { filename: string[]; output: string; kubeconfig?: string; namespace?: string; allowSuspended?: boolean }) => {
-      process.exitCode = await runHealth(
-        {
-          filename: opts.filename,
-          refs: objects,
-          output: opts.output,
-          allowSuspended: opts.allowSuspended === true,
-          ...(opts.kubeconfig === undefined ? {} : { kubeconfig: opts.kubeconfig }),
-          ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
-        },
-        { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
-      );
-    });
+    .action(
+      async (
+        objects: string[],
+        opts: { filename: string[]; output: string; kubeconfig?: string; context?: string; namespace?: string; allowSuspended?: boolean },
+      ) => {
+        process.exitCode = await runHealth(
+          {
+            filename: opts.filename,
+            refs: objects,
+            output: opts.output,
+            allowSuspended: opts.allowSuspended === true,
+            ...(opts.kubeconfig === undefined ? {} : { kubeconfig: opts.kubeconfig }),
+            ...(opts.context === undefined ? {} : { context: opts.context }),
+            ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
+          },
+          { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+        );
+      },
+    );
 }

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { FlotillaError } from "../api/errors.js";
 import { place } from "../placement/select.js";
 import { formatFileProblem, readInputs } from "./inputs.js";
+import { summaryOf } from "./command-index.js";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -13,7 +14,7 @@ function collect(value: string, previous: string[]): string[] {
 export function registerPlacementCommands(program: Command): void {
   program
     .command("placement")
-    .description("placement tools")
+    .description(summaryOf("placement"))
     .command("explain")
     .description("show, for every cluster, whether each deployment selects it and why")
     .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable)", collect, [])

@@ -15,6 +15,7 @@ import { place } from "../placement/select.js";
 import { type RenderedCluster, type RenderTarget, renderDeployment } from "../render/render.js";
 import { fullRolloutTargets } from "../rollout/targets.js";
 import { builtinDefinitionsDir, type FileProblem, formatFileProblem, type Inputs, readInputs } from "./inputs.js";
+import { summaryOf } from "./command-index.js";
 
 const LOCAL_CLUSTER: Cluster = {
   apiVersion: "flotilla.dev/v1alpha1",
@@ -45,7 +46,7 @@ function targetsFor(deployment: ApplicationDeployment, clusters: Cluster[] | und
 export function registerRenderCommands(program: Command): void {
   program
     .command("render")
-    .description("print the manifests of the fully rolled-out target revision, per selected cluster")
+    .description(summaryOf("render"))
     .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable; multi-document YAML allowed)", collect, [])
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
     .option("--clusters <file>", "Cluster objects to place on (default: one implicit cluster named local)")
@@ -94,7 +95,7 @@ export function registerRenderCommands(program: Command): void {
 
   program
     .command("validate")
-    .description("check deployments, definitions and clusters; exit 1 listing every problem")
+    .description(summaryOf("validate"))
     .requiredOption("-f, --filename <path>", "file or folder (repeatable)", collect, [])
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
     .action(async (opts: { filename: string[]; definitions: string[] }) => {

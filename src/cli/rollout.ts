@@ -6,48 +6,52 @@ import type { Command } from "commander";
 import { FlotillaError } from "../api/errors.js";
 import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, GROUP, VERSION } from "../api/labels.js";
 import type { ApplicationDeployment } from "../api/types.js";
-import { loadKubeConfig } from "./controller.js";
+import { type ClusterOptions, loadKubeConfig, namespaceOf } from "./kubeconfig.js";
 import { progressLines } from "./progress.js";
+import { summaryOf } from "./command-index.js";
 
 const PLURAL = "applicationdeployments";
 
-interface Target {
-  kubeconfig?: string;
+interface Target extends ClusterOptions {
+  namespace?: string;
+}
+
+/** The hub's API and the namespace a command works in. */
+interface Resolved {
+  api: CustomObjectsApi;
   namespace: string;
 }
 
-function api(opts: Target): CustomObjectsApi {
-  return loadKubeConfig(opts.kubeconfig).makeApiClient(CustomObjectsApi);
+function resolveTarget(opts: Target): Resolved {
+  const kc = loadKubeConfig(opts.kubeconfig, opts.context);
+  return { api: kc.makeApiClient(CustomObjectsApi), namespace: namespaceOf(kc, opts.namespace) };
 }
 
-async function patch(opts: Target, name: string, body: unknown): Promise<void> {
+function failure(t: Resolved, name: string, doing: string, e: unknown): FlotillaError {
+  const code = (e as { code?: unknown }).code;
+  const message =
+    code === 404
+      ? `ApplicationDeployment ${t.namespace}/${name} does not exist`
+      : `${doing} ${t.namespace}/${name} failed (${typeof code === "number" ? `HTTP ${code}` : e instanceof Error ? e.message : "error"})`;
+  return new FlotillaError(message, { cause: e });
+}
+
+async function patch(t: Resolved, name: string, body: unknown): Promise<void> {
   try {
-    await api(opts).patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace: opts.namespace, plural: PLURAL, name, body },
+    await t.api.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace: t.namespace, plural: PLURAL, name, body },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
   } catch (e) {
-    const code = (e as { code?: number }).code;
-    throw new FlotillaError(
-      code === 404 ? `ApplicationDeployment ${opts.namespace}/${name} does not exist` : `patching ${opts.namespace}/${name} failed (HTTP ${code ?? "error"})`,
-    );
+    throw failure(t, name, "patching", e);
   }
 }
 
-async function read(opts: Target, name: string): Promise<ApplicationDeployment> {
+async function read(t: Resolved, name: string): Promise<ApplicationDeployment> {
   try {
-    return (await api(opts).getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: opts.namespace,
-      plural: PLURAL,
-      name,
-    })) as ApplicationDeployment;
+    return (await t.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: t.namespace, plural: PLURAL, name })) as ApplicationDeployment;
   } catch (e) {
-    const code = (e as { code?: number }).code;
-    throw new FlotillaError(
-      code === 404 ? `ApplicationDeployment ${opts.namespace}/${name} does not exist` : `reading ${opts.namespace}/${name} failed (HTTP ${code ?? "error"})`,
-    );
+    throw failure(t, name, "reading", e);
   }
 }
 
@@ -78,10 +82,11 @@ export function rolloutLines(ad: ApplicationDeployment): string[] {
 export function registerRolloutCommands(program: Command): void {
   const withTarget = (c: Command) =>
     c
-      .option("-n, --namespace <ns>", "namespace of the deployment", "default")
-      .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)");
+      .option("-n, --namespace <ns>", "namespace of the deployment (default: the kubeconfig context's, else default)")
+      .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
+      .option("--context <name>", "the kubeconfig context to use (default: its current context)");
 
-  const rollout = program.command("rollout").description("control a deployment's rollout (the same as annotating it with kubectl)");
+  const rollout = program.command("rollout").description(summaryOf("rollout"));
   const annotations: Array<[string, string, string]> = [
     ["promote", ANNOTATION_PROMOTE, "continue a paused batch"],
     ["abort", ANNOTATION_ABORT, "roll the target revision back now"],
@@ -89,25 +94,29 @@ export function registerRolloutCommands(program: Command): void {
   ];
   for (const [verb, key, help] of annotations) {
     withTarget(rollout.command(`${verb} <name>`).description(help)).action(async (name: string, opts: Target) => {
-      await patch(opts, name, { metadata: { annotations: { [key]: "true" } } });
-      process.stdout.write(`${opts.namespace}/${name}: ${key}=true set; the controller acts on it and removes it\n`);
+      const t = resolveTarget(opts);
+      await patch(t, name, { metadata: { annotations: { [key]: "true" } } });
+      process.stdout.write(`${t.namespace}/${name}: ${key}=true set; the controller acts on it and removes it\n`);
     });
   }
   withTarget(rollout.command("pause <name>").description("stop applying to clusters (spec.suspend: true)")).action(async (name: string, opts: Target) => {
-    await patch(opts, name, { spec: { suspend: true } });
-    process.stdout.write(`${opts.namespace}/${name}: suspended\n`);
+    const t = resolveTarget(opts);
+    await patch(t, name, { spec: { suspend: true } });
+    process.stdout.write(`${t.namespace}/${name}: suspended\n`);
   });
   withTarget(rollout.command("resume <name>").description("apply again (spec.suspend: false)")).action(async (name: string, opts: Target) => {
-    await patch(opts, name, { spec: { suspend: false } });
-    process.stdout.write(`${opts.namespace}/${name}: resumed\n`);
+    const t = resolveTarget(opts);
+    await patch(t, name, { spec: { suspend: false } });
+    process.stdout.write(`${t.namespace}/${name}: resumed\n`);
   });
 
-  withTarget(program.command("status <name>").description("phase, clusters, replicas per revision and the rollout's progress"))
+  withTarget(program.command("status <name>").description(summaryOf("status")))
     .option("-w, --watch", "keep redrawing until Ctrl-C", false)
     .action(async (name: string, opts: Target & { watch: boolean }) => {
+      const t = resolveTarget(opts);
       let last = "";
       for (;;) {
-        const ad = await read(opts, name);
+        const ad = await read(t, name);
         const text = [...progressLines(ad), ...rolloutLines(ad)].join("\n");
         if (text !== last) {
           if (opts.watch && last && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");

@@ -16,12 +16,13 @@ import { parseYamlStream } from "../api/serialize.js";
 import type { ApplicationDeployment, Manifest } from "../api/types.js";
 import { Controller } from "../controller/controller.js";
 import { type FleetCluster, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
-import { loadKubeConfig, untilSignal } from "./controller.js";
+import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
 import { builtinDefinitionsDir } from "./inputs.js";
 import { applyManifests, installToHub, registerClusters } from "./install.js";
 import { createLogger } from "./logger.js";
 import { packageRoot } from "./package-root.js";
 import { progressLines } from "./progress.js";
+import { summaryOf } from "./command-index.js";
 
 const PACKAGE_ROOT = packageRoot();
 const QUICKSTART = join(PACKAGE_ROOT, "examples", "quickstart", "app.yaml");
@@ -209,7 +210,7 @@ async function up(opts: UpOptions): Promise<void> {
 export function registerUpCommands(program: Command): void {
   program
     .command("up")
-    .description("the whole story on a local fleet: fleet, install, controller, the quickstart, live progress")
+    .description(summaryOf("up"))
     .option("--dir <dir>", "fleet and controller directory", ".flotilla")
     .option("--no-example", "do not apply examples/quickstart")
     .option("--resync <duration>", "drift-check period per cluster", "5m")
@@ -218,7 +219,7 @@ export function registerUpCommands(program: Command): void {
 
   program
     .command("down")
-    .description("stop what `flotilla up --detach` started")
+    .description(summaryOf("down"))
     .option("--dir <dir>", "fleet and controller directory", ".flotilla")
     .action(async (opts: { dir: string }) => {
       const controller = await stopDetachedController(opts.dir);

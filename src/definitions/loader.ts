@@ -13,10 +13,20 @@ export interface DefinitionSource {
 
 const DEFINITION_KINDS = new Set(["ComponentDefinition", "TraitDefinition"]);
 
-/** All `*.yaml` / `*.yml` / `*.json` files under the given paths (recursively), sorted. */
+/** The path that stands for standard input, as in `kubectl apply -f -`. */
+export const STDIN = "-";
+
+/** How standard input is named in messages. */
+const STDIN_LABEL = "stdin";
+
+/** All `*.yaml` / `*.yml` / `*.json` files under the given paths (recursively), sorted; `-` is standard input. */
 export async function listManifestFiles(paths: string[]): Promise<string[]> {
   const out: string[] = [];
   const visit = async (p: string): Promise<void> => {
+    if (p === STDIN) {
+      out.push(p);
+      return;
+    }
     const s = await stat(p).catch((e: NodeJS.ErrnoException) => {
       throw new ValidationError([{ path: p, message: `cannot be read (${e.code ?? e.message})`, fix: "Check the path." }]);
     });
@@ -46,7 +56,14 @@ function documentLabel(file: string, index: number): string {
  * The text of one input file. The size is checked before reading, so a huge file is refused with
  * the document limit instead of failing inside Node with a string-length error.
  */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 async function readText(file: string): Promise<string> {
+  if (file === STDIN) return readStdin();
   const unreadable = (e: unknown): never => {
     const err = e as NodeJS.ErrnoException;
     throw new ValidationError([{ path: file, message: `cannot be read (${err.code ?? err.message})`, fix: "Check the path and its permissions." }], {
@@ -88,8 +105,9 @@ function flatten(file: string, index: number, doc: unknown): unknown[] {
 /** Read every document of every file; a YAML syntax error or an input over a limit names the file (and line). */
 export async function readDocuments(paths: string[], options: { duplicateKeys?: "refuse" | "last-wins" } = {}): Promise<LoadedDocument[]> {
   const docs: LoadedDocument[] = [];
-  for (const file of await listManifestFiles(paths)) {
-    const text = await readText(file);
+  for (const path of await listManifestFiles(paths)) {
+    const text = await readText(path);
+    const file = path === STDIN ? STDIN_LABEL : path;
     let parsed: unknown[];
     try {
       parsed = parseYamlStream(text, { filename: file, ...(options.duplicateKeys ? { duplicateKeys: options.duplicateKeys } : {}) });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { BenchCase, BenchFigure } from "./types.js";
 
 async function loadCases(): Promise<BenchCase[]> {
-  const modules = ["render.js", "cel.js", "git.js", "sync.js", "placement.js", "fleet-floor.js", "fleet.js"];
+  const modules = ["cli.js", "render.js", "cel.js", "git.js", "sync.js", "placement.js", "fleet-floor.js", "fleet.js"];
   const cases: BenchCase[] = [];
   for (const m of modules) {
     try {

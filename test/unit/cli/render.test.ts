@@ -1,50 +1,27 @@
-// The CLI as a user runs it: the compiled `flotilla` in a child process. The build runs once
-// before the tests and must succeed: tsc emits even when a file has a type error, so a failed
-// build is reported with its diagnostics instead of testing whatever it left in dist.
+// `flotilla render` and `flotilla validate` as a user runs them (see compiled-cli.ts).
 
-import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseYamlStream, toYaml } from "../../../src/api/serialize.js";
 import type { Manifest } from "../../../src/api/types.js";
 import { getPath } from "../../../src/render/merge.js";
 import { aComponent, aDeployment, aRevision } from "../builders.js";
+import { buildCli, flotilla as run } from "./compiled-cli.js";
 
-const ROOT = join(import.meta.dirname, "..", "..", "..");
-const MAIN = join(ROOT, "dist", "src", "cli", "main.js");
 const APP = "examples/quickstart/app.yaml";
 const CLUSTERS = "examples/quickstart/clusters.yaml";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function flotilla(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)("node", [MAIN, ...args], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === "number" ? err.code : -1, stdout: err.stdout ?? "", stderr: err.stderr ?? "" };
-  }
+function flotilla(...args: string[]) {
+  return run(args);
 }
 
 let tmp: string;
 
 beforeAll(async () => {
-  const build = spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, encoding: "utf8" });
-  if (build.error || build.status !== 0) {
-    throw new Error(`npx tsc -p . failed (exit ${build.status}${build.signal ? `, ${build.signal}` : ""}):\n${build.stdout ?? ""}${build.stderr ?? ""}`, {
-      cause: build.error,
-    });
-  }
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing after npx tsc -p .`);
+  buildCli();
   tmp = await mkdtemp(join(tmpdir(), "flotilla-cli-"));
 }, 180_000);
 

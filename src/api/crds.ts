@@ -57,6 +57,8 @@ const CRDS: CrdInfo[] = [
       { name: "TARGET", type: "string", jsonPath: ".status.targetRevision", description: "The revision being rolled out" },
       { name: "STABLE", type: "string", jsonPath: ".status.stableRevision", description: "The last revision that completed everywhere" },
       { name: "PROGRESS", type: "string", jsonPath: ".status.progress", description: "Wave and batch of the rollout" },
+      { name: "READY", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: "The Ready condition: True, False or Unknown" },
+      { name: "MESSAGE", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].message', description: "Why the deployment is or is not Ready" },
       AGE,
     ],
   },

@@ -36,6 +36,9 @@ const condition: Schema = {
   },
 };
 
+/** Conditions, one per type: a list-map keyed by `type`, as Kubernetes' own status conditions. */
+const conditionList: Schema = { type: "array", items: condition, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] };
+
 const trait: Schema = {
   type: "object",
   required: ["name"],
@@ -215,7 +218,7 @@ const applicationDeploymentStatus: Schema = {
     phase: { type: "string", enum: ["Pending", "Progressing", "Paused", "Healthy", "Degraded", "Failed"] },
     targetRevision: { type: "string" },
     stableRevision: { type: "string" },
-    conditions: { type: "array", items: condition },
+    conditions: conditionList,
     commit: { type: "string" },
     /** Short progress for the PROGRESS printer column, e.g. `production 2/3`. */
     progress: { type: "string" },
@@ -352,7 +355,7 @@ export const clusterSpecSchema: Schema = {
 const clusterStatusSchema: Schema = {
   type: "object",
   properties: {
-    conditions: { type: "array", items: condition },
+    conditions: conditionList,
     version: { type: "string" },
     lastProbeTime: { type: "string" },
   },

@@ -116,16 +116,18 @@ describe("the generated CRDs", () => {
     expect((version.additionalPrinterColumns as Array<{ name: string }>).at(-1)?.name).toBe("AGE");
   });
 
-  it("shows PHASE, TARGET, STABLE, PROGRESS and AGE for ApplicationDeployments", () => {
+  it("shows PHASE, TARGET, STABLE, PROGRESS, the Ready condition's status and message, and AGE for ApplicationDeployments", () => {
     const version = (
       byKind.get("ApplicationDeployment") as { spec: { versions: Array<{ additionalPrinterColumns: Array<{ name: string; jsonPath: string }> }> } }
     ).spec.versions[0]!;
-    expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual(["PHASE", "TARGET", "STABLE", "PROGRESS", "AGE"]);
+    expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual(["PHASE", "TARGET", "STABLE", "PROGRESS", "READY", "MESSAGE", "AGE"]);
     expect(version.additionalPrinterColumns.map((c) => c.jsonPath)).toEqual([
       ".status.phase",
       ".status.targetRevision",
       ".status.stableRevision",
       ".status.progress",
+      '.status.conditions[?(@.type=="Ready")].status',
+      '.status.conditions[?(@.type=="Ready")].message',
       ".metadata.creationTimestamp",
     ]);
   });
@@ -165,5 +167,13 @@ describe("toStructural", () => {
     [{ "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string" }] }, { "x-kubernetes-int-or-string": true }],
   ])("converts %j to %j", (input, expected) => {
     expect(toStructural(input)).toEqual(expected);
+  });
+
+  it.each(["ApplicationDeployment", "Cluster"])("keeps %s conditions as a list-map keyed by type, as Kubernetes' own", (kind) => {
+    const crd = byKind.get(kind) as Record<string, unknown>;
+    const status = (schemaOf(crd).properties as Record<string, Node>).status as Node;
+    const conditions = (status.properties as Record<string, Node>).conditions as Node;
+    expect({ listType: conditions["x-kubernetes-list-type"], keys: conditions["x-kubernetes-list-map-keys"] }).toEqual({ listType: "map", keys: ["type"] });
+    expect((conditions.items as Node).required).toContain("type");
   });
 });

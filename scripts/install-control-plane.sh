@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the local fleet needs: Debian's etcd-server, and kube-apiserver +
-# kube-controller-manager built once from Debian's kubernetes source package.
+# Installs what the local fleet needs: Debian's etcd-server, kubectl (Debian's kubernetes-client,
+# unless a kubectl is already on PATH; the integration tests drive the fleet with it), and
+# kube-apiserver + kube-controller-manager built once from Debian's kubernetes source package.
 # Idempotent and cached: when the binaries are in the cache it only checks etcd and exits.
 # Safe to run twice at once: everything happens under one lock.
 set -euo pipefail
@@ -19,8 +20,9 @@ have_binaries() {
   [ -x "$BIN_DIR/kube-apiserver" ] && [ -x "$BIN_DIR/kube-controller-manager" ]
 }
 have_etcd() { command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ]; }
+have_kubectl() { command -v kubectl >/dev/null 2>&1; }
 
-if have_binaries && have_etcd; then
+if have_binaries && have_etcd && have_kubectl; then
   exit 0
 fi
 
@@ -31,7 +33,7 @@ if ! flock -n 9; then
   flock 9
 fi
 # The other holder may have finished the work while we waited.
-if have_binaries && have_etcd; then
+if have_binaries && have_etcd && have_kubectl; then
   exit 0
 fi
 
@@ -55,6 +57,7 @@ fi
 
 missing=()
 have_etcd || missing+=(etcd-server)
+have_kubectl || missing+=(kubernetes-client)
 have_binaries || { command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || missing+=(golang-go); }
 have_binaries || command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 REFLECT2_SRC=/usr/share/gocode/src/github.com/modern-go/reflect2

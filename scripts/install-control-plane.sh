@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local fleet needs: Debian's etcd-server, kubectl (Debian's kubernetes-client,
-# unless a kubectl is already on PATH; the integration tests drive the fleet with it), and
+# unless a kubectl is already on PATH; the integration tests drive the fleet with it), promtool
+# (Debian's prometheus; the tests lint the controller's /metrics with it), and
 # kube-apiserver + kube-controller-manager built once from Debian's kubernetes source package.
 # Idempotent and cached: when the binaries are in the cache it only checks etcd and exits.
 # Safe to run twice at once: everything happens under one lock.
@@ -21,8 +22,9 @@ have_binaries() {
 }
 have_etcd() { command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ]; }
 have_kubectl() { command -v kubectl >/dev/null 2>&1; }
+have_promtool() { command -v promtool >/dev/null 2>&1; }
 
-if have_binaries && have_etcd && have_kubectl; then
+if have_binaries && have_etcd && have_kubectl && have_promtool; then
   exit 0
 fi
 
@@ -33,7 +35,7 @@ if ! flock -n 9; then
   flock 9
 fi
 # The other holder may have finished the work while we waited.
-if have_binaries && have_etcd && have_kubectl; then
+if have_binaries && have_etcd && have_kubectl && have_promtool; then
   exit 0
 fi
 
@@ -58,6 +60,7 @@ fi
 missing=()
 have_etcd || missing+=(etcd-server)
 have_kubectl || missing+=(kubernetes-client)
+have_promtool || missing+=(prometheus)
 have_binaries || { command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || missing+=(golang-go); }
 have_binaries || command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 REFLECT2_SRC=/usr/share/gocode/src/github.com/modern-go/reflect2
@@ -76,13 +79,16 @@ fi
 # those ports (its etcd listens on free ports it picks itself), so a system etcd cannot collide
 # with it. We only undo the autostart that *this* install caused, through the service manager,
 # and never kill processes by name: an etcd that was there before us may be someone's.
-if [ "${#missing[@]}" -gt 0 ] && [[ " ${missing[*]} " == *" etcd-server "* ]]; then
+# The same holds for the Prometheus server that comes with promtool: only promtool is used.
+stop_autostart() {
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-    $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
-  elif [ -x /etc/init.d/etcd ]; then
-    $SUDO /etc/init.d/etcd stop >/dev/null 2>&1 || true
+    $SUDO systemctl disable --now "$1" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$1" ]; then
+    $SUDO "/etc/init.d/$1" stop >/dev/null 2>&1 || true
   fi
-fi
+}
+if [ "${#missing[@]}" -gt 0 ] && [[ " ${missing[*]} " == *" etcd-server "* ]]; then stop_autostart etcd; fi
+if [ "${#missing[@]}" -gt 0 ] && [[ " ${missing[*]} " == *" prometheus "* ]]; then stop_autostart prometheus; fi
 
 if have_binaries; then
   exit 0

@@ -267,6 +267,8 @@ export class Controller {
       onError: (cluster, e) => this.log.debug({ cluster, err: errorText(e) }, "cluster probe"),
     });
     if (head) this.clusters.setHead(head);
+    this.metrics.clusterStates = () =>
+      this.clusters.names().map((name) => ({ name, ready: this.clusters.isReachable(name), lastSyncTime: this.clusters.worker(name)?.view.lastSyncTime }));
     const onError = (kind: string, e: unknown) => this.log.warn({ kind, err: errorText(e) }, "watch failed; restarting it");
     // Back after a hub outage: reconciles that failed meanwhile wait in backoff (up to a minute);
     // look at every deployment now instead.
@@ -335,11 +337,15 @@ export class Controller {
     await this.queue.stop();
     await Promise.all([this.deployments.stop(), this.clusterInformer.stop(), this.componentDefs.stop(), this.traitDefs.stop()]);
     await this.clusters.stop();
+    // A standby reports no cluster: the leader's gauges are the fleet's.
+    this.metrics.clusterStates = () => [];
   }
 
   // ---------- requeue bookkeeping ----------
 
   private forget(key: Key): void {
+    const { namespace, name } = splitKey(key);
+    this.metrics.forgetDeployment(namespace, name);
     if (this.term.forget(key)) this.pushSuspended();
     this.queue.forget(key);
   }
@@ -380,7 +386,9 @@ export class Controller {
   }
 
   private onSyncEvent(ev: SyncEvent): void {
-    this.log.debug({ cluster: ev.cluster, event: ev.type, deployment: ev.deployment, commit: ev.commit?.slice(0, 12), message: ev.message }, "sync event");
+    // What an operator acts on is logged where they look: a failure at warn, a drift correction at info.
+    const level = ev.type === "SyncFailed" ? "warn" : ev.type === "DriftCorrected" ? "info" : "debug";
+    this.log[level]({ cluster: ev.cluster, event: ev.type, deployment: ev.deployment, commit: ev.commit?.slice(0, 12), message: ev.message }, "sync event");
     if (ev.type === "SyncFailed" || ev.type === "Synced") this.metrics.syncs.inc({ cluster: ev.cluster, result: ev.type === "Synced" ? "ok" : "failed" });
     if (ev.type === "DriftCorrected") this.metrics.driftCorrections.inc({ cluster: ev.cluster });
     if (ev.deployment) {
@@ -496,6 +504,12 @@ export class Controller {
     const status = this.statusAt(ad, resolved, rendered, committed);
     const heldBack = holdsStatusBack(ad, resolved, rendered, committed);
     if (!heldBack && (await writer.write(status))) this.reportPhase(key, ad, status, committed.commit);
+    if (!heldBack)
+      this.metrics.setDeploymentInfo(resolved.namespace, resolved.name, {
+        phase: status.phase ?? "",
+        target: status.targetRevision ?? "",
+        stable: status.stableRevision ?? "",
+      });
     if (rendered.plan?.consumedAnnotations.length) await this.hub.removeAnnotations(resolved.namespace, resolved.name, rendered.plan.consumedAnnotations);
     this.requeue(key, rendered, status, heldBack);
   }
@@ -628,6 +642,7 @@ export class Controller {
     const { key } = r;
     const summary = commitSummary(ad, plan, { target: r.target, generation: r.generation, clusters: Object.keys(files) });
     if (needsStepRecord(ad, plan)) {
+      this.metrics.rolloutSteps.inc();
       await writer.write(this.statusAt(ad, r, rendered, { commit, commitError: undefined }, summary));
       const pause = this.o.pauseAfterStepRecordMs ?? 0;
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
@@ -651,6 +666,7 @@ export class Controller {
       this.clusters.setHead(result.oid, new Set([...Object.keys(files), ...(this.term.placedOn.get(key) ?? [])]));
       this.term.placedOn.set(key, Object.keys(files));
       this.events.record(this.eventTarget(ad), "Normal", "Committed", `${summary}; commit ${result.oid.slice(0, 12)}`);
+      if (result.state === "queued") this.metrics.gitPushFailures.inc();
       if (result.state === "queued")
         commitError = `the Git remote did not take the commit yet; it is queued locally (${result.error?.message ?? "remote unreachable"})`;
     } else if (!commit) {

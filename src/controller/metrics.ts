@@ -101,6 +101,11 @@ export class ControllerMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client names these gauges like counters, which promtool (and Prometheus' naming rules)
+    // refuse; the same totals are the sums of nodejs_active_{handles,requests,resources} by type.
+    for (const misnamed of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+      this.registry.removeSingleMetric(misnamed);
+    }
   }
 
   /** The deployment's info series now says `info`; the series it replaces is removed. */

@@ -19,7 +19,7 @@ import { KubeClient } from "../../src/kube/client.js";
 import { observeHealth, syncCluster } from "../../src/sync/sync.js";
 import type { DesiredState } from "../../src/sync/types.js";
 import { ClusterSyncWorker, type SyncEvent } from "../../src/sync/worker.js";
-import { cluster, uniqueName, waitFor } from "./support/fleet.js";
+import { cluster, KUBECTL, uniqueName, waitFor } from "./support/fleet.js";
 
 /**
  * The member cluster under test: the local fleet's `prod-eu` (started by global-setup), or any
@@ -109,7 +109,7 @@ async function untilQuiet(count: () => number, windowMs: number, message: string
 
 /** A counter of the member API server's /metrics, summed over the series whose labels include all of `labels`. */
 async function serverCounter(name: string, labels: Record<string, string | readonly string[]>): Promise<number> {
-  const { stdout } = await run("kubectl", ["--kubeconfig", kubeconfigPath, "get", "--raw", "/metrics"], { maxBuffer: 64 * 2 ** 20 });
+  const { stdout } = await run(KUBECTL, ["--kubeconfig", kubeconfigPath, "get", "--raw", "/metrics"], { maxBuffer: 64 * 2 ** 20 });
   let n = 0;
   for (const line of stdout.split("\n")) {
     if (!line.startsWith(`${name}{`)) continue;
@@ -298,7 +298,7 @@ describe("syncCluster on a member cluster", () => {
   it("leaves an unowned object with a desired name untouched, reports it skipped and never prunes it", async () => {
     const ns = uniqueNamespace("sync-unowned");
     await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-    await run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "create", "configmap", "theirs", "--from-literal=owner=someone"]);
+    await run(KUBECTL, ["--kubeconfig", kubeconfigPath, "-n", ns, "create", "configmap", "theirs", "--from-literal=owner=someone"]);
     const before = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: "theirs" });
     const desired = [configMap(ns, "theirs", { owner: "flotilla" }), configMap(ns, "mine")];
     const result = await syncCluster({ client, desired: { commit: "c1", objects: desired } });
@@ -370,7 +370,7 @@ describe("drift as the API server's merge sees it", () => {
     return d;
   }
   const kubectlPatch = (ns: string, patch: unknown, type = "json") =>
-    run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "patch", "deployment", "web", "--type", type, "-p", JSON.stringify(patch)]);
+    run(KUBECTL, ["--kubeconfig", kubeconfigPath, "-n", ns, "patch", "deployment", "web", "--type", type, "-p", JSON.stringify(patch)]);
   type PodSpec = { containers: Array<{ name: string; env?: unknown; args?: unknown }>; initContainers?: Array<{ name: string }> };
   const livePod = async (ns: string): Promise<PodSpec> => {
     const live = await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" });
@@ -533,7 +533,7 @@ describe("ClusterSyncWorker on a member cluster", () => {
     try {
       worker.setDesired("c1");
       await waitFor(() => worker.status.appliedCommit === "c1", { message: "c1 to be applied" });
-      await run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "set", "image", "deployment/web", "app=nginx:hacked"]);
+      await run(KUBECTL, ["--kubeconfig", kubeconfigPath, "-n", ns, "set", "image", "deployment/web", "app=nginx:hacked"]);
       const image = async () => {
         const live = await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: "web" });
         return (live?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined)?.template.spec.containers[0]?.image;
@@ -880,8 +880,8 @@ describe("ClusterSyncWorker on a member cluster", () => {
       expect(reads() - before).toBe(0);
       expect(events.filter((e) => e.type === "DriftCorrected")).toEqual([]);
 
-      await run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "set", "image", "deployment/web", "app=nginx:hacked"]);
-      await run("kubectl", ["--kubeconfig", kubeconfigPath, "-n", ns, "patch", "configmap", "cart-settings", "-p", '{"data":{"a":"hacked"}}']);
+      await run(KUBECTL, ["--kubeconfig", kubeconfigPath, "-n", ns, "set", "image", "deployment/web", "app=nginx:hacked"]);
+      await run(KUBECTL, ["--kubeconfig", kubeconfigPath, "-n", ns, "patch", "configmap", "cart-settings", "-p", '{"data":{"a":"hacked"}}']);
       await waitFor(() => events.filter((e) => e.type === "DriftCorrected").length === 2, { timeoutMs: 10_000, message: "both edits corrected" });
       expect(new Set(events.filter((e) => e.type === "DriftCorrected").map((e) => `${e.deployment} ${e.object}`))).toEqual(
         new Set([`${ns}/shop Deployment/${ns}/web`, `${ns}/cart ConfigMap/${ns}/cart-settings`]),

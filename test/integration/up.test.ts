@@ -2,6 +2,7 @@
 // its own, the controller in the background, the quickstart reaching Healthy, and nothing left
 // running after `down`. Runs the compiled CLI (dist/, built by `npm ci`'s prepare step).
 
+import { KUBECTL } from "./support/fleet.js";
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -27,7 +28,7 @@ describe("flotilla up --detach", () => {
       expect(up.stdout).toContain("prod-eu      v1     [####################]  10/10  Healthy");
       expect(up.stdout).toContain("staging      not selected: label usage=staging does not match usage=production");
       expect(up.stdout).toContain(`flotilla down --dir ${dir}`);
-      const ad = await run("kubectl", ["--kubeconfig", join(dir, "hub.kubeconfig"), "get", "ad", "example-deploy", "-o", "jsonpath={.status.phase}"]);
+      const ad = await run(KUBECTL, ["--kubeconfig", join(dir, "hub.kubeconfig"), "get", "ad", "example-deploy", "-o", "jsonpath={.status.phase}"]);
       expect(ad.stdout).toBe("Healthy");
       expect((await processesUsing(dir)).length).toBeGreaterThan(0);
 

@@ -170,11 +170,14 @@ export interface KubectlResult {
 }
 
 /** Run kubectl against a cluster (as admin, via its kubeconfig). */
+/** The kubectl the tests drive clusters with: $KUBECTL, else the one on PATH (the setup script installs Debian's). */
+export const KUBECTL = process.env.KUBECTL ?? "kubectl";
+
 export function kubectl(ref: ClusterRef, args: string[], options: { input?: string; allowFailure?: boolean; timeoutMs?: number } = {}): Promise<KubectlResult> {
   const c = resolve(ref);
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
-      process.env.KUBECTL ?? "kubectl",
+      KUBECTL,
       ["--kubeconfig", c.kubeconfigPath, ...args],
       { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {

@@ -40,7 +40,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   {
     commands: [
       { usage: "rollout", summary: "control a deployment's rollout (the same as annotating it with kubectl)" },
-      { usage: "status <name>", summary: "phase, clusters, replicas per revision and the rollout's progress" },
+      { usage: "status [name]", summary: "a deployment's phase, clusters, replicas per revision and rollout progress; without a name, the list" },
     ],
     load: async () => (await import("./rollout.js")).registerRolloutCommands,
   },

@@ -55,6 +55,45 @@ async function read(t: Resolved, name: string): Promise<ApplicationDeployment> {
   }
 }
 
+async function list(t: Resolved, allNamespaces: boolean): Promise<ApplicationDeployment[]> {
+  try {
+    const body = (
+      allNamespaces
+        ? await t.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })
+        : await t.api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: t.namespace, plural: PLURAL })
+    ) as { items?: ApplicationDeployment[] };
+    return body.items ?? [];
+  } catch (e) {
+    throw failure(t, "*", "listing", e);
+  }
+}
+
+/** What `kubectl get ad` shows, from the same fields as the CRD's printer columns. */
+export function deploymentTable(items: readonly ApplicationDeployment[], withNamespace: boolean): string {
+  if (items.length === 0) return "No ApplicationDeployments found.\n";
+  const ready = (ad: ApplicationDeployment) => ad.status?.conditions?.find((c) => c.type === "Ready");
+  const head = [...(withNamespace ? ["NAMESPACE"] : []), "NAME", "PHASE", "TARGET", "STABLE", "PROGRESS", "READY", "MESSAGE"];
+  const rows = [...items]
+    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))
+    .map((ad) => [
+      ...(withNamespace ? [ad.metadata.namespace ?? ""] : []),
+      ad.metadata.name,
+      ad.status?.phase ?? "",
+      ad.status?.targetRevision ?? "",
+      ad.status?.stableRevision ?? "",
+      ad.status?.progress ?? "",
+      ready(ad)?.status ?? "",
+      ready(ad)?.message ?? "",
+    ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("   ")
+      .trimEnd();
+  return `${[head, ...rows].map(line).join("\n")}\n`;
+}
+
 /** The rollout part of the status view: waves, clusters, batch, what it waits for. */
 export function rolloutLines(ad: ApplicationDeployment): string[] {
   const r = ad.status?.rollout;
@@ -110,10 +149,19 @@ export function registerRolloutCommands(program: Command): void {
     process.stdout.write(`${t.namespace}/${name}: resumed\n`);
   });
 
-  withTarget(program.command("status <name>").description(summaryOf("status")))
+  withTarget(program.command("status [name]").description(summaryOf("status")))
     .option("-w, --watch", "keep redrawing until Ctrl-C", false)
-    .action(async (name: string, opts: Target & { watch: boolean }) => {
+    .option("-A, --all-namespaces", "without a name: list the deployments of every namespace", false)
+    .addHelpText(
+      "after",
+      "\nExamples:\n  flotilla status                 # the deployments of the namespace, as kubectl get ad\n  flotilla status -A\n  flotilla status web --watch\n",
+    )
+    .action(async (name: string | undefined, opts: Target & { watch: boolean; allNamespaces: boolean }) => {
       const t = resolveTarget(opts);
+      if (name === undefined) {
+        process.stdout.write(deploymentTable(await list(t, opts.allNamespaces), opts.allNamespaces));
+        return;
+      }
       let last = "";
       for (;;) {
         const ad = await read(t, name);

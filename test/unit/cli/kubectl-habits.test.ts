@@ -117,7 +117,7 @@ describe("the flotilla CLI, by kubectl's habits", { timeout: 60_000 }, () => {
       "up",
       "down",
       "rollout",
-      "status <name>",
+      "status [name]",
       "placement",
       "health",
       "version",

@@ -9,6 +9,8 @@ export interface CommandGroup {
   commands: Array<{ usage: string; summary: string }>;
   /** The module's register function. */
   load(): Promise<(program: Command) => void>;
+  /** Running it needs every command registered. */
+  loadsAll?: boolean;
 }
 
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
@@ -55,6 +57,12 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   {
     commands: [{ usage: "version", summary: "print Flotilla's version (-o json for the details)" }],
     load: async () => (await import("./version.js")).registerVersionCommand,
+  },
+  {
+    commands: [{ usage: "completion <shell>", summary: "print a bash or zsh completion script" }],
+    // The script lists every command and option, so every command is loaded first (see main.ts).
+    load: async () => (await import("./completion.js")).registerCompletionCommand,
+    loadsAll: true,
   },
 ];
 

@@ -105,6 +105,18 @@ describe("the flotilla CLI, by kubectl's habits", { timeout: 60_000 }, () => {
     expect(byEnv.stderr).toContain(`KUBECONFIG names ${missing}, which does not exist`);
   });
 
+  it("prints a completion script that knows every command, loading them all for it", async () => {
+    const bash = await flotilla(["completion", "bash"]);
+    expect(bash.code).toBe(0);
+    expect(bash.stdout).toContain('"rollout promote") words="--context --help --kubeconfig --namespace -n"');
+    expect(bash.stdout).toContain("complete -o default -F _flotilla flotilla");
+    const fish = await flotilla(["completion", "fish"]);
+    expect({ code: fish.code, stderr: fish.stderr }).toEqual({
+      code: 1,
+      stderr: 'error: completion: "fish" is not a shell Flotilla completes. Use bash or zsh.\n',
+    });
+  });
+
   it("lists every command in --help", async () => {
     const help = await flotilla(["--help"]);
     expect(help.code).toBe(0);

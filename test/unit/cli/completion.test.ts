@@ -1,0 +1,45 @@
+// `flotilla completion bash`, generated from the full command tree and run in a real bash: TAB after
+// each typed path offers exactly that command's subcommands and options.
+
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { bashCompletion, completionTable, zshCompletion } from "../../../src/cli/completion.js";
+import { buildProgram } from "../../../src/cli/program.js";
+
+/** What bash offers for `flotilla <typed...> <cur>` with the generated script sourced. */
+function complete(script: string, typed: string[], cur: string): string[] {
+  const words = ["flotilla", ...typed, cur].map((w) => `'${w}'`).join(" ");
+  const run = spawnSync("bash", ["-c", `${script}\nCOMP_WORDS=(${words}); COMP_CWORD=${typed.length + 1}; _flotilla; printf '%s\\n' "\${COMPREPLY[@]}"`], {
+    encoding: "utf8",
+  });
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout.split("\n").filter(Boolean).sort();
+}
+
+describe("flotilla completion", async () => {
+  const program = await buildProgram(["node", "flotilla"], { all: true });
+  const script = bashCompletion(program);
+
+  it("offers the top-level commands, then a command's subcommands, then its options", () => {
+    expect(complete(script, [], "ro")).toEqual(["rollout"]);
+    expect(complete(script, ["rollout"], "p")).toEqual(["pause", "promote"]);
+    expect(complete(script, ["rollout", "promote"], "--k")).toEqual(["--kubeconfig"]);
+    expect(complete(script, ["status"], "-")).toEqual(["--all-namespaces", "--context", "--help", "--kubeconfig", "--namespace", "--watch", "-A", "-n", "-w"]);
+  });
+
+  it("skips options and their values typed before the command path", () => {
+    expect(complete(script, ["rollout", "--kubeconfig", "hub.yaml", "promote"], "--con")).toEqual(["--context"]);
+  });
+
+  it("lists every command of the program, so none is forgotten when one is added", () => {
+    const table = completionTable(program);
+    for (const command of program.commands) expect(table.get("")).toContain(command.name());
+    expect(table.get("fleet")).toEqual(["--help", "down", "status", "up"]);
+  });
+
+  it("wraps the same function for zsh through bashcompinit", () => {
+    const zsh = zshCompletion(program);
+    expect(zsh.split("\n")[1]).toBe("autoload -U +X bashcompinit && bashcompinit");
+    expect(zsh).toContain(script.split("\n").slice(1).join("\n"));
+  });
+});

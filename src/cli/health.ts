@@ -14,6 +14,7 @@ import type { ObjectRef } from "../kube/refs.js";
 import { loadKubeConfig } from "./kubeconfig.js";
 import { type FileProblem, formatFileProblem } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
+import { textTable } from "./table.js";
 
 /** Exit codes, as documented in the command's help. */
 export const EXIT_HEALTHY = 0;
@@ -251,13 +252,7 @@ export function formatTable(entries: readonly HealthEntry[]): string {
   const withFile = entries.some((e) => e.file !== undefined);
   const head = [...(withFile ? ["FILE"] : []), "KIND", "NAMESPACE", "NAME", "STATUS", "MESSAGE"];
   const rows = entries.map((e) => [...(withFile ? [e.file ?? ""] : []), e.kind, e.namespace, e.name, e.status, e.message]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  return `${[head, ...rows].map(line).join("\n")}\n`;
+  return textTable(head, rows, 2);
 }
 
 export function formatHealth(entries: readonly HealthEntry[], format: Format): string {

@@ -9,6 +9,7 @@ import type { ApplicationDeployment } from "../api/types.js";
 import { type ClusterOptions, loadKubeConfig, namespaceOf } from "./kubeconfig.js";
 import { progressLines } from "./progress.js";
 import { summaryOf } from "./command-index.js";
+import { textTable } from "./table.js";
 
 const PLURAL = "applicationdeployments";
 
@@ -85,13 +86,7 @@ export function deploymentTable(items: readonly ApplicationDeployment[], withNam
       ready(ad)?.status ?? "",
       ready(ad)?.message ?? "",
     ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join("   ")
-      .trimEnd();
-  return `${[head, ...rows].map(line).join("\n")}\n`;
+  return textTable(head, rows);
 }
 
 /** The rollout part of the status view: waves, clusters, batch, what it waits for. */

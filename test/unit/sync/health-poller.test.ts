@@ -17,6 +17,11 @@ function objectOf(deployment: string): Manifest {
 }
 
 /** Two Healthy deployments, team/web and team/shop, applied and idle; `watched`: the change watch is complete. */
+/** One deployment, team/web, still Progressing; the change watch is not complete. */
+function progressingWeb() {
+  return { applied: [objectOf("team/web")], suspended: new Set<string>(), busy: undefined, health: [healthOf("team/web", "Progressing")], watched: false };
+}
+
 function settledPair(watched: boolean) {
   return {
     applied: [objectOf("team/web"), objectOf("team/shop")],
@@ -146,13 +151,7 @@ describe("HealthPoller", () => {
 
   it("waits three times a slow poll's duration before the next one", async () => {
     vi.useFakeTimers();
-    const target = {
-      applied: [objectOf("team/web")],
-      suspended: new Set<string>(),
-      busy: undefined,
-      health: [healthOf("team/web", "Progressing")],
-      watched: false,
-    };
+    const target = progressingWeb();
     // Each poll takes 4 s on the poller's clock: the next one waits 12 s, not the 1 s interval.
     const { poller, polls } = pollerOver(target, 1 * SECOND, 4 * SECOND);
     poller.start();
@@ -198,13 +197,7 @@ describe("HealthPoller", () => {
 
   it("polls nothing at all with an interval of 0", async () => {
     vi.useFakeTimers();
-    const target = {
-      applied: [objectOf("team/web")],
-      suspended: new Set<string>(),
-      busy: undefined,
-      health: [healthOf("team/web", "Progressing")],
-      watched: false,
-    };
+    const target = progressingWeb();
     const { poller } = pollerOver(target, 0, 0);
     poller.start();
     expect(vi.getTimerCount()).toBe(0);

@@ -106,6 +106,12 @@ describe("the controller", () => {
       expect(staging).toMatchObject({ selected: false, reason: "label usage=staging does not match usage=production" });
       const ready = status.conditions?.find((c) => c.type === "Ready");
       expect(ready).toMatchObject({ status: "True", reason: "Healthy" });
+      // What `kubectl get ad` shows: the Ready condition in its READY and MESSAGE columns.
+      const table = (await kubectl("hub", ["get", "ad", "example-deploy", "-n", ns])).stdout.split("\n");
+      const readyAt = table[0]?.indexOf("READY") ?? -1;
+      expect(readyAt).toBeGreaterThan(0);
+      expect(table[1]?.slice(readyAt).split(/\s{2,}/)[0]).toBe("True");
+      expect(table[1]).toContain("revision v1 is healthy on every selected cluster");
       expect(status.commit).toMatch(/^[0-9a-f]{40}$/);
       expect(gitFiles()).toContain(`clusters/prod-eu/${ns}/example-deploy/apps.Deployment.backend-v1.yaml`);
       expect(gitFiles()).not.toContain(`clusters/staging/${ns}/example-deploy/`);

@@ -49,7 +49,7 @@ describe("the hub", () => {
       "-o",
       "jsonpath={.spec.versions[*].additionalPrinterColumns[*].name}",
     ]);
-    expect(columns.trim().split(/\s+/)).toEqual(["PHASE", "TARGET", "STABLE", "PROGRESS", "AGE"]);
+    expect(columns.trim().split(/\s+/)).toEqual(["PHASE", "TARGET", "STABLE", "PROGRESS", "READY", "MESSAGE", "AGE"]);
   });
 
   it("stores every built-in definition as a custom resource", async () => {
@@ -69,7 +69,7 @@ describe("the hub", () => {
         });
       }
       const { stdout } = await kubectl("hub", ["get", "ad", "-n", ns]);
-      expect(stdout).toMatch(/NAME\s+PHASE\s+TARGET\s+STABLE\s+PROGRESS\s+AGE/);
+      expect(stdout).toMatch(/NAME\s+PHASE\s+TARGET\s+STABLE\s+PROGRESS\s+READY\s+MESSAGE\s+AGE/);
       for (const name of await examples()) {
         const { deployment } = await readExample(name);
         expect(stdout).toContain(deployment.metadata.name);

@@ -5,6 +5,7 @@
 import type { Command, Option } from "commander";
 import { FlotillaError } from "../api/errors.js";
 import { summaryOf } from "./command-index.js";
+import { examples } from "./help.js";
 
 /** Every command path (space-separated, "" for the root) with the words that may follow it. */
 export function completionTable(program: Command): Map<string, string[]> {
@@ -61,7 +62,11 @@ export function registerCompletionCommand(program: Command): void {
     .argument("<shell>", "bash or zsh")
     .addHelpText(
       "after",
-      '\nExamples:\n  source <(flotilla completion bash)             # this shell\n  flotilla completion bash > /etc/bash_completion.d/flotilla\n  flotilla completion zsh > "${fpath[1]}/_flotilla"\n',
+      examples(
+        "source <(flotilla completion bash)             # this shell",
+        "flotilla completion bash > /etc/bash_completion.d/flotilla",
+        'flotilla completion zsh > "${fpath[1]}/_flotilla"',
+      ),
     )
     .action((shell: string) => {
       if (shell === "bash") process.stdout.write(bashCompletion(program));

@@ -10,6 +10,7 @@ import { installToHub } from "./install.js";
 import { createLogger } from "./logger.js";
 import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
 import { summaryOf } from "./command-index.js";
+import { examples } from "./help.js";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -19,6 +20,13 @@ export function registerControllerCommands(program: Command): void {
   program
     .command("controller")
     .description(summaryOf("controller"))
+    .addHelpText(
+      "after",
+      examples(
+        "flotilla controller --kubeconfig hub.kubeconfig",
+        "FLOTILLA_GIT_TOKEN=… flotilla controller --git-url https://git.example.com/platform/env.git",
+      ),
+    )
     .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
     .option("--context <name>", "the kubeconfig context to use (default: its current context)")
     .option("--data-dir <dir>", "where the embedded Git environment repository lives", ".flotilla/controller")
@@ -73,6 +81,7 @@ export function registerControllerCommands(program: Command): void {
   program
     .command("install")
     .description(summaryOf("install"))
+    .addHelpText("after", examples("flotilla install --kubeconfig hub.kubeconfig", "flotilla install --context prod-hub --definitions platform/definitions/"))
     .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
     .option("--context <name>", "the kubeconfig context to use (default: its current context)")
     .option("--definitions <dir>", "extra definitions folder (repeatable)", collect, [])

@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { type FleetCluster, readFleet, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
 import { summaryOf } from "./command-index.js";
+import { examples } from "./help.js";
 
 function parseMembers(value: string): string[] {
   return value
@@ -30,6 +31,7 @@ export function registerFleetCommand(program: Command): void {
   fleet
     .command("up")
     .description("start etcd, an API server per cluster, controller managers and node simulators")
+    .addHelpText("after", examples("flotilla fleet up", "flotilla fleet up --detach --members staging,prod-eu --dir .flotilla"))
     .option("--dir <dir>", "where kubeconfigs, fleet.json and logs/ go", ".flotilla")
     .option("--members <names>", "member clusters, comma-separated", parseMembers, ["staging", "prod-eu", "prod-us"])
     .option("--detach", "run in the background; stop with `flotilla fleet down`", false)
@@ -67,6 +69,7 @@ export function registerFleetCommand(program: Command): void {
   fleet
     .command("down")
     .description("stop the fleet in --dir (detached or not) and any process it left behind")
+    .addHelpText("after", examples("flotilla fleet down --dir .flotilla"))
     .option("--dir <dir>", "the fleet directory", ".flotilla")
     .action(async (opts: { dir: string }) => {
       const had = await readFleet(opts.dir);
@@ -77,6 +80,7 @@ export function registerFleetCommand(program: Command): void {
   fleet
     .command("status")
     .description("print what fleet.json says about the fleet in --dir")
+    .addHelpText("after", examples("flotilla fleet status --dir .flotilla"))
     .option("--dir <dir>", "the fleet directory", ".flotilla")
     .action(async (opts: { dir: string }) => {
       const info = await readFleet(opts.dir);

@@ -6,6 +6,7 @@ import { FlotillaError } from "../api/errors.js";
 import { place } from "../placement/select.js";
 import { formatFileProblem, readInputs } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
+import { examples } from "./help.js";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -17,6 +18,7 @@ export function registerPlacementCommands(program: Command): void {
     .description(summaryOf("placement"))
     .command("explain")
     .description("show, for every cluster, whether each deployment selects it and why")
+    .addHelpText("after", examples("flotilla placement explain -f examples/quickstart/app.yaml --clusters examples/quickstart/clusters.yaml"))
     .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable)", collect, [])
     .requiredOption("--clusters <file>", "Cluster objects")
     .action(async (opts: { filename: string[]; clusters: string }) => {

@@ -16,6 +16,7 @@ import { type RenderedCluster, type RenderTarget, renderDeployment } from "../re
 import { fullRolloutTargets } from "../rollout/targets.js";
 import { builtinDefinitionsDir, type FileProblem, formatFileProblem, type Inputs, readInputs } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
+import { examples } from "./help.js";
 
 const LOCAL_CLUSTER: Cluster = {
   apiVersion: "flotilla.dev/v1alpha1",
@@ -47,6 +48,14 @@ export function registerRenderCommands(program: Command): void {
   program
     .command("render")
     .description(summaryOf("render"))
+    .addHelpText(
+      "after",
+      examples(
+        "flotilla render -f examples/quickstart/app.yaml --clusters examples/quickstart/clusters.yaml",
+        "cat app.yaml | flotilla render -f - -o json",
+        "flotilla render -f app.yaml --clusters clusters.yaml --out-dir env-repo/",
+      ),
+    )
     .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable; multi-document YAML allowed)", collect, [])
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
     .option("--clusters <file>", "Cluster objects to place on (default: one implicit cluster named local)")
@@ -96,6 +105,7 @@ export function registerRenderCommands(program: Command): void {
   program
     .command("validate")
     .description(summaryOf("validate"))
+    .addHelpText("after", examples("flotilla validate -f examples/", "flotilla validate -f app.yaml --definitions platform/definitions/"))
     .requiredOption("-f, --filename <path>", "file or folder (repeatable)", collect, [])
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
     .action(async (opts: { filename: string[]; definitions: string[] }) => {

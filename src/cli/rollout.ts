@@ -9,6 +9,7 @@ import type { ApplicationDeployment } from "../api/types.js";
 import { type ClusterOptions, loadKubeConfig, namespaceOf } from "./kubeconfig.js";
 import { progressLines } from "./progress.js";
 import { summaryOf } from "./command-index.js";
+import { examples } from "./help.js";
 import { textTable } from "./table.js";
 
 const PLURAL = "applicationdeployments";
@@ -127,29 +128,35 @@ export function registerRolloutCommands(program: Command): void {
     ["retry", ANNOTATION_RETRY, "restart a failed rollout from its first batch"],
   ];
   for (const [verb, key, help] of annotations) {
-    withTarget(rollout.command(`${verb} <name>`).description(help)).action(async (name: string, opts: Target) => {
-      const t = resolveTarget(opts);
-      await patch(t, name, { metadata: { annotations: { [key]: "true" } } });
-      process.stdout.write(`${t.namespace}/${name}: ${key}=true set; the controller acts on it and removes it\n`);
-    });
+    withTarget(rollout.command(`${verb} <name>`).description(help))
+      .addHelpText("after", examples(`flotilla rollout ${verb} web -n team-a`, `flotilla rollout ${verb} web --context prod-hub`))
+      .action(async (name: string, opts: Target) => {
+        const t = resolveTarget(opts);
+        await patch(t, name, { metadata: { annotations: { [key]: "true" } } });
+        process.stdout.write(`${t.namespace}/${name}: ${key}=true set; the controller acts on it and removes it\n`);
+      });
   }
-  withTarget(rollout.command("pause <name>").description("stop applying to clusters (spec.suspend: true)")).action(async (name: string, opts: Target) => {
-    const t = resolveTarget(opts);
-    await patch(t, name, { spec: { suspend: true } });
-    process.stdout.write(`${t.namespace}/${name}: suspended\n`);
-  });
-  withTarget(rollout.command("resume <name>").description("apply again (spec.suspend: false)")).action(async (name: string, opts: Target) => {
-    const t = resolveTarget(opts);
-    await patch(t, name, { spec: { suspend: false } });
-    process.stdout.write(`${t.namespace}/${name}: resumed\n`);
-  });
+  withTarget(rollout.command("pause <name>").description("stop applying to clusters (spec.suspend: true)"))
+    .addHelpText("after", examples("flotilla rollout pause web -n team-a"))
+    .action(async (name: string, opts: Target) => {
+      const t = resolveTarget(opts);
+      await patch(t, name, { spec: { suspend: true } });
+      process.stdout.write(`${t.namespace}/${name}: suspended\n`);
+    });
+  withTarget(rollout.command("resume <name>").description("apply again (spec.suspend: false)"))
+    .addHelpText("after", examples("flotilla rollout resume web -n team-a"))
+    .action(async (name: string, opts: Target) => {
+      const t = resolveTarget(opts);
+      await patch(t, name, { spec: { suspend: false } });
+      process.stdout.write(`${t.namespace}/${name}: resumed\n`);
+    });
 
   withTarget(program.command("status [name]").description(summaryOf("status")))
     .option("-w, --watch", "keep redrawing until Ctrl-C", false)
     .option("-A, --all-namespaces", "without a name: list the deployments of every namespace", false)
     .addHelpText(
       "after",
-      "\nExamples:\n  flotilla status                 # the deployments of the namespace, as kubectl get ad\n  flotilla status -A\n  flotilla status web --watch\n",
+      examples("flotilla status                 # the deployments of the namespace, as kubectl get ad", "flotilla status -A", "flotilla status web --watch"),
     )
     .action(async (name: string | undefined, opts: Target & { watch: boolean; allNamespaces: boolean }) => {
       const t = resolveTarget(opts);

@@ -23,6 +23,7 @@ import { createLogger } from "./logger.js";
 import { packageRoot } from "./package-root.js";
 import { progressLines } from "./progress.js";
 import { summaryOf } from "./command-index.js";
+import { examples } from "./help.js";
 
 const PACKAGE_ROOT = packageRoot();
 const QUICKSTART = join(PACKAGE_ROOT, "examples", "quickstart", "app.yaml");
@@ -211,6 +212,7 @@ export function registerUpCommands(program: Command): void {
   program
     .command("up")
     .description(summaryOf("up"))
+    .addHelpText("after", examples("flotilla up", "flotilla up --detach --no-example"))
     .option("--dir <dir>", "fleet and controller directory", ".flotilla")
     .option("--no-example", "do not apply examples/quickstart")
     .option("--resync <duration>", "drift-check period per cluster", "5m")
@@ -220,6 +222,7 @@ export function registerUpCommands(program: Command): void {
   program
     .command("down")
     .description(summaryOf("down"))
+    .addHelpText("after", examples("flotilla down", "flotilla down --dir .flotilla"))
     .option("--dir <dir>", "fleet and controller directory", ".flotilla")
     .action(async (opts: { dir: string }) => {
       const controller = await stopDetachedController(opts.dir);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { FlotillaError } from "../api/errors.js";
 import { summaryOf } from "./command-index.js";
+import { examples } from "./help.js";
 import { packageRoot } from "./package-root.js";
 
 export interface VersionInfo {
@@ -34,7 +35,7 @@ export function registerVersionCommand(program: Command): void {
     .command("version")
     .description(summaryOf("version"))
     .option("-o, --output <format>", "text, short (the version alone) or json", "text")
-    .addHelpText("after", "\nExamples:\n  flotilla version\n  flotilla version -o json | jq -r .flotilla\n")
+    .addHelpText("after", examples("flotilla version", "flotilla version -o json | jq -r .flotilla"))
     .action((opts: { output: string }) => {
       if (!["text", "short", "json"].includes(opts.output)) throw new FlotillaError(`--output: "${opts.output}" is not a format. Use text, short or json.`);
       process.stdout.write(formatVersion(versionInfo(), opts.output));

@@ -2,6 +2,7 @@
 // each typed path offers exactly that command's subcommands and options.
 
 import { spawnSync } from "node:child_process";
+import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { bashCompletion, completionTable, zshCompletion } from "../../../src/cli/completion.js";
 import { buildProgram } from "../../../src/cli/program.js";
@@ -41,5 +42,22 @@ describe("flotilla completion", async () => {
     const zsh = zshCompletion(program);
     expect(zsh.split("\n")[1]).toBe("autoload -U +X bashcompinit && bashcompinit");
     expect(zsh).toContain(script.split("\n").slice(1).join("\n"));
+  });
+});
+
+describe("every command's --help", async () => {
+  const program = await buildProgram(["node", "flotilla"], { all: true });
+
+  /** Every command that runs something (those with subcommands only group them). */
+  function leaves(command: Command, path: string[] = []): Array<[string, Command]> {
+    if (command.commands.length === 0) return [[path.join(" "), command]];
+    return command.commands.flatMap((c) => leaves(c, [...path, c.name()]));
+  }
+
+  it.each(leaves(program))("flotilla %s --help ends with examples of flotilla commands", (_path, command) => {
+    let help = "";
+    command.configureOutput({ writeOut: (text) => (help += text) });
+    command.outputHelp();
+    expect(help).toMatch(/\nExamples:\n {2}.*\bflotilla /);
   });
 });

@@ -36,7 +36,9 @@ export async function buildProgram(argv: readonly string[], options: { all?: boo
     .version(packageVersion())
     .exitOverride()
     .showSuggestionAfterError(true);
-  const invoked = argv.slice(2).find((a) => !a.startsWith("-"));
+  const words = argv.slice(2).filter((a) => !a.startsWith("-"));
+  // `flotilla help render` is `flotilla render --help`: the command it names is loaded.
+  const invoked = words[0] === "help" ? words[1] : words[0];
   const runs = (group: (typeof COMMAND_GROUPS)[number]) => group.commands.some((c) => commandName(c.usage) === invoked);
   const all = options.all || COMMAND_GROUPS.some((g) => g.loadsAll && runs(g));
   for (const group of COMMAND_GROUPS) {

@@ -117,6 +117,13 @@ describe("the flotilla CLI, by kubectl's habits", { timeout: 60_000 }, () => {
     });
   });
 
+  it("shows a command's full help for flotilla help COMMAND, as for COMMAND --help", async () => {
+    const viaHelp = await flotilla(["help", "render"]);
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toContain("--out-dir <dir>");
+    expect(viaHelp.stdout).toBe((await flotilla(["render", "--help"])).stdout);
+  });
+
   it("lists every command in --help", async () => {
     const help = await flotilla(["--help"]);
     expect(help.code).toBe(0);

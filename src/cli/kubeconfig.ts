@@ -5,7 +5,7 @@
 
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { FlotillaError } from "../api/errors.js";
 
@@ -22,10 +22,21 @@ export function loadKubeConfig(file: string | undefined, context?: string): Kube
     if (!existsSync(file)) throw new FlotillaError(`--kubeconfig: ${file} does not exist. ${POINT_AT}`);
     kc.loadFromFile(file);
   } else {
-    for (const f of (process.env.KUBECONFIG ?? "").split(":").filter(Boolean)) {
-      if (!existsSync(f)) throw new FlotillaError(`KUBECONFIG names ${f}, which does not exist. ${POINT_AT}`);
+    // As kubectl: files of KUBECONFIG that do not exist are skipped (client-node would fail on
+    // them), the others merged in order, the first one's current context kept; none is an error.
+    const listed = (process.env.KUBECONFIG ?? "").split(delimiter).filter(Boolean);
+    const existing = listed.filter((f) => existsSync(f));
+    if (listed.length > 0 && existing.length === 0) {
+      throw new FlotillaError(`KUBECONFIG names ${listed.join(", ")}, none of which exists. ${POINT_AT}`);
     }
-    kc.loadFromDefault();
+    if (existing.length > 0) {
+      kc.loadFromFile(existing[0] as string);
+      for (const f of existing.slice(1)) {
+        const next = new KubeConfig();
+        next.loadFromFile(f);
+        kc.mergeConfig(next, Boolean(kc.currentContext));
+      }
+    } else kc.loadFromDefault();
     if (!kc.getCurrentCluster()) {
       throw new FlotillaError(`no kubeconfig found (KUBECONFIG is unset, ${join(homedir(), ".kube", "config")} has no cluster). ${POINT_AT}`);
     }

@@ -102,7 +102,10 @@ describe("the flotilla CLI, by kubectl's habits", { timeout: 60_000 }, () => {
     expect(byFlag.code).toBe(1);
     expect(byFlag.stderr).toContain(`--kubeconfig: ${missing} does not exist. Pass --kubeconfig FILE or set KUBECONFIG`);
     const byEnv = await flotilla(["status", "web"], { env: { ...process.env, KUBECONFIG: missing } });
-    expect(byEnv.stderr).toContain(`KUBECONFIG names ${missing}, which does not exist`);
+    expect(byEnv.stderr).toContain(`KUBECONFIG names ${missing}, none of which exists`);
+    // A missing file next to one that exists is skipped, as kubectl does: the existing one is used.
+    const partly = await flotilla(["status", "web"], { env: { ...process.env, KUBECONFIG: `${missing}:${unreachable}` } });
+    expect({ code: partly.code, stderr: partly.stderr }).toMatchObject({ code: 3, stderr: expect.stringContaining("shop/web") });
   });
 
   it("prints a completion script that knows every command, loading them all for it", async () => {

@@ -122,34 +122,33 @@ export function registerRolloutCommands(program: Command): void {
       .option("--context <name>", "the kubeconfig context to use (default: its current context)");
 
   const rollout = program.command("rollout").description(summaryOf("rollout"));
-  const annotations: Array<[string, string, string]> = [
-    ["promote", ANNOTATION_PROMOTE, "continue a paused batch"],
-    ["abort", ANNOTATION_ABORT, "roll the target revision back now"],
-    ["retry", ANNOTATION_RETRY, "restart a failed rollout from its first batch"],
+  // Every rollout verb is one merge patch of the deployment: a one-shot annotation the controller
+  // acts on and removes, or spec.suspend.
+  const verbs: Array<{ verb: string; help: string; body: object; done: string }> = [
+    ...(
+      [
+        ["promote", ANNOTATION_PROMOTE, "continue a paused batch"],
+        ["abort", ANNOTATION_ABORT, "roll the target revision back now"],
+        ["retry", ANNOTATION_RETRY, "restart a failed rollout from its first batch"],
+      ] as const
+    ).map(([verb, key, help]) => ({
+      verb,
+      help,
+      body: { metadata: { annotations: { [key]: "true" } } },
+      done: `${key}=true set; the controller acts on it and removes it`,
+    })),
+    { verb: "pause", help: "stop applying to clusters (spec.suspend: true)", body: { spec: { suspend: true } }, done: "suspended" },
+    { verb: "resume", help: "apply again (spec.suspend: false)", body: { spec: { suspend: false } }, done: "resumed" },
   ];
-  for (const [verb, key, help] of annotations) {
+  for (const { verb, help, body, done } of verbs) {
     withTarget(rollout.command(`${verb} <name>`).description(help))
       .addHelpText("after", examples(`flotilla rollout ${verb} web -n team-a`, `flotilla rollout ${verb} web --context prod-hub`))
       .action(async (name: string, opts: Target) => {
         const t = resolveTarget(opts);
-        await patch(t, name, { metadata: { annotations: { [key]: "true" } } });
-        process.stdout.write(`${t.namespace}/${name}: ${key}=true set; the controller acts on it and removes it\n`);
+        await patch(t, name, body);
+        process.stdout.write(`${t.namespace}/${name}: ${done}\n`);
       });
   }
-  withTarget(rollout.command("pause <name>").description("stop applying to clusters (spec.suspend: true)"))
-    .addHelpText("after", examples("flotilla rollout pause web -n team-a"))
-    .action(async (name: string, opts: Target) => {
-      const t = resolveTarget(opts);
-      await patch(t, name, { spec: { suspend: true } });
-      process.stdout.write(`${t.namespace}/${name}: suspended\n`);
-    });
-  withTarget(rollout.command("resume <name>").description("apply again (spec.suspend: false)"))
-    .addHelpText("after", examples("flotilla rollout resume web -n team-a"))
-    .action(async (name: string, opts: Target) => {
-      const t = resolveTarget(opts);
-      await patch(t, name, { spec: { suspend: false } });
-      process.stdout.write(`${t.namespace}/${name}: resumed\n`);
-    });
 
   withTarget(program.command("status [name]").description(summaryOf("status")))
     .option("-w, --watch", "keep redrawing until Ctrl-C", false)

@@ -26,6 +26,7 @@ import { Hub, type SupervisedInformer } from "./hub.js";
 import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
 import { ControllerMetrics, startOpsServer } from "./metrics.js";
+import { backoffDelay } from "../support/backoff.js";
 import { WorkQueue } from "../support/queue.js";
 import {
   type Committed,
@@ -223,8 +224,23 @@ export class Controller {
     return !this.stopping && (this.elector === undefined || this.elector.isLeader);
   }
 
-  private startWork(): Promise<void> {
-    return this.inOrder(() => this.doStartWork());
+  /**
+   * Start work; a failure that passes (the Git remote or the hub unreachable, e.g. a new Pod whose
+   * empty repository must wait for the remote's history) is retried with backoff for as long as
+   * this replica may work. Any other failure (refused credentials) is thrown.
+   */
+  private async startWork(): Promise<void> {
+    for (let failures = 1; ; failures++) {
+      try {
+        return await this.inOrder(() => this.doStartWork());
+      } catch (e) {
+        const passes = (e as { retryable?: unknown }).retryable === true;
+        if (!passes || !this.mayWork()) throw e;
+        const retryInMs = backoffDelay(failures, { maxMs: 30_000 });
+        this.log.warn({ err: errorText(e), retryInMs }, "cannot start work yet; retrying");
+        await new Promise((resolve) => setTimeout(resolve, retryInMs));
+      }
+    }
   }
 
   private async doStartWork(): Promise<void> {

@@ -12,7 +12,7 @@ import { clusterDir, deploymentDir, validateClusterName, validateDeploymentName,
 import { WriteLock } from "./lock.js";
 import { listLooseObjects, type PackResult, packLooseObjects } from "./pack.js";
 import { type ClusterDiff, diffFolder, listFolder, readFolder, readText } from "./reads.js";
-import { RemoteSession, type RemoteOptions } from "./remote.js";
+import { displayUrl, RemoteSession, type RemoteOptions } from "./remote.js";
 import { EMPTY_TREE, isOid, ObjectStore } from "./store.js";
 import { clusterNames, deploymentEdits, editTree, type LeafEdit, transplantEdits } from "./trees.js";
 
@@ -137,6 +137,15 @@ export class EnvRepo {
       await repo.remote.configure();
       const result = await repo.sync();
       if (result.error && !result.error.retryable) throw result.error;
+      // An empty local repository (a new Pod, a fresh emptyDir) cannot know the remote's history
+      // while the remote is down: committing now would start a second history that can never be
+      // pushed. Wait for the remote instead; a non-empty one keeps working and pushes later.
+      if (result.error && result.head === null) {
+        throw new GitError(
+          `the local environment repository ${options.dir} is empty and ${displayUrl(repo.remote.url)} cannot be reached, so its history is unknown; starting only once the remote answers (${result.error.message})`,
+          { retryable: true, cause: result.error },
+        );
+      }
     }
     return repo;
   }

@@ -47,6 +47,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import("./rollout.js")).registerRolloutCommands,
   },
   {
+    commands: [{ usage: "cluster", summary: "register or remove member clusters, with least-privilege access on each" }],
+    load: async () => (await import("./cluster.js")).registerClusterCommands,
+  },
+  {
     commands: [{ usage: "placement", summary: "placement tools" }],
     load: async () => (await import("./placement.js")).registerPlacementCommands,
   },

@@ -162,9 +162,10 @@ export async function applyWave(
  * namespace is labelled `app.kubernetes.io/created-by: flotilla` but NOT managed-by, so it is
  * never pruned: deleting a namespace would delete everything in it, including what others put there.
  */
-export async function ensureNamespaces(client: ClusterApi, namespaces: readonly string[]): Promise<{ changes: ObjectChange[]; failed: Set<string> }> {
+export async function ensureNamespaces(client: ClusterApi, namespaces: readonly string[]): Promise<{ changes: ObjectChange[]; failed: Map<string, string> }> {
   const changes: ObjectChange[] = [];
-  const failed = new Set<string>();
+  /** Namespace → why it cannot be used, for the entries of the objects it blocks. */
+  const failed = new Map<string, string>();
   await Promise.all(
     namespaces.map(async (name) => {
       const ns: Manifest = { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { [LABEL_CREATED_BY]: MANAGED_BY_VALUE } } };
@@ -173,8 +174,9 @@ export async function ensureNamespaces(client: ClusterApi, namespaces: readonly 
         await client.apply(ns);
         changes.push({ ...changeOf(ns, "created", "created for the deployments it holds; Flotilla never deletes it"), deployment: `${name}/-` });
       } catch (error) {
-        failed.add(name);
-        changes.push({ ...failure(ns, error), deployment: `${name}/-` });
+        const change = failure(ns, error);
+        failed.set(name, change.message);
+        changes.push({ ...change, deployment: `${name}/-` });
       }
     }),
   );

@@ -88,7 +88,9 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
     }
     const blocked = wave.filter((o) => o.metadata.namespace && ns.failed.has(o.metadata.namespace));
     for (const o of blocked) {
-      changes.push(changeOf(o, "failed", `namespace ${o.metadata.namespace} could not be created; see its entry`));
+      // The namespace's own entry belongs to no deployment: say its reason here, where the
+      // deployment's status shows it (e.g. a member that grants Flotilla other namespaces only).
+      changes.push(changeOf(o, "failed", `namespace ${o.metadata.namespace} is not usable: ${ns.failed.get(o.metadata.namespace!)}`));
       observed.push({ desired: o, live: undefined });
     }
     // Scope is asked per wave: a kind defined by a CRD of an earlier wave is discoverable only now.

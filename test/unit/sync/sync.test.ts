@@ -45,6 +45,16 @@ describe("syncCluster", () => {
     expect(cluster.peek("ConfigMap", "settings", NS)).toBeDefined();
   });
 
+  it("names the member's reason on every object of a namespace it may not use (a restricted member's Forbidden)", async () => {
+    const cluster = new FakeCluster();
+    cluster.failOn("get", `Namespace/${NS}`, 403, "Forbidden");
+    const result = await syncCluster({ client: cluster, desired: { commit: "c1", objects: [deployment, settings] } });
+    const blocked = result.changes.filter((c) => c.deployment === `${NS}/web`);
+    expect(blocked.map((c) => c.action)).toEqual(["failed", "failed"]);
+    for (const c of blocked) expect(c.message).toMatch(new RegExp(`^namespace ${NS} is not usable: .*HTTP 403`));
+    expect(cluster.callsOf("apply")).toEqual([]);
+  });
+
   it("prunes the object whose file disappeared between two commits, and writes nothing for the unchanged rest", async () => {
     const cluster = new FakeCluster();
     await syncCluster({ client: cluster, desired: { commit: "c1", objects: [deployment, service, settings] } });

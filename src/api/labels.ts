@@ -11,6 +11,14 @@ export const MANAGED_BY_VALUE = "flotilla";
 export const LABEL_APP = "flotilla.dev/app";
 export const LABEL_COMPONENT = "flotilla.dev/component";
 export const LABEL_REVISION = "flotilla.dev/revision";
+/**
+ * Kubernetes' recommended labels, stamped as defaults (a value the definition, a trait or the user
+ * set is kept; see render/recommended-labels.ts). Flotilla never reads them back: ownership,
+ * pruning, health and revisions go by the keys above.
+ */
+export const LABEL_NAME = "app.kubernetes.io/name";
+export const LABEL_INSTANCE = "app.kubernetes.io/instance";
+export const LABEL_VERSION = "app.kubernetes.io/version";
 
 /** Marks a definition whose outputs may be cluster-scoped (set by the platform team). */
 export const ANNOTATION_CLUSTER_SCOPED = "flotilla.dev/cluster-scoped";

@@ -11,6 +11,7 @@ import type { DefinitionRegistry } from "../definitions/registry.js";
 import { buildContext, type ClusterInfo, componentLabels, type TemplateContext } from "./context.js";
 import { mergePatch, mergeSettings, setPath } from "./merge.js";
 import { enforcePolicy, expandLists } from "./policy.js";
+import { labelPodTemplates, recommendedLabels } from "./recommended-labels.js";
 import { groupOf } from "./scope.js";
 import { cacheKey, TemplateCache } from "./template-cache.js";
 
@@ -295,10 +296,15 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
   if (def.health) setAnnotation(workload, ANNOTATION_HEALTH, def.health);
 
   const objects: RenderedObject[] = [{ manifest: workload, componentScoped: false }, ...extras];
+  // Flotilla's own labels overwrite whatever the object carries (ownership, pruning and revisions
+  // depend on them); the recommended ones only fill in what the template, traits and user left out.
+  const recommended = recommendedLabels({ app, component: spec.name, image: settings.image });
   for (const o of objects) {
     const labels = componentLabels(namespace, app, spec.name);
     const { [LABEL_REVISION]: _dropped, ...userLabels } = o.manifest.metadata.labels ?? {};
-    o.manifest.metadata.labels = o.componentScoped ? { ...userLabels, ...labels } : { ...userLabels, ...labels, [LABEL_REVISION]: revision };
+    const stamped = o.componentScoped ? labels : { ...labels, [LABEL_REVISION]: revision };
+    o.manifest.metadata.labels = { ...recommended, ...userLabels, ...stamped };
+    o.manifest = labelPodTemplates(o.manifest);
   }
   return { objects, problems };
 }

@@ -154,6 +154,8 @@ describe("renderDeployment: labels, names and namespaces", () => {
     expect(deployment!.metadata.name).toBe("backend-v1");
     expect(deployment!.metadata.labels).toEqual({
       "app.kubernetes.io/managed-by": "flotilla",
+      "app.kubernetes.io/name": "backend",
+      "app.kubernetes.io/instance": "shop",
       "flotilla.dev/app": "team-a.shop",
       "flotilla.dev/component": "backend",
       "flotilla.dev/revision": "v1",

@@ -91,8 +91,8 @@ const APPS_WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Repli
 /**
  * The object with the recommended labels, as its own `metadata.labels` now hold them (the user's
  * value where one was set, else Flotilla's), added to the pod templates of workloads where not set
- * there already: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, and a CronJob's job template
- * and its pod template. Selectors are never written, and no key a selector mentions is added to
+ * there already: Deployment, StatefulSet, DaemonSet, ReplicaSet, and a CronJob's job template and
+ * its pod template (not a Job's: it is immutable). Selectors are never written, and no key a selector mentions is added to
  * the pods it selects; an apps/* workload without a selector is left alone, since older API
  * versions would fill the selector from the template's labels. The input is never changed.
  */
@@ -106,9 +106,8 @@ export function labelPodTemplates(manifest: Manifest): Manifest {
   if (group === "apps" && APPS_WORKLOADS.has(manifest.kind)) {
     return spec.selector === undefined ? manifest : { ...manifest, spec: labelPodTemplate(spec, defaults) };
   }
-  // A Job's selector is generated from its uid unless the user gives one (manualSelector), never
-  // derived from the template's labels.
-  if (group === "batch" && manifest.kind === "Job") return { ...manifest, spec: labelPodTemplate(spec, defaults) };
+  // A Job's pod template is immutable: labelling it would make every Job an older Flotilla
+  // applied fail to apply. The Job itself carries the labels; its pods keep the template as written.
   if (group === "batch" && manifest.kind === "CronJob" && isObj(spec.jobTemplate)) {
     // The job template's own labels go on every Job the CronJob creates.
     const jobTemplate: Obj = { ...spec.jobTemplate };

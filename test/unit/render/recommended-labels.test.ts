@@ -184,11 +184,17 @@ describe("renderDeployment: Kubernetes' recommended labels", () => {
     ["stateful", "StatefulSet"],
     ["daemon", "DaemonSet"],
     ["replicas", "ReplicaSet"],
-    ["job", "Job"],
   ])("labels the pod template of a %s's %s", async (type, kind) => {
     const workload = await workloadOf(type, { image: "shop:3.1" });
     expect(workload.kind).toBe(kind);
     expect(recommendedOf(podLabels(workload))).toEqual({ [NAME]: "backend", [INSTANCE]: "shop", [VERSION]: "3.1" });
+  });
+
+  it("labels a Job but not its pod template, which is immutable once the Job exists", async () => {
+    const job = await workloadOf("job", { image: "shop:3.1" });
+    expect(job.kind).toBe("Job");
+    expect(recommendedOf(job.metadata.labels)).toEqual({ [NAME]: "backend", [INSTANCE]: "shop", [VERSION]: "3.1" });
+    expect(recommendedOf(podLabels(job))).toEqual({});
   });
 
   it("labels a CronJob's job template and the pod template inside it", async () => {
@@ -265,7 +271,7 @@ describe("the built-in component types", () => {
     ["daemon", { image: "shop:1.4.2" }],
     ["task", { image: "shop:1.4.2" }],
     ["cron-task", { image: "shop:1.4.2", schedule: "@daily" }],
-  ])("%s labels every object and pod template, and no selector carries a recommended label", async (type, settings) => {
+  ])("%s labels every object and every mutable pod template, and no selector carries a recommended label", async (type, settings) => {
     const deployment = aDeployment("shop")
       .inNamespace("team-a")
       .withRevision(aRevision("v1").withComponent(aComponent("backend", type).withSettings(settings)))
@@ -276,7 +282,8 @@ describe("the built-in component types", () => {
     for (const m of cluster!.manifests) {
       expect(recommendedOf(m.metadata.labels), `${m.kind} ${m.metadata.name}`).toEqual(expected);
       const pods = at(m, "spec", "template", "metadata", "labels") ?? at(m, "spec", "jobTemplate", "spec", "template", "metadata", "labels");
-      if (pods !== undefined) expect(recommendedOf(pods as Record<string, string>), `pods of ${m.kind}`).toEqual(expected);
+      // A Job's pod template is immutable, so it is left as written (see the Job test above).
+      if (pods !== undefined) expect(recommendedOf(pods as Record<string, string>), `pods of ${m.kind}`).toEqual(m.kind === "Job" ? {} : expected);
     }
     // Every selector (workload matchLabels, Service selector) is exactly Flotilla's own keys.
     const selectors = [...text.matchAll(/"(?:matchLabels|selector)":(\{[^{}]*\})/g)].map((m) => JSON.parse(m[1]!) as Record<string, string>);

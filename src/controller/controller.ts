@@ -163,6 +163,8 @@ export class Controller {
       this.log.info({ port }, "serving /metrics, /healthz and /readyz");
     }
     if (this.o.leaderElection === false) {
+      // Without election this process is the only one working: it leads, for the alerts too.
+      this.metrics.leader.set(1);
       await this.startWork();
       return;
     }
@@ -353,8 +355,10 @@ export class Controller {
     await this.queue.stop();
     await Promise.all([this.deployments.stop(), this.clusterInformer.stop(), this.componentDefs.stop(), this.traitDefs.stop()]);
     await this.clusters.stop();
-    // A standby reports no cluster: the leader's gauges are the fleet's.
+    // A standby reports no cluster and no deployment: the leader's gauges are the fleet's, and a
+    // frozen copy of them would keep alerts firing after the new leader has cleared them.
     this.metrics.clusterStates = () => [];
+    this.metrics.forgetAllDeployments();
   }
 
   // ---------- requeue bookkeeping ----------

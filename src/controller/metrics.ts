@@ -127,6 +127,13 @@ export class ControllerMetrics {
     this.infoLabels.delete(key);
   }
 
+  /** This replica stopped working (it lost the lease): a standby reports no deployment and no queue. */
+  forgetAllDeployments(): void {
+    this.deploymentInfo.reset();
+    this.infoLabels.clear();
+    this.queueDepth.set(0);
+  }
+
   /** Cluster gauges as the cluster manager sees them at scrape time (clusters removed since drop out). */
   private collectClusters(now = Date.now()): void {
     const states = this.clusterStates();

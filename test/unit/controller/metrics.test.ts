@@ -52,6 +52,18 @@ describe("the controller's /metrics", () => {
     ]);
   });
 
+  it("drops every deployment's info series and the queue depth when the replica stops working (a standby reports none)", async () => {
+    const metrics = new ControllerMetrics();
+    metrics.setDeploymentInfo("team-a", "web", { phase: "Degraded", target: "v2", stable: "v1" });
+    metrics.queueDepth.set(3);
+    metrics.forgetAllDeployments();
+    const text = await scrape(metrics);
+    expect(samples(text, "flotilla_deployment_info")).toEqual([]);
+    expect(samples(text, "flotilla_queue_depth")).toEqual(["flotilla_queue_depth 0"]);
+    metrics.setDeploymentInfo("team-a", "web", { phase: "Healthy", target: "v2", stable: "v2" });
+    expect(samples(await scrape(metrics), "flotilla_deployment_info")).toHaveLength(1);
+  });
+
   it("reads each cluster's readiness and the age of its last sync when scraped, and only clusters still registered", async () => {
     const metrics = new ControllerMetrics();
     let states = [

@@ -165,6 +165,14 @@ describe("toStructural", () => {
       { type: "array", items: { type: "object" } },
     ],
     [{ "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string" }] }, { "x-kubernetes-int-or-string": true }],
+    [
+      { "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string" }], description: "a count or a percentage" },
+      { "x-kubernetes-int-or-string": true, description: "a count or a percentage" },
+    ],
+    [
+      { type: "object", description: "kept", properties: { a: { type: "string", description: "also kept" } } },
+      { type: "object", description: "kept", properties: { a: { type: "string", description: "also kept" } } },
+    ],
   ])("converts %j to %j", (input, expected) => {
     expect(toStructural(input)).toEqual(expected);
   });

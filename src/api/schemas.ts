@@ -4,24 +4,12 @@
 // `kubectl explain` through the CRDs; the described parts live in `schemas/`.
 
 import { clusterSpecSchema, clusterStatusSchema } from "./schemas/cluster.js";
-import { DNS_LABEL_PATTERN, DURATION_PATTERN, PERCENT_PATTERN, type Schema } from "./schemas/common.js";
+import type { Schema } from "./schemas/common.js";
+import { applicationDeploymentSpecSchema } from "./schemas/deployment.js";
 import { componentDefinitionSpecSchema, traitDefinitionSpecSchema } from "./schemas/definitions.js";
 
 export { DNS_LABEL_PATTERN, DURATION_PATTERN, PERCENT_PATTERN } from "./schemas/common.js";
-export { clusterSpecSchema, componentDefinitionSpecSchema, traitDefinitionSpecSchema };
-
-const dnsLabel: Schema = { type: "string", minLength: 1, maxLength: 63, pattern: DNS_LABEL_PATTERN };
-const duration: Schema = { type: "string", pattern: DURATION_PATTERN };
-const stringMap: Schema = { type: "object", additionalProperties: { type: "string" } };
-/** Free-form data (settings, properties, JSON Schema bodies): kept whole by the API server. */
-const freeForm: Schema = { type: "object", "x-kubernetes-preserve-unknown-fields": true };
-const intOrPercent: Schema = {
-  "x-kubernetes-int-or-string": true,
-  anyOf: [
-    { type: "integer", minimum: 0 },
-    { type: "string", pattern: PERCENT_PATTERN },
-  ],
-};
+export { applicationDeploymentSpecSchema, clusterSpecSchema, componentDefinitionSpecSchema, traitDefinitionSpecSchema };
 
 const condition: Schema = {
   type: "object",
@@ -38,143 +26,6 @@ const condition: Schema = {
 
 /** Conditions, one per type: a list-map keyed by `type`, as Kubernetes' own status conditions. */
 const conditionList: Schema = { type: "array", items: condition, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] };
-
-const trait: Schema = {
-  type: "object",
-  required: ["name"],
-  additionalProperties: false,
-  properties: {
-    name: { type: "string", minLength: 1 },
-    properties: freeForm,
-  },
-};
-
-const component: Schema = {
-  type: "object",
-  required: ["name", "type"],
-  additionalProperties: false,
-  properties: {
-    name: dnsLabel,
-    type: { type: "string", minLength: 1 },
-    settings: freeForm,
-    traits: { type: "array", items: trait },
-  },
-};
-
-/** Cumulative batches of a rollout (a revision's, or a wave's own). */
-const batches: Schema = {
-  type: "array",
-  minItems: 1,
-  items: {
-    type: "object",
-    required: ["replicas"],
-    additionalProperties: false,
-    properties: {
-      replicas: intOrPercent,
-      pause: { type: "boolean" },
-      wait: duration,
-    },
-  },
-};
-
-const rollout: Schema = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    replicas: { type: "integer", minimum: 0 },
-    batches,
-    analysis: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        successCondition: { type: "string" },
-        failureCondition: { type: "string" },
-        interval: duration,
-      },
-    },
-    progressDeadline: duration,
-    autoRollback: { type: "boolean" },
-  },
-};
-
-const appRevision: Schema = {
-  type: "object",
-  required: ["name", "template"],
-  additionalProperties: false,
-  properties: {
-    name: dnsLabel,
-    template: {
-      type: "object",
-      required: ["spec"],
-      additionalProperties: false,
-      properties: {
-        spec: {
-          type: "object",
-          required: ["components"],
-          additionalProperties: false,
-          properties: { components: { type: "array", minItems: 1, items: component } },
-        },
-      },
-    },
-    rollout,
-  },
-};
-
-const clusterSelector: Schema = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    labels: stringMap,
-    matchExpressions: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["key", "operator"],
-        additionalProperties: false,
-        properties: {
-          key: { type: "string", minLength: 1 },
-          operator: { type: "string", enum: ["In", "NotIn", "Exists", "DoesNotExist"] },
-          values: { type: "array", items: { type: "string" } },
-        },
-      },
-    },
-    names: { type: "array", items: { type: "string" } },
-    condition: { type: "string" },
-  },
-};
-
-const placementStrategy: Schema = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    name: dnsLabel,
-    clusterSelector,
-    maxConcurrency: { type: "integer", minimum: 1 },
-    batches,
-    overrides: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["component"],
-        additionalProperties: false,
-        properties: {
-          component: { type: "string" },
-          settings: freeForm,
-          traits: { type: "array", items: trait },
-        },
-      },
-    },
-    distribution: {
-      type: "object",
-      required: ["mode"],
-      additionalProperties: false,
-      properties: {
-        mode: { type: "string", enum: ["Duplicated", "Divided"] },
-        weights: { type: "object", additionalProperties: { type: "integer", minimum: 0 } },
-      },
-    },
-  },
-};
 
 const revisionReplicas: Schema = {
   type: "object",
@@ -300,17 +151,6 @@ function resource(kind: string, description: string, spec: Schema, status?: Sche
     },
   };
 }
-
-export const applicationDeploymentSpecSchema: Schema = {
-  type: "object",
-  required: ["appRevisions"],
-  additionalProperties: false,
-  properties: {
-    appRevisions: { type: "array", minItems: 1, items: appRevision },
-    placementStrategies: { type: "array", items: placementStrategy },
-    suspend: { type: "boolean" },
-  },
-};
 
 export const schemas = {
   ApplicationDeployment: resource(

@@ -92,12 +92,12 @@ describe("the generated CRDs", () => {
     expect(paths("TraitDefinition")).toEqual(["spec.schema"]);
   });
 
-  it("turns int-or-percent batch replicas into the Kubernetes marker alone", () => {
+  it("turns int-or-percent batch replicas into the Kubernetes marker and its description alone", () => {
     let node: Node | undefined;
     walk(schemaOf(byKind.get("ApplicationDeployment")!), "", (n, p) => {
       if (p === "spec.appRevisions[].rollout.batches[].replicas") node = n;
     });
-    expect(node).toEqual({ "x-kubernetes-int-or-string": true });
+    expect(node).toEqual({ "x-kubernetes-int-or-string": true, description: expect.stringContaining("Cumulative replicas") });
   });
 
   it("requires only spec at the root and leaves apiVersion, kind and metadata to the API server", () => {

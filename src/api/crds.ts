@@ -1,16 +1,21 @@
 // CustomResourceDefinitions generated from the API's JSON Schemas (one source of truth).
 // Turns each schema into a structural OpenAPI v3 schema: `additionalProperties: false` and
 // `const` are JSON Schema only, int-or-string becomes the Kubernetes marker, and free-form data
-// keeps `x-kubernetes-preserve-unknown-fields`.
+// keeps `x-kubernetes-preserve-unknown-fields`. Descriptions are kept everywhere: they are what
+// `kubectl explain` shows.
 
 import { GROUP, VERSION } from "./labels.js";
 import { type FlotillaKind, schemas } from "./schemas.js";
 
 type Schema = Record<string, unknown>;
 
+function descriptionOf(node: Schema | undefined): Schema {
+  return typeof node?.description === "string" ? { description: node.description } : {};
+}
+
 /** Convert one JSON Schema node into a structural CRD schema node. */
 export function toStructural(node: Schema): Schema {
-  if (node["x-kubernetes-int-or-string"]) return { "x-kubernetes-int-or-string": true };
+  if (node["x-kubernetes-int-or-string"]) return { "x-kubernetes-int-or-string": true, ...descriptionOf(node) };
   const out: Schema = {};
   for (const [key, value] of Object.entries(node)) {
     switch (key) {
@@ -103,8 +108,8 @@ function rootSchema(kind: FlotillaKind): Schema {
   // apiVersion, kind and metadata are the API server's business; only spec is ours to require.
   structural.required = ["spec"];
   const props = structural.properties as Record<string, Schema>;
-  props.apiVersion = { type: "string" };
-  props.kind = { type: "string" };
+  props.apiVersion = { type: "string", ...descriptionOf(props.apiVersion) };
+  props.kind = { type: "string", ...descriptionOf(props.kind) };
   props.metadata = { type: "object" };
   return structural;
 }

@@ -92,12 +92,12 @@ describe("the generated CRDs", () => {
     expect(paths("TraitDefinition")).toEqual(["spec.schema"]);
   });
 
-  it("turns int-or-percent batch replicas into the Kubernetes marker alone", () => {
+  it("turns int-or-percent batch replicas into the Kubernetes marker and its description alone", () => {
     let node: Node | undefined;
     walk(schemaOf(byKind.get("ApplicationDeployment")!), "", (n, p) => {
       if (p === "spec.appRevisions[].rollout.batches[].replicas") node = n;
     });
-    expect(node).toEqual({ "x-kubernetes-int-or-string": true });
+    expect(node).toEqual({ "x-kubernetes-int-or-string": true, description: expect.stringContaining("Cumulative replicas") });
   });
 
   it("requires only spec at the root and leaves apiVersion, kind and metadata to the API server", () => {
@@ -165,6 +165,14 @@ describe("toStructural", () => {
       { type: "array", items: { type: "object" } },
     ],
     [{ "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string" }] }, { "x-kubernetes-int-or-string": true }],
+    [
+      { "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string" }], description: "a count or a percentage" },
+      { "x-kubernetes-int-or-string": true, description: "a count or a percentage" },
+    ],
+    [
+      { type: "object", description: "kept", properties: { a: { type: "string", description: "also kept" } } },
+      { type: "object", description: "kept", properties: { a: { type: "string", description: "also kept" } } },
+    ],
   ])("converts %j to %j", (input, expected) => {
     expect(toStructural(input)).toEqual(expected);
   });

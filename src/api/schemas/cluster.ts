@@ -1,0 +1,58 @@
+// The schemas of Cluster.spec and Cluster.status: how the controller reaches a member cluster
+// and what its probes found (src/controller/clusters.ts). A Cluster's labels, which placement
+// selects on, are plain metadata.labels.
+
+import { conditionList, duration, type Schema } from "./common.js";
+
+export const clusterSpecSchema: Schema = {
+  type: "object",
+  additionalProperties: false,
+  description: "How the controller reaches the cluster and syncs it. Placement strategies select Clusters by name and metadata.labels.",
+  properties: {
+    kubeconfigSecretRef: {
+      type: "object",
+      required: ["namespace", "name", "key"],
+      additionalProperties: false,
+      description:
+        "The Secret on the hub holding the kubeconfig the controller uses for the cluster (its current context). Required unless local is true. Read again at every probe, so a rotated kubeconfig is picked up.",
+      properties: {
+        namespace: {
+          type: "string",
+          description: "Namespace of the Secret; installed with the manifests in deploy/, the controller may read Secrets in flotilla-system only.",
+        },
+        name: { type: "string", description: "Name of the Secret." },
+        key: { type: "string", description: "Key of the Secret's data that holds the kubeconfig, e.g. kubeconfig." },
+      },
+    },
+    local: {
+      type: "boolean",
+      description: "The cluster is the hub itself: the controller uses its own connection and ignores kubeconfigSecretRef. Default false.",
+    },
+    paused: {
+      type: "boolean",
+      description:
+        "Nothing is synced to the cluster (no apply, prune or drift correction; a sync in flight stops), while it stays selected and its deployments keep being rendered to Git, so it catches up when unpaused. Default false.",
+    },
+    resyncInterval: duration(
+      "How often the cluster's live objects are compared with Git and drifted ones re-applied; every 12th time everything is compared. Default: the controller's --resync (5m).",
+    ),
+  },
+};
+
+export const clusterStatusSchema: Schema = {
+  type: "object",
+  description: "What the controller's probes of the cluster found; probes call /version every 30 s.",
+  properties: {
+    conditions: conditionList(
+      "Ready: True (reason Reachable) when the cluster answered the last probe, False (reason Unreachable) when it did not, with the error in the message.",
+    ),
+    version: {
+      type: "string",
+      description: "The cluster's Kubernetes version (gitVersion from /version, e.g. v1.30.2); templates read it as context.cluster.version.",
+    },
+    lastProbeTime: {
+      type: "string",
+      description: "When a probe's result was last written (RFC 3339 UTC time): at every change, and about every 5 minutes while nothing changes.",
+    },
+  },
+};

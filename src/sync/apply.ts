@@ -137,14 +137,29 @@ function comparable(obj: Manifest, ignorePaths: readonly string[]): string {
  * rules (list merge keys, defaults, canonical quantities), so what another field manager or a
  * webhook added is kept and is not drift. A failed dry run counts as a change: the real apply
  * then reports the error.
+ *
+ * The live object may be older than the one the dry run merged into: another controller (the
+ * Deployment controller's revision annotation, a webhook) can write between our read and the dry
+ * run. A difference is therefore checked once more against a fresh read before it counts.
  */
 async function applyWouldChange(client: ClusterApi, prepared: Manifest, live: Manifest, ignorePaths: readonly string[]): Promise<boolean> {
-  try {
-    const after = await client.apply(prepared, { dryRun: true });
-    return comparable(after, ignorePaths) !== comparable(live, ignorePaths);
-  } catch {
-    return true;
+  let current = live;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let after: Manifest;
+    try {
+      after = await client.apply(prepared, { dryRun: true });
+    } catch {
+      return true;
+    }
+    if (comparable(after, ignorePaths) === comparable(current, ignorePaths)) return false;
+    // A dry run answers with the stored object's resourceVersion: the same one means our read
+    // was current and the difference is real.
+    if (after.metadata.resourceVersion === current.metadata.resourceVersion) return true;
+    const fresh = await client.get(refOf(current)).catch(() => undefined);
+    if (!fresh || fresh.metadata.resourceVersion === current.metadata.resourceVersion) return true;
+    current = fresh;
   }
+  return true;
 }
 
 /** Apply a wave of objects concurrently (the client bounds requests in flight). */

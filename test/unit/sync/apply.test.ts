@@ -63,6 +63,18 @@ describe("applyOne", () => {
     expect((after as Manifest & { data: unknown }).data).toEqual({ a: "1" });
   });
 
+  it("reads again before calling a difference drift when the object changed after our read", async () => {
+    const { cluster, live } = await applied(configMap({ a: "1" }));
+    // We read the object while a hand edit was on it; before our dry run, the edit was undone and
+    // another controller added a field of its own. Our read is stale, the object is in sync.
+    const read = cluster.seed({ ...live, data: { a: "edited by hand" } });
+    cluster.seed({ ...live, binaryData: { blob: "AA==" } } as Manifest);
+    cluster.calls.length = 0;
+    const { change } = await applyOne(cluster, configMap({ a: "1" }), { live: read });
+    expect(change.action).toBe("unchanged");
+    expect(cluster.calls.map((c) => c.verb)).toEqual(["dryRun", "get", "dryRun"]);
+  });
+
   it("applies a changed desired object and reports it configured when the server moved its version", async () => {
     const { cluster, live } = await applied(configMap({ a: "1" }));
     const { change, live: after } = await applyOne(cluster, configMap({ a: "2" }), { live });
@@ -136,7 +148,8 @@ describe("ensureNamespaces", () => {
     const cluster = clusterWithNamespace();
     cluster.failOn("apply", "Namespace/team-b", 403, "Forbidden");
     const { changes, failed } = await ensureNamespaces(cluster, ["team-b"]);
-    expect([...failed]).toEqual(["team-b"]);
+    expect([...failed.keys()]).toEqual(["team-b"]);
+    expect(failed.get("team-b")).toMatch(/HTTP 403/);
     expect(changes.map((c) => [c.object, c.action, c.deployment])).toEqual([["Namespace/team-b", "failed", "team-b/-"]]);
   });
 });

@@ -1,7 +1,7 @@
 // `flotilla controller` (run the controller against a hub) and `flotilla install` (put the CRDs
 // and the built-in definitions on a hub).
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { parseDuration } from "../api/duration.js";
 import { FlotillaError } from "../api/errors.js";
 import { Controller } from "../controller/controller.js";
@@ -25,12 +25,15 @@ export function registerControllerCommands(program: Command): void {
       examples(
         "flotilla controller --kubeconfig hub.kubeconfig",
         "FLOTILLA_GIT_TOKEN=… flotilla controller --git-url https://git.example.com/platform/env.git",
+        "FLOTILLA_GIT_URL=https://git.example.com/platform/env.git FLOTILLA_GIT_TOKEN=… flotilla controller",
       ),
     )
     .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
     .option("--context <name>", "the kubeconfig context to use (default: its current context)")
     .option("--data-dir <dir>", "where the embedded Git environment repository lives", ".flotilla/controller")
-    .option("--git-url <url>", "push the environment repository to this HTTPS remote (token from FLOTILLA_GIT_TOKEN)")
+    .addOption(
+      new Option("--git-url <url>", "push the environment repository to this HTTPS remote (token from FLOTILLA_GIT_TOKEN)").env("FLOTILLA_GIT_URL"),
+    )
     .option("--resync <duration>", "drift-check period per cluster", "5m")
     .option("--metrics-addr <addr>", "address of /metrics, /healthz and /readyz", ":8080")
     .option("--namespace <ns>", "namespace of the leader Lease", "flotilla-system")

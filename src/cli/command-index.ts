@@ -28,7 +28,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   {
     commands: [
       { usage: "controller", summary: "run the controller against a hub: watch, render, commit, sync, report status" },
-      { usage: "install", summary: "apply the CRDs and the built-in definitions to a hub (server-side apply; safe to repeat)" },
+      {
+        usage: "install",
+        summary: "put Flotilla on a hub: the deploy/ bundle (or only the CRDs) and the built-in definitions (server-side apply; safe to repeat)",
+      },
     ],
     load: async () => (await import("./controller.js")).registerControllerCommands,
   },

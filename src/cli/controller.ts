@@ -1,12 +1,12 @@
-// `flotilla controller` (run the controller against a hub) and `flotilla install` (put the CRDs
-// and the built-in definitions on a hub).
+// `flotilla controller` (run the controller against a hub) and `flotilla install` (put the
+// controller, or only the CRDs, and the built-in definitions on a hub).
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { parseDuration } from "../api/duration.js";
 import { FlotillaError } from "../api/errors.js";
 import { Controller } from "../controller/controller.js";
 import { builtinDefinitionsDir } from "./inputs.js";
-import { installToHub } from "./install.js";
+import { bundleDir, installToHub } from "./install.js";
 import { createLogger } from "./logger.js";
 import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
 import { summaryOf } from "./command-index.js";
@@ -25,12 +25,13 @@ export function registerControllerCommands(program: Command): void {
       examples(
         "flotilla controller --kubeconfig hub.kubeconfig",
         "FLOTILLA_GIT_TOKEN=… flotilla controller --git-url https://git.example.com/platform/env.git",
+        "FLOTILLA_GIT_URL=https://git.example.com/platform/env.git FLOTILLA_GIT_TOKEN=… flotilla controller",
       ),
     )
     .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
     .option("--context <name>", "the kubeconfig context to use (default: its current context)")
     .option("--data-dir <dir>", "where the embedded Git environment repository lives", ".flotilla/controller")
-    .option("--git-url <url>", "push the environment repository to this HTTPS remote (token from FLOTILLA_GIT_TOKEN)")
+    .addOption(new Option("--git-url <url>", "push the environment repository to this HTTPS remote (token from FLOTILLA_GIT_TOKEN)").env("FLOTILLA_GIT_URL"))
     .option("--resync <duration>", "drift-check period per cluster", "5m")
     .option("--metrics-addr <addr>", "address of /metrics, /healthz and /readyz", ":8080")
     .option("--namespace <ns>", "namespace of the leader Lease", "flotilla-system")
@@ -81,15 +82,47 @@ export function registerControllerCommands(program: Command): void {
   program
     .command("install")
     .description(summaryOf("install"))
-    .addHelpText("after", examples("flotilla install --kubeconfig hub.kubeconfig", "flotilla install --context prod-hub --definitions platform/definitions/"))
+    .addHelpText(
+      "after",
+      examples(
+        "flotilla install --image registry.example.org/platform/flotilla:0.1.0",
+        "flotilla install --git-remote --image registry.example.org/platform/flotilla:0.1.0 --context prod-hub",
+        "flotilla install --without-controller --definitions platform/definitions/",
+      ),
+    )
     .option("--kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
     .option("--context <name>", "the kubeconfig context to use (default: its current context)")
     .option("--definitions <dir>", "extra definitions folder (repeatable)", collect, [])
-    .action(async (opts: { kubeconfig?: string; context?: string; definitions: string[] }) => {
-      await installToHub({
-        kubeConfig: loadKubeConfig(opts.kubeconfig, opts.context),
-        definitionDirs: [builtinDefinitionsDir(), ...opts.definitions],
-        log: (line) => process.stdout.write(`${line}\n`),
-      });
-    });
+    .option("--image <ref>", "the controller image: build and push it from the Dockerfile (no image is published)")
+    .option(
+      "--git-remote",
+      "apply deploy/git-remote: the environment repository on the Git remote named by Secret flotilla-git (keys url, token), two replicas",
+    )
+    .addOption(
+      new Option("--without-controller", "apply only the CRDs (crds/) and the definitions, for a controller run outside the cluster").conflicts([
+        "image",
+        "gitRemote",
+      ]),
+    )
+    .option("--dry-run", "server-side dry run: the API server checks every object and stores none")
+    .action(
+      async (opts: {
+        kubeconfig?: string;
+        context?: string;
+        definitions: string[];
+        image?: string;
+        gitRemote?: boolean;
+        withoutController?: boolean;
+        dryRun?: boolean;
+      }) => {
+        await installToHub({
+          kubeConfig: loadKubeConfig(opts.kubeconfig, opts.context),
+          definitionDirs: [builtinDefinitionsDir(), ...opts.definitions],
+          bundleDir: bundleDir(opts.withoutController ? "crds" : opts.gitRemote ? "gitRemote" : "controller"),
+          ...(opts.image ? { image: opts.image } : {}),
+          ...(opts.dryRun ? { dryRun: true } : {}),
+          log: (line) => process.stdout.write(`${line}\n`),
+        });
+      },
+    );
 }

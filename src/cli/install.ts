@@ -1,29 +1,67 @@
-// `flotilla install`: puts Flotilla's API on a hub — the CRDs (waiting until they are
-// established) and the built-in definitions — with server-side apply, so running it again
-// updates in place. Also registers clusters for `flotilla up`.
+// `flotilla install`: puts Flotilla on a hub with server-side apply, so running it again updates
+// in place. It applies one kustomization folder of the package, read as `kubectl apply -k` reads
+// it (bundle.ts): deploy/ (the controller with its Namespace, RBAC, storage, Service, budget and
+// network policy), deploy/git-remote/, or crds/ alone; CRDs first, until they are established.
+// Then the built-in definitions, which are not in the bundle: they are custom resources, and
+// `kubectl apply -k` cannot create a CRD and its resources in one run. Also registers clusters
+// for `flotilla up`.
 
+import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { customResourceDefinitions } from "../api/crds.js";
 import { backoffDelay } from "../support/backoff.js";
 import { FlotillaError, KubeApiError } from "../api/errors.js";
 import { API_VERSION } from "../api/labels.js";
 import type { Cluster, Manifest } from "../api/types.js";
 import { FileDefinitionSource } from "../definitions/loader.js";
-import { waitForCrds } from "../sync/apply.js";
+import { established, waitForCrds } from "../sync/apply.js";
+import { sortForApply } from "../sync/order.js";
 import { KubeClient } from "../kube/client.js";
+import { controllerImage, objectLabel, PLACEHOLDER_REGISTRY, readBundle, requiredSecretKeys, withControllerImage } from "./bundle.js";
+import { packageRoot } from "./package-root.js";
+
+/** The package's kustomization folders. */
+export const BUNDLES = {
+  /** The controller on the hub, its environment repository on a PersistentVolumeClaim. */
+  controller: "deploy",
+  /** The controller with its environment repository on a Git remote (two replicas on emptyDir). */
+  gitRemote: join("deploy", "git-remote"),
+  /** The CRDs alone, for a controller that runs outside the cluster. */
+  crds: "crds",
+} as const;
+
+export function bundleDir(bundle: keyof typeof BUNDLES): string {
+  return join(packageRoot(), BUNDLES[bundle]);
+}
 
 export interface InstallOptions {
   kubeConfig: KubeConfig;
   /** Definition folders; default the built-in `definitions/`. */
   definitionDirs: string[];
+  /**
+   * The kustomization folder to apply. Default: the package's crds/ — the API without the
+   * controller, which then runs elsewhere (`flotilla up` runs it as a process: the local fleet
+   * has no container runtime).
+   */
+  bundleDir?: string;
+  /** The controller's image, replacing the bundle's (which is a placeholder: no image is published). */
+  image?: string;
+  /** Server-side dry run: the API server checks every object and stores none. */
+  dryRun?: boolean;
   log?: (line: string) => void;
 }
 
+export interface InstallResult {
+  crds: number;
+  /** Objects of the bundle other than CRDs. */
+  objects: number;
+  definitions: number;
+}
+
 /** Apply with a few retries: a fresh API server may drop connections while CRDs settle. */
-async function applyWithRetry(client: KubeClient, obj: Manifest, attempts = 6): Promise<void> {
+async function applyWithRetry(client: KubeClient, obj: Manifest, attempts = 6, dryRun = false): Promise<void> {
   for (let i = 1; ; i++) {
     try {
-      await client.apply(obj);
+      await client.apply(obj, dryRun ? { dryRun: true } : {});
       return;
     } catch (e) {
       if (!(e instanceof KubeApiError) || !e.retryable || i >= attempts) throw e;
@@ -32,21 +70,64 @@ async function applyWithRetry(client: KubeClient, obj: Manifest, attempts = 6): 
   }
 }
 
-export async function installToHub(options: InstallOptions): Promise<{ crds: number; definitions: number }> {
+/** The bundle's objects as they will be applied: the image set, and a placeholder image refused. */
+export function installObjects(dir: string, image: string | undefined): Manifest[] {
+  const objects = image === undefined ? readBundle(dir) : withControllerImage(readBundle(dir), image);
+  const current = controllerImage(objects);
+  if (current?.startsWith(`${PLACEHOLDER_REGISTRY}/`)) {
+    throw new FlotillaError(
+      `the controller image is ${current}, a placeholder: no Flotilla image is published. ` +
+        "Build and push one from the Dockerfile and pass --image REF (or set it with kustomize edit set image), or install with --without-controller.",
+    );
+  }
+  return objects;
+}
+
+async function allEstablished(client: KubeClient, crds: readonly Manifest[]): Promise<boolean> {
+  const live = await Promise.all(crds.map((c) => client.get({ apiVersion: c.apiVersion, kind: c.kind, name: c.metadata.name }).catch(() => undefined)));
+  return live.every(established);
+}
+
+export async function installToHub(options: InstallOptions): Promise<InstallResult> {
   const log = options.log ?? (() => {});
+  const dir = options.bundleDir ?? bundleDir("crds");
+  const dryRun = options.dryRun ?? false;
+  const objects = installObjects(dir, options.image);
+  const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
+  const rest = sortForApply(objects.filter((o) => o.kind !== "CustomResourceDefinition"));
+  const suffix = dryRun ? " (server dry run)" : "";
   const client = new KubeClient({ kubeConfig: options.kubeConfig });
   try {
-    const crds = customResourceDefinitions() as Manifest[];
-    for (const crd of crds) await applyWithRetry(client, crd);
-    const pending = await waitForCrds(client, crds, { timeoutMs: 60_000 });
-    if (pending.length) {
-      throw new FlotillaError(`CRDs not established within 60 s: ${pending.map((c) => c.metadata.name).join(", ")}`);
+    for (const crd of crds) await applyWithRetry(client, crd, 6, dryRun);
+    if (!dryRun) {
+      const pending = await waitForCrds(client, crds, { timeoutMs: 60_000 });
+      if (pending.length) {
+        throw new FlotillaError(`CRDs not established within 60 s: ${pending.map((c) => c.metadata.name).join(", ")}`);
+      }
     }
-    log(`installed ${crds.length} CRDs`);
-    const definitions = (await new FileDefinitionSource(options.definitionDirs).loadDocuments()) as Manifest[];
-    for (const d of definitions) await applyWithRetry(client, d);
-    log(`installed ${definitions.length} definitions`);
-    return { crds: crds.length, definitions: definitions.length };
+    log(`installed ${crds.length} CRDs${suffix}`);
+    for (const obj of rest) await applyWithRetry(client, obj, 6, dryRun);
+    if (rest.length) log(`applied ${rest.length} objects${suffix}: ${rest.map(objectLabel).join(", ")}`);
+    const image = controllerImage(objects);
+    if (image) log(`controller image ${image}`);
+    for (const { secret, key } of requiredSecretKeys(objects)) {
+      const live = await client.get({ apiVersion: "v1", kind: "Secret", namespace: secret.namespace, name: secret.name }).catch(() => undefined);
+      if (!Object.hasOwn((live?.data as Record<string, string> | undefined) ?? {}, key)) {
+        log(
+          `the controller waits for key "${key}" of Secret ${secret.namespace}/${secret.name}: ` +
+            `create it (kubectl -n ${secret.namespace} create secret generic ${secret.name} --from-literal=${key}=…); see docs/install.md`,
+        );
+      }
+    }
+    let definitions = 0;
+    // A dry run stores no CRD: the definitions can be checked only against CRDs already there.
+    if (!dryRun || (await allEstablished(client, crds))) {
+      const docs = (await new FileDefinitionSource(options.definitionDirs).loadDocuments()) as Manifest[];
+      for (const d of docs) await applyWithRetry(client, d, 6, dryRun);
+      definitions = docs.length;
+      log(`installed ${definitions} definitions${suffix}`);
+    } else log("definitions not checked: their CRDs are not on the hub yet, and a dry run stores none");
+    return { crds: crds.length, objects: rest.length, definitions };
   } finally {
     client.close();
   }

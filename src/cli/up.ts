@@ -18,7 +18,7 @@ import { Controller } from "../controller/controller.js";
 import { type FleetCluster, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
 import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
 import { builtinDefinitionsDir } from "./inputs.js";
-import { applyManifests, installToHub, registerClusters } from "./install.js";
+import { applyManifests, bundleDir, installToHub, registerClusters } from "./install.js";
 import { createLogger } from "./logger.js";
 import { packageRoot } from "./package-root.js";
 import { progressLines } from "./progress.js";
@@ -39,7 +39,9 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function prepareHub(hub: FleetCluster, members: FleetCluster[]): Promise<KubeConfig> {
   const kc = loadKubeConfig(hub.kubeconfigPath);
-  await installToHub({ kubeConfig: kc, definitionDirs: [builtinDefinitionsDir()], log: (l) => say(`  ${l}`) });
+  // Without the controller's Deployment: the local fleet has no container runtime, so the
+  // controller runs as a process of this command (or a detached one) instead.
+  await installToHub({ kubeConfig: kc, bundleDir: bundleDir("crds"), definitionDirs: [builtinDefinitionsDir()], log: (l) => say(`  ${l}`) });
   const registrations = await Promise.all(members.map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") })));
   await registerClusters(kc, registrations);
   say(`  registered clusters ${members.map((m) => m.name).join(", ")} (kubeconfigs in Secrets of flotilla-system)`);

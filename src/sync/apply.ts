@@ -198,7 +198,7 @@ export async function ensureNamespaces(client: ClusterApi, namespaces: readonly 
   return { changes, failed };
 }
 
-function established(crd: Manifest | undefined): boolean {
+export function established(crd: Manifest | undefined): boolean {
   const conditions = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
   return conditions.some((c) => c.type === "Established" && c.status === "True");
 }

@@ -1,4 +1,4 @@
-// Two controller replicas, as deploy/controller.yaml runs them: real processes (the compiled CLI)
+// Two controller replicas, as deploy/git-remote runs them: real processes (the compiled CLI)
 // with leader election on, one Lease on the hub, each its own data directory and both pushing to
 // one Git remote (so state survives a replica). Exactly one acts; SIGKILL the leader — it cannot
 // release the Lease — and the other takes the Lease within the lease duration and carries on:

@@ -178,10 +178,17 @@ describe("flotilla health outputs", () => {
     expect(asJson).toHaveLength(2);
   });
 
+  it("adds the APIVERSION column with -o wide", async () => {
+    const lines = (await health({ filename: [file], output: "wide" })).stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^FILE\s+APIVERSION\s+KIND\s+NAMESPACE\s+NAME\s+STATUS\s+MESSAGE$/);
+    expect(lines[1]).toMatch(new RegExp(`^${file}\\s+apps/v1\\s+Deployment\\s+shop\\s+web\\s+Healthy`));
+    expect(lines[2]).toMatch(new RegExp(`^${file}\\s+batch/v1\\s+Job\\s+shop\\s+migrate\\s+Degraded`));
+  });
+
   it("refuses an unknown output format with exit 2", async () => {
-    const run = await health({ filename: [file], output: "wide" });
+    const run = await health({ filename: [file], output: "xml" });
     expect(run).toMatchObject({ code: 2, stdout: "" });
-    expect(run.stderr).toContain('--output: "wide" is not a format. Use table, json or yaml.');
+    expect(run.stderr).toContain('--output: "xml" is not a format. Use table, wide, json or yaml.');
   });
 });
 

@@ -3,7 +3,7 @@
 // target revision (as YAML, or per cluster a List that `kubectl apply -f -` takes); validate lists
 // every problem and exits 1.
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { type FieldProblem, FlotillaError, ValidationError } from "../api/errors.js";
 import { toYaml } from "../api/serialize.js";
 import type { ApplicationDeployment, Cluster } from "../api/types.js";
@@ -76,7 +76,7 @@ export function registerRenderCommands(program: Command): void {
     .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable; multi-document YAML allowed)", collect, [])
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
     .option("--clusters <file>", "Cluster objects to place on (default: one implicit cluster named local)")
-    .option("--cluster <name>", "only this cluster (repeatable; default: every cluster something is placed on)", collect, []);
+    .addOption(new Option("--cluster <name>", "only this cluster (repeatable)").argParser(collect).default([], "every cluster something is placed on"));
   addOutputOption(render, ["yaml", "json"], "yaml (a # cluster: NAME comment, then its objects) or json (a List per cluster)")
     .option("--out-dir <dir>", "write the Git environment-repository layout into this folder instead of printing")
     .action(async (opts: { filename: string[]; definitions: string[]; clusters?: string; cluster: string[]; output: DataFormat; outDir?: string }) => {

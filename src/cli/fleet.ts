@@ -1,9 +1,11 @@
-// `flotilla fleet up|down`: a thin command over src/fleet. `up` runs the fleet in the foreground
-// until Ctrl-C (or SIGTERM), or with --detach in a background supervisor; `down` stops that.
+// `flotilla fleet up|down|status`: a thin command over src/fleet. `up` runs the fleet in the
+// foreground until Ctrl-C (or SIGTERM), or with --detach in a background supervisor; `down` stops
+// that; `status` prints what fleet.json says, as text or as data.
 import type { Command } from "commander";
-import { type FleetCluster, readFleet, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
+import { type FleetCluster, type FleetInfo, readFleet, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
 import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
+import { addOutputOption, formatOutput, isDataFormat, TEXT_FORMATS, type TextFormat } from "./output.js";
 
 function parseMembers(value: string): string[] {
   return value
@@ -23,6 +25,27 @@ function summary(dir: string, clusters: readonly FleetCluster[]): string {
   const member = clusters.find((c) => c.role === "member");
   if (member) lines.push(`Try: kubectl --kubeconfig ${member.kubeconfigPath} get nodes`);
   return lines.join("\n");
+}
+
+/** What -o wide adds to `fleet status`: when it started, and the processes of etcd and of each cluster. */
+function processLines(info: FleetInfo): string[] {
+  const lines = [`Started ${info.startedAt}; etcd pid ${info.etcd.pid} at ${info.etcd.clientUrl}`];
+  for (const c of info.clusters) {
+    const parts = [`api-server pid ${c.pids.apiServer ?? "-"}`, `controller-manager pid ${c.pids.controllerManager ?? "-"}`];
+    if (c.nodeName) parts.push(`node ${c.nodeName}`);
+    lines.push(`  ${c.name.padEnd(10)} ${parts.join(", ")}; CA ${c.caPath}`);
+  }
+  return lines;
+}
+
+/**
+ * fleet.json as -o json|yaml prints it: everything a script needs to reach the clusters (server,
+ * kubeconfigPath, caPath) and the processes, without the tokens of the unprivileged test user:
+ * credentials are not printed unless asked for, as `kubectl config view` redacts them. The
+ * kubeconfig files themselves are where the credentials are, readable by their owner only.
+ */
+export function printedFleet(info: FleetInfo): unknown {
+  return { ...info, clusters: info.clusters.map(({ unprivilegedToken: _, ...cluster }) => cluster) };
 }
 
 export function registerFleetCommand(program: Command): void {
@@ -77,18 +100,41 @@ export function registerFleetCommand(program: Command): void {
       process.stdout.write(stopped || had ? `Fleet in ${opts.dir} stopped.\n` : `No fleet running in ${opts.dir}.\n`);
     });
 
-  fleet
+  const status = fleet
     .command("status")
     .description("print what fleet.json says about the fleet in --dir")
-    .addHelpText("after", examples("flotilla fleet status --dir .flotilla"))
-    .option("--dir <dir>", "the fleet directory", ".flotilla")
-    .action(async (opts: { dir: string }) => {
+    .addHelpText(
+      "after",
+      examples(
+        "flotilla fleet status --dir .flotilla",
+        "flotilla fleet status -o wide                  # with the processes",
+        "flotilla fleet status -o json | jq -r '.clusters[] | select(.role == \"member\") | .kubeconfigPath'",
+      ),
+    )
+    .option("--dir <dir>", "the fleet directory", ".flotilla");
+  addOutputOption(status, TEXT_FORMATS, "text, wide (with the processes), json or yaml (fleet.json without credentials)").action(
+    async (opts: { dir: string; output: TextFormat }) => {
       const info = await readFleet(opts.dir);
       if (!info) {
-        process.stdout.write(`No fleet running in ${opts.dir}.\n`);
+        // Data goes to stdout only when there is some: a script reading it sees no half answer.
+        if (isDataFormat(opts.output)) process.stderr.write(`error: no fleet running in ${opts.dir}\n`);
+        else process.stdout.write(`No fleet running in ${opts.dir}.\n`);
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(`${summary(info.dir, info.clusters)}\nState: ${info.state}, owner pid ${info.ownerPid}${info.detached ? " (detached)" : ""}\n`);
-    });
+      process.stdout.write(
+        formatOutput(
+          opts.output,
+          () => printedFleet(info),
+          (wide) =>
+            [
+              summary(info.dir, info.clusters),
+              `State: ${info.state}, owner pid ${info.ownerPid}${info.detached ? " (detached)" : ""}`,
+              ...(wide ? processLines(info) : []),
+              "",
+            ].join("\n"),
+        ),
+      );
+    },
+  );
 }

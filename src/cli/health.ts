@@ -5,7 +5,6 @@
 import { ApisApi, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1APIResource } from "@kubernetes/client-node";
 import type { Command } from "commander";
 import { ValidationError } from "../api/errors.js";
-import { toJson, toYaml } from "../api/serialize.js";
 import type { Manifest } from "../api/types.js";
 import { listManifestFiles, readDocuments } from "../definitions/loader.js";
 import { type Health, objectHealth } from "../sync/health.js";
@@ -14,6 +13,7 @@ import type { ObjectRef } from "../kube/refs.js";
 import { loadKubeConfig } from "./kubeconfig.js";
 import { type FileProblem, formatFileProblem } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
+import { addOutputOption, formatOutput, kubeList, outputProblem, TABLE_FORMATS, type TableFormat } from "./output.js";
 import { textTable } from "./table.js";
 
 /** Exit codes, as documented in the command's help. */
@@ -21,10 +21,7 @@ export const EXIT_HEALTHY = 0;
 export const EXIT_NOT_HEALTHY = 1;
 export const EXIT_CANNOT_ASSESS = 2;
 
-const FORMATS = ["table", "json", "yaml"] as const;
-type Format = (typeof FORMATS)[number];
-
-/** One assessed object: the JSON/YAML output has one per object. */
+/** One assessed object: the JSON/YAML output is a List with one per object. */
 export interface HealthEntry {
   /** The file the object was read from, as given on the command line (absent for objects read from a cluster). */
   file?: string;
@@ -69,7 +66,7 @@ export interface HealthCommandOptions {
   filename: string[];
   /** `KIND/NAME` of objects to read from a cluster instead of files. Default none. */
   refs: string[];
-  /** `table`, `json` or `yaml`. Default `table`. */
+  /** `table`, `wide`, `json` or `yaml`. Default `table`. */
   output: string;
   /** Namespace of the `KIND/NAME` objects. Default: the kubeconfig context's, else `default`. */
   namespace?: string;
@@ -247,18 +244,21 @@ export async function assessCluster(
   return { entries, problems };
 }
 
-/** A table with one row per object; the FILE column only when objects came from files. */
-export function formatTable(entries: readonly HealthEntry[]): string {
+/** A table with one row per object; the FILE column only when objects came from files; `wide` adds the APIVERSION. */
+export function formatTable(entries: readonly HealthEntry[], wide = false): string {
   const withFile = entries.some((e) => e.file !== undefined);
-  const head = [...(withFile ? ["FILE"] : []), "KIND", "NAMESPACE", "NAME", "STATUS", "MESSAGE"];
-  const rows = entries.map((e) => [...(withFile ? [e.file ?? ""] : []), e.kind, e.namespace, e.name, e.status, e.message]);
+  const head = [...(withFile ? ["FILE"] : []), ...(wide ? ["APIVERSION"] : []), "KIND", "NAMESPACE", "NAME", "STATUS", "MESSAGE"];
+  const rows = entries.map((e) => [...(withFile ? [e.file ?? ""] : []), ...(wide ? [e.apiVersion] : []), e.kind, e.namespace, e.name, e.status, e.message]);
   return textTable(head, rows, 2);
 }
 
-export function formatHealth(entries: readonly HealthEntry[], format: Format): string {
-  if (format === "json") return toJson(entries);
-  if (format === "yaml") return toYaml(entries);
-  return formatTable(entries);
+/** The table, or a List of the entries (as every command with -o prints several things). */
+export function formatHealth(entries: readonly HealthEntry[], format: TableFormat): string {
+  return formatOutput(
+    format,
+    () => kubeList(entries),
+    (wide) => formatTable(entries, wide),
+  );
 }
 
 function kubeHealthCluster(kubeconfig: string | undefined, context: string | undefined): HealthCluster {
@@ -304,8 +304,8 @@ export async function runHealth(options: HealthCommandOptions, io: HealthIo): Pr
     io.stderr(`error: ${message}\n`);
     return EXIT_CANNOT_ASSESS;
   };
-  const format = FORMATS.find((f) => f === options.output);
-  if (!format) return usage(`--output: "${options.output}" is not a format. Use table, json or yaml.`);
+  const format = TABLE_FORMATS.find((f) => f === options.output);
+  if (!format) return usage(outputProblem(options.output, TABLE_FORMATS) ?? "");
   if (options.filename.length && options.refs.length) {
     return usage("give either -f files (objects as written in them) or KIND/NAME (objects read from the cluster), not both.");
   }
@@ -329,7 +329,8 @@ export async function runHealth(options: HealthCommandOptions, io: HealthIo): Pr
     }
   }
   const { entries, problems } = result;
-  if (entries.length || format !== "table") io.stdout(formatHealth(entries, format));
+  // An empty table prints nothing (the problems say why); an empty list of data is still data.
+  if (entries.length || (format !== "table" && format !== "wide")) io.stdout(formatHealth(entries, format));
   for (const p of problems) io.stderr(`error: ${formatFileProblem(p)}\n`);
   if (problems.length) return EXIT_CANNOT_ASSESS;
   if (!entries.length) return usage(`no objects found in ${options.filename.join(", ")}. Point -f at .yaml, .yml or .json files of live objects.`);
@@ -352,42 +353,42 @@ Exit codes:
 
 Examples:
   flotilla health -f live/ -o json
+  flotilla health -f live/ -o wide
   flotilla health --kubeconfig member.kubeconfig -n shop deployment/web jobs.batch/migrate
 `;
 
 export function registerHealthCommand(program: Command): void {
-  program
+  const health = program
     .command("health")
     .description(summaryOf("health"))
     .argument("[objects...]", "KIND/NAME of objects to read from the cluster (e.g. deployment/web, jobs.batch/migrate)")
     .option("-f, --filename <path>", "file or folder of live objects (repeatable; multi-document YAML and Lists allowed)", collect, [])
-    .option("-o, --output <format>", "table, json or yaml", "table")
     .option("--kubeconfig <file>", "cluster to read KIND/NAME objects from (default: KUBECONFIG or ~/.kube/config)")
     .option("--context <name>", "the kubeconfig context to use (default: its current context)")
     .option("-n, --namespace <ns>", "namespace of KIND/NAME objects (default: the kubeconfig context's, else default)")
     .option("--allow-suspended", "count Suspended objects as done (exit 0)")
     .addHelpText("after", HELP_AFTER)
     .exitOverride((err) => {
-      // Commander's own usage errors (unknown option, missing value) exit 2 like ours; help exits 0.
+      // Commander's own usage errors (unknown option, missing value, a bad -o) exit 2 like ours; help exits 0.
       process.exit(err.exitCode === 0 ? 0 : EXIT_CANNOT_ASSESS);
-    })
-    .action(
-      async (
-        objects: string[],
-        opts: { filename: string[]; output: string; kubeconfig?: string; context?: string; namespace?: string; allowSuspended?: boolean },
-      ) => {
-        process.exitCode = await runHealth(
-          {
-            filename: opts.filename,
-            refs: objects,
-            output: opts.output,
-            allowSuspended: opts.allowSuspended === true,
-            ...(opts.kubeconfig === undefined ? {} : { kubeconfig: opts.kubeconfig }),
-            ...(opts.context === undefined ? {} : { context: opts.context }),
-            ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
-          },
-          { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
-        );
-      },
-    );
+    });
+  addOutputOption(health, TABLE_FORMATS, "table, wide (with the apiVersion), json or yaml").action(
+    async (
+      objects: string[],
+      opts: { filename: string[]; output: string; kubeconfig?: string; context?: string; namespace?: string; allowSuspended?: boolean },
+    ) => {
+      process.exitCode = await runHealth(
+        {
+          filename: opts.filename,
+          refs: objects,
+          output: opts.output,
+          allowSuspended: opts.allowSuspended === true,
+          ...(opts.kubeconfig === undefined ? {} : { kubeconfig: opts.kubeconfig }),
+          ...(opts.context === undefined ? {} : { context: opts.context }),
+          ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
+        },
+        { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+      );
+    },
+  );
 }

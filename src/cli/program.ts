@@ -6,11 +6,9 @@
 import { Command } from "commander";
 import { KubeApiError } from "../api/errors.js";
 import { COMMAND_GROUPS, commandName } from "./command-index.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "./package-root.js";
 
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_UNREACHABLE = 3;
+export { EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE } from "./exit-codes.js";
 
 /** Network failures that mean the cluster's API server did not answer at all. */
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "ECONNRESET", "EAI_AGAIN"]);

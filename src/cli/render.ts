@@ -1,22 +1,24 @@
 // `flotilla render` and `flotilla validate`: the renderer on the command line, with no cluster
 // and no Git involved. Render prints what the controller would commit for the fully rolled-out
-// target revision; validate lists every problem and exits 1.
+// target revision (as YAML, or per cluster a List that `kubectl apply -f -` takes); validate lists
+// every problem and exits 1.
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { type FieldProblem, FlotillaError, ValidationError } from "../api/errors.js";
-import { toJson, toYaml } from "../api/serialize.js";
+import { toYaml } from "../api/serialize.js";
 import type { ApplicationDeployment, Cluster } from "../api/types.js";
 import { waveName } from "../api/validate.js";
 import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import { FileDefinitionSource } from "../definitions/loader.js";
 import { brokenDefinitions, buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { manifestPath, writeLayout } from "../gitops/layout.js";
-import { place } from "../placement/select.js";
+import { type PlacementDecision, place } from "../placement/select.js";
 import { type RenderedCluster, type RenderTarget, renderDeployment } from "../render/render.js";
 import { fullRolloutTargets } from "../rollout/targets.js";
 import { builtinDefinitionsDir, type FileProblem, formatFileProblem, type Inputs, readInputs } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
+import { addOutputOption, type DataFormat, formatData, formatDocument, kubeList, type TextFormat } from "./output.js";
 
 const LOCAL_CLUSTER: Cluster = {
   apiVersion: "flotilla.dev/v1alpha1",
@@ -34,24 +36,39 @@ async function loadRegistry(extraDirs: string[], inlineDefinitions: unknown[]): 
   return buildRegistry([...docs, ...inlineDefinitions]);
 }
 
-/** Targets for one deployment: placement over the given clusters, or the implicit `local`. */
-function targetsFor(deployment: ApplicationDeployment, clusters: Cluster[] | undefined): RenderTarget[] {
+/** Targets for one deployment: placement over the given clusters, or the implicit `local`; with the decisions, for a cluster left out. */
+function targetsFor(deployment: ApplicationDeployment, clusters: Cluster[] | undefined): { targets: RenderTarget[]; decisions: PlacementDecision[] } {
   if (!clusters) {
     const first = deployment.spec.placementStrategies?.[0];
     const placement = { waves: [{ name: waveName(0, first?.name), index: 0, strategy: first ?? {}, clusters: ["local"] }], decisions: [] };
-    return fullRolloutTargets(deployment, placement, [LOCAL_CLUSTER]);
+    return { targets: fullRolloutTargets(deployment, placement, [LOCAL_CLUSTER]), decisions: [] };
   }
-  return fullRolloutTargets(deployment, place(deployment.spec.placementStrategies, clusters), clusters);
+  const placement = place(deployment.spec.placementStrategies, clusters);
+  return { targets: fullRolloutTargets(deployment, placement, clusters), decisions: placement.decisions };
+}
+
+/** The clusters `--cluster` names, sorted and once each; an error naming the clusters there are when a name is none of them. */
+function chosenClusters(names: readonly string[], clusters: Cluster[] | undefined): string[] | undefined {
+  if (!names.length) return undefined;
+  const known = (clusters ?? [LOCAL_CLUSTER]).map((c) => c.metadata.name).sort();
+  const unknown = [...new Set(names)].filter((n) => !known.includes(n));
+  if (unknown.length) {
+    const what = unknown.length === 1 ? "no cluster named" : "no clusters named";
+    const there = clusters ? `the clusters are: ${known.join(", ")}` : "without --clusters there is one, named local";
+    throw new FlotillaError(`--cluster: ${what} ${unknown.map((n) => `"${n}"`).join(", ")} (${there}).`);
+  }
+  return [...new Set(names)].sort();
 }
 
 export function registerRenderCommands(program: Command): void {
-  program
+  const render = program
     .command("render")
     .description(summaryOf("render"))
     .addHelpText(
       "after",
       examples(
         "flotilla render -f examples/quickstart/app.yaml --clusters examples/quickstart/clusters.yaml",
+        "flotilla render -f app.yaml --clusters clusters.yaml --cluster prod-eu -o json | kubectl --context prod-eu apply -f -",
         "cat app.yaml | flotilla render -f - -o json",
         "flotilla render -f app.yaml --clusters clusters.yaml --out-dir env-repo/",
       ),
@@ -59,12 +76,10 @@ export function registerRenderCommands(program: Command): void {
     .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable; multi-document YAML allowed)", collect, [])
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
     .option("--clusters <file>", "Cluster objects to place on (default: one implicit cluster named local)")
-    .option("-o, --output <format>", "yaml or json", "yaml")
+    .addOption(new Option("--cluster <name>", "only this cluster (repeatable)").argParser(collect).default([], "every cluster something is placed on"));
+  addOutputOption(render, ["yaml", "json"], "yaml (a # cluster: NAME comment, then its objects) or json (a List per cluster)")
     .option("--out-dir <dir>", "write the Git environment-repository layout into this folder instead of printing")
-    .action(async (opts: { filename: string[]; definitions: string[]; clusters?: string; output: string; outDir?: string }) => {
-      if (opts.output !== "yaml" && opts.output !== "json") {
-        throw new FlotillaError(`--output: "${opts.output}" is not a format. Use yaml or json.`);
-      }
+    .action(async (opts: { filename: string[]; definitions: string[]; clusters?: string; cluster: string[]; output: DataFormat; outDir?: string }) => {
       const inputs = await readInputs(opts.filename);
       const clusterInputs = opts.clusters ? await readInputs([opts.clusters]) : undefined;
       const registry = await loadRegistry(opts.definitions, inputs.definitions);
@@ -75,14 +90,31 @@ export function registerRenderCommands(program: Command): void {
         throw new FlotillaError(`no ApplicationDeployment found in ${opts.filename.join(", ")}. Point -f at a file with kind: ApplicationDeployment.`);
       }
       const clusters = clusterInputs ? [...clusterInputs.clusters, ...inputs.clusters] : inputs.clusters.length ? inputs.clusters : undefined;
+      const chosen = chosenClusters(opts.cluster, clusters);
       const results: Array<{ deployment: ApplicationDeployment; rendered: RenderedCluster[] }> = [];
+      /** Why each deployment places nothing on a cluster `--cluster` names, by cluster. */
+      const leftOut = new Map<string, string[]>();
       for (const { file, doc } of inputs.deployments) {
+        const { targets, decisions } = targetsFor(doc, clusters);
+        const kept = chosen ? targets.filter((t) => chosen.includes(t.cluster.name)) : targets;
+        for (const d of decisions) {
+          if (d.selected || !chosen?.includes(d.cluster)) continue;
+          leftOut.set(d.cluster, [...(leftOut.get(d.cluster) ?? []), `${doc.metadata.namespace ?? "default"}/${doc.metadata.name}: ${d.reason}`]);
+        }
         try {
-          results.push({ deployment: doc, rendered: await renderDeployment({ deployment: doc, registry, targets: targetsFor(doc, clusters) }) });
+          results.push({ deployment: doc, rendered: await renderDeployment({ deployment: doc, registry, targets: kept }) });
         } catch (e) {
           if (e instanceof ValidationError) failWith(e.problems.map((p) => ({ ...p, file })));
           throw e;
         }
+      }
+      const byCluster = groupByCluster(results, chosen);
+      // A cluster asked for by name that gets nothing is printed empty, as kubectl prints an empty
+      // List for a namespace with nothing in it; stderr says why.
+      for (const [cluster, manifests] of byCluster) {
+        if (manifests.length) continue;
+        const why = leftOut.get(cluster) ?? [];
+        process.stderr.write(`note: nothing is placed on cluster ${cluster}${why.length ? ` (${why.join("; ")})` : ""}\n`);
       }
       if (opts.outDir) {
         const files = new Map<string, string>();
@@ -99,23 +131,48 @@ export function registerRenderCommands(program: Command): void {
         );
         return;
       }
-      process.stdout.write(opts.output === "json" ? renderJson(results) : renderYaml(results));
+      process.stdout.write(opts.output === "json" ? renderJson(byCluster) : renderYaml(byCluster));
     });
 
-  program
+  const validate = program
     .command("validate")
     .description(summaryOf("validate"))
-    .addHelpText("after", examples("flotilla validate -f examples/", "flotilla validate -f app.yaml --definitions platform/definitions/"))
+    .addHelpText(
+      "after",
+      examples(
+        "flotilla validate -f examples/",
+        "flotilla validate -f app.yaml --definitions platform/definitions/",
+        "flotilla validate -f app.yaml -o json | jq -r '.items[] | .file + \": \" + .message'",
+      ),
+    )
     .requiredOption("-f, --filename <path>", "file or folder (repeatable)", collect, [])
-    .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
-    .action(async (opts: { filename: string[]; definitions: string[] }) => {
+    .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, []);
+  addOutputOption(validate, ["text", "json", "yaml"], "text, json or yaml (a List of the problems, empty when all is valid; the exit code is the same)").action(
+    async (opts: { filename: string[]; definitions: string[]; output: Exclude<TextFormat, "wide"> }) => {
       const inputs = await readInputs(opts.filename);
       const registry = await loadRegistry(opts.definitions, inputs.definitions);
       const problems = await validationProblems(inputs, registry);
+      if (opts.output !== "text") {
+        process.stdout.write(formatData(kubeList(problems.map(problemItem)), opts.output));
+        if (problems.length) process.exitCode = 1;
+        return;
+      }
       if (problems.length) failWith(problems);
       const count = inputs.deployments.length + inputs.definitions.length + inputs.clusters.length;
       process.stdout.write(`${count} document(s) valid\n`);
-    });
+    },
+  );
+}
+
+/** A problem as an item of `validate -o json|yaml`: where (file, then JSON path), what, and what to do. */
+function problemItem(p: FileProblem): FileProblem {
+  return {
+    file: p.file,
+    path: p.path,
+    message: p.message,
+    ...(p.fix === undefined ? {} : { fix: p.fix }),
+    ...(p.transient ? { transient: true } : {}),
+  };
 }
 
 /**
@@ -167,8 +224,8 @@ function failWith(problems: FileProblem[]): never {
   process.exit(1);
 }
 
-function renderYaml(results: Array<{ deployment: ApplicationDeployment; rendered: RenderedCluster[] }>): string {
-  const byCluster = groupByCluster(results);
+/** A YAML stream: per cluster a `# cluster: NAME` comment, then its objects, one document each. */
+function renderYaml(byCluster: Map<string, unknown[]>): string {
   const out: string[] = [];
   for (const [cluster, manifests] of byCluster) {
     out.push(`# cluster: ${cluster}\n`);
@@ -177,12 +234,19 @@ function renderYaml(results: Array<{ deployment: ApplicationDeployment; rendered
   return out.join("");
 }
 
-function renderJson(results: Array<{ deployment: ApplicationDeployment; rendered: RenderedCluster[] }>): string {
-  return toJson([...groupByCluster(results)].map(([cluster, manifests]) => ({ cluster, manifests })));
+/**
+ * A stream of JSON documents, per cluster a `List` of its objects in cluster-name order (kubectl
+ * and jq read such a stream): one cluster (`--cluster NAME`) is one List for `kubectl apply -f -`.
+ * JSON has no comments, so the cluster names are not in it; with several clusters, the Lists come
+ * in the order of the YAML's `# cluster:` comments.
+ */
+function renderJson(byCluster: Map<string, unknown[]>): string {
+  return [...byCluster.values()].map((manifests) => formatDocument(kubeList(manifests), "json")).join("");
 }
 
-function groupByCluster(results: Array<{ rendered: RenderedCluster[] }>): Map<string, unknown[]> {
-  const byCluster = new Map<string, unknown[]>();
+/** Manifests by cluster, in cluster-name order; `chosen`: exactly those clusters, empty or not. */
+function groupByCluster(results: Array<{ rendered: RenderedCluster[] }>, chosen: string[] | undefined): Map<string, unknown[]> {
+  const byCluster = new Map<string, unknown[]>((chosen ?? []).map((c) => [c, []]));
   for (const { rendered } of results) {
     for (const c of rendered) byCluster.set(c.cluster, [...(byCluster.get(c.cluster) ?? []), ...c.manifests]);
   }

@@ -7,10 +7,10 @@ import { FlotillaError } from "../api/errors.js";
 import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, GROUP, VERSION } from "../api/labels.js";
 import type { ApplicationDeployment } from "../api/types.js";
 import { type ClusterOptions, loadKubeConfig, namespaceOf } from "./kubeconfig.js";
-import { progressLines } from "./progress.js";
 import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
-import { textTable } from "./table.js";
+import { addOutputOption, formatDocument, isDataFormat, TABLE_FORMATS, type TableFormat } from "./output.js";
+import { deploymentTable, formatDeployment, formatDeploymentList, printedObject, statusView } from "./status-view.js";
 
 const PLURAL = "applicationdeployments";
 
@@ -70,50 +70,6 @@ async function list(t: Resolved, allNamespaces: boolean): Promise<ApplicationDep
   }
 }
 
-/** What `kubectl get ad` shows, from the same fields as the CRD's printer columns. */
-export function deploymentTable(items: readonly ApplicationDeployment[], withNamespace: boolean): string {
-  if (items.length === 0) return "No ApplicationDeployments found.\n";
-  const ready = (ad: ApplicationDeployment) => ad.status?.conditions?.find((c) => c.type === "Ready");
-  const head = [...(withNamespace ? ["NAMESPACE"] : []), "NAME", "PHASE", "TARGET", "STABLE", "PROGRESS", "READY", "MESSAGE"];
-  const rows = [...items]
-    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))
-    .map((ad) => [
-      ...(withNamespace ? [ad.metadata.namespace ?? ""] : []),
-      ad.metadata.name,
-      ad.status?.phase ?? "",
-      ad.status?.targetRevision ?? "",
-      ad.status?.stableRevision ?? "",
-      ad.status?.progress ?? "",
-      ready(ad)?.status ?? "",
-      ready(ad)?.message ?? "",
-    ]);
-  return textTable(head, rows);
-}
-
-/** The rollout part of the status view: waves, clusters, batch, what it waits for. */
-export function rolloutLines(ad: ApplicationDeployment): string[] {
-  const r = ad.status?.rollout;
-  if (!r) return [];
-  const revision = r.revision ?? ad.status?.targetRevision ?? "?";
-  const what = r.update === undefined ? revision : `${revision} update (generation ${r.update})`;
-  const lines = [`rollout of ${what}: ${r.state ?? "?"}${r.message ? ` — ${r.message}` : ""}`];
-  for (const c of r.clusters ?? []) {
-    const revisions = (c.revisions ?? []).map((x) => `${x.name}=${x.replicas}`).join(" ");
-    lines.push(
-      `  ${(c.wave ?? "").padEnd(12)} ${c.name.padEnd(12)} batch ${c.batch ?? 0}/${c.batches ?? r.batches ?? "?"}  ${(c.state ?? "").padEnd(11)} ${revisions}${c.message ? `  (${c.message})` : ""}`,
-    );
-  }
-  if (r.waitingFor === "promote") {
-    const paused = (r.clusters ?? []).filter((c) => c.state === "Paused").map((c) => c.name);
-    lines.push(
-      `  waiting for: promote — \`flotilla rollout promote ${ad.metadata.name}\` releases every cluster paused now (${paused.join(", ")}); each wave pauses where its own batches say`,
-    );
-  } else if (r.waitingFor) lines.push(`  waiting for: ${r.waitingFor}`);
-  if (r.analysis)
-    lines.push(`  analysis: ${r.analysis.result} on ${r.analysis.cluster} batch ${r.analysis.batch}${r.analysis.message ? `: ${r.analysis.message}` : ""}`);
-  return lines;
-}
-
 export function registerRolloutCommands(program: Command): void {
   const withTarget = (c: Command) =>
     c
@@ -150,26 +106,40 @@ export function registerRolloutCommands(program: Command): void {
       });
   }
 
-  withTarget(program.command("status [name]").description(summaryOf("status")))
-    .option("-w, --watch", "keep redrawing until Ctrl-C", false)
-    .option("-A, --all-namespaces", "without a name: list the deployments of every namespace", false)
+  const status = withTarget(program.command("status [name]").description(summaryOf("status")))
+    .option("-w, --watch", "keep redrawing until Ctrl-C (-o json|yaml: print the object again whenever it changes)", false)
+    .option("-A, --all-namespaces", "without a name: list the deployments of every namespace", false);
+  addOutputOption(status, TABLE_FORMATS, "table (the list, or the view of NAME), wide (more columns and detail), json or yaml (the objects)")
     .addHelpText(
       "after",
-      examples("flotilla status                 # the deployments of the namespace, as kubectl get ad", "flotilla status -A", "flotilla status web --watch"),
+      examples(
+        "flotilla status                 # the deployments of the namespace, as kubectl get ad",
+        "flotilla status -A -o wide      # every namespace, with clusters, replicas and commit",
+        "flotilla status web --watch",
+        "flotilla status web -o json | jq -r .status.phase",
+        "flotilla status -o yaml > deployments.yaml",
+      ),
     )
-    .action(async (name: string | undefined, opts: Target & { watch: boolean; allNamespaces: boolean }) => {
+    .action(async (name: string | undefined, opts: Target & { watch: boolean; allNamespaces: boolean; output: TableFormat }) => {
       const t = resolveTarget(opts);
+      const format = opts.output;
       if (name === undefined) {
-        process.stdout.write(deploymentTable(await list(t, opts.allNamespaces), opts.allNamespaces));
+        const items = await list(t, opts.allNamespaces);
+        process.stdout.write(isDataFormat(format) ? formatDeploymentList(items, format) : deploymentTable(items, opts.allNamespaces, format === "wide"));
         return;
       }
       let last = "";
       for (;;) {
         const ad = await read(t, name);
-        const text = [...progressLines(ad), ...rolloutLines(ad)].join("\n");
+        // Watching -o json|yaml prints a stream, one document a change, as `kubectl get -w -o json` does.
+        const text = !isDataFormat(format)
+          ? statusView(ad, format === "wide")
+          : opts.watch
+            ? formatDocument(printedObject(ad), format)
+            : formatDeployment(ad, format);
         if (text !== last) {
-          if (opts.watch && last && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
-          process.stdout.write(`${text}\n`);
+          if (opts.watch && last && !isDataFormat(format) && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
+          process.stdout.write(text);
           last = text;
         }
         if (!opts.watch) return;

@@ -1,13 +1,11 @@
 // `flotilla version`: the package's version (from package.json, the one source), with the Node.js
-// runtime and platform, as text or as JSON for scripts.
+// runtime and platform, as text or as JSON or YAML for scripts.
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { FlotillaError } from "../api/errors.js";
 import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
-import { packageRoot } from "./package-root.js";
+import { addOutputOption, formatData, isDataFormat } from "./output.js";
+import { packageVersion } from "./package-root.js";
 
 export interface VersionInfo {
   flotilla: string;
@@ -15,29 +13,25 @@ export interface VersionInfo {
   platform: string;
 }
 
-/** The version in the package's package.json. */
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
-}
-
 export function versionInfo(): VersionInfo {
   return { flotilla: packageVersion(), node: process.version, platform: `${process.platform}/${process.arch}` };
 }
 
-export function formatVersion(info: VersionInfo, output: string): string {
-  if (output === "json") return `${JSON.stringify(info, null, 2)}\n`;
+/** The formats of `flotilla version -o`; the first is the default. */
+export const VERSION_FORMATS = ["text", "short", "json", "yaml"] as const;
+
+export function formatVersion(info: VersionInfo, output: (typeof VERSION_FORMATS)[number]): string {
+  if (isDataFormat(output)) return formatData(info, output);
   if (output === "short") return `${info.flotilla}\n`;
   return `flotilla ${info.flotilla} (node ${info.node}, ${info.platform})\n`;
 }
 
 export function registerVersionCommand(program: Command): void {
-  program
+  const version = program
     .command("version")
     .description(summaryOf("version"))
-    .option("-o, --output <format>", "text, short (the version alone) or json", "text")
-    .addHelpText("after", examples("flotilla version", "flotilla version -o json | jq -r .flotilla"))
-    .action((opts: { output: string }) => {
-      if (!["text", "short", "json"].includes(opts.output)) throw new FlotillaError(`--output: "${opts.output}" is not a format. Use text, short or json.`);
-      process.stdout.write(formatVersion(versionInfo(), opts.output));
-    });
+    .addHelpText("after", examples("flotilla version", "flotilla version -o json | jq -r .flotilla", "flotilla version -o short"));
+  addOutputOption(version, VERSION_FORMATS, "text, short (the version alone), json or yaml").action((opts: { output: (typeof VERSION_FORMATS)[number] }) => {
+    process.stdout.write(formatVersion(versionInfo(), opts.output));
+  });
 }

@@ -25,7 +25,19 @@ describe("flotilla completion", async () => {
     expect(complete(script, [], "ro")).toEqual(["rollout"]);
     expect(complete(script, ["rollout"], "p")).toEqual(["pause", "promote"]);
     expect(complete(script, ["rollout", "promote"], "--k")).toEqual(["--kubeconfig"]);
-    expect(complete(script, ["status"], "-")).toEqual(["--all-namespaces", "--context", "--help", "--kubeconfig", "--namespace", "--watch", "-A", "-n", "-w"]);
+    expect(complete(script, ["status"], "-")).toEqual([
+      "--all-namespaces",
+      "--context",
+      "--help",
+      "--kubeconfig",
+      "--namespace",
+      "--output",
+      "--watch",
+      "-A",
+      "-n",
+      "-o",
+      "-w",
+    ]);
   });
 
   it("skips options and their values typed before the command path", () => {

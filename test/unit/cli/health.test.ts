@@ -71,8 +71,11 @@ async function health(options: Partial<HealthCommandOptions>, cluster?: HealthCl
   return run;
 }
 
+/** The entries of the List that -o json prints. */
 function json(run: Run): HealthEntry[] {
-  return JSON.parse(run.stdout) as HealthEntry[];
+  const list = JSON.parse(run.stdout) as { apiVersion: string; kind: string; items: HealthEntry[] };
+  expect([list.apiVersion, list.kind]).toEqual(["v1", "List"]);
+  return list.items;
 }
 
 let tmp: string;
@@ -174,14 +177,21 @@ describe("flotilla health outputs", () => {
   it("prints the same entries in YAML as in JSON", async () => {
     const asJson = json(await health({ filename: [file], output: "json" }));
     const asYaml = parseYamlStream((await health({ filename: [file], output: "yaml" })).stdout);
-    expect(asYaml).toEqual([asJson]);
+    expect(asYaml).toEqual([{ apiVersion: "v1", kind: "List", items: asJson }]);
     expect(asJson).toHaveLength(2);
   });
 
+  it("adds the APIVERSION column with -o wide", async () => {
+    const lines = (await health({ filename: [file], output: "wide" })).stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^FILE\s+APIVERSION\s+KIND\s+NAMESPACE\s+NAME\s+STATUS\s+MESSAGE$/);
+    expect(lines[1]).toMatch(new RegExp(`^${file}\\s+apps/v1\\s+Deployment\\s+shop\\s+web\\s+Healthy`));
+    expect(lines[2]).toMatch(new RegExp(`^${file}\\s+batch/v1\\s+Job\\s+shop\\s+migrate\\s+Degraded`));
+  });
+
   it("refuses an unknown output format with exit 2", async () => {
-    const run = await health({ filename: [file], output: "wide" });
+    const run = await health({ filename: [file], output: "xml" });
     expect(run).toMatchObject({ code: 2, stdout: "" });
-    expect(run.stderr).toContain('--output: "wide" is not a format. Use table, json or yaml.');
+    expect(run.stderr).toContain('--output: "xml" is not a format. Use table, wide, json or yaml.');
   });
 });
 
@@ -355,6 +365,6 @@ describe("flotilla health on the command line", () => {
     } finally {
       process.exitCode = before;
     }
-    expect((JSON.parse(out) as HealthEntry[])[0]).toMatchObject({ file, kind: "Job", name: "migrate", status: "Degraded" });
+    expect((JSON.parse(out) as { items: HealthEntry[] }).items[0]).toMatchObject({ file, kind: "Job", name: "migrate", status: "Degraded" });
   });
 });

@@ -78,7 +78,11 @@ describe("the flotilla CLI, by kubectl's habits", { timeout: 60_000 }, () => {
     const unknownOption = await flotilla(["render", "--fiel", "x"]);
     expect(unknownOption.code).toBe(2);
     expect(unknownOption.stderr).toContain("unknown option '--fiel'");
-    expect((await flotilla(["version", "-o", "xml"])).code).toBe(1);
+    const unknownFormat = await flotilla(["version", "-o", "xml"]);
+    expect({ code: unknownFormat.code, stderr: unknownFormat.stderr }).toEqual({
+      code: 2,
+      stderr: 'error: --output: "xml" is not a format. Use text, short, json or yaml.\n',
+    });
   });
 
   it("exits 3 when the cluster cannot be reached, in the context's namespace", async () => {

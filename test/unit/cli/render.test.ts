@@ -1,5 +1,6 @@
 // `flotilla render` and `flotilla validate` as a user runs them (see compiled-cli.ts).
 
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,6 +29,55 @@ beforeAll(async () => {
 afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
+
+/**
+ * A stream of JSON documents, one after another, as jq reads it: each top-level value parsed on
+ * its own, anything else between them (but white space) an error.
+ */
+function parseJsonStream(text: string): unknown[] {
+  const docs: unknown[] = [];
+  let depth = 0;
+  let start = 0;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === "\\") escaped = true;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") {
+      if (depth++ === 0) start = i;
+    } else if (c === "}" || c === "]") {
+      if (--depth === 0) docs.push(JSON.parse(text.slice(start, i + 1)));
+    } else if (depth === 0 && !/\s/.test(c)) throw new Error(`not a JSON stream: ${JSON.stringify(c)} at offset ${i}`);
+  }
+  if (depth !== 0 || inString) throw new Error("not a JSON stream: the last document is cut off");
+  return docs;
+}
+
+interface List {
+  apiVersion: string;
+  kind: string;
+  items: Manifest[];
+}
+
+const names = (list: List) => list.items.map((m) => `${m.kind}/${m.metadata.name}`);
+
+/** What kubectl makes of a stream, read with its own decoder and no server (`--local`): the objects as `-o name` prints them. */
+function kubectlNames(stream: string): string[] {
+  const run = spawnSync("kubectl", ["annotate", "--local", "-f", "-", "flotilla.dev/checked=true", "-o", "name"], {
+    input: stream,
+    encoding: "utf8",
+    // No kubeconfig of the user's: --local never talks to a server, and must not need one.
+    env: { PATH: process.env.PATH ?? "", HOME: tmp },
+  });
+  expect(run.error, "kubectl not found: run scripts/install-control-plane.sh").toBeUndefined();
+  expect(run.stderr).toBe("");
+  expect(run.status).toBe(0);
+  return run.stdout.split("\n").filter(Boolean);
+}
 
 /** Split `render` output into { cluster → manifests }. */
 function byCluster(stdout: string): Map<string, Manifest[]> {
@@ -72,6 +122,32 @@ describe("flotilla validate", { timeout: 60_000 }, () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('spec.appRevisions[0].template.spec.components[0].traits[0].name: unknown trait "autoscaller"');
     expect(run.stderr).toContain("autoscaler");
+  });
+});
+
+describe("flotilla validate -o json|yaml", { timeout: 60_000 }, () => {
+  it("prints the problems as a List of data, and still exits 1", async () => {
+    const file = join(tmp, "bad-for-json.yaml");
+    const d = aDeployment("bad")
+      .withRevision(aRevision("v1").withComponent(aComponent("backend", "worker").withSettings({ image: 42 })))
+      .build();
+    await writeFile(file, toYaml(d));
+    const run = await flotilla("validate", "-f", file, "-o", "json");
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 1, stderr: "" });
+    const list = JSON.parse(run.stdout) as { apiVersion: string; kind: string; items: Array<Record<string, string>> };
+    expect(list).toMatchObject({ apiVersion: "v1", kind: "List" });
+    expect(list.items).toContainEqual(
+      expect.objectContaining({ file, path: "spec.appRevisions[0].template.spec.components[0].settings.image", message: "must be string (got 42)" }),
+    );
+    // The same problems as the text, which prints one a line on stderr.
+    const text = await flotilla("validate", "-f", file);
+    expect(text.stderr).toContain(`${list.items.length} problem(s):`);
+    expect(parseYamlStream((await flotilla("validate", "-f", file, "-o", "yaml")).stdout)).toEqual([list]);
+  });
+
+  it("prints an empty List and exits 0 when everything is valid", async () => {
+    const run = await flotilla("validate", "-f", APP, "-f", CLUSTERS, "-o", "yaml");
+    expect(run).toEqual({ code: 0, stdout: "apiVersion: v1\nkind: List\nitems: []\n", stderr: "" });
   });
 });
 
@@ -123,19 +199,79 @@ describe("flotilla render", { timeout: 60_000 }, () => {
     expect([...byCluster(run.stdout).keys()]).toEqual(["local"]);
   });
 
-  it("prints JSON with -o json", async () => {
+  it("prints with -o json a stream of Lists, one per cluster in name order, holding the YAML's objects", async () => {
     const run = await flotilla("render", "-f", APP, "--clusters", CLUSTERS, "-o", "json");
     expect(run.code).toBe(0);
-    const parsed = JSON.parse(run.stdout) as Array<{ cluster: string; manifests: Array<{ kind: string; metadata: { name: string } }> }>;
-    expect(parsed.map((c) => c.cluster)).toEqual(["prod-eu", "prod-us"]);
-    expect(parsed[0]!.manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(["Deployment/backend-v1", "HorizontalPodAutoscaler/backend-v1"]);
-    expect(Object.keys(parsed[0]!.manifests[0]!).slice(0, 3)).toEqual(["apiVersion", "kind", "metadata"]);
+    const lists = parseJsonStream(run.stdout) as List[];
+    expect(lists.map((l) => [l.apiVersion, l.kind])).toEqual([
+      ["v1", "List"],
+      ["v1", "List"],
+    ]);
+    const yaml = byCluster((await flotilla("render", "-f", APP, "--clusters", CLUSTERS)).stdout);
+    expect(lists.map((l) => l.items)).toEqual([yaml.get("prod-eu"), yaml.get("prod-us")]);
+    expect(names(lists[0]!)).toEqual(["Deployment/backend-v1", "HorizontalPodAutoscaler/backend-v1"]);
+    expect(Object.keys(lists[0]!.items[0]!).slice(0, 3)).toEqual(["apiVersion", "kind", "metadata"]);
+    // Two-space indent and a newline after each document.
+    expect(run.stdout.startsWith('{\n  "apiVersion": "v1",\n  "kind": "List",\n')).toBe(true);
+    expect(run.stdout.match(/^}\n/gm)).toHaveLength(2);
   });
 
-  it("refuses an unknown output format", async () => {
-    const run = await flotilla("render", "-f", APP, "-o", "xml");
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('--output: "xml" is not a format. Use yaml or json.');
+  it("prints a stream kubectl reads with its own decoder", async () => {
+    const one = await flotilla("render", "-f", APP, "--clusters", CLUSTERS, "--cluster", "prod-eu", "-o", "json");
+    expect(one.code).toBe(0);
+    expect(kubectlNames(one.stdout)).toEqual(["deployment.apps/backend-v1", "horizontalpodautoscaler.autoscaling/backend-v1"]);
+    const both = await flotilla("render", "-f", APP, "--clusters", CLUSTERS, "-o", "json");
+    expect(kubectlNames(both.stdout)).toHaveLength(4);
+  });
+
+  it("keeps only the clusters --cluster names, in name order, in YAML, JSON and --out-dir alike", async () => {
+    const yaml = await flotilla("render", "-f", APP, "--clusters", CLUSTERS, "--cluster", "prod-us");
+    expect(yaml.code).toBe(0);
+    expect([...byCluster(yaml.stdout).keys()]).toEqual(["prod-us"]);
+    const json = await flotilla(
+      "render",
+      "-f",
+      APP,
+      "--clusters",
+      CLUSTERS,
+      "--cluster",
+      "prod-us",
+      "--cluster",
+      "prod-eu",
+      "--cluster",
+      "prod-us",
+      "-o",
+      "json",
+    );
+    expect(json.code).toBe(0);
+    const lists = parseJsonStream(json.stdout) as List[];
+    expect(lists).toHaveLength(2);
+    const all = byCluster((await flotilla("render", "-f", APP, "--clusters", CLUSTERS)).stdout);
+    expect(lists.map((l) => l.items)).toEqual([all.get("prod-eu"), all.get("prod-us")]);
+    const dir = join(tmp, "env-one-cluster");
+    expect((await flotilla("render", "-f", APP, "--clusters", CLUSTERS, "--cluster", "prod-eu", "--out-dir", dir)).code).toBe(0);
+    expect(existsSync(join(dir, "clusters", "prod-eu"))).toBe(true);
+    expect(existsSync(join(dir, "clusters", "prod-us"))).toBe(false);
+  });
+
+  it("prints a cluster --cluster names that nothing is placed on as empty, saying why on stderr", async () => {
+    const run = await flotilla("render", "-f", APP, "--clusters", CLUSTERS, "--cluster", "staging", "--cluster", "prod-eu", "-o", "json");
+    expect(run.code).toBe(0);
+    const lists = parseJsonStream(run.stdout) as List[];
+    expect(lists.map((l) => l.items.length)).toEqual([2, 0]); // prod-eu, staging
+    expect(run.stderr).toBe("note: nothing is placed on cluster staging (default/example-deploy: label usage=staging does not match usage=production)\n");
+    const yaml = await flotilla("render", "-f", APP, "--clusters", CLUSTERS, "--cluster", "staging");
+    expect(yaml.stdout).toBe("# cluster: staging\n");
+  });
+
+  it("exits 1 naming the clusters there are when --cluster names none of them", async () => {
+    const run = await flotilla("render", "-f", APP, "--clusters", CLUSTERS, "--cluster", "prod-eu", "--cluster", "prod-ue");
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: "" });
+    expect(run.stderr).toBe('error: --cluster: no cluster named "prod-ue" (the clusters are: prod-eu, prod-us, staging).\n');
+    const local = await flotilla("render", "-f", APP, "--cluster", "prod-eu");
+    expect(local.code).toBe(1);
+    expect(local.stderr).toBe('error: --cluster: no cluster named "prod-eu" (without --clusters there is one, named local).\n');
+    expect((await flotilla("render", "-f", APP, "--cluster", "local")).code).toBe(0);
   });
 
   it("writes the environment-repository layout with --out-dir", async () => {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { ApplicationDeployment } from "../../../src/api/types.js";
-import { deploymentTable } from "../../../src/cli/rollout.js";
+import { deploymentTable } from "../../../src/cli/status-view.js";
 
 function deployment(namespace: string, name: string, status?: ApplicationDeployment["status"]): ApplicationDeployment {
   return {

@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { ANNOTATION_PROMOTE } from "../../../src/api/labels.js";
 import type { ApplicationDeployment, PlacementStrategy, RolloutSpec } from "../../../src/api/types.js";
-import { rolloutLines } from "../../../src/cli/rollout.js";
+import { rolloutLines } from "../../../src/cli/status-view.js";
 import { aCluster, aDeployment, aRevision, aWave } from "../builders.js";
 import { commitLog, FakeFleet, Harness, v1Done } from "./planner-builders.js";
 

@@ -169,10 +169,10 @@ export interface KubectlResult {
   code: number;
 }
 
-/** Run kubectl against a cluster (as admin, via its kubeconfig). */
 /** The kubectl the tests drive clusters with: $KUBECTL, else the one on PATH (the setup script installs Debian's). */
 export const KUBECTL = process.env.KUBECTL ?? "kubectl";
 
+/** Run kubectl against a cluster (as admin, via its kubeconfig). */
 export function kubectl(ref: ClusterRef, args: string[], options: { input?: string; allowFailure?: boolean; timeoutMs?: number } = {}): Promise<KubectlResult> {
   const c = resolve(ref);
   return new Promise((resolvePromise, reject) => {

@@ -38,6 +38,7 @@ const onDisk = readdirSync(CRDS_DIR)
   .filter((f) => f.endsWith(".yaml"))
   .sort()
   .flatMap((file) => parseYamlStream(readFileSync(join(CRDS_DIR, file), "utf8"), { filename: file }) as Node[])
+  .filter((doc) => doc.kind === "CustomResourceDefinition") // crds/ also holds its kustomization.yaml
   .flatMap(openApiSchemas)
   .map(([name, schema]) => [`crds/ ${name}`, schema] as const);
 const generated = (customResourceDefinitions() as Node[]).flatMap(openApiSchemas).map(([name, schema]) => [`generated ${name}`, schema] as const);

@@ -12,11 +12,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseYamlStream } from "../../../src/api/serialize.js";
 import type { Manifest } from "../../../src/api/types.js";
 import { controllerImage, objectLabel, readBundle } from "../../../src/cli/bundle.js";
+import { KUBECTL } from "./kubectl.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 
 function kustomize(dir: string): Manifest[] {
-  const run = spawnSync("kubectl", ["kustomize", dir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(KUBECTL, ["kustomize", dir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   if (run.error)
     throw new Error(`kubectl kustomize ${dir}: ${run.error.message} (the setup script, scripts/install-control-plane.sh, installs kubectl)`, {
       cause: run.error,

@@ -10,6 +10,7 @@ import { join, relative } from "node:path";
 import yaml from "js-yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { ControllerMetrics } from "../../../src/controller/metrics.js";
+import { KUBECTL } from "./kubectl.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const DEPLOY = join(ROOT, "deploy");
@@ -290,53 +291,48 @@ describe("deploy/monitoring dashboard", () => {
 
 describe("kubectl kustomize", () => {
   it("builds deploy/monitoring: the ServiceMonitor, the PrometheusRule and the dashboard ConfigMap", () => {
-    const built = run("kubectl", ["kustomize", MONITORING]);
+    const built = run(KUBECTL, ["kustomize", MONITORING]);
     expect(built.status, built.stderr).toBe(0);
     const objects = parseStream(built.out);
     expect(objects.map((o) => o.kind).sort()).toEqual(["ConfigMap", "PrometheusRule", "ServiceMonitor"]);
     expectMonitoringObjects(objects);
   });
 
-  // deploy/kustomization.yaml comes from another branch; once it is there this always runs.
-  it.runIf(existsSync(join(DEPLOY, "kustomization.yaml")))(
-    "builds deploy and deploy/monitoring side by side, and the ServiceMonitor selects the controller's metrics Service",
-    () => {
-      const dir = tempDir();
-      writeFileSync(join(dir, "kustomization.yaml"), yaml.dump({ bases: [relative(dir, DEPLOY), relative(dir, MONITORING)] }));
-      const built = run("kubectl", ["kustomize", dir]);
-      expect(built.status, built.stderr).toBe(0);
-      const objects = parseStream(built.out);
-      expectMonitoringObjects(objects);
+  it("builds deploy and deploy/monitoring side by side, and the ServiceMonitor selects the controller's metrics Service", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "kustomization.yaml"), yaml.dump({ bases: [relative(dir, DEPLOY), relative(dir, MONITORING)] }));
+    const built = run(KUBECTL, ["kustomize", dir]);
+    expect(built.status, built.stderr).toBe(0);
+    const objects = parseStream(built.out);
+    expectMonitoringObjects(objects);
 
-      type ServiceMonitorSpec = {
-        selector: { matchLabels: Record<string, string> };
-        namespaceSelector: { matchNames: string[] };
-        endpoints: { port: string }[];
-      };
-      type ServiceSpec = { selector?: Record<string, string>; ports?: { name?: string; targetPort?: string | number }[] };
-      type DeploymentSpec = {
-        template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports?: { name?: string; containerPort: number }[] }[] } };
-      };
-      const monitor = objects.find((o) => o.kind === "ServiceMonitor")?.spec as ServiceMonitorSpec;
-      const matches = (labels: Record<string, string> | undefined, wanted: Record<string, string>) =>
-        Object.entries(wanted).every(([k, v]) => labels?.[k] === v);
-      const services = objects.filter(
-        (o) =>
-          o.kind === "Service" &&
-          monitor.namespaceSelector.matchNames.includes(o.metadata.namespace ?? "") &&
-          matches(o.metadata.labels, monitor.selector.matchLabels) &&
-          (o.spec as ServiceSpec).ports?.some((p) => monitor.endpoints.some((e) => e.port === p.name)),
-      );
-      expect(
-        services.map((s) => s.metadata.name),
-        "a Service labelled like the ServiceMonitor's selector, with a port named metrics",
-      ).toHaveLength(1);
-      const service = services[0]?.spec as ServiceSpec;
-      const controller = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "flotilla-controller")?.spec as DeploymentSpec;
-      expect(matches(controller.template.metadata.labels, service.selector ?? {}), "the Service selects the controller's Pods").toBe(true);
-      const targetPort = service.ports?.find((p) => p.name === "metrics")?.targetPort;
-      const containerPorts = controller.template.spec.containers.flatMap((c) => c.ports ?? []);
-      expect(containerPorts.find((p) => p.name === targetPort || p.containerPort === targetPort)?.containerPort).toBe(8080);
-    },
-  );
+    type ServiceMonitorSpec = {
+      selector: { matchLabels: Record<string, string> };
+      namespaceSelector: { matchNames: string[] };
+      endpoints: { port: string }[];
+    };
+    type ServiceSpec = { selector?: Record<string, string>; ports?: { name?: string; targetPort?: string | number }[] };
+    type DeploymentSpec = {
+      template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports?: { name?: string; containerPort: number }[] }[] } };
+    };
+    const monitor = objects.find((o) => o.kind === "ServiceMonitor")?.spec as ServiceMonitorSpec;
+    const matches = (labels: Record<string, string> | undefined, wanted: Record<string, string>) => Object.entries(wanted).every(([k, v]) => labels?.[k] === v);
+    const services = objects.filter(
+      (o) =>
+        o.kind === "Service" &&
+        monitor.namespaceSelector.matchNames.includes(o.metadata.namespace ?? "") &&
+        matches(o.metadata.labels, monitor.selector.matchLabels) &&
+        (o.spec as ServiceSpec).ports?.some((p) => monitor.endpoints.some((e) => e.port === p.name)),
+    );
+    expect(
+      services.map((s) => s.metadata.name),
+      "a Service labelled like the ServiceMonitor's selector, with a port named metrics",
+    ).toHaveLength(1);
+    const service = services[0]?.spec as ServiceSpec;
+    const controller = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "flotilla-controller")?.spec as DeploymentSpec;
+    expect(matches(controller.template.metadata.labels, service.selector ?? {}), "the Service selects the controller's Pods").toBe(true);
+    const targetPort = service.ports?.find((p) => p.name === "metrics")?.targetPort;
+    const containerPorts = controller.template.spec.containers.flatMap((c) => c.ports ?? []);
+    expect(containerPorts.find((p) => p.name === targetPort || p.containerPort === targetPort)?.containerPort).toBe(8080);
+  });
 });

@@ -21,7 +21,7 @@ export function completionTable(program: Command): Map<string, string[]> {
 }
 
 function quote(words: readonly string[]): string {
-  return words.join(" ").replace(/[^A-Za-z0-9 ._:\/=-]/g, "");
+  return words.join(" ").replace(/[^A-Za-z0-9 ._:/=-]/g, "");
 }
 
 /** A bash completion function for `flotilla`: the deepest command path typed so far picks the words. */
@@ -65,6 +65,7 @@ export function registerCompletionCommand(program: Command): void {
       examples(
         "source <(flotilla completion bash)             # this shell",
         "flotilla completion bash > /etc/bash_completion.d/flotilla",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a zsh expansion for the user to run
         'flotilla completion zsh > "${fpath[1]}/_flotilla"',
       ),
     )

@@ -4,7 +4,7 @@
 // runbook in docs/operations.md, and `kubectl kustomize` builds it alone and beside deploy/.
 
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import yaml from "js-yaml";

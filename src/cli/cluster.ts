@@ -8,10 +8,9 @@ import { readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Command } from "commander";
 import { FlotillaError, KubeApiError } from "../api/errors.js";
-import { DNS_LABEL_PATTERN } from "../api/schemas.js";
 import { API_VERSION } from "../api/labels.js";
 import { toYaml } from "../api/serialize.js";
-import type { Manifest } from "../api/types.js";
+import type { Cluster, Manifest } from "../api/types.js";
 import { KubeClient } from "../kube/client.js";
 import {
   ACCESS_LABEL,
@@ -24,50 +23,13 @@ import {
   SYNC_ROLE,
   SYNC_TOKEN_SECRET,
 } from "../sync/member-access.js";
+import { checkClusterName, parseLabel, parseNamespaces } from "./cluster-args.js";
+import { clusterTable, formatClusterList } from "./cluster-view.js";
 import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
 import { registerClusters } from "./install.js";
 import { loadKubeConfig } from "./kubeconfig.js";
-
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
-const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
-/** `k=v` as a label, checked as the API server checks it, so a typo fails here and not on the hub. */
-export function parseLabel(text: string): [string, string] {
-  const eq = text.indexOf("=");
-  const key = eq < 0 ? text : text.slice(0, eq);
-  const value = eq < 0 ? undefined : text.slice(eq + 1);
-  const slash = key.lastIndexOf("/");
-  const prefix = slash < 0 ? undefined : key.slice(0, slash);
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  if (value === undefined) throw new FlotillaError(`--label: "${text}" is not key=value (e.g. --label usage=production).`);
-  if (!LABEL_NAME.test(name) || (prefix !== undefined && (prefix.length > 253 || !LABEL_PREFIX.test(prefix)))) {
-    throw new FlotillaError(`--label: "${key}" is not a valid label key (up to 63 letters, digits, '-', '_', '.', optionally prefixed by a DNS name and '/').`);
-  }
-  if (value.length > 63 || !LABEL_VALUE.test(value)) {
-    throw new FlotillaError(`--label: "${value}" is not a valid label value for ${key} (up to 63 letters, digits, '-', '_', '.', alphanumeric at both ends).`);
-  }
-  return [key, value];
-}
-
-export function parseNamespaces(text: string): string[] {
-  const names = text
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (names.length === 0) throw new FlotillaError("--namespaces: give at least one namespace (e.g. --namespaces team-a,team-b).");
-  const bad = names.filter((n) => n.length > 63 || !new RegExp(DNS_LABEL_PATTERN).test(n));
-  if (bad.length)
-    throw new FlotillaError(`--namespaces: ${bad.join(", ")} ${bad.length === 1 ? "is not a" : "are not"} valid namespace name${bad.length === 1 ? "" : "s"}.`);
-  return names;
-}
-
-function checkClusterName(name: string): void {
-  if (name.length > 63 || !new RegExp(DNS_LABEL_PATTERN).test(name)) {
-    throw new FlotillaError(`cluster name "${name}" must be a DNS label: lowercase letters, digits and '-', at most 63 characters (e.g. prod-eu).`);
-  }
-}
+import { addOutputOption, isDataFormat, TABLE_FORMATS, type TableFormat } from "./output.js";
 
 async function waitForToken(member: KubeClient, timeoutMs: number): Promise<{ token: string; caData?: string }> {
   const deadline = Date.now() + timeoutMs;
@@ -192,6 +154,17 @@ export async function removeCluster(o: { name: string; hub: KubeConfig; member?:
   }
 }
 
+/** The Clusters on the hub, optionally only those matching a label selector. */
+export async function listClusters(hub: KubeConfig, labelSelector?: string): Promise<Cluster[]> {
+  const client = new KubeClient({ kubeConfig: hub });
+  try {
+    const items = await client.list(API_VERSION, "Cluster", labelSelector ? { labelSelector } : {});
+    return items as unknown as Cluster[];
+  } finally {
+    client.close();
+  }
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -221,7 +194,7 @@ export function registerClusterCommands(program: Command): void {
         name: string,
         opts: { kubeconfig: string; context?: string; hubKubeconfig?: string; hubContext?: string; label: string[]; namespaces?: string; server?: string },
       ) => {
-        const labels = Object.fromEntries(opts.label.map(parseLabel));
+        const labels = Object.fromEntries(opts.label.map((l) => parseLabel(l)));
         const namespaces = opts.namespaces === undefined ? undefined : parseNamespaces(opts.namespaces);
         await addCluster({
           name,
@@ -235,6 +208,23 @@ export function registerClusterCommands(program: Command): void {
         process.stdout.write(`cluster ${name} added; \`kubectl get clusters\` shows when the controller reaches it\n`);
       },
     );
+  const list = cluster
+    .command("list")
+    .alias("ls")
+    .description("the members on the hub: Ready, Kubernetes version, labels and why one is not Ready, as kubectl get clusters")
+    .option("--hub-kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
+    .option("--hub-context <name>", "the context of the hub's kubeconfig")
+    .option("-l, --selector <selector>", "only the clusters matching this label selector, as kubectl's -l (usage=production,region in (eu,us))");
+  addOutputOption(list, TABLE_FORMATS, "table, wide (paused, resync period, last probe), json or yaml (the Cluster objects)")
+    .addHelpText(
+      "after",
+      examples("flotilla cluster list", "flotilla cluster list -l usage=production -o wide", "flotilla cluster list -o json | jq -r '.items[].metadata.name'"),
+    )
+    .action(async (opts: { hubKubeconfig?: string; hubContext?: string; selector?: string; output: TableFormat }) => {
+      const items = await listClusters(loadKubeConfig(opts.hubKubeconfig, opts.hubContext), opts.selector);
+      const format = opts.output;
+      process.stdout.write(isDataFormat(format) ? formatClusterList(items, format) : clusterTable(items, Date.now(), format === "wide"));
+    });
   cluster
     .command("remove <name>")
     .alias("rm")

@@ -50,7 +50,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import("./rollout.js")).registerRolloutCommands,
   },
   {
-    commands: [{ usage: "cluster", summary: "register or remove member clusters, with least-privilege access on each" }],
+    commands: [{ usage: "cluster", summary: "register, list or remove member clusters, with least-privilege access on each" }],
     load: async () => (await import("./cluster.js")).registerClusterCommands,
   },
   {

@@ -1,7 +1,9 @@
 // `flotilla up` / `npm start`: the whole story on the local fleet. Builds the control plane if
 // needed, starts the fleet, installs CRDs, definitions and Clusters, runs the controller with the
 // embedded Git repository, applies the quickstart, shows live progress until it is Healthy, then
-// keeps running as the controller. `flotilla down` stops a detached one.
+// keeps running as the controller. `flotilla down` stops a detached one. With `--hub-kubeconfig`
+// (or `--hub-context`) and `--member`, the same story runs on clusters the user already has (kind,
+// k3d, a cloud): no fleet is started, each member is registered as `cluster add` does.
 
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
@@ -16,6 +18,9 @@ import { parseYamlStream } from "../api/serialize.js";
 import type { ApplicationDeployment, Manifest } from "../api/types.js";
 import { Controller } from "../controller/controller.js";
 import { type FleetCluster, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
+import { FlotillaError } from "../api/errors.js";
+import { addCluster } from "./cluster.js";
+import { type MemberSpec, parseMemberSpec } from "./cluster-args.js";
 import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
 import { builtinDefinitionsDir } from "./inputs.js";
 import { applyManifests, bundleDir, installToHub, registerClusters } from "./install.js";
@@ -33,6 +38,34 @@ interface UpOptions {
   example: boolean;
   resync: string;
   detach: boolean;
+  hubKubeconfig?: string;
+  hubContext?: string;
+  member: string[];
+}
+
+/** Where `up` runs: the hub (a kubeconfig and its context) and the members as the user named them. */
+interface OwnClusters {
+  hubKubeconfig?: string;
+  hubContext?: string;
+  members: MemberSpec[];
+}
+
+/** The user's own clusters when `--hub-*` or `--member` is given, else undefined (the local fleet). */
+export function ownClustersOf(opts: Pick<UpOptions, "hubKubeconfig" | "hubContext" | "member">): OwnClusters | undefined {
+  if (!opts.hubKubeconfig && !opts.hubContext && opts.member.length === 0) return undefined;
+  // Never fall back to the current context: installing CRDs on whatever kubectl points at is
+  // not something to do by accident.
+  if (!opts.hubKubeconfig && !opts.hubContext) {
+    throw new FlotillaError("--member needs the hub too: pass --hub-kubeconfig FILE and/or --hub-context NAME (the cluster that gets the CRDs).");
+  }
+  if (opts.member.length === 0) {
+    throw new FlotillaError("--hub-kubeconfig: name at least one member to deliver to, --member NAME=KUBECONFIG[,key=value...] (the hub may be one too).");
+  }
+  const members = opts.member.map(parseMemberSpec);
+  const names = members.map((m) => m.name);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) throw new FlotillaError(`--member: ${[...new Set(twice)].join(", ")} given more than once; each member needs its own name.`);
+  return { ...(opts.hubKubeconfig ? { hubKubeconfig: opts.hubKubeconfig } : {}), ...(opts.hubContext ? { hubContext: opts.hubContext } : {}), members };
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -48,10 +81,23 @@ async function prepareHub(hub: FleetCluster, members: FleetCluster[]): Promise<K
   return kc;
 }
 
-async function applyExample(kc: KubeConfig): Promise<ApplicationDeployment> {
+/**
+ * The quick start's image on clusters with real nodes. `myimage-v1` exists only for the local
+ * fleet, whose simulated nodes run no containers; a real kubelet must pull something, and the
+ * example's `sleep 3600` needs a shell's tools.
+ */
+const REAL_NODES_EXAMPLE_IMAGE = "busybox:1.36";
+
+async function applyExample(kc: KubeConfig, image?: string): Promise<ApplicationDeployment> {
   const docs = parseYamlStream(await readFile(QUICKSTART, "utf8")) as Manifest[];
   const deployment = docs.find((d) => d.kind === "ApplicationDeployment") as unknown as ApplicationDeployment;
   deployment.metadata.namespace ??= "default";
+  if (image) {
+    for (const revision of deployment.spec.appRevisions) {
+      for (const component of revision.template.spec.components) component.settings = { ...component.settings, image };
+    }
+    say(`  image ${image} instead of the example's (your nodes pull it; the local fleet's never run one)`);
+  }
   await applyManifests(kc, [deployment as unknown as Manifest]);
   say(`  applied ${QUICKSTART.slice(PACKAGE_ROOT.length + 1)} (ApplicationDeployment default/${deployment.metadata.name})`);
   return deployment;
@@ -84,20 +130,91 @@ async function watchProgress(kc: KubeConfig, namespace: string, name: string, ti
   return phase;
 }
 
-function nextSteps(dir: string, members: FleetCluster[]): string[] {
-  const hub = join(dir, "hub.kubeconfig");
-  const member = members.find((m) => m.name === "prod-eu") ?? members[0];
+/** What `up` runs on, wherever it came from: the hub, how the next steps reach it, how to stop it. */
+interface UpTarget {
+  kc: KubeConfig;
+  /** `--kubeconfig F [--context C]` for a detached controller and for the user's kubectl. */
+  hubArgs: string[];
+  /** The line that points the user's kubectl at the hub. */
+  hubHint: string;
+  /** A member's kubectl, to look at what landed there. */
+  memberKubectl?: string;
+  stop: () => Promise<void>;
+}
+
+function nextSteps(dir: string, target: UpTarget): string[] {
   return [
     "",
     "Try next:",
-    `  export KUBECONFIG=${hub}`,
+    `  ${target.hubHint}`,
     "  kubectl get applicationdeployments -A          # PHASE, TARGET, STABLE, PROGRESS",
     "  kubectl get clusters                           # the registered member clusters",
     "  kubectl describe ad example-deploy             # conditions, placement and events",
     `  kubectl edit ad example-deploy                 # change settings.image: it moves wave by wave, gated by health`,
-    ...(member ? [`  kubectl --kubeconfig ${member.kubeconfigPath} get deploy,hpa -n default`] : []),
+    ...(target.memberKubectl ? [`  ${target.memberKubectl} get deploy,hpa -n default`] : []),
     `  git --git-dir ${join(dir, "controller", "env.git")} log --stat   # the environment repository`,
   ];
+}
+
+/** The embedded local fleet, started (or found running when detached), with Flotilla installed. */
+async function localFleet(opts: UpOptions): Promise<UpTarget> {
+  say("Starting the local fleet (the control plane is built once and cached)...");
+  const log = (line: string) => say(`  ${line}`);
+  let hub: FleetCluster;
+  let members: FleetCluster[];
+  let stop: () => Promise<void>;
+  if (opts.detach) {
+    const info = await startDetachedFleet({ dir: opts.dir, log });
+    hub = info.clusters.find((c) => c.role === "hub") as FleetCluster;
+    members = info.clusters.filter((c) => c.role === "member");
+    stop = async () => void (await stopFleet(opts.dir));
+  } else {
+    const fleet = await startFleet({ dir: opts.dir, log });
+    hub = fleet.hub;
+    members = fleet.members;
+    stop = () => fleet.stop();
+  }
+  try {
+    say("Installing Flotilla on the hub...");
+    const kc = await prepareHub(hub, members);
+    const member = members.find((m) => m.name === "prod-eu") ?? members[0];
+    return {
+      kc,
+      hubArgs: ["--kubeconfig", hub.kubeconfigPath],
+      hubHint: `export KUBECONFIG=${hub.kubeconfigPath}`,
+      ...(member ? { memberKubectl: `kubectl --kubeconfig ${member.kubeconfigPath}` } : {}),
+      stop: opts.detach ? async () => {} : stop,
+    };
+  } catch (e) {
+    if (!opts.detach) await stop();
+    throw e;
+  }
+}
+
+/** The user's own hub and members: CRDs and definitions on the hub, each member registered as `cluster add` does. */
+async function ownClusters(own: OwnClusters): Promise<UpTarget> {
+  const kc = loadKubeConfig(own.hubKubeconfig, own.hubContext);
+  // Every member's kubeconfig is read before anything is written, so a typo changes nothing.
+  const members = own.members.map((m) => ({ ...m, kc: loadKubeConfig(m.kubeconfig, m.context) }));
+  say(`Installing Flotilla on the hub (${kc.getCurrentCluster()?.server ?? kc.getCurrentContext()})...`);
+  await installToHub({ kubeConfig: kc, bundleDir: bundleDir("crds"), definitionDirs: [builtinDefinitionsDir()], log: (l) => say(`  ${l}`) });
+  for (const m of members) {
+    say(
+      `Registering member ${m.name} (${Object.entries(m.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",")})...`,
+    );
+    await addCluster({ name: m.name, member: m.kc, hub: kc, labels: m.labels, log: (l) => say(`  ${l}`) });
+  }
+  const hubArgs = [...(own.hubKubeconfig ? ["--kubeconfig", own.hubKubeconfig] : []), ...(own.hubContext ? ["--context", own.hubContext] : [])];
+  const first = own.members[0] as MemberSpec;
+  return {
+    kc,
+    hubArgs,
+    hubHint: `alias k='kubectl ${hubArgs.join(" ")}'   # then use k instead of kubectl below`,
+    memberKubectl: `kubectl --kubeconfig ${first.kubeconfig}${first.context ? ` --context ${first.context}` : ""}`,
+    stop: async () => {},
+  };
 }
 
 function controllerPidFile(dir: string): string {
@@ -129,25 +246,10 @@ async function stopDetachedController(dir: string): Promise<boolean> {
 async function up(opts: UpOptions): Promise<void> {
   const started = Date.now();
   const resyncMs = parseDuration(opts.resync, "--resync");
-  say("Starting the local fleet (the control plane is built once and cached)...");
-  const log = (line: string) => say(`  ${line}`);
-  let stopFleetNow: () => Promise<void>;
-  let hub: FleetCluster;
-  let members: FleetCluster[];
-  if (opts.detach) {
-    const info = await startDetachedFleet({ dir: opts.dir, log });
-    hub = info.clusters.find((c) => c.role === "hub") as FleetCluster;
-    members = info.clusters.filter((c) => c.role === "member");
-    stopFleetNow = async () => void (await stopFleet(opts.dir));
-  } else {
-    const fleet = await startFleet({ dir: opts.dir, log });
-    hub = fleet.hub;
-    members = fleet.members;
-    stopFleetNow = () => fleet.stop();
-  }
+  const own = ownClustersOf(opts);
+  const target = own ? await ownClusters(own) : await localFleet(opts);
   try {
-    say("Installing Flotilla on the hub...");
-    const kc = await prepareHub(hub, members);
+    const kc = target.kc;
     let controller: Controller | undefined;
     const dataDir = join(opts.dir, "controller");
     if (opts.detach) {
@@ -157,8 +259,7 @@ async function up(opts: UpOptions): Promise<void> {
       const args = [
         main,
         "controller",
-        "--kubeconfig",
-        hub.kubeconfigPath,
+        ...target.hubArgs,
         "--data-dir",
         dataDir,
         "--resync",
@@ -185,7 +286,7 @@ async function up(opts: UpOptions): Promise<void> {
       say(`Controller running; metrics on http://127.0.0.1:${controller.opsPort}/metrics; logs in ${join(opts.dir, "logs", "controller.log")}`);
     }
     if (opts.example) {
-      const ad = await applyExample(kc);
+      const ad = await applyExample(kc, own ? REAL_NODES_EXAMPLE_IMAGE : undefined);
       say("");
       const phase = await watchProgress(kc, ad.metadata.namespace ?? "default", ad.metadata.name, 10 * 60_000);
       say(
@@ -194,18 +295,18 @@ async function up(opts: UpOptions): Promise<void> {
           : `\nNot Healthy yet (phase ${phase ?? "unknown"}); see kubectl describe ad ${ad.metadata.name}.`,
       );
     }
-    for (const l of nextSteps(opts.dir, members)) say(l);
+    for (const l of nextSteps(opts.dir, target)) say(l);
     if (opts.detach) {
       say(`\nEverything keeps running in the background. Stop it with: flotilla down --dir ${opts.dir}`);
       return;
     }
-    say("\nPress Ctrl-C to stop the controller and the fleet.");
+    say(own ? "\nPress Ctrl-C to stop the controller (your clusters keep what was delivered)." : "\nPress Ctrl-C to stop the controller and the fleet.");
     await untilSignal();
-    say("Stopping the controller and the fleet...");
+    say(own ? "Stopping the controller..." : "Stopping the controller and the fleet...");
     await controller?.stop();
-    await stopFleetNow();
+    await target.stop();
   } catch (e) {
-    if (!opts.detach) await stopFleetNow();
+    await target.stop();
     throw e;
   }
 }
@@ -214,8 +315,23 @@ export function registerUpCommands(program: Command): void {
   program
     .command("up")
     .description(summaryOf("up"))
-    .addHelpText("after", examples("flotilla up", "flotilla up --detach --no-example"))
+    .addHelpText(
+      "after",
+      examples(
+        "flotilla up",
+        "flotilla up --detach --no-example",
+        "flotilla up --hub-context kind-hub --member eu=$HOME/.kube/config,context=kind-eu,region=eu --member us=$HOME/.kube/config,context=kind-us",
+      ),
+    )
     .option("--dir <dir>", "fleet and controller directory", ".flotilla")
+    .option("--hub-kubeconfig <file>", "run on your own hub instead of the local fleet: its kubeconfig (needs --member)")
+    .option("--hub-context <name>", "the context of the hub's kubeconfig")
+    .option(
+      "--member <NAME=KUBECONFIG[,context=CTX][,k=v...]>",
+      "a member of your own to register (as `cluster add`) and deliver to; labels after the kubeconfig, usage=production when none (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option("--no-example", "do not apply examples/quickstart")
     .option("--resync <duration>", "drift-check period per cluster", "5m")
     .option("--detach", "leave the fleet and the controller running in the background", false)

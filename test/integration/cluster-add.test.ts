@@ -142,6 +142,22 @@ describe("flotilla cluster add", () => {
           const live = await kubectl("staging", ["get", "deployments.apps", "-n", teamA, "-o", "name"]);
           expect(live.stdout).toContain("allowed");
 
+          // `cluster list` shows it as kubectl would, selected by the label it was added with.
+          const listed = await waitFor(
+            async () => {
+              const out = JSON.parse(
+                (await flotilla(["cluster", "list", "--hub-kubeconfig", hub().kubeconfigPath, "-l", `access-test=${name}`, "-o", "json"])).stdout,
+              );
+              return out.items?.[0]?.status?.version ? (out.items as Cluster[]) : undefined;
+            },
+            { timeoutMs: 60_000, intervalMs: 500, message: `cluster list to show ${name} with its version` },
+          );
+          expect(listed.map((c) => c.metadata.name)).toEqual([name]);
+          expect(listed[0]?.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+          const table = (await flotilla(["cluster", "list", "--hub-kubeconfig", hub().kubeconfigPath, "-l", `access-test=${name}`])).stdout.split("\n");
+          expect(table[0]).toMatch(/^NAME\s+READY\s+VERSION\s+LABELS\s+AGE\s+MESSAGE$/);
+          expect(table[1]?.split(/\s+/).slice(0, 4)).toEqual([name, "True", listed[0]?.status?.version, `access-test=${name}`]);
+
           const refused = await waitFor(
             async () => {
               const d = await deployment(teamB, "refused");

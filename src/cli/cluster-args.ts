@@ -1,0 +1,95 @@
+// The arguments of `flotilla cluster add` and `flotilla up --member`, checked as the API server
+// would check them, so a typo fails on the command line and not halfway through a registration.
+
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { FlotillaError } from "../api/errors.js";
+import { DNS_LABEL_PATTERN } from "../api/schemas.js";
+
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** `k=v` as a label, checked as the API server checks it, so a typo fails here and not on the hub. */
+export function parseLabel(text: string, option = "--label"): [string, string] {
+  const eq = text.indexOf("=");
+  const key = eq < 0 ? text : text.slice(0, eq);
+  const value = eq < 0 ? undefined : text.slice(eq + 1);
+  const slash = key.lastIndexOf("/");
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  if (value === undefined) throw new FlotillaError(`${option}: "${text}" is not key=value (e.g. usage=production).`);
+  if (!LABEL_NAME.test(name) || (prefix !== undefined && (prefix.length > 253 || !LABEL_PREFIX.test(prefix)))) {
+    throw new FlotillaError(
+      `${option}: "${key}" is not a valid label key (up to 63 letters, digits, '-', '_', '.', optionally prefixed by a DNS name and '/').`,
+    );
+  }
+  if (value.length > 63 || !LABEL_VALUE.test(value)) {
+    throw new FlotillaError(
+      `${option}: "${value}" is not a valid label value for ${key} (up to 63 letters, digits, '-', '_', '.', alphanumeric at both ends).`,
+    );
+  }
+  return [key, value];
+}
+
+export function parseNamespaces(text: string): string[] {
+  const names = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new FlotillaError("--namespaces: give at least one namespace (e.g. --namespaces team-a,team-b).");
+  const bad = names.filter((n) => n.length > 63 || !new RegExp(DNS_LABEL_PATTERN).test(n));
+  if (bad.length)
+    throw new FlotillaError(`--namespaces: ${bad.join(", ")} ${bad.length === 1 ? "is not a" : "are not"} valid namespace name${bad.length === 1 ? "" : "s"}.`);
+  return names;
+}
+
+export function checkClusterName(name: string): void {
+  if (name.length > 63 || !new RegExp(DNS_LABEL_PATTERN).test(name)) {
+    throw new FlotillaError(`cluster name "${name}" must be a DNS label: lowercase letters, digits and '-', at most 63 characters (e.g. prod-eu).`);
+  }
+}
+
+/** One `--member` of `flotilla up`: a cluster to register, how to reach it, its labels. */
+export interface MemberSpec {
+  name: string;
+  kubeconfig: string;
+  context?: string;
+  labels: Record<string, string>;
+}
+
+/** The labels a member gets when `--member` names none: what the quick start's placement selects. */
+export const DEFAULT_MEMBER_LABELS: Readonly<Record<string, string>> = { usage: "production" };
+
+/**
+ * `NAME=KUBECONFIG[,context=CTX][,key=value...]`: the cluster's name, the kubeconfig file of the
+ * member (admin rights there, as for `cluster add`), optionally its context (kind and k3d keep
+ * every cluster in one file), then its labels; `usage=production` when no label is given.
+ */
+export function parseMemberSpec(text: string): MemberSpec {
+  const usage = "use NAME=KUBECONFIG[,context=CTX][,key=value...], e.g. --member eu=$HOME/.kube/config,context=kind-eu,region=eu";
+  const [head = "", ...rest] = text.split(",");
+  const eq = head.indexOf("=");
+  if (eq <= 0 || eq === head.length - 1) throw new FlotillaError(`--member: "${text}" does not name a cluster and its kubeconfig; ${usage}.`);
+  const name = head.slice(0, eq);
+  checkClusterName(name);
+  let context: string | undefined;
+  const labels: Record<string, string> = {};
+  for (const part of rest) {
+    if (part.startsWith("context=")) {
+      context = part.slice("context=".length);
+      if (!context) throw new FlotillaError(`--member ${name}: context= is empty; ${usage}.`);
+      continue;
+    }
+    const [key, value] = parseLabel(part, `--member ${name}`);
+    labels[key] = value;
+  }
+  // The shell leaves `~` alone after `eu=`: expand it as the user meant it.
+  const file = head.slice(eq + 1);
+  return {
+    name,
+    kubeconfig: file.startsWith("~/") ? join(homedir(), file.slice(2)) : file,
+    ...(context ? { context } : {}),
+    labels: Object.keys(labels).length ? labels : { ...DEFAULT_MEMBER_LABELS },
+  };
+}

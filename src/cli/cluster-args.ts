@@ -93,3 +93,28 @@ export function parseMemberSpec(text: string): MemberSpec {
     labels: Object.keys(labels).length ? labels : { ...DEFAULT_MEMBER_LABELS },
   };
 }
+
+/** Where `up` runs: the hub (a kubeconfig and its context) and the members as the user named them. */
+export interface OwnClusters {
+  hubKubeconfig?: string;
+  hubContext?: string;
+  members: MemberSpec[];
+}
+
+/** The user's own clusters when `--hub-*` or `--member` is given, else undefined (the local fleet). */
+export function ownClustersOf(opts: { hubKubeconfig?: string; hubContext?: string; member: readonly string[] }): OwnClusters | undefined {
+  if (!opts.hubKubeconfig && !opts.hubContext && opts.member.length === 0) return undefined;
+  // Never fall back to the current context: installing CRDs on whatever kubectl points at is
+  // not something to do by accident.
+  if (!opts.hubKubeconfig && !opts.hubContext) {
+    throw new FlotillaError("--member needs the hub too: pass --hub-kubeconfig FILE and/or --hub-context NAME (the cluster that gets the CRDs).");
+  }
+  if (opts.member.length === 0) {
+    throw new FlotillaError("--hub-kubeconfig: name at least one member to deliver to, --member NAME=KUBECONFIG[,key=value...] (the hub may be one too).");
+  }
+  const members = opts.member.map(parseMemberSpec);
+  const names = members.map((m) => m.name);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) throw new FlotillaError(`--member: ${[...new Set(twice)].join(", ")} given more than once; each member needs its own name.`);
+  return { ...(opts.hubKubeconfig ? { hubKubeconfig: opts.hubKubeconfig } : {}), ...(opts.hubContext ? { hubContext: opts.hubContext } : {}), members };
+}

@@ -20,7 +20,7 @@ import { Controller } from "../controller/controller.js";
 import { type FleetCluster, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
 import { FlotillaError } from "../api/errors.js";
 import { addCluster } from "./cluster.js";
-import { type MemberSpec, parseMemberSpec } from "./cluster-args.js";
+import { type MemberSpec, type OwnClusters, ownClustersOf } from "./cluster-args.js";
 import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
 import { builtinDefinitionsDir } from "./inputs.js";
 import { applyManifests, bundleDir, installToHub, registerClusters } from "./install.js";
@@ -41,31 +41,6 @@ interface UpOptions {
   hubKubeconfig?: string;
   hubContext?: string;
   member: string[];
-}
-
-/** Where `up` runs: the hub (a kubeconfig and its context) and the members as the user named them. */
-interface OwnClusters {
-  hubKubeconfig?: string;
-  hubContext?: string;
-  members: MemberSpec[];
-}
-
-/** The user's own clusters when `--hub-*` or `--member` is given, else undefined (the local fleet). */
-export function ownClustersOf(opts: Pick<UpOptions, "hubKubeconfig" | "hubContext" | "member">): OwnClusters | undefined {
-  if (!opts.hubKubeconfig && !opts.hubContext && opts.member.length === 0) return undefined;
-  // Never fall back to the current context: installing CRDs on whatever kubectl points at is
-  // not something to do by accident.
-  if (!opts.hubKubeconfig && !opts.hubContext) {
-    throw new FlotillaError("--member needs the hub too: pass --hub-kubeconfig FILE and/or --hub-context NAME (the cluster that gets the CRDs).");
-  }
-  if (opts.member.length === 0) {
-    throw new FlotillaError("--hub-kubeconfig: name at least one member to deliver to, --member NAME=KUBECONFIG[,key=value...] (the hub may be one too).");
-  }
-  const members = opts.member.map(parseMemberSpec);
-  const names = members.map((m) => m.name);
-  const twice = names.filter((n, i) => names.indexOf(n) !== i);
-  if (twice.length) throw new FlotillaError(`--member: ${[...new Set(twice)].join(", ")} given more than once; each member needs its own name.`);
-  return { ...(opts.hubKubeconfig ? { hubKubeconfig: opts.hubKubeconfig } : {}), ...(opts.hubContext ? { hubContext: opts.hubContext } : {}), members };
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -195,7 +170,13 @@ async function localFleet(opts: UpOptions): Promise<UpTarget> {
 async function ownClusters(own: OwnClusters): Promise<UpTarget> {
   const kc = loadKubeConfig(own.hubKubeconfig, own.hubContext);
   // Every member's kubeconfig is read before anything is written, so a typo changes nothing.
-  const members = own.members.map((m) => ({ ...m, kc: loadKubeConfig(m.kubeconfig, m.context) }));
+  const members = own.members.map((m) => {
+    try {
+      return { ...m, kc: loadKubeConfig(m.kubeconfig, m.context) };
+    } catch (e) {
+      throw e instanceof FlotillaError ? new FlotillaError(`--member ${m.name}: ${e.message.replace(/^--(kubeconfig|context): /, "")}`) : e;
+    }
+  });
   say(`Installing Flotilla on the hub (${kc.getCurrentCluster()?.server ?? kc.getCurrentContext()})...`);
   await installToHub({ kubeConfig: kc, bundleDir: bundleDir("crds"), definitionDirs: [builtinDefinitionsDir()], log: (l) => say(`  ${l}`) });
   for (const m of members) {

@@ -1,6 +1,8 @@
 // `flotilla up --detach` / `flotilla down` end to end, as `npm start` runs it: a second fleet of
 // its own, the controller in the background, the quickstart reaching Healthy, and nothing left
-// running after `down`. Runs the compiled CLI (dist/, built by `npm ci`'s prepare step).
+// running after `down`. Then the same on clusters the user already runs (`--hub-kubeconfig` and
+// `--member`), played by a fleet started alone. Runs the compiled CLI (dist/, built by `npm ci`'s
+// prepare step).
 
 import { KUBECTL } from "./support/fleet.js";
 import { execFile } from "node:child_process";
@@ -40,4 +42,74 @@ describe("flotilla up --detach", () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it("runs the quick start on clusters it is handed: members registered with their own least-privilege token, the fleet left running", async () => {
+    const clusters = await mkdtemp(join(tmpdir(), "flotilla-own-"));
+    const dir = await mkdtemp(join(tmpdir(), "flotilla-up-own-"));
+    const hubKubeconfig = join(clusters, "hub.kubeconfig");
+    const onHub = (args: string[]) => run(KUBECTL, ["--kubeconfig", hubKubeconfig, ...args], { encoding: "utf8" });
+    try {
+      await run(process.execPath, [CLI, "fleet", "up", "--detach", "--dir", clusters, "--members", "eu,us"], { timeout: 180_000 });
+      const up = await run(
+        process.execPath,
+        [
+          CLI,
+          "up",
+          "--detach",
+          "--dir",
+          dir,
+          "--resync",
+          "30s",
+          "--hub-kubeconfig",
+          hubKubeconfig,
+          "--member",
+          `eu=${join(clusters, "eu.kubeconfig")},usage=production,region=eu`,
+          "--member",
+          `us=${join(clusters, "us.kubeconfig")}`,
+        ],
+        { timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+      );
+      expect(up.stdout).not.toContain("Starting the local fleet");
+      expect(up.stdout).toContain("Registering member eu (usage=production,region=eu)");
+      expect(up.stdout).toContain("Registering member us (usage=production)");
+      expect(up.stdout).toContain("image busybox:1.36 instead of the example's");
+      expect(up.stdout).toMatch(/Healthy after \d+ s\./);
+      expect((await onHub(["get", "ad", "example-deploy", "-o", "jsonpath={.status.phase}"])).stdout).toBe("Healthy");
+      expect((await onHub(["get", "clusters", "us", "-o", "jsonpath={.metadata.labels}"])).stdout).toBe('{"usage":"production"}');
+      // The hub holds the member's own ServiceAccount token, never the admin credentials it was handed.
+      const secret = (await onHub(["get", "secret", "-n", "flotilla-system", "cluster-eu", "-o", "jsonpath={.data.kubeconfig}"])).stdout;
+      const kubeconfig = Buffer.from(secret, "base64").toString("utf8");
+      expect(kubeconfig).toContain("token: ");
+      expect(kubeconfig).not.toContain("client-key-data");
+      const onEu = (args: string[]) => run(KUBECTL, ["--kubeconfig", join(clusters, "eu.kubeconfig"), ...args], { encoding: "utf8" });
+      expect((await onEu(["get", "serviceaccount", "-n", "flotilla-system", "flotilla-sync", "-o", "name"])).stdout.trim()).toBe(
+        "serviceaccount/flotilla-sync",
+      );
+      expect(
+        (
+          await onEu([
+            "get",
+            "deploy",
+            "-n",
+            "default",
+            "-l",
+            "app.kubernetes.io/name=backend",
+            "-o",
+            "jsonpath={.items[*].spec.template.spec.containers[0].image}",
+          ])
+        ).stdout,
+      ).toBe("busybox:1.36");
+
+      const down = await run(process.execPath, [CLI, "down", "--dir", dir], { timeout: 60_000 });
+      expect(down.stdout).toContain("Stopped the controller in");
+      expect(await processesUsing(dir)).toEqual([]);
+      // The user's clusters are theirs: still serving after `down`.
+      expect((await onHub(["get", "ad", "example-deploy", "-o", "jsonpath={.status.phase}"])).stdout).toBe("Healthy");
+    } finally {
+      await run(process.execPath, [CLI, "down", "--dir", dir]).catch(() => undefined);
+      await run(process.execPath, [CLI, "fleet", "down", "--dir", clusters]).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+      await rm(clusters, { recursive: true, force: true });
+    }
+  }, 420_000);
 });

@@ -6,6 +6,7 @@
 // `kubectl apply -k` cannot create a CRD and its resources in one run. Also registers clusters
 // for `flotilla up`.
 
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { backoffDelay } from "../support/backoff.js";
@@ -164,6 +165,20 @@ export async function registerClusters(kubeConfig: KubeConfig, clusters: Cluster
   } finally {
     client.close();
   }
+}
+
+/**
+ * Register clusters by the kubeconfig files they come with (the local fleet's members, whose
+ * admin kubeconfigs are fine in a sandbox; real members go through `cluster add` instead).
+ */
+export async function registerClusterFiles(
+  kubeConfig: KubeConfig,
+  clusters: readonly { name: string; labels: Record<string, string>; kubeconfigPath: string }[],
+): Promise<void> {
+  const registrations = await Promise.all(
+    clusters.map(async (c) => ({ name: c.name, labels: c.labels, kubeconfig: await readFile(c.kubeconfigPath, "utf8") })),
+  );
+  await registerClusters(kubeConfig, registrations);
 }
 
 /** Apply any manifests (e.g. an example deployment) to the hub. */

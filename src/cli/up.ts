@@ -23,7 +23,7 @@ import { addCluster } from "./cluster.js";
 import { type MemberSpec, type OwnClusters, ownClustersOf } from "./cluster-args.js";
 import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
 import { builtinDefinitionsDir } from "./inputs.js";
-import { applyManifests, bundleDir, installToHub, registerClusters } from "./install.js";
+import { applyManifests, bundleDir, installToHub, registerClusterFiles } from "./install.js";
 import { createLogger } from "./logger.js";
 import { packageRoot } from "./package-root.js";
 import { progressLines } from "./progress.js";
@@ -50,8 +50,7 @@ async function prepareHub(hub: FleetCluster, members: FleetCluster[]): Promise<K
   // Without the controller's Deployment: the local fleet has no container runtime, so the
   // controller runs as a process of this command (or a detached one) instead.
   await installToHub({ kubeConfig: kc, bundleDir: bundleDir("crds"), definitionDirs: [builtinDefinitionsDir()], log: (l) => say(`  ${l}`) });
-  const registrations = await Promise.all(members.map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") })));
-  await registerClusters(kc, registrations);
+  await registerClusterFiles(kc, members);
   say(`  registered clusters ${members.map((m) => m.name).join(", ")} (kubeconfigs in Secrets of flotilla-system)`);
   return kc;
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseYamlStream, toYaml } from "../../src/api/serialize.js";
 import type { ApplicationDeployment, Cluster } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
-import { installToHub, registerClusters } from "../../src/cli/install.js";
+import { installToHub, registerClusterFiles } from "../../src/cli/install.js";
 import { Controller } from "../../src/controller/controller.js";
 import { CANARY_V2_STEPS } from "./support/canary.js";
 import { hub, kubeConfig, kubectl, members, orAbsent, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
@@ -57,10 +57,7 @@ describe("the controller", () => {
   beforeAll(async () => {
     const hub = kubeConfig("hub");
     await installToHub({ kubeConfig: hub, definitionDirs: [builtinDefinitionsDir()] });
-    await registerClusters(
-      hub,
-      await Promise.all(members().map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))),
-    );
+    await registerClusterFiles(hub, members());
     dataDir = await mkdtemp(join(tmpdir(), "flotilla-controller-"));
     logFile = join(dataDir, "controller.log");
     controller = new Controller({

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseYamlStream, toYaml } from "../../src/api/serialize.js";
 import type { ApplicationDeployment, Cluster } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
-import { installToHub, registerClusters } from "../../src/cli/install.js";
+import { installToHub, registerClusterFiles } from "../../src/cli/install.js";
 import { type FleetCluster, type RunningFleet, startFleet } from "../../src/fleet/index.js";
 import { freePorts } from "../../src/fleet/ports.js";
 import { CANARY_V2_STEPS } from "./support/canary.js";
@@ -135,10 +135,7 @@ describe("faults on the local fleet", () => {
     fleet = await startFleet({ dir: fleetDir, members: MEMBERS });
     const hub = kubeConfig(own("hub"));
     await installToHub({ kubeConfig: hub, definitionDirs: [builtinDefinitionsDir()] });
-    await registerClusters(
-      hub,
-      await Promise.all(fleet.members.map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))),
-    );
+    await registerClusterFiles(hub, fleet.members);
     dataDir = await mkdtemp(join(tmpdir(), "flotilla-faults-"));
     [opsPort] = (await freePorts(1)) as [number];
     controller = startController();

@@ -7,7 +7,7 @@
 // and `git fsck --strict` finds nothing wrong.
 
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CustomObjectsApi } from "@kubernetes/client-node";
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toYaml } from "../../src/api/serialize.js";
 import type { ApplicationDeployment } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
-import { installToHub, registerClusters } from "../../src/cli/install.js";
+import { installToHub, registerClusterFiles } from "../../src/cli/install.js";
 import { type ControllerProcess, spawnController } from "./support/controller-process.js";
 import { hub, kubeConfig, kubectl, members, waitFor, withNamespace } from "./support/fleet.js";
 import { createBareRepo, type GitHttpServer, git, startGitHttpServer } from "./support/git-http-server.js";
@@ -71,10 +71,7 @@ describe("Git history across controller Pods", () => {
   beforeAll(async () => {
     const kc = kubeConfig("hub");
     await installToHub({ kubeConfig: kc, definitionDirs: [builtinDefinitionsDir()] });
-    await registerClusters(
-      kc,
-      await Promise.all(members().map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))),
-    );
+    await registerClusterFiles(kc, members());
     root = await mkdtemp(join(tmpdir(), "flotilla-history-"));
     await mkdir(join(root, "srv"));
     server = await startGitHttpServer({ root: join(root, "srv"), token: TOKEN });

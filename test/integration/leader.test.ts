@@ -5,7 +5,7 @@
 // it reconciles a deployment created after the kill and continues the Git history on the remote.
 
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoordinationV1Api, CustomObjectsApi, type V1Lease } from "@kubernetes/client-node";
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toYaml } from "../../src/api/serialize.js";
 import type { ApplicationDeployment } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
-import { installToHub, registerClusters } from "../../src/cli/install.js";
+import { installToHub, registerClusterFiles } from "../../src/cli/install.js";
 import { type ControllerProcess, spawnController } from "./support/controller-process.js";
 import { hub, kubeConfig, kubectl, members, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
 import { createBareRepo, type GitHttpServer, git, startGitHttpServer } from "./support/git-http-server.js";
@@ -104,10 +104,7 @@ describe("two controller replicas", () => {
   beforeAll(async () => {
     const kc = kubeConfig("hub");
     await installToHub({ kubeConfig: kc, definitionDirs: [builtinDefinitionsDir()] });
-    await registerClusters(
-      kc,
-      await Promise.all(members().map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))),
-    );
+    await registerClusterFiles(kc, members());
     root = await mkdtemp(join(tmpdir(), "flotilla-leader-"));
     await mkdir(join(root, "srv"));
     server = await startGitHttpServer({ root: join(root, "srv"), token: TOKEN });

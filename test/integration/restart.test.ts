@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseYamlStream, toYaml } from "../../src/api/serialize.js";
 import type { ApplicationDeployment } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
-import { installToHub, registerClusters } from "../../src/cli/install.js";
+import { installToHub, registerClusterFiles } from "../../src/cli/install.js";
 import { CANARY_V2_STEPS } from "./support/canary.js";
 import { type ControllerProcess, faultSeed, seededRandom, spawnController } from "./support/controller-process.js";
 import { hub, kubeConfig, kubectl, members, waitFor, withNamespace } from "./support/fleet.js";
@@ -240,10 +240,7 @@ describe("a controller killed mid-rollout", () => {
   beforeAll(async () => {
     const kc = kubeConfig("hub");
     await installToHub({ kubeConfig: kc, definitionDirs: [builtinDefinitionsDir()] });
-    await registerClusters(
-      kc,
-      await Promise.all(members().map(async (m) => ({ name: m.name, labels: m.labels, kubeconfig: await readFile(m.kubeconfigPath, "utf8") }))),
-    );
+    await registerClusterFiles(kc, members());
     dataDir = await mkdtemp(join(tmpdir(), "flotilla-restart-"));
   }, 120_000);
 

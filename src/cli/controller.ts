@@ -70,6 +70,10 @@ export function registerControllerCommands(program: Command): void {
           // Fault tests kill the process between a step's status record and its commit (see ControllerOptions).
           ...(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS ? { pauseAfterStepRecordMs: Number(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS) } : {}),
           logger,
+          onFatal: () => {
+            logger.flush();
+            process.exit(1);
+          },
         });
         await controller.start();
         const signal = await untilSignal();

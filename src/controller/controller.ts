@@ -87,6 +87,13 @@ export interface ControllerOptions {
    * so that a test can kill the process between the two on every try. Default 0.
    */
   pauseAfterStepRecordMs?: number;
+  /**
+   * Called when this replica won the lease but cannot start work for a reason that will not pass
+   * on its own (a data directory it cannot write, credentials refused). The controller has stopped
+   * and released the lease by then, so a standby can lead; the CLI exits non-zero, so the Pod
+   * restarts and shows it (CrashLoopBackOff) instead of holding the lease while doing nothing.
+   */
+  onFatal?: (error: unknown) => void;
   logger: Logger;
 }
 
@@ -180,7 +187,11 @@ export class Controller {
       onStartedLeading: () => {
         this.log.info({ identity }, "became leader");
         this.metrics.leader.set(1);
-        void this.startWork().catch((e: unknown) => this.log.error({ err: e }, "starting the controller failed"));
+        void this.startWork().catch(async (e: unknown) => {
+          this.log.error({ err: errorText(e) }, "cannot start work; releasing the lease");
+          await this.stop().catch(() => undefined);
+          this.o.onFatal?.(e);
+        });
       },
       onStoppedLeading: () => {
         this.log.warn({ identity }, "lost the leader lease; stopping work");

@@ -5,7 +5,7 @@
 // it reconciles a deployment created after the kill and continues the Git history on the remote.
 
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoordinationV1Api, CustomObjectsApi, type V1Lease } from "@kubernetes/client-node";
@@ -220,4 +220,32 @@ describe("two controller replicas", () => {
       throw err;
     }
   }, 300_000);
+
+  it("gives the Lease back and exits 1 when it leads but cannot start work, instead of holding the Lease idle", async () => {
+    const namespace = uniqueName("lease-fatal");
+    await kubectl("hub", ["create", "namespace", namespace]);
+    try {
+      // A data directory that can never be created: its parent is a regular file.
+      const blocker = join(root, "not-a-directory");
+      await writeFile(blocker, "a file where the data directory's parent should be\n");
+      const c = spawnController({
+        kubeconfig: hub().kubeconfigPath,
+        dataDir: join(blocker, "data"),
+        logFile: join(root, "fatal.log"),
+        args: ["--namespace", namespace, "--lease-duration", `${LEASE_SECONDS}s`, "--resync", "1m"],
+      });
+      replicas.push(c);
+      await c.logLine((l) => l.msg === "became leader");
+      await waitFor(() => c.exited, { timeoutMs: 30_000, intervalMs: 100, message: "the replica that cannot start to exit" });
+      expect(c.child.exitCode).toBe(1);
+      expect(c.logLines().find((l) => l.msg === "cannot start work; releasing the lease")?.err).toContain("creating the environment repository");
+      const lease = await kubeConfig("hub").makeApiClient(CoordinationV1Api).readNamespacedLease({ name: "flotilla-controller", namespace });
+      expect(lease.spec?.holderIdentity ?? "").toBe("");
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      await kubectl("hub", ["delete", "namespace", namespace, "--wait=false"], { allowFailure: true });
+    }
+  }, 120_000);
 });

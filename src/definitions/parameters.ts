@@ -188,7 +188,8 @@ function row(raw: unknown, path: string, required: boolean, root: Schema, refs: 
   const { schema: s, refs: seen } = resolve(raw, root, recursive ? refs.filter((r) => r !== ref) : refs);
   out.parameters.push({
     path,
-    type: typeOf(s, root, seen),
+    // Types follow $refs on their own: a type never descends into fields, so it ends without the path's refs.
+    type: typeOf(s, root),
     ...("default" in s ? { default: s.default } : {}),
     required,
     description: oneLine(s.description),

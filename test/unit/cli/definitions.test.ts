@@ -1,7 +1,10 @@
 // `flotilla definitions list|show` as a user runs them, on the built-in definitions (read from
-// definitions/ for what to expect), a folder of one's own, and a hub that does not answer.
+// definitions/ for what to expect), a folder of one's own, a fake hub (a plain HTTP server that
+// answers discovery and the two lists), a hub without Flotilla's CRDs and one that does not answer.
 
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
@@ -9,6 +12,65 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCli, flotilla } from "./compiled-cli.js";
 
 let tmp: string;
+/** Fake hubs: one serving definitions, one without Flotilla's CRDs. */
+const hubs: Server[] = [];
+
+/** The hub's objects, as a list returns them (no apiVersion and kind on items). */
+const HUB_ITEMS: Record<string, unknown[]> = {
+  componentdefinitions: [
+    {
+      metadata: { name: "webservice", annotations: { "flotilla.dev/description": "the hub's webservice" }, managedFields: [{ manager: "flotilla-install" }] },
+      spec: { workload: { apiVersion: "apps/v1", kind: "Deployment" }, schema: { type: "object", properties: { image: { type: "string" } } }, template: "{}" },
+    },
+  ],
+  traitdefinitions: [{ metadata: { name: "team-quota" }, spec: { appliesTo: ["apps/v1/Deployment"], scope: "component", outputs: "[]" } }],
+};
+
+/** A fake hub's answer: discovery of flotilla.dev/v1alpha1 (only with `crds`), then the lists. */
+function answer(path: string, crds: boolean): { code: number; body: unknown } {
+  if (!crds) return { code: 404, body: { kind: "Status", code: 404 } };
+  if (path === "/apis/flotilla.dev/v1alpha1") {
+    return {
+      code: 200,
+      body: {
+        kind: "APIResourceList",
+        groupVersion: "flotilla.dev/v1alpha1",
+        resources: [
+          { name: "componentdefinitions", kind: "ComponentDefinition", namespaced: false },
+          { name: "traitdefinitions", kind: "TraitDefinition", namespaced: false },
+        ],
+      },
+    };
+  }
+  const plural = path.split("/").at(-1) ?? "";
+  return plural in HUB_ITEMS
+    ? { code: 200, body: { kind: "List", metadata: {}, items: HUB_ITEMS[plural] } }
+    : { code: 404, body: { kind: "Status", code: 404 } };
+}
+
+/** A kubeconfig for a fake hub on 127.0.0.1. */
+async function fakeHub(file: string, crds: boolean): Promise<void> {
+  const hub = createServer((req, res) => {
+    const { code, body } = answer(new URL(req.url ?? "/", "http://hub").pathname, crds);
+    res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
+  });
+  hubs.push(hub);
+  await new Promise<void>((resolve) => hub.listen(0, "127.0.0.1", resolve));
+  const { port } = hub.address() as AddressInfo;
+  await writeFile(
+    join(tmp, file),
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      // client-node speaks plain HTTP only to a cluster marked insecure.
+      `clusters: [{name: fake, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]`,
+      "users: [{name: someone, user: {token: not-a-secret}}]",
+      "contexts: [{name: fake, context: {cluster: fake, user: someone}}]",
+      "current-context: fake",
+      "",
+    ].join("\n"),
+  );
+}
 
 /** A trait named like the webservice component, with a usage comment, in a folder of its own. */
 const OWN_TRAIT = `# webservice — a trait that shares its name with the component.
@@ -57,9 +119,12 @@ beforeAll(async () => {
       "",
     ].join("\n"),
   );
+  await fakeHub("hub.kubeconfig", true);
+  await fakeHub("bare.kubeconfig", false);
 }, 180_000);
 
 afterAll(async () => {
+  for (const hub of hubs) await new Promise((resolve) => hub.close(resolve));
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
@@ -173,5 +238,37 @@ describe("flotilla definitions", { timeout: 60_000 }, () => {
     const both = await flotilla(["definitions", "list", "--hub", "--definitions", tmp]);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("--definitions adds local folders to the built-ins, --hub (--kubeconfig, --context) reads the hub's definitions");
+  });
+
+  it("lists and shows the hub's definitions with --kubeconfig, saying where the examples are", async () => {
+    const hub = join(tmp, "hub.kubeconfig");
+    const list = await flotilla(["definitions", "list", "--kubeconfig", hub, "-o", "wide"]);
+    expect(list.code).toBe(0);
+    expect(row(list.stdout, "webservice", "component")).toEqual(["webservice", "component", "apps/v1/Deployment", "<none>", "hub", "the hub's webservice"]);
+    expect(row(list.stdout, "team-quota", "trait")).toEqual(["team-quota", "trait", "Deployment", "component", "hub", "<none>"]);
+    expect(list.stdout).not.toContain("gateway");
+    const json = JSON.parse((await flotilla(["definitions", "list", "--kubeconfig", hub, "-o", "json"])).stdout) as {
+      items: Array<{ apiVersion: string; kind: string; metadata: { name: string; managedFields?: unknown } }>;
+    };
+    expect(json.items.map((d) => [d.apiVersion, d.kind, d.metadata.name, d.metadata.managedFields])).toEqual([
+      ["flotilla.dev/v1alpha1", "ComponentDefinition", "webservice", undefined],
+      ["flotilla.dev/v1alpha1", "TraitDefinition", "team-quota", undefined],
+    ]);
+    const builtin = await flotilla(["definitions", "show", "webservice", "--kubeconfig", hub]);
+    expect(builtin.stdout).toContain("Source:        hub\n");
+    expect(row(builtin.stdout, "image", "string")?.[3]).toBe("no");
+    expect(builtin.stdout).toContain("Example: the hub keeps no comments; `flotilla definitions show webservice` without --hub prints the built-in's.\n");
+    const own = await flotilla(["definitions", "show", "team-quota", "--kubeconfig", hub]);
+    expect(own.stdout).toContain("Properties (traits[].properties): no schema, anything is accepted as given.");
+    expect(own.stdout).toContain("Example: the hub keeps no comments; see the usage comment of the file the definition was applied from.\n");
+  });
+
+  it("says how to install the CRDs on a hub that serves no definitions", async () => {
+    const bare = await flotilla(["definitions", "list", "--kubeconfig", join(tmp, "bare.kubeconfig")]);
+    expect({ code: bare.code, stderr: bare.stderr }).toEqual({
+      code: 1,
+      stderr:
+        "error: the hub serves no ComponentDefinition (Flotilla's CRDs are not installed there). Install them with `flotilla install --without-controller`, or drop --hub, --kubeconfig and --context to see the built-in definitions.\n",
+    });
   });
 });

@@ -28,8 +28,9 @@ export function kindWord(d: Definition): KindWord {
   return d.kind === "TraitDefinition" ? "trait" : "component";
 }
 
+/** The description annotation on one line: a table row must stay one line. */
 function description(d: Definition): string {
-  return d.metadata.annotations?.[ANNOTATION_DESCRIPTION] ?? "";
+  return (d.metadata.annotations?.[ANNOTATION_DESCRIPTION] ?? "").replace(/\s+/g, " ").trim();
 }
 
 function appliesTo(d: TraitDefinition): string[] {

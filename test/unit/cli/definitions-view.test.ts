@@ -26,7 +26,7 @@ function trait(name: string, spec: Partial<TraitDefinition["spec"]> = {}): Trait
 
 const entries: DefinitionEntry[] = [
   { definition: trait("env", { appliesTo: ["apps/v1/Deployment", "batch/v1/CronJob", "batch/v1beta1/CronJob"] }), source: "a.yaml" },
-  { definition: component("worker", "a worker"), source: "b.yaml" },
+  { definition: component("worker", "a\n  worker"), source: "b.yaml" },
   { definition: trait("labels"), source: "hub" },
   { definition: trait("expose", { scope: "component", conflictsWith: ["other"] }), source: "c.yaml" },
   { definition: component("expose"), source: "d.yaml" },

@@ -22,6 +22,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import("./render.js")).registerRenderCommands,
   },
   {
+    commands: [{ usage: "definitions", summary: "list the component types and traits, or show one's parameters, defaults and example" }],
+    load: async () => (await import("./definitions.js")).registerDefinitionsCommands,
+  },
+  {
     commands: [{ usage: "fleet", summary: "run a local fleet: a hub and member clusters (real API servers on 127.0.0.1)" }],
     load: async () => (await import("./fleet.js")).registerFleetCommand,
   },

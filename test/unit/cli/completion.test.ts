@@ -48,6 +48,8 @@ describe("flotilla completion", async () => {
     const table = completionTable(program);
     for (const command of program.commands) expect(table.get("")).toContain(command.name());
     expect(table.get("fleet")).toEqual(["--help", "down", "status", "up"]);
+    expect(table.get("definitions")).toEqual(["--help", "list", "show"]);
+    expect(table.get("definitions show")).toEqual(expect.arrayContaining(["--definitions", "--hub", "--kind", "--kubeconfig", "--context", "-o"]));
   });
 
   it("wraps the same function for zsh through bashcompinit", () => {

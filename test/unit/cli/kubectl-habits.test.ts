@@ -137,6 +137,7 @@ describe("the flotilla CLI, by kubectl's habits", { timeout: 60_000 }, () => {
     for (const command of [
       "render",
       "validate",
+      "definitions",
       "fleet",
       "controller",
       "install",

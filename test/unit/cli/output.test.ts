@@ -85,7 +85,17 @@ describe("every command with -o", async () => {
   it("is one of the commands that print data", () => {
     // A new command with -o joins this list (and docs/cli.md's table of formats).
     expect(withOutput.map(([path]) => path)).toEqual(
-      expect.arrayContaining(["render", "validate", "fleet status", "status", "placement explain", "health", "version"]),
+      expect.arrayContaining([
+        "render",
+        "validate",
+        "definitions list",
+        "definitions show",
+        "fleet status",
+        "status",
+        "placement explain",
+        "health",
+        "version",
+      ]),
     );
   });
 
@@ -129,6 +139,7 @@ describe("the compiled CLI", { timeout: 60_000 }, () => {
     [["fleet", "status", "--dir", "nowhere"], "text, wide, json or yaml"],
     [["health", "-f", "nowhere.yaml"], "table, wide, json or yaml"],
     [["version"], "text, short, json or yaml"],
+    [["definitions", "show", "webservice", "--kubeconfig", "nowhere"], "text, wide, json or yaml"],
   ])("flotilla %j -o xml exits 2: Use %s", async (args, formats) => {
     expect(await flotilla([...args, "--output", "xml"])).toEqual({ code: 2, stdout: "", stderr: `error: --output: "xml" is not a format. Use ${formats}.\n` });
   });

@@ -275,16 +275,25 @@ function lifecycle(gvk: string): { added: string | undefined; removed: string | 
   return { added, removed };
 }
 
-/** apiVersions that serve `kind` in this view, best first: the same group, then the most stable. */
-function alternatives(view: View, group: string, kind: string): string[] {
+/** The major number of an API version: "v2beta2" → 2. */
+const majorOf = (version: string): number => Number(/^v(\d+)/.exec(version)?.[1] ?? -1);
+
+/**
+ * apiVersions that serve `kind` in this view, best first: the same group, then the same major
+ * version (autoscaling/v2beta2 for autoscaling/v2: the same fields), then the most stable.
+ */
+function alternatives(view: View, apiVersion: string, kind: string): string[] {
+  const { group, version } = groupVersion(apiVersion);
+  const rank = (av: string): [number, number, number] => {
+    const gv = groupVersion(av);
+    return [gv.group === group ? 0 : 1, majorOf(gv.version) === majorOf(version) ? 0 : 1, -stability(gv.version)];
+  };
   return [...view.kinds.keys()]
     .filter((gvk) => splitKey(gvk)[1] === kind)
     .map((gvk) => splitKey(gvk)[0])
     .sort((a, b) => {
-      const ga = groupVersion(a);
-      const gb = groupVersion(b);
-      if ((ga.group === group) !== (gb.group === group)) return ga.group === group ? -1 : 1;
-      return stability(gb.version) - stability(ga.version) || (a < b ? -1 : 1);
+      const [ra, rb] = [rank(a), rank(b)];
+      return ra[0] - rb[0] || ra[1] - rb[1] || ra[2] - rb[2] || (a < b ? -1 : 1);
     });
 }
 
@@ -293,7 +302,7 @@ function notServed(view: View, apiVersion: string, kind: string): { message: str
   const gvk = `${apiVersion}/${kind}`;
   const minor = minorOf(view.version);
   const { group } = groupVersion(apiVersion);
-  const instead = alternatives(view, group, kind);
+  const instead = alternatives(view, apiVersion, kind);
   const use = instead.length ? `Use apiVersion ${instead[0]}` : "";
   const { added, removed } = lifecycle(gvk);
   const base = `${apiVersion} ${kind} is not served by Kubernetes ${view.version}`;
@@ -432,13 +441,14 @@ function check(w: Walk, value: unknown, type: FieldType, path: string): void {
 }
 
 function wrongType(w: Walk, path: string, expected: string, value: unknown): void {
-  const fix = expected.includes("string")
-    ? typeof value === "number" || typeof value === "boolean"
-      ? `Quote the value in YAML ("${String(value)}").`
-      : `Give ${expected}.`
-    : typeof value === "string" && (expected.includes("integer") || expected.includes("number") || expected === "true or false")
-      ? "Write the value without quotes."
-      : `Give ${expected}.`;
+  const fix =
+    expected === TYPE_NAMES.string || expected === TYPE_NAMES.date
+      ? typeof value === "number" || typeof value === "boolean"
+        ? `Quote the value in YAML ("${String(value)}").`
+        : `Give ${expected}.`
+      : typeof value === "string" && (expected.includes("integer") || expected.includes("number") || expected === "true or false")
+        ? "Write the value without quotes."
+        : `Give ${expected}.`;
   w.problems.push({ path, message: `must be ${expected} (got ${describe(value)})`, fix });
 }
 

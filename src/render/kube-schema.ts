@@ -12,7 +12,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FlotillaError } from "../api/errors.js";
+import { type FieldProblem, FlotillaError } from "../api/errors.js";
+import { LABEL_COMPONENT, LABEL_REVISION } from "../api/labels.js";
+import type { ApplicationDeployment, Manifest } from "../api/types.js";
 
 /** A field's type in the data: a scalar name, an object type's name, or an array/map of a type. */
 type FieldType = string | ["array", FieldType] | ["map", FieldType];
@@ -489,6 +491,46 @@ export function validateManifests(manifests: readonly unknown[], version: string
 
 /** A problem as one line: object, path, what is wrong (for Kubernetes 1.N), and the fix. */
 export function formatKubeSchemaProblem(p: KubeSchemaProblem): string {
+  return `${problemHead(p)}. ${p.fix}`;
+}
+
+/** Object, path and what is wrong for which version, without the fix. */
+function problemHead(p: KubeSchemaProblem): string {
   const where = p.message.includes(`Kubernetes ${p.version}`) ? "" : ` for Kubernetes ${p.version}`;
-  return `${p.object}: ${p.path ? `${p.path}: ` : ""}${p.message}${where}. ${p.fix}`;
+  return `${p.object}: ${p.path ? `${p.path}: ` : ""}${p.message}${where}`;
+}
+
+/** Where the component that rendered `m` sits in the deployment (from the object's labels); "" when unknown. */
+function componentPathOf(deployment: ApplicationDeployment, m: Manifest): string {
+  const labels = m.metadata?.labels ?? {};
+  const revisions = deployment.spec?.appRevisions ?? [];
+  // Component-scoped objects carry no revision label: they come from the newest revision.
+  let ri = revisions.findIndex((r) => r.name === labels[LABEL_REVISION]);
+  if (ri < 0) ri = revisions.length - 1;
+  const ci = revisions[ri]?.template?.spec?.components?.findIndex((c) => c.name === labels[LABEL_COMPONENT]) ?? -1;
+  return ci < 0 ? "" : `spec.appRevisions[${ri}].template.spec.components[${ci}]`;
+}
+
+/**
+ * What Kubernetes `version` would refuse of the objects a deployment rendered, as problems of the
+ * deployment: the path of the component that rendered the object, and a message naming the
+ * object, its field and the version (and the cluster, when given).
+ */
+export function renderedProblems(
+  deployment: ApplicationDeployment,
+  manifests: readonly Manifest[],
+  version: string,
+  options: { cluster?: string } = {},
+): { problems: FieldProblem[]; notes: string[] } {
+  const problems: FieldProblem[] = [];
+  const notes: string[] = [];
+  const where = options.cluster === undefined ? "" : `cluster ${options.cluster}: `;
+  for (const m of manifests) {
+    const result = validateManifests([m], version);
+    notes.push(...result.notes.map((n) => `${where}${n}`));
+    for (const p of result.problems) {
+      problems.push({ path: componentPathOf(deployment, m), message: `${where}renders ${problemHead(p)}`, fix: p.fix });
+    }
+  }
+  return { problems, notes };
 }

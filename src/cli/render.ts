@@ -113,7 +113,7 @@ export function registerRenderCommands(program: Command): void {
     .addOption(new Option("--cluster <name>", "only this cluster (repeatable)").argParser(collect).default([], "every cluster something is placed on"));
   addKubeVersionOption(
     render,
-    "check every rendered object against this Kubernetes version's API; clusters that report no version render for it (the default: v1.30.0, unchecked)",
+    "check each cluster's objects against its Kubernetes version's API; clusters that report no version render for this one (without it: nothing is checked, and they render for v1.30.0)",
   );
   addOutputOption(render, ["yaml", "json"], "yaml (a # cluster: NAME comment, then its objects) or json (a List per cluster)")
     .option("--out-dir <dir>", "write the Git environment-repository layout into this folder instead of printing")

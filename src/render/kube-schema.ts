@@ -135,6 +135,13 @@ const v = (minor: number): string => `1.${minor}`;
 
 /** The Kubernetes minors this module checks against, oldest first, and those built from neighbours. */
 export function kubeVersions(): { oldest: string; newest: string; all: string[]; interpolated: string[] } {
+  if (!range) range = versionRange();
+  return { ...range, all: [...range.all], interpolated: [...range.interpolated] };
+}
+
+let range: ReturnType<typeof versionRange> | undefined;
+
+function versionRange(): { oldest: string; newest: string; all: string[]; interpolated: string[] } {
   const known = Object.keys(loadData().versions).map(minorOf);
   const lo = Math.min(...known);
   const hi = Math.max(...known);

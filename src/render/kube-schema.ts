@@ -212,9 +212,9 @@ function viewOf(version: string): View {
   const minor = minorOf(version);
   const known = Object.keys(d.versions).sort((a, b) => minorOf(a) - minorOf(b));
   const kinds = new Map<string, { type: string; from: string }>();
-  const add = (from: string, only?: (gvk: string) => boolean): void => {
+  const add = (from: string): void => {
     for (const [gvk, type] of Object.entries(d.kinds[from] ?? {})) {
-      if (!kinds.has(gvk) && (!only || only(gvk)) && servedBy(gvk, minor)) kinds.set(gvk, { type, from });
+      if (!kinds.has(gvk) && servedBy(gvk, minor)) kinds.set(gvk, { type, from });
     }
   };
   if (d.versions[version]) add(version);

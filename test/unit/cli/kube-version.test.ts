@@ -190,6 +190,17 @@ describe("flotilla render --kube-version", { timeout: 60_000 }, () => {
     expect(run.stderr).not.toContain("cluster new:");
   });
 
+  it("notes, and does not check, a cluster reporting a version the schemas do not cover", async () => {
+    const app = await file("cron-ancient.yaml", rawObjects([cronJob("batch/v1beta1")]));
+    const clusters = await file("clusters-ancient.yaml", cluster("ancient", "v1.19.16"));
+    const run = await flotilla("render", "-f", app, "--clusters", clusters, "--kube-version", "1.24");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("# cluster: ancient\n");
+    expect(run.stderr).toBe(
+      `note: cluster ancient reports Kubernetes "v1.19.16": its objects are not checked (the schemas cover 1.20 to ${kubeVersions().newest})\n`,
+    );
+  });
+
   it("gives the templates the version: the cron-task component renders batch/v1beta1 for 1.20 and batch/v1 for 1.21", async () => {
     const app = await file(
       "cron-task-render.yaml",

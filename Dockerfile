@@ -18,6 +18,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 COPY definitions ./definitions
 COPY crds ./crds
+COPY kube-schemas ./kube-schemas
 COPY deploy ./deploy
 
 # Node.js 20 and nothing else: no shell, no package manager. `:nonroot` runs as 65532.
@@ -29,6 +30,7 @@ COPY --from=build /build/node_modules ./node_modules
 COPY --from=build /build/dist/src ./dist/src
 COPY --from=build /build/definitions ./definitions
 COPY --from=build /build/crds ./crds
+COPY --from=build /build/kube-schemas ./kube-schemas
 COPY --from=build /build/deploy ./deploy
 USER 65532:65532
 ENTRYPOINT ["/nodejs/bin/node", "dist/src/cli/main.js"]

@@ -13,10 +13,12 @@ import { FileDefinitionSource } from "../definitions/loader.js";
 import { brokenDefinitions, buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { manifestPath, writeLayout } from "../gitops/layout.js";
 import { type PlacementDecision, place } from "../placement/select.js";
+import { checkedKubeVersion, kubeMinor, kubeVersions, renderedProblems } from "../render/kube-schema.js";
 import { type RenderedCluster, type RenderTarget, renderDeployment } from "../render/render.js";
 import { fullRolloutTargets } from "../rollout/targets.js";
 import { builtinDefinitionsDir, type FileProblem, formatFileProblem, type Inputs, readInputs } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
+import { EXIT_USAGE } from "./exit-codes.js";
 import { examples } from "./help.js";
 import { addOutputOption, type DataFormat, formatData, formatDocument, kubeList, type TextFormat } from "./output.js";
 
@@ -31,17 +33,38 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** `--kube-version MAJOR.MINOR`: checked against the versions the schemas cover (exit 2 outside them). */
+function addKubeVersionOption(command: Command, what: string): Command {
+  return command.option(`--kube-version <MAJOR.MINOR>`, what, (value: string) => {
+    try {
+      return checkedKubeVersion(value);
+    } catch (e) {
+      command.error(`error: ${(e as Error).message}`, { exitCode: EXIT_USAGE, code: "flotilla.invalidKubeVersion" });
+    }
+  });
+}
+
+/** A cluster as the templates see it with `--kube-version`: its own reported version, else that one. */
+function withKubeVersion(cluster: Cluster, kubeVersion: string | undefined): Cluster {
+  if (!kubeVersion || cluster.status?.version) return cluster;
+  return { ...cluster, status: { ...cluster.status, version: `v${kubeVersion}.0` } };
+}
+
 async function loadRegistry(extraDirs: string[], inlineDefinitions: unknown[]): Promise<DefinitionRegistry> {
   const docs = await new FileDefinitionSource([builtinDefinitionsDir(), ...extraDirs]).loadDocuments();
   return buildRegistry([...docs, ...inlineDefinitions]);
 }
 
 /** Targets for one deployment: placement over the given clusters, or the implicit `local`; with the decisions, for a cluster left out. */
-function targetsFor(deployment: ApplicationDeployment, clusters: Cluster[] | undefined): { targets: RenderTarget[]; decisions: PlacementDecision[] } {
+function targetsFor(
+  deployment: ApplicationDeployment,
+  clusters: Cluster[] | undefined,
+  kubeVersion: string | undefined,
+): { targets: RenderTarget[]; decisions: PlacementDecision[] } {
   if (!clusters) {
     const first = deployment.spec.placementStrategies?.[0];
     const placement = { waves: [{ name: waveName(0, first?.name), index: 0, strategy: first ?? {}, clusters: ["local"] }], decisions: [] };
-    return { targets: fullRolloutTargets(deployment, placement, [LOCAL_CLUSTER]), decisions: [] };
+    return { targets: fullRolloutTargets(deployment, placement, [withKubeVersion(LOCAL_CLUSTER, kubeVersion)]), decisions: [] };
   }
   const placement = place(deployment.spec.placementStrategies, clusters);
   return { targets: fullRolloutTargets(deployment, placement, clusters), decisions: placement.decisions };
@@ -60,6 +83,16 @@ function chosenClusters(names: readonly string[], clusters: Cluster[] | undefine
   return [...new Set(names)].sort();
 }
 
+interface RenderOptions {
+  filename: string[];
+  definitions: string[];
+  clusters?: string;
+  cluster: string[];
+  output: DataFormat;
+  outDir?: string;
+  kubeVersion?: string;
+}
+
 export function registerRenderCommands(program: Command): void {
   const render = program
     .command("render")
@@ -71,43 +104,57 @@ export function registerRenderCommands(program: Command): void {
         "flotilla render -f app.yaml --clusters clusters.yaml --cluster prod-eu -o json | kubectl --context prod-eu apply -f -",
         "cat app.yaml | flotilla render -f - -o json",
         "flotilla render -f app.yaml --clusters clusters.yaml --out-dir env-repo/",
+        "flotilla render -f app.yaml --kube-version 1.25",
       ),
     )
     .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable; multi-document YAML allowed)", collect, [])
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
     .option("--clusters <file>", "Cluster objects to place on (default: one implicit cluster named local)")
     .addOption(new Option("--cluster <name>", "only this cluster (repeatable)").argParser(collect).default([], "every cluster something is placed on"));
+  addKubeVersionOption(
+    render,
+    "check each cluster's objects against its Kubernetes version's API; clusters that report no version render for this one (without it: nothing is checked, and they render for v1.30.0)",
+  );
   addOutputOption(render, ["yaml", "json"], "yaml (a # cluster: NAME comment, then its objects) or json (a List per cluster)")
     .option("--out-dir <dir>", "write the Git environment-repository layout into this folder instead of printing")
-    .action(async (opts: { filename: string[]; definitions: string[]; clusters?: string; cluster: string[]; output: DataFormat; outDir?: string }) => {
+    .action(async (opts: RenderOptions) => {
       const inputs = await readInputs(opts.filename);
       const clusterInputs = opts.clusters ? await readInputs([opts.clusters]) : undefined;
       const registry = await loadRegistry(opts.definitions, inputs.definitions);
+      const notes: string[] = [];
       // Exactly `flotilla validate`'s checks first: render never prints what validate refuses.
-      const problems = [...(await validationProblems(inputs, registry)), ...(clusterInputs?.problems ?? [])];
+      const problems = [...(await validationProblems(inputs, registry, { kubeVersion: opts.kubeVersion, notes })), ...(clusterInputs?.problems ?? [])];
       if (problems.length) failWith(problems);
       if (inputs.deployments.length === 0) {
         throw new FlotillaError(`no ApplicationDeployment found in ${opts.filename.join(", ")}. Point -f at a file with kind: ApplicationDeployment.`);
       }
-      const clusters = clusterInputs ? [...clusterInputs.clusters, ...inputs.clusters] : inputs.clusters.length ? inputs.clusters : undefined;
+      const given = clusterInputs ? [...clusterInputs.clusters, ...inputs.clusters] : inputs.clusters.length ? inputs.clusters : undefined;
+      const clusters = given?.map((c) => withKubeVersion(c, opts.kubeVersion));
       const chosen = chosenClusters(opts.cluster, clusters);
       const results: Array<{ deployment: ApplicationDeployment; rendered: RenderedCluster[] }> = [];
+      /** What each cluster's Kubernetes would refuse (`--kube-version`). */
+      const refused: FileProblem[] = [];
       /** Why each deployment places nothing on a cluster `--cluster` names, by cluster. */
       const leftOut = new Map<string, string[]>();
       for (const { file, doc } of inputs.deployments) {
-        const { targets, decisions } = targetsFor(doc, clusters);
+        const { targets, decisions } = targetsFor(doc, clusters, opts.kubeVersion);
         const kept = chosen ? targets.filter((t) => chosen.includes(t.cluster.name)) : targets;
         for (const d of decisions) {
           if (d.selected || !chosen?.includes(d.cluster)) continue;
           leftOut.set(d.cluster, [...(leftOut.get(d.cluster) ?? []), `${doc.metadata.namespace ?? "default"}/${doc.metadata.name}: ${d.reason}`]);
         }
+        let rendered: RenderedCluster[];
         try {
-          results.push({ deployment: doc, rendered: await renderDeployment({ deployment: doc, registry, targets: kept }) });
+          rendered = await renderDeployment({ deployment: doc, registry, targets: kept });
         } catch (e) {
           if (e instanceof ValidationError) failWith(e.problems.map((p) => ({ ...p, file })));
           throw e;
         }
+        if (opts.kubeVersion) refused.push(...kubeProblems(doc, rendered, kept, notes).map((p) => ({ ...p, file })));
+        results.push({ deployment: doc, rendered });
       }
+      for (const n of new Set(notes)) process.stderr.write(`note: ${n}\n`);
+      if (refused.length) failWith(refused);
       const byCluster = groupByCluster(results, chosen);
       // A cluster asked for by name that gets nothing is printed empty, as kubectl prints an empty
       // List for a namespace with nothing in it; stderr says why.
@@ -143,15 +190,22 @@ export function registerRenderCommands(program: Command): void {
         "flotilla validate -f examples/",
         "flotilla validate -f app.yaml --definitions platform/definitions/",
         "flotilla validate -f app.yaml -o json | jq -r '.items[] | .file + \": \" + .message'",
+        "flotilla validate -f app.yaml --kube-version 1.31",
       ),
     )
     .requiredOption("-f, --filename <path>", "file or folder (repeatable)", collect, [])
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, []);
+  addKubeVersionOption(
+    validate,
+    "also check every rendered object against this Kubernetes version's API (unknown fields, wrong types, apiVersions it does not serve); the templates see this version",
+  );
   addOutputOption(validate, ["text", "json", "yaml"], "text, json or yaml (a List of the problems, empty when all is valid; the exit code is the same)").action(
-    async (opts: { filename: string[]; definitions: string[]; output: Exclude<TextFormat, "wide"> }) => {
+    async (opts: { filename: string[]; definitions: string[]; output: Exclude<TextFormat, "wide">; kubeVersion?: string }) => {
       const inputs = await readInputs(opts.filename);
       const registry = await loadRegistry(opts.definitions, inputs.definitions);
-      const problems = await validationProblems(inputs, registry);
+      const notes: string[] = [];
+      const problems = await validationProblems(inputs, registry, { kubeVersion: opts.kubeVersion, notes });
+      for (const n of new Set(notes)) process.stderr.write(`note: ${n}\n`);
       if (opts.output !== "text") {
         process.stdout.write(formatData(kubeList(problems.map(problemItem)), opts.output));
         if (problems.length) process.exitCode = 1;
@@ -159,7 +213,7 @@ export function registerRenderCommands(program: Command): void {
       }
       if (problems.length) failWith(problems);
       const count = inputs.deployments.length + inputs.definitions.length + inputs.clusters.length;
-      process.stdout.write(`${count} document(s) valid\n`);
+      process.stdout.write(`${count} document(s) valid${opts.kubeVersion ? `; rendered objects fit Kubernetes ${opts.kubeVersion}` : ""}\n`);
     },
   );
 }
@@ -175,35 +229,51 @@ function problemItem(p: FileProblem): FileProblem {
   };
 }
 
+/** What `--kube-version` adds to validation. */
+export interface KubeCheck {
+  /** Render for this Kubernetes minor (`1.25`) and check the objects against its API; undefined: neither. */
+  kubeVersion?: string | undefined;
+  /** Collects why objects were not checked (kinds not built into Kubernetes). */
+  notes?: string[];
+}
+
 /**
  * Every problem `flotilla validate` reports: documents that fail their schema, broken definitions,
  * and each deployment's expressions and renders. `flotilla render` runs the same checks first.
  */
-export async function validationProblems(inputs: Inputs, registry: DefinitionRegistry): Promise<FileProblem[]> {
+export async function validationProblems(inputs: Inputs, registry: DefinitionRegistry, kube: KubeCheck = {}): Promise<FileProblem[]> {
   const problems: FileProblem[] = [...inputs.problems];
   for (const broken of brokenDefinitions(registry)) {
     const list: FieldProblem[] = broken.error instanceof ValidationError ? broken.error.problems : [{ path: "", message: broken.error.message }];
     for (const p of list) problems.push({ ...p, file: `${broken.kind}/${broken.name}` });
   }
-  for (const { file, doc } of inputs.deployments) problems.push(...(await deploymentProblems(doc, registry)).map((p) => ({ ...p, file })));
+  for (const { file, doc } of inputs.deployments) problems.push(...(await deploymentProblems(doc, registry, kube)).map((p) => ({ ...p, file })));
   return problems;
 }
 
-/** Render every revision under every wave's overrides, so a mistake in any of them is found. */
-export async function deploymentProblems(deployment: ApplicationDeployment, registry: DefinitionRegistry): Promise<FieldProblem[]> {
+/**
+ * Render every revision under every wave's overrides, so a mistake in any of them is found; with
+ * `kube.kubeVersion`, for that Kubernetes version, and check what it renders against its API.
+ */
+export async function deploymentProblems(deployment: ApplicationDeployment, registry: DefinitionRegistry, kube: KubeCheck = {}): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = deploymentExpressionProblems(deployment);
   const seen = new Set<string>(problems.map((p) => `${p.path}\u0000${p.message}`));
   const strategies = deployment.spec.placementStrategies?.length ? deployment.spec.placementStrategies : [{}];
   for (const revision of deployment.spec.appRevisions) {
     for (const [i, strategy] of strategies.entries()) {
       const target: RenderTarget = {
-        cluster: { name: "local", labels: {} },
+        cluster: { name: "local", labels: {}, ...(kube.kubeVersion ? { version: `v${kube.kubeVersion}.0` } : {}) },
         wave: waveName(i, strategy.name),
         ...(strategy.overrides ? { overrides: strategy.overrides } : {}),
         revisions: [{ name: revision.name, replicas: revision.rollout?.replicas ?? 1 }],
       };
       try {
-        await renderDeployment({ deployment, registry, targets: [target] });
+        const rendered = await renderDeployment({ deployment, registry, targets: [target] });
+        if (kube.kubeVersion) {
+          const found = renderedProblems(deployment, rendered[0]?.manifests ?? [], kube.kubeVersion);
+          kube.notes?.push(...found.notes);
+          if (found.problems.length) throw new ValidationError(found.problems);
+        }
       } catch (e) {
         if (!(e instanceof ValidationError)) throw e;
         for (const p of e.problems) {
@@ -215,6 +285,28 @@ export async function deploymentProblems(deployment: ApplicationDeployment, regi
         }
       }
     }
+  }
+  return problems;
+}
+
+/**
+ * `render --kube-version`: what each cluster's Kubernetes would refuse of its objects, checked
+ * against the version its templates saw (its own, else `--kube-version`). A cluster reporting a
+ * version the schemas do not cover is not checked, with a note.
+ */
+function kubeProblems(deployment: ApplicationDeployment, rendered: RenderedCluster[], targets: RenderTarget[], notes: string[]): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const { all, oldest, newest } = kubeVersions();
+  for (const c of rendered) {
+    const reported = targets.find((t) => t.cluster.name === c.cluster)?.cluster.version ?? "";
+    const minor = kubeMinor(reported);
+    if (!minor || !all.includes(minor)) {
+      notes.push(`cluster ${c.cluster} reports Kubernetes "${reported}": its objects are not checked (the schemas cover ${oldest} to ${newest})`);
+      continue;
+    }
+    const found = renderedProblems(deployment, c.manifests, minor, { cluster: c.cluster });
+    problems.push(...found.problems);
+    notes.push(...found.notes);
   }
   return problems;
 }

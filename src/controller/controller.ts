@@ -32,6 +32,7 @@ import {
   type Committed,
   commitSummary,
   describeRenderError,
+  kubeSchemaError,
   type Folders,
   folderHashes,
   heldFolders,
@@ -648,6 +649,9 @@ export class Controller {
         targets: planned.targets.filter((t) => !held.has(t.cluster.name)),
         cache: this.templateCache,
       });
+      // What a cluster's API server would refuse stops here, as Rendered=False, not at apply.
+      const refused = kubeSchemaError(ad, rendered, planned.targets);
+      if (refused) throw refused;
       const files: Folders = clusterFolders(rendered);
       for (const [cluster, at] of held) files[cluster] = await this.heldFiles(ad, cluster, at, planned.targets);
       return { ...planned, files };

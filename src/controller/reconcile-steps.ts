@@ -4,12 +4,13 @@
 
 import { createHash } from "node:crypto";
 import { backoffDelay } from "../support/backoff.js";
-import { formatProblem, TemplateError, ValidationError } from "../api/errors.js";
+import { type FieldProblem, formatProblem, TemplateError, ValidationError } from "../api/errors.js";
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, DeploymentPhase, PlacementDecisionStatus } from "../api/types.js";
 import { objectRef, resourceProblems } from "../api/validate.js";
 import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import type { Placement } from "../placement/select.js";
-import type { RenderTarget } from "../render/render.js";
+import { kubeMinor, kubeVersions, renderedProblems } from "../render/kube-schema.js";
+import type { RenderedCluster, RenderTarget } from "../render/render.js";
 import type { RolloutPlan } from "../rollout/planner.js";
 import { targetRevision } from "../rollout/targets.js";
 import type { Priority } from "../support/queue.js";
@@ -87,6 +88,28 @@ export function describeRenderError(e: unknown): RenderFailure {
   }
   if (e instanceof TemplateError) return { reason: "TemplateError", message: e.message, transient: e.transient };
   throw e;
+}
+
+/**
+ * render: what each cluster's Kubernetes would refuse of the objects rendered for it, checked
+ * against the version the cluster reports (the one its templates saw): an apiVersion/kind it does
+ * not serve, an unknown field, a wrong type. As a ValidationError, so that it becomes
+ * Rendered=False like any render failure and nothing is committed; undefined when nothing is
+ * refused. A cluster that reports no version, or one the schemas do not cover, is not checked.
+ */
+export function kubeSchemaError(
+  ad: ApplicationDeployment,
+  rendered: readonly RenderedCluster[],
+  targets: readonly RenderTarget[],
+): ValidationError | undefined {
+  const { all } = kubeVersions();
+  const problems: FieldProblem[] = [];
+  for (const c of rendered) {
+    const minor = kubeMinor(targets.find((t) => t.cluster.name === c.cluster)?.cluster.version ?? "");
+    if (!minor || !all.includes(minor)) continue;
+    problems.push(...renderedProblems(ad, c.manifests, minor, { cluster: c.cluster }).problems);
+  }
+  return problems.length ? new ValidationError(problems, { object: objectRef(ad) }) : undefined;
 }
 
 /** What a deployment uses: a change of any of these requeues it. */

@@ -4,13 +4,14 @@
 
 import { describe, expect, it } from "vitest";
 import { TemplateError, ValidationError } from "../../../src/api/errors.js";
-import type { ApplicationDeployment, ApplicationDeploymentStatus } from "../../../src/api/types.js";
+import type { ApplicationDeployment, ApplicationDeploymentStatus, Manifest } from "../../../src/api/types.js";
 import {
   commitSummary,
   describeRenderError,
   folderHashes,
   heldFolders,
   holdsStatusBack,
+  kubeSchemaError,
   needsStepRecord,
   type RenderFailure,
   type Rendered,
@@ -89,6 +90,55 @@ describe("describeRenderError", () => {
   it("rethrows what is not the user's input", () => {
     const bug = new TypeError("undefined is not a function");
     expect(() => describeRenderError(bug)).toThrow(bug);
+  });
+});
+
+describe("kubeSchemaError", () => {
+  const pdb: Manifest = {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: "backend", namespace: "team-a", labels: { "flotilla.dev/component": "backend", "flotilla.dev/revision": "v1" } },
+    spec: { minAvailable: 1, selector: { matchLabels: { app: "backend" } } },
+  };
+  const target = (cluster: string, version?: string): RenderTarget => ({
+    cluster: { name: cluster, labels: {}, ...(version ? { version } : {}) },
+    wave: "production",
+    revisions: [{ name: "v1", replicas: 1 }],
+  });
+
+  it("refuses what a cluster's reported version does not serve, as InvalidSpec naming the component, cluster, object and version", () => {
+    const ad = aValidDeployment();
+    const rendered = [
+      { cluster: "old", wave: "production", manifests: [pdb] },
+      { cluster: "new", wave: "production", manifests: [pdb] },
+    ];
+    const error = kubeSchemaError(ad, rendered, [target("old", "v1.20.2"), target("new", "v1.25.3")]);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error?.problems).toEqual([
+      {
+        path: "spec.appRevisions[0].template.spec.components[0]",
+        message:
+          "cluster old: renders PodDisruptionBudget/team-a/backend: apiVersion: policy/v1 PodDisruptionBudget is not served by Kubernetes 1.20 (added in 1.21)",
+        fix: `Use apiVersion policy/v1beta1 on this version, or choose it by the cluster's version: $versionAtLeast(context.cluster.version, "1.21") ? "policy/v1" : "policy/v1beta1".`,
+      },
+    ]);
+    expect(describeRenderError(error)).toMatchObject({ reason: "InvalidSpec", transient: false });
+  });
+
+  it("names unknown fields and wrong types with their path in the object", () => {
+    const typo = { ...pdb, spec: { minAvailable: 1, selectr: {} } };
+    const error = kubeSchemaError(aValidDeployment(), [{ cluster: "new", wave: "w", manifests: [typo] }], [target("new", "v1.30.0")]);
+    expect(error?.problems.map((p) => p.message)).toEqual([
+      'cluster new: renders PodDisruptionBudget/team-a/backend: spec.selectr: unknown field "selectr" (PodDisruptionBudgetSpec has no such field) for Kubernetes 1.30',
+    ]);
+  });
+
+  it("checks nothing for a cluster that reports no version, or one the schemas do not cover", () => {
+    const rendered = [
+      { cluster: "unknown", wave: "w", manifests: [pdb] },
+      { cluster: "ancient", wave: "w", manifests: [pdb] },
+    ];
+    expect(kubeSchemaError(aValidDeployment(), rendered, [target("unknown"), target("ancient", "v1.19.16")])).toBeUndefined();
   });
 });
 

@@ -22,7 +22,8 @@ export type PatchResult = { document: JsonObject } | { failure: PatchFailure };
 const OPS = new Set(["add", "remove", "replace", "move", "copy", "test"]);
 const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
 const FORBIDDEN_FIX = "Patch data fields only: the keys __proto__, constructor and prototype are refused.";
-const PATH_FIX = "Check the path against the workload as the other traits leave it (`flotilla render` shows it); a JSON Pointer escapes / as ~1 and ~ as ~0.";
+const PATH_FIX =
+  "Check the path against the workload as the other traits leave it (`flotilla render` without this trait shows it); a JSON Pointer escapes / as ~1 and ~ as ~0.";
 
 type Json = unknown;
 
@@ -63,8 +64,12 @@ function childOf(node: Json, segment: string): { value: Json } | undefined {
   return undefined;
 }
 
+function items(list: readonly unknown[]): string {
+  return `${list.length} item${list.length === 1 ? "" : "s"}`;
+}
+
 function kindOf(value: Json): string {
-  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (Array.isArray(value)) return `a list of ${items(value)}`;
   if (value === null) return "null";
   return typeof value === "object" ? "a map" : `a ${typeof value}`;
 }
@@ -79,7 +84,7 @@ function resolve(document: Json, segments: readonly string[], mustExist: boolean
     const child = childOf(node, segment);
     const here = pointerOf(segments.slice(0, i + 1));
     if (!child)
-      return { error: `path not found: ${here} does not exist${Array.isArray(node) ? ` (${pointerOf(segments.slice(0, i))} has ${node.length} items)` : ""}` };
+      return { error: `path not found: ${here} does not exist${Array.isArray(node) ? ` (${pointerOf(segments.slice(0, i))} has ${items(node)})` : ""}` };
     if (child.value === null || typeof child.value !== "object") return { error: `path not found: ${here} is ${kindOf(child.value)}, not a map or a list` };
     node = child.value;
   }
@@ -89,7 +94,7 @@ function resolve(document: Json, segments: readonly string[], mustExist: boolean
     if (!mustExist && last === "-") return { value: undefined };
     if (!ARRAY_INDEX.test(last)) return { error: `${parent} is a list: "${last}" is not an index${mustExist ? "" : ' (use "-" to append)'}` };
     const limit = mustExist ? node.length - 1 : node.length;
-    if (Number(last) > limit) return { error: `path not found: ${parent} has ${node.length} items, so index ${last} is out of range` };
+    if (Number(last) > limit) return { error: `path not found: ${parent} has ${items(node)}, so index ${last} is out of range` };
     return { value: node[Number(last)] };
   }
   const child = childOf(node, last);

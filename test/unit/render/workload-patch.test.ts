@@ -84,6 +84,32 @@ describe("json-patch and json-merge-patch run after every other trait", () => {
   });
 });
 
+describe("wave overrides of the escape hatches", () => {
+  it("deep-merge a json-merge-patch (null still deletes) and replace a json-patch's operations", async () => {
+    const component = aComponent("api")
+      .withSettings({ image: "api:1.2.0" })
+      .withTrait("json-merge-patch", { spec: { minReadySeconds: 5, paused: false } })
+      .withTrait("json-patch", { operations: [{ op: "add", path: "/spec/revisionHistoryLimit", value: 10 }] });
+    const deployment = aDeployment("shop").inNamespace("team-a").withRevision(aRevision("v1").withComponent(component)).build();
+    const overrides = [
+      {
+        component: "api",
+        traits: [
+          { name: "json-merge-patch", properties: { spec: { paused: null, progressDeadlineSeconds: 120 } } },
+          { name: "json-patch", properties: { operations: [{ op: "replace", path: "/spec/minReadySeconds", value: 7 }] } },
+        ],
+      },
+    ] as unknown as RenderTarget["overrides"];
+    const [cluster] = await renderDeployment({ deployment, registry: await builtins, targets: [{ ...target, ...(overrides ? { overrides } : {}) }] });
+    const spec = cluster?.manifests.find((m) => m.kind === "Deployment")?.spec as Record<string, unknown>;
+    expect(spec.progressDeadlineSeconds).toBe(120);
+    expect(spec).not.toHaveProperty("paused");
+    // The override's operations ran (after the merge patch, as listed), the component's did not.
+    expect(spec.minReadySeconds).toBe(7);
+    expect(spec).not.toHaveProperty("revisionHistoryLimit");
+  });
+});
+
 describe("a failing patch", () => {
   it("names the component's trait, the operation's index, op and path, and why, and renders nothing", async () => {
     const problems = await problemsOf([

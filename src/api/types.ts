@@ -288,6 +288,9 @@ export interface ComponentDefinition {
 
 export type TraitScope = "revision" | "component";
 
+/** RFC 6902 (`properties.operations`) or RFC 7386 (the properties themselves). */
+export type WorkloadPatchFormat = "json-patch" | "json-merge-patch";
+
 export interface TraitDefinitionSpec {
   /** `group/version/Kind` of workloads the trait fits, or `"*"`. Default: any. */
   appliesTo?: string[];
@@ -297,6 +300,8 @@ export interface TraitDefinitionSpec {
   patch?: string;
   /** JSONata; extra objects (one or an array). */
   outputs?: string;
+  /** The properties are a raw patch of the workload, applied after every other trait's patch (see render/json-patch.ts). */
+  workloadPatch?: WorkloadPatchFormat;
   scope?: TraitScope;
   /** CEL health for the outputs. */
   health?: string;

@@ -8,7 +8,7 @@ import { forbiddenKeyProblems, isForbiddenKey } from "./keys.js";
 import { linearRegExp } from "./linear-regexp.js";
 import { joinPath, pointerToPath } from "./paths.js";
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FlotillaKind, PERCENT_PATTERN, schemas } from "./schemas.js";
-import type { ApplicationDeployment, ComponentDefinition, FlotillaResource, RolloutBatch } from "./types.js";
+import type { ApplicationDeployment, ComponentDefinition, FlotillaResource, RolloutBatch, TraitDefinition } from "./types.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -198,6 +198,7 @@ export function resourceProblems(doc: unknown): FieldProblem[] {
     problems.push(...forbiddenKeyProblems((doc as ApplicationDeployment).spec, "spec"));
   }
   if (problems.length === 0 && kind === "ComponentDefinition") problems.push(...replicasPathProblems(doc as ComponentDefinition));
+  if (problems.length === 0 && kind === "TraitDefinition") problems.push(...workloadPatchProblems(doc as TraitDefinition));
   return problems;
 }
 
@@ -256,6 +257,19 @@ function replicasPathProblems(def: ComponentDefinition): FieldProblem[] {
       fix: "Point replicasPath at the workload's replica field, e.g. spec.replicas.",
     },
   ];
+}
+
+/** A workloadPatch trait's properties are the patch: a template beside them would say it twice, in two orders. */
+function workloadPatchProblems(def: TraitDefinition): FieldProblem[] {
+  const format = def.spec.workloadPatch;
+  if (format === undefined) return [];
+  return (["patch", "outputs"] as const)
+    .filter((field) => def.spec[field] !== undefined)
+    .map((field) => ({
+      path: `spec.${field}`,
+      message: `cannot be combined with spec.workloadPatch (${format}): the trait's properties are the patch`,
+      fix: `Remove spec.${field}, or split the trait in two: one with spec.workloadPatch, one with the template.`,
+    }));
 }
 
 function duplicates(names: string[]): Set<string> {

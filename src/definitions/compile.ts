@@ -8,7 +8,7 @@ import type { ValidateFunction } from "ajv";
 import { copyJson } from "../api/json.js";
 import { ANNOTATION_CLUSTER_SCOPED, ANNOTATION_DESCRIPTION } from "../api/labels.js";
 import { type FieldProblem, type FlotillaError, TemplateError, ValidationError } from "../api/errors.js";
-import type { ComponentDefinition, JsonObject, TraitDefinition, TraitScope, WorkloadType } from "../api/types.js";
+import type { ComponentDefinition, JsonObject, TraitDefinition, TraitScope, WorkloadPatchFormat, WorkloadType } from "../api/types.js";
 import { createAjv, problemsFromAjv, resourceProblems } from "../api/validate.js";
 import { compileCel } from "./cel.js";
 import { type CompiledTemplate, compileTemplate, DEFAULT_BUDGET, type TemplateBudget } from "./jsonata.js";
@@ -42,6 +42,8 @@ export interface CompiledTrait extends CompiledBase {
   readonly scope: TraitScope;
   readonly patch: CompiledTemplate | undefined;
   readonly outputs: CompiledTemplate | undefined;
+  /** The properties are a raw patch of the workload (render/json-patch.ts), applied after every other trait. */
+  readonly workloadPatch: WorkloadPatchFormat | undefined;
 }
 
 /** A definition that failed to compile, kept so users see why it cannot be used. */
@@ -132,6 +134,7 @@ export function compileTraitDefinition(def: TraitDefinition, budget: TemplateBud
     validate: compileSchema(spec.schema, name),
     patch: spec.patch ? compileTemplate(spec.patch, { definition: name, field: "spec.patch" }, budget) : undefined,
     outputs: spec.outputs ? compileTemplate(spec.outputs, { definition: name, field: "spec.outputs" }, budget) : undefined,
+    workloadPatch: spec.workloadPatch,
   };
   checkHealth(spec.health, name);
   traitCache.set(hash, compiled);

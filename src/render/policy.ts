@@ -19,7 +19,7 @@ export interface PolicyInput {
   path: string;
 }
 
-type Checked = { manifest: Manifest } | { problem: FieldProblem };
+export type Checked = { manifest: Manifest } | { problem: FieldProblem };
 
 /** Labels a template may set because the renderer stamps the same keys itself (and overwrites them). */
 const STAMPED_LABELS = new Set([LABEL_APP, LABEL_COMPONENT, LABEL_REVISION]);

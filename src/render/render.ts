@@ -9,8 +9,9 @@ import type { ApplicationDeployment, ComponentOverride, ComponentSpec, JsonObjec
 import type { BrokenDefinition, CompiledComponent, CompiledTrait } from "../definitions/compile.js";
 import type { DefinitionRegistry } from "../definitions/registry.js";
 import { buildContext, type ClusterInfo, componentLabels, type TemplateContext } from "./context.js";
+import { applyWorkloadPatch } from "./json-patch.js";
 import { mergePatch, mergeSettings, setPath } from "./merge.js";
-import { enforcePolicy, expandLists } from "./policy.js";
+import { type Checked, enforcePolicy, expandLists } from "./policy.js";
 import { labelPodTemplates, recommendedLabels } from "./recommended-labels.js";
 import { groupOf } from "./scope.js";
 import { cacheKey, TemplateCache } from "./template-cache.js";
@@ -276,6 +277,14 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
   }
   if (problems.length) return { objects: [], problems };
 
+  // The escape hatches patch the workload as every other trait left it, whatever their position.
+  for (const t of compiledTraits) {
+    if (!t.def.workloadPatch) continue;
+    const patched = applyRawPatch(t, workload, { namespace, clusterScopedAllowed: def.clusterScoped });
+    if ("problem" in patched) return { objects: [], problems: [patched.problem] };
+    workload = patched.manifest;
+  }
+
   // A patch may not move the workload out of the deployment's namespace or make it cluster-scoped.
   const patched = enforcePolicy({
     object: workload,
@@ -307,6 +316,49 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
     o.manifest = labelPodTemplates(o.manifest);
   }
   return { objects, problems };
+}
+
+/**
+ * One json-patch / json-merge-patch trait applied to the workload: all of it or none of it, and the
+ * result held to the same policy as anything a template renders, under the trait's own path.
+ */
+function applyRawPatch(
+  t: { def: CompiledTrait; properties: JsonObject; path: string },
+  workload: Manifest,
+  component: { namespace: string; clusterScopedAllowed: boolean },
+): Checked {
+  const format = t.def.workloadPatch;
+  if (!format) return { manifest: workload };
+  const result = applyWorkloadPatch(format, workload, t.properties);
+  if ("failure" in result) {
+    const { field, message, fix } = result.failure;
+    const base = `${t.path}.properties`;
+    return { problem: { path: field === "" ? base : field.startsWith("[") ? base + field : `${base}.${field}`, message: `${t.def.name}: ${message}`, fix } };
+  }
+  const after = result.document as Partial<Manifest>;
+  for (const [field, before, now] of [
+    ["apiVersion", workload.apiVersion, after.apiVersion],
+    ["kind", workload.kind, after.kind],
+    ["metadata.name", workload.metadata.name, after.metadata?.name],
+  ] as const) {
+    if (before !== now) {
+      return {
+        problem: {
+          path: `${t.path}.properties`,
+          message: `${t.def.name}: changes the workload's ${field} from ${JSON.stringify(before)} to ${JSON.stringify(now)}; the other traits, the rollout and pruning depend on it`,
+          fix: `Leave ${field} alone; for another kind of object, use a component type that renders it (e.g. k8s-objects).`,
+        },
+      };
+    }
+  }
+  // The kind cannot change, so the component's definition still decides whether it may be cluster-scoped.
+  return enforcePolicy({
+    object: after,
+    namespace: component.namespace,
+    definition: t.def.name,
+    clusterScopedAllowed: component.clusterScopedAllowed,
+    path: t.path,
+  });
 }
 
 function setAnnotation(m: Manifest, key: string, value: string): void {

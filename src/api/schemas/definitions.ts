@@ -75,6 +75,12 @@ export const traitDefinitionSpecSchema: Schema = {
       description:
         "JSONata expression with the input {properties, context, workload} whose result is merged into the workload: maps deep-merge, lists of objects that all have a name (containers, env, volumes, ports) merge by name, other lists replace, and null deletes a field.",
     },
+    workloadPatch: {
+      type: "string",
+      enum: ["json-patch", "json-merge-patch"],
+      description:
+        "Makes the trait a raw patch of the workload, applied after every patch of the component's other traits (whatever their position in the list; several such traits apply in the order listed). json-patch: properties.operations is an RFC 6902 JSON Patch (add, remove, replace, move, copy, test), applied all or nothing. json-merge-patch: the properties are an RFC 7386 merge patch (maps merge, everything else replaces, null deletes). The schema may narrow what the patch can touch; the result is checked like any rendered object, and the workload's apiVersion, kind and name cannot change. Such a trait has no patch or outputs.",
+    },
     outputs: {
       type: "string",
       description:

@@ -7,15 +7,24 @@ import { afterEach, describe, expect, it } from "vitest";
 import { copyJson } from "../../../src/api/json.js";
 import { toCelValue } from "../../../src/definitions/cel.js";
 import { parseYamlStream, toYaml } from "../../../src/api/serialize.js";
-import type { ApplicationDeployment } from "../../../src/api/types.js";
+import type { ApplicationDeployment, TraitDefinition } from "../../../src/api/types.js";
 import { resourceProblems } from "../../../src/api/validate.js";
 import { getPath, mergePatch, mergeSettings, setPath } from "../../../src/render/merge.js";
 import { type RenderedCluster, renderDeployment } from "../../../src/render/render.js";
 import { aComponentDefinition, aTraitDefinition, registryOf } from "../builders.js";
 
+/** A trait whose properties are a raw patch of the workload (spec.workloadPatch). */
+function rawPatchTrait(name: string, format: "json-patch" | "json-merge-patch"): TraitDefinition {
+  const def = aTraitDefinition(name).build();
+  def.spec.workloadPatch = format;
+  return def;
+}
+
 const registry = registryOf(
   aComponentDefinition("worker"),
   aTraitDefinition("tags").withSchema({ type: "object", additionalProperties: true }).withPatch('{"metadata": {"annotations": properties}}'),
+  rawPatchTrait("json-patch", "json-patch"),
+  rawPatchTrait("json-merge-patch", "json-merge-patch"),
 );
 
 const originalHasOwnProperty = Object.prototype.hasOwnProperty;
@@ -70,7 +79,31 @@ async function render(doc: ApplicationDeployment): Promise<RenderedCluster[]> {
   return renderDeployment({ deployment: doc, registry, targets: [{ ...target, ...(placement?.overrides ? { overrides: placement.overrides } : {}) }] });
 }
 
-const PROBES = ["polluted", "fromOverride", "fromOverrideTrait", "viaConstructor"];
+/** The raw patches of the escape-hatch traits: a path is a value, which validation does not look into. */
+const PATCHER = `
+apiVersion: flotilla.dev/v1alpha1
+kind: ApplicationDeployment
+metadata: {name: patcher, namespace: evil}
+spec:
+  appRevisions:
+    - name: v1
+      template:
+        spec:
+          components:
+            - name: app
+              type: worker
+              settings: {image: "evil:1"}
+              traits:
+                - name: json-patch
+                  properties:
+                    operations:
+                      - {op: add, path: /__proto__/fromJsonPatch, value: "yes"}
+                      - {op: add, path: /metadata/constructor/prototype/viaConstructor, value: "yes"}
+                - name: json-merge-patch
+                  properties: {metadata: {__proto__: {fromMergePatch: "yes"}}}
+`;
+
+const PROBES = ["polluted", "fromOverride", "fromOverrideTrait", "viaConstructor", "fromJsonPatch", "fromMergePatch"];
 
 function prototypeIsClean(): void {
   const empty: Record<string, unknown> = {};
@@ -104,6 +137,28 @@ describe("prototype pollution through settings, properties and overrides", () =>
     const after = toYaml((await render(parse(VICTIM)))[0]?.manifests ?? []);
     expect(after).toBe(alone);
     expect(alone).toContain("team: a");
+  });
+
+  it("refuses json-patch paths and merge-patch keys through __proto__ or constructor, even past validation", async () => {
+    expect(resourceProblems(parse(PATCHER)).map((p) => p.path)).toEqual([
+      "spec.appRevisions[0].template.spec.components[0].traits[1].properties.metadata.__proto__",
+    ]);
+    const alone = toYaml((await render(parse(VICTIM)))[0]?.manifests ?? []);
+    const refused = await render(parse(PATCHER)).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    expect(refused).toContain('has the segment "__proto__", which is not allowed');
+    prototypeIsClean();
+    // Each trait alone, so that the first refusal does not hide what the next would do.
+    for (const [i, trait] of ["json-patch", "json-merge-patch"].entries()) {
+      const doc = parse(PATCHER);
+      const component = doc.spec.appRevisions[0]?.template.spec.components[0];
+      if (component) component.traits = (component.traits ?? []).filter((t) => t.name === trait);
+      await expect(render(doc), trait).rejects.toThrow(i === 0 ? /__proto__/ : /the key "__proto__" is not allowed/);
+      prototypeIsClean();
+    }
+    expect(toYaml((await render(parse(VICTIM)))[0]?.manifests ?? [])).toBe(alone);
   });
 
   it("merges __proto__ keys as data", () => {

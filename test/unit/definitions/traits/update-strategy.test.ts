@@ -141,6 +141,27 @@ describe("update-strategy", () => {
       undefined,
       "update-strategy: maxUnavailable 0 without maxSurge means no pod could ever be replaced; raise maxUnavailable or set maxSurge",
     ],
+    [
+      "a StatefulSet's field on a DaemonSet",
+      "daemon",
+      { partition: 1, type: "OnDelete" },
+      undefined,
+      "update-strategy: partition is not a field of a DaemonSet's update strategy; it takes maxSurge and maxUnavailable",
+    ],
+    [
+      "a Deployment's fields on a StatefulSet",
+      "stateful",
+      { maxSurge: 1, maxUnavailable: 1 },
+      undefined,
+      "update-strategy: maxSurge and maxUnavailable are not fields of a StatefulSet's update strategy; it takes partition",
+    ],
+    [
+      "two rolling parameters with Recreate",
+      "worker",
+      { type: "Recreate", maxSurge: 1, maxUnavailable: 1 },
+      undefined,
+      "update-strategy: maxSurge and maxUnavailable only apply to type RollingUpdate; remove them or set type: RollingUpdate",
+    ],
   ])("refuses %s, with the strategies or fields the kind has", async (_, type, properties, version, message) => {
     const problem = await refusal(aBuiltin(type).withTrait("update-strategy", properties), version === undefined ? {} : { version });
     expect(problem.path).toBe(`${TRAIT()}.properties`);

@@ -8,7 +8,7 @@ const COMPONENT_PODS = { matchLabels: { "flotilla.dev/app": "team-a.shop", "flot
 const REQ = "requiredDuringSchedulingIgnoredDuringExecution";
 const PREF = "preferredDuringSchedulingIgnoredDuringExecution";
 const affinityOf = async (properties: Record<string, unknown>, version?: string) =>
-  podSpecOf(await workload(aBuiltin().withTrait("affinity", properties), version === undefined ? {} : { version })).affinity;
+  podSpecOf(await workload(aBuiltin().withTrait("affinity", properties), { version })).affinity;
 
 describe("affinity: the spread shortcut", () => {
   it.each(POD_WORKLOADS)("spreads a %s's pods over zones with a preferred anti-affinity to the component's pods (%s)", async (type) => {

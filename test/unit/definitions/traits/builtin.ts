@@ -38,7 +38,7 @@ export function aBuiltin(type = "worker", settings: Record<string, unknown> = {}
 
 export interface RenderOptions {
   /** Kubernetes version of the cluster (`status.version`); default: unknown, so the renderer assumes a recent one. */
-  version?: string;
+  version?: string | undefined;
 }
 
 /** Every manifest of deployment `shop` (namespace team-a) holding `component` as revision v1, for cluster prod-eu. */

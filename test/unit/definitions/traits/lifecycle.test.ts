@@ -84,7 +84,7 @@ describe("lifecycle", () => {
       "lifecycle: containerName says whose hooks to set, but no hook is given; add postStart or preStop, or remove containerName",
     ],
   ])("refuses %s", async (_, properties, version, message) => {
-    const problem = await refusal(aBuiltin().withTrait("lifecycle", properties), version === undefined ? {} : { version });
+    const problem = await refusal(aBuiltin().withTrait("lifecycle", properties), { version });
     expect(problem.path).toBe(`${TRAIT()}.properties`);
     expect(problem.message).toContain(message);
   });

@@ -6,7 +6,7 @@ import { aBuiltin, POD_WORKLOADS, podSpecOf, refusal, TRAIT, workload } from "./
 
 const COMPONENT_PODS = { matchLabels: { "flotilla.dev/app": "team-a.shop", "flotilla.dev/component": "backend" } };
 const constraintsOf = async (properties: Record<string, unknown>, version?: string) =>
-  podSpecOf(await workload(aBuiltin().withTrait("topology-spread", properties), version === undefined ? {} : { version })).topologySpreadConstraints;
+  podSpecOf(await workload(aBuiltin().withTrait("topology-spread", properties), { version })).topologySpreadConstraints;
 
 describe("topology-spread", () => {
   it.each(POD_WORKLOADS)("spreads a %s's pods over zones from topologyKey alone, with the defaults (%s)", async (type) => {
@@ -100,7 +100,7 @@ describe("topology-spread", () => {
       "topology-spread: constraints[0].labelSelector.matchExpressions[0] has operator NotIn but no values",
     ],
   ])("refuses %s", async (_, properties, version, message) => {
-    const problem = await refusal(aBuiltin().withTrait("topology-spread", properties), version === undefined ? {} : { version });
+    const problem = await refusal(aBuiltin().withTrait("topology-spread", properties), { version });
     expect(problem.path).toBe(`${TRAIT()}.properties`);
     expect(problem.message).toContain(message);
   });

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { aBuiltin, refusal, TRAIT, workload } from "./builtin.js";
 
 const spec = async (type: string, properties: Record<string, unknown>, version?: string) =>
-  (await workload(aBuiltin(type).withTrait("update-strategy", properties), version === undefined ? {} : { version })).spec as Record<string, unknown>;
+  (await workload(aBuiltin(type).withTrait("update-strategy", properties), { version })).spec as Record<string, unknown>;
 
 describe("update-strategy", () => {
   it.each<[string, string, Record<string, unknown>, string, unknown]>([
@@ -163,7 +163,7 @@ describe("update-strategy", () => {
       "update-strategy: maxSurge and maxUnavailable only apply to type RollingUpdate; remove them or set type: RollingUpdate",
     ],
   ])("refuses %s, with the strategies or fields the kind has", async (_, type, properties, version, message) => {
-    const problem = await refusal(aBuiltin(type).withTrait("update-strategy", properties), version === undefined ? {} : { version });
+    const problem = await refusal(aBuiltin(type).withTrait("update-strategy", properties), { version });
     expect(problem.path).toBe(`${TRAIT()}.properties`);
     expect(problem.message).toContain(message);
   });

@@ -51,6 +51,20 @@ export function recommendedLabels(options: { app: string; component: string; ima
   return labels;
 }
 
+/**
+ * The image of the container named `container` in the pod template of a workload (a CronJob's
+ * job template included), or undefined: what the version label reads once traits have run, since
+ * one (container-image) may have changed the image that the settings name.
+ */
+export function containerImage(manifest: Manifest, container: string): unknown {
+  const spec = manifest.spec;
+  if (!isObj(spec)) return undefined;
+  const holder = manifest.kind === "CronJob" && isObj(spec.jobTemplate) ? spec.jobTemplate.spec : spec;
+  if (!isObj(holder) || !isObj(holder.template) || !isObj(holder.template.spec) || !Array.isArray(holder.template.spec.containers)) return undefined;
+  const found: unknown = holder.template.spec.containers.find((c: unknown) => isObj(c) && c.name === container);
+  return isObj(found) ? found.image : undefined;
+}
+
 /** Keys a label selector (matchLabels and matchExpressions) mentions. */
 function selectorKeys(selector: unknown): Set<string> {
   const keys = new Set<string>();

@@ -12,7 +12,7 @@ import { buildContext, type ClusterInfo, componentLabels, type TemplateContext }
 import { applyWorkloadPatch } from "./json-patch.js";
 import { mergePatch, mergeSettings, setPath } from "./merge.js";
 import { type Checked, enforcePolicy, expandLists } from "./policy.js";
-import { labelPodTemplates, recommendedLabels } from "./recommended-labels.js";
+import { containerImage, labelPodTemplates, recommendedLabels } from "./recommended-labels.js";
 import { groupOf } from "./scope.js";
 import { cacheKey, TemplateCache } from "./template-cache.js";
 
@@ -307,7 +307,10 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
   const objects: RenderedObject[] = [{ manifest: workload, componentScoped: false }, ...extras];
   // Flotilla's own labels overwrite whatever the object carries (ownership, pruning and revisions
   // depend on them); the recommended ones only fill in what the template, traits and user left out.
-  const recommended = recommendedLabels({ app, component: spec.name, image: settings.image });
+  // The version follows the main container's image as the traits left it; a definition without an
+  // image setting gets none, whatever its containers run.
+  const image = typeof settings.image === "string" ? (containerImage(workload, spec.name) ?? settings.image) : undefined;
+  const recommended = recommendedLabels({ app, component: spec.name, image });
   for (const o of objects) {
     const labels = componentLabels(namespace, app, spec.name);
     const { [LABEL_REVISION]: _dropped, ...userLabels } = o.manifest.metadata.labels ?? {};

@@ -75,6 +75,8 @@ const registry = registryOf(
     "metadata": {"labels": {"app.kubernetes.io/name": "storefront", "app.kubernetes.io/instance": "shop-eu", "app.kubernetes.io/version": "2024.06"}},
     "spec": {"template": {"metadata": {"labels": {"app.kubernetes.io/version": "2024.06"}}}}
   }`),
+  aTraitDefinition("new-image").withPatch(`{"spec": {"template": {"spec": {"containers": [{"name": context.component, "image": properties.image}]}}}}`),
+  aTraitDefinition("sidecar-image").withPatch(`{"spec": {"template": {"spec": {"containers": [{"name": "proxy", "image": "envoy:1.30"}]}}}}`),
   aTraitDefinition("service")
     .componentScoped()
     .withOutputs('{"apiVersion": "v1", "kind": "Service", "metadata": {"name": context.component}, "spec": {"selector": context.selectorLabels}}'),
@@ -150,6 +152,24 @@ describe("renderDeployment: Kubernetes' recommended labels", () => {
     const workload = await workloadOf("worker", { image: "registry.example.com/shop@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" });
     expect(recommendedOf(workload.metadata.labels)).toEqual({ [NAME]: "backend", [INSTANCE]: "shop" });
     expect(recommendedOf(podLabels(workload))).toEqual({ [NAME]: "backend", [INSTANCE]: "shop" });
+  });
+
+  it("reads the version from the main container's image as the traits left it", async () => {
+    const component = aComponent("backend", "worker").withSettings({ image: "shop:1.4.2" }).withTrait("new-image", { image: "mirror.example.com/shop:1.5.0" });
+    const [workload] = await render(aDeployment("shop").inNamespace("team-a").withRevision(aRevision("v1").withComponent(component)).build());
+    expect(recommendedOf(workload!.metadata.labels)[VERSION]).toBe("1.5.0");
+    expect(recommendedOf(podLabels(workload!))[VERSION]).toBe("1.5.0");
+  });
+
+  it("gives no version when a trait sets the main container to an image without a tag, whatever the settings say", async () => {
+    const component = aComponent("backend", "worker").withSettings({ image: "shop:1.4.2" }).withTrait("new-image", { image: "shop" });
+    const [workload] = await render(aDeployment("shop").inNamespace("team-a").withRevision(aRevision("v1").withComponent(component)).build());
+    expect(recommendedOf(workload!.metadata.labels)).toEqual({ [NAME]: "backend", [INSTANCE]: "shop" });
+  });
+
+  it("ignores the images of other containers", async () => {
+    const workload = await workloadOf("worker", { image: "shop:1.4.2" }, ["sidecar-image"]);
+    expect(recommendedOf(workload.metadata.labels)[VERSION]).toBe("1.4.2");
   });
 
   it("gives a component whose type has no image name and instance only", async () => {

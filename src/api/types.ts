@@ -277,6 +277,8 @@ export interface ComponentDefinitionSpec {
   template: string;
   /** CEL over the live workload; omitted → the built-in rule for the kind. */
   health?: string;
+  /** Traits every component of this type gets, as if listed first; its own trait of the same name merges over. */
+  defaultTraits?: TraitSpec[];
 }
 
 export interface ComponentDefinition {
@@ -288,6 +290,9 @@ export interface ComponentDefinition {
 
 export type TraitScope = "revision" | "component";
 
+/** When a trait runs: in the component's order, or after every listed trait. */
+export type TraitOrder = "listed" | "last";
+
 export interface TraitDefinitionSpec {
   /** `group/version/Kind` of workloads the trait fits, or `"*"`. Default: any. */
   appliesTo?: string[];
@@ -298,6 +303,8 @@ export interface TraitDefinitionSpec {
   /** JSONata; extra objects (one or an array). */
   outputs?: string;
   scope?: TraitScope;
+  /** Default `listed`. */
+  order?: TraitOrder;
   /** CEL health for the outputs. */
   health?: string;
 }

@@ -1,49 +1,11 @@
 // The built-in definitions' environment variables: plain values, valueFrom (Secret, ConfigMap,
 // pod field, container resource) and envFrom, in the component settings and in the env trait.
 
-import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { type FieldProblem, ValidationError } from "../../../src/api/errors.js";
+import { describe, expect, it } from "vitest";
 import type { JsonObject, Manifest } from "../../../src/api/types.js";
-import { FileDefinitionSource } from "../../../src/definitions/loader.js";
-import { buildRegistry, type DefinitionRegistry } from "../../../src/definitions/registry.js";
-import { renderDeployment } from "../../../src/render/render.js";
-import { aComponent, aDeployment, aRevision, type ComponentBuilder } from "../builders.js";
+import { aComponent } from "../builders.js";
+import { C0, type Container, podSpecOf, problemsOf, renderOne } from "./built-in.js";
 
-const DEFINITIONS = join(import.meta.dirname, "..", "..", "..", "definitions");
-let registry: DefinitionRegistry;
-beforeAll(async () => {
-  registry = buildRegistry(await new FileDefinitionSource([DEFINITIONS]).loadDocuments());
-});
-
-const C0 = "spec.appRevisions[0].template.spec.components[0]";
-
-async function renderOne(component: ComponentBuilder): Promise<Manifest> {
-  const deployment = aDeployment("shop").inNamespace("team-a").withRevision(aRevision("v1").withComponent(component)).build();
-  const [cluster] = await renderDeployment({
-    deployment,
-    registry,
-    targets: [{ cluster: { name: "prod", labels: {}, version: "1.30.0" }, wave: "w", revisions: [{ name: "v1", replicas: 1 }] }],
-  });
-  return cluster!.manifests.find((m) => m.metadata.name === "api-v1")!;
-}
-
-async function problemsOf(component: ComponentBuilder): Promise<FieldProblem[]> {
-  try {
-    await renderOne(component);
-  } catch (e) {
-    if (e instanceof ValidationError) return e.problems;
-    throw e;
-  }
-  throw new Error("expected the render to fail");
-}
-
-type Container = { name: string; env?: JsonObject[]; envFrom?: JsonObject[] };
-function podSpecOf(m: Manifest): { containers: Container[]; initContainers?: Container[] } {
-  const spec = m.spec as JsonObject;
-  const template = m.kind === "CronJob" ? (spec.jobTemplate as { spec: { template: JsonObject } }).spec.template : (spec.template as JsonObject);
-  return template.spec as unknown as { containers: Container[] };
-}
 const mainOf = (m: Manifest): Container => podSpecOf(m).containers.find((c) => c.name === "api")!;
 
 const secret = { valueFrom: { secretKeyRef: { name: "db", key: "password", optional: true } } };

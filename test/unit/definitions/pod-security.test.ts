@@ -159,6 +159,18 @@ describe("security-context without a profile", () => {
     expect(problem?.message).toContain('the workload has no container or init container named "proxy"; set containerName to one of: api');
   });
 
+  it.each([
+    ["a Localhost profile without its file", { pod: { seccompProfile: { type: "Localhost" } } }, "pod.seccompProfile.type Localhost needs localhostProfile"],
+    [
+      "a profile file with another type",
+      { container: { seccompProfile: { type: "RuntimeDefault", localhostProfile: "x.json" } } },
+      "container.seccompProfile.localhostProfile is only read with type Localhost",
+    ],
+  ])("refuses %s", async (_what, properties, message) => {
+    const [problem] = await problemsOf(api().withTrait("security-context", properties));
+    expect(problem?.message).toContain(`security-context: ${message}`);
+  });
+
   it("refuses a trait that sets nothing", async () => {
     const [problem] = await problemsOf(api().withTrait("security-context", { containerName: "api" }));
     expect(problem).toEqual(expect.objectContaining({ path: `${C0}.traits[0].properties`, fix: "Give one of: profile, pod, container." }));

@@ -82,7 +82,7 @@ export interface PlacedTrait {
  * traits merged in by name (properties deep-merge). A default the component does not list reports
  * its problems at `<component>.defaultTraits[i]`.
  */
-export function effectiveTraits(component: ComponentSpec, override: ComponentOverride | undefined, path = "", defaults: TraitSpec[] = []): PlacedTrait[] {
+export function effectiveTraits(component: ComponentSpec, override: ComponentOverride | undefined, path: string, defaults: TraitSpec[] = []): PlacedTrait[] {
   const traits: PlacedTrait[] = defaults.map((t, i) => ({ spec: copyJson(t), path: `${path}.defaultTraits[${i}]` }));
   const own = component.traits ?? [];
   own.forEach((t, i) => {

@@ -41,12 +41,18 @@ describe("security-context with profile: restricted", () => {
     expect(contextsOf(pod.initContainers)).toEqual({ migrate: RESTRICTED_CONTAINER });
   });
 
-  it("covers the pod of a cron-task's job template", async () => {
-    const pod = podSpecOf(
-      await renderOne(
-        aComponent("api", "cron-task").withSettings({ image: "shop:1", schedule: "@daily" }).withTrait("security-context", { profile: "restricted" }),
-      ),
-    );
+  it.each([
+    ["webservice", {}],
+    ["worker", {}],
+    ["task", {}],
+    ["cron-task", { schedule: "@daily" }],
+    ["daemon", {}],
+    ["stateful", {}],
+  ])("covers the pod of a %s", async (type, extra) => {
+    const component = aComponent("api", type)
+      .withSettings({ image: "shop:1", ...extra })
+      .withTrait("security-context", { profile: "restricted" });
+    const pod = podSpecOf(await renderOne(component));
     expect(pod.securityContext).toEqual(RESTRICTED_POD);
     expect(contextsOf(pod.containers)).toEqual({ api: RESTRICTED_CONTAINER });
   });

@@ -277,6 +277,8 @@ export interface ComponentDefinitionSpec {
   template: string;
   /** CEL over the live workload; omitted → the built-in rule for the kind. */
   health?: string;
+  /** Traits every component of this type gets, as if listed first; its own trait of the same name merges over. */
+  defaultTraits?: TraitSpec[];
 }
 
 export interface ComponentDefinition {
@@ -291,6 +293,9 @@ export type TraitScope = "revision" | "component";
 /** RFC 6902 (`properties.operations`) or RFC 7386 (the properties themselves). */
 export type WorkloadPatchFormat = "json-patch" | "json-merge-patch";
 
+/** When a trait runs: in the component's order, or after every listed trait. */
+export type TraitOrder = "listed" | "last";
+
 export interface TraitDefinitionSpec {
   /** `group/version/Kind` of workloads the trait fits, or `"*"`. Default: any. */
   appliesTo?: string[];
@@ -303,6 +308,8 @@ export interface TraitDefinitionSpec {
   /** The properties are a raw patch of the workload, applied after every other trait's patch (see render/json-patch.ts). */
   workloadPatch?: WorkloadPatchFormat;
   scope?: TraitScope;
+  /** Default `listed`. */
+  order?: TraitOrder;
   /** CEL health for the outputs. */
   health?: string;
 }

@@ -73,8 +73,13 @@ export function problemsFromAjv(errors: ErrorObject[] | null | undefined, data: 
     let problem: FieldProblem;
     switch (e.keyword) {
       case "type": {
-        const t = String((e.params as { type: string }).type);
-        problem = { path, message: `must be ${t} (got ${describe(value)})`, fix: `Set it to ${TYPE_EXAMPLES[t] ?? t}.` };
+        // A union (`type: [string, object]`) arrives as "string,object".
+        const types = String((e.params as { type: string }).type).split(",");
+        problem = {
+          path,
+          message: `must be ${types.join(" or ")} (got ${describe(value)})`,
+          fix: `Set it to ${types.map((t) => TYPE_EXAMPLES[t] ?? t).join(", or ")}.`,
+        };
         break;
       }
       case "required": {
@@ -117,6 +122,28 @@ export function problemsFromAjv(errors: ErrorObject[] | null | undefined, data: 
         };
         break;
       }
+      case "minProperties":
+      case "maxProperties": {
+        const limit = (e.params as { limit: number }).limit;
+        const known = Object.keys(((e.parentSchema as { properties?: object })?.properties ?? {}) as object);
+        const one = limit === 1 && known.length > 0;
+        problem =
+          e.keyword === "minProperties"
+            ? { path, message: `must have at least ${limit} field(s)`, fix: one ? `Give one of: ${known.join(", ")}.` : "Add the missing fields." }
+            : {
+                path,
+                message: `must have at most ${limit} field(s) (got ${describe(value)})`,
+                fix: one ? `Keep only one of: ${known.join(", ")}.` : "Remove the extra fields.",
+              };
+        break;
+      }
+      case "not": {
+        const both = requiredOnly((e.parentSchema as { not?: unknown } | undefined)?.not);
+        problem = both
+          ? { path, message: `must not have both ${both.join(" and ")}`, fix: `Keep only one of: ${both.join(", ")}.` }
+          : { path, message: `${e.message ?? "is invalid"} (got ${describe(value)})` };
+        break;
+      }
       case "minItems":
         problem = { path, message: `must have at least ${(e.params as { limit: number }).limit} item(s)`, fix: "Add the missing entries." };
         break;
@@ -144,8 +171,18 @@ function patternFix(pattern: string): string {
   return `It must match the pattern ${pattern}.`;
 }
 
+/** The fields of a schema that only says `required: [...]`, else undefined. */
+function requiredOnly(schema: unknown): string[] | undefined {
+  if (schema === null || typeof schema !== "object") return undefined;
+  const { required, ...rest } = schema as { required?: unknown };
+  return Array.isArray(required) && Object.keys(rest).length === 0 ? required.map(String) : undefined;
+}
+
 function anyOfFix(schema: Record<string, unknown> | undefined): string {
   if (schema?.["x-kubernetes-int-or-string"]) return 'Use a whole number such as 3 or a percentage such as "50%".';
+  // `anyOf: [{required: [a]}, {required: [b]}]`: one of the fields must be there.
+  const branches = Array.isArray(schema?.anyOf) ? schema.anyOf.map(requiredOnly) : [];
+  if (branches.length > 0 && branches.every((b) => b?.length === 1)) return `Give one of: ${branches.map((b) => b?.[0]).join(", ")}.`;
   return "Check the field against the documentation.";
 }
 

@@ -529,7 +529,7 @@ export class Controller {
     this.trackSuspend(key, ad);
     const resolved = this.resolve(key, ad);
     const planned = await this.plan(ad, resolved, validate(ad));
-    this.term.usage.set(key, usageOf(ad, planned.targets));
+    this.term.usage.set(key, usageOf(ad, planned.targets, this.definitions()));
     const rendered = await this.render(ad, planned);
     if (rendered.error) this.events.record(this.eventTarget(ad), "Warning", rendered.error.reason, rendered.error.message);
     const committed = await this.commit(ad, resolved, rendered, writer);

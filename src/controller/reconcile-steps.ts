@@ -8,6 +8,7 @@ import { type FieldProblem, formatProblem, TemplateError, ValidationError } from
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, DeploymentPhase, PlacementDecisionStatus } from "../api/types.js";
 import { objectRef, resourceProblems } from "../api/validate.js";
 import { deploymentExpressionProblems } from "../definitions/expressions.js";
+import { type DefinitionRegistry, isBroken } from "../definitions/registry.js";
 import type { Placement } from "../placement/select.js";
 import { kubeMinor, kubeVersions, renderedProblems } from "../render/kube-schema.js";
 import type { RenderedCluster, RenderTarget } from "../render/render.js";
@@ -112,8 +113,11 @@ export function kubeSchemaError(
   return problems.length ? new ValidationError(problems, { object: objectRef(ad) }) : undefined;
 }
 
-/** What a deployment uses: a change of any of these requeues it. */
-export function usageOf(ad: ApplicationDeployment, targets: readonly RenderTarget[]): Usage {
+/**
+ * What a deployment uses: a change of any of these requeues it. With the registry, the default
+ * traits of the component types it uses count as used too.
+ */
+export function usageOf(ad: ApplicationDeployment, targets: readonly RenderTarget[], registry?: DefinitionRegistry): Usage {
   const usage: Usage = { types: new Set(), traits: new Set(), selected: new Set(targets.map((t) => t.cluster.name)) };
   for (const rev of ad.spec?.appRevisions ?? []) {
     for (const c of rev.template?.spec?.components ?? []) {
@@ -122,6 +126,10 @@ export function usageOf(ad: ApplicationDeployment, targets: readonly RenderTarge
     }
   }
   for (const s of ad.spec?.placementStrategies ?? []) for (const o of s.overrides ?? []) for (const t of o.traits ?? []) usage.traits.add(t.name);
+  for (const type of usage.types) {
+    const def = registry?.components.get(type);
+    if (def && !isBroken(def)) for (const t of def.defaultTraits) usage.traits.add(t.name);
+  }
   return usage;
 }
 

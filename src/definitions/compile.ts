@@ -8,7 +8,7 @@ import type { ValidateFunction } from "ajv";
 import { copyJson } from "../api/json.js";
 import { ANNOTATION_CLUSTER_SCOPED, ANNOTATION_DESCRIPTION } from "../api/labels.js";
 import { type FieldProblem, type FlotillaError, TemplateError, ValidationError } from "../api/errors.js";
-import type { ComponentDefinition, JsonObject, TraitDefinition, TraitScope, WorkloadPatchFormat, WorkloadType } from "../api/types.js";
+import type { ComponentDefinition, JsonObject, TraitDefinition, TraitOrder, TraitScope, TraitSpec, WorkloadPatchFormat, WorkloadType } from "../api/types.js";
 import { createAjv, problemsFromAjv, resourceProblems } from "../api/validate.js";
 import { compileCel } from "./cel.js";
 import { type CompiledTemplate, compileTemplate, DEFAULT_BUDGET, type TemplateBudget } from "./jsonata.js";
@@ -32,6 +32,8 @@ export interface CompiledComponent extends CompiledBase {
   readonly workload: WorkloadType;
   readonly replicasPath: string | undefined;
   readonly template: CompiledTemplate;
+  /** Traits every component of this type gets, as if listed first (names checked by the registry). */
+  readonly defaultTraits: TraitSpec[];
 }
 
 export interface CompiledTrait extends CompiledBase {
@@ -40,6 +42,7 @@ export interface CompiledTrait extends CompiledBase {
   readonly appliesTo: string[];
   readonly conflictsWith: string[];
   readonly scope: TraitScope;
+  readonly order: TraitOrder;
   readonly patch: CompiledTemplate | undefined;
   readonly outputs: CompiledTemplate | undefined;
   /** The properties are a raw patch of the workload (render/json-patch.ts), applied after every other trait. */
@@ -109,6 +112,7 @@ export function compileComponentDefinition(def: ComponentDefinition, budget: Tem
     hash,
     workload: def.spec.workload,
     replicasPath: def.spec.replicasPath,
+    defaultTraits: def.spec.defaultTraits ?? [],
     validate: compileSchema(def.spec.schema, name),
     template: compileTemplate(def.spec.template, { definition: name, field: "spec.template" }, budget),
   };
@@ -131,6 +135,7 @@ export function compileTraitDefinition(def: TraitDefinition, budget: TemplateBud
     appliesTo: spec.appliesTo ?? ["*"],
     conflictsWith: spec.conflictsWith ?? [],
     scope: spec.scope ?? "revision",
+    order: spec.order ?? "listed",
     validate: compileSchema(spec.schema, name),
     patch: spec.patch ? compileTemplate(spec.patch, { definition: name, field: "spec.patch" }, budget) : undefined,
     outputs: spec.outputs ? compileTemplate(spec.outputs, { definition: name, field: "spec.outputs" }, budget) : undefined,

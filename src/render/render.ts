@@ -71,15 +71,42 @@ function problemOf(e: unknown, path: string): FieldProblem {
   throw e;
 }
 
-/** Component traits with the wave's override traits merged in by name (properties deep-merge). */
-export function effectiveTraits(component: ComponentSpec, override: ComponentOverride | undefined): TraitSpec[] {
-  const traits: TraitSpec[] = (component.traits ?? []).map((t) => copyJson(t));
+/** A trait as a component renders it, with the path its problems are reported at. */
+export interface PlacedTrait {
+  spec: TraitSpec;
+  path: string;
+}
+
+/**
+ * The traits a component renders with: its type's defaultTraits first, then its own traits (one of
+ * the same name as a default merges its properties over the default's), then the wave's override
+ * traits merged in by name (properties deep-merge). A default the component does not list reports
+ * its problems at `<component>.defaultTraits[i]`.
+ */
+export function effectiveTraits(component: ComponentSpec, override: ComponentOverride | undefined, path: string, defaults: TraitSpec[] = []): PlacedTrait[] {
+  const traits: PlacedTrait[] = defaults.map((t, i) => ({ spec: copyJson(t), path: `${path}.defaultTraits[${i}]` }));
+  const own = component.traits ?? [];
+  own.forEach((t, i) => {
+    const tpath = `${path}.traits[${i}]`;
+    const existing = traits.find((e) => e.spec.name === t.name);
+    if (existing) {
+      existing.spec.properties = mergeSettings(existing.spec.properties ?? {}, t.properties ?? {}) as JsonObject;
+      existing.path = tpath;
+    } else traits.push({ spec: copyJson(t), path: tpath });
+  });
+  let added = own.length;
   for (const o of override?.traits ?? []) {
-    const existing = traits.find((t) => t.name === o.name);
-    if (existing) existing.properties = mergeSettings(existing.properties ?? {}, o.properties ?? {}) as JsonObject;
-    else traits.push(copyJson(o));
+    const existing = traits.find((e) => e.spec.name === o.name);
+    if (existing) existing.spec.properties = mergeSettings(existing.spec.properties ?? {}, o.properties ?? {}) as JsonObject;
+    else traits.push({ spec: copyJson(o), path: `${path}.traits[${added++}]` });
   }
   return traits;
+}
+
+/** The defaultTraits of a component type; none when it is unknown or broken (its lookup reports that). */
+function defaultTraitsOf(registry: DefinitionRegistry, type: string): TraitSpec[] {
+  const def = registry.components.get(type);
+  return def && !("broken" in def) ? def.defaultTraits : [];
 }
 
 /** A definition by name, or a ValidationError at `path` that lists the known names. */
@@ -149,7 +176,7 @@ async function renderComponent(args: ComponentArgs): Promise<{ objects: Rendered
   const override = target.overrides?.find((o) => o.component === spec.name);
   const key = cacheKey([
     definitionVersion(registry.components.get(spec.type)),
-    effectiveTraits(spec, override).map((t) => definitionVersion(registry.traits.get(t.name))),
+    effectiveTraits(spec, override, path, defaultTraitsOf(registry, spec.type)).map((t) => definitionVersion(registry.traits.get(t.spec.name))),
     deployment.metadata.namespace ?? "default",
     deployment.metadata.name,
     spec,
@@ -206,10 +233,9 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
     else extras.push({ manifest: checked.manifest, componentScoped: !isPerRevision(checked.manifest) });
   }
 
-  const traits = effectiveTraits(spec, override);
+  const traits = effectiveTraits(spec, override, path, def.defaultTraits);
   const compiledTraits: Array<{ def: CompiledTrait; properties: JsonObject; path: string }> = [];
-  traits.forEach((t, ti) => {
-    const tpath = `${path}.traits[${ti}]`;
+  traits.forEach(({ spec: t, path: tpath }) => {
     try {
       const tdef = lookupTrait(registry, t.name, tpath);
       if (!traitApplies(tdef, workload.apiVersion, workload.kind)) {
@@ -241,7 +267,10 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
   if (problems.length) return { objects: [], problems };
 
   let hasAutoscaler = false;
-  for (const t of compiledTraits) {
+  // Traits with order: last run after all the others, so they see the final workload (every
+  // container that sidecar and init-container traits added); listed order is kept within each group.
+  const ordered = [...compiledTraits.filter((t) => t.def.order !== "last"), ...compiledTraits.filter((t) => t.def.order === "last")];
+  for (const t of ordered) {
     const componentScoped = t.def.scope === "component";
     const traitContext: TemplateContext = componentScoped ? { ...context, selectorLabels: context.componentSelectorLabels } : context;
     try {

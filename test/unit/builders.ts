@@ -255,6 +255,10 @@ export class ComponentDefinitionBuilder {
   clusterScoped(): this {
     return this.withAnnotation("flotilla.dev/cluster-scoped", "true");
   }
+  withDefaultTrait(name: string, properties?: JsonObject): this {
+    this.def.spec.defaultTraits = [...(this.def.spec.defaultTraits ?? []), properties === undefined ? { name } : { name, properties }];
+    return this;
+  }
   build(): ComponentDefinition {
     return structuredClone(this.def);
   }
@@ -291,6 +295,10 @@ export class TraitDefinitionBuilder {
   }
   componentScoped(): this {
     this.def.spec.scope = "component";
+    return this;
+  }
+  last(): this {
+    this.def.spec.order = "last";
     return this;
   }
   withHealth(health: string): this {

@@ -3,6 +3,7 @@
 // follow the compiler (src/definitions/compile.ts) and the renderer (src/render/render.ts).
 
 import { freeForm, type Schema } from "./common.js";
+import { traits } from "./deployment.js";
 
 const HEALTH_RULE =
   "The expression sees the live object's fields at top level (metadata, spec, status): true is Healthy, false or an error (e.g. a field not written yet) is Progressing, and so is a status whose observedGeneration is older than metadata.generation.";
@@ -43,6 +44,14 @@ export const componentDefinitionSpecSchema: Schema = {
       type: "string",
       description: `CEL expression judging the health of the live workload, e.g. status.availableReplicas >= spec.replicas. ${HEALTH_RULE} Omitted: the built-in rule for the workload's kind.`,
     },
+    defaultTraits: traits(
+      "Traits every component of this type gets, as if listed first in its traits (e.g. security-context with profile restricted, set once by the platform team). A component's own trait of the same name merges its properties over the default's (maps deep-merge, other values replace, as a wave override does); a wave override merges over both. A name that is no installed TraitDefinition makes this definition broken.",
+      {
+        description: "One trait every component of this type gets.",
+        name: "Name of the TraitDefinition.",
+        properties: "The trait's properties, validated against its schema (with the component's own properties merged over them) when a component is rendered.",
+      },
+    ),
   },
 };
 
@@ -91,6 +100,12 @@ export const traitDefinitionSpecSchema: Schema = {
       enum: ["revision", "component"],
       description:
         "revision: the outputs belong to each revision (name them after context.name). component: one copy of the outputs is shared by all revisions of the component, rendered from the newest, and context.selectorLabels selects every revision (e.g. a Service balancing across both revisions of a rollout). Default revision.",
+    },
+    order: {
+      type: "string",
+      enum: ["listed", "last"],
+      description:
+        "When the trait's patch and outputs run. listed: in the order of the component's traits. last: after every listed trait (in listed order among the last ones), so it sees the final workload, e.g. the containers that sidecar and init-container traits added. Default listed.",
     },
     health: {
       type: "string",

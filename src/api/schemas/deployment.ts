@@ -5,8 +5,8 @@
 
 import { dnsLabel, duration, freeForm, intOrPercent, type Schema } from "./common.js";
 
-/** A list of traits: a component's own, or a wave's override of them. */
-function traits(description: string, item: { description: string; name: string; properties: string }): Schema {
+/** A list of traits: a component's own, a wave's override of them, or a component type's defaults. */
+export function traits(description: string, item: { description: string; name: string; properties: string }): Schema {
   return {
     type: "array",
     description,
@@ -42,7 +42,7 @@ const component: Schema = {
       "Parameters of the component, validated against the ComponentDefinition's spec.schema (whose defaults are filled in) and read by its template as settings. A wave's overrides deep-merge into them.",
     ),
     traits: traits(
-      "Traits attached to the component, each TraitDefinition at most once. Their patches are merged into the workload in list order; each is checked against the trait's appliesTo and conflictsWith.",
+      "Traits attached to the component, each TraitDefinition at most once. Their patches are merged into the workload in list order (a TraitDefinition with order: last after all the others), after the component type's defaultTraits; each is checked against the trait's appliesTo and conflictsWith.",
       {
         description: "One trait attached to the component.",
         name: "Name of the TraitDefinition on the hub (e.g. autoscaler, expose).",

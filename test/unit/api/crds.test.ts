@@ -88,7 +88,7 @@ describe("the generated CRDs", () => {
         "spec.placementStrategies[].overrides[].settings",
       ]),
     );
-    expect(paths("ComponentDefinition")).toEqual(["spec.schema"]);
+    expect(paths("ComponentDefinition")).toEqual(["spec.schema", "spec.defaultTraits[].properties"]);
     expect(paths("TraitDefinition")).toEqual(["spec.schema"]);
   });
 

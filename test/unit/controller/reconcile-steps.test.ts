@@ -27,7 +27,7 @@ import type { ClusterObservation } from "../../../src/controller/status.js";
 import { place } from "../../../src/placement/select.js";
 import type { RenderTarget } from "../../../src/render/render.js";
 import { planRollout, type RolloutPlan } from "../../../src/rollout/planner.js";
-import { aCluster, aComponent, aDeployment, aRevision, aWave } from "../builders.js";
+import { aCluster, aComponent, aComponentDefinition, aDeployment, aRevision, aTraitDefinition, aWave, registryOf } from "../builders.js";
 
 const clusters = [aCluster("prod-eu").withLabel("usage", "production").build(), aCluster("prod-us").withLabel("usage", "production").build()];
 
@@ -160,6 +160,20 @@ describe("targetName and usageOf", () => {
     expect([...usage.types].sort()).toEqual(["webservice", "worker"]);
     expect([...usage.traits].sort()).toEqual(["autoscaler", "ingress"]);
     expect([...usage.selected]).toEqual(["prod-eu"]);
+  });
+
+  it("counts the default traits of the component types it uses, so a change of those requeues it", () => {
+    const registry = registryOf(
+      aComponentDefinition("hardened").withDefaultTrait("security-context", { profile: "restricted" }),
+      aComponentDefinition("unused").withDefaultTrait("other"),
+      aTraitDefinition("security-context"),
+      aTraitDefinition("other"),
+    );
+    const ad = aDeployment()
+      .withRevision(aRevision("v1").withComponent(aComponent("api", "hardened")))
+      .build();
+    expect([...usageOf(ad, [], registry).traits]).toEqual(["security-context"]);
+    expect([...usageOf(ad, []).traits]).toEqual([]);
   });
 });
 

@@ -86,10 +86,14 @@ export interface PlacedTrait {
 export function effectiveTraits(component: ComponentSpec, override: ComponentOverride | undefined, path: string, defaults: TraitSpec[] = []): PlacedTrait[] {
   const traits: PlacedTrait[] = defaults.map((t, i) => ({ spec: copyJson(t), path: `${path}.defaultTraits[${i}]` }));
   const own = component.traits ?? [];
+  // A component's own trait merges over the default of its name; two own traits of one name (two
+  // `env` traits for two containers) stay two traits, as before default traits existed.
+  const unclaimed = new Set(traits);
   own.forEach((t, i) => {
     const tpath = `${path}.traits[${i}]`;
-    const existing = traits.find((e) => e.spec.name === t.name);
+    const existing = traits.find((e) => e.spec.name === t.name && unclaimed.has(e));
     if (existing) {
+      unclaimed.delete(existing);
       existing.spec.properties = mergeSettings(existing.spec.properties ?? {}, t.properties ?? {}) as JsonObject;
       existing.path = tpath;
     } else traits.push({ spec: copyJson(t), path: tpath });

@@ -175,7 +175,9 @@ describe("flotilla definitions", { timeout: 60_000 }, () => {
     );
     expect(show.stdout).toContain("Scope:          revision");
     const table = show.stdout.slice(show.stdout.indexOf("Properties (traits[].properties):"));
-    expect(row(table, "env", "map[string]string")).toEqual(["env", "map[string]string", "-", "yes", "Variables to set, NAME → value."]);
+    expect(row(table, "env", "map[string](string|object)")?.slice(0, 4)).toEqual(["env", "map[string](string|object)", "-", "no"]);
+    expect(row(table, "env", "map[string](string|object)")?.[4]).toMatch(/^Variables to set, NAME → a value, or \{valueFrom\}/);
+    expect(row(table, "env.<key>.valueFrom.secretKeyRef.key", "string")?.slice(2, 4)).toEqual(["-", "yes"]);
     expect(row(table, "containerName", "string")?.slice(2, 4)).toEqual(["-", "no"]);
     expect(show.stdout).toContain('Example:\n  traits:\n    - name: env\n      properties:\n        env: {LOG_LEVEL: debug, FEATURE_X: "on"}\n');
   });

@@ -4,56 +4,12 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Command } from "commander";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { toYaml } from "../../../src/api/serialize.js";
 import type { Cluster, JsonObject } from "../../../src/api/types.js";
-import { registerRenderCommands } from "../../../src/cli/render.js";
 import { kubeVersions } from "../../../src/render/kube-schema.js";
+import { flotilla } from "./render-commands.js";
 import { aComponent, aDeployment, aRevision } from "../builders.js";
-
-class Exit extends Error {
-  constructor(readonly code: number) {
-    super(`process.exit(${code})`);
-  }
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** One `flotilla` command line through the registered commands, with process.exit trapped. */
-async function flotilla(...args: string[]): Promise<Run> {
-  const program = new Command().exitOverride();
-  registerRenderCommands(program);
-  const run: Run = { code: 0, stdout: "", stderr: "" };
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    run.stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    run.stderr += String(chunk);
-    return true;
-  });
-  vi.spyOn(process, "exit").mockImplementation((code?: string | number | null) => {
-    throw new Exit(Number(code ?? 0));
-  });
-  try {
-    await program.parseAsync(["node", "flotilla", ...args]);
-    // `-o json|yaml` sets the exit code instead of exiting, so that stdout is written whole.
-    run.code = Number(process.exitCode ?? 0);
-    process.exitCode = undefined;
-  } catch (e) {
-    if (e instanceof Exit) run.code = e.code;
-    else if (e instanceof Error && "exitCode" in e) run.code = Number(e.exitCode);
-    else throw e;
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return run;
-}
 
 let tmp: string;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AppsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { AppsV1Api, CustomObjectsApi, NetworkingV1Api } from "@kubernetes/client-node";
 import { destination, pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseYamlStream, toYaml } from "../../src/api/serialize.js";
@@ -123,6 +123,45 @@ describe("the controller", () => {
       execFileSync("git", ["--git-dir", join(dataDir, "env.git"), "fsck", "--strict"]);
     });
   }, 180_000);
+
+  it("deploys examples/production-service Healthy on every cluster, restricted security context and all", async () => {
+    await withNamespace("hub", async (ns) => {
+      const doc = parseYamlStream(await readFile(join(ROOT, "examples", "production-service", "app.yaml"), "utf8"))[0] as ApplicationDeployment;
+      await applyOnHub({ ...doc, metadata: { name: "checkout", namespace: ns } });
+      // The fleet has no ingress controller: the test plays one and gives each Ingress an address,
+      // without which the Ingress (and so the deployment) stays Progressing, as on a real cluster.
+      const addressed = new Set<string>();
+      const healthy = await waitFor(
+        async () => {
+          for (const cluster of ["staging", "prod-eu", "prod-us"]) {
+            if (addressed.has(cluster)) continue;
+            const api = kubeConfig(cluster).makeApiClient(NetworkingV1Api);
+            const ingress = await orAbsent(api.readNamespacedIngress({ namespace: ns, name: "api" }));
+            if (!ingress) continue;
+            ingress.status = { loadBalancer: { ingress: [{ ip: "192.0.2.10" }] } };
+            await api.replaceNamespacedIngressStatus({ namespace: ns, name: "api", body: ingress });
+            addressed.add(cluster);
+          }
+          const ad = await getDeployment(ns, "checkout");
+          return ad?.status?.phase === "Healthy" ? ad : undefined;
+        },
+        { timeoutMs: 150_000, intervalMs: 1_000, message: "examples/production-service to become Healthy" },
+      );
+      expect(healthy.status?.clusters?.map((c) => c.name)).toEqual(["prod-eu", "prod-us", "staging"]);
+      for (const cluster of ["staging", "prod-eu", "prod-us"]) {
+        const d = await deploymentOn(cluster, ns, "api-v1");
+        expect(d?.status?.availableReplicas, cluster).toBe(3);
+        const pod = d?.spec?.template.spec;
+        expect(pod?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        expect(pod?.containers[0]?.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+        expect(pod?.containers[0]?.env?.find((e) => e.name === "DB_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "checkout-db", key: "password" });
+        expect(pod?.containers[0]?.lifecycle?.preStop?.exec?.command).toEqual(["sh", "-c", "sleep 10"]);
+        expect(pod?.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm.topologyKey).toBe(
+          "topology.kubernetes.io/zone",
+        );
+      }
+    });
+  }, 200_000);
 
   it("rolls out a changed image", async () => {
     await withNamespace("hub", async (ns) => {

@@ -147,7 +147,7 @@ describe("the controller", () => {
         },
         { timeoutMs: 150_000, intervalMs: 1_000, message: "examples/production-service to become Healthy" },
       );
-      expect(healthy.status?.clusters?.map((c) => c.name)).toEqual(["prod-eu", "prod-us", "staging"]);
+      expect(healthy.status?.clusters?.map((c) => c.name).sort()).toEqual(["prod-eu", "prod-us", "staging"]);
       for (const cluster of ["staging", "prod-eu", "prod-us"]) {
         const d = await deploymentOn(cluster, ns, "api-v1");
         expect(d?.status?.availableReplicas, cluster).toBe(3);

@@ -13,7 +13,7 @@ import type { ObjectRef } from "../kube/refs.js";
 import { loadKubeConfig } from "./kubeconfig.js";
 import { type FileProblem, formatFileProblem } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
-import { addOutputOption, formatOutput, kubeList, outputProblem, TABLE_FORMATS, type TableFormat } from "./output.js";
+import { addOutputOption, formatOutput, outputProblem, TABLE_FORMATS, type TableFormat } from "./output.js";
 import { textTable } from "./table.js";
 
 /** Exit codes, as documented in the command's help. */
@@ -21,7 +21,7 @@ export const EXIT_HEALTHY = 0;
 export const EXIT_NOT_HEALTHY = 1;
 export const EXIT_CANNOT_ASSESS = 2;
 
-/** One assessed object: the JSON/YAML output is a List with one per object. */
+/** One assessed object: the JSON/YAML output is an array with one per object. */
 export interface HealthEntry {
   /** The file the object was read from, as given on the command line (absent for objects read from a cluster). */
   file?: string;
@@ -252,11 +252,15 @@ export function formatTable(entries: readonly HealthEntry[], wide = false): stri
   return textTable(head, rows, 2);
 }
 
-/** The table, or a List of the entries (as every command with -o prints several things). */
+/**
+ * The table, or the entries as a plain array. Not a `List` like the other commands: the entries
+ * are assessments, not Kubernetes objects, and the array is the contract scripts and the peers'
+ * conformance runner read (`[{file, kind, name, status, message}, ...]`).
+ */
 export function formatHealth(entries: readonly HealthEntry[], format: TableFormat): string {
   return formatOutput(
     format,
-    () => kubeList(entries),
+    () => entries,
     (wide) => formatTable(entries, wide),
   );
 }

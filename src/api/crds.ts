@@ -47,6 +47,8 @@ interface CrdInfo {
   scope: "Namespaced" | "Cluster";
   shortNames: string[];
   columns: Array<{ name: string; type: string; jsonPath: string; description?: string }>;
+  /** Without a status subresource the writer sets spec and status in one request. Default true. */
+  statusSubresource?: boolean;
 }
 
 const AGE = { name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp" };
@@ -97,7 +99,23 @@ const CRDS: CrdInfo[] = [
     columns: [
       { name: "READY", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
       { name: "VERSION", type: "string", jsonPath: ".status.version" },
+      { name: "MODE", type: "string", jsonPath: ".spec.mode" },
       { name: "PAUSED", type: "boolean", jsonPath: ".spec.paused" },
+      AGE,
+    ],
+  },
+  {
+    kind: "SyncReport",
+    plural: "syncreports",
+    scope: "Namespaced",
+    shortNames: ["syncreport"],
+    statusSubresource: false,
+    columns: [
+      { name: "CLUSTER", type: "string", jsonPath: ".spec.cluster" },
+      { name: "DEPLOYMENT", type: "string", jsonPath: ".spec.deployment" },
+      { name: "HEALTH", type: "string", jsonPath: ".status.deployment.health" },
+      { name: "COMMIT", type: "string", jsonPath: ".status.deployment.commit" },
+      { name: "APPLIED", type: "string", jsonPath: ".status.agent.appliedCommit" },
       AGE,
     ],
   },
@@ -136,7 +154,7 @@ export function customResourceDefinitions(): Array<Record<string, unknown>> {
           name: VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          ...(info.statusSubresource === false ? {} : { subresources: { status: {} } }),
           additionalPrinterColumns: info.columns,
           schema: { openAPIV3Schema: rootSchema(info.kind) },
         },

@@ -8,6 +8,7 @@ import { clusterSpecSchema, clusterStatusSchema } from "./schemas/cluster.js";
 import type { Schema } from "./schemas/common.js";
 import { applicationDeploymentSpecSchema } from "./schemas/deployment.js";
 import { componentDefinitionSpecSchema, traitDefinitionSpecSchema } from "./schemas/definitions.js";
+import { syncReportSpecSchema, syncReportStatusSchema } from "./schemas/sync-report.js";
 
 export { DNS_LABEL_PATTERN, DURATION_PATTERN, PERCENT_PATTERN } from "./schemas/common.js";
 export { applicationDeploymentSpecSchema, clusterSpecSchema, componentDefinitionSpecSchema, traitDefinitionSpecSchema };
@@ -56,6 +57,12 @@ export const schemas = {
     "A member cluster that ApplicationDeployments are delivered to: how the controller reaches it, and what its probes found. Its labels are what placement strategies select on.",
     clusterSpecSchema,
     clusterStatusSchema,
+  ),
+  SyncReport: resource(
+    "SyncReport",
+    "What the agent of a pull-mode Cluster reports to the hub: one per deployment on the cluster (its applied commit, health and replicas per revision) and one for the agent itself. Written only by the agent, in the namespace flotilla-cluster-<cluster>; the controller reads them where it would read its own sync results in push mode.",
+    syncReportSpecSchema,
+    syncReportStatusSchema,
   ),
 } as const;
 

@@ -337,12 +337,22 @@ export interface ClusterSpec {
   paused?: boolean;
   /** Drift-check period for this cluster, e.g. `5m`; overrides the controller's default. */
   resyncInterval?: string;
+  /**
+   * Push (default): the controller applies to the member with the kubeconfig of
+   * kubeconfigSecretRef. Pull: an agent inside the member applies its folder of the environment
+   * repository and reports in SyncReports; the hub holds no credential of the member.
+   */
+  mode?: ClusterMode;
 }
+
+export type ClusterMode = "Push" | "Pull";
 
 export interface ClusterStatus {
   conditions?: Condition[];
   version?: string;
   lastProbeTime?: string;
+  /** Pull mode: the environment-repository commit the agent is asked to apply (written by the controller). */
+  desiredCommit?: string;
 }
 
 export interface Cluster {
@@ -351,6 +361,68 @@ export interface Cluster {
   metadata: ObjectMeta;
   spec: ClusterSpec;
   status?: ClusterStatus;
+}
+
+// ---------- SyncReport ----------
+
+/** One object's health as an agent reports it. */
+export interface ReportedObjectHealth {
+  object: string;
+  health: string;
+  message?: string;
+}
+
+export interface ReportedRevision {
+  name: string;
+  replicas: number;
+  readyReplicas: number;
+  restarts?: number;
+}
+
+/** A deployment's state on a pull-mode cluster, as its agent saw it. */
+export interface DeploymentReport {
+  /** The environment-repository commit this deployment's objects are applied at. */
+  commit?: string;
+  health: string;
+  message?: string;
+  objects?: ReportedObjectHealth[];
+  revisions?: ReportedRevision[];
+  /** Objects the last sync could not apply: `Kind/namespace/name` and why. */
+  failed?: Array<{ object: string; message: string }>;
+}
+
+/** The agent's own state: the sync loop's commit bookkeeping and the member's version. */
+export interface AgentReport {
+  /** Who is reporting: the agent replica holding the member's Lease. */
+  identity?: string;
+  version?: string;
+  desiredCommit?: string;
+  appliedCommit?: string;
+  attemptedCommit?: string;
+  /** The newest commit the agent has fetched. */
+  fetchedCommit?: string;
+  paused?: boolean;
+  error?: string;
+  failures?: number;
+  lastSyncTime?: string;
+  nextRetryAt?: string;
+  /** Written at least every heartbeat period while the agent runs (RFC 3339). */
+  heartbeatTime?: string;
+}
+
+export interface SyncReportSpec {
+  /** The Cluster reported on. */
+  cluster: string;
+  /** `<namespace>/<name>` of the ApplicationDeployment; absent in the agent's own report. */
+  deployment?: string;
+}
+
+export interface SyncReport {
+  apiVersion: "flotilla.dev/v1alpha1";
+  kind: "SyncReport";
+  metadata: ObjectMeta;
+  spec: SyncReportSpec;
+  status?: { agent?: AgentReport; deployment?: DeploymentReport };
 }
 
 export type FlotillaResource = ApplicationDeployment | ComponentDefinition | TraitDefinition | Cluster;

@@ -36,12 +36,19 @@ export const clusterSpecSchema: Schema = {
     resyncInterval: duration(
       "How often the cluster's live objects are compared with Git and drifted ones re-applied; every 12th time everything is compared. Default: the controller's --resync (5m).",
     ),
+    mode: {
+      type: "string",
+      enum: ["Push", "Pull"],
+      description:
+        "Push (default): the controller applies to the cluster with the kubeconfig of kubeconfigSecretRef. Pull: `flotilla agent` runs inside the cluster, fetches the cluster's folder of the environment repository, applies it and reports in SyncReports in the hub namespace flotilla-cluster-<name>; the hub holds no credential of the cluster, so kubeconfigSecretRef and local must be unset.",
+    },
   },
 };
 
 export const clusterStatusSchema: Schema = {
   type: "object",
-  description: "What the controller's probes of the cluster found; probes call /version every 30 s.",
+  description:
+    "What the controller's probes of the cluster found (push mode: probes call /version every 30 s; pull mode: from the agent's SyncReport, Ready while it reports).",
   properties: {
     conditions: conditionList(
       "Ready: True (reason Reachable) when the cluster answered the last probe, False (reason Unreachable) when it did not, with the error in the message.",
@@ -53,6 +60,11 @@ export const clusterStatusSchema: Schema = {
     lastProbeTime: {
       type: "string",
       description: "When a probe's result was last written (RFC 3339 UTC time): at every change, and about every 5 minutes while nothing changes.",
+    },
+    desiredCommit: {
+      type: "string",
+      description:
+        "Pull mode: the environment-repository commit the cluster's agent is asked to apply, written by the controller after each commit that changes the cluster's folder. The agent watches it to fetch at once; it also polls Git.",
     },
   },
 };

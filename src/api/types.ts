@@ -353,6 +353,8 @@ export interface ClusterStatus {
   lastProbeTime?: string;
   /** Pull mode: the environment-repository commit the agent is asked to apply (written by the controller). */
   desiredCommit?: string;
+  /** Pull mode: deployments (`<namespace>/<name>`) with spec.suspend, which the agent must not touch. */
+  suspendedDeployments?: string[];
 }
 
 export interface Cluster {
@@ -389,6 +391,17 @@ export interface DeploymentReport {
   revisions?: ReportedRevision[];
   /** Objects the last sync could not apply: `Kind/namespace/name` and why. */
   failed?: Array<{ object: string; message: string }>;
+  /** The agent's latest sync events about the deployment, oldest first (at most a few). */
+  events?: ReportedSyncEvent[];
+}
+
+export interface ReportedSyncEvent {
+  /** Synced, SyncFailed, DriftCorrected, Pruned or Skipped. */
+  type: string;
+  message: string;
+  commit?: string;
+  /** When the agent saw it (RFC 3339 with milliseconds); tells a new event from one already recorded. */
+  time: string;
 }
 
 /** The agent's own state: the sync loop's commit bookkeeping and the member's version. */

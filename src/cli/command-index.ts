@@ -40,6 +40,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import("./controller.js")).registerControllerCommands,
   },
   {
+    commands: [{ usage: "agent", summary: "the pull-mode agent: keep one member cluster at its folder of the environment repository and report to the hub" }],
+    load: async () => (await import("./agent.js")).registerAgentCommand,
+  },
+  {
     commands: [
       { usage: "up", summary: "the whole story on a local fleet: fleet, install, controller, the quickstart, live progress" },
       { usage: "down", summary: "stop what `flotilla up --detach` started" },

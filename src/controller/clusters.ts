@@ -1,7 +1,10 @@
-// The cluster controller: for every Cluster object it reads the kubeconfig Secret, probes the
+// The cluster controller: for every push-mode Cluster it reads the kubeconfig Secret, probes the
 // member (`/version`), keeps Cluster.status current and runs one ClusterSyncWorker. An
 // unreachable cluster is marked so and skipped; it never stalls the others. The hub being down
 // never marks a member unreachable: the member is probed with the kubeconfig already read.
+// A pull-mode Cluster is never connected to: its agent's SyncReports stand in for the worker
+// (PulledCluster), the agent is Ready while its reports keep coming, and each commit touching the
+// cluster is announced in status.desiredCommit, which the agent watches.
 
 import { KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { FlotillaError } from "../api/errors.js";
@@ -11,7 +14,10 @@ import { KubeClient } from "../kube/client.js";
 import { envRepoSource } from "../sync/source.js";
 import { ClusterSyncWorker, type SyncEvent } from "../sync/worker.js";
 import { parseDuration } from "../api/duration.js";
+import { pullNamespace } from "../api/pull.js";
+import type { SyncReport } from "../api/types.js";
 import type { Hub } from "./hub.js";
+import { type ClusterSyncState, PulledCluster } from "./pulled-cluster.js";
 
 export interface ClusterManagerOptions {
   hub: Hub;
@@ -36,6 +42,13 @@ export interface ClusterManagerOptions {
   onClusterChanged: (name: string) => void;
   onError?: (cluster: string, error: unknown) => void;
   now?: () => Date;
+  /** The SyncReports already cached in a namespace, for a pull cluster seen after its reports. */
+  reportsIn?: (namespace: string) => SyncReport[];
+  /**
+   * A pull-mode cluster whose agent has not reported for this long is not Ready (its agent
+   * refreshes its report every 10 s), ms. Default 45 000.
+   */
+  agentSilenceMs?: number;
 }
 
 interface ClusterEntry {
@@ -43,6 +56,16 @@ interface ClusterEntry {
   /** The kubeconfig text the worker was built from; a change rebuilds the worker. */
   kubeconfig: string | undefined;
   worker: ClusterSyncWorker | undefined;
+  /** Pull mode: the agent's reports, in place of a worker. */
+  pulled?: PulledCluster | undefined;
+  /** Pull mode: the commit announced in status.desiredCommit, and one waiting while a write is in flight. */
+  announced?: string | undefined;
+  announcing?: boolean;
+  toAnnounce?: string;
+  /** Pull mode: the suspended list last written to status.suspendedDeployments (JSON). */
+  suspendedAnnounced?: string | undefined;
+  /** When this entry was created (ms): a pull cluster with no report after agentSilenceMs is unreachable. */
+  since: number;
   reachable: boolean;
   /** Probed at least once (before that, reachability is unknown rather than false). */
   probed: boolean;
@@ -75,7 +98,9 @@ export class ClusterManager {
   private readonly entries = new Map<string, ClusterEntry>();
   private readonly probeTimer: NodeJS.Timeout;
   private readonly unreachableTimer: NodeJS.Timeout;
+  private readonly agentTimer: NodeJS.Timeout;
   private head: string | undefined;
+  private suspended: string[] = [];
 
   constructor(private readonly o: ClusterManagerOptions) {
     const interval = o.probeIntervalMs ?? 30_000;
@@ -88,14 +113,46 @@ export class ClusterManager {
       },
       Math.min(interval, o.unreachableProbeIntervalMs ?? 5_000),
     );
+    this.agentTimer = setInterval(() => {
+      for (const e of this.entries.values()) if (e.pulled) void this.judgeAgent(e);
+    }, 5_000);
   }
 
   names(): string[] {
     return [...this.entries.keys()].sort();
   }
 
-  worker(name: string): ClusterSyncWorker | undefined {
-    return this.entries.get(name)?.worker;
+  /** What the cluster's sync looks like: its worker in push mode, its agent's reports in pull mode. */
+  worker(name: string): ClusterSyncState | undefined {
+    const e = this.entries.get(name);
+    return e?.worker ?? e?.pulled;
+  }
+
+  isPull(name: string): boolean {
+    return this.entries.get(name)?.pulled !== undefined;
+  }
+
+  /**
+   * The suspended deployments (spec.suspend), which no sync may touch: push workers are told at
+   * once, agents through status.suspendedDeployments of their Cluster.
+   */
+  setSuspended(deployments: ReadonlySet<string>): void {
+    this.suspended = [...deployments].sort();
+    for (const e of this.entries.values()) {
+      if (e.pulled) this.announceSuspended(e);
+      else e.worker?.setSuspended(deployments);
+    }
+  }
+
+  private announceSuspended(e: ClusterEntry): void {
+    const list = this.suspended;
+    const text = JSON.stringify(list);
+    if (e.suspendedAnnounced === text) return;
+    e.suspendedAnnounced = text;
+    this.o.hub.patchClusterStatus(e.name, { suspendedDeployments: list }).catch((err: unknown) => {
+      e.suspendedAnnounced = undefined; // written again at the next change or agent check
+      this.o.onError?.(e.name, err);
+    });
   }
 
   isReachable(name: string): boolean {
@@ -124,7 +181,75 @@ export class ClusterManager {
   setHead(commit: string, touched?: Iterable<string>): void {
     this.head = commit;
     const only = touched ? new Set(touched) : undefined;
-    for (const e of this.entries.values()) if (!only || only.has(e.name)) e.worker?.setDesired(commit);
+    for (const e of this.entries.values()) {
+      if (only && !only.has(e.name)) continue;
+      if (e.pulled) this.announce(e, commit);
+      else e.worker?.setDesired(commit);
+    }
+  }
+
+  /** A SyncReport added, changed or deleted on the hub. Reports outside their cluster's namespace are ignored. */
+  onReport(report: SyncReport, deleted: boolean): void {
+    const name = report.spec?.cluster;
+    const e = name === undefined ? undefined : this.entries.get(name);
+    if (!e?.pulled || report.metadata.namespace !== pullNamespace(e.name)) return;
+    const now = Date.now();
+    const events = deleted ? e.pulled.remove(report, now) : e.pulled.update(report, now);
+    for (const ev of events) this.o.onSyncEvent(ev);
+    void this.judgeAgent(e);
+  }
+
+  /** Tell the agent of a new commit through status.desiredCommit; one write at a time, the newest wins. */
+  private announce(e: ClusterEntry, commit: string): void {
+    e.toAnnounce = commit;
+    if (e.announcing) return;
+    e.announcing = true;
+    void (async () => {
+      try {
+        while (e.toAnnounce !== undefined && e.toAnnounce !== e.announced) {
+          const next = e.toAnnounce;
+          try {
+            await this.o.hub.patchClusterStatus(e.name, { desiredCommit: next });
+            e.announced = next;
+          } catch (err) {
+            // The agent polls Git as well: a missed announcement delays it, it does not lose the commit.
+            this.o.onError?.(e.name, err);
+            break;
+          }
+        }
+      } finally {
+        e.announcing = false;
+      }
+    })();
+  }
+
+  /** Is the agent reporting? Writes the Cluster's Ready condition and tells the controller when that changed. */
+  private async judgeAgent(e: ClusterEntry): Promise<void> {
+    const pulled = e.pulled;
+    if (!pulled) return;
+    if (e.suspendedAnnounced === undefined) this.announceSuspended(e);
+    const silence = this.o.agentSilenceMs ?? 45_000;
+    const now = Date.now();
+    const agent = pulled.agentReport;
+    const before = `${e.reachable}|${e.version}|${e.message}`;
+    if (agent && now - pulled.lastReportAt < silence) {
+      e.reachable = true;
+      e.probed = true;
+      if (agent.version) e.version = agent.version;
+      e.message = `agent ${agent.identity ?? "?"} reporting${agent.version ? `, Kubernetes ${agent.version}` : ""}`;
+    } else if (agent || now - e.since >= silence) {
+      e.reachable = false;
+      e.probed = true;
+      e.message = agent
+        ? `unreachable: no report from the agent for ${Math.round((now - pulled.lastReportAt) / 1000)} s`
+        : `unreachable: no agent has reported yet; install it on the cluster (flotilla cluster add ${e.name} --mode pull prints its manifest)`;
+    } else return;
+    const changed = `${e.reachable}|${e.version}|${e.message}` !== before;
+    // The silence counter in the message changes every time: rewrite only a flip, or every STATUS_REFRESH_MS.
+    const flipped = before.split("|")[0] !== String(e.reachable);
+    if (flipped || (changed && !e.message.startsWith("unreachable: no report")) || now - e.statusWrittenAt > STATUS_REFRESH_MS)
+      await this.writeStatus(e, flipped || changed);
+    if (flipped || before.split("|")[1] !== String(e.version)) this.o.onClusterChanged(e.name);
   }
 
   /** Cluster added or changed. */
@@ -144,11 +269,23 @@ export class ClusterManager {
         slowProbes: 0,
         spec: cluster.spec,
         statusWrittenAt: 0,
+        since: Date.now(),
         ...(cluster.status?.conditions?.[0]?.lastTransitionTime
           ? { readySince: cluster.status.conditions[0].lastTransitionTime, readyStatus: cluster.status.conditions[0].status }
           : {}),
       };
       this.entries.set(name, entry);
+    }
+    if (cluster.spec.mode === "Pull") {
+      this.upsertPull(entry, cluster);
+      return;
+    }
+    if (entry.pulled) {
+      // Pull → push: the agent's reports no longer count; the controller connects from now on.
+      entry.pulled = undefined;
+      entry.message = "not probed yet";
+      entry.probed = false;
+      entry.reachable = false;
     }
     const isNew = entry.worker === undefined && !entry.probing && entry.message === "not probed yet";
     const pausedChanged = (entry.spec.paused ?? false) !== (cluster.spec.paused ?? false);
@@ -163,6 +300,25 @@ export class ClusterManager {
     if (isNew || refChanged || resyncChanged) void this.probe(name);
   }
 
+  private upsertPull(entry: ClusterEntry, cluster: Cluster): void {
+    entry.spec = cluster.spec;
+    if (entry.pulled) return;
+    // Push → pull: this process stops connecting to the member at once.
+    const worker = entry.worker;
+    entry.worker = undefined;
+    entry.kubeconfig = undefined;
+    void worker?.stop();
+    entry.pulled = new PulledCluster(entry.name);
+    entry.reachable = false;
+    entry.probed = false;
+    entry.since = Date.now();
+    entry.message = "waiting for the agent's first report";
+    entry.announced = cluster.status?.desiredCommit;
+    entry.suspendedAnnounced = cluster.status?.suspendedDeployments ? JSON.stringify(cluster.status.suspendedDeployments) : undefined;
+    if (this.head) this.announce(entry, this.head);
+    for (const r of this.o.reportsIn?.(pullNamespace(entry.name)) ?? []) this.onReport(r, false);
+  }
+
   async remove(name: string): Promise<void> {
     const entry = this.entries.get(name);
     this.entries.delete(name);
@@ -172,6 +328,7 @@ export class ClusterManager {
   async stop(): Promise<void> {
     clearInterval(this.probeTimer);
     clearInterval(this.unreachableTimer);
+    clearInterval(this.agentTimer);
     await Promise.all([...this.entries.values()].map((e) => e.worker?.stop()));
   }
 
@@ -197,7 +354,7 @@ export class ClusterManager {
 
   private async probe(name: string): Promise<void> {
     const entry = this.entries.get(name);
-    if (!entry || entry.probing) return;
+    if (!entry || entry.probing || entry.pulled) return;
     entry.probing = true;
     const before = `${entry.reachable}|${entry.version}|${entry.message}`;
     const wasUnreachable = entry.probed && !entry.reachable;
@@ -285,7 +442,7 @@ export class ClusterManager {
     const ready: Condition = {
       type: "Ready",
       status: readyStatus,
-      reason: entry.reachable ? "Reachable" : "Unreachable",
+      reason: entry.pulled ? (entry.reachable ? "AgentReporting" : "AgentNotReporting") : entry.reachable ? "Reachable" : "Unreachable",
       message: entry.message,
       lastTransitionTime: since,
     };

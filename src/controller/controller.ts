@@ -8,7 +8,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
-import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, TraitDefinition } from "../api/types.js";
+import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, SyncReport, TraitDefinition } from "../api/types.js";
 import { runEachWithDeadline } from "../definitions/deadline.js";
 import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { CommitBatcher } from "../gitops/commit-batcher.js";
@@ -127,6 +127,8 @@ export class Controller {
   private events!: EventRecorder;
   private deployments!: SupervisedInformer<ApplicationDeployment>;
   private clusterInformer!: SupervisedInformer<Cluster>;
+  /** Pull-mode clusters' reports. Not part of cachesSynced: a hub without the CRD still serves push mode. */
+  private reports: SupervisedInformer<SyncReport> | undefined;
   private componentDefs!: SupervisedInformer<ComponentDefinition>;
   private traitDefs!: SupervisedInformer<TraitDefinition>;
   private elector: LeaderElector | undefined;
@@ -289,6 +291,7 @@ export class Controller {
     this.clusters = new ClusterManager({
       hub: this.hub,
       repo: this.repo,
+      reportsIn: (namespace) => (this.reports?.list() ?? []).filter((r) => r.metadata.namespace === namespace),
       resyncIntervalMs: this.o.resyncIntervalMs ?? 300_000,
       ...(this.o.probeIntervalMs ? { probeIntervalMs: this.o.probeIntervalMs } : {}),
       onSyncEvent: (ev) => this.onSyncEvent(ev),
@@ -340,6 +343,13 @@ export class Controller {
       },
       { onError, onRecovered },
     );
+    // After the Clusters' informer: a report is matched to its Cluster's entry, and an entry
+    // created later replays the reports already cached (see ClusterManager.upsertPull).
+    this.reports = this.hub.informer<SyncReport>(
+      "SyncReport",
+      { onChange: (r) => this.clusters.onReport(r, false), onDelete: (r) => this.clusters.onReport(r, true) },
+      { onError, onRecovered },
+    );
     this.deployments = this.hub.informer<ApplicationDeployment>(
       "ApplicationDeployment",
       {
@@ -365,7 +375,7 @@ export class Controller {
     if (!this.working) return;
     this.working = false;
     await this.queue.stop();
-    await Promise.all([this.deployments.stop(), this.clusterInformer.stop(), this.componentDefs.stop(), this.traitDefs.stop()]);
+    await Promise.all([this.deployments.stop(), this.clusterInformer.stop(), this.componentDefs.stop(), this.traitDefs.stop(), this.reports?.stop()]);
     await this.clusters.stop();
     // A standby reports no cluster and no deployment: the leader's gauges are the fleet's, and a
     // frozen copy of them would keep alerts firing after the new leader has cleared them.
@@ -437,7 +447,7 @@ export class Controller {
   }
 
   private pushSuspended(): void {
-    for (const name of this.clusters.names()) this.clusters.worker(name)?.setSuspended(this.term.suspended);
+    this.clusters.setSuspended(this.term.suspended);
   }
 
   private eventTarget(ad: ApplicationDeployment): EventTarget {

@@ -12,6 +12,7 @@ export const PLURALS = {
   ComponentDefinition: "componentdefinitions",
   TraitDefinition: "traitdefinitions",
   Cluster: "clusters",
+  SyncReport: "syncreports",
 } as const;
 
 export type WatchedKind = keyof typeof PLURALS;
@@ -151,7 +152,7 @@ export class Hub {
     const plural = PLURALS[kind];
     const path = `/apis/${GROUP}/${VERSION}/${plural}`;
     const listFn = () =>
-      kind === "ApplicationDeployment"
+      kind === "ApplicationDeployment" || kind === "SyncReport"
         ? this.custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural })
         : this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural });
     return supervisedInformer<KubernetesObject>(

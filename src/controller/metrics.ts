@@ -151,7 +151,7 @@ export class ControllerMetrics {
 export interface OpsServerOptions {
   /** `host:port` or `:port`; port 0 picks a free one. */
   address: string;
-  metrics: ControllerMetrics;
+  metrics: { registry: Registry };
   ready: () => boolean;
 }
 

@@ -217,6 +217,16 @@ export class EnvRepo {
     });
   }
 
+  /** Is `ancestor` the commit `descendant` or one of its ancestors (both present locally)? */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    if (ancestor === descendant) return true;
+    try {
+      return await git.isDescendent({ fs, gitdir: this.dir, oid: descendant, ancestor, depth: -1, cache: this.store.cache });
+    } catch {
+      return false; // not fetched yet
+    }
+  }
+
   /** Same as {@link sync}: send queued commits. */
   push(): Promise<SyncResult> {
     return this.sync();

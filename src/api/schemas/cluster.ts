@@ -66,5 +66,10 @@ export const clusterStatusSchema: Schema = {
       description:
         "Pull mode: the environment-repository commit the cluster's agent is asked to apply, written by the controller after each commit that changes the cluster's folder. The agent watches it to fetch at once; it also polls Git.",
     },
+    suspendedDeployments: {
+      type: "array",
+      items: { type: "string", description: "`<namespace>/<name>` of a deployment." },
+      description: "Pull mode: the ApplicationDeployments with spec.suspend, whose objects the agent leaves alone (written by the controller).",
+    },
   },
 };

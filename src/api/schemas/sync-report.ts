@@ -87,6 +87,23 @@ const deploymentReport: Schema = {
         properties: { object: str("`Kind/namespace/name`."), message: str("What failed and what to do.") },
       },
     },
+    events: {
+      type: "array",
+      description:
+        "The agent's latest sync events about the deployment, oldest first; the controller records each new one as a Kubernetes Event on the ApplicationDeployment.",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["type", "message", "time"],
+        description: "One sync event.",
+        properties: {
+          type: str("Synced, SyncFailed, DriftCorrected, Pruned or Skipped."),
+          message: str("What happened."),
+          commit: str("The commit being applied."),
+          time: str("When the agent saw it (RFC 3339 with milliseconds)."),
+        },
+      },
+    },
   },
 };
 

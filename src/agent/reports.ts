@@ -1,0 +1,121 @@
+// What a pull-mode agent tells the hub, built from its sync worker's state: one SyncReport per
+// deployment on the cluster and one for the agent itself. Pure: the writer (report-writer.ts)
+// sends only the reports whose content changed, so a commit that touches one deployment costs
+// one or two writes, not one per deployment on the cluster.
+
+import { API_VERSION } from "../api/labels.js";
+import { AGENT_REPORT_NAME, LABEL_REPORT_CLUSTER, pullNamespace, reportName } from "../api/pull.js";
+import type { AgentReport, DeploymentReport, ReportedSyncEvent, SyncReport } from "../api/types.js";
+import type { DeploymentHealth } from "../sync/health.js";
+import type { SyncEvent, WorkerStatus } from "../sync/worker.js";
+
+/** Sync events kept per deployment in its report: enough for the controller to record each once. */
+export const EVENTS_PER_DEPLOYMENT = 5;
+
+/** Failed objects listed per deployment (the rest are counted in the message). */
+const FAILED_PER_DEPLOYMENT = 10;
+
+function report(cluster: string, name: string, spec: SyncReport["spec"], status: NonNullable<SyncReport["status"]>): SyncReport {
+  return {
+    apiVersion: API_VERSION as SyncReport["apiVersion"],
+    kind: "SyncReport",
+    metadata: { name, namespace: pullNamespace(cluster), labels: { [LABEL_REPORT_CLUSTER]: cluster } },
+    spec,
+    status,
+  };
+}
+
+/** The agent's own report. `heartbeatTime` is the only field that changes while nothing else does. */
+export function agentReport(
+  view: Readonly<WorkerStatus>,
+  extra: { identity: string; version?: string; fetchedCommit?: string; heartbeatTime: string },
+): SyncReport {
+  const agent: AgentReport = {
+    identity: extra.identity,
+    ...(extra.version ? { version: extra.version } : {}),
+    ...(view.desiredCommit ? { desiredCommit: view.desiredCommit } : {}),
+    ...(view.appliedCommit ? { appliedCommit: view.appliedCommit } : {}),
+    ...(view.attemptedCommit ? { attemptedCommit: view.attemptedCommit } : {}),
+    ...(extra.fetchedCommit ? { fetchedCommit: extra.fetchedCommit } : {}),
+    paused: view.paused,
+    ...(view.error ? { error: view.error } : {}),
+    failures: view.failures,
+    ...(view.lastSyncTime ? { lastSyncTime: view.lastSyncTime } : {}),
+    ...(view.nextRetryAt ? { nextRetryAt: view.nextRetryAt } : {}),
+    heartbeatTime: extra.heartbeatTime,
+  };
+  return report(view.cluster, AGENT_REPORT_NAME, { cluster: view.cluster }, { agent });
+}
+
+function deploymentStatus(view: Readonly<WorkerStatus>, h: DeploymentHealth, events: readonly ReportedSyncEvent[]): DeploymentReport {
+  const failed = (view.lastResult?.changes ?? [])
+    .filter((c) => c.deployment === h.deployment && c.action === "failed")
+    .map((c) => ({ object: c.object, message: c.message }));
+  const commit = view.deploymentCommits[h.deployment];
+  return {
+    ...(commit ? { commit } : {}),
+    health: h.health,
+    ...(h.message ? { message: h.message } : {}),
+    objects: h.objects.map((o) => ({ object: o.object, health: o.status, ...(o.message ? { message: o.message } : {}) })),
+    revisions: h.revisions.map((r) => ({
+      name: r.name,
+      replicas: r.replicas,
+      readyReplicas: r.readyReplicas,
+      ...(r.restarts ? { restarts: r.restarts } : {}),
+    })),
+    ...(failed.length ? { failed: failed.slice(0, FAILED_PER_DEPLOYMENT) } : {}),
+    ...(events.length ? { events: [...events] } : {}),
+  };
+}
+
+/**
+ * One report per deployment the worker holds health for, by report name. A deployment whose
+ * folder is gone from the cluster has no health entry, so its report is absent: the controller
+ * reads that as "removed here", as it reads a missing health entry in push mode.
+ */
+export function deploymentReports(view: Readonly<WorkerStatus>, events: ReadonlyMap<string, readonly ReportedSyncEvent[]>): Map<string, SyncReport> {
+  const out = new Map<string, SyncReport>();
+  for (const h of view.health) {
+    if (!h.deployment.includes("/") || h.deployment.endsWith("/-")) continue; // objects outside any deployment folder
+    const name = reportName(h.deployment);
+    out.set(
+      name,
+      report(
+        view.cluster,
+        name,
+        { cluster: view.cluster, deployment: h.deployment },
+        { deployment: deploymentStatus(view, h, events.get(h.deployment) ?? []) },
+      ),
+    );
+  }
+  return out;
+}
+
+/** Keeps the last few sync events per deployment, as reports carry them. */
+export class RecentEvents {
+  private readonly byDeployment = new Map<string, ReportedSyncEvent[]>();
+  private lastTime = 0;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  get view(): ReadonlyMap<string, readonly ReportedSyncEvent[]> {
+    return this.byDeployment;
+  }
+
+  /** Record an event about a deployment; HealthChanged is not an event users see. Returns whether it was kept. */
+  add(ev: SyncEvent): boolean {
+    if (!ev.deployment || ev.type === "HealthChanged") return false;
+    // Strictly increasing times: the controller tells new events from recorded ones by time.
+    const t = Math.max(this.now().getTime(), this.lastTime + 1);
+    this.lastTime = t;
+    const list = this.byDeployment.get(ev.deployment) ?? [];
+    list.push({ type: ev.type, message: ev.message, ...(ev.commit ? { commit: ev.commit } : {}), time: new Date(t).toISOString() });
+    this.byDeployment.set(ev.deployment, list.slice(-EVENTS_PER_DEPLOYMENT));
+    return true;
+  }
+
+  /** Forget deployments no longer on the cluster. */
+  retain(deployments: ReadonlySet<string>): void {
+    for (const d of this.byDeployment.keys()) if (!deployments.has(d)) this.byDeployment.delete(d);
+  }
+}

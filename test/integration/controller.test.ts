@@ -14,7 +14,7 @@ import type { ApplicationDeployment, Cluster } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
 import { installToHub, registerClusterFiles } from "../../src/cli/install.js";
 import { Controller } from "../../src/controller/controller.js";
-import { CANARY_V2_STEPS } from "./support/canary.js";
+import { canaryScenario } from "./support/canary.js";
 import { hub, kubeConfig, kubectl, members, orAbsent, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
 import { DEPLOYMENT_LOG_FORMAT, deploymentLines } from "./support/git-log.js";
 
@@ -387,102 +387,7 @@ describe("the controller", () => {
   }, 240_000);
 
   it("rolls a canary through staging then production batch by batch, and rolls back a broken revision in staging only", async () => {
-    await withNamespace("hub", async (ns) => {
-      const example = parseYamlStream(await readFile(join(ROOT, "examples", "webservice-canary", "app.yaml"), "utf8"))[0] as ApplicationDeployment;
-      const full: ApplicationDeployment = { ...example, metadata: { name: "frontend", namespace: ns } };
-      const v2 = full.spec.appRevisions[1]!;
-      v2.rollout!.batches![1]!.wait = "2s";
-      v2.rollout!.analysis!.interval = "1s";
-      const replicasOf = async (cluster: string, name: string) => (await deploymentOn(cluster, ns, name))?.spec?.replicas;
-      const clusterState = async (cluster: string) => (await getDeployment(ns, "frontend"))?.status?.rollout?.clusters?.find((c) => c.name === cluster);
-      // Promote with kubectl alone, or with the CLI (which sets the same annotation).
-      const promote = () => kubectl("hub", ["annotate", "ad", "frontend", "-n", ns, "flotilla.dev/promote=true", "--overwrite"]);
-      const cli = (...args: string[]) =>
-        execFileSync(process.execPath, [join(ROOT, "dist", "src", "cli", "main.js"), ...args, "-n", ns, "--kubeconfig", hub().kubeconfigPath], {
-          encoding: "utf8",
-        });
-
-      // v1 alone: Healthy everywhere with 4 replicas.
-      await applyOnHub({ ...full, spec: { ...full.spec, appRevisions: [full.spec.appRevisions[0]!] } });
-      await waitFor(async () => (await getDeployment(ns, "frontend"))?.status?.phase === "Healthy", {
-        timeoutMs: 120_000,
-        intervalMs: 1_000,
-        message: "v1 Healthy",
-      });
-      for (const c of ["staging", "prod-eu", "prod-us"]) expect(await replicasOf(c, "frontend-v1")).toBe(4);
-
-      // v2: staging's first batch is one canary next to three v1 pods, then a pause.
-      await applyOnHub(full);
-      await waitFor(async () => (await clusterState("staging"))?.state === "Paused", {
-        timeoutMs: 90_000,
-        intervalMs: 1_000,
-        message: "staging paused after batch 1",
-      });
-      expect(await replicasOf("staging", "frontend-v2")).toBe(1);
-      expect(await replicasOf("staging", "frontend-v1")).toBe(3);
-      expect(await replicasOf("prod-eu", "frontend-v2")).toBeUndefined();
-      expect((await getDeployment(ns, "frontend"))?.status?.phase).toBe("Paused");
-      const view = cli("status", "frontend");
-      expect(view).toContain("phase: Paused");
-      expect(view).toMatch(/staging +staging +batch 1\/3 +Paused/);
-
-      // Promote: batch 2 (2 + 2), soak, analysis, batch 3 (4 + 0); then production, one cluster at a time.
-      expect(cli("rollout", "promote", "frontend")).toContain("flotilla.dev/promote=true set");
-      await waitFor(async () => (await replicasOf("staging", "frontend-v2")) === 2 && (await replicasOf("staging", "frontend-v1")) === 2, {
-        timeoutMs: 60_000,
-        message: "staging batch 2",
-      });
-      await waitFor(async () => (await clusterState("staging"))?.state === "Completed", { timeoutMs: 90_000, intervalMs: 1_000, message: "staging completed" });
-      expect(await replicasOf("staging", "frontend-v1")).toBe(0);
-      for (const cluster of ["prod-eu", "prod-us"]) {
-        await waitFor(async () => (await clusterState(cluster))?.state === "Paused", { timeoutMs: 90_000, intervalMs: 1_000, message: `${cluster} paused` });
-        const other = cluster === "prod-eu" ? "prod-us" : "prod-eu";
-        if (cluster === "prod-eu") expect(await replicasOf(other, "frontend-v2")).toBeUndefined(); // maxConcurrency 1
-        await promote();
-        await waitFor(async () => (await clusterState(cluster))?.state === "Completed", {
-          timeoutMs: 90_000,
-          intervalMs: 1_000,
-          message: `${cluster} completed`,
-        });
-      }
-      const done = await waitFor(
-        async () => {
-          const a = await getDeployment(ns, "frontend");
-          return a?.status?.phase === "Healthy" && a.status.stableRevision === "v2" ? a : undefined;
-        },
-        { timeoutMs: 60_000, intervalMs: 1_000, message: "v2 Healthy and stable" },
-      );
-      expect(done.metadata.annotations?.["flotilla.dev/promote"]).toBeUndefined();
-      const steps = gitLog()
-        .split("\n")
-        .filter((l) => l.startsWith(`${ns}/frontend: v2`))
-        .reverse();
-      // git log is the audit trail: one commit per step, staging first, then production one cluster at a time.
-      expect(steps.map((l) => l.slice(`${ns}/frontend: `.length))).toEqual(CANARY_V2_STEPS);
-
-      // v3 is broken: staging's canary never becomes ready, the deadline fails it, it is rolled back
-      // there, and production never sees v3.
-      const v3 = structuredClone(v2);
-      v3.name = "v3";
-      (v3.template.spec.components[0]!.settings as { image: string }).image = "nginx:1.27-broken";
-      v3.rollout!.progressDeadline = "15s";
-      await applyOnHub({ ...full, spec: { ...full.spec, appRevisions: [...full.spec.appRevisions, v3] } });
-      const failed = await waitFor(
-        async () => {
-          const a = await getDeployment(ns, "frontend");
-          return a?.status?.phase === "Failed" ? a : undefined;
-        },
-        { timeoutMs: 120_000, intervalMs: 1_000, message: "v3 Failed" },
-      );
-      expect(failed.status?.rollout?.clusters?.find((c) => c.name === "staging")?.state).toBe("RolledBack");
-      await waitFor(async () => (await replicasOf("staging", "frontend-v3")) === 0, { timeoutMs: 30_000, message: "v3 scaled to 0 in staging" });
-      expect(await replicasOf("staging", "frontend-v2")).toBe(4);
-      for (const c of ["prod-eu", "prod-us"]) {
-        expect(await replicasOf(c, "frontend-v3")).toBeUndefined();
-        expect(await replicasOf(c, "frontend-v2")).toBe(4);
-      }
-      expect(failed.status?.conditions?.find((c) => c.type === "Stalled")?.status).toBe("True");
-    });
+    await withNamespace("hub", (ns) => canaryScenario({ ns, hub: hub(), cluster: (name) => name, gitLog }));
   }, 600_000);
 
   it("moves an image edited in place through the waves: a broken edit is rolled back in staging and never reaches production", async () => {

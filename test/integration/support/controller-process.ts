@@ -51,12 +51,52 @@ export interface ControllerProcess {
 }
 
 export function spawnController(options: ControllerProcessOptions): ControllerProcess {
-  const fd = openSync(options.logFile, "a");
-  const child = spawn(
-    process.execPath,
-    [CLI, "controller", "--kubeconfig", options.kubeconfig, "--data-dir", options.dataDir, "--metrics-addr", "127.0.0.1:0", ...(options.args ?? [])],
-    { stdio: ["ignore", fd, fd], env: { ...process.env, ...options.env } },
+  return spawnCli(
+    ["controller", "--kubeconfig", options.kubeconfig, "--data-dir", options.dataDir, "--metrics-addr", "127.0.0.1:0", ...(options.args ?? [])],
+    options,
   );
+}
+
+export interface AgentProcessOptions {
+  cluster: string;
+  /** The agent's identity on the hub. */
+  hubKubeconfig: string;
+  /** The member's kubeconfig. */
+  memberKubeconfig: string;
+  gitUrl: string;
+  dataDir: string;
+  logFile: string;
+  /** More flags, e.g. `["--no-leader-elect"]`. */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `flotilla agent` as a real process (SIGKILL-able like the controller). */
+export function spawnAgent(options: AgentProcessOptions): ControllerProcess {
+  return spawnCli(
+    [
+      "agent",
+      "--cluster",
+      options.cluster,
+      "--hub-kubeconfig",
+      options.hubKubeconfig,
+      "--kubeconfig",
+      options.memberKubeconfig,
+      "--git-url",
+      options.gitUrl,
+      "--data-dir",
+      options.dataDir,
+      "--metrics-addr",
+      "127.0.0.1:0",
+      ...(options.args ?? []),
+    ],
+    options,
+  );
+}
+
+function spawnCli(args: string[], options: { logFile: string; env?: NodeJS.ProcessEnv }): ControllerProcess {
+  const fd = openSync(options.logFile, "a");
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", fd, fd], env: { ...process.env, ...options.env } });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${CLI}`);
   const startedAt = Date.now();
@@ -74,7 +114,7 @@ export function spawnController(options: ControllerProcessOptions): ControllerPr
   const killRunning = async () => {
     if (exited)
       throw new Error(
-        `controller pid ${child.pid} had already exited (code ${child.exitCode}, signal ${child.signalCode}) before it was killed; see ${options.logFile}`,
+        `${args[0]} pid ${child.pid} had already exited (code ${child.exitCode}, signal ${child.signalCode}) before it was killed; see ${options.logFile}`,
       );
     await signal("SIGKILL");
   };
@@ -102,7 +142,7 @@ export function spawnController(options: ControllerProcessOptions): ControllerPr
     stop: () => signal("SIGTERM"),
     logLines,
     logLine: (match, timeoutMs = 30_000) =>
-      waitFor(() => logLines().find(match), { timeoutMs, intervalMs: 100, message: `a log line of controller pid ${child.pid} in ${options.logFile}` }),
+      waitFor(() => logLines().find(match), { timeoutMs, intervalMs: 100, message: `a log line of ${args[0]} pid ${child.pid} in ${options.logFile}` }),
   };
 }
 

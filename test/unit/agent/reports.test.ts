@@ -1,0 +1,204 @@
+// What an agent reports, and how the controller reads it back: the round trip must give the
+// controller the same answers a push worker's state gives (commit bookkeeping, health, failures).
+
+import { describe, expect, it } from "vitest";
+import { agentReport, deploymentReports, EVENTS_PER_DEPLOYMENT, RecentEvents } from "../../../src/agent/reports.js";
+import { PulledCluster } from "../../../src/controller/pulled-cluster.js";
+import type { WorkerStatus } from "../../../src/sync/worker.js";
+
+function workerState(over: Partial<WorkerStatus> = {}): WorkerStatus {
+  return {
+    cluster: "eu",
+    paused: false,
+    desiredCommit: "c3",
+    appliedCommit: "c2",
+    attemptedCommit: "c3",
+    deploymentCommits: { "team-a/web": "c3" },
+    lastSyncTime: "2026-12-03T08:00:00.000Z",
+    lastResult: {
+      commit: "c3",
+      changes: [
+        {
+          object: "Deployment/team-b/api-v1",
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          namespace: "team-b",
+          name: "api-v1",
+          deployment: "team-b/api",
+          action: "failed",
+          message: "admission webhook denied it",
+        },
+        {
+          object: "Service/team-a/web",
+          apiVersion: "v1",
+          kind: "Service",
+          namespace: "team-a",
+          name: "web",
+          deployment: "team-a/web",
+          action: "configured",
+          message: "ports",
+        },
+      ],
+      health: [],
+      drifted: 0,
+      failed: 1,
+      aborted: false,
+      startedAt: "2026-12-03T07:59:59.000Z",
+      durationMs: 800,
+    },
+    health: [
+      {
+        deployment: "team-a/web",
+        health: "Progressing",
+        message: "Deployment/team-a/web-v2: 1/4 ready",
+        objects: [{ object: "Deployment/team-a/web-v2", status: "Progressing", message: "1/4 ready" }],
+        revisions: [
+          { name: "v1", replicas: 3, readyReplicas: 3 },
+          { name: "v2", replicas: 1, readyReplicas: 0, restarts: 2 },
+        ],
+      },
+      { deployment: "team-b/api", health: "Degraded", message: "failed", objects: [], revisions: [] },
+      // Objects outside any deployment folder have no report of their own.
+      { deployment: "team-c/-", health: "Healthy", message: "", objects: [], revisions: [] },
+    ],
+    error: "1 object failed",
+    failures: 1,
+    nextRetryAt: "2026-12-03T08:00:05.000Z",
+    counters: { syncs: 3, failedSyncs: 1, driftCorrections: 0, requests: 40 },
+    ...over,
+  };
+}
+
+describe("an agent's reports", () => {
+  it("has one report per deployment, named <namespace>.<name> in the cluster's hub namespace, and none for loose objects", () => {
+    const reports = deploymentReports(workerState(), new Map());
+    expect([...reports.keys()]).toEqual(["team-a.web", "team-b.api"]);
+    const web = reports.get("team-a.web")!;
+    expect(web.metadata).toEqual({ name: "team-a.web", namespace: "flotilla-cluster-eu", labels: { "flotilla.dev/cluster": "eu" } });
+    expect(web.spec).toEqual({ cluster: "eu", deployment: "team-a/web" });
+    expect(web.status?.deployment).toEqual({
+      commit: "c3",
+      health: "Progressing",
+      message: "Deployment/team-a/web-v2: 1/4 ready",
+      objects: [{ object: "Deployment/team-a/web-v2", health: "Progressing", message: "1/4 ready" }],
+      revisions: [
+        { name: "v1", replicas: 3, readyReplicas: 3 },
+        { name: "v2", replicas: 1, readyReplicas: 0, restarts: 2 },
+      ],
+    });
+    // A deployment at the cluster's applied commit carries no commit of its own: a new commit
+    // applied as a whole rewrites the agent's report only, not one report per deployment.
+    expect(reports.get("team-b.api")!.status?.deployment?.commit).toBeUndefined();
+    expect(reports.get("team-b.api")!.status?.deployment?.failed).toEqual([{ object: "Deployment/team-b/api-v1", message: "admission webhook denied it" }]);
+  });
+
+  it("keeps a deployment's report unchanged when only another deployment or the applied commit moves", () => {
+    const before = deploymentReports(workerState(), new Map()).get("team-b.api");
+    const after = deploymentReports(workerState({ appliedCommit: "c3", deploymentCommits: {} }), new Map()).get("team-b.api");
+    expect(JSON.stringify(after)).toBe(JSON.stringify(before));
+  });
+
+  it("puts the sync loop's commit bookkeeping in the agent's report", () => {
+    const r = agentReport(workerState(), { identity: "agent-0", version: "v1.30.2", fetchedCommit: "c3", heartbeatTime: "2026-12-03T08:00:01.000Z" });
+    expect(r.metadata.name).toBe("agent");
+    expect(r.spec).toEqual({ cluster: "eu" });
+    expect(r.status?.agent).toEqual({
+      identity: "agent-0",
+      version: "v1.30.2",
+      desiredCommit: "c3",
+      appliedCommit: "c2",
+      attemptedCommit: "c3",
+      fetchedCommit: "c3",
+      paused: false,
+      error: "1 object failed",
+      failures: 1,
+      lastSyncTime: "2026-12-03T08:00:00.000Z",
+      nextRetryAt: "2026-12-03T08:00:05.000Z",
+      heartbeatTime: "2026-12-03T08:00:01.000Z",
+    });
+  });
+
+  it("keeps the last few sync events per deployment, with strictly increasing times, and forgets removed deployments", () => {
+    const events = new RecentEvents(() => new Date("2026-12-03T08:00:00.000Z"));
+    expect(events.add({ type: "HealthChanged", cluster: "eu", commit: "c1", deployment: "team-a/web", message: "Healthy" })).toBe(false);
+    expect(events.add({ type: "Synced", cluster: "eu", commit: "c1", message: "no deployment" })).toBe(false);
+    for (let i = 0; i < EVENTS_PER_DEPLOYMENT + 2; i++)
+      events.add({ type: "Synced", cluster: "eu", commit: `c${i}`, deployment: "team-a/web", message: `step ${i}` });
+    const kept = events.view.get("team-a/web")!;
+    expect(kept.map((e) => e.message)).toEqual(["step 2", "step 3", "step 4", "step 5", "step 6"]);
+    expect(new Set(kept.map((e) => e.time)).size).toBe(kept.length);
+    expect([...kept.map((e) => e.time)].sort()).toEqual(kept.map((e) => e.time));
+    events.retain(new Set(["team-b/api"]));
+    expect(events.view.size).toBe(0);
+  });
+});
+
+describe("the controller's view of a pull cluster", () => {
+  function fed(): PulledCluster {
+    const state = workerState();
+    const pulled = new PulledCluster("eu");
+    for (const r of deploymentReports(state, new Map()).values()) pulled.update(r, 1_000);
+    pulled.update(agentReport(state, { identity: "agent-0", heartbeatTime: "t" }), 1_000);
+    return pulled;
+  }
+
+  it("answers as the push worker would: commits, health, failed objects", () => {
+    const pulled = fed();
+    const state = workerState();
+    expect(pulled.view.appliedCommit).toBe(state.appliedCommit);
+    expect(pulled.view.attemptedCommit).toBe(state.attemptedCommit);
+    expect(pulled.view.deploymentCommits).toEqual(state.deploymentCommits);
+    expect(pulled.view.error).toBe(state.error);
+    expect(pulled.view.failures).toBe(1);
+    expect(pulled.healthOf("team-a/web")).toEqual(state.health[0]);
+    expect(pulled.healthOf("team-c/-")).toBeUndefined();
+    const failed = pulled.view.lastResult?.changes.filter((c) => c.action === "failed");
+    expect(failed).toEqual([
+      {
+        object: "Deployment/team-b/api-v1",
+        apiVersion: "",
+        kind: "Deployment",
+        namespace: "team-b",
+        name: "api-v1",
+        deployment: "team-b/api",
+        action: "failed",
+        message: "admission webhook denied it",
+      },
+    ]);
+    expect(pulled.lastReportAt).toBe(1_000);
+  });
+
+  it("passes on each agent event once, and only the newest when it first sees a report after a restart", () => {
+    const events = new RecentEvents(() => new Date("2026-12-03T08:00:00.000Z"));
+    const state = workerState();
+    const pulled = new PulledCluster("eu");
+    events.add({ type: "Synced", cluster: "eu", commit: "c1", deployment: "team-a/web", message: "first" });
+    events.add({ type: "DriftCorrected", cluster: "eu", commit: "c1", deployment: "team-a/web", message: "second" });
+    const first = pulled.update(deploymentReports(state, events.view).get("team-a.web")!, 1);
+    expect(first.map((e) => [e.type, e.message])).toEqual([
+      ["DriftCorrected", "second"],
+      ["HealthChanged", "Progressing: Deployment/team-a/web-v2: 1/4 ready"],
+    ]);
+    events.add({ type: "SyncFailed", cluster: "eu", commit: "c2", deployment: "team-a/web", message: "third" });
+    const next = pulled.update(deploymentReports(state, events.view).get("team-a.web")!, 2);
+    expect(next.filter((e) => e.type !== "HealthChanged").map((e) => e.message)).toEqual(["third"]);
+    const again = pulled.update(deploymentReports(state, events.view).get("team-a.web")!, 3);
+    expect(again.map((e) => e.type)).toEqual(["HealthChanged"]);
+  });
+
+  it("tells of an applied commit and of a new error without a deployment, and forgets a deleted deployment's report", () => {
+    const pulled = fed();
+    const state = workerState({ appliedCommit: "c3", error: undefined, failures: 0 });
+    const events = pulled.update(agentReport(state, { identity: "agent-0", heartbeatTime: "t2" }), 2_000);
+    expect(events.map((e) => [e.type, e.deployment, e.commit])).toEqual([["Synced", undefined, "c3"]]);
+    const failing = pulled.update(
+      agentReport(workerState({ appliedCommit: "c3", error: "the member refused the apply" }), { identity: "agent-0", heartbeatTime: "t3" }),
+      3_000,
+    );
+    expect(failing.map((e) => [e.type, e.message])).toEqual([["SyncFailed", "the member refused the apply"]]);
+    const web = deploymentReports(workerState(), new Map()).get("team-a.web")!;
+    expect(pulled.remove(web, 4_000).map((e) => [e.type, e.deployment])).toEqual([["HealthChanged", "team-a/web"]]);
+    expect(pulled.healthOf("team-a/web")).toBeUndefined();
+    expect(pulled.view.deploymentCommits["team-a/web"]).toBeUndefined();
+  });
+});

@@ -129,10 +129,13 @@ export interface MemberEndpoint {
   caData?: string;
   insecureSkipTlsVerify?: boolean;
   token: string;
+  /** The kubeconfig's user name; default `<name>-flotilla-sync`. */
+  user?: string;
 }
 
 /** The kubeconfig the hub keeps for a member: its API server, its CA and flotilla-sync's token. */
 export function memberKubeconfig(e: MemberEndpoint): Record<string, unknown> {
+  const user = e.user ?? `${e.name}-${SYNC_ACCOUNT}`;
   return {
     apiVersion: "v1",
     kind: "Config",
@@ -146,8 +149,8 @@ export function memberKubeconfig(e: MemberEndpoint): Record<string, unknown> {
         },
       },
     ],
-    users: [{ name: `${e.name}-${SYNC_ACCOUNT}`, user: { token: e.token } }],
-    contexts: [{ name: e.name, context: { cluster: e.name, user: `${e.name}-${SYNC_ACCOUNT}` } }],
+    users: [{ name: user, user: { token: e.token } }],
+    contexts: [{ name: e.name, context: { cluster: e.name, user } }],
     "current-context": e.name,
   };
 }

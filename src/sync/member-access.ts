@@ -133,7 +133,10 @@ export interface MemberEndpoint {
   user?: string;
 }
 
-/** The kubeconfig the hub keeps for a member: its API server, its CA and flotilla-sync's token. */
+/**
+ * The kubeconfig the hub keeps for a member: its API server, its CA and flotilla-sync's token. Also
+ * the shape of a pull-mode agent's hub kubeconfig (the hub's server and CA, the agent's token).
+ */
 export function memberKubeconfig(e: MemberEndpoint): Record<string, unknown> {
   const user = e.user ?? `${e.name}-${SYNC_ACCOUNT}`;
   return {

@@ -10,14 +10,17 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { pullNamespace } from "../../../src/api/pull.js";
 import { AGENT_TOKEN_SECRET, agentHubIdentity } from "../../../src/cli/pull-access.js";
-import { registerPullCluster, removePullCluster } from "../../../src/cli/pull-cluster.js";
+import { addPullCluster, registerPullCluster, removePullCluster } from "../../../src/cli/pull-cluster.js";
 
 const RESOURCES: Record<string, Array<{ name: string; kind: string; namespaced: boolean }>> = {
   "/api/v1": [
     { name: "namespaces", kind: "Namespace", namespaced: false },
     { name: "serviceaccounts", kind: "ServiceAccount", namespaced: true },
     { name: "secrets", kind: "Secret", namespaced: true },
+    { name: "configmaps", kind: "ConfigMap", namespaced: true },
   ],
+  "/apis/apps/v1": [{ name: "deployments", kind: "Deployment", namespaced: true }],
+  "/apis/policy/v1": [{ name: "poddisruptionbudgets", kind: "PodDisruptionBudget", namespaced: true }],
   "/apis/rbac.authorization.k8s.io/v1": [
     { name: "roles", kind: "Role", namespaced: true },
     { name: "rolebindings", kind: "RoleBinding", namespaced: true },
@@ -163,5 +166,32 @@ describe("removePullCluster", () => {
     await removePullCluster({ hub, name: "edge-1" });
     expect(writes).not.toContain(`delete /api/v1/namespaces/${NS}`);
     expect(agentHubIdentity("edge-1")[0]?.metadata.labels?.["flotilla.dev/cluster"]).toBe("edge-1");
+  });
+});
+
+describe("addPullCluster with the member's kubeconfig", () => {
+  // One fake server stands for both: the hub's writes come first, then the member's (flotilla-agent).
+  it("refuses the placeholder image before it creates anything", async () => {
+    await expect(addPullCluster({ hub, member: hub, name: "edge-1", gitUrl: "http://c:8082/env.git" })).rejects.toThrow(
+      /--image: the agent image is .*a placeholder/,
+    );
+    expect(writes).toEqual([]);
+  });
+
+  it("applies the agent's install to the member after the hub side, the namespace first and the Deployment after its ConfigMap and Secret", async () => {
+    const result = await addPullCluster({ hub, member: hub, name: "edge-1", gitUrl: "http://c:8082/env.git", image: "reg.example.org/flotilla:1.0.0" });
+    expect(result.applied).toBe(true);
+    const member = writes.slice(writes.indexOf("apply /apis/flotilla.dev/v1alpha1/clusters/edge-1") + 1);
+    expect(member[0]).toBe("apply /api/v1/namespaces/flotilla-agent");
+    const at = (path: string) => member.indexOf(`apply ${path}`);
+    expect(at("/apis/apps/v1/namespaces/flotilla-agent/deployments/flotilla-agent")).toBeGreaterThan(
+      at("/api/v1/namespaces/flotilla-agent/configmaps/flotilla-agent"),
+    );
+    expect(at("/apis/apps/v1/namespaces/flotilla-agent/deployments/flotilla-agent")).toBeGreaterThan(
+      at("/api/v1/namespaces/flotilla-agent/secrets/flotilla-agent-hub"),
+    );
+    expect(member).toHaveLength(result.install.length);
+    const hubSecret = stored.get("/api/v1/namespaces/flotilla-agent/secrets/flotilla-agent-hub") as { stringData: { kubeconfig: string } };
+    expect(hubSecret.stringData.kubeconfig).toContain("token: agent-token");
   });
 });

@@ -184,7 +184,7 @@ describe("the agent's install for the member", () => {
   const install = agentInstall({ bundle, cluster: NAME, gitUrl: "http://flotilla.example.com:8082/env.git", hubKubeconfig });
   const deployment = install.find((o) => o.kind === AGENT.kind && o.metadata.name === AGENT.name) as Manifest;
   const pod = (deployment.spec as { template: { spec: Record<string, unknown> } }).template.spec as {
-    containers: Array<{ env: Array<{ name: string; valueFrom: { configMapKeyRef: { name: string; key: string } } }> }>;
+    containers: Array<{ env: Array<{ name: string; valueFrom: { configMapKeyRef?: { name: string; key: string } } }> }>;
     volumes: Array<{ secret?: { secretName: string; items?: Array<{ key: string }> } }>;
   };
 
@@ -202,9 +202,11 @@ describe("the agent's install for the member", () => {
     const config = install.find((o) => o.kind === "ConfigMap") as Manifest;
     expect(config.metadata).toMatchObject({ name: AGENT_CONFIG, namespace: AGENT_NAMESPACE });
     expect(config.data).toEqual({ CLUSTER: NAME, GIT_URL: "http://flotilla.example.com:8082/env.git" });
-    for (const e of pod.containers[0]?.env ?? []) {
-      expect(e.valueFrom.configMapKeyRef.name).toBe(AGENT_CONFIG);
-      expect(Object.keys(config.data as object)).toContain(e.valueFrom.configMapKeyRef.key);
+    const refs = (pod.containers[0]?.env ?? []).flatMap((e) => (e.valueFrom.configMapKeyRef ? [e.valueFrom.configMapKeyRef] : []));
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) {
+      expect(ref.name).toBe(AGENT_CONFIG);
+      expect(Object.keys(config.data as object)).toContain(ref.key);
     }
   });
 

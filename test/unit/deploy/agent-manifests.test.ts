@@ -1,8 +1,9 @@
 // What deploy/agent (the pull-mode agent, installed on a member) promises, read with the bundle
 // reader (which kustomize.test.ts holds to kubectl kustomize): on the member exactly the sync
 // loop's rights of push mode's flotilla-sync (member-rbac.yaml is generated from member-access.ts)
-// plus its Lease; two replicas, a read-only root filesystem, the hub kubeconfig and the optional Git
-// token as read-only Secret volumes, and the arguments of the agent contract.
+// plus its Lease; two replicas, a read-only root filesystem, the hub kubeconfig as a read-only Secret
+// volume, a Git token from an optional Secret (an environment variable, not a file: the agent
+// refuses a token file it cannot read), and the arguments of the agent contract.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -130,8 +131,16 @@ describe("the agent's Deployment (deploy/agent)", () => {
     expect(arg("--cluster")).toBe("$(CLUSTER)");
     expect(arg("--git-url")).toBe("$(GIT_URL)");
     const refs = container.args.flatMap((a) => [...a.matchAll(/\$\((\w+)\)/g)].map((m) => m[1]));
-    expect(container.env.map((e) => e.name).sort()).toEqual([...new Set(refs)].sort());
-    for (const e of container.env) expect(e.valueFrom?.configMapKeyRef, e.name).toEqual({ name: "flotilla-agent", key: e.name });
+    const fromConfig = container.env.filter((e) => e.valueFrom?.configMapKeyRef);
+    expect(fromConfig.map((e) => e.name).sort()).toEqual([...new Set(refs)].sort());
+    for (const e of fromConfig) expect(e.valueFrom?.configMapKeyRef, e.name).toEqual({ name: "flotilla-agent", key: e.name });
+  });
+
+  it("takes a Git token from the Secret flotilla-agent-git only when it exists (the agent reads FLOTILLA_GIT_TOKEN), and passes no token file", () => {
+    const others = container.env.filter((e) => !e.valueFrom?.configMapKeyRef);
+    expect(others).toEqual([{ name: "FLOTILLA_GIT_TOKEN", valueFrom: { secretKeyRef: { name: "flotilla-agent-git", key: "token", optional: true } } }]);
+    // `flotilla agent` refuses a --git-token-file it cannot read: an optional Secret must not become one.
+    expect(arg("--git-token-file")).toBeUndefined();
   });
 
   it("mounts the hub kubeconfig from the Secret flotilla-agent-hub read-only, where --hub-kubeconfig reads it", () => {
@@ -142,14 +151,6 @@ describe("the agent's Deployment (deploy/agent)", () => {
     expect(volume?.secret?.secretName).toBe("flotilla-agent-hub");
     expect(volume?.secret?.optional).toBeUndefined();
     expect(volume?.secret?.items).toEqual([{ key: "kubeconfig", path: file.slice((mount?.mountPath.length ?? 0) + 1) }]);
-  });
-
-  it("mounts the Git token from the Secret flotilla-agent-git, which is optional", () => {
-    const file = arg("--git-token-file") as string;
-    const mount = container.volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`));
-    expect(mount?.readOnly).toBe(true);
-    const volume = pod.volumes.find((v) => v.name === mount?.name);
-    expect(volume?.secret).toEqual({ secretName: "flotilla-agent-git", optional: true, items: [{ key: "token", path: "token" }] });
   });
 
   it("runs restricted, non-root as 65532 with a read-only root filesystem: --data-dir is an emptyDir", () => {

@@ -300,8 +300,18 @@ export function readBundle(dir: string, files: BundleFiles = diskFiles): Manifes
   return build(normalize(dir), files, []);
 }
 
+/** The workload of a bundle whose image `--image` sets: a Deployment and its container. */
+export interface BundleWorkload {
+  kind: string;
+  name: string;
+  container: string;
+}
+
 /** The controller of a bundle: the Deployment flotilla-controller and its container `controller`. */
 export const CONTROLLER = { kind: "Deployment", name: "flotilla-controller", container: "controller" } as const;
+
+/** The pull-mode agent of deploy/agent: the Deployment flotilla-agent and its container `agent`. */
+export const AGENT = { kind: "Deployment", name: "flotilla-agent", container: "agent" } as const;
 
 /**
  * Images of the bundle on this registry are placeholders: no image is published, and
@@ -309,26 +319,25 @@ export const CONTROLLER = { kind: "Deployment", name: "flotilla-controller", con
  */
 export const PLACEHOLDER_REGISTRY = "registry.example.com";
 
-function controllerContainer(objects: readonly Manifest[]): Record<string, unknown> | undefined {
-  const deployment = objects.find((o) => o.kind === CONTROLLER.kind && o.metadata.name === CONTROLLER.name);
+function workloadContainer(objects: readonly Manifest[], target: BundleWorkload): Record<string, unknown> | undefined {
+  const deployment = objects.find((o) => o.kind === target.kind && o.metadata.name === target.name);
   if (!deployment) return undefined;
   return containerLists(deployment)
     .flat()
-    .find((c) => c.name === CONTROLLER.container);
+    .find((c) => c.name === target.container);
 }
 
-/** The controller's image, or undefined for a bundle without the controller (crds/). */
-export function controllerImage(objects: readonly Manifest[]): string | undefined {
-  const image = controllerContainer(objects)?.image;
+/** The controller's (or `target`'s) image, or undefined for a bundle without it (crds/). */
+export function controllerImage(objects: readonly Manifest[], target: BundleWorkload = CONTROLLER): string | undefined {
+  const image = workloadContainer(objects, target)?.image;
   return typeof image === "string" ? image : undefined;
 }
 
-/** The bundle with the controller's image replaced (a copy; the input is left as it was). */
-export function withControllerImage(objects: readonly Manifest[], image: string): Manifest[] {
+/** The bundle with the controller's (or `target`'s) image replaced (a copy; the input is left as it was). */
+export function withControllerImage(objects: readonly Manifest[], image: string, target: BundleWorkload = CONTROLLER): Manifest[] {
   const copy = structuredClone(objects) as Manifest[];
-  const container = controllerContainer(copy);
-  if (!container)
-    throw new BundleError(`--image: the bundle has no ${CONTROLLER.kind} ${CONTROLLER.name} with a container ${CONTROLLER.container} to set it on`);
+  const container = workloadContainer(copy, target);
+  if (!container) throw new BundleError(`--image: the bundle has no ${target.kind} ${target.name} with a container ${target.container} to set it on`);
   container.image = image;
   return copy;
 }
@@ -339,7 +348,7 @@ export function withControllerImage(objects: readonly Manifest[], image: string)
  */
 export function requiredSecretKeys(objects: readonly Manifest[]): Array<{ secret: { namespace: string; name: string }; key: string }> {
   const deployment = objects.find((o) => o.kind === CONTROLLER.kind && o.metadata.name === CONTROLLER.name);
-  const env = controllerContainer(objects)?.env;
+  const env = workloadContainer(objects, CONTROLLER)?.env;
   if (!deployment || !Array.isArray(env)) return [];
   const out: Array<{ secret: { namespace: string; name: string }; key: string }> = [];
   for (const e of env) {

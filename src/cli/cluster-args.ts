@@ -4,6 +4,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { FlotillaError } from "../api/errors.js";
+import { GIT_SERVE_PATH, PULL_CLUSTER_NAME_MAX, PULL_NAMESPACE_PREFIX } from "../api/pull.js";
 import { DNS_LABEL_PATTERN } from "../api/schemas.js";
 
 const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
@@ -48,6 +49,99 @@ export function checkClusterName(name: string): void {
   if (name.length > 63 || !new RegExp(DNS_LABEL_PATTERN).test(name)) {
     throw new FlotillaError(`cluster name "${name}" must be a DNS label: lowercase letters, digits and '-', at most 63 characters (e.g. prod-eu).`);
   }
+}
+
+/** A pull cluster's name: a DNS label short enough that its hub namespace flotilla-cluster-<name> is one too. */
+export function checkPullClusterName(name: string): void {
+  checkClusterName(name);
+  if (name.length > PULL_CLUSTER_NAME_MAX) {
+    throw new FlotillaError(
+      `cluster name "${name}" has ${name.length} characters; a pull cluster's name may have at most ${PULL_CLUSTER_NAME_MAX}, ` +
+        `so that its hub namespace ${PULL_NAMESPACE_PREFIX}<name> stays within 63. Choose a shorter name.`,
+    );
+  }
+}
+
+/** The options of `cluster add` as commander hands them over (all strings, all optional). */
+export interface AddClusterFlags {
+  mode?: string;
+  kubeconfig?: string;
+  namespaces?: string;
+  server?: string;
+  gitUrl?: string;
+  hubServer?: string;
+  image?: string;
+}
+
+/** `cluster add`'s mode and the options that belong to it, checked before anything is created. */
+export type AddClusterArgs =
+  | { mode: "Push"; kubeconfig: string; namespaces?: string[]; server?: string }
+  | { mode: "Pull"; gitUrl: string; kubeconfig?: string; hubServer?: string; image?: string };
+
+const GIT_URL_HINT =
+  `the URL the agent fetches the environment repository from: the controller's Git server, http(s)://<hub-controller-address>:8082${GIT_SERVE_PATH} ` +
+  "(its --git-serve-addr, reachable from the member), or the team's Git remote (https://…)";
+
+function httpUrl(text: string, option: string, what: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || !url.host) {
+    throw new FlotillaError(`${option}: "${text}" is not an http:// or https:// URL; give ${what}.`);
+  }
+  return text;
+}
+
+/**
+ * The mode (`--mode push|pull`, default push) and its options. Push needs the member's
+ * --kubeconfig (the hub will reach the member); pull needs --git-url (the member will reach Git) and
+ * refuses the options that only mean something when the hub reaches the member.
+ */
+export function parseAddClusterArgs(name: string, flags: AddClusterFlags): AddClusterArgs {
+  const mode = (flags.mode ?? "push").toLowerCase();
+  if (mode !== "push" && mode !== "pull") throw new FlotillaError(`--mode: "${flags.mode}" is neither push nor pull (e.g. --mode pull).`);
+  if (mode === "push") {
+    checkClusterName(name);
+    for (const [option, value] of [
+      ["--git-url", flags.gitUrl],
+      ["--hub-server", flags.hubServer],
+      ["--image", flags.image],
+    ] as const) {
+      if (value !== undefined) throw new FlotillaError(`${option}: only with --mode pull (it configures the member's agent); drop it, or add --mode pull.`);
+    }
+    if (!flags.kubeconfig) {
+      throw new FlotillaError(
+        "--kubeconfig: required in push mode: the MEMBER's kubeconfig, with rights to create a namespace, a ServiceAccount and RBAC there. " +
+          "Or add --mode pull to install an agent in the member instead.",
+      );
+    }
+    const namespaces = flags.namespaces === undefined ? undefined : parseNamespaces(flags.namespaces);
+    return { mode: "Push", kubeconfig: flags.kubeconfig, ...(namespaces ? { namespaces } : {}), ...(flags.server ? { server: flags.server } : {}) };
+  }
+  checkPullClusterName(name);
+  if (flags.namespaces !== undefined) {
+    throw new FlotillaError(
+      "--namespaces: only in push mode; in pull mode the agent gets deploy/agent's cluster-wide sync rights on its member. Drop --namespaces (or register the member in push mode).",
+    );
+  }
+  if (flags.server !== undefined) {
+    throw new FlotillaError(
+      "--server: the member's API server as the hub reaches it, which pull mode never does. Drop it; --hub-server sets the hub's API server as the agent reaches it.",
+    );
+  }
+  if (!flags.gitUrl) throw new FlotillaError(`--git-url: required with --mode pull: ${GIT_URL_HINT}.`);
+  return {
+    mode: "Pull",
+    gitUrl: httpUrl(flags.gitUrl, "--git-url", GIT_URL_HINT),
+    ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+    ...(flags.hubServer
+      ? { hubServer: httpUrl(flags.hubServer, "--hub-server", "the hub's API server as the agent reaches it, e.g. https://hub.example.com:6443") }
+      : {}),
+    ...(flags.image ? { image: flags.image } : {}),
+  };
 }
 
 /** One `--member` of `flotilla up`: a cluster to register, how to reach it, its labels. */

@@ -4,7 +4,6 @@
 // holding a kubeconfig with that token and the `Cluster`. The admin credentials the command runs
 // with never leave the machine it runs on.
 
-import { readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Command } from "commander";
 import { FlotillaError, KubeApiError } from "../api/errors.js";
@@ -14,6 +13,7 @@ import type { Cluster, Manifest } from "../api/types.js";
 import { KubeClient } from "../kube/client.js";
 import {
   ACCESS_LABEL,
+  AGENT_NAMESPACE,
   RBAC,
   MEMBER_NAMESPACE,
   memberAccessManifests,
@@ -23,37 +23,17 @@ import {
   SYNC_ROLE,
   SYNC_TOKEN_SECRET,
 } from "../sync/member-access.js";
-import { checkClusterName, parseLabel, parseNamespaces } from "./cluster-args.js";
+import { PLACEHOLDER_REGISTRY } from "./bundle.js";
+import { type AddClusterArgs, type AddClusterFlags, checkClusterName, parseAddClusterArgs, parseLabel } from "./cluster-args.js";
 import { clusterTable, formatClusterList } from "./cluster-view.js";
 import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
 import { registerClusters } from "./install.js";
 import { loadKubeConfig } from "./kubeconfig.js";
+import { endpointOf, waitForToken } from "./service-account-token.js";
+import { addPullCluster, registeredMode, removePullCluster } from "./pull-cluster.js";
+import { yamlStream } from "./pull-access.js";
 import { addOutputOption, isDataFormat, TABLE_FORMATS, type TableFormat } from "./output.js";
-
-async function waitForToken(member: KubeClient, timeoutMs: number): Promise<{ token: string; caData?: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const secret = await member.get({ apiVersion: "v1", kind: "Secret", namespace: MEMBER_NAMESPACE, name: SYNC_TOKEN_SECRET });
-    const data = (secret?.data ?? {}) as Record<string, string>;
-    if (data.token) return { token: Buffer.from(data.token, "base64").toString("utf8"), ...(data["ca.crt"] ? { caData: data["ca.crt"] } : {}) };
-    if (Date.now() > deadline) {
-      throw new FlotillaError(
-        `the member did not fill the token of Secret ${MEMBER_NAMESPACE}/${SYNC_TOKEN_SECRET} within ${timeoutMs / 1000} s. Its kube-controller-manager must run the token controller (--service-account-private-key-file).`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The member's API server and CA as the given kubeconfig reaches it. */
-function endpointOf(kc: KubeConfig): { server: string; caData?: string; insecureSkipTlsVerify?: boolean } {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new FlotillaError("--kubeconfig: the member's kubeconfig has no current cluster. Pass --context NAME.");
-  let caData = cluster.caData;
-  if (!caData && cluster.caFile) caData = readFileSync(cluster.caFile).toString("base64");
-  return { server: cluster.server, ...(caData ? { caData } : {}), ...(cluster.skipTLSVerify ? { insecureSkipTlsVerify: true } : {}) };
-}
 
 /** Objects `cluster add` created earlier that `wanted` does not hold (e.g. a wider binding after --namespaces). */
 async function staleAccess(member: KubeClient, wanted: readonly Manifest[]): Promise<Manifest[]> {
@@ -106,6 +86,11 @@ export interface AddClusterOptions {
 export async function addCluster(o: AddClusterOptions): Promise<void> {
   checkClusterName(o.name);
   const log = o.log ?? (() => {});
+  if ((await registeredMode(o.hub, o.name)) === "Pull") {
+    throw new FlotillaError(
+      `cluster ${o.name} is registered in pull mode (an agent in it pulls). Run flotilla cluster remove ${o.name} first, then add it in push mode.`,
+    );
+  }
   const member = new KubeClient({ kubeConfig: o.member, fieldManager: "flotilla-cluster-add" });
   try {
     const wanted = memberAccessManifests(o.namespaces ? { namespaces: o.namespaces } : {});
@@ -119,7 +104,11 @@ export async function addCluster(o: AddClusterOptions): Promise<void> {
         ? `member: ServiceAccount ${MEMBER_NAMESPACE}/${SYNC_ACCOUNT}, bound to ClusterRole ${SYNC_ROLE} in ${o.namespaces.join(", ")} only (+ ${SYNC_NAMESPACES_ROLE})`
         : `member: ServiceAccount ${MEMBER_NAMESPACE}/${SYNC_ACCOUNT}, bound to ClusterRole ${SYNC_ROLE} cluster-wide`,
     );
-    const { token, caData: tokenCa } = await waitForToken(member, o.tokenTimeoutMs ?? 30_000);
+    const { token, caData: tokenCa } = await waitForToken(
+      member,
+      { namespace: MEMBER_NAMESPACE, name: SYNC_TOKEN_SECRET },
+      { timeoutMs: o.tokenTimeoutMs ?? 30_000, cluster: "member" },
+    );
     const endpoint = endpointOf(o.member);
     const kubeconfig = memberKubeconfig({
       name: o.name,
@@ -169,45 +158,92 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/**
+ * `cluster add --mode pull`: the hub side, then the agent's install applied to the member
+ * (--kubeconfig) or printed on stdout for `> agent.yaml` (everything else on stderr, then).
+ */
+async function addPullClusterCommand(
+  name: string,
+  args: Extract<AddClusterArgs, { mode: "Pull" }>,
+  o: { hub: KubeConfig; labels: Record<string, string>; context?: string },
+): Promise<void> {
+  const print = args.kubeconfig === undefined;
+  const say = (line: string) => (print ? process.stderr : process.stdout).write(`${line}\n`);
+  const result = await addPullCluster({
+    name,
+    hub: o.hub,
+    labels: o.labels,
+    gitUrl: args.gitUrl,
+    ...(args.hubServer ? { hubServer: args.hubServer } : {}),
+    ...(args.image ? { image: args.image } : {}),
+    ...(args.kubeconfig ? { member: loadKubeConfig(args.kubeconfig, o.context) } : {}),
+    log: say,
+  });
+  if (result.applied) {
+    say(`cluster ${name} added; its agent reports once its Pods run (kubectl -n ${AGENT_NAMESPACE} get pods on the member, flotilla cluster list on the hub)`);
+    return;
+  }
+  process.stdout.write(yamlStream(result.install));
+  say(`the agent's install for ${name} is on stdout: apply it on the member (kubectl apply -f FILE). It holds the agent's hub token: keep it as a password.`);
+  if (result.image?.startsWith(`${PLACEHOLDER_REGISTRY}/`)) {
+    say(`its image ${result.image} is a placeholder (no image is published): build and push one from the Dockerfile, and add --image REF.`);
+  }
+}
+
 export function registerClusterCommands(program: Command): void {
   const cluster = program.command("cluster").description(summaryOf("cluster"));
   cluster
     .command("add <name>")
-    .description("register a member: a least-privilege ServiceAccount and token on it, the kubeconfig Secret and the Cluster on the hub")
+    .description(
+      "register a member. Push (default): a least-privilege ServiceAccount and token on it, the kubeconfig Secret and the Cluster on the hub. " +
+        "Pull: the agent's identity and the Cluster on the hub, and the agent's install for the member (applied with --kubeconfig, else printed)",
+    )
     .addHelpText(
       "after",
       examples(
         "flotilla cluster add prod-eu --kubeconfig ~/.kube/prod-eu.yaml --label usage=production --label region=eu",
         "flotilla cluster add shared-1 --kubeconfig shared.yaml --context admin@shared-1 --namespaces team-a,team-b",
         "flotilla cluster add kind-dev --kubeconfig kind.yaml --server https://kind-dev-control-plane:6443 --hub-kubeconfig hub.yaml",
+        "flotilla cluster add edge-1 --mode pull --git-url http://flotilla.example.com:8082/env.git --image reg.example.com/flotilla:0.1.0 > agent.yaml",
+        "flotilla cluster add edge-2 --mode pull --git-url https://git.example.com/platform/env.git --hub-server https://hub.example.com:6443 --kubeconfig edge-2.yaml --image REF",
       ),
     )
-    .requiredOption("--kubeconfig <file>", "the MEMBER's kubeconfig, with rights to create a namespace, a ServiceAccount and RBAC there")
+    .option("--mode <push|pull>", "push: the hub's controller applies to the member; pull: an agent in the member pulls and applies (default push)")
+    .option(
+      "--kubeconfig <file>",
+      "the MEMBER's kubeconfig, with rights to create a namespace, a ServiceAccount and RBAC there (required in push mode; in pull mode, apply the agent there instead of printing it)",
+    )
     .option("--context <name>", "the context of the member's kubeconfig (default: its current context)")
     .option("--hub-kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
     .option("--hub-context <name>", "the context of the hub's kubeconfig")
     .option("-l, --label <key=value>", "a label of the Cluster, for placement (repeatable)", collect, [])
-    .option("--namespaces <a,b>", "restrict Flotilla to these namespaces of the member (RoleBindings instead of a ClusterRoleBinding)")
-    .option("--server <url>", "the member's API server as the hub's controller reaches it (default: the kubeconfig's)")
-    .action(
-      async (
-        name: string,
-        opts: { kubeconfig: string; context?: string; hubKubeconfig?: string; hubContext?: string; label: string[]; namespaces?: string; server?: string },
-      ) => {
-        const labels = Object.fromEntries(opts.label.map((l) => parseLabel(l)));
-        const namespaces = opts.namespaces === undefined ? undefined : parseNamespaces(opts.namespaces);
-        await addCluster({
-          name,
-          member: loadKubeConfig(opts.kubeconfig, opts.context),
-          hub: loadKubeConfig(opts.hubKubeconfig, opts.hubContext),
-          labels,
-          ...(namespaces ? { namespaces } : {}),
-          ...(opts.server ? { server: opts.server } : {}),
-          log: (line) => process.stdout.write(`${line}\n`),
-        });
-        process.stdout.write(`cluster ${name} added; \`kubectl get clusters\` shows when the controller reaches it\n`);
-      },
-    );
+    .option("--namespaces <a,b>", "push mode: restrict Flotilla to these namespaces of the member (RoleBindings instead of a ClusterRoleBinding)")
+    .option("--server <url>", "push mode: the member's API server as the hub's controller reaches it (default: the kubeconfig's)")
+    .option(
+      "--git-url <url>",
+      `pull mode (required): what the agent fetches, the controller's Git server http(s)://<controller>:8082/env.git or the team's remote`,
+    )
+    .option("--hub-server <url>", "pull mode: the hub's API server as the agent reaches it (default: the hub kubeconfig's)")
+    .option("--image <ref>", "pull mode: the agent's image (none is published; required with --kubeconfig)")
+    .action(async (name: string, opts: AddClusterFlags & { context?: string; hubKubeconfig?: string; hubContext?: string; label: string[] }) => {
+      const args = parseAddClusterArgs(name, opts);
+      const labels = Object.fromEntries(opts.label.map((l) => parseLabel(l)));
+      const hub = loadKubeConfig(opts.hubKubeconfig, opts.hubContext);
+      if (args.mode === "Pull") {
+        await addPullClusterCommand(name, args, { hub, labels, ...(opts.context ? { context: opts.context } : {}) });
+        return;
+      }
+      await addCluster({
+        name,
+        member: loadKubeConfig(args.kubeconfig, opts.context),
+        hub,
+        labels,
+        ...(args.namespaces ? { namespaces: args.namespaces } : {}),
+        ...(args.server ? { server: args.server } : {}),
+        log: (line) => process.stdout.write(`${line}\n`),
+      });
+      process.stdout.write(`cluster ${name} added; \`kubectl get clusters\` shows when the controller reaches it\n`);
+    });
   const list = cluster
     .command("list")
     .alias("ls")
@@ -215,7 +251,7 @@ export function registerClusterCommands(program: Command): void {
     .option("--hub-kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
     .option("--hub-context <name>", "the context of the hub's kubeconfig")
     .option("-l, --selector <selector>", "only the clusters matching this label selector, as kubectl's -l (usage=production,region in (eu,us))");
-  addOutputOption(list, TABLE_FORMATS, "table, wide (paused, resync period, last probe), json or yaml (the Cluster objects)")
+  addOutputOption(list, TABLE_FORMATS, "table, wide (mode, paused, resync period, last probe), json or yaml (the Cluster objects)")
     .addHelpText(
       "after",
       examples("flotilla cluster list", "flotilla cluster list -l usage=production -o wide", "flotilla cluster list -o json | jq -r '.items[].metadata.name'"),
@@ -228,18 +264,23 @@ export function registerClusterCommands(program: Command): void {
   cluster
     .command("remove <name>")
     .alias("rm")
-    .description("unregister a member: its Cluster and Secret on the hub; with --kubeconfig, also Flotilla's ServiceAccount, token and bindings on it")
+    .description(
+      "unregister a member: its Cluster and Secret on the hub (pull: the agent's namespace, token and RBAC there); with --kubeconfig, also Flotilla's ServiceAccount, token and bindings on it (pull: the agent)",
+    )
     .addHelpText("after", examples("flotilla cluster remove prod-eu", "flotilla cluster remove prod-eu --kubeconfig ~/.kube/prod-eu.yaml"))
     .option("--kubeconfig <file>", "the MEMBER's kubeconfig: also revoke Flotilla's access there")
     .option("--context <name>", "the context of the member's kubeconfig")
     .option("--hub-kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
     .option("--hub-context <name>", "the context of the hub's kubeconfig")
     .action(async (name: string, opts: { kubeconfig?: string; context?: string; hubKubeconfig?: string; hubContext?: string }) => {
-      await removeCluster({
+      const hub = loadKubeConfig(opts.hubKubeconfig, opts.hubContext);
+      const o = {
         name,
-        hub: loadKubeConfig(opts.hubKubeconfig, opts.hubContext),
+        hub,
         ...(opts.kubeconfig ? { member: loadKubeConfig(opts.kubeconfig, opts.context) } : {}),
-        log: (line) => process.stdout.write(`${line}\n`),
-      });
+        log: (line: string) => process.stdout.write(`${line}\n`),
+      };
+      if ((await registeredMode(hub, name)) === "Pull") await removePullCluster(o);
+      else await removeCluster(o);
     });
 }

@@ -28,6 +28,8 @@ export const BUNDLES = {
   gitRemote: join("deploy", "git-remote"),
   /** The CRDs alone, for a controller that runs outside the cluster. */
   crds: "crds",
+  /** The pull-mode agent, for a MEMBER cluster (`flotilla cluster add --mode pull` applies or prints it). */
+  agent: join("deploy", "agent"),
 } as const;
 
 export function bundleDir(bundle: keyof typeof BUNDLES): string {

@@ -18,6 +18,7 @@
 // exists before it applies into it). A deployment in any other namespace, or a cluster-scoped
 // object, is refused by the member with Forbidden, which the deployment's status reports.
 
+import { AGENT_SERVICE_ACCOUNT } from "../api/pull.js";
 import type { Manifest } from "../api/types.js";
 
 /** Namespace, ServiceAccount and token Secret of Flotilla's identity on a member. */
@@ -32,6 +33,16 @@ export const ACCESS_LABEL = "flotilla.dev/access";
 
 export const RBAC = "rbac.authorization.k8s.io/v1";
 const SYNC_VERBS = ["get", "list", "watch", "create", "patch", "delete"];
+
+/** The rules of the sync loop on a member: flotilla-sync's in push mode, flotilla-agent's in pull mode. */
+export function syncRules(): Array<Record<string, string[]>> {
+  return [{ apiGroups: ["*"], resources: ["*"], verbs: [...SYNC_VERBS] }];
+}
+
+/** The pull-mode agent's namespace on a member: its ServiceAccount, its Lease, its config. */
+export const AGENT_NAMESPACE = "flotilla-agent";
+/** The ClusterRole (and ClusterRoleBinding) of the agent on a member, holding syncRules(). */
+export const AGENT_ROLE = AGENT_SERVICE_ACCOUNT;
 
 export interface MemberAccessOptions {
   /** Restrict Flotilla to these namespaces; default: the whole cluster. */
@@ -54,7 +65,7 @@ export function memberAccessManifests(options: MemberAccessOptions = {}): Manife
       apiVersion: RBAC,
       kind: "ClusterRole",
       metadata: meta(SYNC_ROLE),
-      rules: [{ apiGroups: ["*"], resources: ["*"], verbs: SYNC_VERBS }],
+      rules: syncRules(),
     },
   ];
   if (!namespaces) {
@@ -88,6 +99,24 @@ export function memberAccessManifests(options: MemberAccessOptions = {}): Manife
   return out;
 }
 
+/**
+ * The pull-mode agent's rights on its member, the sync loop's exactly, bound cluster-wide to its
+ * ServiceAccount. deploy/agent/member-rbac.yaml is generated from this (`npm run gen:agent-rbac`).
+ */
+export function agentMemberRbac(): Manifest[] {
+  const labels = { "app.kubernetes.io/name": "flotilla", "app.kubernetes.io/component": "agent" };
+  return [
+    { apiVersion: RBAC, kind: "ClusterRole", metadata: { name: AGENT_ROLE, labels }, rules: syncRules() },
+    {
+      apiVersion: RBAC,
+      kind: "ClusterRoleBinding",
+      metadata: { name: AGENT_ROLE, labels },
+      roleRef: roleRef(AGENT_ROLE),
+      subjects: [{ kind: "ServiceAccount", name: AGENT_SERVICE_ACCOUNT, namespace: AGENT_NAMESPACE }],
+    },
+  ];
+}
+
 function roleRef(name: string): Record<string, string> {
   return { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name };
 }
@@ -100,10 +129,16 @@ export interface MemberEndpoint {
   caData?: string;
   insecureSkipTlsVerify?: boolean;
   token: string;
+  /** The kubeconfig's user name; default `<name>-flotilla-sync`. */
+  user?: string;
 }
 
-/** The kubeconfig the hub keeps for a member: its API server, its CA and flotilla-sync's token. */
+/**
+ * The kubeconfig the hub keeps for a member: its API server, its CA and flotilla-sync's token. Also
+ * the shape of a pull-mode agent's hub kubeconfig (the hub's server and CA, the agent's token).
+ */
 export function memberKubeconfig(e: MemberEndpoint): Record<string, unknown> {
+  const user = e.user ?? `${e.name}-${SYNC_ACCOUNT}`;
   return {
     apiVersion: "v1",
     kind: "Config",
@@ -117,8 +152,8 @@ export function memberKubeconfig(e: MemberEndpoint): Record<string, unknown> {
         },
       },
     ],
-    users: [{ name: `${e.name}-${SYNC_ACCOUNT}`, user: { token: e.token } }],
-    contexts: [{ name: e.name, context: { cluster: e.name, user: `${e.name}-${SYNC_ACCOUNT}` } }],
+    users: [{ name: user, user: { token: e.token } }],
+    contexts: [{ name: e.name, context: { cluster: e.name, user } }],
     "current-context": e.name,
   };
 }

@@ -39,7 +39,7 @@ const unreachable = cluster(
       { type: "Ready", status: "False", reason: "Unreachable", message: "connect ECONNREFUSED 10.0.0.9:6443", lastTransitionTime: "2026-12-02T11:50:00Z" },
     ],
   },
-  { paused: true },
+  { paused: true, mode: "Pull" },
 );
 const fresh = cluster("staging", { usage: "staging" });
 
@@ -56,11 +56,11 @@ describe("cluster list table", () => {
     );
   });
 
-  it("adds PAUSED, RESYNC and LAST-PROBE with -o wide, before MESSAGE", () => {
+  it("adds MODE (Push unless the Cluster says Pull), PAUSED, RESYNC and LAST-PROBE with -o wide, before MESSAGE", () => {
     const lines = clusterTable([ready, unreachable], NOW, true).split("\n");
-    expect(lines[0]?.split(/\s{2,}/)).toEqual(["NAME", "READY", "VERSION", "LABELS", "AGE", "PAUSED", "RESYNC", "LAST-PROBE", "MESSAGE"]);
-    expect(lines[1]?.split(/\s{2,}/)).toEqual(["edge-1", "False", "<none>", "25h", "true", "5m", "connect ECONNREFUSED 10.0.0.9:6443"]);
-    expect(lines[2]?.split(/\s{2,}/)).toEqual(["prod-us", "True", "v1.29.4", "region=us,usage=production", "25h", "false", "10m", "30s", "reachable"]);
+    expect(lines[0]?.split(/\s{2,}/)).toEqual(["NAME", "READY", "VERSION", "LABELS", "AGE", "MODE", "PAUSED", "RESYNC", "LAST-PROBE", "MESSAGE"]);
+    expect(lines[1]?.split(/\s{2,}/)).toEqual(["edge-1", "False", "<none>", "25h", "Pull", "true", "5m", "connect ECONNREFUSED 10.0.0.9:6443"]);
+    expect(lines[2]?.split(/\s{2,}/)).toEqual(["prod-us", "True", "v1.29.4", "region=us,usage=production", "25h", "Push", "false", "10m", "30s", "reachable"]);
   });
 
   it("says so when the hub has no Cluster", () => {

@@ -92,11 +92,19 @@ describe("the Dockerfile", () => {
     expect(script).toMatch(/\bnpm ci\b.*\bnpm run build\b.*\bnpm prune [^&;]*--omit=dev/);
   });
 
-  it("runs as uid and gid 65532, the user deploy/ runs the controller as", () => {
+  it.each(["deploy", "deploy/agent"])("runs as uid and gid 65532, the user %s runs it as", (dir) => {
     expect(last(runtime!, "USER")).toBe("65532:65532");
-    const deployment = readBundle(join(ROOT, "deploy")).find((o) => o.kind === "Deployment") as Manifest;
+    const deployment = readBundle(join(ROOT, dir)).find((o) => o.kind === "Deployment") as Manifest;
     const security = (deployment.spec as { template: { spec: { securityContext: Record<string, unknown> } } }).template.spec.securityContext;
     expect(security).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532 });
+  });
+
+  it("is the agent's image too: deploy/agent keeps the entrypoint and picks the agent command by its first argument", () => {
+    const deployment = readBundle(join(ROOT, "deploy", "agent")).find((o) => o.kind === "Deployment") as Manifest;
+    const container = (deployment.spec as { template: { spec: { containers: Array<{ command?: string[]; args: string[] }> } } }).template.spec.containers[0];
+    expect(container?.command).toBeUndefined();
+    expect(container?.args[0]).toBe("agent");
+    expect(copies(runtime!).some((c) => c.sources.some((s) => posix.relative(last(build!, "WORKDIR") as string, s) === "deploy"))).toBe(true);
   });
 
   it("starts the package's bin with the controller command by default, as deploy/ runs it", () => {

@@ -1,17 +1,17 @@
 // `flotilla install` and `kubectl apply -k` must apply the same objects: the bundle reader's
-// output for deploy/, deploy/git-remote/ and crds/ is compared, object by object and field by
+// output for deploy/, deploy/git-remote/, deploy/agent/ and crds/ is compared, object by object and field by
 // field, with what the kubectl on PATH builds (the setup script installs one when there is none:
 // kustomize v2.0.3 in Debian's kubectl 1.20, v5 in recent ones), also after
 // `kustomize edit set image`-style edits.
 
 import { spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseYamlStream } from "../../../src/api/serialize.js";
 import type { Manifest } from "../../../src/api/types.js";
-import { controllerImage, objectLabel, readBundle } from "../../../src/cli/bundle.js";
+import { AGENT, CONTROLLER, controllerImage, objectLabel, readBundle } from "../../../src/cli/bundle.js";
 import { KUBECTL } from "./kubectl.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
@@ -53,7 +53,7 @@ function copyOfBundles(): string {
 }
 
 describe("the bundle reader and kubectl kustomize", { timeout: 30_000 }, () => {
-  it.each(["deploy", "deploy/git-remote", "crds"])("yield the same objects for %s", (dir) => {
+  it.each(["deploy", "deploy/git-remote", "deploy/agent", "crds"])("yield the same objects for %s", (dir) => {
     const objects = expectSameObjects(join(ROOT, dir));
     expect(objects.length).toBeGreaterThan(0);
   });
@@ -66,6 +66,11 @@ describe("the bundle reader and kubectl kustomize", { timeout: 30_000 }, () => {
     ],
     ["deploy/git-remote", "images:\n  - name: registry.example.com/flotilla\n    newName: reg.example.org/flotilla\n", "reg.example.org/flotilla:0.1.0"],
     [
+      "deploy/agent",
+      "images:\n  - name: registry.example.com/flotilla\n    newName: reg.example.org/agent\n    newTag: '2.0.0'\n",
+      "reg.example.org/agent:2.0.0",
+    ],
+    [
       "deploy/git-remote",
       `images:\n  - name: registry.example.com/flotilla\n    digest: sha256:${"a".repeat(64)}\n`,
       `registry.example.com/flotilla@sha256:${"a".repeat(64)}`,
@@ -74,8 +79,11 @@ describe("the bundle reader and kubectl kustomize", { timeout: 30_000 }, () => {
     const copy = copyOfBundles();
     const file = join(copy, dir, "kustomization.yaml");
     // deploy/kustomization.yaml has no images list of its own; the edits add one (or an entry).
-    appendFileSync(file, images.startsWith("images:") ? images : `images:\n${images}`);
+    // deploy/agent's has one, last in the file: an edit replaces it, as `kustomize edit set image` would.
+    const text = readFileSync(file, "utf8");
+    if (/^images:/m.test(text)) writeFileSync(file, text.replace(/^images:[\s\S]*$/m, images));
+    else appendFileSync(file, images.startsWith("images:") ? images : `images:\n${images}`);
     const objects = expectSameObjects(join(copy, dir));
-    expect(controllerImage(objects)).toBe(image);
+    expect(controllerImage(objects, dir === "deploy/agent" ? AGENT : CONTROLLER)).toBe(image);
   });
 });

@@ -65,7 +65,7 @@ describe("the npm package", { timeout: 60_000 }, () => {
     expect(packed.filter((p) => p.startsWith("dist/") && !p.startsWith("dist/src/"))).toEqual([]);
   });
 
-  it.each(["deploy", "deploy/git-remote", "crds"])("carries the whole %s bundle: flotilla install reads the same objects there", (dir) => {
+  it.each(["deploy", "deploy/git-remote", "deploy/agent", "crds"])("carries the whole %s bundle: flotilla install reads the same objects there", (dir) => {
     expect(readBundle(join(installed, dir))).toEqual(readBundle(join(ROOT, dir)));
   });
 

@@ -5,7 +5,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { basename, dirname } from "node:path";
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { GIT_SERVE_PATH, GIT_SERVE_RBAC_PATH } from "../api/pull.js";
 
@@ -332,6 +334,27 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
       reply(res, 500, "internal error");
     });
   };
+}
+
+/** Undefined when `git http-backend` can be run; else why not (git is not installed, for example). */
+export function gitAvailable(gitCommand = "git"): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn(gitCommand, ["--exec-path"], {
+      env: { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin" },
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.on("error", (err) => resolve(`${gitCommand}: ${err.message}`));
+    child.on("close", (code) => {
+      if (code !== 0) return resolve(`${gitCommand} --exec-path exited with ${code}`);
+      const backend = join(out.trim(), "git-http-backend");
+      access(backend, constants.X_OK).then(
+        () => resolve(undefined),
+        () => resolve(`${backend} is missing`),
+      );
+    });
+  });
 }
 
 export interface GitServerOptions extends GitServeOptions {

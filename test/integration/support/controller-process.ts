@@ -54,7 +54,20 @@ export function spawnController(options: ControllerProcessOptions): ControllerPr
   const fd = openSync(options.logFile, "a");
   const child = spawn(
     process.execPath,
-    [CLI, "controller", "--kubeconfig", options.kubeconfig, "--data-dir", options.dataDir, "--metrics-addr", "127.0.0.1:0", ...(options.args ?? [])],
+    // Free ports: several controllers run at once (a later --git-serve-addr in args wins).
+    [
+      CLI,
+      "controller",
+      "--kubeconfig",
+      options.kubeconfig,
+      "--data-dir",
+      options.dataDir,
+      "--metrics-addr",
+      "127.0.0.1:0",
+      "--git-serve-addr",
+      "127.0.0.1:0",
+      ...(options.args ?? []),
+    ],
     { stdio: ["ignore", fd, fd], env: { ...process.env, ...options.env } },
   );
   closeSync(fd);

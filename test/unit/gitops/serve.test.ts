@@ -421,3 +421,63 @@ describe("parseCgiHeaders", () => {
     expect(() => parseCgiHeaders("Status: abc")).toThrow(/malformed Status/);
   });
 });
+
+describe("over HTTPS", () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let server: Server;
+  let port: number;
+  let head: string | null;
+
+  beforeAll(async () => {
+    dir = await tempDir("flotilla-serve-tls-");
+    const repo = await EnvRepo.open({ dir: `${dir.path}/data/env.git` });
+    await repo.commitDeployments([{ namespace: "team-a", name: "web", clusters: { staging: configMaps("team-a", { web: "1" }) } }], "v1");
+    head = await repo.head();
+    await run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      `${dir.path}/tls.key`,
+      "-out",
+      `${dir.path}/tls.crt`,
+    ]);
+    const tls = { cert: await readFile(`${dir.path}/tls.crt`), key: await readFile(`${dir.path}/tls.key`) };
+    ({ server, port } = await startGitServer({ host: "127.0.0.1", port: 0, repoDir: `${dir.path}/data/env.git`, authorize, tls }));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await dir.cleanup();
+  });
+
+  it("lets stock git clone, verifying the server's certificate", async () => {
+    const clone = await git(dir.path, [
+      "-c",
+      `http.sslCAInfo=${dir.path}/tls.crt`,
+      "-c",
+      `http.extraHeader=${bearer("good")}`,
+      "clone",
+      "-q",
+      `https://127.0.0.1:${port}/env.git`,
+      "tls-clone",
+    ]);
+    expect(clone.stderr).toBe("");
+    expect(clone.code).toBe(0);
+    expect((await git(`${dir.path}/tls-clone`, ["rev-parse", "HEAD"])).stdout.trim()).toBe(head);
+  });
+
+  it("does not answer plain HTTP", async () => {
+    const clone = await git(dir.path, ["-c", `http.extraHeader=${bearer("good")}`, "clone", "-q", `http://127.0.0.1:${port}/env.git`, "plain-clone"]);
+    expect(clone.code).not.toBe(0);
+  });
+});

@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { ValidationError } from "../api/errors.js";
+import { FlotillaError, type ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, TraitDefinition } from "../api/types.js";
 import { runEachWithDeadline } from "../definitions/deadline.js";
@@ -245,6 +245,12 @@ export class Controller {
       authorize: this.o.gitServeAuthorize ?? tokenAuthorizer({ reviews: hubAccessReviews(this.hubConfig) }),
       logger: this.log.child({ component: "git-server" }),
       ...(this.o.gitServeTls ? { tls: this.o.gitServeTls } : {}),
+    }).catch((err: unknown) => {
+      const code = (err as { code?: unknown }).code;
+      throw new FlotillaError(
+        `--git-serve-addr: cannot listen on "${this.o.gitServeAddr}" (${typeof code === "string" ? code : errorText(err)}). Choose a free address, or "off" to serve no Git`,
+        { cause: err },
+      );
     });
     this.gitServer = server;
     this.gitServePort = bound;

@@ -3,6 +3,7 @@
 // The hub is an address that never answers: nothing here needs one.
 
 import { execFile } from "node:child_process";
+import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -100,6 +101,26 @@ describe("the controller's Git server", () => {
     await controller.stop();
     expect(controller.gitServePort).toBeUndefined();
     expect(log.lines.map((l) => l.msg)).toContain("not serving the environment repository: it lives on --git-url, which pull-mode agents read");
+  });
+
+  it("names --git-serve-addr when its port is taken", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    const controller = new Controller({
+      kubeConfig: unreachableHub(),
+      dataDir: `${dir.path}/data`,
+      gitServeAddr: `127.0.0.1:${port}`,
+      gitServeAuthorize: authorize,
+      leaderElection: true,
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      await expect(controller.start()).rejects.toThrow(`--git-serve-addr: cannot listen on "127.0.0.1:${port}" (EADDRINUSE). Choose a free address, or "off"`);
+    } finally {
+      await controller.stop();
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it("names --git-serve-addr when the address is malformed", async () => {

@@ -74,6 +74,11 @@ export interface TokenAuthorizerOptions {
   deniedTtlMs?: number;
   /** Tokens remembered at most; the oldest entry goes first. Default 10,000. */
   maxEntries?: number;
+  /**
+   * Reviews in flight at most (tokens not in the cache); beyond, "unavailable" (try again), so a
+   * caller sending new tokens in a loop cannot turn the Git port into a flood on the hub. Default 16.
+   */
+  maxConcurrentReviews?: number;
   /** Milliseconds now. Default Date.now. */
   now?: () => number;
 }
@@ -102,6 +107,7 @@ export function tokenAuthorizer(options: TokenAuthorizerOptions): Authorize {
   const deniedTtl = options.deniedTtlMs ?? 10_000;
   const maxEntries = Math.max(1, options.maxEntries ?? 10_000);
   const now = options.now ?? Date.now;
+  const maxReviews = Math.max(1, options.maxConcurrentReviews ?? 16);
   const cache = new Map<string, { decision: AccessDecision; expires: number }>();
   const inFlight = new Map<string, Promise<AccessDecision>>();
 
@@ -135,6 +141,7 @@ export function tokenAuthorizer(options: TokenAuthorizerOptions): Authorize {
     if (hit) cache.delete(key);
     const pending = inFlight.get(key);
     if (pending) return pending;
+    if (inFlight.size >= maxReviews) return { outcome: "unavailable", reason: `${maxReviews} token reviews are in flight already` };
     const checking = review(token)
       .finally(() => inFlight.delete(key))
       .then((decision) => {

@@ -104,6 +104,29 @@ describe("tokenAuthorizer", () => {
     expect(calls.token).toEqual(["agent"]);
   });
 
+  it("asks to try again beyond maxConcurrentReviews tokens under review, and reviews again once they finished", async () => {
+    const { reviews, calls } = fakeReviews();
+    const gate: Array<() => void> = [];
+    const slow: AccessReviews = {
+      reviewToken: async (token) => {
+        await new Promise<void>((resolve) => gate.push(resolve));
+        return reviews.reviewToken(token);
+      },
+      reviewAccess: reviews.reviewAccess,
+    };
+    const authorize = tokenAuthorizer({ reviews: slow, maxConcurrentReviews: 2 });
+    const first = [authorize("agent"), authorize("other")];
+    expect(await authorize("third")).toEqual({ outcome: "unavailable", reason: "2 token reviews are in flight already" });
+    // The same token as one under review waits for that review instead.
+    const again = authorize("agent");
+    for (const release of gate.splice(0)) release();
+    expect((await Promise.all([...first, again])).map((d) => d.outcome)).toEqual(["allowed", "denied", "allowed"]);
+    const third = authorize("third");
+    for (const release of gate.splice(0)) release();
+    expect((await third).outcome).toBe("unauthenticated");
+    expect(calls.token).toEqual(["agent", "other", "third"]);
+  });
+
   it.each([
     ["the TokenReview", "token"],
     ["the SubjectAccessReview", "access"],

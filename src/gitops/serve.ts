@@ -259,6 +259,8 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
       res.on("close", () => {
         if (!res.writableFinished) kill("the client went away");
       });
+      // It may have gone while the body was read, before this listener.
+      if (res.destroyed) setImmediate(() => kill("the client went away"));
       const done = (status: number) => {
         if (finished) return;
         finished = true;

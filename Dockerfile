@@ -8,6 +8,16 @@
 # then `flotilla install --image REGISTRY/flotilla:0.1.0` (docs/install.md).
 
 FROM node:20-bookworm-slim AS build
+# Stock git for the controller's Git server (`git http-backend`, docs/git.md): the runtime stage
+# takes the git binary, git-http-backend and the libraries they link beyond glibc (zlib, pcre2),
+# gathered under /git-runtime with their paths. Fetches run `git upload-pack`, which is git itself.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir /git-runtime \
+ && cp --parents -L /usr/bin/git /usr/lib/git-core/git-http-backend \
+      $(ldd /usr/bin/git /usr/lib/git-core/git-http-backend | awk '$3 ~ /^\// && $1 !~ /^(libc\.so|ld-linux)/ {print $3}' | sort -u) \
+      /git-runtime/
 WORKDIR /build
 COPY package.json package-lock.json ./
 # Without scripts: `prepare` compiles, and the sources are not here yet (a dependency layer that
@@ -21,8 +31,10 @@ COPY crds ./crds
 COPY kube-schemas ./kube-schemas
 COPY deploy ./deploy
 
-# Node.js 20 and nothing else: no shell, no package manager. `:nonroot` runs as 65532.
+# Node.js 20 and git (for `git http-backend`), and nothing else: no shell, no package manager.
+# `:nonroot` runs as 65532.
 FROM gcr.io/distroless/nodejs20-debian12:nonroot
+COPY --from=build /git-runtime/ /
 WORKDIR /opt/flotilla
 # Owned by root and read-only to the process, which writes only under its --data-dir.
 COPY --from=build /build/package.json ./package.json

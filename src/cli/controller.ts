@@ -1,6 +1,7 @@
 // `flotilla controller` (run the controller against a hub) and `flotilla install` (put the
 // controller, or only the CRDs, and the built-in definitions on a hub).
 
+import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { parseDuration } from "../api/duration.js";
 import { FlotillaError } from "../api/errors.js";
@@ -14,6 +15,24 @@ import { examples } from "./help.js";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** The Git server's certificate and key, read now so that a wrong path stops the start with its name. */
+export function readServeTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new FlotillaError(
+      `${certFile === undefined ? "--git-serve-tls-cert" : "--git-serve-tls-key"} is missing: HTTPS needs both --git-serve-tls-cert and --git-serve-tls-key (PEM files).`,
+    );
+  }
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new FlotillaError(`${flag}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}). Give the path of a PEM file.`);
+    }
+  };
+  return { cert: read(certFile, "--git-serve-tls-cert"), key: read(keyFile, "--git-serve-tls-key") };
 }
 
 export function registerControllerCommands(program: Command): void {
@@ -34,6 +53,9 @@ export function registerControllerCommands(program: Command): void {
     .addOption(new Option("--git-url <url>", "push the environment repository to this HTTPS remote (token from FLOTILLA_GIT_TOKEN)").env("FLOTILLA_GIT_URL"))
     .option("--resync <duration>", "drift-check period per cluster", "5m")
     .option("--metrics-addr <addr>", "address of /metrics, /healthz and /readyz", ":8080")
+    .option("--git-serve-addr <addr>", 'address of the read-only Git server for pull-mode agents (/env.git; embedded repository only); "off" disables', ":8082")
+    .option("--git-serve-tls-cert <file>", "PEM certificate of the Git server: serve HTTPS (with --git-serve-tls-key)")
+    .option("--git-serve-tls-key <file>", "PEM private key of the Git server (with --git-serve-tls-cert)")
     .option("--namespace <ns>", "namespace of the leader Lease", "flotilla-system")
     .option("--no-leader-elect", "act without taking the leader Lease (a single replica)")
     .option(
@@ -49,6 +71,9 @@ export function registerControllerCommands(program: Command): void {
         gitUrl?: string;
         resync: string;
         metricsAddr: string;
+        gitServeAddr: string;
+        gitServeTlsCert?: string;
+        gitServeTlsKey?: string;
         namespace: string;
         leaderElect: boolean;
         leaseDuration: string;
@@ -56,6 +81,7 @@ export function registerControllerCommands(program: Command): void {
         const leaseMs = parseDuration(opts.leaseDuration, "--lease-duration");
         if (leaseMs < 1000 || leaseMs % 1000 !== 0)
           throw new FlotillaError(`--lease-duration: "${opts.leaseDuration}" must be a whole number of seconds, at least 1s (a Lease counts in seconds).`);
+        const gitServeTls = readServeTls(opts.gitServeTlsCert, opts.gitServeTlsKey);
         const logger = createLogger();
         const controller = new Controller({
           kubeConfig: loadKubeConfig(opts.kubeconfig, opts.context),
@@ -64,6 +90,8 @@ export function registerControllerCommands(program: Command): void {
           ...(process.env.FLOTILLA_GIT_TOKEN ? { gitToken: process.env.FLOTILLA_GIT_TOKEN } : {}),
           resyncIntervalMs: parseDuration(opts.resync, "--resync"),
           metricsAddr: opts.metricsAddr,
+          ...(opts.gitServeAddr === "off" ? {} : { gitServeAddr: opts.gitServeAddr }),
+          ...(gitServeTls ? { gitServeTls } : {}),
           namespace: opts.namespace,
           leaderElection: opts.leaderElect,
           leaseDurationSeconds: leaseMs / 1000,

@@ -246,6 +246,8 @@ async function up(opts: UpOptions): Promise<void> {
         opts.resync,
         "--metrics-addr",
         "127.0.0.1:0",
+        "--git-serve-addr",
+        "off",
         "--no-leader-elect",
       ];
       const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", fd, fd] });

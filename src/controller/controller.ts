@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { ValidationError } from "../api/errors.js";
+import { FlotillaError, type ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, SyncReport, TraitDefinition } from "../api/types.js";
 import { runEachWithDeadline } from "../definitions/deadline.js";
@@ -25,7 +25,9 @@ import { EventRecorder, type EventTarget } from "./events.js";
 import { Hub, type SupervisedInformer } from "./hub.js";
 import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
-import { ControllerMetrics, startOpsServer } from "./metrics.js";
+import { ControllerMetrics, parseAddress, startOpsServer } from "./metrics.js";
+import { type Authorize, gitAvailable, startGitServer } from "../gitops/serve.js";
+import { hubAccessReviews, tokenAuthorizer } from "./token-access.js";
 import { backoffDelay } from "../support/backoff.js";
 import { WorkQueue } from "../support/queue.js";
 import {
@@ -63,6 +65,15 @@ export interface ControllerOptions {
   resyncIntervalMs?: number;
   /** `host:port` of /metrics, /healthz, /readyz; undefined disables. */
   metricsAddr?: string;
+  /**
+   * `host:port` of the read-only Git server for pull-mode agents (`/env.git`); undefined disables.
+   * Served only for the embedded repository: with {@link gitUrl} agents read the remote.
+   */
+  gitServeAddr?: string;
+  /** PEM certificate and key of the Git server: HTTPS instead of HTTP. Default: plain HTTP. */
+  gitServeTls?: { cert: string | Buffer; key: string | Buffer };
+  /** Who may fetch from the Git server. Default: TokenReview + SubjectAccessReview on the hub. */
+  gitServeAuthorize?: Authorize;
   /** Namespace of the leader Lease. Default `flotilla-system`. */
   namespace?: string;
   /** Replica identity for leader election. Default hostname + pid. */
@@ -133,6 +144,7 @@ export class Controller {
   private traitDefs!: SupervisedInformer<TraitDefinition>;
   private elector: LeaderElector | undefined;
   private opsServer: import("node:http").Server | undefined;
+  private gitServer: import("node:http").Server | undefined;
   private registry: DefinitionRegistry | undefined;
   /** Everything learnt during this leadership term (see TermState). */
   private term = new TermState();
@@ -151,6 +163,8 @@ export class Controller {
   private startHead: string | undefined;
   private stopping = false;
   opsPort: number | undefined;
+  /** The port the Git server listens on, when it serves. */
+  gitServePort: number | undefined;
   /** The hub's kubeconfig, with connections kept alive across API calls. */
   private readonly hubConfig: KeepAliveKubeConfig;
 
@@ -172,6 +186,7 @@ export class Controller {
       this.opsPort = port;
       this.log.info({ port }, "serving /metrics, /healthz and /readyz");
     }
+    await this.startGitServer();
     if (this.o.leaderElection === false) {
       // Without election this process is the only one working: it leads, for the alerts too.
       this.metrics.leader.set(1);
@@ -206,11 +221,55 @@ export class Controller {
     this.elector.start();
   }
 
+  /**
+   * Serve the embedded repository to pull-mode agents. Every replica serves (read-only), whether
+   * it leads or not; only the leader's repository is current, hence one replica or --git-url.
+   */
+  private async startGitServer(): Promise<void> {
+    if (this.o.gitServeAddr === undefined) return;
+    if (this.o.gitUrl) {
+      this.log.info("not serving the environment repository: it lives on --git-url, which pull-mode agents read");
+      return;
+    }
+    const { host, port } = parseAddress(this.o.gitServeAddr, "--git-serve-addr");
+    const missing = await gitAvailable();
+    if (missing) {
+      this.log.error(
+        { err: missing },
+        "cannot serve the environment repository to pull-mode agents: git is not installed; use --git-url, or an image with git",
+      );
+      return;
+    }
+    const { server, port: bound } = await startGitServer({
+      host,
+      port,
+      repoDir: `${this.o.dataDir}/env.git`,
+      authorize: this.o.gitServeAuthorize ?? tokenAuthorizer({ reviews: hubAccessReviews(this.hubConfig) }),
+      logger: this.log.child({ component: "git-server" }),
+      ...(this.o.gitServeTls ? { tls: this.o.gitServeTls } : {}),
+    }).catch((err: unknown) => {
+      const code = (err as { code?: unknown }).code;
+      throw new FlotillaError(
+        `--git-serve-addr: cannot listen on "${this.o.gitServeAddr}" (${typeof code === "string" ? code : errorText(err)}). Choose a free address, or "off" to serve no Git`,
+        { cause: err },
+      );
+    });
+    this.gitServer = server;
+    this.gitServePort = bound;
+    this.log.info({ port: bound, tls: this.o.gitServeTls !== undefined }, "serving the environment repository read-only at /env.git");
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     await this.elector?.stop();
     await this.stopWork();
     await new Promise<void>((resolve) => (this.opsServer ? this.opsServer.close(() => resolve()) : resolve()));
+    const git = this.gitServer;
+    if (git) {
+      const closed = new Promise<void>((resolve) => git.close(() => resolve()));
+      git.closeAllConnections(); // a fetch in progress ends with the process; its backend is killed
+      await closed;
+    }
     this.hubConfig.destroyAgents();
   }
 

@@ -155,12 +155,13 @@ export interface OpsServerOptions {
   ready: () => boolean;
 }
 
-export function parseAddress(address: string): { host: string; port: number } {
+/** `host:port` or `:port` (every interface) as host and port; `flag` names the option in the error. */
+export function parseAddress(address: string, flag = "--metrics-addr"): { host: string; port: number } {
   const i = address.lastIndexOf(":");
   const host = i <= 0 ? "0.0.0.0" : address.slice(0, i);
   const port = Number(address.slice(i + 1));
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--metrics-addr: "${address}" is not host:port or :port`);
+    throw new Error(`${flag}: "${address}" is not host:port or :port (for example ":8080" or "127.0.0.1:8080")`);
   }
   return { host, port };
 }

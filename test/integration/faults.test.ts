@@ -119,6 +119,8 @@ function startController(): ChildProcess {
       dataDir,
       "--metrics-addr",
       `127.0.0.1:${opsPort}`,
+      "--git-serve-addr",
+      "off",
       "--no-leader-elect",
       "--resync",
       "1m",

@@ -52,7 +52,19 @@ export interface ControllerProcess {
 
 export function spawnController(options: ControllerProcessOptions): ControllerProcess {
   return spawnCli(
-    ["controller", "--kubeconfig", options.kubeconfig, "--data-dir", options.dataDir, "--metrics-addr", "127.0.0.1:0", ...(options.args ?? [])],
+    // Free ports: several controllers run at once (a later --git-serve-addr in args wins).
+    [
+      "controller",
+      "--kubeconfig",
+      options.kubeconfig,
+      "--data-dir",
+      options.dataDir,
+      "--metrics-addr",
+      "127.0.0.1:0",
+      "--git-serve-addr",
+      "127.0.0.1:0",
+      ...(options.args ?? []),
+    ],
     options,
   );
 }

@@ -15,6 +15,8 @@ const stages = parseDockerfile(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
 const dockerignore = readFileSync(join(ROOT, ".dockerignore"), "utf8");
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { files: string[]; bin: Record<string, string> };
 const build = stages[0];
+/** What the build stage gathers of git for the runtime stage (copied to /). */
+const GIT_RUNTIME = "/git-runtime/";
 const runtime = stages.at(-1);
 
 function filesUnder(path: string): string[] {
@@ -76,12 +78,24 @@ describe("the Dockerfile", () => {
     for (const copy of fromBuild) {
       if (copy.from !== build?.name) problems.push(`line ${copy.line}: copies from ${copy.from}, not from the build stage`);
       for (const source of copy.sources) {
+        if (source === GIT_RUNTIME) continue; // stock git, checked below
         const path = posix.relative(workdir, source);
         if (path === "node_modules") continue;
         if (!inPackage(path)) problems.push(`line ${copy.line}: ${path} is not in the npm package (package.json files: ${pkg.files.join(", ")})`);
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it("gives the runtime stage stock git and git-http-backend (the controller's Git server runs them), gathered in the build stage", () => {
+    const script = build!.instructions
+      .filter((i) => i.keyword === "RUN")
+      .map((i) => i.rest)
+      .join(" && ");
+    expect(script).toMatch(/apt-get install -y --no-install-recommends git\b/);
+    expect(script).toMatch(new RegExp(`cp --parents -L /usr/bin/git /usr/lib/git-core/git-http-backend\\s+\\$\\(ldd .*\\)\\s+${GIT_RUNTIME}`));
+    const gitCopies = copies(runtime!).filter((c) => c.sources.includes(GIT_RUNTIME));
+    expect(gitCopies).toEqual([expect.objectContaining({ from: build?.name, sources: [GIT_RUNTIME], destination: "/" })]);
   });
 
   it("drops the development dependencies after building, before the runtime stage copies node_modules", () => {

@@ -1,7 +1,7 @@
 // What the install bundles promise, read with the bundle reader (which kustomize.test.ts holds to
 // kubectl kustomize): the default keeps the environment repository on a claim with one replica,
 // deploy/git-remote on an emptyDir with two; the root filesystem can be read-only; the metrics
-// port is the only way in; and the controller reads the environment variables the Pod sets.
+// and Git ports are the only ways in; and the controller reads the environment variables the Pod sets.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -131,17 +131,25 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 });
   });
 
-  it("publishes the metrics port through a Service named for it", () => {
-    const [service, ...more] = find(objects, "Service");
-    expect(more).toEqual([]);
-    const s = service?.spec as { selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: string }> };
-    expect(s.ports).toEqual([{ name: "metrics", port: 8080, targetPort: "metrics", protocol: "TCP" }]);
-    expect(matches(s.selector, podLabels)).toBe(true);
-    expect(container.ports).toEqual([{ name: "metrics", containerPort: 8080 }]);
+  it("publishes the metrics port and the Git port through a Service named for each", () => {
+    const services = find(objects, "Service");
+    expect(services.map((s) => s.metadata.name).sort()).toEqual(["flotilla-controller-metrics", "flotilla-git"]);
+    const portsOf = (name: string) => {
+      const s = services.find((x) => x.metadata.name === name)?.spec as { selector: Record<string, string>; ports: unknown[] };
+      expect(matches(s.selector, podLabels)).toBe(true);
+      return s.ports;
+    };
+    expect(portsOf("flotilla-controller-metrics")).toEqual([{ name: "metrics", port: 8080, targetPort: "metrics", protocol: "TCP" }]);
+    expect(portsOf("flotilla-git")).toEqual([{ name: "git", port: 8082, targetPort: "git", protocol: "TCP" }]);
+    expect(container.ports).toEqual([
+      { name: "metrics", containerPort: 8080 },
+      { name: "git", containerPort: 8082 },
+    ]);
     expect(container.args).toContain("--metrics-addr=:8080");
+    expect(container.args).toContain("--git-serve-addr=:8082");
   });
 
-  it("lets in only the metrics port, and lets everything out", () => {
+  it("lets in only the metrics and Git ports, and lets everything out", () => {
     const [policy] = find(objects, "NetworkPolicy");
     const p = policy?.spec as {
       podSelector: { matchLabels: Record<string, string> };
@@ -150,7 +158,25 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     };
     expect(matches(p.podSelector.matchLabels, podLabels)).toBe(true);
     expect(p.policyTypes).toEqual(["Ingress"]);
-    expect(p.ingress).toEqual([{ ports: [{ port: 8080, protocol: "TCP" }] }]);
+    expect(p.ingress).toEqual([
+      {
+        ports: [
+          { port: 8080, protocol: "TCP" },
+          { port: 8082, protocol: "TCP" },
+        ],
+      },
+    ]);
+  });
+
+  it("may create TokenReviews and SubjectAccessReviews (to check agents' tokens), and nothing more of those groups", () => {
+    const role = find(objects, "ClusterRole").find((r) => r.metadata.name === "flotilla-controller") as Manifest & {
+      rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+    };
+    const reviews = role.rules.filter((r) => r.apiGroups.some((g) => g === "authentication.k8s.io" || g === "authorization.k8s.io"));
+    expect(reviews).toEqual([
+      { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+      { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
+    ]);
   });
 
   it("has a policy/v1 disruption budget that never blocks a drain of the single replica", () => {

@@ -1,0 +1,137 @@
+// The controller's Git server as the controller starts it: every replica serves its embedded
+// repository (a standby too), with the injected authorizer; with --git-url it does not serve.
+// The hub is an address that never answers: nothing here needs one.
+
+import { execFile } from "node:child_process";
+import { createServer } from "node:net";
+import { Writable } from "node:stream";
+import { promisify } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Controller } from "../../../src/controller/controller.js";
+import { EnvRepo } from "../../../src/gitops/repo.js";
+import type { AccessDecision } from "../../../src/gitops/serve.js";
+import { configMaps, tempDir } from "../gitops/support.js";
+
+const run = promisify(execFile);
+
+function unreachableHub(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "hub", server: "https://127.0.0.1:1", skipTLSVerify: true }],
+    users: [{ name: "u", token: "controller-token" }],
+    contexts: [{ name: "hub", cluster: "hub", user: "u" }],
+    currentContext: "hub",
+  });
+  return kc;
+}
+
+async function authorize(token: string): Promise<AccessDecision> {
+  return token === "good" ? { outcome: "allowed", user: "agent" } : { outcome: "unauthenticated", reason: "unknown token" };
+}
+
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: pino({ level: "info" }, sink), lines };
+}
+
+describe("the controller's Git server", () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let head: string | null;
+
+  beforeAll(async () => {
+    dir = await tempDir("flotilla-controller-serve-");
+    const repo = await EnvRepo.open({ dir: `${dir.path}/data/env.git` });
+    await repo.commitDeployments([{ namespace: "team-a", name: "web", clusters: { staging: configMaps("team-a", { web: "1" }) } }], "v1");
+    head = await repo.head();
+  });
+  afterAll(() => dir.cleanup());
+
+  it("serves <data-dir>/env.git on --git-serve-addr even as a standby, and stops with the controller", async () => {
+    const log = capture();
+    const controller = new Controller({
+      kubeConfig: unreachableHub(),
+      dataDir: `${dir.path}/data`,
+      gitServeAddr: "127.0.0.1:0",
+      gitServeAuthorize: authorize,
+      leaderElection: true,
+      logger: log.logger,
+    });
+    await controller.start();
+    try {
+      expect(controller.isLeader).toBe(false);
+      const port = controller.gitServePort;
+      expect(port).toBeGreaterThan(0);
+      const { stdout } = await run(
+        "git",
+        ["-c", "http.extraHeader=Authorization: Bearer good", "ls-remote", `http://127.0.0.1:${port}/env.git`, "refs/heads/main"],
+        {
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir.path, GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0" },
+        },
+      );
+      expect(stdout).toBe(`${head}\trefs/heads/main\n`);
+      const refused = await fetch(`http://127.0.0.1:${port}/env.git/info/refs?service=git-upload-pack`, { headers: { authorization: "Bearer bad" } });
+      expect(refused.status).toBe(401);
+      expect(log.lines.some((l) => l.msg === "serving the environment repository read-only at /env.git" && l.port === port)).toBe(true);
+    } finally {
+      await controller.stop();
+    }
+    await expect(fetch(`http://127.0.0.1:${controller.gitServePort}/env.git/info/refs?service=git-upload-pack`)).rejects.toThrow();
+  });
+
+  it("does not serve with --git-url, and says why", async () => {
+    const log = capture();
+    const controller = new Controller({
+      kubeConfig: unreachableHub(),
+      dataDir: `${dir.path}/remote-data`,
+      gitUrl: "https://git.example.com/platform/env.git",
+      gitServeAddr: "127.0.0.1:0",
+      gitServeAuthorize: authorize,
+      leaderElection: true,
+      logger: log.logger,
+    });
+    await controller.start();
+    await controller.stop();
+    expect(controller.gitServePort).toBeUndefined();
+    expect(log.lines.map((l) => l.msg)).toContain("not serving the environment repository: it lives on --git-url, which pull-mode agents read");
+  });
+
+  it("names --git-serve-addr when its port is taken", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    const controller = new Controller({
+      kubeConfig: unreachableHub(),
+      dataDir: `${dir.path}/data`,
+      gitServeAddr: `127.0.0.1:${port}`,
+      gitServeAuthorize: authorize,
+      leaderElection: true,
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      await expect(controller.start()).rejects.toThrow(`--git-serve-addr: cannot listen on "127.0.0.1:${port}" (EADDRINUSE). Choose a free address, or "off"`);
+    } finally {
+      await controller.stop();
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it("names --git-serve-addr when the address is malformed", async () => {
+    const controller = new Controller({
+      kubeConfig: unreachableHub(),
+      dataDir: `${dir.path}/data`,
+      gitServeAddr: "localhost",
+      leaderElection: true,
+      logger: pino({ level: "silent" }),
+    });
+    await expect(controller.start()).rejects.toThrow(/--git-serve-addr: "localhost" is not host:port/);
+    await controller.stop();
+  });
+});

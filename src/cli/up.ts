@@ -5,7 +5,7 @@
 // (or `--hub-context`) and `--member`, the same story runs on clusters the user already has (kind,
 // k3d, a cloud): no fleet is started, each member is registered as `cluster add` does.
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,7 +19,10 @@ import type { ApplicationDeployment, Manifest } from "../api/types.js";
 import { Controller } from "../controller/controller.js";
 import { type FleetCluster, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
 import { FlotillaError } from "../api/errors.js";
+import { freePorts } from "../fleet/ports.js";
 import { addCluster } from "./cluster.js";
+import { parseUpMode, pulledMembers, startLocalAgent, stopLocalAgents } from "./local-agents.js";
+import { registerPullCluster } from "./pull-cluster.js";
 import { type MemberSpec, type OwnClusters, ownClustersOf } from "./cluster-args.js";
 import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
 import { builtinDefinitionsDir } from "./inputs.js";
@@ -35,6 +38,7 @@ const QUICKSTART = join(PACKAGE_ROOT, "examples", "quickstart", "app.yaml");
 
 interface UpOptions {
   dir: string;
+  mode: string;
   example: boolean;
   resync: string;
   detach: boolean;
@@ -45,14 +49,28 @@ interface UpOptions {
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-async function prepareHub(hub: FleetCluster, members: FleetCluster[]): Promise<KubeConfig> {
+async function prepareHub(
+  hub: FleetCluster,
+  members: FleetCluster[],
+  pulled: readonly string[],
+): Promise<{ kc: KubeConfig; agentKubeconfigs: Map<string, string> }> {
   const kc = loadKubeConfig(hub.kubeconfigPath);
   // Without the controller's Deployment: the local fleet has no container runtime, so the
   // controller runs as a process of this command (or a detached one) instead.
   await installToHub({ kubeConfig: kc, bundleDir: bundleDir("crds"), definitionDirs: [builtinDefinitionsDir()], log: (l) => say(`  ${l}`) });
-  await registerClusterFiles(kc, members);
-  say(`  registered clusters ${members.map((m) => m.name).join(", ")} (kubeconfigs in Secrets of flotilla-system)`);
-  return kc;
+  const pushed = members.filter((m) => !pulled.includes(m.name));
+  if (pushed.length) {
+    await registerClusterFiles(kc, pushed);
+    say(`  registered clusters ${pushed.map((m) => m.name).join(", ")} (push mode: kubeconfigs in Secrets of flotilla-system)`);
+  }
+  const agentKubeconfigs = new Map<string, string>();
+  for (const m of members.filter((x) => pulled.includes(x.name))) {
+    const { hubKubeconfig } = await registerPullCluster({ hub: kc, name: m.name, labels: m.labels });
+    agentKubeconfigs.set(m.name, hubKubeconfig);
+  }
+  if (agentKubeconfigs.size)
+    say(`  registered clusters ${[...agentKubeconfigs.keys()].join(", ")} (pull mode: an agent per member, no member credential on the hub)`);
+  return { kc, agentKubeconfigs };
 }
 
 /**
@@ -107,6 +125,8 @@ async function watchProgress(kc: KubeConfig, namespace: string, name: string, ti
 /** What `up` runs on, wherever it came from: the hub, how the next steps reach it, how to stop it. */
 interface UpTarget {
   kc: KubeConfig;
+  /** Pull members of the local fleet: the agent's hub kubeconfig and the member's kubeconfig file. */
+  agents?: Array<{ name: string; hubKubeconfig: string; memberKubeconfigPath: string }>;
   /** `--kubeconfig F [--context C]` for a detached controller and for the user's kubectl. */
   hubArgs: string[];
   /** The line that points the user's kubectl at the hub. */
@@ -150,10 +170,17 @@ async function localFleet(opts: UpOptions): Promise<UpTarget> {
   }
   try {
     say("Installing Flotilla on the hub...");
-    const kc = await prepareHub(hub, members);
+    const pulled = pulledMembers(
+      parseUpMode(opts.mode),
+      members.map((m) => m.name),
+    );
+    const { kc, agentKubeconfigs } = await prepareHub(hub, members, pulled);
     const member = members.find((m) => m.name === "prod-eu") ?? members[0];
     return {
       kc,
+      agents: members
+        .filter((m) => agentKubeconfigs.has(m.name))
+        .map((m) => ({ name: m.name, hubKubeconfig: agentKubeconfigs.get(m.name) as string, memberKubeconfigPath: m.kubeconfigPath })),
       hubArgs: ["--kubeconfig", hub.kubeconfigPath],
       hubHint: `export KUBECONFIG=${hub.kubeconfigPath}`,
       ...(member ? { memberKubectl: `kubectl --kubeconfig ${member.kubeconfigPath}` } : {}),
@@ -227,11 +254,19 @@ async function up(opts: UpOptions): Promise<void> {
   const started = Date.now();
   const resyncMs = parseDuration(opts.resync, "--resync");
   const own = ownClustersOf(opts);
+  if (own && parseUpMode(opts.mode) !== "push")
+    throw new FlotillaError(
+      `--mode ${opts.mode} runs agents as local processes beside the local fleet; on your own clusters install the agent in each member: flotilla cluster add NAME --mode pull (see docs/pull-mode.md).`,
+    );
   const target = own ? await ownClusters(own) : await localFleet(opts);
+  const agents: ChildProcess[] = [];
   try {
     const kc = target.kc;
     let controller: Controller | undefined;
     const dataDir = join(opts.dir, "controller");
+    // Agents fetch from the controller's Git server: a port chosen now, so a detached controller has it too.
+    const gitPort = target.agents?.length ? ((await freePorts(1))[0] as number) : undefined;
+    const gitServeAddr = gitPort ? `127.0.0.1:${gitPort}` : "off";
     if (opts.detach) {
       mkdirSync(join(opts.dir, "logs"), { recursive: true });
       const fd = openSync(join(opts.dir, "logs", "controller.log"), "a");
@@ -247,7 +282,7 @@ async function up(opts: UpOptions): Promise<void> {
         "--metrics-addr",
         "127.0.0.1:0",
         "--git-serve-addr",
-        "off",
+        gitServeAddr,
         "--no-leader-elect",
       ];
       const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", fd, fd] });
@@ -261,12 +296,27 @@ async function up(opts: UpOptions): Promise<void> {
         dataDir,
         resyncIntervalMs: resyncMs,
         metricsAddr: "127.0.0.1:0",
+        gitServeAddr,
         leaderElection: false,
         logger: createLogger({ file: join(opts.dir, "logs", "controller.log") }),
       });
       await controller.start();
       say(`Controller running; metrics on http://127.0.0.1:${controller.opsPort}/metrics; logs in ${join(opts.dir, "logs", "controller.log")}`);
     }
+    for (const a of target.agents ?? []) {
+      agents.push(
+        await startLocalAgent({
+          dir: opts.dir,
+          cluster: a.name,
+          hubKubeconfig: a.hubKubeconfig,
+          memberKubeconfigPath: a.memberKubeconfigPath,
+          gitUrl: `http://127.0.0.1:${gitPort}/env.git`,
+          detach: opts.detach,
+        }),
+      );
+    }
+    if (agents.length)
+      say(`Agents running for ${(target.agents ?? []).map((a) => a.name).join(", ")} (pull mode); logs in ${join(opts.dir, "logs", "agent-<cluster>.log")}`);
     if (opts.example) {
       const ad = await applyExample(kc, own ? REAL_NODES_EXAMPLE_IMAGE : undefined);
       say("");
@@ -285,12 +335,27 @@ async function up(opts: UpOptions): Promise<void> {
     say(own ? "\nPress Ctrl-C to stop the controller (your clusters keep what was delivered)." : "\nPress Ctrl-C to stop the controller and the fleet.");
     await untilSignal();
     say(own ? "Stopping the controller..." : "Stopping the controller and the fleet...");
+    await stopAgents(agents);
     await controller?.stop();
     await target.stop();
   } catch (e) {
+    if (!opts.detach) await stopAgents(agents);
     await target.stop();
     throw e;
   }
+}
+
+async function stopAgents(agents: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    agents.map(
+      (a) =>
+        new Promise<void>((resolve) => {
+          if (a.exitCode !== null || a.signalCode !== null) return resolve();
+          a.once("exit", () => resolve());
+          a.kill("SIGTERM");
+        }),
+    ),
+  );
 }
 
 export function registerUpCommands(program: Command): void {
@@ -302,6 +367,7 @@ export function registerUpCommands(program: Command): void {
       examples(
         "flotilla up",
         "flotilla up --detach --no-example",
+        "flotilla up --mode pull",
         "flotilla up --hub-context kind-hub --member eu=$HOME/.kube/config,context=kind-eu,region=eu --member us=$HOME/.kube/config,context=kind-us",
       ),
     )
@@ -314,6 +380,7 @@ export function registerUpCommands(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [],
     )
+    .option("--mode <mode>", "push (the controller applies), pull (an agent per member applies) or mixed (prod-eu pulls, the others are pushed)", "push")
     .option("--no-example", "do not apply examples/quickstart")
     .option("--resync <duration>", "drift-check period per cluster", "5m")
     .option("--detach", "leave the fleet and the controller running in the background", false)
@@ -326,6 +393,7 @@ export function registerUpCommands(program: Command): void {
     .option("--dir <dir>", "fleet and controller directory", ".flotilla")
     .action(async (opts: { dir: string }) => {
       const controller = await stopDetachedController(opts.dir);
+      await stopLocalAgents(opts.dir);
       const fleet = await stopFleet(opts.dir);
       say(
         controller || fleet

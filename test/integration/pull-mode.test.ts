@@ -1,6 +1,7 @@
 // Pull mode end to end, on a fleet of this file's own (its hub's API server is stopped): the
-// controller holds no member credential; an agent process per member (the compiled CLI) fetches
-// the environment repository from the controller's Git server, applies its cluster's folder and
+// controller holds no member credential; an agent process per member (the compiled CLI), with the
+// hub identity `cluster add --mode pull` creates, fetches the environment repository from the
+// controller's own Git server (behind a proxy the test can cut), applies its cluster's folder and
 // reports in SyncReports. The canary writes the same Git history as in push mode; an agent killed
 // mid-rollout, the hub stopped 60 s and Git stopped 60 s lose no step and repeat none.
 
@@ -15,24 +16,25 @@ import { parseYamlStream } from "../../src/api/serialize.js";
 import type { ApplicationDeployment, Cluster, SyncReport } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
 import { installToHub, registerClusterFiles } from "../../src/cli/install.js";
+import { registerPullCluster } from "../../src/cli/pull-cluster.js";
 import { Controller } from "../../src/controller/controller.js";
 import { type FleetCluster, type RunningFleet, startFleet } from "../../src/fleet/index.js";
 import { applyOnHub, CANARY_V2_STEPS, canaryScenario, deploymentOn, getDeployment } from "./support/canary.js";
 import { type ControllerProcess, spawnAgent } from "./support/controller-process.js";
 import { kubeConfig, kubectl, orAbsent, waitFor, withNamespace } from "./support/fleet.js";
 import { DEPLOYMENT_LOG_FORMAT, deploymentLines } from "./support/git-log.js";
-import { type GitHttpServer, startGitHttpServer } from "./support/git-http-server.js";
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const MEMBERS = ["staging", "prod-eu", "prod-us"];
 const OUTAGE_MS = 60_000;
-const GIT_TOKEN = "pull-mode-test-token";
 
 let fleet: RunningFleet | undefined;
 let fleetDir = "";
 let dataDir = "";
 let controller: Controller | undefined;
-let gitServer: GitHttpServer | undefined;
+/** The agents' way to the controller's Git server. */
+let gitServer: TcpProxy | undefined;
 const agents = new Map<string, ControllerProcess>();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,30 +78,27 @@ async function reportsOf(cluster: string): Promise<SyncReport[]> {
   return list.items;
 }
 
-/** Make a Cluster pull mode: no kubeconfig Secret on the hub, its report namespace, and its agent running. */
+/** Register a pull Cluster as `cluster add --mode pull` does and start its agent with that hub identity. */
 async function toPull(name: string, labels: Record<string, string>): Promise<void> {
-  const hub = own("hub");
-  await kubectl(hub, ["delete", "secret", `cluster-${name}`, "-n", "flotilla-system", "--ignore-not-found"]);
-  await kubectl(hub, ["create", "namespace", `flotilla-cluster-${name}`], { allowFailure: true });
-  await kubectl(hub, ["apply", "--server-side", "--force-conflicts", "--field-manager=flotilla-cli", "-f", "-"], {
-    input: JSON.stringify({ apiVersion: "flotilla.dev/v1alpha1", kind: "Cluster", metadata: { name, labels }, spec: { mode: "Pull" } }),
-  });
+  const { hubKubeconfig } = await registerPullCluster({ hub: kubeConfig(own("hub")), name, labels });
+  const dir = join(dataDir, `agent-${name}`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "hub.kubeconfig"), hubKubeconfig, { mode: 0o600 });
   await startAgent(name);
 }
 
 async function startAgent(name: string): Promise<ControllerProcess> {
   const dir = join(dataDir, `agent-${name}`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "git-token"), GIT_TOKEN);
   await kubectl(own(name), ["create", "namespace", "flotilla-agent"], { allowFailure: true });
+  // No Git token: the agent shows its hub token to the controller's Git server.
   const agent = spawnAgent({
     cluster: name,
-    hubKubeconfig: own("hub").kubeconfigPath,
+    hubKubeconfig: join(dir, "hub.kubeconfig"),
     memberKubeconfig: own(name).kubeconfigPath,
-    gitUrl: gitServer!.url("env.git"),
-    dataDir: dir,
+    gitUrl: `http://127.0.0.1:${gitServer!.port}/env.git`,
+    dataDir: join(dir, "data"),
     logFile: join(dir, "agent.log"),
-    args: ["--git-token-file", join(dir, "git-token"), "--resync", "5s", "--lease-duration", "5s"],
+    args: ["--resync", "5s", "--lease-duration", "5s"],
   });
   agents.set(name, agent);
   return agent;
@@ -166,10 +165,11 @@ describe("pull mode", () => {
       leaderElection: false,
       deletionTimeoutMs: 20_000,
       progressRequeueMs: 1_000,
+      gitServeAddr: "127.0.0.1:0",
       logger: pino({ level: "debug" }, destination({ dest: join(dataDir, "controller.log"), sync: true })),
     });
     await controller.start();
-    gitServer = await startGitHttpServer({ root: dataDir, token: GIT_TOKEN });
+    gitServer = await startTcpProxy(controller.gitServePort as number);
     for (const name of MEMBERS) await toPull(name, LABELS[name]!);
   }, 300_000);
 

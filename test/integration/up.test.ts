@@ -22,17 +22,24 @@ async function processesUsing(dir: string): Promise<string[]> {
 }
 
 describe("flotilla up --detach", () => {
-  it("brings the quickstart to Healthy in the background and `down` stops everything", async () => {
+  it("brings the quickstart to Healthy in the background in pull mode (an agent per member) and `down` stops everything", async () => {
     const dir = await mkdtemp(join(tmpdir(), "flotilla-up-"));
     try {
-      const up = await run(process.execPath, [CLI, "up", "--detach", "--dir", dir, "--resync", "30s"], { timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
+      const up = await run(process.execPath, [CLI, "up", "--detach", "--mode", "pull", "--dir", dir, "--resync", "30s"], {
+        timeout: 240_000,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      expect(up.stdout).toContain("registered clusters staging, prod-eu, prod-us (pull mode: an agent per member, no member credential on the hub)");
+      expect(up.stdout).toContain("Agents running for staging, prod-eu, prod-us (pull mode)");
       expect(up.stdout).toMatch(/Healthy after \d+ s\./);
       expect(up.stdout).toContain("prod-eu      v1     [####################]  10/10  Healthy");
       expect(up.stdout).toContain("staging      not selected: label usage=staging does not match usage=production");
       expect(up.stdout).toContain(`flotilla down --dir ${dir}`);
       const ad = await run(KUBECTL, ["--kubeconfig", join(dir, "hub.kubeconfig"), "get", "ad", "example-deploy", "-o", "jsonpath={.status.phase}"]);
       expect(ad.stdout).toBe("Healthy");
-      expect((await processesUsing(dir)).length).toBeGreaterThan(0);
+      expect((await processesUsing(dir)).filter((l) => l.includes(" agent --cluster "))).toHaveLength(3);
+      const modes = await run(KUBECTL, ["--kubeconfig", join(dir, "hub.kubeconfig"), "get", "clusters.flotilla.dev", "-o", "jsonpath={.items[*].spec.mode}"]);
+      expect(modes.stdout).toBe("Pull Pull Pull");
 
       const down = await run(process.execPath, [CLI, "down", "--dir", dir], { timeout: 60_000 });
       expect(down.stdout).toContain("Stopped the controller and the fleet");

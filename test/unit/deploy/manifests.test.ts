@@ -119,7 +119,13 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
       find(objects, "CustomResourceDefinition")
         .map((c) => c.metadata.name)
         .sort(),
-    ).toEqual(["applicationdeployments.flotilla.dev", "clusters.flotilla.dev", "componentdefinitions.flotilla.dev", "syncreports.flotilla.dev", "traitdefinitions.flotilla.dev"]);
+    ).toEqual([
+      "applicationdeployments.flotilla.dev",
+      "clusters.flotilla.dev",
+      "componentdefinitions.flotilla.dev",
+      "syncreports.flotilla.dev",
+      "traitdefinitions.flotilla.dev",
+    ]);
   });
 
   it("runs with a read-only root filesystem: --data-dir is a volume, writable by the Pod's group", () => {

@@ -7,7 +7,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { type Command, Option } from "commander";
 import { parseDuration } from "../api/duration.js";
 import { FlotillaError } from "../api/errors.js";
-import { PULL_CLUSTER_NAME_MAX } from "../api/pull.js";
+import { GIT_SERVE_PATH, PULL_CLUSTER_NAME_MAX } from "../api/pull.js";
 import { Agent } from "../agent/agent.js";
 import { startOpsServer } from "../controller/metrics.js";
 import { summaryOf } from "./command-index.js";
@@ -39,8 +39,12 @@ function memberConfig(flags: AgentFlags): KubeConfig {
   return kc;
 }
 
-/** The token for Git: the file, else FLOTILLA_GIT_TOKEN, else the hub identity's own token (right for the controller's Git server). */
-function gitToken(flags: AgentFlags, hub: KubeConfig): string | undefined {
+/**
+ * The token for Git: the file, else FLOTILLA_GIT_TOKEN, else the hub identity's own token — but
+ * only for the controller's Git server (a URL whose path is /env.git): a hub token is never shown to a
+ * team's remote, which gets no token then (a public repository) unless one is given.
+ */
+export function gitToken(flags: Pick<AgentFlags, "gitTokenFile" | "gitUrl">, hub: KubeConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (flags.gitTokenFile) {
     try {
       return readFileSync(flags.gitTokenFile, "utf8").trim();
@@ -48,7 +52,16 @@ function gitToken(flags: AgentFlags, hub: KubeConfig): string | undefined {
       throw new FlotillaError(`--git-token-file: ${flags.gitTokenFile} cannot be read; mount the Secret flotilla-agent-git there or drop the flag.`);
     }
   }
-  return process.env.FLOTILLA_GIT_TOKEN || hub.getCurrentUser()?.token || undefined;
+  if (env.FLOTILLA_GIT_TOKEN) return env.FLOTILLA_GIT_TOKEN;
+  let path = "";
+  try {
+    path = new URL(flags.gitUrl).pathname.replace(/\/+$/, "");
+  } catch {
+    throw new FlotillaError(
+      `--git-url: "${flags.gitUrl}" is not a URL; pass the controller's Git server (https://HOST:8082${GIT_SERVE_PATH}) or your remote's HTTPS URL.`,
+    );
+  }
+  return path === GIT_SERVE_PATH ? hub.getCurrentUser()?.token || undefined : undefined;
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -69,7 +82,10 @@ export function registerAgentCommand(program: Command): void {
         .env("FLOTILLA_GIT_URL")
         .makeOptionMandatory(),
     )
-    .option("--git-token-file <file>", "token for Git (default: FLOTILLA_GIT_TOKEN, else the hub kubeconfig's token)")
+    .option(
+      "--git-token-file <file>",
+      "token for Git (default: FLOTILLA_GIT_TOKEN, else the hub kubeconfig's token for the controller's Git server, a URL whose path is /env.git)",
+    )
     .option("--kubeconfig <file>", "the member's kubeconfig (default: the Pod's service account, else KUBECONFIG)")
     .option("--context <name>", "the context of the member's kubeconfig")
     .option("--data-dir <dir>", "where the fetched environment repository is kept", "/data")

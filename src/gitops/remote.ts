@@ -109,6 +109,7 @@ export class RemoteSession {
   private readonly http: HttpClient;
   private readonly secrets: string[];
   private readonly onAuth: git.AuthCallback | undefined;
+  private readonly bearer: string | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -124,6 +125,7 @@ export class RemoteSession {
     const token = options.token;
     const username = options.username ?? "x-access-token";
     this.secrets = token ? [token, Buffer.from(`${username}:${token}`).toString("base64"), encodeURIComponent(token)] : [];
+    this.bearer = token && options.authScheme === "bearer" ? token : undefined;
     if (token) {
       const scheme = options.authScheme ?? "basic";
       this.onAuth = () => (scheme === "bearer" ? { headers: { Authorization: `Bearer ${token}` } } : { username, password: token });
@@ -196,8 +198,10 @@ export class RemoteSession {
     }
   }
 
-  private auth(): { onAuth?: git.AuthCallback } {
-    return this.onAuth ? { onAuth: this.onAuth } : {};
+  private auth(): { onAuth?: git.AuthCallback; headers?: Record<string, string> } {
+    // A bearer token goes with the first request: waiting for the 401 challenge doubled every
+    // fetch's requests (an agent polls). Basic auth stays on the challenge, as stock git does.
+    return this.onAuth ? { onAuth: this.onAuth, ...(this.bearer ? { headers: { Authorization: `Bearer ${this.bearer}` } } : {}) } : {};
   }
 
   private async call<T>(action: string, op: () => Promise<T>): Promise<T> {

@@ -87,7 +87,8 @@ async function toPull(name: string, labels: Record<string, string>): Promise<voi
   await startAgent(name);
 }
 
-async function startAgent(name: string): Promise<ControllerProcess> {
+/** Start an agent for a member; `replica` names a second one (its own data volume, the same Lease). */
+async function startAgent(name: string, replica = ""): Promise<ControllerProcess> {
   const dir = join(dataDir, `agent-${name}`);
   await kubectl(own(name), ["create", "namespace", "flotilla-agent"], { allowFailure: true });
   // No Git token: the agent shows its hub token to the controller's Git server.
@@ -96,11 +97,11 @@ async function startAgent(name: string): Promise<ControllerProcess> {
     hubKubeconfig: join(dir, "hub.kubeconfig"),
     memberKubeconfig: own(name).kubeconfigPath,
     gitUrl: `http://127.0.0.1:${gitServer!.port}/env.git`,
-    dataDir: join(dir, "data"),
-    logFile: join(dir, "agent.log"),
+    dataDir: join(dir, `data${replica}`),
+    logFile: join(dir, `agent${replica}.log`),
     args: ["--resync", "5s", "--lease-duration", "5s"],
   });
-  agents.set(name, agent);
+  agents.set(`${name}${replica}`, agent);
   return agent;
 }
 
@@ -211,7 +212,7 @@ describe("pull mode", () => {
     await withNamespace(own("hub"), (ns) => canaryScenario({ ns, hub: own("hub"), cluster: own, gitLog }));
   }, 600_000);
 
-  it("loses no step and repeats none when an agent is killed mid-rollout (a mixed fleet: prod-us pushed)", async () => {
+  it("loses no step and repeats none when an agent is killed mid-rollout: its standby replica takes over, the restarted one stands by (a mixed fleet: prod-us pushed)", async () => {
     // prod-us goes back to push mode: its agent stops, the controller connects to it again.
     await agents.get("prod-us")?.stop();
     agents.delete("prod-us");
@@ -225,11 +226,18 @@ describe("pull mode", () => {
       const full = await autoCanary(ns);
       await v1Healthy(ns, full);
       await applyOnHub(own("hub"), full);
-      // Staging's second batch is in Git: kill staging's agent before it can report it.
+      // A second staging agent waits on the member's Lease while the first works.
+      const standby = await startAgent("staging", "-b");
+      await standby.logLine((l) => l.msg === "agent starting");
+      // Staging's second batch is in Git: kill the working agent before it can report it.
       await waitFor(() => v2Steps(ns).length >= 2, { timeoutMs: 90_000, intervalMs: 100, message: "staging's second batch" });
+      expect(standby.logLines().some((l) => l.msg === "agent working")).toBe(false);
+      const killedAt = Date.now();
       await agents.get("staging")!.kill();
-      await sleep(5_000);
-      await startAgent("staging");
+      await standby.logLine((l) => l.msg === "agent working", 30_000);
+      console.log(`pull-mode: the standby agent took over ${seconds(Date.now() - killedAt)} after the SIGKILL (Lease 5 s)`);
+      const restarted = await startAgent("staging");
+      await restarted.logLine((l) => l.msg === "agent starting");
       const done = await v2Healthy(ns);
       expect(v2Steps(ns)).toEqual(CANARY_V2_STEPS);
       expect(done.status?.clusters?.map((c) => [c.name, c.health])).toEqual([
@@ -238,6 +246,10 @@ describe("pull mode", () => {
         ["staging", "Healthy"],
       ]);
       for (const c of MEMBERS) expect((await deploymentOn(own(c), ns, "frontend-v2"))?.status?.readyReplicas).toBe(4);
+      // One agent works at a time: the restarted one never took the Lease from the standby.
+      expect(restarted.logLines().some((l) => l.msg === "agent working")).toBe(false);
+      const reporter = (await reportsOf("staging")).find((r) => r.metadata.name === "agent")?.status?.agent?.identity;
+      expect(reporter).toBe(standby.logLines().find((l) => l.msg === "agent starting")?.identity);
     });
   }, 600_000);
 

@@ -4,23 +4,40 @@
 //
 //   N: `--scale N` on the command line (`--scale 100,300,1000` runs each in turn, each on a fresh
 //   fleet), else FLOTILLA_BENCH_SCALE, else 100.
+//   Mode: `--mode push|pull|mixed` (a list runs each in turn, each on a fresh fleet), else
+//   FLOTILLA_BENCH_MODE, else push. Pull: every member registered as `cluster add --mode pull`
+//   does (registerPullCluster: the agent's hub identity, no member credential on the hub), the
+//   controller serves its repository at 127.0.0.1:<free port>/env.git, and one `flotilla agent`
+//   process per member (startLocalAgent, as `flotilla up --mode pull`) fetches it and applies.
+//   Mixed: prod-eu pulled, the others pushed. Agents are started after the baseline, waited for
+//   until each has written its SyncReport, and always stopped (SIGTERM, SIGKILL 10 s later; a
+//   SIGKILL when this process exits). Figure names carry the mode ("fleet (pull): ..."; push keeps
+//   "fleet: ...") and every figure its `mode`.
 //
 // Measured:
 //   (a) first apply → every deployment `status.phase == Healthy` for its current generation
 //       (a watch of ApplicationDeployments on the hub, checked every second);
-//   (b) peak RSS of this process (sampled every 250 ms) and CPU seconds (process.cpuUsage deltas)
-//       from the first apply to all Healthy. The fleet's node simulators (one per member, making
-//       Pods Ready) run in this process too, so both are also reported minus a baseline taken
-//       with the fleet running before the controller starts;
+//   (b) peak RSS of this process (sampled every 250 ms) and CPU seconds (process.cpuUsage deltas
+//       plus its exited children's, /proc/self/stat cutime + cstime: in pull mode the controller's
+//       `git http-backend` runs) from the first apply to all Healthy. The fleet's node simulators
+//       (one per member, making Pods Ready) run in this process too, so both are also reported
+//       minus a baseline taken with the fleet running before the controller starts. Each agent's
+//       CPU (/proc/<pid>/stat) over the same window, per deployment placed on its member, and
+//       its peak RSS (VmHWM);
 //   (c) idle CPU (% of one core) over a window after all are Healthy: 60 s for N <= 100, else
 //       300 s (FLOTILLA_BENCH_IDLE_S overrides), raw and minus the pre-controller baseline;
 //       FLOTILLA_BENCH_PROFILE_IDLE=<file.cpuprofile> writes a CPU profile of the idle window
 //       (FLOTILLA_BENCH_PROFILE_RAMP=<file> one of the ramp from first apply to all Healthy;
 //       FLOTILLA_BENCH_HEAP_SNAPSHOT=<file.heapsnapshot> a heap snapshot when all are Healthy);
+//       each agent's CPU over the same window;
 //   (d) one deployment's image changed while the others sit idle: time until the Deployment on
-//       every cluster it is placed on carries the new image (each member polled every 50 ms).
+//       every cluster it is placed on carries the new image (each member polled every 50 ms),
+//       FLOTILLA_BENCH_CHANGES times (default 10) one after another, each once the deployment is
+//       Healthy again: the first change's time from the apply, and the p99 of all from the apply
+//       and from the controller's commit (the mtime of env.git/refs/heads/main when it first moved).
 // The controller logs warnings and errors to a file in the temp dir; the case reports how many
-// and the most frequent messages (nothing goes to the terminal).
+// and the most frequent messages (nothing goes to the terminal), and the same of each agent's log
+// (kept in the system temp dir when it has warnings or errors, or when the run failed).
 
 import type { ChildProcess } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";

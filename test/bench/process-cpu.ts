@@ -2,7 +2,7 @@
 // read from /proc: during a ramp they share the two cores with the controller, so where the
 // machine's CPU went says whether a ramp waited on CPU or on something else.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { growthBetween } from "./counters.js";
 
 const TICKS_PER_S = 100; // USER_HZ on Linux
@@ -107,4 +107,25 @@ export function peakRssBytes(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * This process's direct children that run this same Node binary and are not in `except` (the
+ * agents): the controller's template worker (src/definitions/template-worker.ts), which renders
+ * in a child process. `process.cpuUsage()` leaves its CPU out.
+ */
+export function nodeChildren(except: ReadonlySet<number> = new Set()): number[] {
+  const node = realpathSync(process.execPath);
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(readStat)
+    .filter((s): s is ProcStat => s !== undefined && s.ppid === process.pid && !except.has(s.pid))
+    .filter((s) => {
+      try {
+        return readlinkSync(`/proc/${s.pid}/exe`) === node;
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map((s) => s.pid);
 }

@@ -3,10 +3,10 @@
 // (each mode over the fleet floor; pull mode's hub CPU over push mode's, target at most half).
 // The /proc readings the fleet case takes of its agents and of this process's exited children.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { fleetComparisons, fleetModes, fleetTag, SERIES } from "../../../test/bench/fleet-mode.js";
-import { peakRssBytes, processCpuS, reapedChildrenCpuS } from "../../../test/bench/process-cpu.js";
+import { nodeChildren, peakRssBytes, processCpuS, reapedChildrenCpuS } from "../../../test/bench/process-cpu.js";
 import type { BenchFigure } from "../../../test/bench/types.js";
 
 describe("fleetModes", () => {
@@ -101,5 +101,20 @@ describe("process CPU readings", () => {
     expect(pid).toBeGreaterThan(0);
     expect(processCpuS(pid)).toBeUndefined();
     expect(peakRssBytes(pid)).toBeUndefined();
+  });
+
+  it("finds this process's children that run Node (the controller's template worker), not other programs nor the excepted", async () => {
+    const node = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { stdio: "ignore" });
+    const other = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // until both have exec'd
+      const found = nodeChildren();
+      expect(found).toContain(node.pid);
+      expect(found).not.toContain(other.pid);
+      expect(nodeChildren(new Set([node.pid as number]))).not.toContain(node.pid);
+    } finally {
+      node.kill("SIGKILL");
+      other.kill("SIGKILL");
+    }
   });
 });

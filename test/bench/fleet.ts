@@ -17,13 +17,14 @@
 // Measured:
 //   (a) first apply → every deployment `status.phase == Healthy` for its current generation
 //       (a watch of ApplicationDeployments on the hub, checked every second);
-//   (b) peak RSS of this process (sampled every 250 ms) and CPU seconds (process.cpuUsage deltas
-//       plus its exited children's, /proc/self/stat cutime + cstime: in pull mode the controller's
-//       `git http-backend` runs) from the first apply to all Healthy. The fleet's node simulators
-//       (one per member, making Pods Ready) run in this process too, so both are also reported
-//       minus a baseline taken with the fleet running before the controller starts. Each agent's
-//       CPU (/proc/<pid>/stat) over the same window, per deployment placed on its member, and
-//       its peak RSS (VmHWM);
+//   (b) peak RSS of this process (sampled every 250 ms) and the controller's CPU seconds
+//       (process.cpuUsage deltas, plus its template worker process from /proc/<pid>/stat, plus
+//       this process's exited children from /proc/self/stat cutime + cstime: in pull mode the
+//       controller's `git http-backend` runs) from the first apply to all Healthy. The fleet's
+//       node simulators (one per member, making Pods Ready) run in this process too, so both are
+//       also reported minus a baseline taken with the fleet running before the controller
+//       starts. Each agent's CPU (/proc/<pid>/stat) over the same window, per deployment placed
+//       on its member, and its peak RSS (VmHWM);
 //   (c) idle CPU (% of one core) over a window after all are Healthy: 60 s for N <= 100, else
 //       300 s (FLOTILLA_BENCH_IDLE_S overrides), raw and minus the pre-controller baseline;
 //       FLOTILLA_BENCH_PROFILE_IDLE=<file.cpuprofile> writes a CPU profile of the idle window

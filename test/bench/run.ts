@@ -2,10 +2,20 @@
 // with the figures, their units, how each was measured, and the machine. Cases that need the
 // local fleet run only with `--fleet`; `--only <group>` picks groups. `--scale 100,300,1000` runs
 // the fleet cases once per count and adds a table of their costs per deployment side by side.
+// `--mode push|pull|mixed` (or a list, `--mode push,pull`; default push) is how the fleet-scale
+// case delivers to its members: push, the controller applies to every member; pull, one
+// `flotilla agent` process per member fetches from the controller's Git server and applies;
+// mixed, prod-eu pulls and the others are pushed. With push and pull (or a mode and the fleet
+// floor) at the same N in one run, the table adds their ratios.
+//
+//   npm run bench                                              # the cases without a fleet
+//   npm run bench -- --fleet --only fleet --mode pull --scale 100,1000
+//   npm run bench -- --fleet --only fleet-floor,fleet --mode push,pull --scale 100
 
 import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { fleetComparisons, fleetModes } from "./fleet-mode.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
 async function loadCases(): Promise<BenchCase[]> {
@@ -45,6 +55,7 @@ const withFleet = args.includes("--fleet");
 const onlyIndex = args.indexOf("--only");
 const only = onlyIndex >= 0 ? args[onlyIndex + 1]?.split(",") : undefined;
 const counts = scales();
+const modes = fleetModes(args);
 
 const figures: Array<BenchFigure & { group: string }> = [];
 for (const c of await loadCases()) {
@@ -54,10 +65,13 @@ for (const c of await loadCases()) {
     continue;
   }
   for (const n of c.scaled ? counts : [0]) {
-    process.stdout.write(`running ${c.group}${c.scaled ? ` (N = ${n})` : ""}...\n`);
-    for (const f of await c.run(n)) figures.push({ ...f, group: c.group });
+    for (const mode of c.moded ? modes : (["push"] as const)) {
+      process.stdout.write(`running ${c.group}${c.scaled ? ` (N = ${n}${c.moded ? `, ${mode} mode` : ""})` : ""}...\n`);
+      for (const f of await c.run(n, { mode })) figures.push({ ...f, group: c.group });
+    }
   }
 }
+for (const f of fleetComparisons(figures)) figures.push({ ...f, group: "fleet" });
 
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -112,6 +126,7 @@ const results = {
     node: process.version,
     platform: process.platform,
   },
+  ...(withFleet ? { fleetModes: modes } : {}),
   figures,
   ...(counts.length > 1 ? { growth } : {}),
 };

@@ -17,6 +17,14 @@ export interface BenchFigure {
    * `npm run bench` can set the figures of one series side by side and show how the cost grows.
    */
   perDeployment?: { series: string; n: number };
+  /** The fleet-scale case's delivery mode (`--mode push|pull|mixed`) the figure was measured in. */
+  mode?: string;
+}
+
+/** What `npm run bench` hands every case besides the scale. */
+export interface BenchOptions {
+  /** `--mode`: how the fleet case's members are delivered to (push: the controller applies; pull: an agent per member). */
+  mode: "push" | "pull" | "mixed";
 }
 
 export interface BenchCase {
@@ -26,5 +34,7 @@ export interface BenchCase {
   needsFleet?: boolean;
   /** Whether the case runs once per `--scale` count (N deployments); `scale` is then that count. */
   scaled?: boolean;
-  run(scale: number): Promise<BenchFigure[]>;
+  /** Whether the case runs once per `--mode` (push, pull, mixed); `options.mode` is then that mode. */
+  moded?: boolean;
+  run(scale: number, options: BenchOptions): Promise<BenchFigure[]>;
 }

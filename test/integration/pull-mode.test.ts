@@ -87,8 +87,11 @@ async function toPull(name: string, labels: Record<string, string>): Promise<voi
   await startAgent(name);
 }
 
-/** Start an agent for a member; `replica` names a second one (its own data volume, the same Lease). */
-async function startAgent(name: string, replica = ""): Promise<ControllerProcess> {
+/**
+ * Start an agent for a member; `replica` names a second one (its own data volume, the same Lease).
+ * Each start logs to a file of its own (`log`), so one process's lines are never read as another's.
+ */
+async function startAgent(name: string, replica = "", log = `agent${replica}`): Promise<ControllerProcess> {
   const dir = join(dataDir, `agent-${name}`);
   await kubectl(own(name), ["create", "namespace", "flotilla-agent"], { allowFailure: true });
   // No Git token: the agent shows its hub token to the controller's Git server.
@@ -98,7 +101,7 @@ async function startAgent(name: string, replica = ""): Promise<ControllerProcess
     memberKubeconfig: own(name).kubeconfigPath,
     gitUrl: `http://127.0.0.1:${gitServer!.port}/env.git`,
     dataDir: join(dir, `data${replica}`),
-    logFile: join(dir, `agent${replica}.log`),
+    logFile: join(dir, `${log}.log`),
     args: ["--resync", "5s", "--lease-duration", "5s"],
   });
   agents.set(`${name}${replica}`, agent);
@@ -236,7 +239,8 @@ describe("pull mode", () => {
       await agents.get("staging")!.kill();
       await standby.logLine((l) => l.msg === "agent working", 30_000);
       console.log(`pull-mode: the standby agent took over ${seconds(Date.now() - killedAt)} after the SIGKILL (Lease 5 s)`);
-      const restarted = await startAgent("staging");
+      // Restarted on the killed one's data volume, as its Pod's container would be.
+      const restarted = await startAgent("staging", "", "agent-restarted");
       await restarted.logLine((l) => l.msg === "agent starting");
       const done = await v2Healthy(ns);
       expect(v2Steps(ns)).toEqual(CANARY_V2_STEPS);

@@ -23,6 +23,9 @@ import { backoffDelay } from "../support/backoff.js";
 import { agentReport, deploymentReports, RecentEvents } from "./reports.js";
 import { ReportWriter } from "./report-writer.js";
 
+/** The shortest time between the starts of two fetches, ms. */
+const MIN_FETCH_GAP_MS = 250;
+
 export interface AgentOptions {
   /** The Cluster this agent syncs (its folder `clusters/<cluster>/`). */
   cluster: string;
@@ -110,6 +113,8 @@ export class Agent {
   private timers: NodeJS.Timeout[] = [];
   private fetching: Promise<void> | undefined;
   private fetchAgain = false;
+  private fetchStarted = false;
+  private lastFetchAt = 0;
   private fetchedCommit: string | undefined;
   /** The commit the hub last asked for, until the fetched head contains it. */
   private askedCommit: string | undefined;
@@ -238,11 +243,20 @@ export class Agent {
   private fetch(): Promise<void> {
     if (!this.repo || !this.working) return Promise.resolve();
     if (this.fetching) {
-      this.fetchAgain = true;
+      // A fetch still waiting for its turn brings this commit too; one under way may not.
+      if (this.fetchStarted) this.fetchAgain = true;
       return this.fetching;
     }
     const repo = this.repo;
+    this.fetchStarted = false;
     this.fetching = (async () => {
+      // Commits come in bursts (a ramp commits many times a second): fetches start at most every
+      // MIN_FETCH_GAP_MS, each bringing everything committed so far, and each costs the Git server
+      // a git process — an isolated commit is fetched at once.
+      const wait = this.lastFetchAt + MIN_FETCH_GAP_MS - Date.now();
+      if (wait > 0) await sleep(wait);
+      this.fetchStarted = true;
+      this.lastFetchAt = Date.now();
       const result = await repo.sync();
       if (result.error) {
         this.metrics.fetches.inc({ result: "failed" });

@@ -53,6 +53,11 @@ export class PulledCluster implements ClusterSyncState {
   private readonly health = new Map<string, DeploymentHealth>();
   /** Per deployment, the time of the newest event already passed on. */
   private readonly eventSeen = new Map<string, string>();
+  /**
+   * Deployments the agent synced at a commit it has not reported applied yet: when its report of
+   * that commit arrives they are looked at again — only they, not every deployment on the cluster.
+   */
+  private readonly awaitingApply = new Map<string, string>();
   private cached: WorkerStatus | undefined;
   /** When a report last changed (this process's clock, ms): the agent is alive while reports keep coming. */
   lastReportAt = 0;
@@ -73,9 +78,10 @@ export class PulledCluster implements ClusterSyncState {
   }
 
   /**
-   * Take a report in (added or changed). Returns the sync events it brings: the agent's events
-   * not seen before, a health change (so the deployment is looked at again), and for the agent's
-   * own report a Synced or SyncFailed without a deployment when its applied commit or error moved.
+   * Take a report in (added or changed). Returns the sync events it brings, as a push worker would
+   * emit them: the agent's events not seen before, a health change when the health state changed,
+   * a look again at the deployments synced at a commit once the agent reports it applied, and a
+   * SyncFailed without a deployment when the agent's error changed.
    */
   update(report: SyncReport, nowMs: number): SyncEvent[] {
     this.lastReportAt = nowMs;
@@ -85,8 +91,14 @@ export class PulledCluster implements ClusterSyncState {
       const agent = report.status?.agent ?? {};
       this.agent = agent;
       const out: SyncEvent[] = [];
-      if (agent.appliedCommit && agent.appliedCommit !== before?.appliedCommit)
-        out.push({ type: "Synced", cluster: this.name, commit: agent.appliedCommit, message: `the agent applied ${agent.appliedCommit.slice(0, 12)}` });
+      const applied = agent.appliedCommit;
+      if (applied && applied !== before?.appliedCommit) {
+        for (const [deployment, commit] of this.awaitingApply) {
+          if (commit !== applied) continue;
+          this.awaitingApply.delete(deployment);
+          out.push({ type: "HealthChanged", cluster: this.name, commit, deployment, message: `the agent applied ${commit.slice(0, 12)}` });
+        }
+      }
       if (agent.error && agent.error !== before?.error)
         out.push({ type: "SyncFailed", cluster: this.name, commit: agent.attemptedCommit, message: agent.error });
       return out;
@@ -94,6 +106,7 @@ export class PulledCluster implements ClusterSyncState {
     const deployment = report.spec.deployment;
     const d = report.status?.deployment;
     if (!deployment || !d) return [];
+    const was = this.health.get(deployment)?.health;
     this.deployments.set(deployment, d);
     this.health.set(deployment, healthOfReport(deployment, d));
     const seen = this.eventSeen.get(deployment);
@@ -109,7 +122,9 @@ export class PulledCluster implements ClusterSyncState {
     }));
     // A first sight after a restart passes on only the newest event: the others were recorded before.
     if (seen === undefined && out.length > 1) out.splice(0, out.length - 1);
-    out.push({ type: "HealthChanged", cluster: this.name, commit: d.commit, deployment, message: `${d.health}${d.message ? `: ${d.message}` : ""}` });
+    for (const e of fresh) if ((e.type === "Synced" || e.type === "Pruned") && e.commit) this.awaitingApply.set(deployment, e.commit);
+    if (was !== undefined && was !== d.health)
+      out.push({ type: "HealthChanged", cluster: this.name, commit: d.commit, deployment, message: `${was} → ${d.health}${d.message ? `: ${d.message}` : ""}` });
     return out;
   }
 
@@ -126,6 +141,7 @@ export class PulledCluster implements ClusterSyncState {
     this.deployments.delete(deployment);
     this.health.delete(deployment);
     this.eventSeen.delete(deployment);
+    this.awaitingApply.delete(deployment);
     return [{ type: "HealthChanged", cluster: this.name, commit: undefined, deployment, message: "removed from the cluster" }];
   }
 

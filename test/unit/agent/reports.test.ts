@@ -175,27 +175,39 @@ describe("the controller's view of a pull cluster", () => {
     events.add({ type: "Synced", cluster: "eu", commit: "c1", deployment: "team-a/web", message: "first" });
     events.add({ type: "DriftCorrected", cluster: "eu", commit: "c1", deployment: "team-a/web", message: "second" });
     const first = pulled.update(deploymentReports(state, events.view).get("team-a.web")!, 1);
-    expect(first.map((e) => [e.type, e.message])).toEqual([
-      ["DriftCorrected", "second"],
-      ["HealthChanged", "Progressing: Deployment/team-a/web-v2: 1/4 ready"],
-    ]);
+    expect(first.map((e) => [e.type, e.message])).toEqual([["DriftCorrected", "second"]]);
     events.add({ type: "SyncFailed", cluster: "eu", commit: "c2", deployment: "team-a/web", message: "third" });
     const next = pulled.update(deploymentReports(state, events.view).get("team-a.web")!, 2);
-    expect(next.filter((e) => e.type !== "HealthChanged").map((e) => e.message)).toEqual(["third"]);
-    const again = pulled.update(deploymentReports(state, events.view).get("team-a.web")!, 3);
-    expect(again.map((e) => e.type)).toEqual(["HealthChanged"]);
+    expect(next.map((e) => e.message)).toEqual(["third"]);
+    expect(pulled.update(deploymentReports(state, events.view).get("team-a.web")!, 3)).toEqual([]);
   });
 
-  it("tells of an applied commit and of a new error without a deployment, and forgets a deleted deployment's report", () => {
+  it("tells of a health state change, as a push worker does, and of nothing else a report rewrites", () => {
     const pulled = fed();
-    const state = workerState({ appliedCommit: "c3", error: undefined, failures: 0 });
-    const events = pulled.update(agentReport(state, { identity: "agent-0", heartbeatTime: "t2" }), 2_000);
-    expect(events.map((e) => [e.type, e.deployment, e.commit])).toEqual([["Synced", undefined, "c3"]]);
-    const failing = pulled.update(
-      agentReport(workerState({ appliedCommit: "c3", error: "the member refused the apply" }), { identity: "agent-0", heartbeatTime: "t3" }),
-      3_000,
-    );
-    expect(failing.map((e) => [e.type, e.message])).toEqual([["SyncFailed", "the member refused the apply"]]);
+    const progressing = workerState();
+    const healthy = workerState({ health: [{ ...progressing.health[0]!, health: "Healthy", message: "", objects: [] }] });
+    const more = workerState({ health: [{ ...progressing.health[0]!, revisions: [{ name: "v2", replicas: 1, readyReplicas: 1 }] }] });
+    expect(pulled.update(deploymentReports(more, new Map()).get("team-a.web")!, 2)).toEqual([]);
+    expect(pulled.update(deploymentReports(healthy, new Map()).get("team-a.web")!, 3).map((e) => [e.type, e.deployment, e.message])).toEqual([
+      ["HealthChanged", "team-a/web", "Progressing → Healthy"],
+    ]);
+  });
+
+  it("looks again at the deployments synced at a commit once the agent reports it applied, not at every deployment", () => {
+    const events = new RecentEvents(() => new Date("2026-12-03T08:00:00.000Z"));
+    const pulled = fed();
+    events.add({ type: "Synced", cluster: "eu", commit: "c3", deployment: "team-a/web", message: "synced c3" });
+    pulled.update(deploymentReports(workerState(), events.view).get("team-a.web")!, 2);
+    const applied = pulled.update(agentReport(workerState({ appliedCommit: "c3", error: undefined, failures: 0 }), { identity: "agent-0", heartbeatTime: "t2" }), 3);
+    expect(applied.map((e) => [e.type, e.deployment, e.commit])).toEqual([["HealthChanged", "team-a/web", "c3"]]);
+    // A heartbeat with the same applied commit brings nothing.
+    expect(pulled.update(agentReport(workerState({ appliedCommit: "c3", error: undefined, failures: 0 }), { identity: "agent-0", heartbeatTime: "t3" }), 4)).toEqual([]);
+  });
+
+  it("tells of a new error without a deployment, and forgets a deleted deployment's report", () => {
+    const pulled = fed();
+    const failing = pulled.update(agentReport(workerState({ error: "the member refused the apply" }), { identity: "agent-0", heartbeatTime: "t3" }), 3_000);
+    expect(failing.map((e) => [e.type, e.deployment, e.message])).toEqual([["SyncFailed", undefined, "the member refused the apply"]]);
     const web = deploymentReports(workerState(), new Map()).get("team-a.web")!;
     expect(pulled.remove(web, 4_000).map((e) => [e.type, e.deployment])).toEqual([["HealthChanged", "team-a/web"]]);
     expect(pulled.healthOf("team-a/web")).toBeUndefined();

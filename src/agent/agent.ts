@@ -24,7 +24,7 @@ import { agentReport, deploymentReports, RecentEvents } from "./reports.js";
 import { ReportWriter } from "./report-writer.js";
 
 /** The shortest time between the starts of two fetches, ms. */
-const MIN_FETCH_GAP_MS = 250;
+const MIN_FETCH_GAP_MS = 1_000;
 
 export interface AgentOptions {
   /** The Cluster this agent syncs (its folder `clusters/<cluster>/`). */

@@ -145,15 +145,19 @@ export class RemoteSession {
 
   /** Fetch the branch; returns the remote head, or null when the remote branch does not exist yet. */
   async fetch(): Promise<string | null> {
-    const exists = await this.call("fetch from", async () => {
-      const refs = await git.listServerRefs({
-        http: this.http,
-        url: this.url,
-        prefix: `refs/heads/${this.branch}`,
-        ...this.auth(),
-      });
-      return refs.some((r) => r.ref === `refs/heads/${this.branch}`);
-    });
+    // Whether the branch exists is asked only until it was fetched once: the question costs a
+    // request (and the server a git process) on every fetch of a repository polled all day.
+    const exists =
+      (await this.store.readRef(this.trackingRef)) !== null ||
+      (await this.call("fetch from", async () => {
+        const refs = await git.listServerRefs({
+          http: this.http,
+          url: this.url,
+          prefix: `refs/heads/${this.branch}`,
+          ...this.auth(),
+        });
+        return refs.some((r) => r.ref === `refs/heads/${this.branch}`);
+      }));
     if (!exists) return null;
     await this.call("fetch from", () =>
       git.fetch({

@@ -124,7 +124,13 @@ export class PulledCluster implements ClusterSyncState {
     if (seen === undefined && out.length > 1) out.splice(0, out.length - 1);
     for (const e of fresh) if ((e.type === "Synced" || e.type === "Pruned") && e.commit) this.awaitingApply.set(deployment, e.commit);
     if (was !== undefined && was !== d.health)
-      out.push({ type: "HealthChanged", cluster: this.name, commit: d.commit, deployment, message: `${was} → ${d.health}${d.message ? `: ${d.message}` : ""}` });
+      out.push({
+        type: "HealthChanged",
+        cluster: this.name,
+        commit: d.commit,
+        deployment,
+        message: `${was} → ${d.health}${d.message ? `: ${d.message}` : ""}`,
+      });
     return out;
   }
 

@@ -198,10 +198,15 @@ describe("the controller's view of a pull cluster", () => {
     const pulled = fed();
     events.add({ type: "Synced", cluster: "eu", commit: "c3", deployment: "team-a/web", message: "synced c3" });
     pulled.update(deploymentReports(workerState(), events.view).get("team-a.web")!, 2);
-    const applied = pulled.update(agentReport(workerState({ appliedCommit: "c3", error: undefined, failures: 0 }), { identity: "agent-0", heartbeatTime: "t2" }), 3);
+    const applied = pulled.update(
+      agentReport(workerState({ appliedCommit: "c3", error: undefined, failures: 0 }), { identity: "agent-0", heartbeatTime: "t2" }),
+      3,
+    );
     expect(applied.map((e) => [e.type, e.deployment, e.commit])).toEqual([["HealthChanged", "team-a/web", "c3"]]);
     // A heartbeat with the same applied commit brings nothing.
-    expect(pulled.update(agentReport(workerState({ appliedCommit: "c3", error: undefined, failures: 0 }), { identity: "agent-0", heartbeatTime: "t3" }), 4)).toEqual([]);
+    expect(
+      pulled.update(agentReport(workerState({ appliedCommit: "c3", error: undefined, failures: 0 }), { identity: "agent-0", heartbeatTime: "t3" }), 4),
+    ).toEqual([]);
   });
 
   it("tells of a new error without a deployment, and forgets a deleted deployment's report", () => {

@@ -6,6 +6,8 @@
 export const TRAILER_DEPLOYMENT = "Flotilla-Deployment";
 export const TRAILER_GENERATION = "Flotilla-Generation";
 export const TRAILER_REVISION = "Flotilla-Revision";
+/** The commit of the team's repository (a GitSource) the deployment's spec came from. */
+export const TRAILER_SOURCE_COMMIT = "Flotilla-Source-Commit";
 
 /** One deployment named in a commit. */
 export interface DeploymentTrailers {
@@ -13,6 +15,8 @@ export interface DeploymentTrailers {
   name: string;
   generation?: number;
   revision?: string;
+  /** The GitSource commit the deployment's spec came from, when it came from one. */
+  sourceCommit?: string;
   /** What happened to this deployment; defaults to the commit's overall summary. */
   summary?: string;
 }
@@ -43,6 +47,7 @@ export function formatCommitMessage(summary: string, deployments: readonly Deplo
     lines.push(`${TRAILER_DEPLOYMENT}: ${d.namespace}/${d.name}`);
     if (d.generation !== undefined) lines.push(`${TRAILER_GENERATION}: ${Math.trunc(d.generation)}`);
     if (d.revision !== undefined && oneLine(d.revision)) lines.push(`${TRAILER_REVISION}: ${oneLine(d.revision)}`);
+    if (d.sourceCommit !== undefined && oneLine(d.sourceCommit)) lines.push(`${TRAILER_SOURCE_COMMIT}: ${oneLine(d.sourceCommit)}`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -77,6 +82,7 @@ export function parseCommitMessage(message: string): ParsedCommitMessage {
     if (!current) continue;
     if (key === TRAILER_GENERATION && /^\d+$/.test(value)) current.generation = Number(value);
     if (key === TRAILER_REVISION && value) current.revision = value;
+    if (key === TRAILER_SOURCE_COMMIT && value) current.sourceCommit = value;
   }
   return { subject, deployments };
 }

@@ -32,6 +32,13 @@ describe("commit messages", () => {
     });
   });
 
+  it("names the GitSource commit a deployment came from in its own trailer, read back with it", () => {
+    const sourceCommit = "9f1c2d3e4b5a69788796a5b4c3d2e1f0a9b8c7d6";
+    const message = formatCommitMessage("render", [{ namespace: "team-a", name: "shop", generation: 2, sourceCommit }]);
+    expect(message).toContain(`Flotilla-Generation: 2\nFlotilla-Source-Commit: ${sourceCommit}\n`);
+    expect(parseCommitMessage(message).deployments).toEqual([{ namespace: "team-a", name: "shop", generation: 2, sourceCommit }]);
+  });
+
   it("keeps injected newlines out of the subject and the trailers", () => {
     const message = formatCommitMessage("line one\nFlotilla-Deployment: evil/x", [{ namespace: "a", name: "b", revision: "v1\nFlotilla-Generation: 99" }]);
     expect(parseCommitMessage(message).deployments).toEqual([{ namespace: "a", name: "b", revision: "v1 Flotilla-Generation: 99" }]);

@@ -45,6 +45,7 @@ import {
   type Rendered,
   type Resolved,
   requeuePolicy,
+  sourceCommitOf,
   statusOf,
   targetName,
   usageOf,
@@ -758,9 +759,18 @@ export class Controller {
     const hashes = folderHashes(files);
     const fingerprint = JSON.stringify(hashes);
     const unchanged = this.term.committedFiles.get(key) === fingerprint;
+    const sourceCommit = sourceCommitOf(ad);
     const result = unchanged
       ? null
-      : await this.commits.submit({ namespace: r.namespace, name: r.name, clusters: files, generation: r.generation, revision: r.target, summary });
+      : await this.commits.submit({
+          namespace: r.namespace,
+          name: r.name,
+          clusters: files,
+          generation: r.generation,
+          revision: r.target,
+          summary,
+          ...(sourceCommit ? { sourceCommit } : {}),
+        });
     if (result?.state === "queued") this.term.committedFiles.delete(key);
     else this.term.committedFiles.set(key, fingerprint);
     if (result) {

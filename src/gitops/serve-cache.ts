@@ -11,7 +11,7 @@
 // than the fingerprint can only have seen newer refs, whose objects the client can fetch too.
 
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { type Dirent, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** One complete answer of the backend: what the client was sent. */
@@ -116,14 +116,16 @@ export function requestKey(parts: {
 
 /**
  * The refs of a bare repository as one string (HEAD, packed-refs and every loose ref): equal
- * strings, equal advertisements. A handful of small reads, far cheaper than starting a backend.
+ * strings, equal advertisements. Read synchronously on purpose: a handful of files of a few bytes,
+ * in the page cache, cost microseconds this way, while the promise API opens, stats, reads and
+ * closes each through the thread pool (measured as a visible share of a pull-mode ramp's CPU).
  */
-export async function refsFingerprint(gitdir: string): Promise<string> {
-  const parts: string[] = [`HEAD ${await readOrEmpty(join(gitdir, "HEAD"))}`, `packed ${await readOrEmpty(join(gitdir, "packed-refs"))}`];
-  const walk = async (dir: string, prefix: string): Promise<void> => {
-    let entries: import("node:fs").Dirent[];
+export function refsFingerprint(gitdir: string): string {
+  const parts: string[] = [`HEAD ${readOrEmpty(join(gitdir, "HEAD"))}`, `packed ${readOrEmpty(join(gitdir, "packed-refs"))}`];
+  const walk = (dir: string, prefix: string): void => {
+    let entries: Dirent[];
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
@@ -131,17 +133,17 @@ export async function refsFingerprint(gitdir: string): Promise<string> {
     for (const e of entries) {
       // A `.lock` is a ref being written: the rename that follows changes the fingerprint.
       if (e.name.endsWith(".lock")) continue;
-      if (e.isDirectory()) await walk(join(dir, e.name), `${prefix}${e.name}/`);
-      else parts.push(`${prefix}${e.name} ${await readOrEmpty(join(dir, e.name))}`);
+      if (e.isDirectory()) walk(join(dir, e.name), `${prefix}${e.name}/`);
+      else parts.push(`${prefix}${e.name} ${readOrEmpty(join(dir, e.name))}`);
     }
   };
-  await walk(join(gitdir, "refs"), "refs/");
+  walk(join(gitdir, "refs"), "refs/");
   return parts.join("\n");
 }
 
-async function readOrEmpty(file: string): Promise<string> {
+function readOrEmpty(file: string): string {
   try {
-    return (await readFile(file, "utf8")).trim();
+    return readFileSync(file, "utf8").trim();
   } catch {
     return "";
   }

@@ -225,7 +225,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
       return typeof value === "string" ? value : undefined;
     };
     const key = requestKey({
-      refs: await refsFingerprint(options.repoDir),
+      refs: refsFingerprint(options.repoDir),
       suffix: route.suffix,
       query: route.query,
       method: route.method,

@@ -381,7 +381,8 @@ export function routeHooks(hooks: RequestHandler, other?: RequestHandler): Reque
   return (req, res) => {
     if (isHookPath(req.url ?? "/")) return hooks(req, res);
     if (other) return other(req, res);
-    res.writeHead(404, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache" });
-    res.end("not found: this server serves only GitSource webhooks, at POST /hooks/<namespace>/<name>\n");
+    const text = "not found: this server serves only GitSource webhooks, at POST /hooks/<namespace>/<name>\n";
+    res.writeHead(404, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache", "content-length": String(Buffer.byteLength(text)) });
+    res.end(text);
   };
 }

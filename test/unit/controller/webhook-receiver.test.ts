@@ -1,11 +1,13 @@
 // The webhook receiver: the pure checks (signatures of each provider, paths, token buckets), then
 // the handler on a real node:http server on loopback, driven over raw sockets so that a request
-// goes out exactly as written (paths with `..`, lying Content-Length, bodies cut short).
+// goes out exactly as written (paths with `..`, lying Content-Length, bodies cut short), and
+// fuzzed with fast-check (fixed seed, so that a failure reproduces).
 
 import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { Writable } from "node:stream";
+import fc from "fast-check";
 import { type Logger, pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -191,7 +193,8 @@ function send(port: number, r: RawRequest): Promise<Answer> {
       if (parsed) {
         answered = true;
         // Keep-alive: the answer is complete once its body is; wait a moment to see whether the server closes.
-        if (r.keepAlive && Buffer.byteLength(parsed.body) >= Number(parsed.headers["content-length"] ?? 0)) setTimeout(() => settle(false), 50);
+        const expected = r.method === "HEAD" ? 0 : Number(parsed.headers["content-length"] ?? 0);
+        if (r.keepAlive && Buffer.byteLength(parsed.body) >= expected) setTimeout(() => settle(false), 50);
       }
     });
     socket.on("error", () => undefined);
@@ -469,4 +472,106 @@ describe("the receiver over HTTP", () => {
     expect(text).toContain('"outcome":"not verified"');
     for (const secret of [SECRET.toString(), signature.slice(7), "wrong-token", "query-secret", "refs/heads/main"]) expect(text).not.toContain(secret);
   });
+});
+
+describe("fuzzing the receiver", () => {
+  const hex64 = fc.stringMatching(/^[0-9a-fA-F]{64}$/);
+  const printable = (max: number) => fc.stringMatching(new RegExp(`^[\\x20-\\x7e]{0,${max}}$`)).map((v) => v.trim());
+  const segment = fc.oneof(
+    fc.constantFrom("hooks", "team-a", "web", "plain", "nothing", "..", ".", "", "%2F", "%2e%2e", "web%2F..", "HOOKS", "web%00", "a".repeat(300)),
+    fc.stringMatching(/^[a-z0-9.-]{0,20}$/),
+  );
+  const path = fc.oneof(
+    fc.array(segment, { maxLength: 4 }).map((s) => `/hooks/${s.join("/")}`),
+    fc.array(segment, { maxLength: 5 }).map((s) => `/${s.join("/")}`),
+    fc.stringMatching(/^\/[\x21-\x7e]{0,200}$/),
+    fc.constantFrom("/hooks/team-a/web", "/hooks/team-a/web?x=1", "/hooks/team-a/web/", "/hooks/team-a/./web", `/hooks/team-a/${"w".repeat(20_000)}`, "*"),
+  );
+  const method = fc.oneof(fc.constantFrom("POST", "POST", "POST", "GET", "PUT", "HEAD", "OPTIONS", "DELETE", "post"), fc.stringMatching(/^[A-Z]{1,12}$/));
+  const body = fc.oneof(
+    { weight: 10, arbitrary: fc.uint8Array({ maxLength: 4096 }).map((a) => Buffer.from(a)) },
+    { weight: 3, arbitrary: fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? "")) },
+    { weight: 1, arbitrary: fc.integer({ min: 1024 * 1024 - 16, max: 1536 * 1024 }).map((n) => Buffer.alloc(n, 0x61)) },
+  );
+  /** Signature headers none of which is valid: random MACs, wrong tokens, garbage. */
+  const forged = fc.oneof(
+    fc.constant({}),
+    hex64.map((h) => ({ "x-hub-signature-256": `sha256=${h}` })),
+    hex64.map((h) => ({ "x-flotilla-signature": `sha256=${h}` })),
+    printable(80)
+      .filter((t) => t !== SECRET.toString("latin1"))
+      .map((t) => ({ "x-gitlab-token": t })),
+    fc
+      .record({ name: fc.constantFrom("x-hub-signature-256", "x-flotilla-signature", "x-gitlab-token", "x-hub-signature"), value: printable(100) })
+      .map((h) => ({ [h.name]: h.value })),
+  );
+  const extraHeaders = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), printable(60), { maxKeys: 4 });
+  const event = fc.option(fc.constantFrom("ping", "push", "Push Hook", "issues"), { nil: undefined });
+  // "slow" waits out the body timeout: rare, to keep the run short.
+  const shape = fc.oneof(
+    { weight: 12, arbitrary: fc.constantFrom("whole", "whole", "chunked", "cut", "longer", "shorter") },
+    { weight: 1, arbitrary: fc.constant("slow") },
+  );
+  /** A valid GitHub signature of the body, then one change that must void it. */
+  const tamper = fc.constantFrom("body", "path", "method", "cut", "secret");
+
+  const request = fc.record({
+    method,
+    path,
+    body,
+    forged,
+    extraHeaders,
+    event,
+    shape,
+    tamper: fc.option(tamper, { nil: undefined }),
+    cut: fc.nat(),
+  });
+
+  it("never answers 5xx, never triggers without a valid signature, and still serves a valid request afterwards", async () => {
+    const f = await receiver({ globalLimit: { burst: 1e9, perSecond: 1e9 }, bodyTimeoutMs: 50 });
+    let cases = 0;
+    let triggered = 0;
+    await fc.assert(
+      fc.asyncProperty(request, async (c) => {
+        cases++;
+        f.triggers.length = 0; // so that a shrunk counterexample is the request that triggered
+        let { method, path, body } = c;
+        let headers: Record<string, string> = { ...c.extraHeaders, ...c.forged };
+        let cutAfter: number | undefined = c.shape === "cut" ? c.cut % (body.length + 1) : undefined;
+        if (c.tamper !== undefined) {
+          if (body.length === 0) body = Buffer.from("{}"); // something to change or cut
+          headers = { ...c.extraHeaders, ...github(body) };
+          method = "POST";
+          path = "/hooks/team-a/web";
+          if (c.tamper === "body") body = body.length === 0 ? Buffer.from("x") : Buffer.concat([body.subarray(1), Buffer.from([(body[0] as number) ^ 1])]);
+          if (c.tamper === "path") path = "/hooks/team-a/plain";
+          if (c.tamper === "method") method = "PUT";
+          if (c.tamper === "cut") cutAfter = c.cut % body.length;
+          if (c.tamper === "secret") headers = { ...c.extraHeaders, ...github(body, Buffer.from("guess")) };
+        }
+        if (c.event !== undefined) headers["x-github-event"] = c.event;
+        const r = await send(f.port, {
+          method,
+          path,
+          headers,
+          body,
+          ...(cutAfter === undefined ? {} : { cutAfter }),
+          ...(c.shape === "chunked" ? { chunked: true } : {}),
+          ...(c.shape === "longer" || c.shape === "slow" ? { declaredLength: body.length + 1 + (c.cut % 100) } : {}),
+          ...(c.shape === "shorter" ? { declaredLength: c.cut % (body.length + 1) } : {}),
+          ...(c.shape === "slow" ? { hold: true, keepAlive: true } : {}),
+        });
+        // 0: the server closed the connection without an answer (a request cut short).
+        expect(r.status === 0 || (r.status >= 400 && r.status < 500), `status ${r.status} for ${method} ${path.slice(0, 80)}`).toBe(true);
+        expect(f.triggers).toEqual([]);
+        triggered += f.triggers.length;
+      }),
+      { seed: 20_261_203, numRuns: 300 },
+    );
+    expect(cases).toBe(300);
+    expect(triggered).toBe(0);
+    const ok = await send(f.port, { path: "/hooks/team-a/web", headers: github(BODY), body: BODY });
+    expect(ok.status).toBe(202);
+    expect(f.triggers).toEqual(["team-a/web"]);
+  }, 30_000);
 });

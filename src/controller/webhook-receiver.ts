@@ -152,6 +152,9 @@ export function verifyRequest(headers: IncomingHttpHeaders, body: Buffer, secret
   return verifySignature(credentialOf(headers), body, secret);
 }
 
+/** The longest wait a bucket announces (an hour): Retry-After stays a sane number. */
+const MAX_WAIT_MS = 3_600_000;
+
 /** A token bucket on an injected clock; `take` answers 0 when a request may go, else the ms until it may. */
 export class TokenBucket {
   private tokens: number;
@@ -176,7 +179,8 @@ export class TokenBucket {
       this.tokens -= 1;
       return 0;
     }
-    return Math.ceil(((1 - this.tokens) / this.limit.perSecond) * 1000);
+    if (this.limit.perSecond <= 0) return MAX_WAIT_MS;
+    return Math.min(MAX_WAIT_MS, Math.ceil(((1 - this.tokens) / this.limit.perSecond) * 1000));
   }
 
   /** Full, so that forgetting it changes nothing. */
@@ -254,12 +258,22 @@ export function webhookReceiver(options: WebhookReceiverOptions): WebhookReceive
     return state;
   };
 
+  /** The loop's trigger; one that throws counts as refused (a trailing trigger runs in a timer, where a throw would end the process). */
+  const trigger = (namespace: string, name: string): boolean => {
+    try {
+      return options.trigger(namespace, name);
+    } catch (err) {
+      log?.warn({ source: `${namespace}/${name}`, err: err instanceof Error ? err.message : String(err) }, "webhook: the fetch could not be queued");
+      return false;
+    }
+  };
+
   /** Ask for a fetch now, or once at the end of the coalescing window. */
   const schedule = (namespace: string, name: string, state: SourceState): "triggered" | "coalesced" | "refused" => {
     const t = now();
     if (state.pending !== undefined) return "coalesced";
     if (t - state.last >= coalesceMs) {
-      if (!options.trigger(namespace, name)) return "refused";
+      if (!trigger(namespace, name)) return "refused";
       state.last = t;
       return "triggered";
     }
@@ -268,7 +282,7 @@ export function webhookReceiver(options: WebhookReceiverOptions): WebhookReceive
     state.pending = setTimeout(() => {
       state.pending = undefined;
       if (closed) return;
-      const ok = options.trigger(namespace, name);
+      const ok = trigger(namespace, name);
       log?.debug({ source: `${namespace}/${name}`, outcome: ok ? "triggered" : "refused" }, "webhook: coalesced trigger");
     }, at - t);
     state.pending.unref?.();

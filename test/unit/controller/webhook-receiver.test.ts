@@ -126,6 +126,12 @@ describe("TokenBucket", () => {
     expect(bucket.idle(500)).toBe(false);
     expect(bucket.idle(1500)).toBe(true);
   });
+
+  it("announces at most an hour's wait, even with no refill", () => {
+    const bucket = new TokenBucket({ burst: 1, perSecond: 0 }, 0);
+    expect(bucket.take(0)).toBe(0);
+    expect(bucket.take(0)).toBe(3_600_000);
+  });
 });
 
 // --- over HTTP -------------------------------------------------------------------------------
@@ -436,6 +442,26 @@ describe("the receiver over HTTP", () => {
     const r = await send(f.port, { path: "/hooks/team-a/web", headers: github(BODY), body: BODY });
     expect(r.status).toBe(503);
     expect(r.headers["retry-after"]).toBe("5");
+  });
+
+  it("answers 503 when queuing the fetch throws, and a throwing trailing trigger does not end the process", async () => {
+    let calls = 0;
+    const f = await receiver({
+      coalesceMs: 100,
+      trigger: () => {
+        calls++;
+        if (calls === 1) return true;
+        throw new Error("queue gone");
+      },
+    });
+    const push = () => send(f.port, { path: "/hooks/team-a/web", headers: github(BODY), body: BODY });
+    expect((await push()).status).toBe(202);
+    expect((await push()).status).toBe(202); // coalesced: the trailing trigger throws in its timer
+    await sleep(200);
+    expect(calls).toBe(2);
+    expect((await push()).status).toBe(503);
+    expect(calls).toBe(3);
+    expect(f.logs()).toContain("the fetch could not be queued");
   });
 
   it("answers 401 when the secret cannot be read", async () => {

@@ -40,6 +40,11 @@ describe("verifying a signature", () => {
     ["GitHub: hex one digit short", { "x-hub-signature-256": `sha256=${good.slice(1)}` }, false],
     ["GitHub: hex one byte long", { "x-hub-signature-256": `sha256=${good}00` }, false],
     ["GitHub: not hex", { "x-hub-signature-256": `sha256=${"z".repeat(64)}` }, false],
+    [
+      "GitHub: both headers, as GitHub sends them",
+      { "x-hub-signature": `sha1=${createHmac("sha1", SECRET).update(BODY).digest("hex")}`, "x-hub-signature-256": `sha256=${good}` },
+      true,
+    ],
     ["GitHub: the SHA-1 header alone", { "x-hub-signature": `sha1=${createHmac("sha1", SECRET).update(BODY).digest("hex")}` }, false],
     ["GitLab: the token", { "x-gitlab-token": SECRET.toString("latin1") }, true],
     ["GitLab: another token", { "x-gitlab-token": "It's a Secret to Everybodz" }, false],

@@ -437,7 +437,8 @@ export function gitAvailable(gitCommand = "git"): Promise<string | undefined> {
   });
 }
 
-export interface GitServerOptions extends GitServeOptions {
+/** Where an HTTP(S) server listens. */
+export interface ListenOptions {
   /** Host and port to listen on (port 0 picks a free one). */
   host: string;
   port: number;
@@ -445,9 +446,16 @@ export interface GitServerOptions extends GitServeOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
-/** Start an HTTP(S) server with {@link gitServeHandler}; resolves with the server and the port it listens on. */
-export async function startGitServer(options: GitServerOptions): Promise<{ server: Server; port: number }> {
-  const handler = gitServeHandler(options);
+export interface GitServerOptions extends GitServeOptions, ListenOptions {}
+
+/**
+ * Start an HTTP(S) server with `handler` (the controller's server: {@link gitServeHandler}, and the
+ * webhook receiver when GitSources are served); resolves with the server and the port it listens on.
+ */
+export async function startHttpServer(
+  options: ListenOptions & { handler: (req: IncomingMessage, res: ServerResponse) => void },
+): Promise<{ server: Server; port: number }> {
+  const { handler } = options;
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -458,4 +466,9 @@ export async function startGitServer(options: GitServerOptions): Promise<{ serve
   });
   const addr = server.address();
   return { server, port: typeof addr === "object" && addr ? addr.port : options.port };
+}
+
+/** Start an HTTP(S) server with {@link gitServeHandler} alone; resolves with the server and the port it listens on. */
+export function startGitServer(options: GitServerOptions): Promise<{ server: Server; port: number }> {
+  return startHttpServer({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}), handler: gitServeHandler(options) });
 }

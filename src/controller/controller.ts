@@ -33,6 +33,7 @@ import { WorkQueue } from "../support/queue.js";
 import {
   type Committed,
   commitSummary,
+  stepPosition,
   describeRenderError,
   kubeSchemaError,
   type Folders,
@@ -760,7 +761,15 @@ export class Controller {
     const unchanged = this.term.committedFiles.get(key) === fingerprint;
     const result = unchanged
       ? null
-      : await this.commits.submit({ namespace: r.namespace, name: r.name, clusters: files, generation: r.generation, revision: r.target, summary });
+      : await this.commits.submit({
+          namespace: r.namespace,
+          name: r.name,
+          clusters: files,
+          generation: r.generation,
+          revision: r.target,
+          summary,
+          ...stepPosition(plan),
+        });
     if (result?.state === "queued") this.term.committedFiles.delete(key);
     else this.term.committedFiles.set(key, fingerprint);
     if (result) {

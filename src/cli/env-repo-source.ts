@@ -1,0 +1,86 @@
+// `--env-repo PATH|URL` of `flotilla diff` and `flotilla history`: the environment repository read
+// where it is (a bare repository such as the controller's `<data-dir>/env.git`, or a clone's
+// `.git`), or fetched from an HTTPS URL into a temporary directory removed afterwards. Read-only:
+// nothing is ever written to a local repository the user points at.
+
+import fs, { existsSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as git from "isomorphic-git";
+import { FlotillaError } from "../api/errors.js";
+import { displayUrl } from "../gitops/remote.js";
+import { EnvRepo } from "../gitops/repo.js";
+import { ObjectStore } from "../gitops/store.js";
+
+/** Where `flotilla up` keeps the controller's embedded repository, relative to the working directory. */
+export const LOCAL_FLEET_ENV_REPO = join(".flotilla", "controller", "env.git");
+
+/** The local fleet's repository when there is one here, else undefined. */
+export function defaultEnvRepo(): string | undefined {
+  return existsSync(join(LOCAL_FLEET_ENV_REPO, "HEAD")) ? LOCAL_FLEET_ENV_REPO : undefined;
+}
+
+export interface OpenedEnvRepo {
+  store: ObjectStore;
+  /** The commit read (the branch head), or null in a repository without commits. */
+  head: string | null;
+  /** What to call it in messages: the path, or the URL without credentials. */
+  label: string;
+  /** Remove what was fetched (nothing for a local repository). */
+  close(): Promise<void>;
+}
+
+export interface EnvRepoSourceOptions {
+  /** Branch to read; default: the repository's HEAD (a URL: `main`). */
+  branch?: string;
+  /** Token for an HTTPS URL (default: none). Never printed. */
+  token?: string;
+}
+
+/** The git directory of a local repository: `<path>/.git` (a folder, or a worktree's `gitdir:` file), else the path when it is bare. */
+export function gitDirOf(path: string): string {
+  if (!existsSync(path))
+    throw new FlotillaError(`--env-repo: ${path} does not exist. Point it at the environment repository (a clone, or the controller's env.git).`);
+  const dotGit = join(path, ".git");
+  if (existsSync(dotGit)) {
+    if (statSync(dotGit).isDirectory()) return dotGit;
+    const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, "utf8"));
+    if (m?.[1]) return isAbsolute(m[1].trim()) ? m[1].trim() : resolve(path, m[1].trim());
+  }
+  if (existsSync(join(path, "HEAD")) && existsSync(join(path, "objects"))) return path;
+  throw new FlotillaError(`--env-repo: ${path} is not a Git repository (no .git folder, and not a bare repository).`);
+}
+
+async function headOf(gitdir: string, label: string, branch: string | undefined): Promise<string | null> {
+  try {
+    return await git.resolveRef({ fs, gitdir, ref: branch ? `refs/heads/${branch}` : "HEAD" });
+  } catch (e) {
+    if ((e as { code?: string }).code !== "NotFoundError")
+      throw new FlotillaError(`--env-repo: reading ${label} failed: ${(e as Error).message}`, { cause: e });
+    if (!branch) return null; // HEAD names a branch without commits yet
+    const branches = await git.listBranches({ fs, gitdir }).catch(() => [] as string[]);
+    throw new FlotillaError(`--env-branch: ${label} has no branch "${branch}" (it has: ${branches.join(", ") || "none"}).`);
+  }
+}
+
+/** Open the repository `spec` names (see the module comment). */
+export async function openEnvRepoSource(spec: string, options: EnvRepoSourceOptions = {}): Promise<OpenedEnvRepo> {
+  if (/^https?:\/\//.test(spec)) {
+    const tmp = await mkdtemp(join(tmpdir(), "flotilla-env-"));
+    const close = () => rm(tmp, { recursive: true, force: true });
+    try {
+      const dir = join(tmp, "env.git");
+      const branch = options.branch ?? "main";
+      const repo = await EnvRepo.open({ dir, remote: { url: spec, branch, ...(options.token ? { token: options.token } : {}) } });
+      return { store: new ObjectStore({ gitdir: dir }), head: await repo.head(), label: displayUrl(spec), close };
+    } catch (e) {
+      await close();
+      throw new FlotillaError(`--env-repo: fetching ${displayUrl(spec)} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const path = spec.startsWith("file://") ? fileURLToPath(spec) : spec;
+  const gitdir = gitDirOf(path);
+  return { store: new ObjectStore({ gitdir }), head: await headOf(gitdir, path, options.branch), label: path, close: async () => {} };
+}

@@ -6,7 +6,7 @@
 import fs, { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as git from "isomorphic-git";
 import { FlotillaError } from "../api/errors.js";
@@ -39,23 +39,38 @@ export interface EnvRepoSourceOptions {
   token?: string;
 }
 
-/** The git directory of a local repository: `<path>/.git` (a folder, or a worktree's `gitdir:` file), else the path when it is bare. */
-export function gitDirOf(path: string): string {
+/** A local repository: its git directory and the ref (or commit) its HEAD means. */
+export interface LocatedRepo {
+  gitdir: string;
+  /** `HEAD`, or for a worktree what its own HEAD names (isomorphic-git reads only the common directory). */
+  head: string;
+}
+
+/**
+ * The git directory of a local repository: `<path>/.git` (a folder; or a worktree's `gitdir:` file,
+ * read through its common directory), else the path itself when it is bare.
+ */
+export function locateRepo(path: string): LocatedRepo {
   if (!existsSync(path))
     throw new FlotillaError(`--env-repo: ${path} does not exist. Point it at the environment repository (a clone, or the controller's env.git).`);
   const dotGit = join(path, ".git");
   if (existsSync(dotGit)) {
-    if (statSync(dotGit).isDirectory()) return dotGit;
+    if (statSync(dotGit).isDirectory()) return { gitdir: dotGit, head: "HEAD" };
     const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, "utf8"));
-    if (m?.[1]) return isAbsolute(m[1].trim()) ? m[1].trim() : resolve(path, m[1].trim());
+    if (m?.[1]) {
+      const own = resolve(path, m[1].trim());
+      const common = existsSync(join(own, "commondir")) ? resolve(own, readFileSync(join(own, "commondir"), "utf8").trim()) : own;
+      const head = readFileSync(join(own, "HEAD"), "utf8").trim();
+      return { gitdir: common, head: head.startsWith("ref:") ? head.slice(4).trim() : head };
+    }
   }
-  if (existsSync(join(path, "HEAD")) && existsSync(join(path, "objects"))) return path;
+  if (existsSync(join(path, "HEAD")) && existsSync(join(path, "objects"))) return { gitdir: path, head: "HEAD" };
   throw new FlotillaError(`--env-repo: ${path} is not a Git repository (no .git folder, and not a bare repository).`);
 }
 
-async function headOf(gitdir: string, label: string, branch: string | undefined): Promise<string | null> {
+async function headOf(gitdir: string, label: string, branch: string | undefined, head = "HEAD"): Promise<string | null> {
   try {
-    return await git.resolveRef({ fs, gitdir, ref: branch ? `refs/heads/${branch}` : "HEAD" });
+    return await git.resolveRef({ fs, gitdir, ref: branch ? `refs/heads/${branch}` : head });
   } catch (e) {
     if ((e as { code?: string }).code !== "NotFoundError")
       throw new FlotillaError(`--env-repo: reading ${label} failed: ${(e as Error).message}`, { cause: e });
@@ -81,6 +96,6 @@ export async function openEnvRepoSource(spec: string, options: EnvRepoSourceOpti
     }
   }
   const path = spec.startsWith("file://") ? fileURLToPath(spec) : spec;
-  const gitdir = gitDirOf(path);
-  return { store: new ObjectStore({ gitdir }), head: await headOf(gitdir, path, options.branch), label: path, close: async () => {} };
+  const { gitdir, head } = locateRepo(path);
+  return { store: new ObjectStore({ gitdir }), head: await headOf(gitdir, path, options.branch, head), label: path, close: async () => {} };
 }

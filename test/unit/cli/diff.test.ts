@@ -141,6 +141,26 @@ describe("flotilla diff (offline)", () => {
     expect(r.stdout).not.toContain("\x1b[");
   });
 
+  it("exits 2 when the hub does not answer, naming what failed", async () => {
+    const kubeconfig = join(dir, "hub.kubeconfig");
+    await writeFile(
+      kubeconfig,
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters: [{name: hub, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]",
+        "users: [{name: u, user: {token: t}}]",
+        "contexts: [{name: hub, context: {cluster: hub, user: u}}]",
+        "current-context: hub",
+        "",
+      ].join("\n"),
+    );
+    const r = await diff("-f", file, "--kubeconfig", kubeconfig, "--env-repo", repo);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: .*ECONNREFUSED/m);
+    expect(r.stdout).toBe("");
+  });
+
   it("reads a bare repository and a named branch alike", async () => {
     const bare = join(dir, "env.git");
     await run("git", ["clone", "-q", "--bare", repo, bare]);

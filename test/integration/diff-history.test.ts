@@ -158,6 +158,23 @@ describe("flotilla diff and flotilla history on a live fleet", () => {
         expect(fresh.stdout).toContain("hub: new (the hub has no such deployment)");
         expect(fresh.stdout).toContain("cluster staging: 0 changed, 1 added, 0 removed");
 
+        // A pull-mode cluster cannot be reached from here: --live says so for it and goes on.
+        const pulled = `pulled-${ns}`;
+        const pullCluster = { apiVersion: "flotilla.dev/v1alpha1", kind: "Cluster", metadata: { name: pulled, labels: { usage: ns } }, spec: { mode: "Pull" } };
+        await kubectl("hub", ["apply", "--server-side", "--field-manager=test", "-f", "-"], { input: toYaml(pullCluster) });
+        try {
+          const toPull = app(ns, "shop:1", "shop-pull");
+          toPull.spec.placementStrategies = [{ name: "pulled", clusterSelector: { labels: { usage: ns } } }];
+          await writeFile(other, toYaml(toPull));
+          const pull = await flotilla("diff", "-f", other, ...online, "--live");
+          expect(pull.code, `${pull.stdout}\n${pull.stderr}`).toBe(1);
+          expect(pull.stdout).toContain(`cluster ${pulled}: 0 changed, 1 added, 0 removed`);
+          expect(pull.stdout).toContain(`cluster ${pulled} (live): pull mode: only its agent reaches the member`);
+          expect(pull.stderr).not.toContain("error:");
+        } finally {
+          await kubectl("hub", ["delete", "cluster", pulled, "--wait=false"], { allowFailure: true });
+        }
+
         // Roll the change out, then read the rollout's steps back.
         await kubectl("hub", ["apply", "--server-side", "--field-manager=test", "-f", "-"], { input: toYaml(app(ns, "shop:2")) });
         await healthy(ns, "shop:2");

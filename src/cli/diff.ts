@@ -170,6 +170,8 @@ export async function diffReport(opts: DiffOptions): Promise<DiffReport> {
       ...(opts.envBranch ? { branch: opts.envBranch } : {}),
       ...(process.env.FLOTILLA_GIT_TOKEN ? { token: process.env.FLOTILLA_GIT_TOKEN } : {}),
     });
+    if (repo.head === null)
+      notes.push(`${repo.label} has no commits on ${opts.envBranch ?? "the branch HEAD names"}: every file shows as added (name the branch with --env-branch)`);
   } else if (!hub) {
     throw new FlotillaError("nothing to diff against: pass --env-repo PATH|URL (the environment repository) or a hub (--kubeconfig).");
   } else {

@@ -100,7 +100,11 @@ export function registerHistoryCommand(program: Command): void {
           return;
         }
         if (steps.length === 0) {
-          process.stderr.write(`No steps of ${namespace}/${name} in ${repo.label} (${log.scanned} commit(s) read). Is the name and namespace (-n) right?\n`);
+          const why =
+            repo.head === null
+              ? `${opts.envBranch ? `branch ${opts.envBranch}` : "the branch HEAD names"} has no commits; name the branch with --env-branch`
+              : `${log.scanned} commit(s) read. Is the name and namespace (-n) right?`;
+          process.stderr.write(`No steps of ${namespace}/${name} in ${repo.label} (${why})\n`);
           return;
         }
         process.stdout.write(historyTable(steps, opts.output === "wide"));

@@ -2,6 +2,7 @@
 // controller writes it: steps newest first, the clusters each changed, the trailers read back.
 
 import { execFileSync } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { registerHistoryCommand } from "../../../src/cli/history.js";
 import { formatCommitMessage } from "../../../src/gitops/commit-message.js";
@@ -97,7 +98,16 @@ describe("flotilla history", () => {
     const r = await history("shop", "--env-repo", gitdir);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toContain(`No steps of default/shop in ${gitdir} (4 commit(s) read)`);
+    expect(r.stderr).toContain(`No steps of default/shop in ${gitdir} (4 commit(s) read. Is the name and namespace (-n) right?)`);
+  });
+
+  it("says when the branch HEAD names has no commits, pointing at --env-branch", async () => {
+    await writeFile(`${gitdir}/HEAD`, "ref: refs/heads/master\n");
+    const r = await history("shop", "-n", "team-a", "--env-repo", gitdir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("(the branch HEAD names has no commits; name the branch with --env-branch)");
+    const named = await history("shop", "-n", "team-a", "--env-repo", gitdir, "--env-branch", "main");
+    expect(named.stdout.trimEnd().split("\n")).toHaveLength(4);
   });
 
   it("refuses a --limit that is not a positive whole number as bad usage", async () => {

@@ -115,7 +115,7 @@ export function formatDiffReport(report: DiffReport, options: ViewOptions): stri
           if (l.patch) out.push(patch(l.patch).trimEnd());
         }
       }
-      if (c.note) out.push(`cluster ${c.cluster}${c.repo ? " (live)" : ""}: ${c.note}`);
+      if (c.note) out.push(`cluster ${c.cluster} (live): ${c.note}`);
     }
     out.push("");
   }

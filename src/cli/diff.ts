@@ -115,31 +115,38 @@ async function headFolders(store: ObjectStore, head: string | null, ns: string, 
   return out;
 }
 
-/** The member's API for --live, or why it cannot be asked. */
-async function memberClient(hub: Hub, cluster: Cluster | undefined, cache: Map<string, KubeClient | string>): Promise<KubeClient | string> {
-  if (!cluster) return "no Cluster of that name on the hub: nothing to ask";
-  const name = cluster.metadata.name;
-  const cached = cache.get(name);
-  if (cached !== undefined) return cached;
-  let result: KubeClient | string;
+/** The member's API for --live; or why it is not asked (`error`: something is wrong, not only out of reach). */
+type Member = { client: KubeClient } | { note: string; error?: boolean };
+
+async function connectMember(hub: Hub, cluster: Cluster | undefined): Promise<Member> {
+  if (!cluster) return { note: "no Cluster of that name on the hub: nothing to ask" };
   if (cluster.spec.mode === "Pull") {
-    result = "pull mode: only its agent reaches the member, so its live objects are not compared (the agent applies what the repository diff shows)";
-  } else {
-    const [{ KubeConfig }, { KubeClient }] = await Promise.all([import("@kubernetes/client-node"), import("../kube/client.js")]);
-    let kc: KubeConfig = hub.kc;
-    const ref = cluster.spec.kubeconfigSecretRef;
-    if (!cluster.spec.local) {
-      if (!ref) return "spec.kubeconfigSecretRef is not set: no credentials to reach it";
-      const secret = await hub.client.get({ apiVersion: "v1", kind: "Secret", namespace: ref.namespace, name: ref.name });
-      const value = (secret?.data as Record<string, string> | undefined)?.[ref.key];
-      if (!value) return `Secret ${ref.namespace}/${ref.name} ${secret ? `has no key "${ref.key}"` : "does not exist"}: no credentials to reach it`;
-      kc = new KubeConfig();
-      kc.loadFromString(Buffer.from(value, "base64").toString("utf8"));
-    }
-    result = new KubeClient({ kubeConfig: kc, timeoutMs: 10_000 });
+    return { note: "pull mode: only its agent reaches the member, so its live objects are not compared (the agent applies what the repository diff shows)" };
   }
-  cache.set(name, result);
-  return result;
+  const [{ KubeConfig }, { KubeClient }] = await Promise.all([import("@kubernetes/client-node"), import("../kube/client.js")]);
+  if (cluster.spec.local) return { client: new KubeClient({ kubeConfig: hub.kc, timeoutMs: 10_000 }) };
+  const ref = cluster.spec.kubeconfigSecretRef;
+  if (!ref) return { note: "spec.kubeconfigSecretRef is not set: no credentials to reach it", error: true };
+  const where = `Secret ${ref.namespace}/${ref.name}`;
+  try {
+    const secret = await hub.client.get({ apiVersion: "v1", kind: "Secret", namespace: ref.namespace, name: ref.name });
+    const value = (secret?.data as Record<string, string> | undefined)?.[ref.key];
+    if (!value) return { note: `${where} ${secret ? `has no key "${ref.key}"` : "does not exist"}: no credentials to reach it`, error: true };
+    const kc = new KubeConfig();
+    kc.loadFromString(Buffer.from(value, "base64").toString("utf8"));
+    return { client: new KubeClient({ kubeConfig: kc, timeoutMs: 10_000 }) };
+  } catch (e) {
+    return { note: `its credentials (${where}, key ${ref.key}) cannot be used: ${(e as Error).message.split("\n")[0]}`, error: true };
+  }
+}
+
+async function memberClient(hub: Hub, cluster: Cluster | undefined, cache: Map<string, Member>): Promise<Member> {
+  const name = cluster?.metadata.name ?? "";
+  const cached = cache.get(name);
+  if (cached) return cached;
+  const member = await connectMember(hub, cluster);
+  cache.set(name, member);
+  return member;
 }
 
 /** The objects of a folder's YAML files (the ones the sync loop would prune when they go). */
@@ -178,7 +185,7 @@ export async function diffReport(opts: DiffOptions): Promise<DiffReport> {
     notes.push("the clusters' files are not compared: pass --env-repo PATH|URL (the environment repository; there is no .flotilla/controller/env.git here)");
   }
   if (opts.live && !hub) notes.push("--live needs the hub (--kubeconfig) to reach the members: the live objects are not compared");
-  const members = new Map<string, KubeClient | string>();
+  const members = new Map<string, Member>();
   try {
     const deployments: DeploymentDiff[] = [];
     const sorted = [...inputs.deployments].sort((a, b) => key(a.doc, defaultNamespace).localeCompare(key(b.doc, defaultNamespace)));
@@ -193,13 +200,13 @@ export async function diffReport(opts: DiffOptions): Promise<DiffReport> {
         if (e instanceof ValidationError) throw new InputProblems(e.problems.map((p) => ({ ...p, file })));
         throw e;
       }
-      const next = new Map(rendered.map((r) => [r.cluster, { files: manifestFiles(r.manifests), manifests: r.manifests }]));
+      const next = new Map(rendered.map((r) => [r.cluster, manifestFiles(r.manifests)]));
       const head = repo ? await headFolders(repo.store, repo.head, ns, ad.metadata.name) : new Map<string, Record<string, string>>();
       const results: ClusterDiffResult[] = [];
       for (const cluster of [...new Set([...next.keys(), ...head.keys()])].sort()) {
         const result: ClusterDiffResult = { cluster };
         const before = head.get(cluster) ?? {};
-        const after = next.get(cluster)?.files ?? {};
+        const after = next.get(cluster) ?? {};
         if (repo) result.repo = folderChanges(deploymentDir(cluster, ns, ad.metadata.name), before, after);
         if (opts.live && hub) {
           const member = await memberClient(
@@ -207,10 +214,13 @@ export async function diffReport(opts: DiffOptions): Promise<DiffReport> {
             clusters.find((c) => c.metadata.name === cluster),
             members,
           );
-          if (typeof member === "string") result.note = member;
-          else {
+          if ("note" in member) {
+            result.note = member.note;
+            if (member.error) errors.push(`cluster ${cluster}: ${member.note}`);
+          } else {
+            // What the sync loop reads: the files' YAML, not the renderer's objects.
             const gone = Object.fromEntries(Object.entries(before).filter(([f]) => !(f in after)));
-            result.live = await liveChanges(member, next.get(cluster)?.manifests ?? [], objectsOf(gone));
+            result.live = await liveChanges(member.client, objectsOf(after), objectsOf(gone));
             for (const l of result.live) if (l.action === "failed") errors.push(`cluster ${cluster}: ${l.object}: ${l.message ?? "failed"}`);
           }
         }
@@ -233,7 +243,7 @@ export async function diffReport(opts: DiffOptions): Promise<DiffReport> {
       changed: somethingChanges(deployments),
     };
   } finally {
-    for (const m of members.values()) if (typeof m !== "string") m.close();
+    for (const m of members.values()) if ("client" in m) m.client.close();
     hub?.client.close();
     await repo?.close();
   }

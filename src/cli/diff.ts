@@ -25,16 +25,18 @@ import { liveChanges } from "../sync/live-diff.js";
 import { summaryOf } from "./command-index.js";
 import { type ClusterDiffResult, type DeploymentDiff, type DiffReport, formatDiffReport, type HubDiff, somethingChanges } from "./diff-view.js";
 import { defaultEnvRepo, type OpenedEnvRepo, openEnvRepoSource } from "./env-repo-source.js";
-import { EXIT_FAILED, EXIT_USAGE } from "./exit-codes.js";
 import { examples } from "./help.js";
 import { type FileProblem, formatFileProblem, type Inputs, readInputs } from "./inputs.js";
 import { addOutputOption, formatData } from "./output.js";
 import { loadRegistry, validationProblems } from "./render.js";
 
-/** Exit codes of `flotilla diff`, as `kubectl diff` has them. */
+/**
+ * Exit codes of `flotilla diff`, as `kubectl diff` has them (not the other commands' codes of
+ * exit-codes.ts): 0 nothing would change, 1 something would, 2 any error, bad usage included.
+ */
 export const DIFF_NO_CHANGE = 0;
-export const DIFF_CHANGES = EXIT_FAILED;
-export const DIFF_ERROR = EXIT_USAGE;
+export const DIFF_CHANGES = 1;
+export const DIFF_ERROR = 2;
 
 export interface DiffOptions {
   filename: string[];
@@ -264,11 +266,20 @@ export function registerDiffCommand(program: Command): void {
     .description(summaryOf("diff"))
     .addHelpText(
       "after",
-      examples(
-        "flotilla diff -f app.yaml                                        # the hub of KUBECONFIG; the local fleet's repository",
-        "flotilla diff -f app.yaml --kubeconfig hub.kubeconfig --env-repo https://git.example.com/platform/env.git --live",
-        "flotilla diff -f apps/ --clusters clusters.yaml --env-repo ../env-repo   # offline, in CI: no cluster at all",
-      ),
+      `
+Per cluster, the target revision is rendered fully rolled out (as \`flotilla render\` prints it):
+what the environment repository holds once the rollout completes.
+
+Exit codes (as kubectl diff):
+  0  nothing would change
+  1  something would change
+  2  an error: bad usage, a file that does not validate, an unreadable repository, an
+     unreachable hub, a member that refused or did not answer a --live read or dry run
+${examples(
+  "flotilla diff -f app.yaml                                        # the hub of KUBECONFIG; the local fleet's repository",
+  "flotilla diff -f app.yaml --kubeconfig hub.kubeconfig --env-repo https://git.example.com/platform/env.git --live",
+  "flotilla diff -f apps/ --clusters clusters.yaml --env-repo ../env-repo   # offline, in CI: no cluster at all",
+)}`,
     )
     .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable; multi-document YAML allowed)", collect, [])
     .option("--definitions <dir>", "extra definitions folder (repeatable; offline added to the built-ins, with a hub to the hub's)", collect, [])

@@ -161,6 +161,21 @@ describe("flotilla diff (offline)", () => {
     expect(r.stdout).toBe("");
   });
 
+  it("uses the local fleet's repository of the working directory when --env-repo is not given", async () => {
+    await run("git", ["clone", "-q", "--bare", repo, join(dir, ".flotilla", "controller", "env.git")]);
+    await writeFile(file, app("shop:2"));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const r = await diff("-f", file, "--clusters", CLUSTERS);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout).toContain(`against ${join(".flotilla", "controller", "env.git")} at `);
+      expect(section(r.stdout, "prod-eu")[0]).toBe("cluster prod-eu: 1 changed, 0 added, 0 removed");
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it("reads a bare repository and a named branch alike", async () => {
     const bare = join(dir, "env.git");
     await run("git", ["clone", "-q", "--bare", repo, bare]);

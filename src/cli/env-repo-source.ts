@@ -80,6 +80,15 @@ async function headOf(gitdir: string, label: string, branch: string | undefined,
   }
 }
 
+/** The Node error code of a failed connection somewhere in an error's causes, if any. */
+function networkCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
 /** Open the repository `spec` names (see the module comment). */
 export async function openEnvRepoSource(spec: string, options: EnvRepoSourceOptions = {}): Promise<OpenedEnvRepo> {
   if (/^https?:\/\//.test(spec)) {
@@ -92,7 +101,9 @@ export async function openEnvRepoSource(spec: string, options: EnvRepoSourceOpti
       return { store: new ObjectStore({ gitdir: dir }), head: await repo.head(), label: displayUrl(spec), close };
     } catch (e) {
       await close();
-      throw new FlotillaError(`--env-repo: fetching ${displayUrl(spec)} failed: ${(e as Error).message}`, { cause: e });
+      const code = networkCode(e);
+      const why = code ? `the server does not answer (${code}). Check the URL, or pass a local clone` : (e as Error).message;
+      throw new FlotillaError(`--env-repo: fetching ${displayUrl(spec)} failed: ${why}`, { cause: e });
     }
   }
   const path = spec.startsWith("file://") ? fileURLToPath(spec) : spec;

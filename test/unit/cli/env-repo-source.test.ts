@@ -54,6 +54,13 @@ describe("openEnvRepoSource", () => {
     expect((failure as Error).message).not.toContain("wrong-token-8d1f");
   });
 
+  it("says a URL whose server does not answer does not answer", async () => {
+    const failure = await openEnvRepoSource("http://127.0.0.1:1/env.git").catch((e: unknown) => e as Error);
+    expect((failure as Error).message).toBe(
+      "--env-repo: fetching http://127.0.0.1:1/env.git failed: the server does not answer (ECONNREFUSED). Check the URL, or pass a local clone",
+    );
+  });
+
   it("reads a clone, a worktree of it and a bare repository in place", async () => {
     const clone = `${dir.path}/clone`;
     await run("git", ["clone", "-q", `${dir.path}/env.git`, clone], { env: env(dir.path) });

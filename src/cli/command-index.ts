@@ -58,6 +58,24 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import("./rollout.js")).registerRolloutCommands,
   },
   {
+    commands: [
+      {
+        usage: "diff",
+        summary: "what applying deployment files would change: the spec on the hub, each cluster's files in the environment repository, the live objects",
+      },
+    ],
+    load: async () => (await import("./diff.js")).registerDiffCommand,
+  },
+  {
+    commands: [
+      {
+        usage: "history <name>",
+        summary: "a deployment's steps from the environment repository, newest first: revision, wave, batch, clusters, source commit",
+      },
+    ],
+    load: async () => (await import("./history.js")).registerHistoryCommand,
+  },
+  {
     commands: [{ usage: "cluster", summary: "register, list or remove member clusters, with least-privilege access on each" }],
     load: async () => (await import("./cluster.js")).registerClusterCommands,
   },

@@ -1,6 +1,6 @@
 // The exit codes of `flotilla`, as docs/cli.md lists them, in a module of their own so that any
 // command module can use them without importing the program (which imports the commands).
-// `flotilla health` keeps its own (see its --help).
+// `flotilla health` and `flotilla diff` keep their own (see their --help and docs/cli.md).
 
 /** Invalid input, a refused request or a failed check. */
 export const EXIT_FAILED = 1;

@@ -50,7 +50,7 @@ function withKubeVersion(cluster: Cluster, kubeVersion: string | undefined): Clu
   return { ...cluster, status: { ...cluster.status, version: `v${kubeVersion}.0` } };
 }
 
-async function loadRegistry(extraDirs: string[], inlineDefinitions: unknown[]): Promise<DefinitionRegistry> {
+export async function loadRegistry(extraDirs: string[], inlineDefinitions: unknown[]): Promise<DefinitionRegistry> {
   const docs = await new FileDefinitionSource([builtinDefinitionsDir(), ...extraDirs]).loadDocuments();
   return buildRegistry([...docs, ...inlineDefinitions]);
 }

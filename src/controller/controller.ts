@@ -33,6 +33,7 @@ import { WorkQueue } from "../support/queue.js";
 import {
   type Committed,
   commitSummary,
+  stepPosition,
   describeRenderError,
   kubeSchemaError,
   type Folders,
@@ -804,6 +805,7 @@ export class Controller {
           revision: r.target,
           summary,
           ...(sourceCommit ? { sourceCommit } : {}),
+          ...stepPosition(plan),
         });
     if (result?.state === "queued") this.term.committedFiles.delete(key);
     else this.term.committedFiles.set(key, fingerprint);

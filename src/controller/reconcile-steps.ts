@@ -152,6 +152,12 @@ export function commitSummary(ad: ApplicationDeployment, plan: RolloutPlan, at: 
   return plan.changed && plan.summary ? plan.summary : (resumed ?? generic);
 }
 
+/** commit: where the rollout stands at this step, for the commit's `Flotilla-Wave` and `Flotilla-Batch` trailers. */
+export function stepPosition(plan: RolloutPlan): { wave?: string; batch?: { batch: number; batches: number } } {
+  const { wave, batch, batches } = plan.state;
+  return { ...(wave === undefined ? {} : { wave }), ...(batches > 0 ? { batch: { batch, batches } } : {}) };
+}
+
 /**
  * commit: does the step go to status before its commit (a write-ahead record)? A first plan (no
  * rollout state yet) needs none: re-planned after a kill, it is the same step.

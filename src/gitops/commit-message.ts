@@ -8,6 +8,10 @@ export const TRAILER_GENERATION = "Flotilla-Generation";
 export const TRAILER_REVISION = "Flotilla-Revision";
 /** The commit of the team's repository (a GitSource) the deployment's spec came from. */
 export const TRAILER_SOURCE_COMMIT = "Flotilla-Source-Commit";
+/** The wave the rollout stood in when the commit was made (the first one not completed, else the last). */
+export const TRAILER_WAVE = "Flotilla-Wave";
+/** The batch of that wave, as `<batch>/<batches>` (`2/3`); `0/3` before its first batch started. */
+export const TRAILER_BATCH = "Flotilla-Batch";
 
 /** One deployment named in a commit. */
 export interface DeploymentTrailers {
@@ -17,6 +21,10 @@ export interface DeploymentTrailers {
   revision?: string;
   /** The GitSource commit the deployment's spec came from, when it came from one. */
   sourceCommit?: string;
+  /** The rollout's wave at this commit (trailer `Flotilla-Wave`); absent in commits made before it existed. */
+  wave?: string;
+  /** The batch of that wave and how many it has (trailer `Flotilla-Batch: 2/3`). */
+  batch?: { batch: number; batches: number };
   /** What happened to this deployment; defaults to the commit's overall summary. */
   summary?: string;
 }
@@ -48,6 +56,8 @@ export function formatCommitMessage(summary: string, deployments: readonly Deplo
     if (d.generation !== undefined) lines.push(`${TRAILER_GENERATION}: ${Math.trunc(d.generation)}`);
     if (d.revision !== undefined && oneLine(d.revision)) lines.push(`${TRAILER_REVISION}: ${oneLine(d.revision)}`);
     if (d.sourceCommit !== undefined && oneLine(d.sourceCommit)) lines.push(`${TRAILER_SOURCE_COMMIT}: ${oneLine(d.sourceCommit)}`);
+    if (d.wave !== undefined && oneLine(d.wave)) lines.push(`${TRAILER_WAVE}: ${oneLine(d.wave)}`);
+    if (d.batch !== undefined) lines.push(`${TRAILER_BATCH}: ${Math.trunc(d.batch.batch)}/${Math.trunc(d.batch.batches)}`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -83,6 +93,9 @@ export function parseCommitMessage(message: string): ParsedCommitMessage {
     if (key === TRAILER_GENERATION && /^\d+$/.test(value)) current.generation = Number(value);
     if (key === TRAILER_REVISION && value) current.revision = value;
     if (key === TRAILER_SOURCE_COMMIT && value) current.sourceCommit = value;
+    if (key === TRAILER_WAVE && value) current.wave = value;
+    const batch = key === TRAILER_BATCH ? /^(\d+)\/(\d+)$/.exec(value) : null;
+    if (batch) current.batch = { batch: Number(batch[1]), batches: Number(batch[2]) };
   }
   return { subject, deployments };
 }

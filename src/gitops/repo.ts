@@ -30,6 +30,10 @@ export interface DeploymentChange {
   generation?: number;
   /** Target revision (trailer `Flotilla-Revision`). */
   revision?: string;
+  /** The rollout's wave at this step (trailer `Flotilla-Wave`). */
+  wave?: string;
+  /** The batch of that wave and how many it has (trailer `Flotilla-Batch`). */
+  batch?: { batch: number; batches: number };
   /** What happened to this deployment, when several are batched; default: the commit summary. */
   summary?: string;
   /** The GitSource commit the deployment's spec came from (trailer `Flotilla-Source-Commit`). */
@@ -455,6 +459,8 @@ function trailersOf(c: DeploymentChange): DeploymentTrailers {
   const t: DeploymentTrailers = { namespace: c.namespace, name: c.name };
   if (c.generation !== undefined) t.generation = c.generation;
   if (c.revision !== undefined) t.revision = c.revision;
+  if (c.wave !== undefined) t.wave = c.wave;
+  if (c.batch !== undefined) t.batch = c.batch;
   if (c.summary !== undefined) t.summary = c.summary;
   if (c.sourceCommit !== undefined) t.sourceCommit = c.sourceCommit;
   return t;

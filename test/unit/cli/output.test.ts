@@ -95,6 +95,8 @@ describe("every command with -o", async () => {
         "placement explain",
         "health",
         "version",
+        "diff",
+        "history",
       ]),
     );
   });

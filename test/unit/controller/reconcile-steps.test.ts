@@ -20,6 +20,7 @@ import {
   STARTUP_REQUEUE_MS,
   sourceCommitOf,
   statusOf,
+  stepPosition,
   targetName,
   usageOf,
   validate,
@@ -215,6 +216,20 @@ describe("commitSummary", () => {
 
   it("says no cluster when the deployment renders nowhere", () => {
     expect(commitSummary(aValidDeployment(), aPlan({ changed: false }), { ...at, clusters: [] })).toBe("v2 on no cluster (generation 3)");
+  });
+});
+
+describe("stepPosition", () => {
+  it("names the planner's wave and batch for the commit's trailers", () => {
+    const plan = aPlan();
+    const state = { ...plan.state, wave: "production", batch: 2, batches: 3 };
+    expect(stepPosition({ ...plan, state })).toEqual({ wave: "production", batch: { batch: 2, batches: 3 } });
+  });
+
+  it("leaves out what the state does not have: no wave, no batches", () => {
+    const plan = aPlan();
+    const { wave: _wave, ...state } = { ...plan.state, batches: 0 };
+    expect(stepPosition({ ...plan, state })).toEqual({});
   });
 });
 

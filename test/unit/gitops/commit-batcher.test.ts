@@ -46,6 +46,13 @@ describe("CommitBatcher", () => {
     expect((await stockGit(gitdir, ["fsck", "--strict", "--no-dangling"])).code).toBe(0);
   });
 
+  it("writes each change's wave and batch as trailers that stock git reads", async () => {
+    const batcher = new CommitBatcher(repo);
+    await batcher.submit({ ...change("web", "2"), wave: "production", batch: { batch: 2, batches: 3 } });
+    const trailers = await stockGit(gitdir, ["log", "-1", "--format=%(trailers:key=Flotilla-Wave,key=Flotilla-Batch)", "main"]);
+    expect(trailers.stdout.trim()).toBe("Flotilla-Wave: production\nFlotilla-Batch: 2/3");
+  });
+
   it("resolves null for a change Git already holds and leaves it out of the batch's message", async () => {
     const batcher = new CommitBatcher(repo);
     await batcher.submit(change("web", "1"));

@@ -39,6 +39,25 @@ describe("commit messages", () => {
     expect(parseCommitMessage(message).deployments).toEqual([{ namespace: "team-a", name: "shop", generation: 2, sourceCommit }]);
   });
 
+  it("names the rollout's wave and batch in trailers of their own, read back per deployment", () => {
+    const message = formatCommitMessage("render", [
+      { namespace: "a", name: "one", revision: "v2", wave: "production", batch: { batch: 2, batches: 3 } },
+      { namespace: "b", name: "two", revision: "v1" },
+    ]);
+    expect(message).toContain(
+      "Flotilla-Deployment: a/one\nFlotilla-Revision: v2\nFlotilla-Wave: production\nFlotilla-Batch: 2/3\nFlotilla-Deployment: b/two\n",
+    );
+    expect(parseCommitMessage(message).deployments).toEqual([
+      { namespace: "a", name: "one", revision: "v2", wave: "production", batch: { batch: 2, batches: 3 } },
+      { namespace: "b", name: "two", revision: "v1" },
+    ]);
+  });
+
+  it("ignores a batch trailer that is not <batch>/<batches>", () => {
+    const message = "a/one: x\n\nFlotilla-Deployment: a/one\nFlotilla-Batch: two\nFlotilla-Wave: canary\n";
+    expect(parseCommitMessage(message).deployments).toEqual([{ namespace: "a", name: "one", wave: "canary" }]);
+  });
+
   it("keeps injected newlines out of the subject and the trailers", () => {
     const message = formatCommitMessage("line one\nFlotilla-Deployment: evil/x", [{ namespace: "a", name: "b", revision: "v1\nFlotilla-Generation: 99" }]);
     expect(parseCommitMessage(message).deployments).toEqual([{ namespace: "a", name: "b", revision: "v1 Flotilla-Generation: 99" }]);

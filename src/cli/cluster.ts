@@ -251,7 +251,7 @@ export function registerClusterCommands(program: Command): void {
     .option("--hub-kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
     .option("--hub-context <name>", "the context of the hub's kubeconfig")
     .option("-l, --selector <selector>", "only the clusters matching this label selector, as kubectl's -l (usage=production,region in (eu,us))");
-  addOutputOption(list, TABLE_FORMATS, "table, wide (mode, paused, resync period, last probe), json or yaml (the Cluster objects)")
+  addOutputOption(list, TABLE_FORMATS, "table, wide (mode, paused, resync period, last probe, sealing recipient), json or yaml (the Cluster objects)")
     .addHelpText(
       "after",
       examples("flotilla cluster list", "flotilla cluster list -l usage=production -o wide", "flotilla cluster list -o json | jq -r '.items[].metadata.name'"),

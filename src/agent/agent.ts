@@ -201,6 +201,16 @@ export class Agent {
 
   private async startWork(): Promise<void> {
     if (this.working || this.stopped) return;
+    const memberClient = new KubeClient({ kubeConfig: this.o.member });
+    const keyNamespace = this.o.namespace ?? "flotilla-agent";
+    this.sealing = agentSealingKey(kubeKeyObjects(memberClient), keyNamespace, {
+      // deploy/agent creates the namespace; an agent run by hand (a local fleet) may find none.
+      createNamespace: async () => {
+        await memberClient.send("POST", "/api/v1/namespaces", { body: { apiVersion: "v1", kind: "Namespace", metadata: { name: keyNamespace } } });
+      },
+    });
+    // The key does not wait for Git: it is made while the repository is opened.
+    void this.checkSealingKey();
     this.state = await this.loadState();
     this.repo = await this.openRepo();
     if (this.stopped) return;
@@ -215,14 +225,6 @@ export class Agent {
         if (ok) this.metrics.reportWrites.inc(n);
         else this.metrics.reportFailures.inc();
         this.metrics.reportsPending.set(this.writer?.pending ?? 0);
-      },
-    });
-    const memberClient = new KubeClient({ kubeConfig: this.o.member });
-    const keyNamespace = this.o.namespace ?? "flotilla-agent";
-    this.sealing = agentSealingKey(kubeKeyObjects(memberClient), keyNamespace, {
-      // deploy/agent creates the namespace; an agent run by hand (a local fleet) may find none.
-      createNamespace: async () => {
-        await memberClient.send("POST", "/api/v1/namespaces", { body: { apiVersion: "v1", kind: "Namespace", metadata: { name: keyNamespace } } });
       },
     });
     this.worker = new ClusterSyncWorker({
@@ -251,7 +253,6 @@ export class Agent {
     every(30_000, () => {
       if (this.sealingRecipient === undefined || ++sealingChecks % 10 === 0) void this.checkSealingKey();
     });
-    void this.checkSealingKey();
     void this.probeVersion();
     void this.fetch();
     this.publish();

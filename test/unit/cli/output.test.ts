@@ -95,6 +95,7 @@ describe("every command with -o", async () => {
         "placement explain",
         "health",
         "version",
+        "secret seal",
       ]),
     );
   });

@@ -58,6 +58,8 @@ export interface ClusterManagerOptions {
    * (a pull cluster's recipient, from its agent's report, is published all the same).
    */
   sealing?: HubSealingKeys;
+  /** A push cluster's key could not be made or published (default: onError). */
+  onSealingError?: (cluster: string, error: unknown) => void;
 }
 
 interface ClusterEntry {
@@ -312,7 +314,8 @@ export class ClusterManager {
         e.sealing = sealing;
         e.sealingCheckedAt = Date.now();
       } catch (err) {
-        this.o.onError?.(e.name, err); // tried again at the next probe
+        // Tried again at the next probe; told apart from probe errors: no key means no sealed value opens.
+        (this.o.onSealingError ?? this.o.onError)?.(e.name, err);
       } finally {
         e.sealingBusy = false;
       }

@@ -366,6 +366,8 @@ export class Controller {
       onClusterRequest: (cluster, verb) => this.metrics.clusterRequests.inc({ cluster, verb }),
       onClusterChanged: (name) => this.requeueForCluster(name),
       onError: (cluster, e) => this.log.debug({ cluster, err: errorText(e) }, "cluster probe"),
+      onSealingError: (cluster, e) =>
+        this.log.warn({ cluster, err: errorText(e) }, "cannot make sure of the cluster's sealing key on the hub; retrying at the next probe"),
     });
     if (head) this.clusters.setHead(head);
     this.metrics.clusterStates = () =>

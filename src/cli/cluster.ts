@@ -30,6 +30,7 @@ import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
 import { registerClusters } from "./install.js";
 import { loadKubeConfig } from "./kubeconfig.js";
+import { hubKeySecretName } from "../secrets/keys.js";
 import { endpointOf, waitForToken } from "./service-account-token.js";
 import { addPullCluster, registeredMode, removePullCluster } from "./pull-cluster.js";
 import { yamlStream } from "./pull-access.js";
@@ -58,12 +59,16 @@ async function deleteAll(member: KubeClient, objects: readonly Manifest[]): Prom
   }
 }
 
-/** Delete the Cluster and its kubeconfig Secret from the hub; false when there was no Cluster. */
+/**
+ * Delete the Cluster, its kubeconfig Secret and its sealing key Secret (push mode) from the hub;
+ * false when there was no Cluster. (The controller deletes the key too; this covers one not running.)
+ */
 export async function unregisterCluster(hub: KubeConfig, name: string, namespace = MEMBER_NAMESPACE): Promise<boolean> {
   const client = new KubeClient({ kubeConfig: hub });
   try {
     const existed = await client.delete({ apiVersion: API_VERSION, kind: "Cluster", name });
     await client.delete({ apiVersion: "v1", kind: "Secret", namespace, name: `cluster-${name}` });
+    await client.delete({ apiVersion: "v1", kind: "Secret", namespace, name: hubKeySecretName(name) });
     return existed;
   } finally {
     client.close();

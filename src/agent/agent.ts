@@ -4,6 +4,7 @@
 // (a watch the controller's write wakes within a second) and, as a fallback, by polling Git. With
 // the hub or Git unreachable it keeps applying the last fetched commit and correcting drift; its
 // reports wait and go out when the hub answers. Replicas share a Lease on the member: one works.
+// It keeps the member's sealing key (sealing-key.ts) and reports only its recipient.
 
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -22,6 +23,8 @@ import { ClusterSyncWorker, type SyncEvent } from "../sync/worker.js";
 import { backoffDelay } from "../support/backoff.js";
 import { agentReport, deploymentReports, RecentEvents } from "./reports.js";
 import { ReportWriter } from "./report-writer.js";
+import { kubeKeyObjects } from "../secrets/keys.js";
+import { type AgentSealingKey, agentSealingKey } from "./sealing-key.js";
 
 /** The shortest time between the starts of two fetches, ms. */
 const MIN_FETCH_GAP_MS = 1_000;
@@ -122,6 +125,8 @@ export class Agent {
   private state: SavedState = {};
   private working = false;
   private stopped = false;
+  private sealing: AgentSealingKey | undefined;
+  private sealingRecipient: string | undefined;
 
   constructor(private readonly o: AgentOptions) {
     this.log = o.logger.child({ cluster: o.cluster });
@@ -166,8 +171,46 @@ export class Agent {
     await this.elector?.stop();
   }
 
+  /**
+   * The identity that opens values sealed to this cluster (the member's Secret flotilla-sealing,
+   * made when missing), for the sync loop; undefined before work starts. Rejects when the member
+   * does not answer or refuses.
+   */
+  sealingIdentity(): Promise<string | undefined> {
+    return this.sealing?.identity() ?? Promise.resolve(undefined);
+  }
+
+  /** Make sure of the member's sealing key and report its recipient; a failure is retried by the caller's timer. */
+  private async checkSealingKey(): Promise<void> {
+    const key = this.sealing;
+    if (!key) return;
+    try {
+      const recipient = await key.ensure();
+      if (recipient !== this.sealingRecipient) {
+        this.sealingRecipient = recipient;
+        this.log.info({ recipient }, "sealing key ready; its recipient goes to the hub");
+        this.publish();
+      }
+    } catch (e) {
+      this.log.warn(
+        { err: errText(e), secret: `${this.o.namespace ?? "flotilla-agent"}/flotilla-sealing` },
+        "cannot read or create the member's sealing key; sealed values cannot be opened until it exists (retrying)",
+      );
+    }
+  }
+
   private async startWork(): Promise<void> {
     if (this.working || this.stopped) return;
+    const memberClient = new KubeClient({ kubeConfig: this.o.member });
+    const keyNamespace = this.o.namespace ?? "flotilla-agent";
+    this.sealing = agentSealingKey(kubeKeyObjects(memberClient), keyNamespace, {
+      // deploy/agent creates the namespace; an agent run by hand (a local fleet) may find none.
+      createNamespace: async () => {
+        await memberClient.send("POST", "/api/v1/namespaces", { body: { apiVersion: "v1", kind: "Namespace", metadata: { name: keyNamespace } } });
+      },
+    });
+    // The key does not wait for Git: it is made while the repository is opened.
+    void this.checkSealingKey();
     this.state = await this.loadState();
     this.repo = await this.openRepo();
     if (this.stopped) return;
@@ -186,7 +229,7 @@ export class Agent {
     });
     this.worker = new ClusterSyncWorker({
       cluster: this.o.cluster,
-      client: new KubeClient({ kubeConfig: this.o.member }),
+      client: memberClient,
       source: envRepoSource(this.repo, this.o.cluster),
       resyncInterval: resync,
       healthInterval: this.o.healthIntervalMs ?? 5_000,
@@ -205,6 +248,11 @@ export class Agent {
     every(this.o.pollIntervalMs ?? 30_000, () => void this.fetch());
     every(this.o.heartbeatMs ?? 10_000, () => this.publish());
     every(5 * 60_000, () => void this.probeVersion());
+    // Every 30 s until the key exists, then every 5 min (a Secret deleted to rotate the key is replaced).
+    let sealingChecks = 0;
+    every(30_000, () => {
+      if (this.sealingRecipient === undefined || ++sealingChecks % 10 === 0) void this.checkSealingKey();
+    });
     void this.probeVersion();
     void this.fetch();
     this.publish();
@@ -363,6 +411,7 @@ export class Agent {
         identity: this.o.identity,
         ...(this.version ? { version: this.version } : {}),
         ...(this.fetchedCommit ? { fetchedCommit: this.fetchedCommit } : {}),
+        ...(this.sealingRecipient ? { sealingRecipient: this.sealingRecipient } : {}),
         heartbeatTime: new Date().toISOString(),
       }),
     );

@@ -28,7 +28,7 @@ function report(cluster: string, name: string, spec: SyncReport["spec"], status:
 /** The agent's own report. `heartbeatTime` is the only field that changes while nothing else does. */
 export function agentReport(
   view: Readonly<WorkerStatus>,
-  extra: { identity: string; version?: string; fetchedCommit?: string; heartbeatTime: string },
+  extra: { identity: string; version?: string; fetchedCommit?: string; sealingRecipient?: string; heartbeatTime: string },
 ): SyncReport {
   const agent: AgentReport = {
     identity: extra.identity,
@@ -42,6 +42,7 @@ export function agentReport(
     failures: view.failures,
     ...(view.lastSyncTime ? { lastSyncTime: view.lastSyncTime } : {}),
     ...(view.nextRetryAt ? { nextRetryAt: view.nextRetryAt } : {}),
+    ...(extra.sealingRecipient ? { sealingRecipient: extra.sealingRecipient } : {}),
     heartbeatTime: extra.heartbeatTime,
   };
   return report(view.cluster, AGENT_REPORT_NAME, { cluster: view.cluster }, { agent });

@@ -357,6 +357,16 @@ export interface ClusterStatus {
   desiredCommit?: string;
   /** Pull mode: deployments (`<namespace>/<name>`) with spec.suspend, which the agent must not touch. */
   suspendedDeployments?: string[];
+  /** The cluster's sealing key: values sealed to `recipient` are opened where the cluster is synced. */
+  sealing?: ClusterSealing;
+}
+
+/** The public half of a cluster's age key pair (the private half never leaves where it was made). */
+export interface ClusterSealing {
+  /** The age recipient (`age1…`) that `flotilla secret seal` encrypts to for this cluster. */
+  recipient: string;
+  /** Since when the cluster has this key (RFC 3339). */
+  since: string;
 }
 
 export interface Cluster {
@@ -423,6 +433,8 @@ export interface AgentReport {
   nextRetryAt?: string;
   /** Written at least every heartbeat period while the agent runs (RFC 3339). */
   heartbeatTime?: string;
+  /** The age recipient of the member's sealing key (its identity stays in the member's Secret). */
+  sealingRecipient?: string;
 }
 
 export interface SyncReportSpec {

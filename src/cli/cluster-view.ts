@@ -21,12 +21,13 @@ const since = (time: string | undefined, now: number) => (time ? humanAge(now - 
 /**
  * NAME, READY, VERSION (the member's Kubernetes version), LABELS, AGE and MESSAGE last (free
  * text). `wide` adds MODE (Push: the controller applies; Pull: the member's agent does), PAUSED,
- * RESYNC (the cluster's own drift-check period) and LAST-PROBE (how long ago the controller last
- * reached it).
+ * RESYNC (the cluster's own drift-check period), LAST-PROBE (how long ago the controller last
+ * reached it) and SEALING-RECIPIENT (the age public key `flotilla secret seal` encrypts to; `<none>`
+ * until the controller or the agent published one).
  */
 export function clusterTable(items: readonly Cluster[], now: number, wide = false): string {
   if (items.length === 0) return "No Clusters found.\n";
-  const head = ["NAME", "READY", "VERSION", "LABELS", "AGE", ...(wide ? ["MODE", "PAUSED", "RESYNC", "LAST-PROBE"] : []), "MESSAGE"];
+  const head = ["NAME", "READY", "VERSION", "LABELS", "AGE", ...(wide ? ["MODE", "PAUSED", "RESYNC", "LAST-PROBE", "SEALING-RECIPIENT"] : []), "MESSAGE"];
   const rows = [...items]
     .sort(byName)
     .map((c) => [
@@ -35,7 +36,15 @@ export function clusterTable(items: readonly Cluster[], now: number, wide = fals
       c.status?.version ?? "",
       labelText(c.metadata.labels),
       since(c.metadata.creationTimestamp, now),
-      ...(wide ? [c.spec?.mode ?? "Push", String(c.spec?.paused ?? false), c.spec?.resyncInterval ?? "", since(c.status?.lastProbeTime, now)] : []),
+      ...(wide
+        ? [
+            c.spec?.mode ?? "Push",
+            String(c.spec?.paused ?? false),
+            c.spec?.resyncInterval ?? "",
+            since(c.status?.lastProbeTime, now),
+            c.status?.sealing?.recipient ?? "<none>",
+          ]
+        : []),
       readyOf(c)?.message ?? "not probed yet",
     ]);
   return textTable(head, rows);

@@ -30,6 +30,7 @@ import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
 import { registerClusters } from "./install.js";
 import { loadKubeConfig } from "./kubeconfig.js";
+import { hubKeySecretName } from "../secrets/keys.js";
 import { endpointOf, waitForToken } from "./service-account-token.js";
 import { addPullCluster, registeredMode, removePullCluster } from "./pull-cluster.js";
 import { yamlStream } from "./pull-access.js";
@@ -58,12 +59,16 @@ async function deleteAll(member: KubeClient, objects: readonly Manifest[]): Prom
   }
 }
 
-/** Delete the Cluster and its kubeconfig Secret from the hub; false when there was no Cluster. */
+/**
+ * Delete the Cluster, its kubeconfig Secret and its sealing key Secret (push mode) from the hub;
+ * false when there was no Cluster. (The controller deletes the key too; this covers one not running.)
+ */
 export async function unregisterCluster(hub: KubeConfig, name: string, namespace = MEMBER_NAMESPACE): Promise<boolean> {
   const client = new KubeClient({ kubeConfig: hub });
   try {
     const existed = await client.delete({ apiVersion: API_VERSION, kind: "Cluster", name });
     await client.delete({ apiVersion: "v1", kind: "Secret", namespace, name: `cluster-${name}` });
+    await client.delete({ apiVersion: "v1", kind: "Secret", namespace, name: hubKeySecretName(name) });
     return existed;
   } finally {
     client.close();
@@ -251,7 +256,7 @@ export function registerClusterCommands(program: Command): void {
     .option("--hub-kubeconfig <file>", "the hub's kubeconfig (default: KUBECONFIG or ~/.kube/config)")
     .option("--hub-context <name>", "the context of the hub's kubeconfig")
     .option("-l, --selector <selector>", "only the clusters matching this label selector, as kubectl's -l (usage=production,region in (eu,us))");
-  addOutputOption(list, TABLE_FORMATS, "table, wide (mode, paused, resync period, last probe), json or yaml (the Cluster objects)")
+  addOutputOption(list, TABLE_FORMATS, "table, wide (mode, paused, resync period, last probe, sealing recipient), json or yaml (the Cluster objects)")
     .addHelpText(
       "after",
       examples("flotilla cluster list", "flotilla cluster list -l usage=production -o wide", "flotilla cluster list -o json | jq -r '.items[].metadata.name'"),

@@ -80,6 +80,12 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import("./cluster.js")).registerClusterCommands,
   },
   {
+    commands: [
+      { usage: "secret", summary: "seal values for clusters' keys into a sealed-secret component, or re-seal a file's values for the current clusters" },
+    ],
+    load: async () => (await import("./secret.js")).registerSecretCommands,
+  },
+  {
     commands: [{ usage: "placement", summary: "placement tools" }],
     load: async () => (await import("./placement.js")).registerPlacementCommands,
   },

@@ -5,10 +5,12 @@
 // A pull-mode Cluster is never connected to: its agent's SyncReports stand in for the worker
 // (PulledCluster), the agent is Ready while its reports keep coming, and each commit touching the
 // cluster is announced in status.desiredCommit, which the agent watches.
+// Sealing keys: a push cluster's key pair is made on the hub (sealing-keys.ts) and a pull
+// cluster's by its agent; either way only the recipient is published, in status.sealing.
 
 import { KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { FlotillaError } from "../api/errors.js";
-import type { Cluster, ClusterStatus, Condition } from "../api/types.js";
+import type { Cluster, ClusterSealing, ClusterStatus, Condition } from "../api/types.js";
 import type { EnvRepo } from "../gitops/repo.js";
 import { KubeClient } from "../kube/client.js";
 import { envRepoSource } from "../sync/source.js";
@@ -18,6 +20,7 @@ import { pullNamespace } from "../api/pull.js";
 import type { SyncReport } from "../api/types.js";
 import type { Hub } from "./hub.js";
 import { type ClusterSyncState, PulledCluster } from "./pulled-cluster.js";
+import type { HubSealingKeys } from "./sealing-keys.js";
 
 export interface ClusterManagerOptions {
   hub: Hub;
@@ -49,6 +52,14 @@ export interface ClusterManagerOptions {
    * refreshes its report every 10 s), ms. Default 45 000.
    */
   agentSilenceMs?: number;
+  /**
+   * The hub's sealing keys: each push cluster gets one (created when missing) and its recipient in
+   * status.sealing; a deleted Cluster's key Secret is deleted. Without it, no key is made on the hub
+   * (a pull cluster's recipient, from its agent's report, is published all the same).
+   */
+  sealing?: HubSealingKeys;
+  /** A push cluster's key could not be made or published (default: onError). */
+  onSealingError?: (cluster: string, error: unknown) => void;
 }
 
 interface ClusterEntry {
@@ -81,6 +92,11 @@ interface ClusterEntry {
   readyStatus?: string;
   readySince?: string;
   statusWrittenAt: number;
+  /** status.sealing as last seen on the Cluster or written by this process. */
+  sealing?: ClusterSealing | undefined;
+  /** Push mode: when the hub key was last made sure of (ms; 0: never); a write in flight. */
+  sealingCheckedAt?: number;
+  sealingBusy?: boolean;
 }
 
 /** Probes in a row without an answer in time before a member that answered before is unreachable. */
@@ -126,6 +142,16 @@ export class ClusterManager {
   worker(name: string): ClusterSyncState | undefined {
     const e = this.entries.get(name);
     return e?.worker ?? e?.pulled;
+  }
+
+  /**
+   * The identity that opens values sealed to a push cluster (its Secret on the hub), for its sync
+   * loop; undefined for a pull cluster (its agent holds it) or while the key does not exist.
+   */
+  async sealingIdentity(name: string): Promise<string | undefined> {
+    const e = this.entries.get(name);
+    if (!e || e.pulled || !this.o.sealing) return undefined;
+    return this.o.sealing.identity(name);
   }
 
   isPull(name: string): boolean {
@@ -228,6 +254,7 @@ export class ClusterManager {
     const pulled = e.pulled;
     if (!pulled) return;
     if (e.suspendedAnnounced === undefined) this.announceSuspended(e);
+    this.publishAgentSealing(e, pulled);
     const silence = this.o.agentSilenceMs ?? 45_000;
     const now = Date.now();
     const agent = pulled.agentReport;
@@ -250,6 +277,49 @@ export class ClusterManager {
     if (flipped || (changed && !e.message.startsWith("unreachable: no report")) || now - e.statusWrittenAt > STATUS_REFRESH_MS)
       await this.writeStatus(e, flipped || changed);
     if (flipped || before.split("|")[1] !== String(e.version)) this.o.onClusterChanged(e.name);
+  }
+
+  /** Pull mode: the recipient the agent reports goes to status.sealing (since: when first seen here). */
+  private publishAgentSealing(e: ClusterEntry, pulled: PulledCluster): void {
+    const recipient = pulled.agentReport?.sealingRecipient;
+    if (!recipient || recipient === e.sealing?.recipient || e.sealingBusy) return;
+    const sealing = { recipient, since: (this.o.now ?? (() => new Date()))().toISOString() };
+    e.sealingBusy = true;
+    this.o.hub
+      .patchClusterStatus(e.name, { sealing })
+      .then(
+        () => {
+          e.sealing = sealing;
+        },
+        (err: unknown) => this.o.onError?.(e.name, err), // written at the next report or agent check
+      )
+      .finally(() => {
+        e.sealingBusy = false;
+      });
+  }
+
+  /**
+   * Push mode: make sure the cluster has its key on the hub and its recipient in status.sealing.
+   * Checked again every STATUS_REFRESH_MS, so a key Secret deleted to rotate it is replaced.
+   */
+  private ensureSealing(e: ClusterEntry): void {
+    const keys = this.o.sealing;
+    if (!keys || e.pulled || e.sealingBusy || Date.now() - (e.sealingCheckedAt ?? 0) < STATUS_REFRESH_MS) return;
+    e.sealingBusy = true;
+    void (async () => {
+      try {
+        const sealing = await keys.ensure(e.name);
+        if (e.pulled) return; // turned to pull meanwhile: the agent's key counts
+        if (sealing.recipient !== e.sealing?.recipient) await this.o.hub.patchClusterStatus(e.name, { sealing });
+        e.sealing = sealing;
+        e.sealingCheckedAt = Date.now();
+      } catch (err) {
+        // Tried again at the next probe; told apart from probe errors: no key means no sealed value opens.
+        (this.o.onSealingError ?? this.o.onError)?.(e.name, err);
+      } finally {
+        e.sealingBusy = false;
+      }
+    })();
   }
 
   /** Cluster added or changed. */
@@ -276,6 +346,8 @@ export class ClusterManager {
       };
       this.entries.set(name, entry);
     }
+    // Our own writes come back here; a write in flight must not be undone by an older event.
+    if (!entry.sealingBusy) entry.sealing = cluster.status?.sealing;
     if (cluster.spec.mode === "Pull") {
       this.upsertPull(entry, cluster);
       return;
@@ -286,7 +358,9 @@ export class ClusterManager {
       entry.message = "not probed yet";
       entry.probed = false;
       entry.reachable = false;
+      entry.sealingCheckedAt = 0;
     }
+    this.ensureSealing(entry);
     const isNew = entry.worker === undefined && !entry.probing && entry.message === "not probed yet";
     const pausedChanged = (entry.spec.paused ?? false) !== (cluster.spec.paused ?? false);
     const resyncChanged = entry.spec.resyncInterval !== cluster.spec.resyncInterval;
@@ -319,10 +393,14 @@ export class ClusterManager {
     for (const r of this.o.reportsIn?.(pullNamespace(entry.name)) ?? []) this.onReport(r, false);
   }
 
+  /** The Cluster was deleted: its worker stops and its key Secret on the hub (if any) is deleted. */
   async remove(name: string): Promise<void> {
     const entry = this.entries.get(name);
     this.entries.delete(name);
     await entry?.worker?.stop();
+    // A key of a cluster that no longer exists opens nothing anyone should need: values for a
+    // cluster added again under this name are sealed again (or rekeyed) to its new key.
+    await this.o.sealing?.remove(name).catch((err: unknown) => this.o.onError?.(name, err));
   }
 
   async stop(): Promise<void> {
@@ -355,6 +433,7 @@ export class ClusterManager {
   private async probe(name: string): Promise<void> {
     const entry = this.entries.get(name);
     if (!entry || entry.probing || entry.pulled) return;
+    this.ensureSealing(entry);
     entry.probing = true;
     const before = `${entry.reachable}|${entry.version}|${entry.message}`;
     const wasUnreachable = entry.probed && !entry.reachable;

@@ -21,6 +21,9 @@ import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/
 import { toRenderTargets } from "../rollout/targets.js";
 import type { SyncEvent, WorkerStatus } from "../sync/worker.js";
 import { ClusterManager } from "./clusters.js";
+import { KubeClient } from "../kube/client.js";
+import { kubeKeyObjects } from "../secrets/keys.js";
+import { type HubSealingKeys, hubSealingKeys } from "./sealing-keys.js";
 import { EventRecorder, type EventTarget } from "./events.js";
 import { Hub, type SupervisedInformer } from "./hub.js";
 import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
@@ -144,6 +147,7 @@ export class Controller {
   /** Commits of deployments reconciled at the same moment are written together. */
   private commits!: CommitBatcher;
   private clusters!: ClusterManager;
+  private sealing: { keys: HubSealingKeys; client: KubeClient; rekeyTimer?: NodeJS.Timeout | undefined } | undefined;
   private queue!: WorkQueue;
   private events!: EventRecorder;
   private deployments!: SupervisedInformer<ApplicationDeployment>;
@@ -383,7 +387,11 @@ export class Controller {
         this.log.warn({ deployment: key, err: errorText(e) }, "reconcile failed; retrying with backoff");
       },
     });
+    const keysClient = new KubeClient({ kubeConfig: this.hubConfig });
+    this.sealing = { keys: hubSealingKeys(kubeKeyObjects(keysClient), this.o.namespace ?? "flotilla-system"), client: keysClient };
+    this.ensureRekeyKey();
     this.clusters = new ClusterManager({
+      sealing: this.sealing.keys,
       hub: this.hub,
       repo: this.repo,
       reportsIn: (namespace) => (this.reports?.list() ?? []).filter((r) => r.metadata.namespace === namespace),
@@ -393,6 +401,8 @@ export class Controller {
       onClusterRequest: (cluster, verb) => this.metrics.clusterRequests.inc({ cluster, verb }),
       onClusterChanged: (name) => this.requeueForCluster(name),
       onError: (cluster, e) => this.log.debug({ cluster, err: errorText(e) }, "cluster probe"),
+      onSealingError: (cluster, e) =>
+        this.log.warn({ cluster, err: errorText(e) }, "cannot make sure of the cluster's sealing key on the hub; retrying at the next probe"),
     });
     if (head) this.clusters.setHead(head);
     this.metrics.clusterStates = () =>
@@ -462,6 +472,31 @@ export class Controller {
     this.log.info({ repo: this.repo.dir }, "controller started");
   }
 
+  /**
+   * The hub's rekey key (Secret and the ConfigMap publishing its recipient), made when missing;
+   * tried again every minute while it fails (e.g. the controller may not create ConfigMaps).
+   */
+  private ensureRekeyKey(): void {
+    const sealing = this.sealing;
+    if (!sealing) return;
+    sealing.keys.ensureRekey().then(
+      (recipient) => this.log.info({ recipient }, "hub rekey key ready"),
+      (e: unknown) => {
+        this.log.warn({ err: errorText(e) }, "cannot make sure of the hub's rekey key; retrying in a minute");
+        sealing.rekeyTimer = setTimeout(() => this.ensureRekeyKey(), 60_000);
+        sealing.rekeyTimer.unref();
+      },
+    );
+  }
+
+  /**
+   * The identity that opens values sealed to a push cluster, from its Secret on the hub; undefined
+   * for a pull cluster or when the key does not exist yet. For the cluster's sync loop.
+   */
+  sealingIdentity(cluster: string): Promise<string | undefined> {
+    return this.clusters?.sealingIdentity(cluster) ?? Promise.resolve(undefined);
+  }
+
   private stopWork(): Promise<void> {
     return this.inOrder(() => this.doStopWork());
   }
@@ -472,6 +507,9 @@ export class Controller {
     await this.queue.stop();
     await Promise.all([this.deployments.stop(), this.clusterInformer.stop(), this.componentDefs.stop(), this.traitDefs.stop(), this.reports?.stop()]);
     await this.clusters.stop();
+    if (this.sealing?.rekeyTimer) clearTimeout(this.sealing.rekeyTimer);
+    this.sealing?.client.close();
+    this.sealing = undefined;
     // A standby reports no cluster and no deployment: the leader's gauges are the fleet's, and a
     // frozen copy of them would keep alerts firing after the new leader has cleared them.
     this.metrics.clusterStates = () => [];

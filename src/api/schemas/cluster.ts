@@ -71,5 +71,19 @@ export const clusterStatusSchema: Schema = {
       items: { type: "string", description: "`<namespace>/<name>` of a deployment." },
       description: "Pull mode: the ApplicationDeployments with spec.suspend, whose objects the agent leaves alone (written by the controller).",
     },
+    sealing: {
+      type: "object",
+      required: ["recipient", "since"],
+      additionalProperties: false,
+      description:
+        "The cluster's sealing key: `flotilla secret seal` encrypts values of sealed-secret components to its recipient, and only the sync loop of this cluster holds the identity that opens them. Push mode: the controller keeps the identity in the Secret flotilla-sealing-<cluster> of its namespace on the hub; pull mode: the agent keeps it in the Secret flotilla-sealing of its namespace on the member and reports only the recipient.",
+      properties: {
+        recipient: { type: "string", description: "The age recipient (public key, age1…) values for this cluster are sealed to." },
+        since: {
+          type: "string",
+          description: "Since when the cluster has this key (RFC 3339): values sealed before it need `flotilla secret rekey`.",
+        },
+      },
+    },
   },
 };

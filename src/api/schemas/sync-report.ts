@@ -37,6 +37,9 @@ const agentReport: Schema = {
     heartbeatTime: str(
       "Written at least every heartbeat period while the agent runs (RFC 3339); the controller marks the Cluster not Ready when reports stop.",
     ),
+    sealingRecipient: str(
+      "The age recipient (public key, age1…) of the member's sealing key, whose identity the agent keeps in the Secret flotilla-sealing of its namespace on the member and never sends; the controller copies it to the Cluster's status.sealing.",
+    ),
   },
 };
 

@@ -118,6 +118,13 @@ describe("an agent's reports", () => {
     });
   });
 
+  it("carries the member's sealing recipient, and no field for it before the key exists", () => {
+    const recipient = `age1${"q".repeat(58)}`;
+    const r = agentReport(workerState(), { identity: "agent-0", sealingRecipient: recipient, heartbeatTime: "t" });
+    expect(r.status?.agent?.sealingRecipient).toBe(recipient);
+    expect(agentReport(workerState(), { identity: "agent-0", heartbeatTime: "t" }).status?.agent).not.toHaveProperty("sealingRecipient");
+  });
+
   it("keeps the last few sync events per deployment, with strictly increasing times, and forgets removed deployments", () => {
     const events = new RecentEvents(() => new Date("2026-12-03T08:00:00.000Z"));
     expect(events.add({ type: "HealthChanged", cluster: "eu", commit: "c1", deployment: "team-a/web", message: "Healthy" })).toBe(false);

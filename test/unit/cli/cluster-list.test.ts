@@ -30,6 +30,8 @@ const ready = cluster(
   },
   { resyncInterval: "10m" },
 );
+const RECIPIENT = `age1${"q".repeat(58)}`;
+ready.status = { ...ready.status, sealing: { recipient: RECIPIENT, since: "2026-12-01T11:00:01Z" } };
 const unreachable = cluster(
   "edge-1",
   {},
@@ -56,11 +58,35 @@ describe("cluster list table", () => {
     );
   });
 
-  it("adds MODE (Push unless the Cluster says Pull), PAUSED, RESYNC and LAST-PROBE with -o wide, before MESSAGE", () => {
+  it("adds MODE (Push unless the Cluster says Pull), PAUSED, RESYNC, LAST-PROBE and SEALING-RECIPIENT with -o wide, before MESSAGE", () => {
     const lines = clusterTable([ready, unreachable], NOW, true).split("\n");
-    expect(lines[0]?.split(/\s{2,}/)).toEqual(["NAME", "READY", "VERSION", "LABELS", "AGE", "MODE", "PAUSED", "RESYNC", "LAST-PROBE", "MESSAGE"]);
-    expect(lines[1]?.split(/\s{2,}/)).toEqual(["edge-1", "False", "<none>", "25h", "Pull", "true", "5m", "connect ECONNREFUSED 10.0.0.9:6443"]);
-    expect(lines[2]?.split(/\s{2,}/)).toEqual(["prod-us", "True", "v1.29.4", "region=us,usage=production", "25h", "Push", "false", "10m", "30s", "reachable"]);
+    expect(lines[0]?.split(/\s{2,}/)).toEqual([
+      "NAME",
+      "READY",
+      "VERSION",
+      "LABELS",
+      "AGE",
+      "MODE",
+      "PAUSED",
+      "RESYNC",
+      "LAST-PROBE",
+      "SEALING-RECIPIENT",
+      "MESSAGE",
+    ]);
+    expect(lines[1]?.split(/\s{2,}/)).toEqual(["edge-1", "False", "<none>", "25h", "Pull", "true", "5m", "<none>", "connect ECONNREFUSED 10.0.0.9:6443"]);
+    expect(lines[2]?.split(/\s{2,}/)).toEqual([
+      "prod-us",
+      "True",
+      "v1.29.4",
+      "region=us,usage=production",
+      "25h",
+      "Push",
+      "false",
+      "10m",
+      "30s",
+      RECIPIENT,
+      "reachable",
+    ]);
   });
 
   it("says so when the hub has no Cluster", () => {

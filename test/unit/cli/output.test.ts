@@ -97,6 +97,7 @@ describe("every command with -o", async () => {
         "version",
         "diff",
         "history",
+        "secret seal",
       ]),
     );
   });

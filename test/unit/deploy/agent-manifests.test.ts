@@ -13,6 +13,7 @@ import type { Manifest } from "../../../src/api/types.js";
 import { AGENT, controllerImage, readBundle } from "../../../src/cli/bundle.js";
 import { AGENT_RBAC_FILE, agentRbacYaml } from "../../../src/cli/gen-agent-rbac.js";
 import { AGENT_NAMESPACE, memberAccessManifests, SYNC_ROLE } from "../../../src/sync/member-access.js";
+import { AGENT_KEY_SECRET } from "../../../src/secrets/keys.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const objects = readBundle(join(ROOT, "deploy", "agent"));
@@ -88,15 +89,24 @@ describe("the agent's rights on its member (deploy/agent)", () => {
     expect(find("ClusterRoleBinding")).toHaveLength(1);
   });
 
-  it("adds only its leader Lease in its own namespace: get, create, update", () => {
-    const [role, ...more] = find("Role");
-    expect(more).toEqual([]);
-    expect(role?.metadata.namespace).toBe(AGENT_NAMESPACE);
-    expect(role?.rules).toEqual([{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }]);
-    const [binding] = find("RoleBinding");
-    expect(binding?.metadata.namespace).toBe(AGENT_NAMESPACE);
-    expect(binding?.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role?.metadata.name });
-    expect(binding?.subjects).toEqual([{ kind: "ServiceAccount", name: AGENT_SERVICE_ACCOUNT, namespace: AGENT_NAMESPACE }]);
+  it("adds only its leader Lease (get, create, update) and its sealing key Secret (get by name, create) in its own namespace", () => {
+    const roles = find("Role");
+    expect(roles.map((r) => r.metadata.name).sort()).toEqual(["flotilla-agent-leader", "flotilla-agent-sealing"]);
+    for (const role of roles) expect(role.metadata.namespace).toBe(AGENT_NAMESPACE);
+    expect(one("Role", "flotilla-agent-leader").rules).toEqual([
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+    ]);
+    expect(one("Role", "flotilla-agent-sealing").rules).toEqual([
+      { apiGroups: [""], resources: ["secrets"], resourceNames: [AGENT_KEY_SECRET], verbs: ["get"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+    ]);
+    const bindings = find("RoleBinding");
+    expect(bindings).toHaveLength(2);
+    for (const binding of bindings) {
+      expect(binding.metadata.namespace).toBe(AGENT_NAMESPACE);
+      expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: binding.metadata.name });
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: AGENT_SERVICE_ACCOUNT, namespace: AGENT_NAMESPACE }]);
+    }
     // The Lease the agent takes is in the namespace its Role covers.
     expect(arg("--namespace")).toBe(AGENT_NAMESPACE);
   });

@@ -114,7 +114,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     expect(container.args).toContain(`--namespace=${NAMESPACE}`);
   });
 
-  it("carries the five CRDs", () => {
+  it("carries the six CRDs", () => {
     expect(
       find(objects, "CustomResourceDefinition")
         .map((c) => c.metadata.name)
@@ -123,6 +123,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
       "applicationdeployments.flotilla.dev",
       "clusters.flotilla.dev",
       "componentdefinitions.flotilla.dev",
+      "gitsources.flotilla.dev",
       "syncreports.flotilla.dev",
       "traitdefinitions.flotilla.dev",
     ]);

@@ -186,6 +186,22 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     ]);
   });
 
+  it("reads Secrets outside flotilla-system only where a team binds flotilla-source-secrets (no cluster-wide Secret access)", () => {
+    type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+    const roles = find(objects, "ClusterRole") as Array<Manifest & { rules: Rule[] }>;
+    const bound = new Set(find(objects, "ClusterRoleBinding").map((b) => (b as Manifest & { roleRef: { name: string } }).roleRef.name));
+    const secretRoles = roles.filter((r) => r.rules.some((rule) => rule.apiGroups.includes("") && rule.resources.includes("secrets")));
+    expect(secretRoles.map((r) => r.metadata.name)).toEqual(["flotilla-source-secrets"]);
+    expect(secretRoles[0]?.rules).toEqual([{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }]);
+    expect(bound.has("flotilla-source-secrets")).toBe(false);
+    const controller = roles.find((r) => r.metadata.name === "flotilla-controller");
+    const may = (resource: string, verb: string) =>
+      controller?.rules.some((r) => r.apiGroups.includes("flotilla.dev") && r.resources.includes(resource) && r.verbs.includes(verb));
+    for (const verb of ["get", "list", "watch", "patch"]) expect(may("gitsources", verb), `gitsources ${verb}`).toBe(true);
+    expect(may("gitsources/status", "patch")).toBe(true);
+    for (const verb of ["create", "patch", "delete"]) expect(may("applicationdeployments", verb), `applicationdeployments ${verb}`).toBe(true);
+  });
+
   it("has a policy/v1 disruption budget that never blocks a drain of the single replica", () => {
     const [budget] = find(objects, "PodDisruptionBudget");
     expect(budget?.apiVersion).toBe("policy/v1");

@@ -5,7 +5,7 @@
 
 import { type FieldProblem, formatProblem } from "../api/errors.js";
 import { ANNOTATION_SOURCE, ANNOTATION_SOURCE_COMMIT, ANNOTATION_SOURCE_FILE, LABEL_SOURCE, sourceLabelValue } from "../api/git-source.js";
-import { API_VERSION } from "../api/labels.js";
+import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, API_VERSION } from "../api/labels.js";
 import { parseYamlStream, YamlLimitError } from "../api/serialize.js";
 import type { GitSourceInventoryEntry, JsonObject } from "../api/types.js";
 import { resourceProblems } from "../api/validate.js";
@@ -168,6 +168,16 @@ export function planSource(input: PlanInput): SourcePlan {
     const badMap = (["labels", "annotations"] as const).find((k) => (meta as JsonObject)[k] !== undefined && !isStringMap((meta as JsonObject)[k]));
     if (badMap) {
       invalid({ path: `metadata.${badMap}`, message: "must map keys to strings", fix: 'Quote values that YAML reads as numbers or booleans, e.g. "true".' });
+      continue;
+    }
+    const oneShot = [ANNOTATION_PROMOTE, ANNOTATION_ABORT, ANNOTATION_RETRY].find((k) => Object.hasOwn(((meta as JsonObject).annotations ?? {}) as object, k));
+    if (oneShot) {
+      // The controller removes it once acted on; the source would put it back at every interval.
+      refused(
+        `metadata.annotations[${JSON.stringify(oneShot)}]`,
+        "is a one-shot action, not state: the controller removes it once done, and a source would put it back at every fetch",
+        `Remove it from the file; run \`kubectl annotate applicationdeployment ${String((meta as JsonObject).name)} ${oneShot}=...\` instead`,
+      );
       continue;
     }
     const object = applied(doc, clusterScoped ? undefined : source.namespace, input.commit, d.file, source);

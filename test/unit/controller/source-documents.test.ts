@@ -144,6 +144,15 @@ describe("planSource", () => {
     expect(problemsReason(p.problems)).toBe("Refused");
   });
 
+  it("refuses a one-shot annotation (promote, abort, retry), which the source would put back after the controller removes it", () => {
+    const p = plan([
+      { path: "web.yaml", text: ad("web").replace("  labels: {team: a}", "  labels: {team: a}\n  annotations: {flotilla.dev/promote: 'true'}") },
+    ]);
+    expect(p.apply).toEqual([]);
+    expect(p.problems).toMatchObject([{ reason: "Refused", file: "web.yaml", path: 'metadata.annotations["flotilla.dev/promote"]' }]);
+    expect(p.problems[0]?.fix).toContain("kubectl annotate");
+  });
+
   it("lets a source in the controller's namespace carry definitions and Clusters, without a namespace", () => {
     const files = [
       {

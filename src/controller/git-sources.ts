@@ -346,6 +346,7 @@ export class GitSourceLoop {
       path: sourcePath(source.spec.path),
       ...(credentials ? { credentials } : {}),
       mirrorDir: join(this.o.dataDir, "sources", namespace, name),
+      ...(source.status?.appliedCommit ? { previousCommit: source.status.appliedCommit } : {}),
       allowLocal: namespace === this.o.controllerNamespace,
     });
   }

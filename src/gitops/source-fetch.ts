@@ -33,6 +33,12 @@ export interface SourceFetchOptions {
   allowLocal?: boolean;
   /** How long to wait for the server to answer one request. Default 30 000 ms. */
   timeoutMs?: number;
+  /**
+   * The commit applied before. When the path is missing at the new commit but was a folder there,
+   * its last file was removed (Git keeps no empty folder): the commit holds no file, rather than
+   * an error. A path missing at both (a typo) stays an error, so it never prunes everything.
+   */
+  previousCommit?: string;
   /** Files read at most (a bound on what one commit may make the controller parse). Default 2 000. */
   maxFiles?: number;
   /** Bytes of YAML read at most. Default 32 MiB. */
@@ -62,7 +68,9 @@ export async function fetchSource(o: SourceFetchOptions): Promise<FetchedSource>
   const secrets = o.credentials ? secretForms(o.credentials) : [];
   try {
     const { gitdir, commit, downloaded } = isLocalUrl(o.url) ? await resolveLocal(o) : await fetchRemote(o);
-    const files = await readYamlFiles(gitdir, commit, o.path, { maxFiles: o.maxFiles ?? 2_000, maxBytes: o.maxBytes ?? 32 * 1024 * 1024 });
+    const limits = { maxFiles: o.maxFiles ?? 2_000, maxBytes: o.maxBytes ?? 32 * 1024 * 1024 };
+    const emptied = o.path !== "" && o.previousCommit !== undefined && o.previousCommit !== commit && !(await isFolder(gitdir, commit, o.path));
+    const files = emptied && (await isFolder(gitdir, o.previousCommit as string, o.path)) ? [] : await readYamlFiles(gitdir, commit, o.path, limits);
     return { commit, files, downloaded };
   } catch (e) {
     throw toGitError(o, e, secrets);
@@ -166,6 +174,16 @@ async function hasCommit(gitdir: string, oid: string): Promise<boolean> {
 }
 
 // ---------- reading files ----------
+
+async function isFolder(gitdir: string, commit: string, path: string): Promise<boolean> {
+  try {
+    const { commit: c } = await git.readCommit({ fs, gitdir, oid: commit });
+    await git.readTree({ fs, gitdir, oid: c.tree, filepath: path });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function readYamlFiles(gitdir: string, commit: string, path: string, limits: { maxFiles: number; maxBytes: number }): Promise<FetchedSource["files"]> {
   const cache = {};

@@ -98,6 +98,18 @@ describe("fetchSource", () => {
     expect(moved.files).toEqual([{ path: "apps/web.yaml", text: "kind: A2\n" }]);
   });
 
+  it("reads no file when the last file of the path was removed since the previous commit, but refuses a path that never was", async () => {
+    const before = (await git(["rev-parse", "HEAD"], { cwd: join(tmp.path, "work"), home: tmp.path })).trim();
+    const other = await tree.commit({ "other/x.yaml": null, "other2/y.yaml": "kind: D\n" }, "empty other/");
+    await tree.push();
+    const emptied = await remote({ path: "other", previousCommit: before });
+    expect(emptied).toMatchObject({ commit: other, files: [] });
+    await expect(remote({ path: "typo", previousCommit: before })).rejects.toThrow(/spec.path: "typo" is not a folder/);
+    await expect(remote({ path: "other" })).rejects.toThrow(/spec.path: "other" is not a folder/);
+    await tree.commit({ "other/x.yaml": "kind: C\n", "other2/y.yaml": null }, "restore other/");
+    await tree.push();
+  });
+
   it("reads the whole repository for path '.'", async () => {
     const got = await remote({ path: "" });
     expect(got.files.map((f) => f.path)).toEqual(["apps/web.yaml", "other/x.yaml"]);

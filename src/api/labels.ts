@@ -36,6 +36,10 @@ export const ANNOTATION_AUTOSCALED_PATH = "flotilla.dev/autoscaled-path";
 export const ANNOTATION_PROMOTE = "flotilla.dev/promote";
 export const ANNOTATION_ABORT = "flotilla.dev/abort";
 export const ANNOTATION_RETRY = "flotilla.dev/retry";
+/** Set by a GitSource on what it applies: the source (`<namespace>/<name>`), its commit and the file. */
+export const ANNOTATION_SOURCE = "flotilla.dev/source";
+export const ANNOTATION_SOURCE_COMMIT = "flotilla.dev/source-commit";
+export const ANNOTATION_SOURCE_FILE = "flotilla.dev/source-file";
 
 export const FIELD_MANAGER = "flotilla";
 export const FINALIZER = "flotilla.dev/cleanup";

@@ -245,6 +245,8 @@ export interface ApplicationDeploymentStatus {
   stableRevision?: string;
   conditions?: Condition[];
   commit?: string;
+  /** The GitSource commit the spec came from when `commit` was made (absent: applied by hand). */
+  sourceCommit?: string;
   /** Short progress for the PROGRESS printer column, e.g. `production 2/3`. */
   progress?: string;
   rollout?: RolloutStatus;

@@ -53,9 +53,13 @@ export function registerControllerCommands(program: Command): void {
     .addOption(new Option("--git-url <url>", "push the environment repository to this HTTPS remote (token from FLOTILLA_GIT_TOKEN)").env("FLOTILLA_GIT_URL"))
     .option("--resync <duration>", "drift-check period per cluster", "5m")
     .option("--metrics-addr <addr>", "address of /metrics, /healthz and /readyz", ":8080")
-    .option("--git-serve-addr <addr>", 'address of the read-only Git server for pull-mode agents (/env.git; embedded repository only); "off" disables', ":8082")
-    .option("--git-serve-tls-cert <file>", "PEM certificate of the Git server: serve HTTPS (with --git-serve-tls-key)")
-    .option("--git-serve-tls-key <file>", "PEM private key of the Git server (with --git-serve-tls-cert)")
+    .option(
+      "--git-serve-addr <addr>",
+      'address of the controller\'s HTTP server: the read-only Git server for pull-mode agents (/env.git; embedded repository only) and GitSource webhooks (POST /hooks/<namespace>/<name>); "off" disables both',
+      ":8082",
+    )
+    .option("--git-serve-tls-cert <file>", "PEM certificate of that server (Git and webhooks): serve HTTPS (with --git-serve-tls-key)")
+    .option("--git-serve-tls-key <file>", "PEM private key of that server (with --git-serve-tls-cert)")
     .option("--namespace <ns>", "namespace of the leader Lease", "flotilla-system")
     .option("--no-leader-elect", "act without taking the leader Lease (a single replica)")
     .option(

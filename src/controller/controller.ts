@@ -27,7 +27,7 @@ import { Hub, type SupervisedInformer } from "./hub.js";
 import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
 import { ControllerMetrics, parseAddress, startOpsServer } from "./metrics.js";
-import { type Authorize, gitAvailable, startGitServer } from "../gitops/serve.js";
+import { type Authorize, gitAvailable, gitServeHandler, startHttpServer } from "../gitops/serve.js";
 import { hubAccessReviews, tokenAuthorizer } from "./token-access.js";
 import { backoffDelay } from "../support/backoff.js";
 import { WorkQueue } from "../support/queue.js";
@@ -46,6 +46,7 @@ import {
   type Rendered,
   type Resolved,
   requeuePolicy,
+  sourceCommitOf,
   statusOf,
   targetName,
   usageOf,
@@ -53,6 +54,7 @@ import {
 } from "./reconcile-steps.js";
 import type { ClusterObservation } from "./status.js";
 import { StatusWriter } from "./status-writer.js";
+import { routeHooks, type WebhookReceiver, type WebhookTarget, webhookReceiver } from "./webhook-receiver.js";
 import { type Key, TermState } from "./term-state.js";
 
 export interface ControllerOptions {
@@ -67,11 +69,18 @@ export interface ControllerOptions {
   /** `host:port` of /metrics, /healthz, /readyz; undefined disables. */
   metricsAddr?: string;
   /**
-   * `host:port` of the read-only Git server for pull-mode agents (`/env.git`); undefined disables.
-   * Served only for the embedded repository: with {@link gitUrl} agents read the remote.
+   * `host:port` of the controller's HTTP server; undefined disables it. It serves the embedded
+   * repository read-only to pull-mode agents at `/env.git` (not with {@link gitUrl}: agents read
+   * the remote) and, with {@link webhooks}, GitSource webhooks at `/hooks/<namespace>/<name>`.
    */
   gitServeAddr?: string;
-  /** PEM certificate and key of the Git server: HTTPS instead of HTTP. Default: plain HTTP. */
+  /**
+   * The GitSources a webhook may trigger: when present, `POST /hooks/<namespace>/<name>` on
+   * {@link gitServeAddr} verifies the request with `secretOf` and calls `trigger` (see
+   * webhook-receiver.ts). Default: no webhooks (/hooks/ answers 404).
+   */
+  webhooks?: WebhookTarget;
+  /** PEM certificate and key of the HTTP server (Git and webhooks): HTTPS instead of HTTP. Default: plain HTTP. */
   gitServeTls?: { cert: string | Buffer; key: string | Buffer };
   /** Who may fetch from the Git server. Default: TokenReview + SubjectAccessReview on the hub. */
   gitServeAuthorize?: Authorize;
@@ -148,6 +157,7 @@ export class Controller {
   private sources: GitSourceLoop | undefined;
   private opsServer: import("node:http").Server | undefined;
   private gitServer: import("node:http").Server | undefined;
+  private hooks: WebhookReceiver | undefined;
   private registry: DefinitionRegistry | undefined;
   /** Everything learnt during this leadership term (see TermState). */
   private term = new TermState();
@@ -166,7 +176,7 @@ export class Controller {
   private startHead: string | undefined;
   private stopping = false;
   opsPort: number | undefined;
-  /** The port the Git server listens on, when it serves. */
+  /** The port the Git server listens on, when it serves (the environment repository, webhooks or both). */
   gitServePort: number | undefined;
   /** The hub's kubeconfig, with connections kept alive across API calls. */
   private readonly hubConfig: KeepAliveKubeConfig;
@@ -234,32 +244,48 @@ export class Controller {
   }
 
   /**
-   * Serve the embedded repository to pull-mode agents. Every replica serves (read-only), whether
-   * it leads or not; only the leader's repository is current, hence one replica or --git-url.
+   * Serve the embedded repository to pull-mode agents, and webhooks. Every replica serves the
+   * repository (read-only), whether it leads or not; only the leader's repository is current,
+   * hence one replica or --git-url.
    */
   private async startGitServer(): Promise<void> {
     if (this.o.gitServeAddr === undefined) return;
+    const target = this.webhookTarget();
+    let git: ReturnType<typeof gitServeHandler> | undefined;
     if (this.o.gitUrl) {
       this.log.info("not serving the environment repository: it lives on --git-url, which pull-mode agents read");
-      return;
+    } else {
+      const missing = await gitAvailable();
+      if (missing) {
+        this.log.error(
+          { err: missing },
+          "cannot serve the environment repository to pull-mode agents: git is not installed; use --git-url, or an image with git",
+        );
+      } else {
+        git = gitServeHandler({
+          repoDir: `${this.o.dataDir}/env.git`,
+          authorize: this.o.gitServeAuthorize ?? tokenAuthorizer({ reviews: hubAccessReviews(this.hubConfig) }),
+          logger: this.log.child({ component: "git-server" }),
+        });
+      }
     }
+    const hooks =
+      target &&
+      webhookReceiver({
+        secretOf: (namespace, name) => target.secretOf(namespace, name),
+        trigger: (namespace, name) => target.trigger(namespace, name),
+        logger: this.log.child({ component: "webhooks" }),
+      });
+    const handler = hooks ? routeHooks(hooks.handle, git) : git;
+    if (handler === undefined) return;
     const { host, port } = parseAddress(this.o.gitServeAddr, "--git-serve-addr");
-    const missing = await gitAvailable();
-    if (missing) {
-      this.log.error(
-        { err: missing },
-        "cannot serve the environment repository to pull-mode agents: git is not installed; use --git-url, or an image with git",
-      );
-      return;
-    }
-    const { server, port: bound } = await startGitServer({
+    const { server, port: bound } = await startHttpServer({
       host,
       port,
-      repoDir: `${this.o.dataDir}/env.git`,
-      authorize: this.o.gitServeAuthorize ?? tokenAuthorizer({ reviews: hubAccessReviews(this.hubConfig) }),
-      logger: this.log.child({ component: "git-server" }),
+      handler,
       ...(this.o.gitServeTls ? { tls: this.o.gitServeTls } : {}),
     }).catch((err: unknown) => {
+      hooks?.close();
       const code = (err as { code?: unknown }).code;
       throw new FlotillaError(
         `--git-serve-addr: cannot listen on "${this.o.gitServeAddr}" (${typeof code === "string" ? code : errorText(err)}). Choose a free address, or "off" to serve no Git`,
@@ -267,8 +293,16 @@ export class Controller {
       );
     });
     this.gitServer = server;
+    this.hooks = hooks;
     this.gitServePort = bound;
-    this.log.info({ port: bound, tls: this.o.gitServeTls !== undefined }, "serving the environment repository read-only at /env.git");
+    const tls = this.o.gitServeTls !== undefined;
+    if (git) this.log.info({ port: bound, tls }, "serving the environment repository read-only at /env.git");
+    if (hooks) this.log.info({ port: bound, tls }, "receiving GitSource webhooks at /hooks/<namespace>/<name>");
+  }
+
+  /** What a webhook may trigger: undefined serves no webhooks. */
+  private webhookTarget(): WebhookTarget | undefined {
+    return this.o.webhooks;
   }
 
   async stop(): Promise<void> {
@@ -276,6 +310,7 @@ export class Controller {
     await this.elector?.stop();
     await this.stopWork();
     await new Promise<void>((resolve) => (this.opsServer ? this.opsServer.close(() => resolve()) : resolve()));
+    this.hooks?.close();
     const git = this.gitServer;
     if (git) {
       const closed = new Promise<void>((resolve) => git.close(() => resolve()));
@@ -780,9 +815,18 @@ export class Controller {
     const hashes = folderHashes(files);
     const fingerprint = JSON.stringify(hashes);
     const unchanged = this.term.committedFiles.get(key) === fingerprint;
+    const sourceCommit = sourceCommitOf(ad);
     const result = unchanged
       ? null
-      : await this.commits.submit({ namespace: r.namespace, name: r.name, clusters: files, generation: r.generation, revision: r.target, summary });
+      : await this.commits.submit({
+          namespace: r.namespace,
+          name: r.name,
+          clusters: files,
+          generation: r.generation,
+          revision: r.target,
+          summary,
+          ...(sourceCommit ? { sourceCommit } : {}),
+        });
     if (result?.state === "queued") this.term.committedFiles.delete(key);
     else this.term.committedFiles.set(key, fingerprint);
     if (result) {

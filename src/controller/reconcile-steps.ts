@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { backoffDelay } from "../support/backoff.js";
 import { type FieldProblem, formatProblem, TemplateError, ValidationError } from "../api/errors.js";
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, DeploymentPhase, PlacementDecisionStatus } from "../api/types.js";
+import { ANNOTATION_SOURCE_COMMIT } from "../api/labels.js";
 import { objectRef, resourceProblems } from "../api/validate.js";
 import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import { type DefinitionRegistry, isBroken } from "../definitions/registry.js";
@@ -174,6 +175,12 @@ export function decisionsOf(placement: Placement | undefined): PlacementDecision
   }));
 }
 
+/** The GitSource commit a deployment's spec came from (its annotation), if a GitSource applied it. */
+export function sourceCommitOf(ad: ApplicationDeployment): string | undefined {
+  const value = ad.metadata.annotations?.[ANNOTATION_SOURCE_COMMIT]?.trim();
+  return value ? value : undefined;
+}
+
 /** What status is computed from. */
 export interface StatusFacts {
   deployment: ApplicationDeployment;
@@ -213,6 +220,8 @@ export function statusOf(f: StatusFacts): ApplicationDeploymentStatus {
     suspended: r.suspended,
   });
   if (pendingStep !== undefined && status.rollout) status.rollout = { ...status.rollout, pendingCommit: pendingStep };
+  const sourceCommit = sourceCommitOf(f.deployment);
+  if (sourceCommit) status.sourceCommit = sourceCommit;
   return status;
 }
 

@@ -32,6 +32,8 @@ export interface DeploymentChange {
   revision?: string;
   /** What happened to this deployment, when several are batched; default: the commit summary. */
   summary?: string;
+  /** The GitSource commit the deployment's spec came from (trailer `Flotilla-Source-Commit`). */
+  sourceCommit?: string;
 }
 
 export interface Signature {
@@ -454,5 +456,6 @@ function trailersOf(c: DeploymentChange): DeploymentTrailers {
   if (c.generation !== undefined) t.generation = c.generation;
   if (c.revision !== undefined) t.revision = c.revision;
   if (c.summary !== undefined) t.summary = c.summary;
+  if (c.sourceCommit !== undefined) t.sourceCommit = c.sourceCommit;
   return t;
 }

@@ -10,6 +10,7 @@ import { access } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { GIT_SERVE_PATH, GIT_SERVE_RBAC_PATH } from "../api/pull.js";
+import { AnswerCache, type CachedAnswer, refsFingerprint, requestKey } from "./serve-cache.js";
 
 /** What the authorizer says of a token: a result for every expected outcome, with a reason for every "no". */
 export type AccessDecision =
@@ -38,6 +39,12 @@ export interface GitServeOptions {
   timeoutMs?: number;
   /** The git executable. Default `git` on the PATH. */
   gitCommand?: string;
+  /**
+   * Answers kept for identical requests while the refs are unchanged (serve-cache.ts): agents
+   * fetching the same commit, and polls with nothing new, start no backend. Default: a cache with
+   * its default limits; false: every request runs a backend.
+   */
+  answerCache?: AnswerCache | false;
 }
 
 const MiB = 1024 * 1024;
@@ -138,6 +145,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
   const timeoutMs = options.timeoutMs ?? 300_000;
   const git = options.gitCommand ?? "git";
   const log = options.logger;
+  const cache = options.answerCache === false ? undefined : (options.answerCache ?? new AnswerCache());
   let active = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -194,15 +202,71 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
         }
         body = read;
       }
-      const status = await runBackend(req, res, route, body);
+      const status = cache ? await answerFromCache(cache, req, res, route, body) : await runBackend(req, res, route, body);
       log?.debug({ method, path, status, user: decision.user }, "git request");
     } finally {
       active--;
     }
   };
 
-  /** Run http-backend for one request and stream its answer; resolves with the HTTP status sent. */
-  const runBackend = (req: IncomingMessage, res: ServerResponse, route: Extract<Route, { kind: "upload-pack" }>, body: Buffer): Promise<number> =>
+  /**
+   * The cached answer to this very request, or the answer of a backend run now (and kept). The
+   * same request arriving while its backend runs waits for that one rather than starting another.
+   */
+  const answerFromCache = async (
+    cache: AnswerCache,
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Extract<Route, { kind: "upload-pack" }>,
+    body: Buffer,
+  ): Promise<number> => {
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return typeof value === "string" ? value : undefined;
+    };
+    const key = requestKey({
+      refs: refsFingerprint(options.repoDir),
+      suffix: route.suffix,
+      query: route.query,
+      method: route.method,
+      protocol: header("git-protocol"),
+      contentType: header("content-type"),
+      contentEncoding: header("content-encoding"),
+      body,
+    });
+    const keep = (answer: CachedAnswer) => cache.set(key, answer);
+    let answer = cache.get(key);
+    if (answer === undefined) {
+      let status = 0;
+      const outcome = await cache.once(key, async () => {
+        cache.misses++;
+        status = await runBackend(req, res, route, body, keep);
+      });
+      if (outcome === "produced") return status;
+      answer = cache.get(key);
+      // The run waited for failed or was too large to keep: this request gets its own.
+      if (answer === undefined) return runBackend(req, res, route, body, keep);
+    }
+    cache.hits++;
+    if (res.destroyed) return answer.status;
+    for (const [name, value] of answer.headers) res.setHeader(name, value);
+    res.writeHead(answer.status);
+    res.end(answer.body);
+    return answer.status;
+  };
+
+  /**
+   * Run http-backend for one request and stream its answer; resolves with the HTTP status sent.
+   * `keep` receives the complete answer of a backend that succeeded, unless it was larger than the
+   * cache keeps.
+   */
+  const runBackend = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Extract<Route, { kind: "upload-pack" }>,
+    body: Buffer,
+    keep?: (answer: CachedAnswer) => void,
+  ): Promise<number> =>
     new Promise((resolve) => {
       // A fresh environment: nothing of this process (its Git token, its hub credentials) reaches
       // the backend, and no user or system Git config changes what it does.
@@ -281,6 +345,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
       child.stdin?.end(body);
 
       let head = Buffer.alloc(0);
+      let kept: { headers: Array<[string, string]>; chunks: Buffer[]; bytes: number } | undefined;
       const stdout = child.stdout;
       if (!stdout) return;
       const onData = (chunk: Buffer) => {
@@ -311,6 +376,18 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
         sentStatus = parsed.status;
         const rest = head.subarray(end.at + end.length);
         if (rest.length > 0) res.write(rest);
+        if (keep && parsed.status === 200) {
+          const copy: NonNullable<typeof kept> = { headers: parsed.headers, chunks: rest.length > 0 ? [rest] : [], bytes: rest.length };
+          kept = copy;
+          const limit = cache?.maxAnswerBytes ?? 0;
+          // Beside the pipe: it sees the same chunks and leaves the back-pressure to the pipe.
+          stdout.on("data", (chunk: Buffer) => {
+            if (kept === undefined) return;
+            copy.bytes += chunk.length;
+            if (copy.bytes > limit) kept = undefined;
+            else copy.chunks.push(chunk);
+          });
+        }
         stdout.pipe(res);
       };
       stdout.on("data", onData);
@@ -323,8 +400,9 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
           log?.warn({ code, signal, stderr: stderr.trim().slice(0, 1000) }, "git http-backend failed");
           // A partial pack must not look complete to the client.
           if (!res.writableEnded) res.destroy();
-        } else if (!res.writableEnded) {
-          res.end();
+        } else {
+          if (!res.writableEnded) res.end();
+          if (keep && kept && kept.bytes <= (cache?.maxAnswerBytes ?? 0)) keep({ status: sentStatus, headers: kept.headers, body: Buffer.concat(kept.chunks) });
         }
         done(sentStatus);
       });
@@ -359,7 +437,8 @@ export function gitAvailable(gitCommand = "git"): Promise<string | undefined> {
   });
 }
 
-export interface GitServerOptions extends GitServeOptions {
+/** Where an HTTP(S) server listens. */
+export interface ListenOptions {
   /** Host and port to listen on (port 0 picks a free one). */
   host: string;
   port: number;
@@ -367,9 +446,16 @@ export interface GitServerOptions extends GitServeOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
-/** Start an HTTP(S) server with {@link gitServeHandler}; resolves with the server and the port it listens on. */
-export async function startGitServer(options: GitServerOptions): Promise<{ server: Server; port: number }> {
-  const handler = gitServeHandler(options);
+export interface GitServerOptions extends GitServeOptions, ListenOptions {}
+
+/**
+ * Start an HTTP(S) server with `handler` (the controller's server: {@link gitServeHandler}, and the
+ * webhook receiver when GitSources are served); resolves with the server and the port it listens on.
+ */
+export async function startHttpServer(
+  options: ListenOptions & { handler: (req: IncomingMessage, res: ServerResponse) => void },
+): Promise<{ server: Server; port: number }> {
+  const { handler } = options;
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -380,4 +466,9 @@ export async function startGitServer(options: GitServerOptions): Promise<{ serve
   });
   const addr = server.address();
   return { server, port: typeof addr === "object" && addr ? addr.port : options.port };
+}
+
+/** Start an HTTP(S) server with {@link gitServeHandler} alone; resolves with the server and the port it listens on. */
+export function startGitServer(options: GitServerOptions): Promise<{ server: Server; port: number }> {
+  return startHttpServer({ host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}), handler: gitServeHandler(options) });
 }

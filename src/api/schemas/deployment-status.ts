@@ -205,6 +205,11 @@ export const applicationDeploymentStatusSchema: Schema = {
       "kstatus conditions Ready, Reconciling and Stalled, plus Rendered (the spec renders), Committed (the manifests are in Git), Synced (the clusters applied the commit) and Healthy (the objects are healthy), each with a CamelCase reason and a message.",
     ),
     commit: { type: "string", description: "The environment repository commit (full SHA) that holds the deployment's manifests as last committed." },
+    sourceCommit: {
+      type: "string",
+      description:
+        "The commit of the GitSource the spec came from (its flotilla.dev/source-commit annotation) when the deployment's manifests were last committed; absent for a deployment applied by hand.",
+    },
     progress: {
       type: "string",
       description:

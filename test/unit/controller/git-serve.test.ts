@@ -1,8 +1,10 @@
 // The controller's Git server as the controller starts it: every replica serves its embedded
 // repository (a standby too), with the injected authorizer; with --git-url it does not serve.
+// With webhooks, the same server also answers /hooks/ (alone with --git-url).
 // The hub is an address that never answers: nothing here needs one.
 
 import { execFile } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
@@ -11,6 +13,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Controller } from "../../../src/controller/controller.js";
 import { EnvRepo } from "../../../src/gitops/repo.js";
+import type { WebhookTarget } from "../../../src/controller/webhook-receiver.js";
 import type { AccessDecision } from "../../../src/gitops/serve.js";
 import { configMaps, tempDir } from "../gitops/support.js";
 
@@ -80,6 +83,8 @@ describe("the controller's Git server", () => {
       const refused = await fetch(`http://127.0.0.1:${port}/env.git/info/refs?service=git-upload-pack`, { headers: { authorization: "Bearer bad" } });
       expect(refused.status).toBe(401);
       expect(log.lines.some((l) => l.msg === "serving the environment repository read-only at /env.git" && l.port === port)).toBe(true);
+      // No webhooks asked for: /hooks/ is an unknown path like any other.
+      expect((await fetch(`http://127.0.0.1:${port}/hooks/team-a/web`, { method: "POST", body: "{}" })).status).toBe(404);
     } finally {
       await controller.stop();
     }
@@ -101,6 +106,86 @@ describe("the controller's Git server", () => {
     await controller.stop();
     expect(controller.gitServePort).toBeUndefined();
     expect(log.lines.map((l) => l.msg)).toContain("not serving the environment repository: it lives on --git-url, which pull-mode agents read");
+  });
+
+  /** A webhook target whose only source is team-a/web, recording its triggers. */
+  function hookTarget(): WebhookTarget & { triggers: string[] } {
+    const triggers: string[] = [];
+    return {
+      triggers,
+      secretOf: async (namespace, name) => (`${namespace}/${name}` === "team-a/web" ? Buffer.from("hook-secret") : undefined),
+      trigger: (namespace, name) => triggers.push(`${namespace}/${name}`) > 0,
+    };
+  }
+  const signedPush = (port: number | undefined) => {
+    const body = '{"ref":"refs/heads/main"}';
+    return fetch(`http://127.0.0.1:${port}/hooks/team-a/web`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-hub-signature-256": `sha256=${createHmac("sha256", "hook-secret").update(body).digest("hex")}` },
+      body,
+    });
+  };
+
+  it("serves webhooks at /hooks/ next to /env.git when given a webhook target", async () => {
+    const log = capture();
+    const target = hookTarget();
+    const controller = new Controller({
+      kubeConfig: unreachableHub(),
+      dataDir: `${dir.path}/data`,
+      gitServeAddr: "127.0.0.1:0",
+      gitServeAuthorize: authorize,
+      webhooks: target,
+      leaderElection: true,
+      logger: log.logger,
+    });
+    await controller.start();
+    try {
+      const port = controller.gitServePort;
+      const pushed = await signedPush(port);
+      expect(pushed.status).toBe(202);
+      expect(await pushed.json()).toEqual({ triggered: "team-a/web" });
+      expect(target.triggers).toEqual(["team-a/web"]);
+      const unsigned = await fetch(`http://127.0.0.1:${port}/hooks/team-a/web`, { method: "POST", body: "{}" });
+      expect(unsigned.status).toBe(401);
+      const refs = await fetch(`http://127.0.0.1:${port}/env.git/info/refs?service=git-upload-pack`, { headers: { authorization: "Bearer good" } });
+      expect(refs.status).toBe(200);
+      expect(await refs.text()).toContain(head);
+      const msgs = log.lines.map((l) => l.msg);
+      expect(msgs).toContain("serving the environment repository read-only at /env.git");
+      expect(msgs).toContain("receiving GitSource webhooks at /hooks/<namespace>/<name>");
+    } finally {
+      await controller.stop();
+    }
+    expect(target.triggers).toEqual(["team-a/web"]);
+  });
+
+  it("with --git-url and a webhook target, serves only the webhooks", async () => {
+    const log = capture();
+    const target = hookTarget();
+    const controller = new Controller({
+      kubeConfig: unreachableHub(),
+      dataDir: `${dir.path}/remote-data`,
+      gitUrl: "https://git.example.com/platform/env.git",
+      gitServeAddr: "127.0.0.1:0",
+      gitServeAuthorize: authorize,
+      webhooks: target,
+      leaderElection: true,
+      logger: log.logger,
+    });
+    await controller.start();
+    try {
+      const port = controller.gitServePort;
+      expect(port).toBeGreaterThan(0);
+      expect((await signedPush(port)).status).toBe(202);
+      expect(target.triggers).toEqual(["team-a/web"]);
+      const refs = await fetch(`http://127.0.0.1:${port}/env.git/info/refs?service=git-upload-pack`, { headers: { authorization: "Bearer good" } });
+      expect(refs.status).toBe(404);
+      const msgs = log.lines.map((l) => l.msg);
+      expect(msgs).toContain("receiving GitSource webhooks at /hooks/<namespace>/<name>");
+      expect(msgs).not.toContain("serving the environment repository read-only at /env.git");
+    } finally {
+      await controller.stop();
+    }
   });
 
   it("names --git-serve-addr when its port is taken", async () => {

@@ -18,6 +18,7 @@ import {
   type Resolved,
   requeuePolicy,
   STARTUP_REQUEUE_MS,
+  sourceCommitOf,
   statusOf,
   targetName,
   usageOf,
@@ -281,7 +282,27 @@ describe("statusOf", () => {
     });
     expect(status.rollout).toBeUndefined();
     expect(status.commit).toBe("a".repeat(40));
+    expect(status.sourceCommit).toBeUndefined();
     expect(status.conditions?.find((c) => c.type === "Rendered")).toMatchObject({ status: "False", reason: "InvalidSpec", message: "bad" });
+  });
+});
+
+describe("the source commit", () => {
+  it("shows in status the GitSource commit the spec came from, trimmed; none for a deployment applied by hand", () => {
+    const fromGit = aValidDeployment();
+    fromGit.metadata.annotations = { "flotilla.dev/source-commit": ` ${"c".repeat(40)}\n` };
+    const facts = {
+      resolved: aResolved(),
+      outcome: anOutcome({ plan: aPlan() }),
+      observations: [],
+      commit: "a".repeat(40),
+      now: new Date("2026-01-01T00:00:00Z"),
+    };
+    expect(statusOf({ ...facts, deployment: fromGit }).sourceCommit).toBe("c".repeat(40));
+    expect(sourceCommitOf(fromGit)).toBe("c".repeat(40));
+    fromGit.metadata.annotations = { "flotilla.dev/source-commit": "  " };
+    expect(sourceCommitOf(fromGit)).toBeUndefined();
+    expect(statusOf({ ...facts, deployment: aValidDeployment() }).sourceCommit).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EnvRepo } from "../../../src/gitops/repo.js";
-import { configMaps, steppingClock, tempDir } from "./support.js";
+import { configMaps, steppingClock, stockGit, tempDir } from "./support.js";
 
 describe("EnvRepo (embedded)", () => {
   let dir: { path: string; cleanup: () => Promise<void> };
@@ -77,6 +77,25 @@ describe("EnvRepo (embedded)", () => {
     expect(await repo.log()).toHaveLength(1);
     expect((await repo.readCluster("c1", result?.oid ?? "")).size).toBe(2);
     expect((await repo.log())[0]?.deployments.map((d) => `${d.namespace}/${d.name}@${d.generation}`)).toEqual(["a/one@2", "b/two@5"]);
+  });
+
+  it("names the GitSource commit of a deployment that came from one in a Flotilla-Source-Commit trailer", async () => {
+    const source = "5".repeat(40);
+    const result = await repo.commitDeployments(
+      [
+        { namespace: "a", name: "from-git", clusters: { c1: configMaps("a", { s: "1" }) }, generation: 3, sourceCommit: source },
+        { namespace: "b", name: "by-hand", clusters: { c1: configMaps("b", { h: "1" }) }, generation: 1 },
+      ],
+      "batch",
+    );
+    const [entry] = await repo.log(1);
+    expect(entry?.oid).toBe(result?.oid);
+    expect(entry?.deployments.map((d) => [`${d.namespace}/${d.name}`, d.sourceCommit])).toEqual([
+      ["a/from-git", source],
+      ["b/by-hand", undefined],
+    ]);
+    const message = await stockGit(repo.dir, ["log", "-1", "--format=%B"]);
+    expect(message.stdout).toContain(`Flotilla-Deployment: a/from-git\nFlotilla-Generation: 3\nFlotilla-Source-Commit: ${source}\n`);
   });
 
   it("refuses the same deployment twice in one commit and unsafe file names before writing anything", async () => {

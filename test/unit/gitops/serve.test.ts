@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { type Logger, pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EnvRepo } from "../../../src/gitops/repo.js";
+import { AnswerCache } from "../../../src/gitops/serve-cache.js";
 import { type AccessDecision, parseCgiHeaders, routeOf, startGitServer, tokenOf } from "../../../src/gitops/serve.js";
 import { configMaps, stockGit, tempDir } from "./support.js";
 
@@ -481,3 +482,130 @@ describe("over HTTPS", () => {
     expect(clone.code).not.toBe(0);
   });
 });
+
+describe("answers kept for identical requests", () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let fakeGit: string;
+  let gitdir: string;
+
+  beforeAll(async () => {
+    dir = await tempDir("flotilla-serve-cache-");
+    gitdir = `${dir.path}/data/env.git`;
+    await run("git", ["init", "-q", "--bare", gitdir]);
+    // Answers with its own pid, so a client can tell which backend run answered it; takes 300 ms
+    // while SLOW exists in the data dir, and fails while FAIL exists.
+    fakeGit = `${dir.path}/fake-git`;
+    await writeFile(
+      fakeGit,
+      [
+        "#!/bin/sh",
+        `echo $$ >> "${dir.path}/pids"`,
+        `if [ -e "${dir.path}/SLOW" ]; then sleep 0.3; fi`,
+        `if [ -e "${dir.path}/FAIL" ]; then exit 1; fi`,
+        `printf 'Content-Type: text/plain\\r\\n\\r\\nanswer of %s' $$`,
+        "",
+      ].join("\n"),
+    );
+    await chmod(fakeGit, 0o755);
+  });
+  afterAll(() => dir.cleanup());
+
+  const runs = async () => (await readFile(`${dir.path}/pids`, "utf8").catch(() => "")).trim().split("\n").filter(Boolean).length;
+  const refs = (port: number, token = "good") => raw(port, "/env.git/info/refs?service=git-upload-pack", { headers: { authorization: `Bearer ${token}` } });
+  const pack = (port: number, body: string) =>
+    raw(port, "/env.git/git-upload-pack", {
+      method: "POST",
+      headers: { authorization: "Bearer good", "content-type": "application/x-git-upload-pack-request" },
+      body: Buffer.from(body),
+    });
+
+  async function serve(cache: AnswerCache) {
+    return startGitServer({ host: "127.0.0.1", port: 0, repoDir: gitdir, authorize, gitCommand: fakeGit, answerCache: cache });
+  }
+
+  it("answers a repeated ref advertisement without a backend until a ref moves", async () => {
+    const cache = new AnswerCache();
+    const { server, port } = await serve(cache);
+    try {
+      const before = await runs();
+      const first = await refs(port);
+      const second = await refs(port);
+      expect(first.status).toBe(200);
+      expect(second.body).toBe(first.body);
+      expect(await runs()).toBe(before + 1);
+      await run("git", ["--git-dir", gitdir, "update-ref", "refs/heads/main", await emptyCommit(gitdir)]);
+      const third = await refs(port);
+      expect(third.body).not.toBe(first.body);
+      expect(await runs()).toBe(before + 2);
+      // Still authorized per request: a cached answer is no way around the token check.
+      expect((await refs(port, "nobody")).status).toBe(401);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("starts one backend for the same negotiation asked at once, and one per different negotiation", async () => {
+    const cache = new AnswerCache();
+    const { server, port } = await serve(cache);
+    await writeFile(`${dir.path}/SLOW`, "");
+    try {
+      const before = await runs();
+      const same = await Promise.all([pack(port, "want a\n"), pack(port, "want a\n"), pack(port, "want a\n")]);
+      expect(same.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(new Set(same.map((r) => r.body)).size).toBe(1);
+      expect(await runs()).toBe(before + 1);
+      const other = await pack(port, "want b\n");
+      expect(other.body).not.toBe(same[0]?.body);
+      expect(await runs()).toBe(before + 2);
+    } finally {
+      await import("node:fs/promises").then((fs) => fs.rm(`${dir.path}/SLOW`, { force: true }));
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("keeps no failed answer and none larger than its limit", async () => {
+    const cache = new AnswerCache({ maxAnswerBytes: 8 });
+    const { server, port } = await serve(cache);
+    try {
+      const before = await runs();
+      await writeFile(`${dir.path}/FAIL`, "");
+      expect((await pack(port, "want c\n")).status).toBe(502);
+      await import("node:fs/promises").then((fs) => fs.rm(`${dir.path}/FAIL`));
+      // "answer of <pid>" is over 8 bytes: streamed, not kept.
+      expect((await pack(port, "want c\n")).status).toBe(200);
+      expect((await pack(port, "want c\n")).status).toBe(200);
+      expect(await runs()).toBe(before + 3);
+      expect(cache.size).toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("serves stock git and the agent's remote from kept answers as from the backend", async () => {
+    const repoDir = `${dir.path}/real/env.git`;
+    const repo = await EnvRepo.open({ dir: repoDir });
+    await repo.commitDeployments([{ namespace: "team-a", name: "web", clusters: { staging: configMaps("team-a", { web: "1" }) } }], "v1");
+    const cache = new AnswerCache();
+    const { server, port } = await startGitServer({ host: "127.0.0.1", port: 0, repoDir, authorize, answerCache: cache });
+    try {
+      const url = `http://127.0.0.1:${port}/env.git`;
+      for (const name of ["one", "two"]) {
+        const clone = await git(dir.path, ["-c", `http.extraHeader=${bearer("good")}`, "clone", "-q", url, name]);
+        expect(clone.code).toBe(0);
+        expect((await git(`${dir.path}/${name}`, ["fsck", "--strict", "--no-dangling"])).code).toBe(0);
+        expect((await git(`${dir.path}/${name}`, ["rev-parse", "HEAD"])).stdout.trim()).toBe(await repo.head());
+      }
+      // The second clone asked exactly what the first asked: both requests answered from the cache.
+      expect(cache.hits).toBeGreaterThanOrEqual(2);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+/** A commit with the empty tree in a bare repository, by stock git. */
+async function emptyCommit(gitdir: string): Promise<string> {
+  const tree = (await run("git", ["--git-dir", gitdir, "hash-object", "-t", "tree", "-w", "/dev/null"])).stdout.trim();
+  const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
+  return (await run("git", ["--git-dir", gitdir, "commit-tree", tree, "-m", "empty"], { env })).stdout.trim();
+}

@@ -8,9 +8,7 @@ import type { GitSource, GitSourceRef } from "./types.js";
 /** Label on every object a GitSource applied: `<namespace>.<name>` of the source (what pruning goes by). */
 export const LABEL_SOURCE = "flotilla.dev/source";
 /** Annotations on every object a GitSource applied: the source (`<namespace>/<name>`), commit and file it came from. */
-export const ANNOTATION_SOURCE = "flotilla.dev/source";
-export const ANNOTATION_SOURCE_COMMIT = "flotilla.dev/source-commit";
-export const ANNOTATION_SOURCE_FILE = "flotilla.dev/source-file";
+export { ANNOTATION_SOURCE, ANNOTATION_SOURCE_COMMIT, ANNOTATION_SOURCE_FILE } from "./labels.js";
 /** Field manager of the hub objects a GitSource applies (server-side apply, forced). */
 export const SOURCE_FIELD_MANAGER = "flotilla-source";
 /** Held by a GitSource with prune: its objects are deleted before it goes. */

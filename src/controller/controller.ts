@@ -188,12 +188,14 @@ export class Controller {
   }
 
   /**
-   * For the webhook receiver: fetch a GitSource now (false when this replica does not lead or
-   * knows no such source), and the webhook's shared secret of a source (undefined likewise).
+   * For the webhook receiver (a WebhookTarget): fetch a GitSource now (false when this replica
+   * does not lead or knows no such source), and the webhook's shared secret of a source
+   * (undefined likewise).
    */
   readonly gitSources = {
     trigger: (namespace: string, name: string): boolean => this.sources?.trigger(namespace, name) ?? false,
     webhookSecret: (namespace: string, name: string): Promise<Buffer | undefined> => this.sources?.webhookSecret(namespace, name) ?? Promise.resolve(undefined),
+    secretOf: (namespace: string, name: string): Promise<Buffer | undefined> => this.gitSources.webhookSecret(namespace, name),
   };
 
   get isLeader(): boolean {

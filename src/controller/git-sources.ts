@@ -93,6 +93,8 @@ function splitKey(key: Key): { namespace: string; name: string } {
 export class GitSourceLoop {
   private informer: SupervisedInformer<GitSource> | undefined;
   private readonly states = new Map<Key, SourceState>();
+  /** Webhook secrets by source, with the `name/key` they were read from. */
+  private readonly hookSecrets = new Map<Key, { ref: string; value: Buffer | undefined }>();
   private stopped = false;
   private active = 0;
   private readonly waiting: Array<() => void> = [];
@@ -136,13 +138,33 @@ export class GitSourceLoop {
     return true;
   }
 
-  /** The webhook's shared secret: the bytes of spec.webhook.secretRef's key; undefined when the source, its webhook or the Secret does not exist. */
+  /**
+   * The webhook's shared secret: the bytes of spec.webhook.secretRef's key; undefined when the
+   * source, its webhook or the Secret does not exist. Answered from a cache that every pass over
+   * the source refreshes (a rotated secret counts from the next interval), so a caller cannot
+   * tell a known source from an unknown one by the time it takes; read at once only before the
+   * source's first pass.
+   */
   async webhookSecret(namespace: string, name: string): Promise<Buffer | undefined> {
-    const ref = this.informer?.get(name, namespace)?.spec.webhook?.secretRef;
-    if (!ref) return undefined;
-    const data = await this.writes.readSecret(namespace, ref.name);
-    const value = data?.[ref.key ?? DEFAULT_WEBHOOK_KEY];
-    return value && value.length > 0 ? value : undefined;
+    const source = this.informer?.get(name, namespace);
+    if (!source?.spec.webhook) return undefined;
+    const cached = this.hookSecrets.get(keyOf(source));
+    if (cached && cached.ref === hookRef(source)) return cached.value;
+    return this.refreshHookSecret(source);
+  }
+
+  private async refreshHookSecret(source: GitSource): Promise<Buffer | undefined> {
+    const ref = source.spec.webhook?.secretRef;
+    const key = keyOf(source);
+    if (!ref) {
+      this.hookSecrets.delete(key);
+      return undefined;
+    }
+    const data = await this.writes.readSecret(source.metadata.namespace ?? "default", ref.name);
+    const bytes = data?.[ref.key ?? DEFAULT_WEBHOOK_KEY];
+    const value = bytes && bytes.length > 0 ? bytes : undefined;
+    this.hookSecrets.set(key, { ref: hookRef(source), value });
+    return value;
   }
 
   // ---------- scheduling ----------
@@ -159,6 +181,7 @@ export class GitSourceLoop {
   }
 
   private forget(key: Key): void {
+    this.hookSecrets.delete(key);
     const state = this.states.get(key);
     if (state?.timer) clearTimeout(state.timer);
     this.states.delete(key);
@@ -239,6 +262,7 @@ export class GitSourceLoop {
       await this.writes.setFinalizers(namespace, name, next, source.metadata.resourceVersion);
     }
     const intervalMs = sourceIntervalMs(source);
+    await this.refreshHookSecret(source).catch((e: unknown) => this.log.warn({ source: key, err: errorText(e) }, "cannot read the webhook's Secret"));
     if (source.spec.suspend) {
       await this.writeStatus(source, { ready: "False", reason: "Suspended", message: "spec.suspend is true: nothing is fetched, applied or pruned" });
       return undefined;
@@ -466,6 +490,11 @@ export class GitSourceLoop {
     if (JSON.stringify(status) === JSON.stringify(before)) return;
     await this.writes.writeStatus(source.metadata.namespace ?? "default", source.metadata.name, status);
   }
+}
+
+function hookRef(source: GitSource): string {
+  const ref = source.spec.webhook?.secretRef;
+  return ref ? `${ref.name}/${ref.key ?? DEFAULT_WEBHOOK_KEY}` : "";
 }
 
 function appliedText(source: GitSource): string {

@@ -291,6 +291,13 @@ describe("GitSourceLoop", () => {
     expect(fetches).toHaveLength(2);
     expect((await loop.webhookSecret("team-a", "apps"))?.toString()).toBe("shared");
     expect(await loop.webhookSecret("team-a", "nope")).toBeUndefined();
+    // Answered from what the last pass read: a rotated secret counts from the next pass.
+    hub.secrets.set("hook", { token: Buffer.from("rotated") });
+    expect((await loop.webhookSecret("team-a", "apps"))?.toString()).toBe("shared");
+    const passes = fetches.length;
+    loop.trigger("team-a", "apps");
+    await until(() => (fetches.length > passes ? true : undefined), "another pass");
+    expect((await loop.webhookSecret("team-a", "apps"))?.toString()).toBe("rotated");
     hub.put(aSource({ webhook: { secretRef: { name: "hook", key: "missing" } } }));
     expect(await loop.webhookSecret("team-a", "apps")).toBeUndefined();
   });

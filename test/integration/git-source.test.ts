@@ -228,6 +228,12 @@ describe("GitSource", () => {
     const productionBeforeStaging = seen.some((i) => i.staging !== "shop:2" && (i["prod-eu"] === "shop:2" || i["prod-us"] === "shop:2"));
     expect(productionBeforeStaging).toBe(false);
     await waitForImages("shop:2", "shop:2 on every member");
+    // Traceability: the deployment's status and the environment commits of the rollout name the team's commit.
+    expect((await shopOnHub())?.status?.sourceCommit).toBe(second);
+    const envLog = await git(["--git-dir", join(root, "data", "env.git"), "log", "--format=%B%x1e"], { home: root });
+    const trailers = envLog.split("\x1e").filter((m) => m.includes(`Flotilla-Deployment: ${ns}/shop`));
+    expect(trailers.filter((m) => m.includes(`Flotilla-Source-Commit: ${second}`)).length).toBeGreaterThanOrEqual(2);
+    expect(trailers.some((m) => m.includes(`Flotilla-Source-Commit: ${first}`))).toBe(true);
   });
 
   step("a hand edit of a field the source owns is put back at the next fetch", async () => {

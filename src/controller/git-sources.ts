@@ -212,6 +212,7 @@ export class GitSourceLoop {
     }
     state.running = this.withSlot(() => this.reconcile(key, state))
       .catch((e: unknown) => {
+        if (this.stopped) return undefined;
         state.failures++;
         this.log.warn({ source: key, err: errorText(e) }, "GitSource reconcile failed; retrying with backoff");
         return backoffDelay(state.failures, { initialMs: 1_000, maxMs: 60_000 });
@@ -226,8 +227,13 @@ export class GitSourceLoop {
       });
   }
 
-  private async withSlot<T>(work: () => Promise<T>): Promise<T> {
-    while (this.active >= (this.o.concurrency ?? 4)) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  /** Run `work` when fewer than `concurrency` passes run; undefined when the loop stopped meanwhile. */
+  private async withSlot<T>(work: () => Promise<T>): Promise<T | undefined> {
+    while (this.active >= (this.o.concurrency ?? 4)) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (this.stopped) return undefined;
+    }
+    if (this.stopped) return undefined;
     this.active++;
     try {
       return await work();

@@ -113,7 +113,7 @@ afterEach(async () => {
   for (const l of loops.splice(0)) await l.stop();
 });
 
-function start(hub: FakeHub, fetch: (o: SourceFetchOptions) => Promise<FetchedSource>) {
+function start(hub: FakeHub, fetch: (o: SourceFetchOptions) => Promise<FetchedSource>, concurrency?: number) {
   const fetches: SourceFetchOptions[] = [];
   const events: Array<{ type: string; reason: string; message: string }> = [];
   const fakeHub = {
@@ -136,6 +136,7 @@ function start(hub: FakeHub, fetch: (o: SourceFetchOptions) => Promise<FetchedSo
       return fetch(o);
     },
     random: () => 0.5,
+    ...(concurrency === undefined ? {} : { concurrency }),
   });
   loop.start();
   loops.push(loop);
@@ -300,6 +301,29 @@ describe("GitSourceLoop", () => {
     expect((await loop.webhookSecret("team-a", "apps"))?.toString()).toBe("rotated");
     hub.put(aSource({ webhook: { secretRef: { name: "hook", key: "missing" } } }));
     expect(await loop.webhookSecret("team-a", "apps")).toBeUndefined();
+  });
+
+  it("runs at most `concurrency` passes at once, and stops without waiting for the ones queued", async () => {
+    const hub = new FakeHub();
+    let release: (() => void) | undefined;
+    const { loop, fetches } = start(
+      hub,
+      (o) =>
+        new Promise<FetchedSource>((resolve) => {
+          release = () => resolve({ commit: C1, downloaded: true, files: [] });
+          void o;
+        }),
+      1,
+    );
+    hub.put(aSource());
+    hub.put({ ...aSource(), metadata: { ...aSource().metadata, name: "second" } });
+    await until(() => (fetches.length === 1 ? true : undefined), "the first fetch");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fetches).toHaveLength(1);
+    const stopped = loop.stop();
+    release?.();
+    await stopped;
+    expect(fetches).toHaveLength(1);
   });
 
   it("deletes its objects when the GitSource is deleted with prune, then releases it", async () => {

@@ -4,6 +4,7 @@
 // from a commit with a problem, never touches an object another source or a person created, and
 // never writes a credential to a log, an event or status.
 
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -180,7 +181,12 @@ export class GitSourceLoop {
     this.schedule(key, 0);
   }
 
+  /** A GitSource gone from the hub: its timer, cached secret and mirror go too. */
   private forget(key: Key): void {
+    const { namespace, name } = splitKey(key);
+    void rm(join(this.o.dataDir, "sources", namespace, name), { recursive: true, force: true }).catch((e: unknown) =>
+      this.log.warn({ source: key, err: errorText(e) }, "cannot remove the mirror of a deleted GitSource"),
+    );
     this.hookSecrets.delete(key);
     const state = this.states.get(key);
     if (state?.timer) clearTimeout(state.timer);

@@ -1,6 +1,10 @@
 // The GitSource loop against fakes of the hub and of Git: what it applies, prunes and writes to
 // status, and what it refuses to touch.
 
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { GitError } from "../../../src/api/errors.js";
@@ -113,7 +117,7 @@ afterEach(async () => {
   for (const l of loops.splice(0)) await l.stop();
 });
 
-function start(hub: FakeHub, fetch: (o: SourceFetchOptions) => Promise<FetchedSource>, concurrency?: number) {
+function start(hub: FakeHub, fetch: (o: SourceFetchOptions) => Promise<FetchedSource>, concurrency?: number, dataDir = "/data") {
   const fetches: SourceFetchOptions[] = [];
   const events: Array<{ type: string; reason: string; message: string }> = [];
   const fakeHub = {
@@ -125,7 +129,7 @@ function start(hub: FakeHub, fetch: (o: SourceFetchOptions) => Promise<FetchedSo
   const loop = new GitSourceLoop({
     hub: fakeHub,
     kubeConfig: undefined as never,
-    dataDir: "/data",
+    dataDir,
     controllerNamespace: "flotilla-system",
     logger: pino({ level: "silent" }),
     objects: hub.objectsApi,
@@ -326,14 +330,21 @@ describe("GitSourceLoop", () => {
     expect(fetches).toHaveLength(1);
   });
 
-  it("deletes its objects when the GitSource is deleted with prune, then releases it", async () => {
+  it("deletes its objects when the GitSource is deleted with prune, then releases it and removes its mirror", async () => {
     const hub = new FakeHub();
-    start(hub, async () => ({ commit: C1, downloaded: true, files: [{ path: "apps/web.yaml", text: adFile("web") }] }));
+    const dataDir = await mkdtemp(join(tmpdir(), "flotilla-sources-"));
+    const mirror = join(dataDir, "sources", "team-a", "apps");
+    await mkdir(mirror, { recursive: true });
+    await writeFile(join(mirror, "HEAD"), "ref: refs/heads/main\n");
+    start(hub, async () => ({ commit: C1, downloaded: true, files: [{ path: "apps/web.yaml", text: adFile("web") }] }), undefined, dataDir);
     hub.put(aSource());
     await until(() => (hub.status?.appliedCommit === C1 && hub.sources.get("apps")?.metadata.finalizers?.length ? true : undefined), "applied");
     const s = hub.sources.get("apps") as GitSource;
     hub.put({ ...s, metadata: { ...s.metadata, deletionTimestamp: new Date().toISOString() } });
     await until(() => (hub.sources.has("apps") ? undefined : true), "the GitSource released");
     expect(hub.deleted).toEqual(["ApplicationDeployment/web"]);
+    await until(() => (existsSync(mirror) ? undefined : true), "the mirror removed");
+    expect(existsSync(join(dataDir, "sources", "team-a"))).toBe(true);
+    await rm(dataDir, { recursive: true, force: true });
   });
 });

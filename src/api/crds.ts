@@ -46,7 +46,7 @@ interface CrdInfo {
   plural: string;
   scope: "Namespaced" | "Cluster";
   shortNames: string[];
-  columns: Array<{ name: string; type: string; jsonPath: string; description?: string }>;
+  columns: Array<{ name: string; type: string; jsonPath: string; description?: string; priority?: number }>;
   /** Without a status subresource the writer sets spec and status in one request. Default true. */
   statusSubresource?: boolean;
 }
@@ -116,6 +116,26 @@ const CRDS: CrdInfo[] = [
       { name: "HEALTH", type: "string", jsonPath: ".status.deployment.health" },
       { name: "COMMIT", type: "string", jsonPath: ".status.deployment.commit" },
       { name: "APPLIED", type: "string", jsonPath: ".status.agent.appliedCommit" },
+      AGE,
+    ],
+  },
+  {
+    kind: "GitSource",
+    plural: "gitsources",
+    scope: "Namespaced",
+    shortNames: ["gitsrc"],
+    columns: [
+      { name: "URL", type: "string", jsonPath: ".spec.url", description: "The repository" },
+      { name: "REF", type: "string", jsonPath: ".spec.ref.*", description: "The branch, tag or commit followed (empty: branch main)" },
+      { name: "APPLIED", type: "string", jsonPath: ".status.appliedCommit", description: "The last commit applied" },
+      { name: "READY", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: "The Ready condition: True, False or Unknown" },
+      {
+        name: "MESSAGE",
+        type: "string",
+        jsonPath: '.status.conditions[?(@.type=="Ready")].message',
+        description: "Why the source is or is not Ready",
+        priority: 1,
+      },
       AGE,
     ],
   },

@@ -8,6 +8,7 @@ import { clusterSpecSchema, clusterStatusSchema } from "./schemas/cluster.js";
 import type { Schema } from "./schemas/common.js";
 import { applicationDeploymentSpecSchema } from "./schemas/deployment.js";
 import { componentDefinitionSpecSchema, traitDefinitionSpecSchema } from "./schemas/definitions.js";
+import { gitSourceSpecSchema, gitSourceStatusSchema } from "./schemas/git-source.js";
 import { syncReportSpecSchema, syncReportStatusSchema } from "./schemas/sync-report.js";
 
 export { DNS_LABEL_PATTERN, DURATION_PATTERN, PERCENT_PATTERN } from "./schemas/common.js";
@@ -63,6 +64,12 @@ export const schemas = {
     "What the agent of a pull-mode Cluster reports to the hub: one per deployment on the cluster (its applied commit, health and replicas per revision) and one for the agent itself. Written only by the agent, in the namespace flotilla-cluster-<cluster>; the controller reads them where it would read its own sync results in push mode.",
     syncReportSpecSchema,
     syncReportStatusSchema,
+  ),
+  GitSource: resource(
+    "GitSource",
+    "A team's Git repository of Flotilla documents: the controller fetches its ref at an interval (or when a webhook calls), reads every YAML file under its path and applies the ApplicationDeployments it finds into the GitSource's own namespace (a GitSource in the controller's namespace may also carry ComponentDefinitions, TraitDefinitions and Clusters), and prunes what it applied once its file is gone. A commit with a single invalid or refused document is not applied at all.",
+    gitSourceSpecSchema,
+    gitSourceStatusSchema,
   ),
 } as const;
 

@@ -452,6 +452,59 @@ export interface SyncReport {
   status?: { agent?: AgentReport; deployment?: DeploymentReport };
 }
 
+// ---------- GitSource ----------
+
+/** Exactly one of branch, tag or commit. */
+export interface GitSourceRef {
+  branch?: string;
+  tag?: string;
+  commit?: string;
+}
+
+export interface GitSourceSpec {
+  /** https:// URL, or a local path / file:// URL of a repository on a mounted volume. */
+  url: string;
+  /** Default `{ branch: "main" }`. */
+  ref?: GitSourceRef;
+  /** Folder of the repository to read. Default ".". */
+  path?: string;
+  /** Fetch period, e.g. `1m` (default). */
+  interval?: string;
+  /** Secret in the GitSource's namespace with `token`, or `username` and `password`. */
+  secretRef?: { name: string };
+  /** Shared secret of the webhook receiver (key default `token`). */
+  webhook?: { secretRef: { name: string; key?: string } };
+  suspend?: boolean;
+  /** Default true. */
+  prune?: boolean;
+}
+
+/** One object a GitSource applied, and the file it came from. */
+export interface GitSourceInventoryEntry {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  file: string;
+}
+
+export interface GitSourceStatus {
+  observedGeneration?: number;
+  lastFetchedCommit?: string;
+  appliedCommit?: string;
+  lastFetchTime?: string;
+  inventory?: GitSourceInventoryEntry[];
+  conditions?: Condition[];
+}
+
+export interface GitSource {
+  apiVersion: "flotilla.dev/v1alpha1";
+  kind: "GitSource";
+  metadata: ObjectMeta;
+  spec: GitSourceSpec;
+  status?: GitSourceStatus;
+}
+
 export type FlotillaResource = ApplicationDeployment | ComponentDefinition | TraitDefinition | Cluster;
 
 /** A rendered Kubernetes object: what ends up in Git and on a cluster. */

@@ -47,8 +47,12 @@ export async function readInputs(paths: string[]): Promise<Inputs> {
       case "Cluster":
         inputs.clusters.push(loaded.doc as Cluster);
         break;
-      default:
+      case "ComponentDefinition":
+      case "TraitDefinition":
         inputs.definitions.push(loaded.doc);
+        break;
+      default:
+      // A GitSource or a SyncReport beside the deployments: nothing to render.
     }
   }
   return inputs;

@@ -25,6 +25,7 @@ import { KubeClient } from "../kube/client.js";
 import { kubeKeyObjects } from "../secrets/keys.js";
 import { type HubSealingKeys, hubSealingKeys } from "./sealing-keys.js";
 import { EventRecorder, type EventTarget } from "./events.js";
+import { GitSourceLoop } from "./git-sources.js";
 import { Hub, type SupervisedInformer } from "./hub.js";
 import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
@@ -157,6 +158,8 @@ export class Controller {
   private componentDefs!: SupervisedInformer<ComponentDefinition>;
   private traitDefs!: SupervisedInformer<TraitDefinition>;
   private elector: LeaderElector | undefined;
+  /** The GitSource loop, while this replica works (leads). */
+  private sources: GitSourceLoop | undefined;
   private opsServer: import("node:http").Server | undefined;
   private gitServer: import("node:http").Server | undefined;
   private hooks: WebhookReceiver | undefined;
@@ -188,6 +191,17 @@ export class Controller {
     this.hubConfig = keepAliveKubeConfig(o.kubeConfig);
     this.hub = new Hub(this.hubConfig);
   }
+
+  /**
+   * For the webhook receiver (a WebhookTarget): fetch a GitSource now (false when this replica
+   * does not lead or knows no such source), and the webhook's shared secret of a source
+   * (undefined likewise).
+   */
+  readonly gitSources = {
+    trigger: (namespace: string, name: string): boolean => this.sources?.trigger(namespace, name) ?? false,
+    webhookSecret: (namespace: string, name: string): Promise<Buffer | undefined> => this.sources?.webhookSecret(namespace, name) ?? Promise.resolve(undefined),
+    secretOf: (namespace: string, name: string): Promise<Buffer | undefined> => this.gitSources.webhookSecret(namespace, name),
+  };
 
   get isLeader(): boolean {
     return this.working;
@@ -469,6 +483,14 @@ export class Controller {
       },
       { onError, onRecovered },
     );
+    this.sources = new GitSourceLoop({
+      hub: this.hub,
+      kubeConfig: this.o.kubeConfig,
+      dataDir: this.o.dataDir,
+      controllerNamespace: this.o.namespace ?? "flotilla-system",
+      logger: this.log,
+    });
+    this.sources.start();
     this.log.info({ repo: this.repo.dir }, "controller started");
   }
 
@@ -504,6 +526,8 @@ export class Controller {
   private async doStopWork(): Promise<void> {
     if (!this.working) return;
     this.working = false;
+    await this.sources?.stop();
+    this.sources = undefined;
     await this.queue.stop();
     await Promise.all([this.deployments.stop(), this.clusterInformer.stop(), this.componentDefs.stop(), this.traitDefs.stop(), this.reports?.stop()]);
     await this.clusters.stop();

@@ -13,6 +13,7 @@ export const PLURALS = {
   TraitDefinition: "traitdefinitions",
   Cluster: "clusters",
   SyncReport: "syncreports",
+  GitSource: "gitsources",
 } as const;
 
 export type WatchedKind = keyof typeof PLURALS;
@@ -152,7 +153,7 @@ export class Hub {
     const plural = PLURALS[kind];
     const path = `/apis/${GROUP}/${VERSION}/${plural}`;
     const listFn = () =>
-      kind === "ApplicationDeployment" || kind === "SyncReport"
+      kind === "ApplicationDeployment" || kind === "SyncReport" || kind === "GitSource"
         ? this.custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural })
         : this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural });
     return supervisedInformer<KubernetesObject>(

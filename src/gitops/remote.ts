@@ -246,7 +246,7 @@ export class RemoteSession {
 }
 
 /** Abort a request whose response headers do not arrive in time (isomorphic-git has no timeout). */
-function withTimeout(http: HttpClient, timeoutMs: number): HttpClient {
+export function withTimeout(http: HttpClient, timeoutMs: number): HttpClient {
   return {
     async request(req) {
       const controller = new AbortController();

@@ -41,8 +41,8 @@ describe("crds/", () => {
 });
 
 describe("the generated CRDs", () => {
-  it("covers the five Flotilla kinds", () => {
-    expect([...byKind.keys()].sort()).toEqual(["ApplicationDeployment", "Cluster", "ComponentDefinition", "SyncReport", "TraitDefinition"]);
+  it("covers the six Flotilla kinds", () => {
+    expect([...byKind.keys()].sort()).toEqual(["ApplicationDeployment", "Cluster", "ComponentDefinition", "GitSource", "SyncReport", "TraitDefinition"]);
   });
 
   it.each(crds.map((c) => [(c.metadata as { name: string }).name, c]))("%s has no additionalProperties: false and no const", (_name, crd) => {

@@ -114,7 +114,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     expect(container.args).toContain(`--namespace=${NAMESPACE}`);
   });
 
-  it("carries the five CRDs", () => {
+  it("carries the six CRDs", () => {
     expect(
       find(objects, "CustomResourceDefinition")
         .map((c) => c.metadata.name)
@@ -123,6 +123,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
       "applicationdeployments.flotilla.dev",
       "clusters.flotilla.dev",
       "componentdefinitions.flotilla.dev",
+      "gitsources.flotilla.dev",
       "syncreports.flotilla.dev",
       "traitdefinitions.flotilla.dev",
     ]);
@@ -183,6 +184,22 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
       { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
       { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
     ]);
+  });
+
+  it("reads Secrets outside flotilla-system only where a team binds flotilla-source-secrets (no cluster-wide Secret access)", () => {
+    type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+    const roles = find(objects, "ClusterRole") as Array<Manifest & { rules: Rule[] }>;
+    const bound = new Set(find(objects, "ClusterRoleBinding").map((b) => (b as Manifest & { roleRef: { name: string } }).roleRef.name));
+    const secretRoles = roles.filter((r) => r.rules.some((rule) => rule.apiGroups.includes("") && rule.resources.includes("secrets")));
+    expect(secretRoles.map((r) => r.metadata.name)).toEqual(["flotilla-source-secrets"]);
+    expect(secretRoles[0]?.rules).toEqual([{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }]);
+    expect(bound.has("flotilla-source-secrets")).toBe(false);
+    const controller = roles.find((r) => r.metadata.name === "flotilla-controller");
+    const may = (resource: string, verb: string) =>
+      controller?.rules.some((r) => r.apiGroups.includes("flotilla.dev") && r.resources.includes(resource) && r.verbs.includes(verb));
+    for (const verb of ["get", "list", "watch", "patch"]) expect(may("gitsources", verb), `gitsources ${verb}`).toBe(true);
+    expect(may("gitsources/status", "patch")).toBe(true);
+    for (const verb of ["create", "patch", "delete"]) expect(may("applicationdeployments", verb), `applicationdeployments ${verb}`).toBe(true);
   });
 
   it("has a policy/v1 disruption budget that never blocks a drain of the single replica", () => {

@@ -75,15 +75,16 @@ export interface ControllerOptions {
   /**
    * `host:port` of the controller's HTTP server; undefined disables it. It serves the embedded
    * repository read-only to pull-mode agents at `/env.git` (not with {@link gitUrl}: agents read
-   * the remote) and, with {@link webhooks}, GitSource webhooks at `/hooks/<namespace>/<name>`.
+   * the remote) and GitSource webhooks at `/hooks/<namespace>/<name>` (see {@link webhooks}).
    */
   gitServeAddr?: string;
   /**
-   * The GitSources a webhook may trigger: when present, `POST /hooks/<namespace>/<name>` on
+   * The GitSources a webhook may trigger: `POST /hooks/<namespace>/<name>` on
    * {@link gitServeAddr} verifies the request with `secretOf` and calls `trigger` (see
-   * webhook-receiver.ts). Default: no webhooks (/hooks/ answers 404).
+   * webhook-receiver.ts). Default: this controller's own GitSources (a replica that does not lead
+   * answers 503, and the interval fetch catches up); false: no webhooks (/hooks/ answers 404).
    */
-  webhooks?: WebhookTarget;
+  webhooks?: WebhookTarget | false;
   /** PEM certificate and key of the HTTP server (Git and webhooks): HTTPS instead of HTTP. Default: plain HTTP. */
   gitServeTls?: { cert: string | Buffer; key: string | Buffer };
   /** Who may fetch from the Git server. Default: TokenReview + SubjectAccessReview on the hub. */
@@ -309,7 +310,8 @@ export class Controller {
 
   /** What a webhook may trigger: undefined serves no webhooks. */
   private webhookTarget(): WebhookTarget | undefined {
-    return this.o.webhooks;
+    if (this.o.webhooks === false) return undefined;
+    return this.o.webhooks ?? this.gitSources;
   }
 
   async stop(): Promise<void> {

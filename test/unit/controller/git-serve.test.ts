@@ -83,15 +83,15 @@ describe("the controller's Git server", () => {
       const refused = await fetch(`http://127.0.0.1:${port}/env.git/info/refs?service=git-upload-pack`, { headers: { authorization: "Bearer bad" } });
       expect(refused.status).toBe(401);
       expect(log.lines.some((l) => l.msg === "serving the environment repository read-only at /env.git" && l.port === port)).toBe(true);
-      // No webhooks asked for: /hooks/ is an unknown path like any other.
-      expect((await fetch(`http://127.0.0.1:${port}/hooks/team-a/web`, { method: "POST", body: "{}" })).status).toBe(404);
+      // Webhooks by default, for this controller's own GitSources: an unsigned call is refused.
+      expect((await fetch(`http://127.0.0.1:${port}/hooks/team-a/web`, { method: "POST", body: "{}" })).status).toBe(401);
     } finally {
       await controller.stop();
     }
     await expect(fetch(`http://127.0.0.1:${controller.gitServePort}/env.git/info/refs?service=git-upload-pack`)).rejects.toThrow();
   });
 
-  it("does not serve with --git-url, and says why", async () => {
+  it("does not serve the repository with --git-url, and says why (nor anything, with webhooks off)", async () => {
     const log = capture();
     const controller = new Controller({
       kubeConfig: unreachableHub(),
@@ -99,6 +99,7 @@ describe("the controller's Git server", () => {
       gitUrl: "https://git.example.com/platform/env.git",
       gitServeAddr: "127.0.0.1:0",
       gitServeAuthorize: authorize,
+      webhooks: false,
       leaderElection: true,
       logger: log.logger,
     });

@@ -49,6 +49,8 @@ export interface ClusterManagerOptions {
    * refreshes its report every 10 s), ms. Default 45 000.
    */
   agentSilenceMs?: number;
+  /** The controller's namespace on the hub, where push clusters' sealing keys live. Default `flotilla-system`. */
+  namespace?: string;
 }
 
 interface ClusterEntry {
@@ -423,6 +425,7 @@ export class ClusterManager {
       resyncInterval: resync,
       healthInterval: this.o.healthIntervalMs ?? 5_000,
       paused: spec.paused ?? false,
+      identity: () => this.sealingIdentity(name),
       onEvent: (ev) => {
         // A whole sync failed (not one object): the member may be gone; probe it now rather than
         // at the next probe period.
@@ -432,6 +435,15 @@ export class ClusterManager {
     });
     if (this.head) worker.setDesired(this.head);
     return worker;
+  }
+
+  /** Push mode: the cluster's age identity, key `identity` of the hub Secret `flotilla-sealing-<cluster>`; undefined while it does not exist. */
+  private async sealingIdentity(name: string): Promise<string | undefined> {
+    const text = await this.o.hub.readSecretKey(this.o.namespace ?? "flotilla-system", `flotilla-sealing-${name}`, "identity").catch((e: unknown) => {
+      if ((e as { code?: unknown }).code === 404) return undefined;
+      throw e;
+    });
+    return text?.trim() || undefined;
   }
 
   private async writeStatus(entry: ClusterEntry, changed: boolean): Promise<void> {

@@ -352,6 +352,7 @@ export class Controller {
       hub: this.hub,
       repo: this.repo,
       reportsIn: (namespace) => (this.reports?.list() ?? []).filter((r) => r.metadata.namespace === namespace),
+      namespace: this.o.namespace ?? "flotilla-system",
       resyncIntervalMs: this.o.resyncIntervalMs ?? 300_000,
       ...(this.o.probeIntervalMs ? { probeIntervalMs: this.o.probeIntervalMs } : {}),
       onSyncEvent: (ev) => this.onSyncEvent(ev),

@@ -9,7 +9,7 @@ import type { Manifest } from "../../../src/api/types.js";
 import { generateKeyPair, seal } from "../../../src/secrets/age.js";
 import { ANNOTATION_APPLIED_HASH, prepareForApply } from "../../../src/sync/hash.js";
 import { syncRules } from "../../../src/sync/member-access.js";
-import { redactSecretDrift } from "../../../src/sync/sealed.js";
+import { redactSecretDrift, SecretOpener, UnsealFailure } from "../../../src/sync/sealed.js";
 import type { DesiredState } from "../../../src/sync/types.js";
 import { ClusterSyncWorker, type SyncEvent } from "../../../src/sync/worker.js";
 import { FakeCluster } from "../fake-cluster.js";
@@ -176,6 +176,45 @@ describe("sealed Secrets in the sync loop", () => {
     await worker.idle();
     expect(reads).toBe(1);
     expect((cluster.peek("Secret", "b", NS) as Manifest).data).toEqual({ again: b64(PASSWORD), password: b64(PASSWORD) });
+  });
+});
+
+describe("SecretOpener", () => {
+  it("refuses a value that is not an age file, naming the key and asking to seal it again", async () => {
+    const opener = new SecretOpener(async () => member.identity);
+    const error = await opener
+      .open(sealedSecret("db", { password: "-----BEGIN AGE ENCRYPTED FILE-----\nbm90IGFnZQ==\n-----END AGE ENCRYPTED FILE-----" }, []))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnsealFailure);
+    expect((error as UnsealFailure).retryable).toBe(false);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^Secret/${NS}/db: cannot open the sealed value of key "password": .*seal the value again with \`flotilla secret seal\`$`),
+    );
+  });
+
+  it("retries when the key cannot be read, and reads it again next time", async () => {
+    let calls = 0;
+    const opener = new SecretOpener(async () => {
+      calls++;
+      if (calls === 1) throw new Error("HTTP 503");
+      return member.identity;
+    });
+    const secret = sealedSecret("db", { password: sealedPassword }, []);
+    const error = await opener.open(secret).catch((e: unknown) => e);
+    expect((error as UnsealFailure).retryable).toBe(true);
+    expect((error as Error).message).toContain("this cluster's sealing key could not be read (HTTP 503)");
+    expect((await opener.open(secret)).data).toEqual({ password: b64(PASSWORD) });
+  });
+
+  it("scrubs every value it opened, plain or base64, out of a text", async () => {
+    const opener = new SecretOpener(async () => member.identity);
+    await opener.open(sealedSecret("db", { password: sealedPassword }, []));
+    expect(opener.scrub(`invalid: ${b64(PASSWORD)} and ${PASSWORD}`)).toBe("invalid: <sealed value> and <sealed value>");
+  });
+
+  it("leaves every object but a marked Secret as it is", async () => {
+    const opener = new SecretOpener(undefined);
+    expect(await opener.open(configMap)).toBe(configMap);
   });
 });
 

@@ -502,6 +502,7 @@ export class ClusterManager {
       resyncInterval: resync,
       healthInterval: this.o.healthIntervalMs ?? 5_000,
       paused: spec.paused ?? false,
+      identity: () => this.sealingIdentity(name),
       onEvent: (ev) => {
         // A whole sync failed (not one object): the member may be gone; probe it now rather than
         // at the next probe period.

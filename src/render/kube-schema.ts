@@ -392,6 +392,9 @@ const keyPath = (path: string, key: string): string => (/^[A-Za-z_][\w-]*$/.test
 
 function scalarFits(type: string, value: unknown): boolean {
   switch (type) {
+    // Byte fields (a Secret's data, a ConfigMap's binaryData) are base64 for the API server, but
+    // checked as strings here on purpose: a sealed Secret's data holds armored age text, which is
+    // not base64 and is replaced by base64 of the plaintext only at apply time (sync/sealed.ts).
     case "string":
     case "date":
       return typeof value === "string";

@@ -1,5 +1,6 @@
 // What a rendered object may be: namespaced objects live in the deployment's namespace,
-// cluster-scoped kinds need a definition the platform team marked, Secrets never reach Git, and
+// cluster-scoped kinds need a definition the platform team marked, a Secret reaches Git only
+// sealed (marked flotilla.dev/sealed: age, every data value an age ciphertext, no stringData), and
 // Flotilla's own labels and annotations are Flotilla's. Every rule sees the object after its
 // spelling is normalised (`core/v1` is `v1`; a kind misspelt by case is refused) and after Lists
 // are opened, so no second spelling or wrapper carries an object past a rule.
@@ -7,6 +8,7 @@
 import type { FieldProblem } from "../api/errors.js";
 import { ANNOTATION_CLUSTER_SCOPED, LABEL_APP, LABEL_COMPONENT, LABEL_REVISION } from "../api/labels.js";
 import type { Manifest } from "../api/types.js";
+import { isMarkedSecret, SEALED_ANNOTATIONS, sealedSecretProblem } from "../secrets/sealed-secret.js";
 import { caseVariantOf, groupOf, isClusterScoped, isKnownNamespaced, normalizeApiVersion } from "./scope.js";
 
 export interface PolicyInput {
@@ -85,7 +87,8 @@ export function expandLists(objects: readonly unknown[], path: string, depth = 0
 function reservedKeyProblem(o: Manifest, input: PolicyInput): FieldProblem | undefined {
   const labels = Object.keys(o.metadata.labels ?? {}).filter((k) => isReservedKey(k) && !STAMPED_LABELS.has(k));
   // A marked definition's objects may carry the mark: the renderer stamps it on them itself.
-  const own = (k: string) => input.clusterScopedAllowed && k === ANNOTATION_CLUSTER_SCOPED;
+  // A sealed Secret carries its marker (checked by enforcePolicy before this runs).
+  const own = (k: string) => (input.clusterScopedAllowed && k === ANNOTATION_CLUSTER_SCOPED) || (isMarkedSecret(o) && SEALED_ANNOTATIONS.includes(k));
   const annotations = Object.keys(o.metadata.annotations ?? {}).filter((k) => isReservedKey(k) && !own(k));
   const [first] = [...labels.map((k) => `label "${k}"`), ...annotations.map((k) => `annotation "${k}"`)];
   if (first === undefined) return undefined;
@@ -129,16 +132,23 @@ export function enforcePolicy(input: PolicyInput): Checked {
       },
     };
   }
-  if (o.kind === "Secret" && groupOf(apiVersion) === "") {
-    return {
-      problem: {
-        path,
-        message: `definition "${definition}" renders Secret "${o.metadata.name}"; Secrets are never written to Git`,
-        fix: "Create the Secret out of band (or with a secret manager) and reference it by name instead.",
-      },
-    };
-  }
   const manifest: Manifest = { ...o, apiVersion, metadata: { ...o.metadata } };
+  if (o.kind === "Secret" && groupOf(apiVersion) === "") {
+    // Only ciphertext may reach Git: a Secret passes sealed, or not at all. The messages name the
+    // key at fault and never its value.
+    if (!isMarkedSecret(manifest)) {
+      return {
+        problem: {
+          path,
+          message: `definition "${definition}" renders Secret "${o.metadata.name}"; Secrets are never written to Git`,
+          fix: "Seal the values with `flotilla secret seal` (a sealed-secret component), or create the Secret out of band and reference it by name.",
+        },
+      };
+    }
+    const sealed = sealedSecretProblem(manifest);
+    if (sealed)
+      return { problem: { path, message: `definition "${definition}" renders Secret "${o.metadata.name}", which ${sealed.message}`, fix: sealed.fix } };
+  }
   const reserved = reservedKeyProblem(manifest, input);
   if (reserved) return { problem: reserved };
   if (isClusterScoped(apiVersion, o.kind)) {

@@ -15,6 +15,7 @@ import { type Checked, enforcePolicy, expandLists } from "./policy.js";
 import { containerImage, labelPodTemplates, recommendedLabels } from "./recommended-labels.js";
 import { groupOf } from "./scope.js";
 import { cacheKey, TemplateCache } from "./template-cache.js";
+import { isMarkedSecret } from "../secrets/sealed-secret.js";
 
 export interface RevisionPlan {
   /** Name of an entry of `spec.appRevisions`. */
@@ -337,7 +338,11 @@ async function renderComponentUncached(args: ComponentArgs): Promise<{ objects: 
   }
   if (def.health) setAnnotation(workload, ANNOTATION_HEALTH, def.health);
 
-  const objects: RenderedObject[] = [{ manifest: workload, componentScoped: false }, ...extras];
+  // A sealed Secret named after its component (the sealed-secret type) is one object shared by the
+  // revisions, as a component-scoped Service is: workloads of two revisions side by side reference it
+  // by that name, and the newest revision's values win.
+  const sharedWorkload = isMarkedSecret(workload) && !isPerRevision(workload);
+  const objects: RenderedObject[] = [{ manifest: workload, componentScoped: sharedWorkload }, ...extras];
   // Flotilla's own labels overwrite whatever the object carries (ownership, pruning and revisions
   // depend on them); the recommended ones only fill in what the template, traits and user left out.
   // The version follows the main container's image as the traits left it; a definition without an

@@ -1,6 +1,7 @@
 // Applies desired objects to one cluster with server-side apply and reports one change per
 // object. It never writes an object that is unchanged (same content hash, no drift), never
-// overwrites an object Flotilla does not own, and lets one bad object fail alone.
+// overwrites an object Flotilla does not own, and lets one bad object fail alone. A sealed Secret
+// is opened only for the request itself (sealed.ts): its hash, drift lines and messages stay sealed.
 
 import { ApplyError, objectFailure } from "../api/errors.js";
 import { copyJson } from "../api/json.js";
@@ -14,6 +15,7 @@ import { deploymentOf } from "./health.js";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { formatRef, refOf } from "../kube/refs.js";
 import type { Observation } from "./observe.js";
+import { redactSecretDrift, SecretOpener } from "./sealed.js";
 import type { ChangeAction, ObjectChange } from "./types.js";
 
 /** Label put on a namespace Flotilla created because a deployment needed it (never deleted by Flotilla). */
@@ -38,9 +40,14 @@ export function changeOf(obj: Manifest, action: ChangeAction, message: string, e
   return change;
 }
 
-function failure(obj: Manifest, error: unknown): ObjectChange {
+function failure(obj: Manifest, error: unknown, opener?: SecretOpener): ObjectChange {
   const object = formatRef({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
-  const e = objectFailure(error, object);
+  let e = objectFailure(error, object);
+  // A server's message about an opened Secret could quote a value: none leaves in a message.
+  if (opener && opener.scrub(e.message) !== e.message) {
+    const own = e.message.startsWith(`${e.object}: `) ? e.message.slice(e.object.length + 2) : e.message;
+    e = new ApplyError(opener.scrub(own), { object: e.object, retryable: e.retryable, ...(e.status === undefined ? {} : { status: e.status }) });
+  }
   return changeOf(obj, "failed", e.message, { error: e });
 }
 
@@ -67,7 +74,12 @@ export interface AppliedObject {
  * - live with another hash → configured (or unchanged if the server kept the resourceVersion);
  * - absent → created.
  */
-export async function applyOne(client: ClusterApi, desired: Manifest, observed: Observation): Promise<AppliedObject> {
+export async function applyOne(
+  client: ClusterApi,
+  desired: Manifest,
+  observed: Observation,
+  opener: SecretOpener = new SecretOpener(undefined),
+): Promise<AppliedObject> {
   const invalid = invalidReason(desired);
   if (invalid) {
     return {
@@ -89,19 +101,27 @@ export async function applyOne(client: ClusterApi, desired: Manifest, observed: 
       live,
     };
   }
+  // The hash is of the sealed form (a rotated value is a new hash); what is compared with the live
+  // object and sent is the opened one.
   const prepared = prepareForApply(desired);
+  let sent: Manifest;
+  try {
+    sent = await opener.open(prepared);
+  } catch (error) {
+    return { change: failure(desired, error), live };
+  }
   let drift: string[] = [];
   if (live && appliedHash(live) === appliedHash(prepared)) {
     const ignorePaths = ownedElsewhere(desired);
-    const suspects = findDrift(prepared, live, { ignorePaths });
+    const suspects = redactSecretDrift(desired, findDrift(sent, live, { ignorePaths }));
     if (suspects.length === 0) return { change: changeOf(desired, "unchanged", "in sync"), live };
-    if (!(await applyWouldChange(client, prepared, live, ignorePaths))) {
+    if (!(await applyWouldChange(client, sent, live, ignorePaths))) {
       return { change: changeOf(desired, "unchanged", "in sync (the API server's merge keeps what others added)"), live };
     }
     drift = suspects;
   }
   try {
-    const after = await client.apply(prepared);
+    const after = await client.apply(sent);
     if (!live) return { change: changeOf(desired, "created", "created"), live: after };
     if (drift.length > 0) {
       return { change: changeOf(desired, "configured", `drift corrected: ${drift.join("; ")}`, { drift }), live: after };
@@ -109,7 +129,7 @@ export async function applyOne(client: ClusterApi, desired: Manifest, observed: 
     const same = after.metadata.resourceVersion === live.metadata.resourceVersion;
     return { change: changeOf(desired, same ? "unchanged" : "configured", same ? "in sync (hash annotation refreshed)" : "configured"), live: after };
   } catch (error) {
-    return { change: failure(desired, error), live };
+    return { change: failure(desired, error, opener), live };
   }
 }
 
@@ -168,8 +188,9 @@ export async function applyWave(
   objects: readonly Manifest[],
   observed: Map<string, Observation>,
   keyOf: (o: Manifest) => string,
+  opener?: SecretOpener,
 ): Promise<AppliedObject[]> {
-  return Promise.all(objects.map((o) => applyOne(client, o, observed.get(keyOf(o)) ?? { live: undefined })));
+  return Promise.all(objects.map((o) => applyOne(client, o, observed.get(keyOf(o)) ?? { live: undefined }, opener)));
 }
 
 /**

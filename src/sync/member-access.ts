@@ -9,6 +9,8 @@
 //   create      server-side apply creates what is missing (it is a PATCH that needs `create` too);
 //   patch       server-side apply itself;
 //   delete      prune of objects Flotilla created and no longer renders.
+// Secrets are among those kinds: a sealed Secret (sealed.ts) is opened by the sync loop and applied
+// with these same verbs; its private key is read on the hub (push) or by the agent (pull), not here.
 // Not granted: update (Flotilla never writes a whole object), deletecollection, escalate and bind
 // (so a rendered Role or RoleBinding can only grant what flotilla-sync itself holds),
 // impersonate, and any non-resource URL beyond the discovery every authenticated user may read.

@@ -13,6 +13,7 @@ import { observeLive } from "./observe.js";
 import { checkClusterScope } from "./scope-check.js";
 import { applyWaves } from "./order.js";
 import { planPrune, pruneObjects } from "./prune.js";
+import { type IdentitySource, SecretOpener } from "./sealed.js";
 import { type DesiredState, type ObjectChange, objectKey, type SyncResult } from "./types.js";
 
 export interface SyncOptions {
@@ -34,6 +35,11 @@ export interface SyncOptions {
    * listed for their apps only. The prune safety net then sees only what was read.
    */
   partial?: boolean;
+  /**
+   * This cluster's age identity, to open sealed Secrets just before they are applied (read at most
+   * once per sync, only when one is applied). Default none: sealed Secrets then fail alone.
+   */
+  identity?: IdentitySource;
 }
 
 export interface SyncOutcome extends SyncResult {
@@ -80,6 +86,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
 
   const seen: Manifest[] = [];
   const renamespaced: Manifest[] = [];
+  const opener = new SecretOpener(options.identity);
   let aborted = false;
   for (const wave of applyWaves(valid)) {
     if (signal?.aborted) {
@@ -114,7 +121,7 @@ export async function syncCluster(options: SyncOptions): Promise<SyncOutcome> {
     }
     const snapshot = await observeLive(client, ready, options.partial ? { getUpTo: PARTIAL_GET_UP_TO } : {});
     seen.push(...snapshot.seen);
-    const applied: AppliedObject[] = await applyWave(client, ready, snapshot.byKey, objectKey);
+    const applied: AppliedObject[] = await applyWave(client, ready, snapshot.byKey, objectKey, opener);
     applied.forEach((a, i) => {
       changes.push(a.change);
       observed.push({ desired: ready[i]!, live: a.change.action === "skipped" ? undefined : a.live });

@@ -20,6 +20,7 @@ import { deploymentOf } from "./health.js";
 import { HealthPoller, type PollTarget } from "./health-poller.js";
 import { observeHealth, syncCluster } from "./sync.js";
 import { commitScope, resyncScope, type ScopeState, stepOf } from "./sync-scope.js";
+import type { IdentitySource } from "./sealed.js";
 import { objectKey, type SyncResult } from "./types.js";
 
 export type SyncEventType = "Synced" | "SyncFailed" | "DriftCorrected" | "Pruned" | "Skipped" | "HealthChanged";
@@ -81,6 +82,12 @@ export interface ClusterSyncWorkerOptions {
    * ends (see {@link WorkerStatus.deploymentCommits}). Default 32.
    */
   deploymentsPerStep?: number;
+  /**
+   * This cluster's age identity for opening sealed Secrets at apply time (push: the hub's Secret
+   * `flotilla-sealing-<cluster>`; pull: the agent's Secret on the member); read once per sync
+   * that applies a sealed Secret. Default none: every sealed Secret fails alone with a message.
+   */
+  identity?: IdentitySource;
   /** Receives events; exceptions it throws are ignored. Default: none. */
   onEvent?: (event: SyncEvent) => void;
   /** Clock: every time the worker reads (and the syncs it runs) goes through it. Default `() => new Date()`. */
@@ -452,6 +459,7 @@ export class ClusterSyncWorker {
         crdTimeoutMs: this.o.crdTimeoutMs ?? 60_000,
         clock: this.clock,
         ...(scope ? { partial: true } : {}),
+        ...(this.o.identity ? { identity: this.o.identity } : {}),
       });
       if (outcome.aborted) {
         this.suspects.restore(suspected);

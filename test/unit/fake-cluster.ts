@@ -23,6 +23,7 @@ const SERVED: Record<string, ResourceInfo> = Object.fromEntries(
   [
     ["v1", "Namespace", "namespaces", false],
     ["v1", "ConfigMap", "configmaps", true],
+    ["v1", "Secret", "secrets", true],
     ["v1", "Service", "services", true],
     ["v1", "Pod", "pods", true],
     ["apps/v1", "Deployment", "deployments", true],

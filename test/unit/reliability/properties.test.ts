@@ -21,6 +21,7 @@ import { buildRegistry, type DefinitionRegistry } from "../../../src/definitions
 import { place } from "../../../src/placement/select.js";
 import { renderDeployment } from "../../../src/render/render.js";
 import { isClusterScoped } from "../../../src/render/scope.js";
+import { isMarkedSecret, sealedSecretProblem } from "../../../src/secrets/sealed-secret.js";
 import { fullRolloutTargets } from "../../../src/rollout/targets.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
@@ -90,7 +91,8 @@ function expectSafeManifests(manifests: Manifest[]): void {
     expect(typeof m.apiVersion).toBe("string");
     expect(typeof m.kind).toBe("string");
     expect(typeof m.metadata.name).toBe("string");
-    expect(m.kind === "Secret" && m.apiVersion === "v1").toBe(false);
+    // A Secret only sealed: marked, every value an age ciphertext, no stringData.
+    if (m.kind === "Secret" && m.apiVersion === "v1") expect(isMarkedSecret(m) && sealedSecretProblem(m) === undefined).toBe(true);
     expect(isClusterScoped(m.apiVersion, m.kind)).toBe(false);
     expect(m.metadata.namespace).toBe(NAMESPACE);
     for (const [key, value] of Object.entries(m.metadata.labels ?? {})) {
@@ -400,7 +402,41 @@ describe("arbitrary settings for every built-in component type", () => {
   }
 
   it("has every built-in component type to try", () => {
-    expect(componentDefinitions.map((d) => d.metadata.name).sort()).toEqual(["cron-task", "daemon", "k8s-objects", "stateful", "task", "webservice", "worker"]);
+    expect(componentDefinitions.map((d) => d.metadata.name).sort()).toEqual([
+      "cron-task",
+      "daemon",
+      "k8s-objects",
+      "sealed-secret",
+      "stateful",
+      "task",
+      "webservice",
+      "worker",
+    ]);
+  });
+
+  // sealed-secret takes only ciphertexts, which random settings never are: its own property below.
+  it("refuses sealed-secret values that are not sealed, never showing them", async () => {
+    const clusters: Cluster[] = [{ apiVersion: "flotilla.dev/v1alpha1", kind: "Cluster", metadata: { name: "local" }, spec: {} }];
+    const value = fc.oneof(fc.string({ minLength: 6 }), fc.constant("-----BEGIN AGE ENCRYPTED FILE-----\nnot really\n"));
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9._-]{0,8}$/), value, { minKeys: 1, maxKeys: 3 }), async (data) => {
+        const deployment: ApplicationDeployment = {
+          apiVersion: "flotilla.dev/v1alpha1",
+          kind: "ApplicationDeployment",
+          metadata: { name: "props", namespace: NAMESPACE },
+          spec: {
+            appRevisions: [
+              { name: "v1", template: { spec: { components: [{ name: "main", type: "sealed-secret", settings: { data } }] } }, rollout: { replicas: 1 } },
+            ],
+          },
+        };
+        const run = await outcome(() => validateAndRenderTwice(deployment, clusters));
+        expect(run.error).toBeInstanceOf(ValidationError);
+        const text = JSON.stringify((run.error as ValidationError).problems) + (run.error as Error).message;
+        for (const v of Object.values(data)) if (v.trim().length >= 6) expect(text).not.toContain(v);
+      }),
+      { seed: SEED, numRuns: 100 },
+    );
   });
 
   it.each(["cron-task", "daemon", "k8s-objects", "stateful", "task", "webservice", "worker"])(

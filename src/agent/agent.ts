@@ -234,6 +234,8 @@ export class Agent {
       resyncInterval: resync,
       healthInterval: this.o.healthIntervalMs ?? 5_000,
       paused: this.state.paused ?? false,
+      // Sealed Secrets are opened here, with the member's own key: it never leaves the member.
+      identity: () => this.sealingIdentity(),
       onEvent: (ev) => this.onSyncEvent(ev),
     });
     this.working = true;

@@ -4,8 +4,10 @@
 // waves; a hand edit of the AD is put back; a file naming another namespace or a
 // ClusterRoleBinding, or an invalid field, stops the whole commit with the file and field in
 // status while the previous state keeps running; a revert in Git rolls back; a removed file is
-// pruned. No token in status or logs.
+// pruned. A signed webhook starts a fetch at once; an unsigned or forged one gets 401 and starts
+// nothing. No token or webhook secret in status or logs.
 
+import { createHmac } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -344,6 +346,66 @@ subjects: [{kind: ServiceAccount, name: default, namespace: ${ns}}]
       intervalMs: 1_000,
       message: "the shop's workloads gone from the members",
     });
+  });
+
+  step("a signed webhook starts a change at once; an unsigned or wrongly signed one gets 401 and does nothing", async () => {
+    const HOOK_SECRET = "flt-hook-secret-5b8e1f03";
+    const hookedApp = (image: string) =>
+      shop(image)
+        .replace("name: shop\n", "name: hooked\n")
+        .replace(/ {4}- \{name: production.*\n/, "");
+    const start = await commit({ "hooked/app.yaml": hookedApp("hooked:1") }, "add the hooked app");
+    await kubectl("hub", ["-n", ns, "create", "secret", "generic", "hook-secret", `--from-literal=token=${HOOK_SECRET}`]);
+    const hooked = {
+      apiVersion: "flotilla.dev/v1alpha1",
+      kind: "GitSource",
+      metadata: { name: "hooked", namespace: ns },
+      // An interval far longer than the test: only the webhook can explain a prompt fetch.
+      spec: {
+        url: server.url("team.git"),
+        ref: { branch: "main" },
+        path: "hooked",
+        interval: "1h",
+        secretRef: { name: "team-git" },
+        webhook: { secretRef: { name: "hook-secret" } },
+      },
+    };
+    await kubectl("hub", ["apply", "-f", "-"], { input: toYaml(hooked) });
+    const hookedOnHub = async () =>
+      (await orAbsent(
+        custom().getNamespacedCustomObject({ group: "flotilla.dev", version: "v1alpha1", namespace: ns, plural: "applicationdeployments", name: "hooked" }),
+      )) as ApplicationDeployment | undefined;
+    await waitFor(async () => (await hookedOnHub())?.metadata.annotations?.["flotilla.dev/source-commit"] === start, {
+      timeoutMs: 60_000,
+      message: "the hooked source's first fetch",
+    });
+    const line = await controller.logLine((l) => l.msg === "receiving GitSource webhooks at /hooks/<namespace>/<name>");
+    const url = `http://127.0.0.1:${line.port as number}/hooks/${ns}/hooked`;
+    const pushed = await commit({ "hooked/app.yaml": hookedApp("hooked:2") }, "hooked 2");
+    const body = JSON.stringify({ ref: "refs/heads/main", after: pushed });
+    const post = (headers: Record<string, string>) =>
+      fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "push", ...headers }, body });
+    const unsigned = await post({});
+    const forged = await post({ "x-hub-signature-256": `sha256=${createHmac("sha256", "not-the-secret").update(body).digest("hex")}` });
+    expect([unsigned.status, forged.status]).toEqual([401, 401]);
+    expect(await forged.text()).toBe(await unsigned.text());
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await hookedOnHub())?.metadata.annotations?.["flotilla.dev/source-commit"]).toBe(start);
+    const sent = Date.now();
+    const signed = await post({ "x-hub-signature-256": `sha256=${createHmac("sha256", HOOK_SECRET).update(body).digest("hex")}` });
+    expect(signed.status).toBe(202);
+    await waitFor(async () => (await hookedOnHub())?.metadata.annotations?.["flotilla.dev/source-commit"] === pushed, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      message: "the pushed commit applied after the signed webhook",
+    });
+    const tookMs = Date.now() - sent;
+    expect(tookMs).toBeLessThan(2_000);
+    expect(imageOf(await hookedOnHub())).toBe("hooked:2");
+    const log = await readFile(join(root, "controller.log"), "utf8");
+    expect(log).not.toContain(HOOK_SECRET);
+    await kubectl("hub", ["-n", ns, "delete", "gitsource", "hooked", "--wait=true"]);
+    await waitFor(async () => (await hookedOnHub()) === undefined, { timeoutMs: 60_000, message: "the hooked app pruned with its source" });
   });
 
   step("never puts the token in status or in the controller's log", async () => {

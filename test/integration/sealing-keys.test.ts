@@ -3,7 +3,8 @@
 // Cluster.status.sealing, and makes the hub's rekey pair; `flotilla secret seal` (the compiled CLI)
 // seals to exactly the published keys; a cluster that joins later gets its key and `secret rekey`
 // re-seals the file for it; a deleted Cluster's key Secret is deleted; a pull-mode agent makes its
-// key on its member and the hub learns only the recipient. No output holds the plaintext.
+// key on its member and the hub learns only the recipient, and a deployment with a value sealed to
+// it becomes Healthy with the plaintext only in the member's Secret. No output holds the plaintext.
 
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -272,8 +273,73 @@ describe("sealing keys", () => {
     expect(await recipientOf(identity as string)).toBe(recipient);
     expect(await identityIn(core(), ns, `flotilla-sealing-${name}`)).toBeUndefined();
     expect(await controller?.sealingIdentity(name)).toBeUndefined();
+
+    // A value sealed to the pull cluster reaches its member in plaintext, opened by the agent.
+    const sealed = await flotilla(["secret", "seal", "--name", "db", "--from-literal", `password=${PLAIN}`, "--cluster", name]);
+    expect(sealed.code).toBe(0);
+    const [component] = yaml.load(sealed.stdout) as ComponentSpec[];
+    const appNs = `${name}-app`;
+    await core().createNamespace({ body: { metadata: { name: appNs, labels: { "flotilla.dev/test": "true" } } } });
+    await kubeConfig(member)
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: appNs, labels: { "flotilla.dev/test": "true" } } } });
+    const app = {
+      apiVersion: "flotilla.dev/v1alpha1",
+      kind: "ApplicationDeployment",
+      metadata: { name: "vault-user", namespace: appNs },
+      spec: {
+        appRevisions: [
+          {
+            name: "v1",
+            template: {
+              spec: {
+                components: [
+                  component,
+                  {
+                    name: "app",
+                    type: "worker",
+                    settings: { image: "busybox:1", cmd: ["sleep", "3600"] },
+                    traits: [{ name: "env", properties: { env: { DB_PASSWORD: { valueFrom: { secretKeyRef: { name: "db", key: "password" } } } } } }],
+                  },
+                ],
+              },
+            },
+            rollout: { replicas: 1 },
+          },
+        ],
+        placementStrategies: [{ name: "edge", clusterSelector: { names: [name] } }],
+      },
+    };
+    await kubectl("hub", ["apply", "-f", "-"], { input: JSON.stringify(app) });
+    const plain = await waitFor(
+      async () => {
+        const v = (await orAbsent(memberCore.readNamespacedSecret({ namespace: appNs, name: "db" })))?.data?.password;
+        return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8");
+      },
+      { timeoutMs: 90_000, intervalMs: 500, message: "the agent to apply the opened Secret db on its member" },
+    );
+    expect(plain).toBe(PLAIN);
+    await waitFor(
+      async () => {
+        const ad = (await orAbsent(
+          kubeConfig("hub")
+            .makeApiClient(CustomObjectsApi)
+            .getNamespacedCustomObject({ group: "flotilla.dev", version: "v1alpha1", namespace: appNs, plural: "applicationdeployments", name: "vault-user" }),
+        )) as { status?: { phase?: string } } | undefined;
+        return ad?.status?.phase === "Healthy";
+      },
+      { timeoutMs: 90_000, intervalMs: 1_000, message: "the deployment with a sealed secret Healthy on the pull cluster" },
+    );
+    // The hub saw only ciphertext: its reports and the deployment's status hold no plaintext.
+    const hubSide = (await kubectl("hub", ["get", "syncreports,applicationdeployments", "-A", "-o", "yaml"])).stdout;
+    expect(hubSide).not.toContain(PLAIN);
+    expect(hubSide).not.toContain(Buffer.from(PLAIN).toString("base64"));
+    await kubectl("hub", ["delete", "ad", "-n", appNs, "vault-user", "--wait=true", "--timeout=60s"], { allowFailure: true });
+    await kubectl("hub", ["delete", "namespace", appNs, "--wait=false"], { allowFailure: true });
+
     const agentLog = await readFile(join(dir, "agent.log"), "utf8");
     expect(agentLog).not.toContain("AGE-SECRET-KEY-");
+    expect(agentLog).not.toContain(PLAIN);
     await agent.stop();
     await kubectl(member, ["delete", "namespace", name, "--wait=false"], { allowFailure: true });
   });

@@ -8,12 +8,12 @@ import { type FieldProblem, FlotillaError, ValidationError } from "../api/errors
 import { toYaml } from "../api/serialize.js";
 import type { ApplicationDeployment, Cluster } from "../api/types.js";
 import { waveName } from "../api/validate.js";
-import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import { FileDefinitionSource } from "../definitions/loader.js";
 import { brokenDefinitions, buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { manifestPath, writeLayout } from "../gitops/layout.js";
 import { type PlacementDecision, place } from "../placement/select.js";
 import { checkedKubeVersion, kubeMinor, kubeVersions, renderedProblems } from "../render/kube-schema.js";
+import { deploymentProblems, type KubeCheck } from "../render/deployment-problems.js";
 import { type RenderedCluster, type RenderTarget, renderDeployment } from "../render/render.js";
 import { fullRolloutTargets } from "../rollout/targets.js";
 import { builtinDefinitionsDir, type FileProblem, formatFileProblem, type Inputs, readInputs } from "./inputs.js";
@@ -229,14 +229,6 @@ function problemItem(p: FileProblem): FileProblem {
   };
 }
 
-/** What `--kube-version` adds to validation. */
-export interface KubeCheck {
-  /** Render for this Kubernetes minor (`1.25`) and check the objects against its API; undefined: neither. */
-  kubeVersion?: string | undefined;
-  /** Collects why objects were not checked (kinds not built into Kubernetes). */
-  notes?: string[];
-}
-
 /**
  * Every problem `flotilla validate` reports: documents that fail their schema, broken definitions,
  * and each deployment's expressions and renders. `flotilla render` runs the same checks first.
@@ -248,44 +240,6 @@ export async function validationProblems(inputs: Inputs, registry: DefinitionReg
     for (const p of list) problems.push({ ...p, file: `${broken.kind}/${broken.name}` });
   }
   for (const { file, doc } of inputs.deployments) problems.push(...(await deploymentProblems(doc, registry, kube)).map((p) => ({ ...p, file })));
-  return problems;
-}
-
-/**
- * Render every revision under every wave's overrides, so a mistake in any of them is found; with
- * `kube.kubeVersion`, for that Kubernetes version, and check what it renders against its API.
- */
-export async function deploymentProblems(deployment: ApplicationDeployment, registry: DefinitionRegistry, kube: KubeCheck = {}): Promise<FieldProblem[]> {
-  const problems: FieldProblem[] = deploymentExpressionProblems(deployment);
-  const seen = new Set<string>(problems.map((p) => `${p.path}\u0000${p.message}`));
-  const strategies = deployment.spec.placementStrategies?.length ? deployment.spec.placementStrategies : [{}];
-  for (const revision of deployment.spec.appRevisions) {
-    for (const [i, strategy] of strategies.entries()) {
-      const target: RenderTarget = {
-        cluster: { name: "local", labels: {}, ...(kube.kubeVersion ? { version: `v${kube.kubeVersion}.0` } : {}) },
-        wave: waveName(i, strategy.name),
-        ...(strategy.overrides ? { overrides: strategy.overrides } : {}),
-        revisions: [{ name: revision.name, replicas: revision.rollout?.replicas ?? 1 }],
-      };
-      try {
-        const rendered = await renderDeployment({ deployment, registry, targets: [target] });
-        if (kube.kubeVersion) {
-          const found = renderedProblems(deployment, rendered[0]?.manifests ?? [], kube.kubeVersion);
-          kube.notes?.push(...found.notes);
-          if (found.problems.length) throw new ValidationError(found.problems);
-        }
-      } catch (e) {
-        if (!(e instanceof ValidationError)) throw e;
-        for (const p of e.problems) {
-          const key = `${p.path}\u0000${p.message}`;
-          if (!seen.has(key)) {
-            seen.add(key);
-            problems.push(p);
-          }
-        }
-      }
-    }
-  }
   return problems;
 }
 

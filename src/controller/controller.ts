@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { FlotillaError, type ValidationError } from "../api/errors.js";
+import { type FieldProblem, FlotillaError, type ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, SyncReport, TraitDefinition } from "../api/types.js";
 import { runEachWithDeadline } from "../definitions/deadline.js";
@@ -15,6 +15,7 @@ import { CommitBatcher } from "../gitops/commit-batcher.js";
 import { clusterFolders, folderFiles, manifestFiles } from "../gitops/layout.js";
 import { EnvRepo } from "../gitops/repo.js";
 import { place as evaluatePlacement, PLACEMENT_CEL_BUDGET_MS, type Placement } from "../placement/select.js";
+import { deploymentProblems } from "../render/deployment-problems.js";
 import { type RenderTarget, renderDeployment } from "../render/render.js";
 import { TemplateCache } from "../render/template-cache.js";
 import { type ObservedCluster, planRollout, type RolloutPlan } from "../rollout/planner.js";
@@ -165,6 +166,8 @@ export class Controller {
   private gitServer: import("node:http").Server | undefined;
   private hooks: WebhookReceiver | undefined;
   private registry: DefinitionRegistry | undefined;
+  /** specProblems' answers under one registry. */
+  private specChecks: { registry: DefinitionRegistry; answers: Map<string, Promise<FieldProblem[]>> } | undefined;
   /** Everything learnt during this leadership term (see TermState). */
   private term = new TermState();
   /**
@@ -491,6 +494,7 @@ export class Controller {
       dataDir: this.o.dataDir,
       controllerNamespace: this.o.namespace ?? "flotilla-system",
       logger: this.log,
+      definitionProblems: (deployment) => this.specProblems(deployment),
     });
     this.sources.start();
     this.log.info({ repo: this.repo.dir }, "controller started");
@@ -616,6 +620,25 @@ export class Controller {
       name: ad.metadata.name,
       ...(ad.metadata.uid ? { uid: ad.metadata.uid } : {}),
     };
+  }
+
+  /**
+   * For the GitSource loop: what the definitions find wrong with a deployment's spec. Each pass
+   * applies a source's whole commit again, so answers are kept per spec while the definitions
+   * stay the same (a new registry starts afresh).
+   */
+  private specProblems(deployment: ApplicationDeployment): Promise<FieldProblem[]> {
+    const registry = this.definitions();
+    if (this.specChecks?.registry !== registry) this.specChecks = { registry, answers: new Map() };
+    const answers = this.specChecks.answers;
+    const key = JSON.stringify([deployment.metadata.namespace, deployment.metadata.name, deployment.spec]);
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      if (answers.size >= 1_000) answers.clear();
+      answer = deploymentProblems(deployment, registry);
+      answers.set(key, answer);
+    }
+    return answer;
   }
 
   private definitions(): DefinitionRegistry {

@@ -8,7 +8,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { GitError } from "../api/errors.js";
+import { type FieldProblem, GitError } from "../api/errors.js";
 import {
   DEFAULT_WEBHOOK_KEY,
   describeRef,
@@ -22,7 +22,7 @@ import {
   sourceRef,
 } from "../api/git-source.js";
 import { GROUP, VERSION } from "../api/labels.js";
-import type { Condition, GitSource, GitSourceInventoryEntry, GitSourceStatus, Manifest } from "../api/types.js";
+import type { ApplicationDeployment, Condition, GitSource, GitSourceInventoryEntry, GitSourceStatus, Manifest } from "../api/types.js";
 import { fetchSource, type SourceCredentials, type SourceFetchOptions, type FetchedSource } from "../gitops/source-fetch.js";
 import { KubeClient } from "../kube/client.js";
 import { formatRef } from "../kube/refs.js";
@@ -56,6 +56,12 @@ export interface GitSourceLoopOptions {
   /** The controller's namespace: its GitSources may carry definitions and Clusters, and read local paths. */
   controllerNamespace: string;
   logger: Logger;
+  /**
+   * What the definitions say is wrong with a deployment (unknown types, settings their schemas
+   * refuse, templates that fail): a commit with any is not applied. Default: none checked here
+   * (the controller still reports them in the deployment's status).
+   */
+  definitionProblems?: (deployment: ApplicationDeployment) => Promise<FieldProblem[]>;
   /** Sources fetched and applied at once. Default 4. */
   concurrency?: number;
   /** Longest wait between attempts of a failing source, ms. Default 600 000, or the interval if longer. */
@@ -306,7 +312,7 @@ export class GitSourceLoop {
       controllerNamespace: this.o.controllerNamespace,
     });
     // Objects of the same name that another source applied are not taken over.
-    const problems = plan.problems.length ? plan.problems : await this.ownershipProblems(source, plan.apply);
+    const problems = plan.problems.length ? plan.problems : [...(await this.ownershipProblems(source, plan.apply)), ...(await this.specProblems(plan.apply))];
     if (problems.length) {
       state.failures = 0;
       const message = `commit ${commit.slice(0, 12)} is not applied (${problems.length} problem${problems.length > 1 ? "s" : ""}; ${appliedText(source)}): ${problems
@@ -409,6 +415,22 @@ export class GitSourceLoop {
     const password = text("password");
     if (username && password) return { username, password };
     throw new GitError(`spec.secretRef: Secret ${namespace}/${ref.name} has neither the key token nor the keys username and password. Add them`);
+  }
+
+  /**
+   * The deployments' problems that need the definitions, each with its file. A commit that also
+   * carries definitions (the platform team's source) is checked by the controller once applied:
+   * the definitions it would check against are the ones being replaced.
+   */
+  private async specProblems(apply: PlannedObject[]): Promise<SourceProblem[]> {
+    const check = this.o.definitionProblems;
+    if (!check || apply.some((p) => p.object.kind === "ComponentDefinition" || p.object.kind === "TraitDefinition")) return [];
+    const problems: SourceProblem[] = [];
+    for (const p of apply) {
+      if (p.object.kind !== "ApplicationDeployment") continue;
+      for (const f of await check(p.object as unknown as ApplicationDeployment)) problems.push({ ...f, reason: "InvalidDocument", file: p.entry.file });
+    }
+    return problems;
   }
 
   /** Objects of the commit that exist on the hub labelled by another source: refused, since two sources would fight over them. */

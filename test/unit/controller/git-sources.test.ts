@@ -8,10 +8,12 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { GitError } from "../../../src/api/errors.js";
-import type { GitSource, GitSourceInventoryEntry, GitSourceStatus, Manifest } from "../../../src/api/types.js";
-import { GitSourceLoop, type SourceObjects } from "../../../src/controller/git-sources.js";
+import type { ApplicationDeployment, GitSource, GitSourceInventoryEntry, GitSourceStatus, Manifest } from "../../../src/api/types.js";
+import { GitSourceLoop, type GitSourceLoopOptions, type SourceObjects } from "../../../src/controller/git-sources.js";
 import type { Hub, InformerHandlers } from "../../../src/controller/hub.js";
 import type { FetchedSource, SourceFetchOptions } from "../../../src/gitops/source-fetch.js";
+import { deploymentProblems } from "../../../src/render/deployment-problems.js";
+import { aComponentDefinition, registryOf } from "../builders.js";
 
 const C1 = "1".repeat(40);
 const C2 = "2".repeat(40);
@@ -117,7 +119,13 @@ afterEach(async () => {
   for (const l of loops.splice(0)) await l.stop();
 });
 
-function start(hub: FakeHub, fetch: (o: SourceFetchOptions) => Promise<FetchedSource>, concurrency?: number, dataDir = "/data") {
+function start(
+  hub: FakeHub,
+  fetch: (o: SourceFetchOptions) => Promise<FetchedSource>,
+  concurrency?: number,
+  dataDir = "/data",
+  extra: Partial<GitSourceLoopOptions> = {},
+) {
   const fetches: SourceFetchOptions[] = [];
   const events: Array<{ type: string; reason: string; message: string }> = [];
   const fakeHub = {
@@ -141,6 +149,7 @@ function start(hub: FakeHub, fetch: (o: SourceFetchOptions) => Promise<FetchedSo
     },
     random: () => 0.5,
     ...(concurrency === undefined ? {} : { concurrency }),
+    ...extra,
   });
   loop.start();
   loops.push(loop);
@@ -195,6 +204,35 @@ describe("GitSourceLoop", () => {
     expect(status.appliedCommit).toBe(C1);
     expect(status.inventory).toEqual([entry("web", "apps/web.yaml")]);
     expect(hub.applied).toEqual([]);
+  });
+
+  it("applies nothing from a commit whose deployment the definitions refuse, naming the file and the field", async () => {
+    const hub = new FakeHub();
+    const registry = registryOf(aComponentDefinition("webservice"));
+    const checked: string[] = [];
+    const definitionProblems = (ad: ApplicationDeployment) => {
+      checked.push(ad.metadata.name);
+      return deploymentProblems(ad, registry);
+    };
+    const misspelt = adFile("api").replace("type: webservice", "type: webservise");
+    start(
+      hub,
+      async () => ({ commit: C2, downloaded: true, files: [{ path: "apps/web.yaml", text: `${adFile("web")}---\n${misspelt}` }] }),
+      undefined,
+      "/data",
+      {
+        definitionProblems,
+      },
+    );
+    hub.put(aSource({}, { appliedCommit: C1, inventory: [entry("web", "apps/web.yaml")] }));
+    const status = await until(() => (hub.status?.lastFetchedCommit === C2 ? hub.status : undefined), "the commit fetched");
+    expect(ready(status)).toMatchObject({ status: "False", reason: "InvalidDocument" });
+    expect(ready(status)?.message).toContain("apps/web.yaml");
+    expect(ready(status)?.message).toContain("spec.appRevisions[0].template.spec.components[0].type");
+    expect(ready(status)?.message).toContain("webservise");
+    expect(status.appliedCommit).toBe(C1);
+    expect(hub.applied).toEqual([]);
+    expect(checked.sort()).toEqual(["api", "web"]);
   });
 
   it("prunes an object gone from Git only while it carries this source's label", async () => {

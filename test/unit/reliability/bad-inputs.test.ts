@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FieldProblem, FlotillaError, TemplateError, ValidationError } from "../../../src/api/errors.js";
 import type { ApplicationDeployment, Cluster } from "../../../src/api/types.js";
-import { deploymentProblems } from "../../../src/cli/render.js";
+import { deploymentProblems } from "../../../src/render/deployment-problems.js";
 import { builtinDefinitionsDir, readInputs } from "../../../src/cli/inputs.js";
 import { FileDefinitionSource, readDocuments } from "../../../src/definitions/loader.js";
 import { brokenDefinitions, buildRegistry } from "../../../src/definitions/registry.js";

@@ -14,7 +14,7 @@ import { parseYamlStream, toYaml } from "../../../src/api/serialize.js";
 import type { ApplicationDeployment, Cluster, ComponentDefinition, Manifest } from "../../../src/api/types.js";
 import { FLOTILLA_KINDS } from "../../../src/api/schemas.js";
 import { resourceProblems, validateResource } from "../../../src/api/validate.js";
-import { deploymentProblems } from "../../../src/cli/render.js";
+import { deploymentProblems } from "../../../src/render/deployment-problems.js";
 import { builtinDefinitionsDir } from "../../../src/cli/inputs.js";
 import { FileDefinitionSource } from "../../../src/definitions/loader.js";
 import { buildRegistry, type DefinitionRegistry } from "../../../src/definitions/registry.js";

@@ -311,9 +311,13 @@ subjects: [{kind: ServiceAccount, name: default, namespace: ${ns}}]
     expect(imageOf(await shopOnHub())).toBe("shop:2");
     expect(await imagesOnMembers()).toEqual(everywhere("shop:2"));
     await waitFor(async () => (await shopOnHub())?.status?.phase === "Healthy", { timeoutMs: 30_000, message: "the shop Healthy at shop:2" });
-    await g(["revert", "--no-edit", "HEAD"]);
-    await g(["push", "--quiet", "origin", "main"]);
-    const fixed = (await g(["rev-parse", "HEAD"])).trim();
+    // A component type no definition has: only the definitions can tell, and they are asked first.
+    const misspelt = await commit({ "apps/shop.yaml": shop("shop:4").replace("type: worker", "type: wokrer") }, "misspelt type");
+    const t = await waitForSource((x) => x.status?.lastFetchedCommit === misspelt && ready(x)?.reason === "InvalidDocument", "the misspelt type reported");
+    expect(ready(t)?.message).toMatch(/apps\/shop\.yaml: spec\.appRevisions\[0\]\.template\.spec\.components\[0\]\.type: .*wokrer/);
+    expect(t.status?.appliedCommit).toBe(reverted);
+    expect(imageOf(await shopOnHub())).toBe("shop:2");
+    const fixed = await commit({ "apps/shop.yaml": shop("shop:2") }, "fix the shop");
     await waitForSource((x) => x.status?.appliedCommit === fixed && ready(x)?.status === "True", "the fix applied");
   });
 

@@ -4,7 +4,7 @@
 // worker that reads it through the env and storage traits. The member whose key is a recipient
 // gets the plaintext in its Secret; the one whose key is not fails that Secret alone, with a
 // message naming it and the missing key, while its other objects apply; sealing to both (what
-// `flotilla secret rekey` does) heals it, and a rotated value rolls out. The environment
+// `flotilla secret rekey` does) heals it, and a rotated value rolls out wave by wave. The environment
 // repository's whole history, the deployment's status, the hub's events and the controller's log
 // never hold a plaintext, nor its base64.
 
@@ -33,7 +33,8 @@ let controller: ControllerProcess | undefined;
 let failed = false;
 const keys: Record<string, { identity: string; recipient: string }> = {};
 
-function app(namespace: string, data: Record<string, string>, recipients: string[]): ApplicationDeployment {
+/** The shop; with `waves`, prod-eu's wave before prod-us's. */
+function app(namespace: string, data: Record<string, string>, recipients: string[], waves = false): ApplicationDeployment {
   return {
     apiVersion: "flotilla.dev/v1alpha1",
     kind: "ApplicationDeployment",
@@ -61,7 +62,12 @@ function app(namespace: string, data: Record<string, string>, recipients: string
           rollout: { replicas: 1 },
         },
       ],
-      placementStrategies: [{ name: "production", clusterSelector: { labels: { usage: "production" } } }],
+      placementStrategies: waves
+        ? [
+            { name: "eu", clusterSelector: { names: ["prod-eu"] } },
+            { name: "us", clusterSelector: { names: ["prod-us"] } },
+          ]
+        : [{ name: "production", clusterSelector: { labels: { usage: "production" } } }],
     },
   };
 }
@@ -154,12 +160,22 @@ describe("sealed secrets in push mode", () => {
         expect(await memberSecret("prod-us", ns)).toBeUndefined();
 
         // Sealed again to both clusters (what `flotilla secret rekey` writes): Healthy everywhere.
-        await applyApp(app(ns, { password: await seal(PLAIN_1, [eu, us]), username: await seal(USER, [eu, us]) }, [eu, us]));
+        const healed = { password: await seal(PLAIN_1, [eu, us]), username: await seal(USER, [eu, us]) };
+        await applyApp(app(ns, healed, [eu, us]));
         await waitFor(async () => (await deployment(ns))?.status?.phase === "Healthy", { timeoutMs: 120_000, intervalMs: 500, message: "shop Healthy" });
         expect(await memberSecret("prod-us", ns)).toEqual({ password: b64(PLAIN_1), username: b64(USER) });
+        // The same values in two waves, prod-eu first: the next change goes wave by wave.
+        await applyApp(app(ns, healed, [eu, us], true));
+        await waitFor(
+          async () => {
+            const d = await deployment(ns);
+            return d?.status?.phase === "Healthy" && d.status.observedGeneration === d.metadata.generation;
+          },
+          { timeoutMs: 120_000, intervalMs: 500, message: "shop Healthy in two waves" },
+        );
 
-        // A rotated value is a change like any other: it reaches both members.
-        await applyApp(app(ns, { password: await seal(PLAIN_2, [eu, us]), username: await seal(USER, [eu, us]) }, [eu, us]));
+        // A rotated value is a change like any other: it reaches both members, wave by wave.
+        await applyApp(app(ns, { password: await seal(PLAIN_2, [eu, us]), username: await seal(USER, [eu, us]) }, [eu, us], true));
         for (const m of ["prod-eu", "prod-us"]) {
           await waitFor(async () => (await memberSecret(m, ns))?.password === b64(PLAIN_2), {
             timeoutMs: 120_000,
@@ -175,6 +191,15 @@ describe("sealed secrets in push mode", () => {
           { timeoutMs: 120_000, intervalMs: 500, message: "shop Healthy after the rotation" },
         );
         expect(rotated.status?.clusters?.map((c) => c.name).sort()).toEqual(["prod-eu", "prod-us"]);
+        // In the environment repository, prod-eu's folder took the rotation in an earlier commit
+        // than prod-us's: prod-us kept its files until its wave opened.
+        const envGit = (args: string[]) => execFileSync("git", ["--git-dir", join(root, "data", "env.git"), ...args], { encoding: "utf8" }).trim();
+        const lastChange = (cluster: string) => envGit(["log", "-1", "--format=%H", "--", `clusters/${cluster}/${ns}/shop/`]);
+        const [euCommit, usCommit] = [lastChange("prod-eu"), lastChange("prod-us")];
+        expect(euCommit).not.toBe(usCommit);
+        expect(envGit(["merge-base", euCommit, usCommit])).toBe(euCommit);
+        expect(envGit(["log", "-1", "--format=%B", euCommit])).toContain("Flotilla-Wave: eu");
+        expect(envGit(["log", "-1", "--format=%B", usCommit])).toContain("Flotilla-Wave: us");
 
         // No plaintext (nor its base64) anywhere but the members' Secrets.
         const gitHistory = execFileSync("git", ["--git-dir", join(root, "data", "env.git"), "log", "-p", "--all"], {

@@ -5,6 +5,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { readRequestBody } from "../support/request-body.js";
 
 /** Every webhook path starts with this; the server routes it to the receiver. */
 export const HOOKS_PREFIX = "/hooks/";
@@ -190,39 +191,6 @@ export class TokenBucket {
   }
 }
 
-type BodyRead = { body: Buffer } | { failed: "too-large" | "timeout" | "aborted" };
-
-/** The request body, stopping at `limit` bytes or `timeoutMs`; never rejects. */
-function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<BodyRead> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (result: BodyRead) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onAbort);
-      req.off("close", onAbort);
-      resolve(result);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) finish({ failed: "too-large" });
-      else chunks.push(chunk);
-    };
-    const onEnd = () => finish({ body: Buffer.concat(chunks) });
-    const onAbort = () => finish({ failed: "aborted" });
-    const timer = setTimeout(() => finish({ failed: "timeout" }), timeoutMs);
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onAbort);
-    req.on("close", onAbort);
-  });
-}
-
 interface SourceState {
   bucket: TokenBucket;
   /** When the last trigger was asked for (or is scheduled), ms. */
@@ -325,7 +293,7 @@ export function webhookReceiver(options: WebhookReceiverOptions): WebhookReceive
     if (Number.isFinite(declared) && declared > maxBody)
       return answer(413, "body too large (declared)", { error: `the body is larger than ${maxBody} bytes` }, {}, true);
 
-    const read = await readBody(req, maxBody, bodyTimeoutMs);
+    const read = await readRequestBody(req, maxBody, bodyTimeoutMs);
     if ("failed" in read) {
       if (read.failed === "too-large") return answer(413, "body too large", { error: `the body is larger than ${maxBody} bytes` }, {}, true);
       if (read.failed === "timeout") return answer(408, "body timeout", { error: `the body did not arrive within ${bodyTimeoutMs} ms` }, {}, true);

@@ -10,6 +10,7 @@ import { access } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { GIT_SERVE_PATH, GIT_SERVE_RBAC_PATH } from "../api/pull.js";
+import { type BodyRead, readRequestBody } from "../support/request-body.js";
 import { AnswerCache, type CachedAnswer, refsFingerprint, requestKey } from "./serve-cache.js";
 
 /** What the authorizer says of a token: a result for every expected outcome, with a reason for every "no". */
@@ -92,20 +93,6 @@ function reply(res: ServerResponse, status: number, message: string, headers: Re
   }
   res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache", ...headers });
   res.end(`${message}\n`);
-}
-
-/** The request body, or "too-large" as soon as it passes `limit` bytes (declared or received). */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large"> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) return "too-large";
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return "too-large";
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Parse a CGI header block: the `Status:` line and the other headers. */
@@ -195,12 +182,17 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
     try {
       let body: Buffer = Buffer.alloc(0);
       if (route.method === "POST") {
-        const read = await readBody(req, maxBody);
-        if (read === "too-large") {
-          log?.info({ method, path, status: 413, user: decision.user }, "git request: body too large");
-          return reply(res, 413, `the request body is larger than ${maxBody} bytes`, { connection: "close" });
+        const declared = Number(req.headers["content-length"]);
+        const read: BodyRead = Number.isFinite(declared) && declared > maxBody ? { failed: "too-large" } : await readRequestBody(req, maxBody, timeoutMs);
+        if ("failed" in read) {
+          if (read.failed === "aborted") return;
+          const status = read.failed === "too-large" ? 413 : 408;
+          log?.info({ method, path, status, user: decision.user }, `git request: body ${read.failed}`);
+          return reply(res, status, status === 413 ? `the request body is larger than ${maxBody} bytes` : "the request body did not arrive in time", {
+            connection: "close",
+          });
         }
-        body = read;
+        body = read.body;
       }
       const status = cache ? await answerFromCache(cache, req, res, route, body) : await runBackend(req, res, route, body);
       log?.debug({ method, path, status, user: decision.user }, "git request");

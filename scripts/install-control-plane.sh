@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local fleet needs: Debian's etcd-server, kubectl (Debian's kubernetes-client,
 # unless a kubectl is already on PATH; the integration tests drive the fleet with it), promtool
-# (Debian's prometheus; the tests lint the controller's /metrics with it), and
+# (Debian's prometheus; the tests lint the controller's /metrics with it), Chromium (Debian's
+# chromium; the web UI's browser tests drive it headless through playwright-core), and
 # kube-apiserver + kube-controller-manager built once from Debian's kubernetes source package.
 # Idempotent and cached: when the binaries are in the cache it only checks etcd and exits.
 # Safe to run twice at once: everything happens under one lock.
@@ -23,8 +24,9 @@ have_binaries() {
 have_etcd() { command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ]; }
 have_kubectl() { command -v kubectl >/dev/null 2>&1; }
 have_promtool() { command -v promtool >/dev/null 2>&1; }
+have_chromium() { [ -x /usr/bin/chromium ]; }
 
-if have_binaries && have_etcd && have_kubectl && have_promtool; then
+if have_binaries && have_etcd && have_kubectl && have_promtool && have_chromium; then
   exit 0
 fi
 
@@ -35,7 +37,7 @@ if ! flock -n 9; then
   flock 9
 fi
 # The other holder may have finished the work while we waited.
-if have_binaries && have_etcd && have_kubectl && have_promtool; then
+if have_binaries && have_etcd && have_kubectl && have_promtool && have_chromium; then
   exit 0
 fi
 
@@ -61,6 +63,7 @@ missing=()
 have_etcd || missing+=(etcd-server)
 have_kubectl || missing+=(kubernetes-client)
 have_promtool || missing+=(prometheus)
+have_chromium || missing+=(chromium)
 have_binaries || { command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || missing+=(golang-go); }
 have_binaries || command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 REFLECT2_SRC=/usr/share/gocode/src/github.com/modern-go/reflect2

@@ -1,0 +1,122 @@
+// The app shell: who is signed in, the hash route, the navigation, and the one live store (one
+// EventSource) shared by every view while a user is signed in. Any 401 sends the user to sign in
+// and brings them back to where they were.
+
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api, setUnauthorizedHandler } from "./api";
+import type { User } from "./contract";
+import { LiveStore } from "./live";
+import { href, parseRoute, type Route } from "./routes";
+import { ClustersView } from "./views/clusters";
+import { DefinitionsView } from "./views/definitions";
+import { DeploymentView } from "./views/deployment";
+import { DeploymentsView } from "./views/deployments";
+import { SignIn } from "./views/signin";
+
+function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(location.hash));
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return route;
+}
+
+function ConnectionState({ live }: { live: LiveStore }) {
+  const [state, setState] = useState(live.connection);
+  useEffect(() => live.subscribe(() => setState(live.connection)), [live]);
+  const text = state === "live" ? "live" : state === "connecting" ? "connecting…" : "reconnecting…";
+  return (
+    <span class={`connection conn-${state}`} title="Updates pushed by the controller" data-testid="connection">
+      {text}
+    </span>
+  );
+}
+
+/** Signed in: the navigation and the views, all reading one live store. */
+function Shell({ user, route, onSignOut }: { user: User; route: Route; onSignOut: () => void }) {
+  const live = useMemo(() => new LiveStore(), []);
+  useEffect(() => {
+    live.start();
+    return () => live.stop();
+  }, [live]);
+  const section = route.view === "deployment" ? "deployments" : route.view;
+  const nav = (view: "deployments" | "clusters" | "definitions", label: string) => (
+    <a
+      href={view === "deployments" ? href({ view, namespace: "", phase: "", selector: "" }) : href({ view })}
+      aria-current={section === view ? "page" : undefined}
+    >
+      {label}
+    </a>
+  );
+  return (
+    <>
+      <header class="topbar">
+        <a class="brand" href="#/deployments">
+          Flotilla
+        </a>
+        <nav>
+          {nav("deployments", "Deployments")}
+          {nav("clusters", "Clusters")}
+          {nav("definitions", "Definitions")}
+        </nav>
+        <span class="spacer" />
+        <ConnectionState live={live} />
+        <span class="user" title={user.groups.join(", ")} data-testid="user">
+          {user.username}
+        </span>
+        <button type="button" class="link" onClick={onSignOut} data-testid="signout-button">
+          Sign out
+        </button>
+      </header>
+      {route.view === "deployments" ? <DeploymentsView live={live} filters={route} /> : null}
+      {route.view === "deployment" ? (
+        <DeploymentView key={`${route.namespace}/${route.name}`} live={live} namespace={route.namespace} name={route.name} />
+      ) : null}
+      {route.view === "clusters" ? <ClustersView live={live} /> : null}
+      {route.view === "definitions" ? <DefinitionsView /> : null}
+    </>
+  );
+}
+
+export function App() {
+  const route = useRoute();
+  /** undefined while the first whoami is in flight, null when signed out. */
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => setUser(null));
+    // A link's token signs in whoever holds it, even over an existing session.
+    if (parseRoute(location.hash).view === "signin") {
+      setUser(null);
+      return;
+    }
+    api.whoami().then(
+      (r) => setUser(r.user),
+      () => setUser(null),
+    );
+  }, []);
+
+  if (user === undefined) return <p class="muted center">Loading…</p>;
+  if (user === null || route.view === "signin") {
+    const next = route.view === "signin" ? route.next : location.hash.replace(/^#/, "") || undefined;
+    return (
+      <SignIn
+        token={route.view === "signin" ? route.token : undefined}
+        onSignedIn={(u) => {
+          setUser(u);
+          const target = next && !next.startsWith("/signin") ? `#${next}` : "#/deployments";
+          if (location.hash !== target) location.hash = target;
+        }}
+      />
+    );
+  }
+  const signOut = () => {
+    api.signOut().finally(() => {
+      setUser(null);
+      location.hash = "#/signin";
+    });
+  };
+  return <Shell user={user} route={route} onSignOut={signOut} />;
+}

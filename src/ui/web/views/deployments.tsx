@@ -1,0 +1,170 @@
+// The deployments list: every deployment the user may list, filtered in the browser by namespace,
+// phase and label selector (the filters live in the URL, so a filtered view can be shared). It
+// renders from the live store: no request per row, rows keyed by namespace/name, and a row
+// re-renders only when its summary object changed, so an event touches one row of 1,000.
+
+import { Component } from "preact";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { HealthDot, PhaseBadge } from "../components";
+import type { DeploymentSummary } from "../contract";
+import { plural } from "../format";
+import { useLive } from "../hooks";
+import type { LiveStore } from "../live";
+import { deploymentHref, href } from "../routes";
+import { matches, parseSelector } from "../selector";
+
+const KNOWN_PHASES = ["Pending", "Progressing", "Paused", "Healthy", "Degraded", "Failed"];
+
+interface Filters {
+  namespace: string;
+  phase: string;
+  selector: string;
+}
+
+class DeploymentRow extends Component<{ item: DeploymentSummary }> {
+  override shouldComponentUpdate(next: { item: DeploymentSummary }): boolean {
+    return next.item !== this.props.item;
+  }
+
+  override render() {
+    const d = this.props.item;
+    return (
+      <tr data-testid={`deployment-row-${d.namespace}-${d.name}`}>
+        <td>
+          <a href={deploymentHref(d.namespace, d.name)}>
+            <span class="muted">{d.namespace}/</span>
+            {d.name}
+          </a>
+        </td>
+        <td data-testid="phase">
+          <PhaseBadge phase={d.phase} />
+        </td>
+        <td>
+          <code>{d.targetRevision}</code>
+        </td>
+        <td>
+          <code>{d.stableRevision || "—"}</code>
+        </td>
+        <td>{d.progress}</td>
+        <td>{d.waitingFor ? <span class="waiting">{d.waitingFor}</span> : <span class="muted">—</span>}</td>
+        <td class="dots">
+          {d.clusters.map((c) => (
+            <HealthDot key={c.name} health={c.health} title={`${c.name}${c.wave ? ` (${c.wave})` : ""}: ${c.health}${c.phase ? `, ${c.phase}` : ""}`} />
+          ))}
+        </td>
+      </tr>
+    );
+  }
+}
+
+export function DeploymentsView({ live, filters }: { live: LiveStore; filters: Filters }) {
+  const version = useLive(live);
+  const [selectorText, setSelectorText] = useState(filters.selector);
+  // Back and forward change the route's selector: show it in the box.
+  useEffect(() => setSelectorText(filters.selector), [filters.selector]);
+  const parsed = useMemo(() => parseSelector(filters.selector), [filters.selector]);
+
+  const all = useMemo(
+    () => [...live.deployments.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)),
+    [version, live],
+  );
+  const namespaces = useMemo(() => [...new Set(all.map((d) => d.namespace))].sort(), [all]);
+  const phases = useMemo(() => [...new Set([...KNOWN_PHASES, ...all.map((d) => d.phase)])], [all]);
+  const shown = useMemo(() => {
+    const requirements = parsed.ok ? parsed.requirements : [];
+    return all.filter(
+      (d) => (!filters.namespace || d.namespace === filters.namespace) && (!filters.phase || d.phase === filters.phase) && matches(requirements, d.labels),
+    );
+  }, [all, filters.namespace, filters.phase, parsed]);
+
+  const go = (next: Partial<Filters>) => {
+    location.hash = href({ view: "deployments", ...filters, ...next });
+  };
+
+  return (
+    <main>
+      <div class="page-head">
+        <h1>Deployments</h1>
+        <span class="muted" data-testid="deployment-count">
+          {live.deploymentsLoaded ? `${shown.length.toLocaleString("en-US")} of ${plural(all.length, "deployment")}` : "loading…"}
+        </span>
+      </div>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          go({ selector: selectorText.trim() });
+        }}
+      >
+        <label>
+          Namespace
+          <select value={filters.namespace} onChange={(e) => go({ namespace: (e.target as HTMLSelectElement).value })} data-testid="filter-namespace">
+            <option value="">all</option>
+            {namespaces.map((ns) => (
+              <option key={ns} value={ns}>
+                {ns}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Phase
+          <select value={filters.phase} onChange={(e) => go({ phase: (e.target as HTMLSelectElement).value })} data-testid="filter-phase">
+            <option value="">all</option>
+            {phases.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="grow">
+          Label selector
+          <input
+            type="search"
+            placeholder="app=shop,tier!=batch"
+            value={selectorText}
+            onInput={(e) => setSelectorText((e.target as HTMLInputElement).value)}
+            onBlur={() => selectorText.trim() !== filters.selector && go({ selector: selectorText.trim() })}
+            aria-invalid={!parsed.ok}
+            data-testid="filter-selector"
+          />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {parsed.ok ? null : (
+        <p class="field-error" role="alert">
+          Label selector: {parsed.error}
+        </p>
+      )}
+      {live.loadError ? (
+        <div class="error-box" role="alert">
+          Could not load deployments: {live.loadError}
+        </div>
+      ) : null}
+      <div class="table-wrap">
+        <table class="list" data-testid="deployments-table">
+          <thead>
+            <tr>
+              <th>Deployment</th>
+              <th>Phase</th>
+              <th>Target</th>
+              <th>Stable</th>
+              <th>Progress</th>
+              <th>Waiting for</th>
+              <th>Clusters</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((d) => (
+              <DeploymentRow key={`${d.namespace}/${d.name}`} item={d} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {live.deploymentsLoaded && shown.length === 0 ? (
+        <p class="muted">{all.length === 0 ? "No deployments you may list." : "No deployment matches these filters."}</p>
+      ) : null}
+    </main>
+  );
+}

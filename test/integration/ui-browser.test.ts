@@ -155,6 +155,34 @@ describe("web UI in Chromium against the API mock", () => {
     expect(mock.actions.at(-1)).toMatchObject({ user: OPERATOR.username, action: "promote", status: 200 });
   });
 
+  it("lists the clusters with mode, version, readiness and their deployments, and the definitions' parameters", async () => {
+    await page.getByRole("link", { name: "Clusters" }).click();
+    const edge = page.getByTestId("cluster-row-edge-ap");
+    await edge.waitFor();
+    await expect(edge.textContent()).resolves.toMatch(/edge-ap.*Pull.*v1\.32\.4.*no.*usage=edge.*none/);
+    await expect(page.getByTestId("cluster-row-staging").textContent()).resolves.toContain("shop/storefront");
+    mock.emitCluster({ name: "edge-ap", mode: "Pull", version: "v1.33.2", ready: true, labels: { usage: "edge" }, deployments: [] });
+    await edge.filter({ hasText: "v1.33.2" }).waitFor({ timeout: 5000 });
+
+    await page.getByRole("link", { name: "Definitions" }).click();
+    const autoscaler = page.getByTestId("definition-autoscaler");
+    await autoscaler.waitFor();
+    await expect(autoscaler.locator("tr", { hasText: "cpu" }).textContent()).resolves.toBe("cpuinteger80Target CPU utilisation in percent.");
+    await expect(page.getByTestId("definition-webservice").locator("tr", { hasText: "image" }).textContent()).resolves.toContain("image *");
+  });
+
+  it("refuses a wrong token with the server's message and signs out", async () => {
+    await page.getByTestId("signout-button").click();
+    await page.getByTestId("token-input").waitFor();
+    expect((await context.cookies()).filter((c) => c.name === "flotilla_token")).toEqual([]);
+    await page.getByTestId("token-input").fill("not-a-token");
+    await page.getByTestId("signin-button").click();
+    await expect(page.getByTestId("signin-error").textContent()).resolves.toContain("TokenReview");
+    await page.getByTestId("token-input").fill(VIEWER.token);
+    await page.getByTestId("signin-button").click();
+    await expect(page.getByTestId("user").textContent()).resolves.toBe(VIEWER.username);
+  });
+
   it("loaded nothing from outside its own origin", () => {
     expect(foreign).toEqual([]);
   });

@@ -86,6 +86,8 @@ export async function timeUntilVisible(page: Page, url: string, testid: string, 
   await page.goto("about:blank");
   const started = performance.now();
   await page.goto(url);
-  await page.getByTestId(testid).waitFor({ state: "visible", timeout: timeoutMs });
+  // A CSS selector (the browser's own querySelector), not getByTestId: Playwright's test-id engine
+  // walks every element on each poll, which on a 20,000-node page costs as much as the render.
+  await page.locator(`[data-testid="${testid}"]`).waitFor({ state: "visible", timeout: timeoutMs });
   return performance.now() - started;
 }

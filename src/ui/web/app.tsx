@@ -3,15 +3,15 @@
 // and brings them back to where they were.
 
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { api, setUnauthorizedHandler } from "./api";
-import type { User } from "./contract";
-import { LiveStore } from "./live";
-import { href, parseRoute, type Route } from "./routes";
-import { ClustersView } from "./views/clusters";
-import { DefinitionsView } from "./views/definitions";
-import { DeploymentView } from "./views/deployment";
-import { DeploymentsView } from "./views/deployments";
-import { SignIn } from "./views/signin";
+import { api, setUnauthorizedHandler } from "./api.js";
+import type { User } from "./contract.js";
+import { LiveStore } from "./live.js";
+import { href, parseRoute, type Route } from "./routes.js";
+import { ClustersView } from "./views/clusters.js";
+import { DefinitionsView } from "./views/definitions.js";
+import { DeploymentView } from "./views/deployment.js";
+import { DeploymentsView } from "./views/deployments.js";
+import { SignIn } from "./views/signin.js";
 
 function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));

@@ -1,8 +1,8 @@
 // Small pieces every view uses: health dots, phase badges, label chips, error boxes.
 
 import type { ComponentChildren } from "preact";
-import type { ApiRequestError } from "./api";
-import type { Health } from "./contract";
+import type { ApiRequestError } from "./api.js";
+import type { Health } from "./contract.js";
 
 const HEALTH_TEXT: Record<Health, string> = {
   Healthy: "healthy",

@@ -1,8 +1,8 @@
 // Hooks shared by the views: re-render on store changes, and load data with a visible error.
 
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { ApiRequestError } from "./api";
-import type { LiveStore } from "./live";
+import { ApiRequestError } from "./api.js";
+import type { LiveStore } from "./live.js";
 
 /** Re-renders the caller on every store flush; returns the store's version to memoise on. */
 export function useLive(live: LiveStore): number {

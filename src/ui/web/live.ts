@@ -4,8 +4,8 @@
 // the list one render; an unchanged summary keeps its object identity, so only changed rows
 // re-render. It never polls: after a dropped stream it refetches once, when the stream is back.
 
-import { api } from "./api";
-import type { ClusterItem, DeploymentDeleted, DeploymentSummary } from "./contract";
+import { api } from "./api.js";
+import type { ClusterItem, DeploymentDeleted, DeploymentSummary } from "./contract.js";
 
 export type Connection = "connecting" | "live" | "offline";
 type Listener = () => void;
@@ -24,13 +24,15 @@ export class LiveStore {
   clustersLoaded = false;
   loadError: string | undefined;
   connection: Connection = "connecting";
-  /** Bumped on every flush that changed something: views memoise on it. */
+  /** Bumped on every flush that changed a deployment or cluster: views memoise on it. */
   version = 0;
 
   private readonly listeners = new Set<Listener>();
   private readonly keyListeners = new Map<string, Set<Listener>>();
   private readonly changed = new Set<string>();
+  /** A deployment or cluster changed since the last flush (a connection change alone does not bump `version`). */
   private dirty = false;
+  private notify = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private source: EventSource | undefined;
   private reconnect: ReturnType<typeof setTimeout> | undefined;
@@ -119,8 +121,10 @@ export class LiveStore {
       const replay = this.buffered ?? [];
       this.buffered = undefined;
       for (const apply of replay) apply();
+      // The lists are what the page waits for: show them now, not a tick later.
+      clearTimeout(this.timer);
       this.dirty = true;
-      this.schedule();
+      this.flush();
     }
   }
 
@@ -142,7 +146,7 @@ export class LiveStore {
   private setConnection(c: Connection): void {
     if (this.connection === c) return;
     this.connection = c;
-    this.dirty = true;
+    this.notify = true;
     this.schedule();
   }
 
@@ -153,9 +157,10 @@ export class LiveStore {
 
   private flush(): void {
     this.timer = undefined;
-    if (!this.dirty) return;
+    if (!this.dirty && !this.notify) return;
+    if (this.dirty) this.version++;
     this.dirty = false;
-    this.version++;
+    this.notify = false;
     const changed = [...this.changed];
     this.changed.clear();
     for (const l of this.listeners) l();

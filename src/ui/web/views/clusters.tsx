@@ -2,11 +2,11 @@
 // deployments placed on each; kept current by the store's `cluster` events.
 
 import { useMemo } from "preact/hooks";
-import { HealthDot, Labels } from "../components";
-import { ago, localTime, plural } from "../format";
-import { useLive } from "../hooks";
-import type { LiveStore } from "../live";
-import { deploymentHref } from "../routes";
+import { HealthDot, Labels } from "../components.js";
+import { ago, localTime, plural } from "../format.js";
+import { useLive } from "../hooks.js";
+import type { LiveStore } from "../live.js";
+import { deploymentHref } from "../routes.js";
 
 /** Deployments listed on a cluster's row before the rest fold into "and N more". */
 const SHOWN_DEPLOYMENTS = 5;
@@ -36,15 +36,17 @@ export function ClustersView({ live }: { live: LiveStore }) {
           <tbody>
             {clusters.map((c) => (
               <tr key={c.name} data-testid={`cluster-row-${c.name}`}>
-                <td>
+                <td class="nowrap">
                   <strong>{c.name}</strong>
                 </td>
                 <td>{c.mode}</td>
                 <td>{c.version ?? <span class="muted">—</span>}</td>
-                <td>
+                <td class="nowrap">
                   <HealthDot health={c.ready ? "Healthy" : "Degraded"} title={c.ready ? "ready" : "not ready"} /> {c.ready ? "yes" : "no"}
                 </td>
-                <td title={localTime(c.lastSync)}>{ago(c.lastSync)}</td>
+                <td class="nowrap" title={localTime(c.lastSync)}>
+                  {ago(c.lastSync)}
+                </td>
                 <td>
                   <Labels labels={c.labels} />
                 </td>

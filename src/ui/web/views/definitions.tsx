@@ -1,11 +1,11 @@
 // The component and trait definitions of the hub, each with its parameters: name, type, whether
 // it is required, its default and its description, as `flotilla definitions show` prints them.
 
-import { api } from "../api";
-import { ErrorBox, Loading } from "../components";
-import type { Definition } from "../contract";
-import { jsonText } from "../format";
-import { useLoad } from "../hooks";
+import { api } from "../api.js";
+import { ErrorBox, Loading } from "../components.js";
+import type { Definition } from "../contract.js";
+import { jsonText } from "../format.js";
+import { useLoad } from "../hooks.js";
 
 function DefinitionCard({ def, kind }: { def: Definition; kind: string }) {
   return (

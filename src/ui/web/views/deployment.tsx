@@ -5,14 +5,15 @@
 // detail and the history (debounced); nothing is polled.
 
 import { useEffect, useState } from "preact/hooks";
-import { ApiRequestError, api } from "../api";
-import { ErrorBox, HealthDot, Loading, PhaseBadge, Section } from "../components";
-import { ACTIONS, type ActionName, type Can, type DeploymentDetail, type HistoryItem, type RolloutView, type Wave, type WaveCluster } from "../contract";
-import { UnifiedDiff } from "../diff";
-import { ago, firstLine, localTime, shortCommit } from "../format";
-import { useLoad } from "../hooks";
-import { deploymentKey, type LiveStore } from "../live";
-import { href } from "../routes";
+import { ApiRequestError, api } from "../api.js";
+import { ErrorBox, HealthDot, Loading, PhaseBadge, Section } from "../components.js";
+import { ACTIONS, type ActionName, type Can, type DeploymentDetail, type HistoryItem, type RolloutView, type Wave, type WaveCluster } from "../contract.js";
+import { UnifiedDiff } from "../diff.js";
+import { ago, firstLine, localTime, shortCommit } from "../format.js";
+import { useLoad } from "../hooks.js";
+import { waitingHeadline } from "../rollout-text.js";
+import { deploymentKey, type LiveStore } from "../live.js";
+import { href } from "../routes.js";
 
 /** Events come in bursts while a rollout moves: refetch once they settle. */
 const REFETCH_DEBOUNCE_MS = 300;
@@ -24,18 +25,6 @@ const ACTION_TEXT: Record<ActionName, { label: string; title: string }> = {
   pause: { label: "Pause", title: "Hold the rollout where it is" },
   resume: { label: "Resume", title: "Continue a paused rollout" },
 };
-
-/** The banner's headline: exactly what the rollout waits for, in words. */
-export function waitingHeadline(r: RolloutView): { headline: string; tone: "wait" | "ok" | "bad" | "idle" } {
-  const w = r.waitingFor?.trim() ?? "";
-  if (w === "promote") return { headline: "Waiting for promote", tone: "wait" };
-  if (w.startsWith("soak")) return { headline: `Soaking: ${w.slice(4).trim() || "a while"} left`, tone: "wait" };
-  if (w === "analysis") return { headline: "Waiting for analysis", tone: "wait" };
-  if (w !== "") return { headline: `Waiting for ${w}`, tone: "wait" };
-  if (/fail|rolledback|aborted/i.test(r.state)) return { headline: `Rollout ${r.state}`, tone: "bad" };
-  if (/complete|healthy/i.test(r.state)) return { headline: "Rollout complete", tone: "ok" };
-  return { headline: r.state ? `Rollout ${r.state}` : "No rollout in progress", tone: "idle" };
-}
 
 function WaitingBanner({ rollout }: { rollout: RolloutView }) {
   const { headline, tone } = waitingHeadline(rollout);

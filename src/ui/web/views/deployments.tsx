@@ -1,17 +1,18 @@
 // The deployments list: every deployment the user may list, filtered in the browser by namespace,
 // phase and label selector (the filters live in the URL, so a filtered view can be shared). It
 // renders from the live store: no request per row, rows keyed by namespace/name, and a row
-// re-renders only when its summary object changed, so an event touches one row of 1,000.
+// re-renders only when its summary object changed, so an event touches one row of 1,000. The
+// table's rows are laid out as CSS grid rows (style.css), so `content-visibility: auto` lets the
+// browser skip laying out and painting the rows off screen.
 
 import { Component } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { HealthDot, PhaseBadge } from "../components";
-import type { DeploymentSummary } from "../contract";
-import { plural } from "../format";
-import { useLive } from "../hooks";
-import type { LiveStore } from "../live";
-import { deploymentHref, href } from "../routes";
-import { matches, parseSelector } from "../selector";
+import type { DeploymentSummary } from "../contract.js";
+import { plural } from "../format.js";
+import { useLive } from "../hooks.js";
+import type { LiveStore } from "../live.js";
+import { deploymentHref, href } from "../routes.js";
+import { matches, parseSelector } from "../selector.js";
 
 const KNOWN_PHASES = ["Pending", "Progressing", "Paused", "Healthy", "Degraded", "Failed"];
 
@@ -32,12 +33,12 @@ class DeploymentRow extends Component<{ item: DeploymentSummary }> {
       <tr data-testid={`deployment-row-${d.namespace}-${d.name}`}>
         <td>
           <a href={deploymentHref(d.namespace, d.name)}>
-            <span class="muted">{d.namespace}/</span>
+            <span class="muted">{`${d.namespace}/`}</span>
             {d.name}
           </a>
         </td>
         <td data-testid="phase">
-          <PhaseBadge phase={d.phase} />
+          <span class={`badge phase-${d.phase || "Unknown"}`}>{d.phase || "Unknown"}</span>
         </td>
         <td>
           <code>{d.targetRevision}</code>
@@ -48,9 +49,11 @@ class DeploymentRow extends Component<{ item: DeploymentSummary }> {
         <td>{d.progress}</td>
         <td>{d.waitingFor ? <span class="waiting">{d.waitingFor}</span> : <span class="muted">—</span>}</td>
         <td class="dots">
-          {d.clusters.map((c) => (
-            <HealthDot key={c.name} health={c.health} title={`${c.name}${c.wave ? ` (${c.wave})` : ""}: ${c.health}${c.phase ? `, ${c.phase}` : ""}`} />
-          ))}
+          {d.clusters.map((c) => {
+            // Plain spans, not <HealthDot>: this runs 3,000 times for 1,000 rows.
+            const title = `${c.name}${c.wave ? ` (${c.wave})` : ""}: ${c.health}${c.phase ? `, ${c.phase}` : ""}`;
+            return <span key={c.name} class={`dot health-${c.health}`} title={title} role="img" aria-label={title} />;
+          })}
         </td>
       </tr>
     );
@@ -143,16 +146,16 @@ export function DeploymentsView({ live, filters }: { live: LiveStore; filters: F
         </div>
       ) : null}
       <div class="table-wrap">
-        <table class="list" data-testid="deployments-table">
+        <table class="list deployments-grid" data-testid="deployments-table">
           <thead>
             <tr>
-              <th>Deployment</th>
-              <th>Phase</th>
-              <th>Target</th>
-              <th>Stable</th>
-              <th>Progress</th>
-              <th>Waiting for</th>
-              <th>Clusters</th>
+              <th scope="col">Deployment</th>
+              <th scope="col">Phase</th>
+              <th scope="col">Target</th>
+              <th scope="col">Stable</th>
+              <th scope="col">Progress</th>
+              <th scope="col">Waiting for</th>
+              <th scope="col">Clusters</th>
             </tr>
           </thead>
           <tbody>

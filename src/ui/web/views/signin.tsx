@@ -3,8 +3,8 @@
 // token is removed from the address bar at once, so it stays out of the history and bookmarks.
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api } from "../api";
-import type { User } from "../contract";
+import { api } from "../api.js";
+import type { User } from "../contract.js";
 
 export function SignIn({ token, onSignedIn }: { token?: string | undefined; onSignedIn: (user: User) => void }) {
   const [value, setValue] = useState("");

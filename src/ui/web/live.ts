@@ -39,6 +39,7 @@ export class LiveStore {
   /** Events that arrive while a list fetch is in flight are replayed on top of its answer. */
   private buffered: Array<() => void> | undefined;
   private hadError = false;
+  private stopped = false;
 
   constructor(private readonly eventsUrl = "/api/events") {}
 
@@ -50,6 +51,7 @@ export class LiveStore {
   stop(): void {
     this.source?.close();
     this.source = undefined;
+    this.stopped = true;
     clearTimeout(this.reconnect);
     clearTimeout(this.timer);
   }
@@ -72,6 +74,7 @@ export class LiveStore {
   }
 
   private open(): void {
+    if (this.stopped) return;
     this.setConnection("connecting");
     const source = new EventSource(this.eventsUrl);
     this.source = source;
@@ -86,8 +89,13 @@ export class LiveStore {
       this.setConnection("offline");
       // EventSource retries by itself after a dropped connection, but not after a refused one.
       if (source.readyState === EventSource.CLOSED && this.source === source) {
+        // Refused: maybe the session expired. whoami answers 401 then, and the app's 401 handler
+        // sends the user to sign in (which stops this store); otherwise try again in a while.
+        api.whoami().catch(() => {});
         clearTimeout(this.reconnect);
-        this.reconnect = setTimeout(() => this.open(), RECONNECT_MS);
+        this.reconnect = setTimeout(() => {
+          if (this.source === source) this.open();
+        }, RECONNECT_MS);
       }
     });
     source.addEventListener("deployment", (e) => this.onEvent(() => this.applyDeployment(JSON.parse((e as MessageEvent<string>).data))));

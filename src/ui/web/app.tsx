@@ -35,8 +35,8 @@ function ConnectionState({ live }: { live: LiveStore }) {
 }
 
 /** Signed in: the navigation and the views, all reading one live store. */
-function Shell({ user, route, onSignOut }: { user: User; route: Route; onSignOut: () => void }) {
-  const live = useMemo(() => new LiveStore(), []);
+function Shell({ user, route, onSignOut, early }: { user: User; route: Route; onSignOut: () => void; early: LiveStore | undefined }) {
+  const live = useMemo(() => early ?? new LiveStore(), [early]);
   useEffect(() => {
     live.start();
     return () => live.stop();
@@ -85,6 +85,13 @@ export function App() {
   /** undefined while the first whoami is in flight, null when signed out. */
   const [user, setUser] = useState<User | null | undefined>(undefined);
 
+  /**
+   * The store of a page opened with a session: it starts reading the lists and the stream at the
+   * same time as whoami asks who the cookie belongs to, instead of after it (one round trip less
+   * before the list shows). Dropped if there is no session.
+   */
+  const [early, setEarly] = useState<LiveStore | undefined>(undefined);
+
   useEffect(() => {
     setUnauthorizedHandler(() => setUser(null));
     // A link's token signs in whoever holds it, even over an existing session.
@@ -92,9 +99,16 @@ export function App() {
       setUser(null);
       return;
     }
+    const store = new LiveStore();
+    store.start();
+    setEarly(store);
     api.whoami().then(
       (r) => setUser(r.user),
-      () => setUser(null),
+      () => {
+        store.stop();
+        setEarly(undefined);
+        setUser(null);
+      },
     );
   }, []);
 
@@ -105,6 +119,8 @@ export function App() {
       <SignIn
         token={route.view === "signin" ? route.token : undefined}
         onSignedIn={(u) => {
+          early?.stop();
+          setEarly(undefined);
           setUser(u);
           const target = next && !next.startsWith("/signin") ? `#${next}` : "#/deployments";
           if (location.hash !== target) location.hash = target;
@@ -114,9 +130,10 @@ export function App() {
   }
   const signOut = () => {
     api.signOut().finally(() => {
+      setEarly(undefined);
       setUser(null);
       location.hash = "#/signin";
     });
   };
-  return <Shell user={user} route={route} onSignOut={signOut} />;
+  return <Shell user={user} route={route} onSignOut={signOut} early={early} />;
 }

@@ -39,11 +39,15 @@ export class LiveStore {
   /** Events that arrive while a list fetch is in flight are replayed on top of its answer. */
   private buffered: Array<() => void> | undefined;
   private hadError = false;
+  private started = false;
   private stopped = false;
 
   constructor(private readonly eventsUrl = "/api/events") {}
 
+  /** Opens the stream and reads the lists; a second call does nothing. */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     this.open();
     void this.refetch();
   }

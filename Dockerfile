@@ -23,7 +23,7 @@ COPY package.json package-lock.json ./
 # Without scripts: `prepare` compiles, and the sources are not here yet (a dependency layer that
 # survives source changes). No production dependency has an install script.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json vite.config.ts ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 COPY definitions ./definitions
@@ -40,6 +40,7 @@ WORKDIR /opt/flotilla
 COPY --from=build /build/package.json ./package.json
 COPY --from=build /build/node_modules ./node_modules
 COPY --from=build /build/dist/src ./dist/src
+COPY --from=build /build/dist/ui ./dist/ui
 COPY --from=build /build/definitions ./definitions
 COPY --from=build /build/crds ./crds
 COPY --from=build /build/kube-schemas ./kube-schemas

@@ -5,12 +5,9 @@
 // promote that moves the rollout on. It needs no fleet; the end-to-end test against a controller
 // reuses test/support/browser.ts.
 
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../src/cli/package-root.js";
-import { buildUi, foreignRequests, launchChromium, newContext, signInWithLink, timeUntilVisible } from "../support/browser.js";
+import { buildUi, foreignRequests, launchChromium, newContext, screenshotPath, signInWithLink, timeUntilVisible } from "../support/browser.js";
 import { CANARY } from "../support/ui-fixtures.js";
 import { type MockUser, OPERATOR, startUiMock, type UiMock, VIEWER } from "../support/ui-mock-api.js";
 
@@ -113,9 +110,7 @@ describe("web UI in Chromium against the API mock", () => {
     await expect(diff.locator(".diff-add").first().textContent()).resolves.toMatch(/^\+/);
     await expect(diff.locator(".diff-del").first().textContent()).resolves.toBe("-  replicas: 4\n");
 
-    const shot = join(packageRoot(), "docs", "images", "ui-deployment.png");
-    await mkdir(join(packageRoot(), "docs", "images"), { recursive: true });
-    await page.screenshot({ path: shot, fullPage: true });
+    await page.screenshot({ path: await screenshotPath("ui-deployment-mock.png"), fullPage: true });
   });
 
   it("shows the server's reason when a promote is refused", async () => {

@@ -6,6 +6,7 @@
 
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { packageRoot } from "../../src/cli/package-root.js";
@@ -90,4 +91,14 @@ export async function timeUntilVisible(page: Page, url: string, testid: string, 
   // walks every element on each poll, which on a 20,000-node page costs as much as the render.
   await page.locator(`[data-testid="${testid}"]`).waitFor({ state: "visible", timeout: timeoutMs });
   return performance.now() - started;
+}
+
+/**
+ * Where a test saves a screenshot for review: `.flotilla/screenshots/` (ignored by Git), or
+ * `docs/images/` when FLOTILLA_UPDATE_SCREENSHOTS=1, to refresh the pictures the docs show.
+ */
+export async function screenshotPath(name: string): Promise<string> {
+  const dir = process.env.FLOTILLA_UPDATE_SCREENSHOTS === "1" ? join(packageRoot(), "docs", "images") : join(packageRoot(), ".flotilla", "screenshots");
+  await mkdir(dir, { recursive: true });
+  return join(dir, name);
 }

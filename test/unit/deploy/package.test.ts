@@ -1,5 +1,5 @@
 // The npm package as a user gets it: built, packed (`npm pack`, scripts off: dist/ is built
-// first), installed into an empty folder, and run from there. It must carry everything the CLI
+// first, the web UI's bundle too), installed into an empty folder, and run from there. It must carry everything the CLI
 // reads at run time — the install bundles among them — and what the Dockerfile copies from it.
 // About 40–60 s on 2 cores: the build, and `npm install` of the production dependencies from
 // npm's cache.
@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBundle } from "../../../src/cli/bundle.js";
+import { buildUi } from "../../support/browser.js";
 import { buildCli, ROOT } from "../cli/compiled-cli.js";
 import { copies, last, parseDockerfile } from "./dockerfile.js";
 
@@ -32,6 +33,8 @@ function run(command: string, args: string[], cwd: string): string {
 
 beforeAll(() => {
   buildCli();
+  // The web UI's bundle (dist/ui) is part of the package: the controller serves it.
+  buildUi();
   tmp = mkdtempSync(join(tmpdir(), "flotilla-pack-"));
   const [pack] = JSON.parse(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], ROOT)) as Array<{
     filename: string;
@@ -60,9 +63,10 @@ describe("the npm package", { timeout: 60_000 }, () => {
     expect(run(bin, ["install", "--help"], tmp)).toContain("--without-controller");
   });
 
-  it("carries the compiled CLI, not the compiled tests", () => {
+  it("carries the compiled CLI and the web UI's bundle, not the compiled tests", () => {
     expect(packed).toContain("dist/src/cli/main.js");
-    expect(packed.filter((p) => p.startsWith("dist/") && !p.startsWith("dist/src/"))).toEqual([]);
+    expect(packed).toContain("dist/ui/index.html");
+    expect(packed.filter((p) => p.startsWith("dist/") && !p.startsWith("dist/src/") && !p.startsWith("dist/ui/"))).toEqual([]);
   });
 
   it.each(["deploy", "deploy/git-remote", "deploy/agent", "crds"])("carries the whole %s bundle: flotilla install reads the same objects there", (dir) => {

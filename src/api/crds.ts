@@ -139,6 +139,19 @@ const CRDS: CrdInfo[] = [
       AGE,
     ],
   },
+  {
+    kind: "TenantPolicy",
+    plural: "tenantpolicies",
+    scope: "Cluster",
+    shortNames: ["tp"],
+    statusSubresource: false,
+    columns: [
+      { name: "NAMESPACES", type: "string", jsonPath: ".spec.namespaces.names", description: "The namespaces named (a selector is not shown)" },
+      { name: "SELECTOR", type: "string", jsonPath: ".spec.namespaces.selector", description: "The namespaces selected by label", priority: 1 },
+      { name: "CLUSTERS", type: "string", jsonPath: ".spec.clusters", description: "The Clusters the namespaces may place onto (empty: any)" },
+      AGE,
+    ],
+  },
 ];
 
 function rootSchema(kind: FlotillaKind): Schema {

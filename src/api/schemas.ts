@@ -10,6 +10,7 @@ import { applicationDeploymentSpecSchema } from "./schemas/deployment.js";
 import { componentDefinitionSpecSchema, traitDefinitionSpecSchema } from "./schemas/definitions.js";
 import { gitSourceSpecSchema, gitSourceStatusSchema } from "./schemas/git-source.js";
 import { syncReportSpecSchema, syncReportStatusSchema } from "./schemas/sync-report.js";
+import { tenantPolicySpecSchema } from "./schemas/tenant-policy.js";
 
 export { DNS_LABEL_PATTERN, DURATION_PATTERN, PERCENT_PATTERN } from "./schemas/common.js";
 export { applicationDeploymentSpecSchema, clusterSpecSchema, componentDefinitionSpecSchema, traitDefinitionSpecSchema };
@@ -70,6 +71,11 @@ export const schemas = {
     "A team's Git repository of Flotilla documents: the controller fetches its ref at an interval (or when a webhook calls), reads every YAML file under its path and applies the ApplicationDeployments it finds into the GitSource's own namespace (a GitSource in the controller's namespace may also carry ComponentDefinitions, TraitDefinitions and Clusters), and prunes what it applied once its file is gone. A commit with a single invalid or refused document is not applied at all.",
     gitSourceSpecSchema,
     gitSourceStatusSchema,
+  ),
+  TenantPolicy: resource(
+    "TenantPolicy",
+    "Written by the platform team: for the namespaces it matches (by name or label), which Clusters their ApplicationDeployments may place onto and which kinds of object they may render. Several policies matching one namespace intersect; a namespace no policy matches is not restricted. See docs/tenancy.md.",
+    tenantPolicySpecSchema,
   ),
 } as const;
 

@@ -505,7 +505,39 @@ export interface GitSource {
   status?: GitSourceStatus;
 }
 
-export type FlotillaResource = ApplicationDeployment | ComponentDefinition | TraitDefinition | Cluster;
+// ---------- TenantPolicy ----------
+
+/** A Kubernetes label selector (`metav1.LabelSelector`): every label and every expression must hold. */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: MatchExpression[];
+}
+
+/** An API group and kind; `"*"` in either matches any, group `""` is the core group. */
+export interface GroupKind {
+  group: string;
+  kind: string;
+}
+
+export interface TenantPolicySpec {
+  /** The namespaces the policy governs: those named, and those whose labels the selector matches. */
+  namespaces: { names?: string[]; selector?: LabelSelector };
+  /** The Clusters those namespaces may place onto (by the Cluster's labels); absent: any cluster. */
+  clusters?: LabelSelector;
+  /** The kinds their deployments may render; absent allow: every kind, deny wins over allow. */
+  kinds?: { allow?: GroupKind[]; deny?: GroupKind[] };
+  /** ClusterRoles a RoleBinding or ClusterRoleBinding may not refer to. Default `[cluster-admin, admin]`. */
+  deniedClusterRoles?: string[];
+}
+
+export interface TenantPolicy {
+  apiVersion: "flotilla.dev/v1alpha1";
+  kind: "TenantPolicy";
+  metadata: ObjectMeta;
+  spec: TenantPolicySpec;
+}
+
+export type FlotillaResource = ApplicationDeployment | ComponentDefinition | TraitDefinition | Cluster | TenantPolicy;
 
 /** A rendered Kubernetes object: what ends up in Git and on a cluster. */
 export interface Manifest {

@@ -8,7 +8,7 @@ import { forbiddenKeyProblems, isForbiddenKey } from "./keys.js";
 import { linearRegExp } from "./linear-regexp.js";
 import { joinPath, pointerToPath } from "./paths.js";
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, type FlotillaKind, PERCENT_PATTERN, schemas } from "./schemas.js";
-import type { ApplicationDeployment, ComponentDefinition, FlotillaResource, RolloutBatch, TraitDefinition } from "./types.js";
+import type { ApplicationDeployment, ComponentDefinition, FlotillaResource, LabelSelector, RolloutBatch, TenantPolicy, TraitDefinition } from "./types.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -236,6 +236,7 @@ export function resourceProblems(doc: unknown): FieldProblem[] {
   }
   if (problems.length === 0 && kind === "ComponentDefinition") problems.push(...replicasPathProblems(doc as ComponentDefinition));
   if (problems.length === 0 && kind === "TraitDefinition") problems.push(...workloadPatchProblems(doc as TraitDefinition));
+  if (problems.length === 0 && kind === "TenantPolicy") problems.push(...tenantPolicyProblems(doc as TenantPolicy));
   return problems;
 }
 
@@ -307,6 +308,29 @@ function workloadPatchProblems(def: TraitDefinition): FieldProblem[] {
       message: `cannot be combined with spec.workloadPatch (${format}): the trait's properties are the patch`,
       fix: `Remove spec.${field}, or split the trait in two: one with spec.workloadPatch, one with the template.`,
     }));
+}
+
+/**
+ * A label selector's expressions as Kubernetes has them: In and NotIn with values, Exists and
+ * DoesNotExist without (an In without values would quietly match nothing).
+ */
+function selectorProblems(selector: LabelSelector | undefined, path: string): FieldProblem[] {
+  return (selector?.matchExpressions ?? []).flatMap((e, i) => {
+    const count = e.values?.length ?? 0;
+    const at = `${path}.matchExpressions[${i}].values`;
+    if ((e.operator === "In" || e.operator === "NotIn") && count === 0) {
+      return [{ path: at, message: `must have at least one value for operator ${e.operator}`, fix: `List the values of label ${e.key}, or use Exists.` }];
+    }
+    if ((e.operator === "Exists" || e.operator === "DoesNotExist") && count > 0) {
+      return [{ path: at, message: `must be empty for operator ${e.operator}`, fix: "Remove values, or use In or NotIn." }];
+    }
+    return [];
+  });
+}
+
+/** What a TenantPolicy's schema cannot say: its selectors' expressions must be well formed. */
+function tenantPolicyProblems(policy: TenantPolicy): FieldProblem[] {
+  return [...selectorProblems(policy.spec.namespaces.selector, "spec.namespaces.selector"), ...selectorProblems(policy.spec.clusters, "spec.clusters")];
 }
 
 function duplicates(names: string[]): Set<string> {

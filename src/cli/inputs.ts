@@ -3,7 +3,7 @@
 
 import { join } from "node:path";
 import type { FieldProblem } from "../api/errors.js";
-import type { ApplicationDeployment, Cluster } from "../api/types.js";
+import type { ApplicationDeployment, Cluster, TenantPolicy } from "../api/types.js";
 import { isFlotillaKind, resourceProblems } from "../api/validate.js";
 import { type LoadedDocument, readDocuments } from "../definitions/loader.js";
 import { packageRoot } from "./package-root.js";
@@ -21,6 +21,8 @@ export interface Inputs {
   deployments: Array<{ file: string; doc: ApplicationDeployment }>;
   definitions: unknown[];
   clusters: Cluster[];
+  /** TenantPolicies (for `placement explain`). */
+  policies: TenantPolicy[];
   /** Documents that failed schema validation, with every problem. */
   problems: FileProblem[];
 }
@@ -31,7 +33,7 @@ function docLabel(d: LoadedDocument): string {
 
 /** Read and validate documents; invalid ones are reported in `problems`, valid ones sorted by kind. */
 export async function readInputs(paths: string[]): Promise<Inputs> {
-  const inputs: Inputs = { deployments: [], definitions: [], clusters: [], problems: [] };
+  const inputs: Inputs = { deployments: [], definitions: [], clusters: [], policies: [], problems: [] };
   for (const loaded of await readDocuments(paths)) {
     const doc = loaded.doc as { kind?: unknown };
     const problems = resourceProblems(loaded.doc);
@@ -46,6 +48,9 @@ export async function readInputs(paths: string[]): Promise<Inputs> {
         break;
       case "Cluster":
         inputs.clusters.push(loaded.doc as Cluster);
+        break;
+      case "TenantPolicy":
+        inputs.policies.push(loaded.doc as TenantPolicy);
         break;
       case "ComponentDefinition":
       case "TraitDefinition":

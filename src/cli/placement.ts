@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { FlotillaError } from "../api/errors.js";
 import type { Cluster, PlacementDecisionStatus } from "../api/types.js";
 import { type Placement, place } from "../placement/select.js";
+import { effectivePolicy, refusedClusters } from "../tenancy/policy.js";
 import { formatFileProblem, readInputs } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
@@ -54,6 +55,17 @@ export function explainText(results: readonly ExplainedPlacement[], clusters: re
   return `${out.join("\n")}\n`;
 }
 
+/** `key=value` pairs of --namespace-label. */
+function parseLabels(pairs: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new FlotillaError(`--namespace-label ${JSON.stringify(pair)}: expected key=value, e.g. flotilla.dev/tenant=team-a`);
+    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return labels;
+}
+
 export function registerPlacementCommands(program: Command): void {
   const explain = program
     .command("placement")
@@ -66,24 +78,27 @@ export function registerPlacementCommands(program: Command): void {
         "flotilla placement explain -f examples/quickstart/app.yaml --clusters examples/quickstart/clusters.yaml",
         "flotilla placement explain -f app.yaml --clusters clusters.yaml -o wide     # with each cluster's labels",
         "flotilla placement explain -f app.yaml --clusters clusters.yaml -o json | jq '.items[].placement[] | select(.selected | not)'",
+        "flotilla placement explain -f app.yaml --clusters clusters.yaml --policies policies.yaml --namespace-label flotilla.dev/tenant=team-a",
       ),
     )
     .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable)", collect, [])
-    .requiredOption("--clusters <file>", "Cluster objects");
+    .requiredOption("--clusters <file>", "Cluster objects")
+    .option("--policies <path>", "TenantPolicy objects, file or folder (repeatable); TenantPolicies among -f and --clusters count too", collect, [])
+    .option("--namespace-label <key=value>", "a label of the deployments' namespaces, which TenantPolicy namespace selectors match (repeatable)", collect, []);
   addOutputOption(explain, TEXT_FORMATS, "text, wide (with the clusters' labels), json or yaml (a List, an item per deployment)").action(
-    async (opts: { filename: string[]; clusters: string; output: TextFormat }) => {
-      const inputs = await readInputs([...opts.filename, opts.clusters]);
+    async (opts: { filename: string[]; clusters: string; policies: string[]; namespaceLabel: string[]; output: TextFormat }) => {
+      const namespaceLabels = parseLabels(opts.namespaceLabel);
+      const inputs = await readInputs([...opts.filename, opts.clusters, ...opts.policies]);
       if (inputs.problems.length) {
         throw new FlotillaError(`${inputs.problems.length} problem(s):\n${inputs.problems.map((p) => `  ${formatFileProblem(p)}`).join("\n")}`);
       }
       if (!inputs.deployments.length) throw new FlotillaError("no ApplicationDeployment found; point -f at one");
-      const results = inputs.deployments.map(({ doc }) =>
-        explained(
-          doc.metadata.namespace ?? "default",
-          doc.metadata.name,
-          place(doc.spec.placementStrategies, inputs.clusters, { deployment: doc.metadata.name }),
-        ),
-      );
+      const results = inputs.deployments.map(({ doc }) => {
+        const namespace = doc.metadata.namespace ?? "default";
+        // The namespace's TenantPolicies leave out the clusters it may not use, as the controller does.
+        const refused = refusedClusters(effectivePolicy(inputs.policies, { name: namespace, labels: namespaceLabels }), inputs.clusters);
+        return explained(namespace, doc.metadata.name, place(doc.spec.placementStrategies, inputs.clusters, { deployment: doc.metadata.name, refused }));
+      });
       process.stdout.write(
         formatOutput(
           opts.output,

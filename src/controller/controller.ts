@@ -8,7 +8,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type FieldProblem, FlotillaError, type ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
-import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, SyncReport, TraitDefinition } from "../api/types.js";
+import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, Manifest, SyncReport, TraitDefinition } from "../api/types.js";
 import { runEachWithDeadline } from "../definitions/deadline.js";
 import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { CommitBatcher } from "../gitops/commit-batcher.js";
@@ -61,6 +61,9 @@ import type { ClusterObservation } from "./status.js";
 import { StatusWriter } from "./status-writer.js";
 import { routeHooks, type WebhookReceiver, type WebhookTarget, webhookReceiver } from "./webhook-receiver.js";
 import { type Key, TermState } from "./term-state.js";
+import { TenantPolicyWatch } from "./tenant-policies.js";
+import { refusedClusters } from "../tenancy/policy.js";
+import { tenancyError, tenancyProblems } from "../tenancy/problems.js";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -159,6 +162,8 @@ export class Controller {
   private reports: SupervisedInformer<SyncReport> | undefined;
   private componentDefs!: SupervisedInformer<ComponentDefinition>;
   private traitDefs!: SupervisedInformer<TraitDefinition>;
+  /** TenantPolicies and, while a policy selects by label, Namespaces (see tenant-policies.ts). */
+  private tenancy!: TenantPolicyWatch;
   private elector: LeaderElector | undefined;
   /** The GitSource loop, while this replica works (leads). */
   private sources: GitSourceLoop | undefined;
@@ -335,12 +340,12 @@ export class Controller {
   private ready(): boolean {
     if (!this.working) return this.elector !== undefined; // a standby is ready to take over
     // Not ready while a watch of the hub is down: the caches may be missing changes.
-    return this.cachesSynced() && [this.deployments, this.clusterInformer, this.componentDefs, this.traitDefs].every((i) => i.watching);
+    return this.cachesSynced() && [this.deployments, this.clusterInformer, this.componentDefs, this.traitDefs, this.tenancy].every((i) => i.watching);
   }
 
   private cachesSynced(): boolean {
     // /readyz can ask while startWork is still opening the repository, before the informers exist.
-    const informers = [this.deployments, this.clusterInformer, this.componentDefs, this.traitDefs] as Array<SupervisedInformer<unknown> | undefined>;
+    const informers = [this.deployments, this.clusterInformer, this.componentDefs, this.traitDefs, this.tenancy] as Array<{ synced: boolean } | undefined>;
     return informers.every((i) => i?.synced === true);
   }
 
@@ -447,6 +452,15 @@ export class Controller {
       { onChange: definitionChanged("trait"), onDelete: definitionChanged("trait") },
       { onError, onRecovered },
     );
+    // Before anything is placed or rendered: a namespace's policies must be known (cachesSynced).
+    this.tenancy = new TenantPolicyWatch({
+      hub: this.hub,
+      onChange: (namespace) => {
+        if (!this.working) return;
+        for (const d of this.deployments?.list() ?? []) if (namespace === undefined || d.metadata.namespace === namespace) this.queue.add(keyOf(d));
+      },
+      supervisor: { onError, onRecovered },
+    });
     this.clusterInformer = this.hub.informer<Cluster>(
       "Cluster",
       {
@@ -535,7 +549,14 @@ export class Controller {
     await this.sources?.stop();
     this.sources = undefined;
     await this.queue.stop();
-    await Promise.all([this.deployments.stop(), this.clusterInformer.stop(), this.componentDefs.stop(), this.traitDefs.stop(), this.reports?.stop()]);
+    await Promise.all([
+      this.deployments.stop(),
+      this.clusterInformer.stop(),
+      this.componentDefs.stop(),
+      this.traitDefs.stop(),
+      this.reports?.stop(),
+      this.tenancy.stop(),
+    ]);
     await this.clusters.stop();
     if (this.sealing?.rekeyTimer) clearTimeout(this.sealing.rekeyTimer);
     this.sealing?.client.close();
@@ -631,11 +652,14 @@ export class Controller {
     const registry = this.definitions();
     if (this.specChecks?.registry !== registry) this.specChecks = { registry, answers: new Map() };
     const answers = this.specChecks.answers;
-    const key = JSON.stringify([deployment.metadata.namespace, deployment.metadata.name, deployment.spec]);
+    const tenancy = this.tenancy.effective(deployment.metadata.namespace ?? "default");
+    const key = JSON.stringify([deployment.metadata.namespace, deployment.metadata.name, deployment.spec, this.tenancy.fingerprint(tenancy)]);
     let answer = answers.get(key);
     if (answer === undefined) {
       if (answers.size >= 1_000) answers.clear();
-      answer = deploymentProblems(deployment, registry);
+      // The namespace's TenantPolicies refuse objects here too, so a GitSource commit is refused whole.
+      const objectProblems = (manifests: readonly Manifest[]) => tenancyProblems({ deployment, policies: tenancy.policies, manifests });
+      answer = deploymentProblems(deployment, registry, { objectProblems });
       answers.set(key, answer);
     }
     return answer;
@@ -796,7 +820,9 @@ export class Controller {
     let error: RenderFailure | undefined;
     try {
       if (invalid) throw invalid;
-      placement = evaluatePlacement(ad.spec.placementStrategies, r.clusters, { deployment: r.key });
+      // A cluster the namespace's TenantPolicies refuse is not selected, with the reason.
+      const refused = refusedClusters(this.tenancy.effective(r.namespace), r.clusters);
+      placement = evaluatePlacement(ad.spec.placementStrategies, r.clusters, { deployment: r.key, refused });
       const selected = placement.waves.flatMap((w) => w.clusters);
       unseen = selected.some((c) => this.notSeenYet(c));
       plan = await this.nextStep(ad, r, placement, selected);
@@ -842,6 +868,13 @@ export class Controller {
         cache: this.templateCache,
       });
       // What a cluster's API server would refuse stops here, as Rendered=False, not at apply.
+      // A kind the namespace's TenantPolicies refuse stops here too, naming the object and the policy.
+      const tenancy = tenancyError(
+        ad,
+        this.tenancy.effective(ad.metadata.namespace ?? "default"),
+        rendered.flatMap((c) => c.manifests),
+      );
+      if (tenancy) throw tenancy;
       const refused = kubeSchemaError(ad, rendered, planned.targets);
       if (refused) throw refused;
       const files: Folders = clusterFolders(rendered);

@@ -14,6 +14,7 @@ export const PLURALS = {
   Cluster: "clusters",
   SyncReport: "syncreports",
   GitSource: "gitsources",
+  TenantPolicy: "tenantpolicies",
 } as const;
 
 export type WatchedKind = keyof typeof PLURALS;

@@ -129,6 +129,11 @@ export interface PlaceOptions {
   deployment?: string;
   /** Time budget of the call's CEL conditions, in ms. Default PLACEMENT_CEL_BUDGET_MS (250). */
   celBudgetMs?: number;
+  /**
+   * Clusters the deployment's namespace may not use (src/tenancy/), by name, with the reason: a
+   * wave that would select one leaves it out, and the decision gives the reason. Default: none.
+   */
+  refused?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -196,7 +201,10 @@ function decideAll(
       if (why === null) {
         // A paused cluster stays selected: its deployments keep their folders in Git (leaving
         // them would prune their objects when it resumes) and wait for it, like a rollout does.
-        if (options.requireReady && isReady(cluster) === false) {
+        const refused = options.refused?.get(name);
+        if (refused !== undefined) {
+          decision = { cluster: name, selected: false, wave: wave.name, reason: refused };
+        } else if (options.requireReady && isReady(cluster) === false) {
           decision = { cluster: name, selected: false, wave: wave.name, reason: "cluster is not Ready" };
         } else {
           const paused = cluster.spec.paused ? " (paused: nothing is synced to it until spec.paused is false)" : "";

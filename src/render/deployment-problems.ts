@@ -4,7 +4,7 @@
 // GitSource loop (before anything of a commit is applied) and `flotilla render` all ask this.
 
 import { ValidationError, type FieldProblem } from "../api/errors.js";
-import type { ApplicationDeployment } from "../api/types.js";
+import type { ApplicationDeployment, Manifest } from "../api/types.js";
 import { waveName } from "../api/validate.js";
 import { deploymentExpressionProblems } from "../definitions/expressions.js";
 import type { DefinitionRegistry } from "../definitions/registry.js";
@@ -17,6 +17,11 @@ export interface KubeCheck {
   kubeVersion?: string | undefined;
   /** Collects why objects were not checked (kinds not built into Kubernetes). */
   notes?: string[];
+  /**
+   * What else refuses rendered objects, e.g. the namespace's TenantPolicies (tenancyProblems of
+   * src/tenancy/problems.ts). Called with each rendering's objects. Default: nothing.
+   */
+  objectProblems?: ((manifests: readonly Manifest[]) => FieldProblem[]) | undefined;
 }
 
 /**
@@ -37,11 +42,13 @@ export async function deploymentProblems(deployment: ApplicationDeployment, regi
       };
       try {
         const rendered = await renderDeployment({ deployment, registry, targets: [target] });
+        const refused = [...(kube.objectProblems?.(rendered[0]?.manifests ?? []) ?? [])];
         if (kube.kubeVersion) {
           const found = renderedProblems(deployment, rendered[0]?.manifests ?? [], kube.kubeVersion);
           kube.notes?.push(...found.notes);
-          if (found.problems.length) throw new ValidationError(found.problems);
+          refused.push(...found.problems);
         }
+        if (refused.length) throw new ValidationError(refused);
       } catch (e) {
         if (!(e instanceof ValidationError)) throw e;
         for (const p of e.problems) {

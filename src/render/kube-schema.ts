@@ -511,7 +511,7 @@ function problemHead(p: KubeSchemaProblem): string {
 }
 
 /** Where the component that rendered `m` sits in the deployment (from the object's labels); "" when unknown. */
-function componentPathOf(deployment: ApplicationDeployment, m: Manifest): string {
+export function componentPathOf(deployment: ApplicationDeployment, m: Manifest): string {
   const labels = m.metadata?.labels ?? {};
   const revisions = deployment.spec?.appRevisions ?? [];
   // Component-scoped objects carry no revision label: they come from the newest revision.

@@ -114,7 +114,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     expect(container.args).toContain(`--namespace=${NAMESPACE}`);
   });
 
-  it("carries the six CRDs", () => {
+  it("carries the seven CRDs", () => {
     expect(
       find(objects, "CustomResourceDefinition")
         .map((c) => c.metadata.name)
@@ -125,6 +125,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
       "componentdefinitions.flotilla.dev",
       "gitsources.flotilla.dev",
       "syncreports.flotilla.dev",
+      "tenantpolicies.flotilla.dev",
       "traitdefinitions.flotilla.dev",
     ]);
   });

@@ -31,6 +31,8 @@ export interface SupervisedInformer<T> {
   readonly synced: boolean;
   /** True while the watch is established: false from a failure until a restart succeeds. */
   readonly watching: boolean;
+  /** True while the API server answers 404 for the resource: its CRD is not installed, so none can exist. */
+  readonly notServed: boolean;
   stop(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export function supervisedInformer<T extends KubernetesObject>(
   let stopped = false;
   let synced = false;
   let watching = false;
+  let notServed = false;
   let failures = 0;
   /** An error was reported since the current start began. */
   let failedSinceStart = false;
@@ -85,6 +88,7 @@ export function supervisedInformer<T extends KubernetesObject>(
     if (stopped || (e instanceof Error && e.name === "AbortError")) return;
     failedSinceStart = true;
     watching = false;
+    notServed = isNotFound(e);
     options.onError?.(options.name, e);
     failures++;
     restart(backoffDelay(failures, { initialMs: options.restartDelayMs ?? 500, maxMs: options.maxRestartDelayMs ?? 8_000 }));
@@ -97,6 +101,7 @@ export function supervisedInformer<T extends KubernetesObject>(
       const recovered = failures > 0;
       synced = true;
       watching = true;
+      notServed = false;
       failures = 0;
       if (recovered) options.onRecovered?.(options.name);
     }, failed);
@@ -123,6 +128,9 @@ export function supervisedInformer<T extends KubernetesObject>(
     get watching() {
       return watching;
     },
+    get notServed() {
+      return notServed;
+    },
     async stop() {
       stopped = true;
       clearInterval(relist);
@@ -130,6 +138,12 @@ export function supervisedInformer<T extends KubernetesObject>(
       await informer.stop();
     },
   };
+}
+
+/** A 404 from a list or watch: the API server does not serve the resource (its CRD is missing). */
+function isNotFound(e: unknown): boolean {
+  const x = e as { code?: unknown; statusCode?: unknown; message?: unknown };
+  return x.code === 404 || x.statusCode === 404 || (typeof x.message === "string" && /HTTP-Code: 404\b/.test(x.message));
 }
 
 const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);

@@ -56,9 +56,13 @@ export class TenantPolicyWatch {
     ) as SupervisedInformer<V1Namespace>;
   }
 
-  /** Both caches listed (the namespaces' only when watched): decisions before that could be too open. */
+  /**
+   * Both caches listed (the namespaces' only when watched): decisions before that could be too
+   * open. A hub without the TenantPolicy CRD (an upgrade that did not apply it yet) has no policy
+   * by construction, so it counts as listed and empty: the open default, not a stalled controller.
+   */
   get synced(): boolean {
-    return this.policies.synced && (this.namespaces?.synced ?? true);
+    return (this.policies.synced || this.policies.notServed) && (this.namespaces?.synced ?? true);
   }
 
   get watching(): boolean {
@@ -67,7 +71,7 @@ export class TenantPolicyWatch {
 
   /** The policies that govern a namespace now. */
   effective(namespace: string): EffectivePolicy {
-    const policies = this.policies.list();
+    const policies = this.policies.notServed ? [] : this.policies.list();
     const labels = this.namespaces?.get(namespace)?.metadata?.labels;
     return effectivePolicy(policies, { name: namespace, labels });
   }

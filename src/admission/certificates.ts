@@ -7,7 +7,11 @@ import { X509Certificate as NodeX509Certificate, webcrypto } from "node:crypto";
 import "./reflect-metadata.js";
 import * as x509 from "@peculiar/x509";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+type KeyPair = webcrypto.CryptoKeyPair;
+/** The key type @peculiar/x509 declares (the DOM's CryptoKey), which Node's webcrypto keys are. */
+type X509Key = x509.X509CertificateCreateWithKeyParams["signingKey"];
 
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const SIGNING = { name: "ECDSA", hash: "SHA-256" } as const;
@@ -91,12 +95,12 @@ function fromPem(pem: string): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-async function newKeys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
+async function newKeys(): Promise<KeyPair> {
+  return (await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"])) as KeyPair;
 }
 
-async function privateKeyPem(key: CryptoKey): Promise<string> {
-  return toPem(await webcrypto.subtle.exportKey("pkcs8", key as webcrypto.CryptoKey), "PRIVATE KEY");
+async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
+  return toPem(await webcrypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY");
 }
 
 function serial(): string {
@@ -138,7 +142,7 @@ export async function issueServing(ca: KeyPairPem, identity: ServingIdentity, no
     notBefore: new Date(now.getTime() - backdateMs(policy.servingValidityMs)),
     notAfter,
     publicKey: keys.publicKey,
-    signingKey: caKey as unknown as CryptoKey,
+    signingKey: caKey as unknown as X509Key,
     signingAlgorithm: SIGNING,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { ComponentDefinition, TraitDefinition } from "../api/types.js";
 import { parseAddress } from "../controller/metrics.js";
 import { Hub, type SupervisedInformer } from "../controller/hub.js";
+import { compileTemplate } from "../definitions/jsonata.js";
 import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { KubeClient } from "../kube/client.js";
 import { type CertificatePolicy, DEFAULT_POLICY, servingIdentity } from "./certificates.js";
@@ -151,6 +152,11 @@ export async function startAdmission(o: AdmissionOptions): Promise<Admission> {
     logger: log,
   });
   certificates.start();
+  // Templates run in a separate process, started on first use: start it now, so the first review
+  // that renders does not pay a process start against its budget.
+  void compileTemplate("1", { definition: "admission", field: "warm-up" })
+    .evaluate({})
+    .catch(() => undefined);
   log.info({ port: server.port }, "serving the admission webhook at POST /validate");
   return {
     port: server.port,

@@ -6,7 +6,7 @@
 // load without a request getting through unchecked; a stopped or frozen controller never blocks
 // kubectl (failurePolicy Ignore, a short timeout).
 
-import { X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,9 @@ import { connect } from "node:tls";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdmissionValidator } from "../../src/admission/validator.js";
+import { webhookConfiguration } from "../../src/admission/webhook-config.js";
+import type { Manifest } from "../../src/api/types.js";
+import { readBundle } from "../../src/cli/bundle.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
 import { installToHub } from "../../src/cli/install.js";
 import { FileDefinitionSource, readDocuments } from "../../src/definitions/loader.js";
@@ -141,6 +144,48 @@ describe("the admission webhook", () => {
     const cert = await servedCertificate(Number(new URL(hook.url).port), hook.caBundle);
     expect(cert.checkIP("127.0.0.1")).toBe("127.0.0.1");
   });
+
+  it("registers with the install bundle's rights: server-side apply with patch on its own name, no create", async () => {
+    type Rule = { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: string[] };
+    const bundle = readBundle(join(import.meta.dirname, "..", "..", "deploy"));
+    const role = bundle.find((o) => o.kind === "ClusterRole" && o.metadata.name === "flotilla-controller") as Manifest & { rules: Rule[] };
+    const rule = role.rules.find((r) => r.apiGroups.includes("admissionregistration.k8s.io")) as Rule;
+    // The bundle's rule, for a configuration of this test's own (the shared hub's `flotilla` is not this file's).
+    const mine = `${configName}-rbac`;
+    const user = `system:serviceaccount:${ns}:flotilla-controller`;
+    const rbac = [
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: mine }, rules: [{ ...rule, resourceNames: [mine] }] },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: mine },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: mine },
+        subjects: [{ kind: "ServiceAccount", namespace: ns, name: "flotilla-controller" }],
+      },
+    ];
+    await kubectl("hub", ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: rbac }) });
+    const config = (name: string) =>
+      webhookConfiguration(
+        { name, clientConfig: { url: "https://127.0.0.1:9/validate" }, objectSelector: { matchLabels: { [SCOPE_LABEL]: `never-${ns}` } } },
+        hook.caBundle,
+      );
+    const asController = (name: string) =>
+      kubectl("hub", ["apply", "--server-side", "--field-manager=flotilla", `--as=${user}`, "-f", "-"], {
+        input: JSON.stringify(config(name)),
+        allowFailure: true,
+      });
+    try {
+      await waitFor(async () => (await asController(mine)).code === 0, { timeoutMs: 20_000, message: "the RBAC rule to take effect" });
+      const again = await asController(mine);
+      expect(again.code, again.stderr).toBe(0);
+      const other = await asController(`${mine}-other`);
+      expect(other.code).not.toBe(0);
+      expect(other.stderr).toContain("forbidden");
+    } finally {
+      await kubectl("hub", ["delete", "validatingwebhookconfigurations", mine, `${mine}-other`, "--ignore-not-found"], { allowFailure: true });
+      await kubectl("hub", ["delete", "clusterrolebinding,clusterrole", mine, "--ignore-not-found"], { allowFailure: true });
+    }
+  }, 60_000);
 
   it("refuses kubectl apply of a misspelt component type with the field path, and stores nothing", async () => {
     const name = uniqueName("misspelt");

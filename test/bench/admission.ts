@@ -155,8 +155,8 @@ export const admissionFleetBench: BenchCase = {
     let fleet: RunningFleet | undefined;
     let admission: Admission | undefined;
     try {
-      say(`starting a hub in ${dir}`);
-      fleet = await startFleet({ dir, log: () => undefined, members: [] });
+      say(`starting a hub (and one member) in ${dir}`);
+      fleet = await startFleet({ dir, log: () => undefined, members: ["staging"] });
       const kc = loadKubeConfig(fleet.hub.kubeconfigPath);
       await installToHub({ kubeConfig: kc, definitionDirs: [builtinDefinitionsDir()] });
       const client = new KubeClient({ kubeConfig: kc });

@@ -126,7 +126,9 @@ export async function startAdmission(o: AdmissionOptions): Promise<Admission> {
   const url = o.url ?? (LOOPBACK.has(host) ? `https://127.0.0.1:${server.port}${VALIDATE_PATH}` : undefined);
   const service = o.service ?? { name: "flotilla-webhook", port: 443 };
   const clientConfig: ClientConfig = url ? { url } : { service: { namespace: o.namespace, ...service } };
-  const client = new KubeClient({ kubeConfig: o.kubeConfig });
+  // Its own field manager: `flotilla install` applies the bundle's copy of the configuration as
+  // `flotilla`, without caBundle, and must not take away the caBundle applied here.
+  const client = new KubeClient({ kubeConfig: o.kubeConfig, fieldManager: "flotilla-webhook" });
   const configName = o.configName ?? DEFAULT_CONFIG_NAME;
   let published: string | undefined;
   const certificates = new ServingCertificates({

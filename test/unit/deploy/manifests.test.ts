@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Command, type Option } from "commander";
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../../../src/api/types.js";
+import { webhookConfiguration } from "../../../src/admission/webhook-config.js";
 import { controllerImage, readBundle } from "../../../src/cli/bundle.js";
 import { registerControllerCommands } from "../../../src/cli/controller.js";
 
@@ -109,7 +110,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
 
   it("puts every namespaced object in flotilla-system, which it creates", () => {
     expect(find(objects, "Namespace").map((n) => n.metadata.name)).toEqual([NAMESPACE]);
-    const clusterScoped = new Set(["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"]);
+    const clusterScoped = new Set(["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"]);
     for (const o of objects.filter((x) => !clusterScoped.has(x.kind))) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(NAMESPACE);
     expect(container.args).toContain(`--namespace=${NAMESPACE}`);
   });
@@ -221,6 +222,16 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     const local = find(objects, "Role").find((r) => r.metadata.name === "flotilla-controller") as Manifest & { rules: Rule[] };
     const updates = local.rules.filter((r) => r.resources.includes("secrets") && r.verbs.includes("update"));
     expect(updates).toEqual([{ apiGroups: [""], resources: ["secrets"], resourceNames: ["flotilla-webhook-tls"], verbs: ["update"] }]);
+  });
+
+  it("registers the webhook as the controller does, through the Service, leaving caBundle to the controller", () => {
+    const [config, ...more] = find(objects, "ValidatingWebhookConfiguration");
+    expect(more).toEqual([]);
+    const expected = webhookConfiguration({ clientConfig: { service: { namespace: NAMESPACE, name: "flotilla-webhook", port: 443 } } }, "") as unknown as {
+      webhooks: Array<{ clientConfig: Record<string, unknown> }>;
+    };
+    for (const w of expected.webhooks) delete w.clientConfig.caBundle;
+    expect(config).toEqual(expected);
   });
 
   it("has a policy/v1 disruption budget that never blocks a drain of the single replica", () => {

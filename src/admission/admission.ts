@@ -106,6 +106,33 @@ class OwnDefinitions {
   }
 }
 
+/** A review of a small deployment, repeated until the definitions are known (at most a minute). */
+async function warmUp(validator: AdmissionValidator, registry: () => DefinitionRegistry | undefined, log: Logger): Promise<void> {
+  void compileTemplate("1", { definition: "admission", field: "warm-up" })
+    .evaluate({})
+    .catch(() => undefined);
+  const object = {
+    apiVersion: "flotilla.dev/v1alpha1",
+    kind: "ApplicationDeployment",
+    metadata: { name: "warm-up", namespace: "default" },
+    spec: { appRevisions: [{ name: "v1", template: { spec: { components: [{ name: "c", type: "worker", settings: { image: "warm-up" } }] } } }] },
+  };
+  for (let i = 0; i < 60; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+    if (!registry()) continue;
+    const started = Date.now();
+    await validator.admit({
+      uid: "warm-up",
+      kind: { group: "flotilla.dev", version: "v1alpha1", kind: "ApplicationDeployment" },
+      operation: "CREATE",
+      object,
+      dryRun: true,
+    });
+    log.debug({ ms: Date.now() - started }, "admission webhook warmed up");
+    return;
+  }
+}
+
 export async function startAdmission(o: AdmissionOptions): Promise<Admission> {
   const { host, port } = parseAddress(o.address, "--admission-addr");
   const own = new OwnDefinitions(o.kubeConfig);
@@ -154,11 +181,10 @@ export async function startAdmission(o: AdmissionOptions): Promise<Admission> {
     logger: log,
   });
   certificates.start();
-  // Templates run in a separate process, started on first use: start it now, so the first review
-  // that renders does not pay a process start against its budget.
-  void compileTemplate("1", { definition: "admission", field: "warm-up" })
-    .evaluate({})
-    .catch(() => undefined);
+  // The first review would pay for what is made on first use, synchronously, against the API
+  // server's timeout: the schemas compiled, the definitions' registry built, the template worker
+  // process started. Pay it now, with a review of a sample deployment, once the definitions are known.
+  void warmUp(validator, () => o.registry() ?? own.current(), log);
   log.info({ port: server.port }, "serving the admission webhook at POST /validate");
   return {
     port: server.port,

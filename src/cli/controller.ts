@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { parseDuration } from "../api/duration.js";
 import { FlotillaError } from "../api/errors.js";
+import type { AdmissionSettings } from "../admission/admission.js";
+import type { CertificatePolicy } from "../admission/certificates.js";
 import { Controller } from "../controller/controller.js";
 import { builtinDefinitionsDir } from "./inputs.js";
 import { bundleDir, installToHub } from "./install.js";
@@ -35,6 +37,40 @@ export function readServeTls(certFile: string | undefined, keyFile: string | und
   return { cert: read(certFile, "--git-serve-tls-cert"), key: read(keyFile, "--git-serve-tls-key") };
 }
 
+/** `k=v,k2=v2` as matchLabels. */
+function parseMatchLabels(text: string, flag: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    const i = pair.indexOf("=");
+    if (i <= 0) throw new FlotillaError(`${flag}: "${pair}" is not key=value. Write labels as k=v,k2=v2.`);
+    labels[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+  }
+  return labels;
+}
+
+/** The webhook's settings from the flags (see AdmissionSettings). */
+export function admissionSettings(opts: {
+  admissionService: string;
+  admissionConfigName: string;
+  admissionObjectSelector?: string;
+  admissionCertValidity?: string;
+  admissionCaValidity?: string;
+}): AdmissionSettings {
+  const certificates: Partial<CertificatePolicy> = {};
+  if (opts.admissionCertValidity) certificates.servingValidityMs = parseDuration(opts.admissionCertValidity, "--admission-cert-validity");
+  if (opts.admissionCaValidity) {
+    certificates.caValidityMs = parseDuration(opts.admissionCaValidity, "--admission-ca-validity");
+    // A short-lived CA (tests) switches to its certificates sooner than the minute a real one waits.
+    certificates.propagationMs = Math.min(60_000, Math.floor(certificates.caValidityMs / 10));
+  }
+  return {
+    service: { name: opts.admissionService, port: 443 },
+    configName: opts.admissionConfigName,
+    ...(opts.admissionObjectSelector ? { objectSelector: { matchLabels: parseMatchLabels(opts.admissionObjectSelector, "--admission-object-selector") } } : {}),
+    ...(Object.keys(certificates).length ? { certificates } : {}),
+  };
+}
+
 export function registerControllerCommands(program: Command): void {
   program
     .command("controller")
@@ -60,7 +96,17 @@ export function registerControllerCommands(program: Command): void {
     )
     .option("--git-serve-tls-cert <file>", "PEM certificate of that server (Git and webhooks): serve HTTPS (with --git-serve-tls-key)")
     .option("--git-serve-tls-key <file>", "PEM private key of that server (with --git-serve-tls-cert)")
-    .option("--namespace <ns>", "namespace of the leader Lease", "flotilla-system")
+    .option(
+      "--admission-addr <addr>",
+      'address of the validating admission webhook (HTTPS, POST /validate): kubectl apply of an invalid object fails with the status message; on loopback it registers https://127.0.0.1:<port>/validate, elsewhere the Service --admission-service; "off" disables it',
+      "off",
+    )
+    .option("--admission-service <name>", "the Service in --namespace through which the API server reaches the webhook (port 443)", "flotilla-webhook")
+    .option("--admission-config-name <name>", "name of the ValidatingWebhookConfiguration the controller owns", "flotilla")
+    .option("--admission-object-selector <k=v,...>", "send only objects with these labels to the webhook (default: every object of Flotilla's kinds)")
+    .addOption(new Option("--admission-cert-validity <duration>", "lifetime of the webhook's serving certificate (testing; default 90 days)").hideHelp())
+    .addOption(new Option("--admission-ca-validity <duration>", "lifetime of the webhook's CA (testing; default 10 years)").hideHelp())
+    .option("--namespace <ns>", "namespace of the leader Lease, and of the webhook's TLS Secret", "flotilla-system")
     .option("--no-leader-elect", "act without taking the leader Lease (a single replica)")
     .option(
       "--lease-duration <duration>",
@@ -81,6 +127,12 @@ export function registerControllerCommands(program: Command): void {
         namespace: string;
         leaderElect: boolean;
         leaseDuration: string;
+        admissionAddr: string;
+        admissionService: string;
+        admissionConfigName: string;
+        admissionObjectSelector?: string;
+        admissionCertValidity?: string;
+        admissionCaValidity?: string;
       }) => {
         const leaseMs = parseDuration(opts.leaseDuration, "--lease-duration");
         if (leaseMs < 1000 || leaseMs % 1000 !== 0)
@@ -96,6 +148,7 @@ export function registerControllerCommands(program: Command): void {
           metricsAddr: opts.metricsAddr,
           ...(opts.gitServeAddr === "off" ? {} : { gitServeAddr: opts.gitServeAddr }),
           ...(gitServeTls ? { gitServeTls } : {}),
+          ...(opts.admissionAddr === "off" ? {} : { admissionAddr: opts.admissionAddr, admission: admissionSettings(opts) }),
           namespace: opts.namespace,
           leaderElection: opts.leaderElect,
           leaseDurationSeconds: leaseMs / 1000,

@@ -267,6 +267,9 @@ async function up(opts: UpOptions): Promise<void> {
     // Agents fetch from the controller's Git server: a port chosen now, so a detached controller has it too.
     const gitPort = target.agents?.length ? ((await freePorts(1))[0] as number) : undefined;
     const gitServeAddr = gitPort ? `127.0.0.1:${gitPort}` : "off";
+    // The local fleet's API server dials loopback: the webhook registers https://127.0.0.1:<port>/validate.
+    // Your own hub could not reach this machine's loopback, so it gets no webhook from `up`.
+    const admissionAddr = own ? "off" : "127.0.0.1:0";
     if (opts.detach) {
       mkdirSync(join(opts.dir, "logs"), { recursive: true });
       const fd = openSync(join(opts.dir, "logs", "controller.log"), "a");
@@ -283,6 +286,8 @@ async function up(opts: UpOptions): Promise<void> {
         "127.0.0.1:0",
         "--git-serve-addr",
         gitServeAddr,
+        "--admission-addr",
+        admissionAddr,
         "--no-leader-elect",
       ];
       const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", fd, fd] });
@@ -297,6 +302,7 @@ async function up(opts: UpOptions): Promise<void> {
         resyncIntervalMs: resyncMs,
         metricsAddr: "127.0.0.1:0",
         gitServeAddr,
+        ...(admissionAddr === "off" ? {} : { admissionAddr }),
         leaderElection: false,
         logger: createLogger({ file: join(opts.dir, "logs", "controller.log") }),
       });

@@ -6,6 +6,7 @@
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { type Admission, type AdmissionSettings, startAdmission } from "../admission/admission.js";
 import { type FieldProblem, FlotillaError, type ValidationError } from "../api/errors.js";
 import { FINALIZER } from "../api/labels.js";
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Cluster, ComponentDefinition, Manifest, SyncReport, TraitDefinition } from "../api/types.js";
@@ -93,6 +94,14 @@ export interface ControllerOptions {
   gitServeTls?: { cert: string | Buffer; key: string | Buffer };
   /** Who may fetch from the Git server. Default: TokenReview + SubjectAccessReview on the hub. */
   gitServeAuthorize?: Authorize;
+  /**
+   * `host:port` of the validating admission webhook (HTTPS, `POST /validate`; docs/admission.md);
+   * undefined disables it. On loopback it registers a URL, elsewhere the Service of
+   * {@link AdmissionSettings.service}.
+   */
+  admissionAddr?: string;
+  /** The webhook's other settings (configuration name, URL, certificate lifetimes, added checks). Default: see AdmissionSettings. */
+  admission?: AdmissionSettings;
   /** Namespace of the leader Lease. Default `flotilla-system`. */
   namespace?: string;
   /** Replica identity for leader election. Default hostname + pid. */
@@ -170,6 +179,7 @@ export class Controller {
   private opsServer: import("node:http").Server | undefined;
   private gitServer: import("node:http").Server | undefined;
   private hooks: WebhookReceiver | undefined;
+  private admission: Admission | undefined;
   private registry: DefinitionRegistry | undefined;
   /** specProblems' answers under one registry. */
   private specChecks: { registry: DefinitionRegistry; answers: Map<string, Promise<FieldProblem[]>> } | undefined;
@@ -190,6 +200,8 @@ export class Controller {
   private startHead: string | undefined;
   private stopping = false;
   opsPort: number | undefined;
+  /** The port the admission webhook listens on, when it serves. */
+  admissionPort: number | undefined;
   /** The port the Git server listens on, when it serves (the environment repository, webhooks or both). */
   gitServePort: number | undefined;
   /** The hub's kubeconfig, with connections kept alive across API calls. */
@@ -225,6 +237,7 @@ export class Controller {
       this.log.info({ port }, "serving /metrics, /healthz and /readyz");
     }
     await this.startGitServer();
+    await this.startAdmission();
     if (this.o.leaderElection === false) {
       // Without election this process is the only one working: it leads, for the alerts too.
       this.metrics.leader.set(1);
@@ -316,6 +329,30 @@ export class Controller {
     if (hooks) this.log.info({ port: bound, tls }, "receiving GitSource webhooks at /hooks/<namespace>/<name>");
   }
 
+  /**
+   * The admission webhook, on every replica (a standby validates with definitions it watches
+   * itself). It validates with this controller's registry while it leads.
+   */
+  private async startAdmission(): Promise<void> {
+    if (this.o.admissionAddr === undefined) return;
+    const address = this.o.admissionAddr;
+    this.admission = await startAdmission({
+      ...this.o.admission,
+      address,
+      kubeConfig: this.hubConfig,
+      namespace: this.o.namespace ?? "flotilla-system",
+      registry: () => (this.working && this.cachesSynced() ? this.definitions() : undefined),
+      logger: this.log,
+    }).catch((err: unknown) => {
+      const code = (err as { code?: unknown }).code;
+      throw new FlotillaError(
+        `--admission-addr: cannot listen on "${address}" (${typeof code === "string" ? code : errorText(err)}). Choose a free address, or "off" to serve no admission webhook`,
+        { cause: err },
+      );
+    });
+    this.admissionPort = this.admission.port;
+  }
+
   /** What a webhook may trigger: undefined serves no webhooks. */
   private webhookTarget(): WebhookTarget | undefined {
     if (this.o.webhooks === false) return undefined;
@@ -324,6 +361,8 @@ export class Controller {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // First: in URL mode the configuration goes with it, before the port stops answering.
+    await this.admission?.stop();
     await this.elector?.stop();
     await this.stopWork();
     await new Promise<void>((resolve) => (this.opsServer ? this.opsServer.close(() => resolve()) : resolve()));

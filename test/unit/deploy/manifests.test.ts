@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Command, type Option } from "commander";
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../../../src/api/types.js";
+import { webhookConfiguration } from "../../../src/admission/webhook-config.js";
 import { controllerImage, readBundle } from "../../../src/cli/bundle.js";
 import { registerControllerCommands } from "../../../src/cli/controller.js";
 
@@ -109,7 +110,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
 
   it("puts every namespaced object in flotilla-system, which it creates", () => {
     expect(find(objects, "Namespace").map((n) => n.metadata.name)).toEqual([NAMESPACE]);
-    const clusterScoped = new Set(["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"]);
+    const clusterScoped = new Set(["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"]);
     for (const o of objects.filter((x) => !clusterScoped.has(x.kind))) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(NAMESPACE);
     expect(container.args).toContain(`--namespace=${NAMESPACE}`);
   });
@@ -139,9 +140,9 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 });
   });
 
-  it("publishes the metrics port and the Git port through a Service named for each", () => {
+  it("publishes the metrics port, the Git port and the admission webhook through a Service named for each", () => {
     const services = find(objects, "Service");
-    expect(services.map((s) => s.metadata.name).sort()).toEqual(["flotilla-controller-metrics", "flotilla-git"]);
+    expect(services.map((s) => s.metadata.name).sort()).toEqual(["flotilla-controller-metrics", "flotilla-git", "flotilla-webhook"]);
     const portsOf = (name: string) => {
       const s = services.find((x) => x.metadata.name === name)?.spec as { selector: Record<string, string>; ports: unknown[] };
       expect(matches(s.selector, podLabels)).toBe(true);
@@ -149,15 +150,19 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     };
     expect(portsOf("flotilla-controller-metrics")).toEqual([{ name: "metrics", port: 8080, targetPort: "metrics", protocol: "TCP" }]);
     expect(portsOf("flotilla-git")).toEqual([{ name: "git", port: 8082, targetPort: "git", protocol: "TCP" }]);
+    // The Service the controller names in its webhook configuration (--admission-service, port 443).
+    expect(portsOf("flotilla-webhook")).toEqual([{ name: "webhook", port: 443, targetPort: "webhook", protocol: "TCP" }]);
     expect(container.ports).toEqual([
       { name: "metrics", containerPort: 8080 },
       { name: "git", containerPort: 8082 },
+      { name: "webhook", containerPort: 9443 },
     ]);
     expect(container.args).toContain("--metrics-addr=:8080");
     expect(container.args).toContain("--git-serve-addr=:8082");
+    expect(container.args).toContain("--admission-addr=:9443");
   });
 
-  it("lets in only the metrics and Git ports, and lets everything out", () => {
+  it("lets in only the metrics, Git and webhook ports, and lets everything out", () => {
     const [policy] = find(objects, "NetworkPolicy");
     const p = policy?.spec as {
       podSelector: { matchLabels: Record<string, string> };
@@ -171,6 +176,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
         ports: [
           { port: 8080, protocol: "TCP" },
           { port: 8082, protocol: "TCP" },
+          { port: 9443, protocol: "TCP" },
         ],
       },
     ]);
@@ -201,6 +207,32 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     for (const verb of ["get", "list", "watch", "patch"]) expect(may("gitsources", verb), `gitsources ${verb}`).toBe(true);
     expect(may("gitsources/status", "patch")).toBe(true);
     for (const verb of ["create", "patch", "delete"]) expect(may("applicationdeployments", verb), `applicationdeployments ${verb}`).toBe(true);
+  });
+
+  it("may keep its own webhook configuration and TLS Secret current, and create no other webhook", () => {
+    type Rule = { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: string[] };
+    const role = find(objects, "ClusterRole").find((r) => r.metadata.name === "flotilla-controller") as Manifest & { rules: Rule[] };
+    expect(role.rules.filter((r) => r.apiGroups.includes("admissionregistration.k8s.io"))).toEqual([
+      {
+        apiGroups: ["admissionregistration.k8s.io"],
+        resources: ["validatingwebhookconfigurations"],
+        resourceNames: ["flotilla"],
+        verbs: ["get", "patch", "update"],
+      },
+    ]);
+    const local = find(objects, "Role").find((r) => r.metadata.name === "flotilla-controller") as Manifest & { rules: Rule[] };
+    const updates = local.rules.filter((r) => r.resources.includes("secrets") && r.verbs.includes("update"));
+    expect(updates).toEqual([{ apiGroups: [""], resources: ["secrets"], resourceNames: ["flotilla-webhook-tls"], verbs: ["update"] }]);
+  });
+
+  it("registers the webhook as the controller does, through the Service, leaving caBundle to the controller", () => {
+    const [config, ...more] = find(objects, "ValidatingWebhookConfiguration");
+    expect(more).toEqual([]);
+    const expected = webhookConfiguration({ clientConfig: { service: { namespace: NAMESPACE, name: "flotilla-webhook", port: 443 } } }, "") as unknown as {
+      webhooks: Array<{ clientConfig: Record<string, unknown> }>;
+    };
+    for (const w of expected.webhooks) delete w.clientConfig.caBundle;
+    expect(config).toEqual(expected);
   });
 
   it("has a policy/v1 disruption budget that never blocks a drain of the single replica", () => {

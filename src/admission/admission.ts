@@ -8,15 +8,17 @@ import type { Logger } from "pino";
 import type { ComponentDefinition, TraitDefinition } from "../api/types.js";
 import { parseAddress } from "../controller/metrics.js";
 import { Hub, type SupervisedInformer } from "../controller/hub.js";
+import { TenantPolicyWatch } from "../controller/tenant-policies.js";
 import { compileTemplate } from "../definitions/jsonata.js";
 import { buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
 import { KubeClient } from "../kube/client.js";
+import type { EffectivePolicy } from "../tenancy/policy.js";
 import { type CertificatePolicy, DEFAULT_POLICY, servingIdentity } from "./certificates.js";
 import type { AdmissionRequest, Verdict } from "./review.js";
 import { startAdmissionServer } from "./server.js";
 import { ServingCertificates } from "./serving-certificates.js";
 import { DEFAULT_SECRET_NAME, secretStore } from "./tls-secret.js";
-import { AdmissionValidator, type AdmissionCheck, type SchemaCheck } from "./validator.js";
+import { AdmissionValidator, type AdmissionCheck } from "./validator.js";
 import { type ClientConfig, DEFAULT_CONFIG_NAME, type LabelSelector, VALIDATE_PATH, webhookConfiguration } from "./webhook-config.js";
 
 /** What a user or a test may choose; the controller fills in the rest (AdmissionOptions). */
@@ -42,8 +44,6 @@ export interface AdmissionSettings {
   certificates?: Partial<CertificatePolicy>;
   /** More checks (tenancy). Default none. */
   checks?: readonly AdmissionCheck[];
-  /** Schema checks of kinds outside src/api/schemas.ts, by kind. Default none. */
-  schemas?: ReadonlyMap<string, SchemaCheck>;
   /**
    * Delete the configuration when the controller stops. Default: with a URL (nothing answers on a
    * loopback port after the process), not with the Service (another replica still answers).
@@ -59,6 +59,11 @@ export interface AdmissionOptions extends AdmissionSettings {
   namespace: string;
   /** The controller's definitions while it leads; undefined otherwise (the webhook then watches them itself). */
   registry: () => DefinitionRegistry | undefined;
+  /**
+   * The controller's TenantPolicies of a namespace while it leads (undefined otherwise: the webhook
+   * then watches them itself), so that admission refuses a kind exactly when rendering would.
+   */
+  tenancy: () => ((namespace: string) => EffectivePolicy) | undefined;
   logger: Logger;
   /** Told of every review answered (metrics). */
   onReview?: (ms: number, request: AdmissionRequest, verdict: Verdict) => void;
@@ -106,6 +111,22 @@ class OwnDefinitions {
   }
 }
 
+/** TenantPolicies watched by the webhook itself, for a replica that does not lead; started on first use. */
+class OwnTenancy {
+  private watch: TenantPolicyWatch | undefined;
+
+  constructor(private readonly kubeConfig: KubeConfig) {}
+
+  effective(namespace: string): EffectivePolicy | undefined {
+    this.watch ??= new TenantPolicyWatch({ hub: new Hub(this.kubeConfig), onChange: () => {} });
+    return this.watch.synced ? this.watch.effective(namespace) : undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.watch?.stop();
+  }
+}
+
 /** A review of a small deployment, repeated until the definitions are known (at most a minute). */
 async function warmUp(validator: AdmissionValidator, registry: () => DefinitionRegistry | undefined, log: Logger): Promise<void> {
   void compileTemplate("1", { definition: "admission", field: "warm-up" })
@@ -136,10 +157,14 @@ async function warmUp(validator: AdmissionValidator, registry: () => DefinitionR
 export async function startAdmission(o: AdmissionOptions): Promise<Admission> {
   const { host, port } = parseAddress(o.address, "--admission-addr");
   const own = new OwnDefinitions(o.kubeConfig);
+  const ownTenancy = new OwnTenancy(o.kubeConfig);
   const validator = new AdmissionValidator({
     registry: () => o.registry() ?? own.current(),
+    tenancy: (namespace) => {
+      const controllers = o.tenancy();
+      return controllers ? controllers(namespace) : ownTenancy.effective(namespace);
+    },
     ...(o.checks ? { checks: o.checks } : {}),
-    ...(o.schemas ? { schemas: o.schemas } : {}),
     ...(o.budgetMs !== undefined ? { budgetMs: o.budgetMs } : {}),
   });
   const log = o.logger.child({ component: "admission" });
@@ -198,7 +223,7 @@ export async function startAdmission(o: AdmissionOptions): Promise<Admission> {
         });
       }
       await server.close();
-      await own.stop();
+      await Promise.all([own.stop(), ownTenancy.stop()]);
       client.close();
     },
   };

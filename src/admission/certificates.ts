@@ -4,7 +4,8 @@
 // drops from the CA bundle a CA whose serving certificate may still be served.
 
 import { X509Certificate as NodeX509Certificate, webcrypto } from "node:crypto";
-import "./reflect-metadata.js";
+// tsyringe, a dependency of @peculiar/x509, needs the Reflect metadata API at load time.
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);

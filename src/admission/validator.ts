@@ -5,12 +5,14 @@
 
 import { type FieldProblem, FlotillaError, ValidationError } from "../api/errors.js";
 import { GROUP } from "../api/labels.js";
-import type { ApplicationDeployment } from "../api/types.js";
+import type { ApplicationDeployment, Manifest } from "../api/types.js";
 import { isFlotillaKind, resourceProblems } from "../api/validate.js";
 import { validate as deploymentSchemaProblems } from "../controller/reconcile-steps.js";
 import { compileDefinition, hashOf } from "../definitions/compile.js";
 import type { DefinitionRegistry } from "../definitions/registry.js";
 import { deploymentProblems } from "../render/deployment-problems.js";
+import { type EffectivePolicy, policyFingerprint } from "../tenancy/policy.js";
+import { tenancyError } from "../tenancy/problems.js";
 import type { AdmissionRequest, Verdict } from "./review.js";
 
 /** The kinds the webhook is registered for (group flotilla.dev), with their resource names. */
@@ -42,16 +44,17 @@ export interface AdmissionContext {
  */
 export type AdmissionCheck = (object: unknown, context: AdmissionContext) => FieldProblem[] | Promise<FieldProblem[]>;
 
-/** The schema check of a kind that src/api/schemas.ts does not know (yet), e.g. TenantPolicy. */
-export type SchemaCheck = (object: unknown) => FieldProblem[];
-
 export interface ValidatorOptions {
   /** The controller's current definitions; undefined when it has none yet (definitions are then not checked, with a warning). */
   registry: () => DefinitionRegistry | undefined;
-  /** More checks (tenancy), run after the built-in ones. Default none. */
+  /** More checks, run after the built-in ones. Default none. */
   checks?: readonly AdmissionCheck[];
-  /** Schema checks by kind for kinds outside src/api/schemas.ts. Default none. */
-  schemas?: ReadonlyMap<string, SchemaCheck>;
+  /**
+   * The TenantPolicies that govern a namespace, as the controller matches them; undefined while
+   * they are not known (kinds are then not checked against them, with a warning). A rendered
+   * object the namespace may not create is refused as the controller's render step refuses it.
+   */
+  tenancy?: (namespace: string) => EffectivePolicy | undefined;
   /**
    * How long one request may take, ms; past it the object is allowed with a warning (the
    * controller still validates it and reports problems in status). Default 1 500, below the
@@ -149,8 +152,12 @@ export class AdmissionValidator {
   private builtin(kind: AdmittedKind, object: unknown, registry: DefinitionRegistry | undefined, warnings: string[]): Promise<FieldProblem[]> {
     const meta = (object as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
     // Generation-independent: the same spec under the same name answers the same, whatever else changed.
-    const key = hashOf([kind, meta?.namespace ?? null, meta?.name ?? null, specOf(object) ?? null]);
     const usesRegistry = kind === "ApplicationDeployment";
+    const tenancy = usesRegistry && this.o.tenancy ? this.o.tenancy(typeof meta?.namespace === "string" ? meta.namespace : "default") : undefined;
+    if (usesRegistry && this.o.tenancy && !tenancy) {
+      warnings.push(`flotilla: kinds not checked against TenantPolicies: the webhook has not read them yet; ${NOT_CHECKED}`);
+    }
+    const key = hashOf([kind, meta?.namespace ?? null, meta?.name ?? null, specOf(object) ?? null, tenancy ? policyFingerprint(tenancy) : null]);
     if (usesRegistry && !registry) {
       warnings.push(`flotilla: component types, traits and templates not checked: the controller has not read the definitions yet; ${NOT_CHECKED}`);
     }
@@ -158,7 +165,7 @@ export class AdmissionValidator {
     let answer = cache.get(key);
     if (answer === undefined) {
       if (cache.size >= (this.o.cacheSize ?? 1_000)) cache.clear();
-      answer = this.check(kind, object, registry);
+      answer = this.check(kind, object, registry, tenancy);
       cache.set(key, answer);
       // Neither a fault nor a budget that ran out is the answer for next time.
       answer.then(
@@ -180,7 +187,12 @@ export class AdmissionValidator {
     return cache;
   }
 
-  private async check(kind: AdmittedKind, object: unknown, registry: DefinitionRegistry | undefined): Promise<FieldProblem[]> {
+  private async check(
+    kind: AdmittedKind,
+    object: unknown,
+    registry: DefinitionRegistry | undefined,
+    tenancy: EffectivePolicy | undefined,
+  ): Promise<FieldProblem[]> {
     if (kind === "ApplicationDeployment") {
       // The controller's validate step: the schema, the rules it cannot say, and the CEL.
       const invalid = deploymentSchemaProblems(object as ApplicationDeployment);
@@ -188,7 +200,11 @@ export class AdmissionValidator {
       if (!registry) return [];
       const problems: FieldProblem[] = [];
       const seen = new Set<string>();
-      for (const p of await deploymentProblems(object as ApplicationDeployment, registry)) {
+      const deployment = object as ApplicationDeployment;
+      const objectProblems = tenancy?.policies.length
+        ? (manifests: readonly Manifest[]) => tenancyError(deployment, tenancy, manifests)?.problems ?? []
+        : undefined;
+      for (const p of await deploymentProblems(deployment, registry, objectProblems ? { objectProblems } : {})) {
         const k = `${p.path}\u0000${p.message}`;
         if (!seen.has(k)) {
           seen.add(k);
@@ -202,6 +218,6 @@ export class AdmissionValidator {
       return definitionProblems(object);
     }
     if (isFlotillaKind(kind)) return resourceProblems(object);
-    return this.o.schemas?.get(kind)?.(object) ?? [];
+    return [];
   }
 }

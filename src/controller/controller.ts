@@ -64,7 +64,7 @@ import { routeHooks, type WebhookReceiver, type WebhookTarget, webhookReceiver }
 import { type Key, TermState } from "./term-state.js";
 import { TenantPolicyWatch } from "./tenant-policies.js";
 import { refusedClusters } from "../tenancy/policy.js";
-import { tenancyError, tenancyProblems } from "../tenancy/problems.js";
+import { tenancyError } from "../tenancy/problems.js";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -342,6 +342,7 @@ export class Controller {
       kubeConfig: this.hubConfig,
       namespace: this.o.namespace ?? "flotilla-system",
       registry: () => (this.working && this.cachesSynced() ? this.definitions() : undefined),
+      tenancy: () => (this.working && this.cachesSynced() ? (namespace: string) => this.tenancy.effective(namespace) : undefined),
       logger: this.log,
     }).catch((err: unknown) => {
       const code = (err as { code?: unknown }).code;
@@ -697,7 +698,8 @@ export class Controller {
     if (answer === undefined) {
       if (answers.size >= 1_000) answers.clear();
       // The namespace's TenantPolicies refuse objects here too, so a GitSource commit is refused whole.
-      const objectProblems = (manifests: readonly Manifest[]) => tenancyProblems({ deployment, policies: tenancy.policies, manifests });
+      // The effective policy as matched with the namespace's labels (a policy may select by label).
+      const objectProblems = (manifests: readonly Manifest[]) => tenancyError(deployment, tenancy, manifests)?.problems ?? [];
       answer = deploymentProblems(deployment, registry, { objectProblems });
       answers.set(key, answer);
     }

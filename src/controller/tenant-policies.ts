@@ -5,7 +5,7 @@
 
 import type { KubernetesObject, V1Namespace } from "@kubernetes/client-node";
 import type { TenantPolicy } from "../api/types.js";
-import { type EffectivePolicy, effectivePolicy, usesNamespaceSelector } from "../tenancy/policy.js";
+import { type EffectivePolicy, effectivePolicy, policyFingerprint, usesNamespaceSelector } from "../tenancy/policy.js";
 import { type Hub, type SupervisedInformer, type SupervisorOptions, supervisedInformer } from "./hub.js";
 
 export interface TenantPolicyWatchOptions {
@@ -78,7 +78,7 @@ export class TenantPolicyWatch {
 
   /** What a cached answer about a namespace depends on: its policies (by resourceVersion). */
   fingerprint(effective: EffectivePolicy): string {
-    return JSON.stringify(effective.policies.map((p) => [p.metadata.name, p.metadata.resourceVersion ?? "", p.metadata.generation ?? 0]));
+    return policyFingerprint(effective);
   }
 
   async stop(): Promise<void> {

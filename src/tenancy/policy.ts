@@ -59,6 +59,11 @@ export function effectivePolicy(policies: readonly TenantPolicy[], namespace: Te
   return { namespace: namespace.name, policies: matching };
 }
 
+/** What an answer about a namespace depends on: its policies, by name, resourceVersion and generation. */
+export function policyFingerprint(effective: EffectivePolicy): string {
+  return JSON.stringify(effective.policies.map((p) => [p.metadata.name, p.metadata.resourceVersion ?? "", p.metadata.generation ?? 0]));
+}
+
 /** May the namespace place onto the cluster? The first policy (by name) that says no is named. */
 export function clusterAllowed(effective: EffectivePolicy, cluster: { name: string; labels?: Readonly<Record<string, string>> | undefined }): ClusterVerdict {
   for (const policy of effective.policies) {

@@ -196,6 +196,7 @@ export const admissionFleetBench: BenchCase = {
         kubeConfig: kc,
         namespace: "default",
         registry: () => registry,
+        tenancy: () => undefined,
         logger: pino({ level: "silent" }),
       });
       await admission.ready;

@@ -199,11 +199,71 @@ describe("AdmissionValidator", () => {
     expect(seen).toHaveLength(1);
   });
 
-  it("validates a kind outside the API's schemas with the schema check registered for it", async () => {
-    const policy = { apiVersion: "flotilla.dev/v1alpha1", kind: "TenantPolicy", metadata: { name: "p" }, spec: { clusters: 3 } };
-    const schemas = new Map([["TenantPolicy", () => [{ path: "spec.clusters", message: "must be object (got 3)" }]]]);
-    expect(await validator({ schemas }).admit(request(policy))).toMatchObject({ allowed: false, problems: [{ path: "spec.clusters" }] });
-    expect(await validator().admit(request(policy))).toEqual({ allowed: true });
+  it("validates a TenantPolicy with the API's schema", async () => {
+    const policy = {
+      apiVersion: "flotilla.dev/v1alpha1",
+      kind: "TenantPolicy",
+      metadata: { name: "p" },
+      spec: { namespaces: { names: ["team-a"] }, clusters: 3 },
+    };
+    expect(await validator().admit(request(policy))).toMatchObject({
+      allowed: false,
+      problems: [{ path: "spec.clusters", message: "must be object (got 3)" }],
+    });
+    const valid = { ...policy, spec: { namespaces: { names: ["team-a"] } } };
+    expect(await validator().admit(request(valid))).toEqual({ allowed: true });
+  });
+
+  it("refuses a rendered kind the namespace's TenantPolicy denies, naming the policy, and only there", async () => {
+    const grants = {
+      apiVersion: "flotilla.dev/v1alpha1",
+      kind: "ApplicationDeployment",
+      metadata: { name: "grants", namespace: "team-a" },
+      spec: {
+        appRevisions: [
+          {
+            name: "v1",
+            template: {
+              spec: {
+                components: [
+                  {
+                    name: "rbac",
+                    type: "k8s-objects",
+                    settings: {
+                      objects: [
+                        {
+                          apiVersion: "rbac.authorization.k8s.io/v1",
+                          kind: "RoleBinding",
+                          metadata: { name: "make-me-admin" },
+                          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+                          subjects: [{ kind: "ServiceAccount", name: "default", namespace: "team-a" }],
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        ],
+      },
+    };
+    const policy = {
+      apiVersion: "flotilla.dev/v1alpha1" as const,
+      kind: "TenantPolicy" as const,
+      metadata: { name: "tenants", resourceVersion: "1" },
+      spec: { namespaces: { names: ["team-a"] } },
+    };
+    const tenancy = (namespace: string) => ({ namespace, policies: namespace === "team-a" ? [policy] : [] });
+    const refused = await validator({ tenancy }).admit(request(grants));
+    expect(refused.allowed).toBe(false);
+    expect(JSON.stringify(refused)).toMatch(/make-me-admin[^]*tenants|tenants[^]*make-me-admin/);
+    const elsewhere = { ...grants, metadata: { name: "grants", namespace: "team-b" } };
+    expect(await validator({ tenancy }).admit(request(elsewhere))).toEqual({ allowed: true });
+    // Policies not read yet: allowed, and the warning says kinds were not checked.
+    const unknown = await validator({ tenancy: () => undefined }).admit(request(grants));
+    expect(unknown.allowed).toBe(true);
+    expect(unknown.warnings?.join(" ")).toContain("TenantPolicies");
   });
 
   it("allows with a warning when a check fails or runs past the budget, instead of refusing or hanging", async () => {

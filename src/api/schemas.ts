@@ -9,6 +9,7 @@ import type { Schema } from "./schemas/common.js";
 import { applicationDeploymentSpecSchema } from "./schemas/deployment.js";
 import { componentDefinitionSpecSchema, traitDefinitionSpecSchema } from "./schemas/definitions.js";
 import { gitSourceSpecSchema, gitSourceStatusSchema } from "./schemas/git-source.js";
+import { notificationSpecSchema, notificationStatusSchema } from "./schemas/notification.js";
 import { syncReportSpecSchema, syncReportStatusSchema } from "./schemas/sync-report.js";
 
 export { DNS_LABEL_PATTERN, DURATION_PATTERN, PERCENT_PATTERN } from "./schemas/common.js";
@@ -70,6 +71,12 @@ export const schemas = {
     "A team's Git repository of Flotilla documents: the controller fetches its ref at an interval (or when a webhook calls), reads every YAML file under its path and applies the ApplicationDeployments it finds into the GitSource's own namespace (a GitSource in the controller's namespace may also carry ComponentDefinitions, TraitDefinitions and Clusters), and prunes what it applied once its file is gone. A commit with a single invalid or refused document is not applied at all.",
     gitSourceSpecSchema,
     gitSourceStatusSchema,
+  ),
+  Notification: resource(
+    "Notification",
+    "Rollout and sync events of a namespace's ApplicationDeployments (all, or those matching a selector) sent to a webhook in JSON, Slack or Teams format, optionally signed with HMAC-SHA256. Each event is delivered once per deployment generation and step, retried with backoff while the receiver is away; status counts deliveries and failures and never holds the URL or the secret.",
+    notificationSpecSchema,
+    notificationStatusSchema,
   ),
 } as const;
 

@@ -42,7 +42,15 @@ describe("crds/", () => {
 
 describe("the generated CRDs", () => {
   it("covers the six Flotilla kinds", () => {
-    expect([...byKind.keys()].sort()).toEqual(["ApplicationDeployment", "Cluster", "ComponentDefinition", "GitSource", "SyncReport", "TraitDefinition"]);
+    expect([...byKind.keys()].sort()).toEqual([
+      "ApplicationDeployment",
+      "Cluster",
+      "ComponentDefinition",
+      "GitSource",
+      "Notification",
+      "SyncReport",
+      "TraitDefinition",
+    ]);
   });
 
   it.each(crds.map((c) => [(c.metadata as { name: string }).name, c]))("%s has no additionalProperties: false and no const", (_name, crd) => {

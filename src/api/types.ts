@@ -534,6 +534,8 @@ export interface NotificationSentEntry {
   key: string;
   /** `<namespace>/<name>` of the deployment. */
   deployment: string;
+  /** When the step happened (RFC 3339), for rollout events: a retried rollout that comes back to the same step is a new occurrence. */
+  since?: string;
   /** When it was delivered (RFC 3339). */
   time: string;
 }

@@ -62,6 +62,7 @@ export function registerControllerCommands(program: Command): void {
     .option("--git-serve-tls-key <file>", "PEM private key of that server (with --git-serve-tls-cert)")
     .option("--namespace <ns>", "namespace of the leader Lease", "flotilla-system")
     .option("--no-leader-elect", "act without taking the leader Lease (a single replica)")
+    .option("--no-notifications", "watch no Notification and send no webhook (docs/notifications.md)")
     .option(
       "--lease-duration <duration>",
       "how long the leader Lease holds without renewal: a standby takes over this long after the leader stops renewing",
@@ -80,6 +81,7 @@ export function registerControllerCommands(program: Command): void {
         gitServeTlsKey?: string;
         namespace: string;
         leaderElect: boolean;
+        notifications: boolean;
         leaseDuration: string;
       }) => {
         const leaseMs = parseDuration(opts.leaseDuration, "--lease-duration");
@@ -99,6 +101,7 @@ export function registerControllerCommands(program: Command): void {
           namespace: opts.namespace,
           leaderElection: opts.leaderElect,
           leaseDurationSeconds: leaseMs / 1000,
+          ...(opts.notifications ? {} : { notifications: false as const }),
           // Fault tests kill the process between a step's status record and its commit (see ControllerOptions).
           ...(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS ? { pauseAfterStepRecordMs: Number(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS) } : {}),
           logger,

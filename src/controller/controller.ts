@@ -61,6 +61,7 @@ import type { ClusterObservation } from "./status.js";
 import { StatusWriter } from "./status-writer.js";
 import { routeHooks, type WebhookReceiver, type WebhookTarget, webhookReceiver } from "./webhook-receiver.js";
 import { type Key, TermState } from "./term-state.js";
+import { hubNotificationStore, Notifier } from "./notifier.js";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -122,6 +123,11 @@ export interface ControllerOptions {
    * restarts and shows it (CrashLoopBackOff) instead of holding the lease while doing nothing.
    */
   onFatal?: (error: unknown) => void;
+  /**
+   * Send rollout and sync events to the webhooks of Notification objects (see notifier.ts and
+   * docs/notifications.md). Default: on; false: no Notification is watched or sent.
+   */
+  notifications?: false;
   logger: Logger;
 }
 
@@ -160,6 +166,8 @@ export class Controller {
   private componentDefs!: SupervisedInformer<ComponentDefinition>;
   private traitDefs!: SupervisedInformer<TraitDefinition>;
   private elector: LeaderElector | undefined;
+  /** Delivers Notifications while this replica works (leads); undefined when disabled. */
+  private notifier: Notifier | undefined;
   /** The GitSource loop, while this replica works (leads). */
   private sources: GitSourceLoop | undefined;
   private opsServer: import("node:http").Server | undefined;
@@ -497,6 +505,14 @@ export class Controller {
       definitionProblems: (deployment) => this.specProblems(deployment),
     });
     this.sources.start();
+    if (this.o.notifications !== false) {
+      const store = hubNotificationStore(this.hubConfig, this.hub, {
+        onChange: (n) => this.notifier?.changed(n),
+        onDelete: (n) => this.notifier?.deleted(n),
+        onError,
+      });
+      this.notifier = new Notifier({ store, logger: this.log.child({ component: "notifications" }) });
+    }
     this.log.info({ repo: this.repo.dir }, "controller started");
   }
 
@@ -534,6 +550,8 @@ export class Controller {
     this.working = false;
     await this.sources?.stop();
     this.sources = undefined;
+    await this.notifier?.stop();
+    this.notifier = undefined;
     await this.queue.stop();
     await Promise.all([this.deployments.stop(), this.clusterInformer.stop(), this.componentDefs.stop(), this.traitDefs.stop(), this.reports?.stop()]);
     await this.clusters.stop();
@@ -552,6 +570,7 @@ export class Controller {
     const { namespace, name } = splitKey(key);
     this.metrics.forgetDeployment(namespace, name);
     if (this.term.forget(key)) this.pushSuspended();
+    this.notifier?.forget(namespace, name);
     this.queue.forget(key);
   }
 
@@ -602,6 +621,7 @@ export class Controller {
       if (ad && ev.type !== "HealthChanged") {
         const warning = ev.type === "SyncFailed" || ev.type === "Skipped";
         this.events.record(this.eventTarget(ad), warning ? "Warning" : "Normal", ev.type, `${ev.cluster}: ${ev.message}`);
+        this.notifier?.syncEvent(ad, ev);
       }
       this.queue.addWithin(ev.deployment, SYNC_EVENT_COALESCE_MS);
     } else if (ev.type === "Synced" || ev.type === "SyncFailed") {
@@ -728,6 +748,8 @@ export class Controller {
     const status = this.statusAt(ad, resolved, rendered, committed);
     const heldBack = holdsStatusBack(ad, resolved, rendered, committed);
     if (!heldBack && (await writer.write(status))) this.reportPhase(key, ad, status, committed.commit);
+    // Never waits: the notifier queues what changed (or, on its first look, what stands) and sends later.
+    if (!heldBack) this.notifier?.observe(ad, ad.status, status);
     if (!heldBack)
       this.metrics.setDeploymentInfo(resolved.namespace, resolved.name, {
         phase: status.phase ?? "",

@@ -117,6 +117,7 @@ export const notificationStatusSchema: Schema = {
         properties: {
           key: str("<event>/<generation>/<revision>/<wave>/<batch> for rollout events, <event>/<generation>/<cluster>/<commit> for sync events."),
           deployment: str("The ApplicationDeployment, as <namespace>/<name>."),
+          since: str("For rollout events, when the step happened (RFC 3339): a rollout retried back to the same step is a new occurrence, sent again."),
           time: str("When it was delivered (RFC 3339)."),
         },
       },

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { GROUP, VERSION } from "../api/labels.js";
 import type { ApplicationDeployment, ApplicationDeploymentStatus, Condition, Notification, NotificationSentEntry, NotificationStatus } from "../api/types.js";
 import { type DeploymentRef, type NotificationEvent, rolloutEvents, sameOccurrence, standingEvents, syncEvent, type SyncEventInput } from "../notify/detect.js";
-import { renderBody, SIGNATURE_HEADER, signBody } from "../notify/format.js";
+import { EVENT_HEADER, EVENT_ID_HEADER, eventId, renderBody, SIGNATURE_HEADER, signBody } from "../notify/format.js";
 import { alreadySent, recentEnough, wants, withSent } from "../notify/select.js";
 import { webhookUrlProblem } from "../notify/webhook.js";
 import { backoffDelay } from "../support/backoff.js";
@@ -275,7 +275,12 @@ export class Notifier {
       if (problem) failure = { reason: "InvalidWebhook", message: problem };
       else {
         const body = renderBody(e, n.spec.webhook.format ?? "json");
-        const headers: Record<string, string> = { "Content-Type": "application/json", "User-Agent": "flotilla", "X-Flotilla-Event": e.event };
+        const headers: Record<string, string> = {
+          "Content-Type": "application/json",
+          "User-Agent": "flotilla",
+          [EVENT_HEADER]: e.event,
+          [EVENT_ID_HEADER]: eventId(e),
+        };
         const ref = n.spec.webhook.secretRef;
         let secret: string | undefined;
         if (ref) {

@@ -8,6 +8,9 @@ import type { NotificationEvent } from "./detect.js";
 
 export const NOTIFICATION_API_VERSION = "flotilla.dev/notification/v1";
 export const SIGNATURE_HEADER = "X-Flotilla-Signature";
+/** Every format carries the event's type and id in headers, so a receiver can dedupe without parsing. */
+export const EVENT_HEADER = "X-Flotilla-Event";
+export const EVENT_ID_HEADER = "X-Flotilla-Event-Id";
 
 /** The `json` format: documented in docs/notifications.md; fields are only ever added within v1. */
 export interface NotificationBodyV1 {
@@ -31,11 +34,16 @@ export interface NotificationBodyV1 {
   phase?: string;
 }
 
+/** The event's id: its dedupe key and, for rollout events, `@<step time>`; a retried delivery carries the same. */
+export function eventId(e: NotificationEvent): string {
+  return e.since ? `${e.key}@${e.since}` : e.key;
+}
+
 export function jsonBody(e: NotificationEvent): NotificationBodyV1 {
   const d = e.deployment;
   return {
     apiVersion: NOTIFICATION_API_VERSION,
-    id: e.since ? `${e.key}@${e.since}` : e.key,
+    id: eventId(e),
     event: e.event,
     time: e.time,
     deployment: { namespace: d.namespace, name: d.name, generation: d.generation, ...(d.uid ? { uid: d.uid } : {}) },

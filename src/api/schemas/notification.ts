@@ -38,9 +38,9 @@ export const notificationSpecSchema: Schema = {
     events: {
       type: "array",
       minItems: 1,
-      uniqueItems: true,
+      "x-kubernetes-list-type": "set",
       description:
-        "The events to send: RolloutStarted (a new revision or change starts rolling out), BatchPaused (a batch waits for flotilla.dev/promote), RolloutFailed, RolledBack, RolloutCompleted (the target is stable and healthy everywhere), SyncFailed (a cluster could not apply a commit), DriftCorrected (a cluster's live objects were put back as Git has them).",
+        "The events to send, each at most once: RolloutStarted (a new revision or change starts rolling out), BatchPaused (a batch waits for flotilla.dev/promote), RolloutFailed, RolledBack, RolloutCompleted (the target is stable and healthy everywhere), SyncFailed (a cluster could not apply a commit), DriftCorrected (a cluster's live objects were put back as Git has them).",
       items: { type: "string", enum: [...NOTIFICATION_EVENTS], description: "One event type." },
     },
     webhook: {

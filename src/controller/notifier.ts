@@ -60,6 +60,8 @@ interface Channel {
   namespace: string;
   name: string;
   uid: string | undefined;
+  /** The spec's generation last seen: a new one retries the queue at once. */
+  generation: number;
   queue: Delivery[];
   status: NotificationStatus;
   running: boolean;
@@ -135,7 +137,10 @@ export class Notifier {
     this.seen.delete(`${namespace}/${name}`);
   }
 
-  /** A Notification changed (e.g. its URL or secret was fixed): try its queue again now. */
+  /**
+   * A Notification changed. Its spec (e.g. its URL was fixed): try its queue again now. Its
+   * status (this notifier's own writes) changes nothing.
+   */
   changed(n: Notification): void {
     const ch = this.channels.get(channelKey(n));
     if (!ch) return;
@@ -143,6 +148,9 @@ export class Notifier {
       this.drop(ch);
       return;
     }
+    const generation = n.metadata.generation ?? 0;
+    if (generation === ch.generation) return;
+    ch.generation = generation;
     ch.queue.forEach((d) => {
       d.notBefore = 0;
     });
@@ -213,6 +221,7 @@ export class Notifier {
         namespace: n.metadata.namespace ?? "default",
         name: n.metadata.name,
         uid: n.metadata.uid,
+        generation: n.metadata.generation ?? 0,
         queue: [],
         status: {
           ...(s.conditions ? { conditions: s.conditions } : {}),

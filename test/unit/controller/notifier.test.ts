@@ -183,7 +183,9 @@ describe("the notifier", () => {
     notifier.observe(deployment(progressing), progressing, pausedStatus());
     await waitUntil(() => (store.last?.failed ?? 0) >= 1);
     now += 60_000;
-    notifier.changed(aNotification()); // wakes the queue instead of waiting out the backoff
+    const edited = aNotification();
+    edited.metadata.generation = 2;
+    notifier.changed(edited); // a spec edit wakes the queue instead of waiting out the backoff
     await waitUntil(() => notifier.pending === 0);
     expect(store.last?.delivered).toBe(0);
     expect(store.last?.conditions?.[0]?.message).toContain("gave up on BatchPaused of team-a/frontend");
@@ -206,6 +208,17 @@ describe("the notifier", () => {
     aNotifier(other, second.send).observe(deployment(pausedStatus()), pausedStatus(), pausedStatus());
     await waitUntil(() => other.last?.delivered === 1);
     expect(second.calls.map((c) => JSON.parse(c.body).event)).toEqual(["BatchPaused"]);
+  });
+
+  it("keeps backing off when only the Notification's status changes (its own writes)", async () => {
+    const store = new FakeStore([aNotification()]);
+    const { send, calls } = receiver([500, 500, 500]);
+    const notifier = aNotifier(store, send, { initialRetryMs: 60_000, maxRetryMs: 60_000 });
+    notifier.observe(deployment(progressing), progressing, pausedStatus());
+    await waitUntil(() => store.last?.failed === 1);
+    for (let i = 0; i < 5; i++) notifier.changed({ ...aNotification(), status: store.last ?? {} });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toHaveLength(1);
   });
 
   it("counts on from what the status said", async () => {

@@ -152,6 +152,27 @@ const CRDS: CrdInfo[] = [
       AGE,
     ],
   },
+  {
+    kind: "Notification",
+    plural: "notifications",
+    scope: "Namespaced",
+    shortNames: ["ntf"],
+    columns: [
+      { name: "EVENTS", type: "string", jsonPath: ".spec.events", description: "The events sent" },
+      { name: "FORMAT", type: "string", jsonPath: ".spec.webhook.format", description: "json (empty), slack or teams" },
+      { name: "READY", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: "The Ready condition: True, False or Unknown" },
+      { name: "DELIVERED", type: "integer", jsonPath: ".status.delivered", description: "Events the receiver accepted" },
+      { name: "FAILED", type: "integer", jsonPath: ".status.failed", description: "Failed delivery attempts" },
+      {
+        name: "MESSAGE",
+        type: "string",
+        jsonPath: '.status.conditions[?(@.type=="Ready")].message',
+        description: "Why the Notification is or is not Ready",
+        priority: 1,
+      },
+      AGE,
+    ],
+  },
 ];
 
 function rootSchema(kind: FlotillaKind): Schema {

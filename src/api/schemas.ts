@@ -9,6 +9,7 @@ import type { Schema } from "./schemas/common.js";
 import { applicationDeploymentSpecSchema } from "./schemas/deployment.js";
 import { componentDefinitionSpecSchema, traitDefinitionSpecSchema } from "./schemas/definitions.js";
 import { gitSourceSpecSchema, gitSourceStatusSchema } from "./schemas/git-source.js";
+import { notificationSpecSchema, notificationStatusSchema } from "./schemas/notification.js";
 import { syncReportSpecSchema, syncReportStatusSchema } from "./schemas/sync-report.js";
 import { tenantPolicySpecSchema } from "./schemas/tenant-policy.js";
 
@@ -76,6 +77,12 @@ export const schemas = {
     "TenantPolicy",
     "Written by the platform team: for the namespaces it matches (by name or label), which Clusters their ApplicationDeployments may place onto and which kinds of object they may render. Several policies matching one namespace intersect; a namespace no policy matches is not restricted. See docs/tenancy.md.",
     tenantPolicySpecSchema,
+  ),
+  Notification: resource(
+    "Notification",
+    "Rollout and sync events of a namespace's ApplicationDeployments (all, or those matching a selector) sent to a webhook in JSON, Slack or Teams format, optionally signed with HMAC-SHA256. Each event is delivered once per deployment generation and step, retried with backoff while the receiver is away; status counts deliveries and failures and never holds the URL or the secret.",
+    notificationSpecSchema,
+    notificationStatusSchema,
   ),
 } as const;
 

@@ -537,6 +537,66 @@ export interface TenantPolicy {
   spec: TenantPolicySpec;
 }
 
+// ---------- Notification ----------
+
+/** The rollout and sync events a Notification can ask for. */
+export type NotificationEventType = "RolloutStarted" | "BatchPaused" | "RolloutFailed" | "RolledBack" | "RolloutCompleted" | "SyncFailed" | "DriftCorrected";
+
+export type NotificationFormat = "json" | "slack" | "teams";
+
+export interface NotificationWebhook {
+  /** https://, or http:// to a loopback or cluster-local host only. */
+  url: string;
+  /** Default `json`. */
+  format?: NotificationFormat;
+  /** Secret in the Notification's namespace whose value signs the body (X-Flotilla-Signature). */
+  secretRef?: { name: string; key: string };
+}
+
+export interface NotificationSpec {
+  /** Deployments of the Notification's namespace; absent or empty: all of them. */
+  selector?: { matchLabels?: Record<string, string> };
+  events: NotificationEventType[];
+  webhook: NotificationWebhook;
+}
+
+/** One event delivered (or given up on), for dedupe across restarts. */
+export interface NotificationSentEntry {
+  /** `<event>/<generation>/<revision>/<wave>/<batch>` (rollout events) or `<event>/<generation>/<cluster>/<commit>` (sync events). */
+  key: string;
+  /** `<namespace>/<name>` of the deployment. */
+  deployment: string;
+  /** When the step happened (RFC 3339), for rollout events: a retried rollout that comes back to the same step is a new occurrence. */
+  since?: string;
+  /** When it was delivered (RFC 3339). */
+  time: string;
+}
+
+export interface NotificationDeliveryRecord {
+  event: NotificationEventType;
+  /** `<namespace>/<name>` of the deployment. */
+  deployment: string;
+  time: string;
+}
+
+export interface NotificationStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  delivered?: number;
+  failed?: number;
+  lastDelivery?: NotificationDeliveryRecord;
+  lastFailure?: NotificationDeliveryRecord & { message: string };
+  sent?: NotificationSentEntry[];
+}
+
+export interface Notification {
+  apiVersion: "flotilla.dev/v1alpha1";
+  kind: "Notification";
+  metadata: ObjectMeta;
+  spec: NotificationSpec;
+  status?: NotificationStatus;
+}
+
 export type FlotillaResource = ApplicationDeployment | ComponentDefinition | TraitDefinition | Cluster | TenantPolicy;
 
 /** A rendered Kubernetes object: what ends up in Git and on a cluster. */

@@ -108,6 +108,7 @@ export function registerControllerCommands(program: Command): void {
     .addOption(new Option("--admission-ca-validity <duration>", "lifetime of the webhook's CA (testing; default 10 years)").hideHelp())
     .option("--namespace <ns>", "namespace of the leader Lease, and of the webhook's TLS Secret", "flotilla-system")
     .option("--no-leader-elect", "act without taking the leader Lease (a single replica)")
+    .option("--no-notifications", "watch no Notification and send no webhook (docs/notifications.md)")
     .option(
       "--lease-duration <duration>",
       "how long the leader Lease holds without renewal: a standby takes over this long after the leader stops renewing",
@@ -126,6 +127,7 @@ export function registerControllerCommands(program: Command): void {
         gitServeTlsKey?: string;
         namespace: string;
         leaderElect: boolean;
+        notifications: boolean;
         leaseDuration: string;
         admissionAddr: string;
         admissionService: string;
@@ -152,6 +154,7 @@ export function registerControllerCommands(program: Command): void {
           namespace: opts.namespace,
           leaderElection: opts.leaderElect,
           leaseDurationSeconds: leaseMs / 1000,
+          ...(opts.notifications ? {} : { notifications: false as const }),
           // Fault tests kill the process between a step's status record and its commit (see ControllerOptions).
           ...(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS ? { pauseAfterStepRecordMs: Number(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS) } : {}),
           logger,

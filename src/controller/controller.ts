@@ -65,6 +65,7 @@ import { type Key, TermState } from "./term-state.js";
 import { TenantPolicyWatch } from "./tenant-policies.js";
 import { refusedClusters } from "../tenancy/policy.js";
 import { tenancyError } from "../tenancy/problems.js";
+import { hubNotificationStore, Notifier } from "./notifier.js";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -134,6 +135,11 @@ export interface ControllerOptions {
    * restarts and shows it (CrashLoopBackOff) instead of holding the lease while doing nothing.
    */
   onFatal?: (error: unknown) => void;
+  /**
+   * Send rollout and sync events to the webhooks of Notification objects (see notifier.ts and
+   * docs/notifications.md). Default: on; false: no Notification is watched or sent.
+   */
+  notifications?: false;
   logger: Logger;
 }
 
@@ -174,6 +180,8 @@ export class Controller {
   /** TenantPolicies and, while a policy selects by label, Namespaces (see tenant-policies.ts). */
   private tenancy!: TenantPolicyWatch;
   private elector: LeaderElector | undefined;
+  /** Delivers Notifications while this replica works (leads); undefined when disabled. */
+  private notifier: Notifier | undefined;
   /** The GitSource loop, while this replica works (leads). */
   private sources: GitSourceLoop | undefined;
   private opsServer: import("node:http").Server | undefined;
@@ -551,6 +559,14 @@ export class Controller {
       definitionProblems: (deployment) => this.specProblems(deployment),
     });
     this.sources.start();
+    if (this.o.notifications !== false) {
+      const store = hubNotificationStore(this.hubConfig, this.hub, {
+        onChange: (n) => this.notifier?.changed(n),
+        onDelete: (n) => this.notifier?.deleted(n),
+        onError,
+      });
+      this.notifier = new Notifier({ store, logger: this.log.child({ component: "notifications" }) });
+    }
     this.log.info({ repo: this.repo.dir }, "controller started");
   }
 
@@ -588,6 +604,8 @@ export class Controller {
     this.working = false;
     await this.sources?.stop();
     this.sources = undefined;
+    await this.notifier?.stop();
+    this.notifier = undefined;
     await this.queue.stop();
     await Promise.all([
       this.deployments.stop(),
@@ -613,6 +631,7 @@ export class Controller {
     const { namespace, name } = splitKey(key);
     this.metrics.forgetDeployment(namespace, name);
     if (this.term.forget(key)) this.pushSuspended();
+    this.notifier?.forget(namespace, name);
     this.queue.forget(key);
   }
 
@@ -663,6 +682,7 @@ export class Controller {
       if (ad && ev.type !== "HealthChanged") {
         const warning = ev.type === "SyncFailed" || ev.type === "Skipped";
         this.events.record(this.eventTarget(ad), warning ? "Warning" : "Normal", ev.type, `${ev.cluster}: ${ev.message}`);
+        this.notifier?.syncEvent(ad, ev);
       }
       this.queue.addWithin(ev.deployment, SYNC_EVENT_COALESCE_MS);
     } else if (ev.type === "Synced" || ev.type === "SyncFailed") {
@@ -793,6 +813,8 @@ export class Controller {
     const status = this.statusAt(ad, resolved, rendered, committed);
     const heldBack = holdsStatusBack(ad, resolved, rendered, committed);
     if (!heldBack && (await writer.write(status))) this.reportPhase(key, ad, status, committed.commit);
+    // Never waits: the notifier queues what changed (or, on its first look, what stands) and sends later.
+    if (!heldBack) this.notifier?.observe(ad, ad.status, status);
     if (!heldBack)
       this.metrics.setDeploymentInfo(resolved.namespace, resolved.name, {
         phase: status.phase ?? "",

@@ -41,12 +41,13 @@ describe("crds/", () => {
 });
 
 describe("the generated CRDs", () => {
-  it("covers the seven Flotilla kinds", () => {
+  it("covers the eight Flotilla kinds", () => {
     expect([...byKind.keys()].sort()).toEqual([
       "ApplicationDeployment",
       "Cluster",
       "ComponentDefinition",
       "GitSource",
+      "Notification",
       "SyncReport",
       "TenantPolicy",
       "TraitDefinition",

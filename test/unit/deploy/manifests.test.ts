@@ -125,6 +125,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
       "clusters.flotilla.dev",
       "componentdefinitions.flotilla.dev",
       "gitsources.flotilla.dev",
+      "notifications.flotilla.dev",
       "syncreports.flotilla.dev",
       "tenantpolicies.flotilla.dev",
       "traitdefinitions.flotilla.dev",
@@ -206,6 +207,9 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
       controller?.rules.some((r) => r.apiGroups.includes("flotilla.dev") && r.resources.includes(resource) && r.verbs.includes(verb));
     for (const verb of ["get", "list", "watch", "patch"]) expect(may("gitsources", verb), `gitsources ${verb}`).toBe(true);
     expect(may("gitsources/status", "patch")).toBe(true);
+    for (const verb of ["get", "list", "watch"]) expect(may("notifications", verb), `notifications ${verb}`).toBe(true);
+    expect(may("notifications", "patch"), "notifications patch: the controller writes only their status").toBe(false);
+    expect(may("notifications/status", "patch")).toBe(true);
     for (const verb of ["create", "patch", "delete"]) expect(may("applicationdeployments", verb), `applicationdeployments ${verb}`).toBe(true);
   });
 

@@ -17,6 +17,7 @@ import {
   clustersView,
   definitionsView,
   deploymentDetail,
+  type DeploymentSummary,
   deploymentSummary,
   matchesFilter,
   parseSelector,
@@ -107,6 +108,16 @@ export function apiHandler(o: ApiOptions): (req: IncomingMessage, res: ServerRes
   const { source, auth, streams } = o;
   const log = o.logger;
   const maxBody = o.maxBodyBytes ?? 64 * 1024;
+  // The informer replaces an object on every change, so a summary kept per object is never stale.
+  const summaries = new WeakMap<object, DeploymentSummary>();
+  const summaryOf = (ad: Parameters<typeof deploymentSummary>[0]) => {
+    let s = summaries.get(ad);
+    if (!s) {
+      s = deploymentSummary(ad);
+      summaries.set(ad, s);
+    }
+    return s;
+  };
 
   const authenticate = async (req: IncomingMessage, url: URL): Promise<Caller> => {
     const found = requestToken(req, url);
@@ -231,7 +242,7 @@ export function apiHandler(o: ApiOptions): (req: IncomingMessage, res: ServerRes
       const items = source
         .deployments()
         .filter((d) => scope.all || scope.namespaces.has(d.metadata.namespace ?? "default"))
-        .map(deploymentSummary)
+        .map(summaryOf)
         .filter((s) => matchesFilter(s, filter, selector.terms))
         .sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1));
       return sendJson(res, 200, { items });

@@ -272,7 +272,7 @@ async function announceUi(dir: string, url: string, identities: readonly UiIdent
   }
   const info = await writeUiInfo(dir, url, identities);
   say(`Web UI on ${url}; sign in with a link (also in ${uiInfoFile(dir)}):`);
-  for (const i of info.identities) say(`  as ${i.role.padEnd(8)} ${i.role === "viewer" ? "(read only)          " : "(promote, abort, ...) "} ${i.signIn}`);
+  for (const i of info.identities) say(`  as ${i.role.padEnd(8)} ${(i.role === "viewer" ? "(read only)" : "(promote, abort, ...)").padEnd(21)}  ${i.signIn}`);
 }
 
 async function up(opts: UpOptions): Promise<void> {

@@ -94,6 +94,11 @@ export function registerControllerCommands(program: Command): void {
       'address of the controller\'s HTTP server: the read-only Git server for pull-mode agents (/env.git; embedded repository only) and GitSource webhooks (POST /hooks/<namespace>/<name>); "off" disables both',
       ":8082",
     )
+    .option(
+      "--ui-addr <addr>",
+      'address of the web UI (the dashboard and its JSON API under /api/; users sign in with a Kubernetes token, checked by TokenReview and SubjectAccessReview on the hub); "off" disables it',
+      ":8081",
+    )
     .option("--git-serve-tls-cert <file>", "PEM certificate of that server (Git and webhooks): serve HTTPS (with --git-serve-tls-key)")
     .option("--git-serve-tls-key <file>", "PEM private key of that server (with --git-serve-tls-cert)")
     .option(
@@ -115,27 +120,31 @@ export function registerControllerCommands(program: Command): void {
       "15s",
     )
     .action(
-      async (opts: {
-        kubeconfig?: string;
-        context?: string;
-        dataDir: string;
-        gitUrl?: string;
-        resync: string;
-        metricsAddr: string;
-        gitServeAddr: string;
-        gitServeTlsCert?: string;
-        gitServeTlsKey?: string;
-        namespace: string;
-        leaderElect: boolean;
-        notifications: boolean;
-        leaseDuration: string;
-        admissionAddr: string;
-        admissionService: string;
-        admissionConfigName: string;
-        admissionObjectSelector?: string;
-        admissionCertValidity?: string;
-        admissionCaValidity?: string;
-      }) => {
+      async (
+        opts: {
+          kubeconfig?: string;
+          context?: string;
+          dataDir: string;
+          gitUrl?: string;
+          resync: string;
+          metricsAddr: string;
+          gitServeAddr: string;
+          uiAddr: string;
+          notifications: boolean;
+          admissionAddr: string;
+          admissionService: string;
+          admissionConfigName: string;
+          admissionObjectSelector?: string;
+          admissionCertValidity?: string;
+          admissionCaValidity?: string;
+          gitServeTlsCert?: string;
+          gitServeTlsKey?: string;
+          namespace: string;
+          leaderElect: boolean;
+          leaseDuration: string;
+        },
+        command: Command,
+      ) => {
         const leaseMs = parseDuration(opts.leaseDuration, "--lease-duration");
         if (leaseMs < 1000 || leaseMs % 1000 !== 0)
           throw new FlotillaError(`--lease-duration: "${opts.leaseDuration}" must be a whole number of seconds, at least 1s (a Lease counts in seconds).`);
@@ -149,6 +158,7 @@ export function registerControllerCommands(program: Command): void {
           resyncIntervalMs: parseDuration(opts.resync, "--resync"),
           metricsAddr: opts.metricsAddr,
           ...(opts.gitServeAddr === "off" ? {} : { gitServeAddr: opts.gitServeAddr }),
+          ...(opts.uiAddr === "off" ? {} : { uiAddr: opts.uiAddr, uiAddrIsDefault: command.getOptionValueSource("uiAddr") === "default" }),
           ...(gitServeTls ? { gitServeTls } : {}),
           ...(opts.admissionAddr === "off" ? {} : { admissionAddr: opts.admissionAddr, admission: admissionSettings(opts) }),
           namespace: opts.namespace,

@@ -4,8 +4,9 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Command } from "commander";
 import { FlotillaError } from "../api/errors.js";
-import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, GROUP, VERSION } from "../api/labels.js";
+import { GROUP, VERSION } from "../api/labels.js";
 import type { ApplicationDeployment } from "../api/types.js";
+import { ROLLOUT_ACTIONS, rolloutActionPatch } from "../rollout/actions.js";
 import { type ClusterOptions, loadKubeConfig, namespaceOf } from "./kubeconfig.js";
 import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
@@ -78,24 +79,8 @@ export function registerRolloutCommands(program: Command): void {
       .option("--context <name>", "the kubeconfig context to use (default: its current context)");
 
   const rollout = program.command("rollout").description(summaryOf("rollout"));
-  // Every rollout verb is one merge patch of the deployment: a one-shot annotation the controller
-  // acts on and removes, or spec.suspend.
-  const verbs: Array<{ verb: string; help: string; body: object; done: string }> = [
-    ...(
-      [
-        ["promote", ANNOTATION_PROMOTE, "continue a paused batch"],
-        ["abort", ANNOTATION_ABORT, "roll the target revision back now"],
-        ["retry", ANNOTATION_RETRY, "restart a failed rollout from its first batch"],
-      ] as const
-    ).map(([verb, key, help]) => ({
-      verb,
-      help,
-      body: { metadata: { annotations: { [key]: "true" } } },
-      done: `${key}=true set; the controller acts on it and removes it`,
-    })),
-    { verb: "pause", help: "stop applying to clusters (spec.suspend: true)", body: { spec: { suspend: true } }, done: "suspended" },
-    { verb: "resume", help: "apply again (spec.suspend: false)", body: { spec: { suspend: false } }, done: "resumed" },
-  ];
+  // Every rollout verb is one merge patch of the deployment (rollout/actions.ts, shared with the web UI).
+  const verbs = ROLLOUT_ACTIONS.map((action) => ({ verb: action, ...rolloutActionPatch(action) }));
   for (const { verb, help, body, done } of verbs) {
     withTarget(rollout.command(`${verb} <name>`).description(help))
       .addHelpText("after", examples(`flotilla rollout ${verb} web -n team-a`, `flotilla rollout ${verb} web --context prod-hub`))

@@ -20,6 +20,7 @@ import { Controller } from "../controller/controller.js";
 import { type FleetCluster, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
 import { FlotillaError } from "../api/errors.js";
 import { freePorts } from "../fleet/ports.js";
+import { createUiIdentities, type UiIdentity, uiInfoFile, writeUiInfo } from "../ui/server/identities.js";
 import { addCluster } from "./cluster.js";
 import { parseUpMode, pulledMembers, startLocalAgent, stopLocalAgents } from "./local-agents.js";
 import { registerPullCluster } from "./pull-cluster.js";
@@ -250,6 +251,30 @@ async function stopDetachedController(dir: string): Promise<boolean> {
   return stopped;
 }
 
+/** The web UI's port: 8081 when it is free on the loopback interface, else any free one. */
+async function uiPortFor(): Promise<number> {
+  const { createServer } = await import("node:net");
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(UI_DEFAULT_PORT, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+  return free ? UI_DEFAULT_PORT : ((await freePorts(1))[0] as number);
+}
+
+const UI_DEFAULT_PORT = 8081;
+
+/** The UI's URL and a sign-in link per identity of the local fleet (also written to <dir>/ui.json). */
+async function announceUi(dir: string, url: string, identities: readonly UiIdentity[] | undefined): Promise<void> {
+  if (!identities) {
+    say(`Web UI on ${url} (sign in with a token of the hub, e.g. kubectl create token <serviceaccount>; its RBAC decides what it sees and does)`);
+    return;
+  }
+  const info = await writeUiInfo(dir, url, identities);
+  say(`Web UI on ${url}; sign in with a link (also in ${uiInfoFile(dir)}):`);
+  for (const i of info.identities) say(`  as ${i.role.padEnd(8)} ${(i.role === "viewer" ? "(read only)" : "(promote, abort, ...)").padEnd(21)}  ${i.signIn}`);
+}
+
 async function up(opts: UpOptions): Promise<void> {
   const started = Date.now();
   const resyncMs = parseDuration(opts.resync, "--resync");
@@ -270,6 +295,9 @@ async function up(opts: UpOptions): Promise<void> {
     // The local fleet's API server dials loopback: the webhook registers https://127.0.0.1:<port>/validate.
     // Your own hub could not reach this machine's loopback, so it gets no webhook from `up`.
     const admissionAddr = own ? "off" : "127.0.0.1:0";
+    const uiPort = await uiPortFor();
+    // The local fleet's sign-in identities; on the user's own hub, their own identities sign in.
+    const identities = own ? undefined : await createUiIdentities(kc);
     if (opts.detach) {
       mkdirSync(join(opts.dir, "logs"), { recursive: true });
       const fd = openSync(join(opts.dir, "logs", "controller.log"), "a");
@@ -288,6 +316,8 @@ async function up(opts: UpOptions): Promise<void> {
         gitServeAddr,
         "--admission-addr",
         admissionAddr,
+        "--ui-addr",
+        `127.0.0.1:${uiPort}`,
         "--no-leader-elect",
       ];
       const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", fd, fd] });
@@ -295,19 +325,23 @@ async function up(opts: UpOptions): Promise<void> {
       child.unref();
       await writeFile(controllerPidFile(opts.dir), `${child.pid}\n`);
       say(`Controller running in the background (pid ${child.pid}); logs in ${join(opts.dir, "logs", "controller.log")}`);
+      await announceUi(opts.dir, `http://127.0.0.1:${uiPort}`, identities);
     } else {
       controller = new Controller({
         kubeConfig: kc,
         dataDir,
         resyncIntervalMs: resyncMs,
         metricsAddr: "127.0.0.1:0",
-        gitServeAddr,
+        // "off" is the CLI's word; the option's "no server" is its absence.
+        ...(gitPort ? { gitServeAddr } : {}),
         ...(admissionAddr === "off" ? {} : { admissionAddr }),
+        uiAddr: `127.0.0.1:${uiPort}`,
         leaderElection: false,
         logger: createLogger({ file: join(opts.dir, "logs", "controller.log") }),
       });
       await controller.start();
       say(`Controller running; metrics on http://127.0.0.1:${controller.opsPort}/metrics; logs in ${join(opts.dir, "logs", "controller.log")}`);
+      await announceUi(opts.dir, `http://127.0.0.1:${controller.uiPort ?? uiPort}`, identities);
     }
     for (const a of target.agents ?? []) {
       agents.push(

@@ -66,6 +66,9 @@ import { TenantPolicyWatch } from "./tenant-policies.js";
 import { refusedClusters } from "../tenancy/policy.js";
 import { tenancyError } from "../tenancy/problems.js";
 import { hubNotificationStore, Notifier } from "./notifier.js";
+import { hubUiSource } from "../ui/server/hub-source.js";
+import { startUiServer, type UiServer } from "../ui/server/server.js";
+import type { AccessReviews } from "./token-access.js";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -103,6 +106,20 @@ export interface ControllerOptions {
   admissionAddr?: string;
   /** The webhook's other settings (configuration name, URL, certificate lifetimes, added checks). Default: see AdmissionSettings. */
   admission?: AdmissionSettings;
+  /**
+   * `host:port` of the web UI (its bundle, the JSON API under /api/ and the live stream); undefined
+   * disables it. Every API request is checked with a TokenReview and a SubjectAccessReview.
+   */
+  uiAddr?: string;
+  /**
+   * When {@link uiAddr} is only the default (the user named none): a busy port is logged and the
+   * controller runs without the UI, instead of failing to start. Default false.
+   */
+  uiAddrIsDefault?: boolean;
+  /** The web UI's built bundle. Default `<package root>/dist/ui`. */
+  uiBundleDir?: string;
+  /** The reviews of the web UI's users. Default: TokenReview and SubjectAccessReview on the hub. */
+  uiReviews?: AccessReviews;
   /** Namespace of the leader Lease. Default `flotilla-system`. */
   namespace?: string;
   /** Replica identity for leader election. Default hostname + pid. */
@@ -212,6 +229,9 @@ export class Controller {
   admissionPort: number | undefined;
   /** The port the Git server listens on, when it serves (the environment repository, webhooks or both). */
   gitServePort: number | undefined;
+  /** The port the web UI listens on, when it serves. */
+  uiPort: number | undefined;
+  private ui: UiServer | undefined;
   /** The hub's kubeconfig, with connections kept alive across API calls. */
   private readonly hubConfig: KeepAliveKubeConfig;
 
@@ -246,6 +266,7 @@ export class Controller {
     }
     await this.startGitServer();
     await this.startAdmission();
+    await this.startUi();
     if (this.o.leaderElection === false) {
       // Without election this process is the only one working: it leads, for the alerts too.
       this.metrics.leader.set(1);
@@ -362,6 +383,45 @@ export class Controller {
     this.admissionPort = this.admission.port;
   }
 
+  /**
+   * Serve the web UI from this process's caches. Every replica serves it; one that does not lead
+   * has no caches and answers the API with 503 (put the Service in front of the leader, or run one).
+   */
+  private async startUi(): Promise<void> {
+    if (this.o.uiAddr === undefined) return;
+    const { host, port } = parseAddress(this.o.uiAddr, "--ui-addr");
+    const source = hubUiSource({
+      kubeConfig: this.hubConfig,
+      caches: () =>
+        this.working && this.cachesSynced()
+          ? { deployments: this.deployments, clusters: this.clusterInformer, componentDefinitions: this.componentDefs, traitDefinitions: this.traitDefs }
+          : undefined,
+      history: () => (this.working ? { gitdir: this.repo.dir, head: () => this.repo.head() } : undefined),
+    });
+    const started = await startUiServer({
+      host,
+      port,
+      source,
+      reviews: this.o.uiReviews ?? hubAccessReviews(this.hubConfig),
+      ...(this.o.uiBundleDir ? { bundleDir: this.o.uiBundleDir } : {}),
+      logger: this.log.child({ component: "ui" }),
+    }).catch((err: unknown) => {
+      const code = (err as { code?: unknown }).code;
+      if (this.o.uiAddrIsDefault && code === "EADDRINUSE") {
+        this.log.warn({ address: this.o.uiAddr }, "not serving the web UI: its default address is taken; pass --ui-addr HOST:PORT to choose another");
+        return undefined;
+      }
+      throw new FlotillaError(
+        `--ui-addr: cannot listen on "${this.o.uiAddr}" (${typeof code === "string" ? code : errorText(err)}). Choose a free address, or "off" to serve no web UI`,
+        { cause: err },
+      );
+    });
+    if (!started) return;
+    this.ui = started;
+    this.uiPort = started.port;
+    this.log.info({ port: started.port }, "serving the web UI");
+  }
+
   /** What a webhook may trigger: undefined serves no webhooks. */
   private webhookTarget(): WebhookTarget | undefined {
     if (this.o.webhooks === false) return undefined;
@@ -376,6 +436,7 @@ export class Controller {
     await this.stopWork();
     await new Promise<void>((resolve) => (this.opsServer ? this.opsServer.close(() => resolve()) : resolve()));
     this.hooks?.close();
+    await this.ui?.close();
     const git = this.gitServer;
     if (git) {
       const closed = new Promise<void>((resolve) => git.close(() => resolve()));
@@ -514,6 +575,7 @@ export class Controller {
       {
         onChange: (c) => {
           this.clusters.upsert(c);
+          this.ui?.feed.clusterChanged(c);
           // Status-only updates (probes) must not requeue every deployment on the cluster.
           const seen = JSON.stringify([c.metadata.labels ?? {}, c.spec]);
           if (this.term.clusterShapes.get(c.metadata.name) !== seen) {
@@ -522,6 +584,7 @@ export class Controller {
           }
         },
         onDelete: (c) => {
+          this.ui?.feed.clusterDeleted(c);
           this.term.clusterShapes.delete(c.metadata.name);
           void this.clusters.remove(c.metadata.name);
           this.requeueForCluster(c.metadata.name);
@@ -540,13 +603,17 @@ export class Controller {
       "ApplicationDeployment",
       {
         onChange: (d) => {
+          this.ui?.feed.deploymentChanged(d);
           const key = keyOf(d);
           const shape = deploymentShape(d);
           if (this.term.deploymentShapes.get(key) === shape) return;
           this.term.deploymentShapes.set(key, shape);
           this.queue.add(key);
         },
-        onDelete: (d) => this.forget(keyOf(d)),
+        onDelete: (d) => {
+          this.ui?.feed.deploymentDeleted(d);
+          this.forget(keyOf(d));
+        },
       },
       { onError, onRecovered },
     );

@@ -20,9 +20,21 @@ export interface ReviewedUser {
 export interface AccessReviews {
   /** TokenReview (authentication.k8s.io/v1): is the token valid, and whose is it? */
   reviewToken(token: string): Promise<{ authenticated: boolean; user?: ReviewedUser; error?: string }>;
-  /** SubjectAccessReview (authorization.k8s.io/v1) on a non-resource URL. */
-  reviewAccess(user: ReviewedUser, attributes: { path: string; verb: string }): Promise<{ allowed: boolean; reason?: string }>;
+  /** SubjectAccessReview (authorization.k8s.io/v1) on a non-resource URL, or on a resource. */
+  reviewAccess(user: ReviewedUser, attributes: AccessAttributes): Promise<{ allowed: boolean; reason?: string }>;
 }
+
+/** What a SubjectAccessReview asks about: a non-resource URL (`path`), or a resource (the web UI's checks). */
+export type AccessAttributes =
+  | { path: string; verb: string }
+  | {
+      verb: string;
+      group: string;
+      resource: string;
+      /** Absent or "": every namespace (or a cluster-scoped resource). */
+      namespace?: string;
+      name?: string;
+    };
 
 /** The reviews on the hub, with the controller's own credentials (it needs `create` on both kinds). */
 export function hubAccessReviews(kc: KubeConfig): AccessReviews {
@@ -53,7 +65,17 @@ export function hubAccessReviews(kc: KubeConfig): AccessReviews {
             ...(user.uid ? { uid: user.uid } : {}),
             ...(user.groups ? { groups: user.groups } : {}),
             ...(user.extra ? { extra: user.extra } : {}),
-            nonResourceAttributes: { path: attributes.path, verb: attributes.verb },
+            ...("path" in attributes
+              ? { nonResourceAttributes: { path: attributes.path, verb: attributes.verb } }
+              : {
+                  resourceAttributes: {
+                    verb: attributes.verb,
+                    group: attributes.group,
+                    resource: attributes.resource,
+                    ...(attributes.namespace ? { namespace: attributes.namespace } : {}),
+                    ...(attributes.name ? { name: attributes.name } : {}),
+                  },
+                }),
           },
         },
       });

@@ -19,7 +19,7 @@ import { fleetComparisons, fleetModes } from "./fleet-mode.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
 async function loadCases(): Promise<BenchCase[]> {
-  const modules = ["cli.js", "render.js", "cel.js", "git.js", "sync.js", "placement.js", "ui.js", "admission.js", "fleet-floor.js", "fleet.js"];
+  const modules = ["cli.js", "render.js", "cel.js", "git.js", "sync.js", "placement.js", "ui.js", "ui-api.js", "admission.js", "fleet-floor.js", "fleet.js"];
   const cases: BenchCase[] = [];
   for (const m of modules) {
     try {

@@ -25,7 +25,7 @@ function fakeReviews() {
       return { authenticated: false, error: `invalid bearer token ${token}` };
     },
     async reviewAccess(user, attributes) {
-      calls.access.push({ user, ...attributes });
+      calls.access.push({ user, ...(attributes as { path: string; verb: string }) });
       if (fail.access) throw fail.access;
       return user.username === AGENT.username ? { allowed: true } : { allowed: false };
     },

@@ -141,9 +141,9 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 });
   });
 
-  it("publishes the metrics port, the Git port and the admission webhook through a Service named for each", () => {
+  it("publishes the metrics port, the Git port, the web UI's port and the admission webhook through a Service named for each", () => {
     const services = find(objects, "Service");
-    expect(services.map((s) => s.metadata.name).sort()).toEqual(["flotilla-controller-metrics", "flotilla-git", "flotilla-webhook"]);
+    expect(services.map((s) => s.metadata.name).sort()).toEqual(["flotilla-controller-metrics", "flotilla-git", "flotilla-ui", "flotilla-webhook"]);
     const portsOf = (name: string) => {
       const s = services.find((x) => x.metadata.name === name)?.spec as { selector: Record<string, string>; ports: unknown[] };
       expect(matches(s.selector, podLabels)).toBe(true);
@@ -153,17 +153,20 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     expect(portsOf("flotilla-git")).toEqual([{ name: "git", port: 8082, targetPort: "git", protocol: "TCP" }]);
     // The Service the controller names in its webhook configuration (--admission-service, port 443).
     expect(portsOf("flotilla-webhook")).toEqual([{ name: "webhook", port: 443, targetPort: "webhook", protocol: "TCP" }]);
+    expect(portsOf("flotilla-ui")).toEqual([{ name: "ui", port: 8081, targetPort: "ui", protocol: "TCP" }]);
     expect(container.ports).toEqual([
       { name: "metrics", containerPort: 8080 },
       { name: "git", containerPort: 8082 },
       { name: "webhook", containerPort: 9443 },
+      { name: "ui", containerPort: 8081 },
     ]);
     expect(container.args).toContain("--metrics-addr=:8080");
     expect(container.args).toContain("--git-serve-addr=:8082");
     expect(container.args).toContain("--admission-addr=:9443");
+    expect(container.args).toContain("--ui-addr=:8081");
   });
 
-  it("lets in only the metrics, Git and webhook ports, and lets everything out", () => {
+  it("lets in only the metrics, Git, webhook and web UI ports, and lets everything out", () => {
     const [policy] = find(objects, "NetworkPolicy");
     const p = policy?.spec as {
       podSelector: { matchLabels: Record<string, string> };
@@ -178,6 +181,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
           { port: 8080, protocol: "TCP" },
           { port: 8082, protocol: "TCP" },
           { port: 9443, protocol: "TCP" },
+          { port: 8081, protocol: "TCP" },
         ],
       },
     ]);

@@ -65,7 +65,9 @@ export function newContext(browser: Browser): Promise<BrowserContext> {
 export async function signInWithLink(page: Page, baseUrl: string, token: string, next?: string): Promise<void> {
   const q = new URLSearchParams({ token, ...(next ? { next } : {}) });
   await page.goto(`${baseUrl}/#/signin?${q.toString()}`);
-  await page.waitForFunction('!location.hash.startsWith("#/signin")', undefined, { timeout: 15_000 });
+  // Watched from Node, not with a page function: the UI server's Content-Security-Policy forbids
+  // the eval that Playwright's string predicates need.
+  await page.waitForURL((url) => !url.hash.startsWith("#/signin"), { timeout: 15_000 });
 }
 
 /** Requests the page makes to any origin but `origin` (fonts, CDNs, telemetry), collected as they happen. */

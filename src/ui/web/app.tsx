@@ -72,7 +72,7 @@ function Shell({ user, route, onSignOut, early }: { user: User; route: Route; on
       </header>
       {route.view === "deployments" ? <DeploymentsView live={live} filters={route} /> : null}
       {route.view === "deployment" ? (
-        <DeploymentView key={`${route.namespace}/${route.name}`} live={live} namespace={route.namespace} name={route.name} />
+        <DeploymentView key={`${route.namespace}/${route.name}`} live={live} namespace={route.namespace} name={route.name} username={user.username} />
       ) : null}
       {route.view === "clusters" ? <ClustersView live={live} /> : null}
       {route.view === "definitions" ? <DefinitionsView /> : null}

@@ -44,7 +44,32 @@ function WaitingBanner({ rollout }: { rollout: RolloutView }) {
 
 type Outcome = { kind: "ok"; text: string } | { kind: "error"; text: string; reason?: string };
 
-function Actions({ can, busy, onAction }: { can: Can; busy: ActionName | undefined; onAction: (a: ActionName) => void }) {
+/**
+ * Why an action's button is disabled. The `can` flags are the hub's answer to "may this user patch
+ * applicationdeployments here", so the reason is that RBAC answer, said as the server says it on a
+ * refused request.
+ */
+export function refusedReason(action: ActionName, username: string, namespace: string): string {
+  return `you may not ${action}: ${username} may not patch applicationdeployments in ${namespace}`;
+}
+
+function Actions({
+  can,
+  busy,
+  onAction,
+  username,
+  namespace,
+}: {
+  can: Can;
+  busy: ActionName | undefined;
+  onAction: (a: ActionName) => void;
+  username: string;
+  namespace: string;
+}) {
+  // The server asks RBAC once for all five actions; a server that refuses only some refuses them
+  // for the rollout's state, not for who the user is.
+  const forbidden = ACTIONS.every((a) => !can[a]);
+  const why = (a: ActionName) => (forbidden ? refusedReason(a, username, namespace) : "not possible now");
   return (
     <div class="actions">
       {ACTIONS.map((a) => (
@@ -53,13 +78,18 @@ function Actions({ can, busy, onAction }: { can: Can; busy: ActionName | undefin
           type="button"
           class={a === "promote" ? "primary" : a === "abort" ? "danger" : ""}
           disabled={!can[a] || busy !== undefined}
-          title={can[a] ? ACTION_TEXT[a].title : `${ACTION_TEXT[a].title} (not allowed for you, or not possible now)`}
+          title={can[a] ? ACTION_TEXT[a].title : `${ACTION_TEXT[a].title} (${why(a)})`}
           onClick={() => onAction(a)}
           data-testid={`${a}-button`}
         >
           {busy === a ? `${ACTION_TEXT[a].label}…` : ACTION_TEXT[a].label}
         </button>
       ))}
+      {forbidden ? (
+        <p class="muted small actions-note" data-testid="actions-note">
+          You may not {ACTIONS.join(", ")}: {username} may not patch applicationdeployments in {namespace}
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -161,7 +191,7 @@ function HistoryRow({ namespace, name, item }: { namespace: string; name: string
   );
 }
 
-export function DeploymentView({ live, namespace, name }: { live: LiveStore; namespace: string; name: string }) {
+export function DeploymentView({ live, namespace, name, username }: { live: LiveStore; namespace: string; name: string; username: string }) {
   const detail = useLoad(() => api.deployment(namespace, name), [namespace, name]);
   const history = useLoad(() => api.history(namespace, name), [namespace, name]);
   const [busy, setBusy] = useState<ActionName | undefined>(undefined);
@@ -221,7 +251,7 @@ export function DeploymentView({ live, namespace, name }: { live: LiveStore; nam
       {d ? (
         <>
           <WaitingBanner rollout={d.rollout} />
-          <Actions can={d.can} busy={busy} onAction={(a) => void act(a)} />
+          <Actions can={d.can} busy={busy} onAction={(a) => void act(a)} username={username} namespace={namespace} />
           {outcome?.kind === "error" ? (
             <div class="alert error" role="alert" data-testid="action-alert">
               <strong>{outcome.text}</strong>

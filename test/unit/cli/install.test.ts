@@ -33,7 +33,7 @@ describe("flotilla install", () => {
   });
 
   it("applies only the CRDs without the controller, and needs no image then", () => {
-    expect(kinds(bundleDir("crds"))).toEqual(Array(7).fill("CustomResourceDefinition"));
+    expect(kinds(bundleDir("crds"))).toEqual(Array(8).fill("CustomResourceDefinition"));
   });
 
   it("applies the controller with its claim by default, and without one with --git-remote", () => {

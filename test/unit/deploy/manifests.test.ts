@@ -115,7 +115,7 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     expect(container.args).toContain(`--namespace=${NAMESPACE}`);
   });
 
-  it("carries the seven CRDs", () => {
+  it("carries the eight CRDs", () => {
     expect(
       find(objects, "CustomResourceDefinition")
         .map((c) => c.metadata.name)

@@ -16,7 +16,7 @@ import type {
   PlacementRow,
   RolloutView,
   Wave,
-} from "../../src/ui/web/contract.js";
+} from "../../src/ui/contract.js";
 
 /** One deployment the mock holds: the detail it serves, its history and a diff per commit. */
 export interface MockDeployment {

@@ -1,5 +1,5 @@
 // A stand-in for the controller's UI server (src/ui/server) that follows the JSON API contract of
-// src/ui/web/contract.ts exactly: the built app from dist/ui/, the /api/ endpoints served from the
+// src/ui/contract.ts exactly: the built app from dist/ui/, the /api/ endpoints served from the
 // fixtures of ui-fixtures.ts, the session cookie, 401/403/404 answers with `{error}` bodies, and
 // the SSE stream. For developing the app (`npm run ui:mock`, then `npx vite`) and for the browser
 // test, which drives it through `emit…`, `setPhase` and `revoke`. It holds no real credentials:
@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { extname, join, normalize, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { packageRoot } from "../../src/cli/package-root.js";
-import { ACTIONS, type ActionName, type ClusterItem, type DeploymentSummary, type User } from "../../src/ui/web/contract.js";
+import { ACTIONS, type ActionName, type ClusterItem, type DeploymentSummary, type User } from "../../src/ui/contract.js";
 import { CANARY, canaryDeployment, fakeCommit, fixtureClusters, fixtureDefinitions, generatedDeployment, type MockDeployment } from "./ui-fixtures.js";
 
 export interface MockUser extends User {

@@ -12,8 +12,8 @@ import { type Permission, refusal, requestToken, SESSION_COOKIE, type TokenSourc
 import { commitDiff, deploymentHistory, UnknownCommitError } from "./history.js";
 import type { UiSource } from "./source.js";
 import type { EventStreams, StreamAccess } from "./streams.js";
+import type { Can } from "../contract.js";
 import {
-  type ActionPermissions,
   clustersView,
   definitionsView,
   deploymentDetail,
@@ -288,7 +288,7 @@ export function apiHandler(o: ApiOptions): (req: IncomingMessage, res: ServerRes
           auth.may(caller.token, caller.user, { verb: "patch", ...target }),
         ]);
         const may = "allowed" in patchAllowed && patchAllowed.allowed;
-        const can: ActionPermissions = { promote: may, abort: may, retry: may, pause: may, resume: may };
+        const can: Can = { promote: may, abort: may, retry: may, pause: may, resume: may };
         return sendJson(res, 200, deploymentDetail(ad, recentEvents(events), can));
       }
 

@@ -5,7 +5,7 @@
 
 import type { ApplicationDeployment, Cluster, ComponentDefinition, TraitDefinition } from "../../api/types.js";
 import type { HistorySource } from "./history.js";
-import type { EventItem } from "./views.js";
+import type { EventRow } from "../contract.js";
 
 export interface UiSource {
   /** False while the caches are not filled: a replica that does not lead, or one still starting. */
@@ -16,7 +16,7 @@ export interface UiSource {
   componentDefinitions(): readonly ComponentDefinition[];
   traitDefinitions(): readonly TraitDefinition[];
   /** The core/v1 Events whose involvedObject is the deployment (a list on the hub per call). */
-  events(namespace: string, name: string): Promise<EventItem[]>;
+  events(namespace: string, name: string): Promise<EventRow[]>;
   /** A merge patch of the deployment, as the controller. Rejects with the API error (its `code` the HTTP status). */
   patchDeployment(namespace: string, name: string, body: object): Promise<void>;
   /** The environment repository, while the controller has it open. */

@@ -6,111 +6,20 @@
 import { ANNOTATION_DESCRIPTION } from "../../api/labels.js";
 import type { ApplicationDeployment, Cluster, ComponentDefinition, HealthState, TraitDefinition } from "../../api/types.js";
 import { parameterTable } from "../../definitions/parameters.js";
+import type {
+  Can,
+  ClusterItem,
+  Definition,
+  DefinitionsResponse,
+  DeploymentDetail,
+  DeploymentSummary,
+  EventRow,
+  Parameter,
+  RolloutView,
+  WaveCluster,
+} from "../contract.js";
 
-export interface ClusterHealth {
-  name: string;
-  wave?: string;
-  health: HealthState;
-  /** The cluster's rollout state (Pending, Progressing, Paused, Completed, ...). */
-  phase?: string;
-}
-
-export interface DeploymentSummary {
-  namespace: string;
-  name: string;
-  labels: Record<string, string>;
-  phase: string;
-  targetRevision: string;
-  stableRevision: string;
-  progress: string;
-  waitingFor?: string;
-  generation: number;
-  observedGeneration: number;
-  clusters: ClusterHealth[];
-}
-
-export interface ClusterCard {
-  name: string;
-  health: HealthState;
-  /** Replicas per revision, oldest first: ready of desired. */
-  revisions: Array<{ revision: string; ready: number; desired: number }>;
-  message?: string;
-  /** The cluster's own progress through the rollout, when it takes part in one. */
-  rollout?: { state: string; batch: number; batches?: number; since: string };
-  lastSync?: string;
-}
-
-export interface RolloutView {
-  state: string;
-  wave: string;
-  batch: number;
-  batches: number;
-  waitingFor: string;
-  message: string;
-  since: string;
-  analysis?: { cluster: string; batch: number; result: string; message?: string; at: string };
-}
-
-export interface EventItem {
-  type: string;
-  reason: string;
-  message: string;
-  time: string;
-  count: number;
-}
-
-export interface ActionPermissions {
-  promote: boolean;
-  abort: boolean;
-  retry: boolean;
-  pause: boolean;
-  resume: boolean;
-}
-
-export interface DeploymentDetail {
-  summary: DeploymentSummary;
-  spec: ApplicationDeployment["spec"];
-  status: NonNullable<ApplicationDeployment["status"]>;
-  waves: Array<{ name: string; clusters: ClusterCard[] }>;
-  rollout: RolloutView;
-  placement: Array<{ cluster: string; wave?: string; selected: boolean; reason: string }>;
-  events: EventItem[];
-  can: ActionPermissions;
-}
-
-export interface ClusterItem {
-  name: string;
-  mode: "Push" | "Pull";
-  version?: string;
-  ready: boolean;
-  lastSync?: string;
-  labels: Record<string, string>;
-  /** `<namespace>/<name>` of the deployments placed on it, sorted. */
-  deployments: string[];
-  paused: boolean;
-  message?: string;
-}
-
-export interface ParameterItem {
-  name: string;
-  type: string;
-  default?: unknown;
-  description?: string;
-  required: boolean;
-}
-
-export interface DefinitionItem {
-  name: string;
-  description?: string;
-  /** A component's `apiVersion/Kind`; a trait's `appliesTo` joined (`*`: any workload). */
-  workload: string;
-  parameters: ParameterItem[];
-}
-
-export interface DefinitionsView {
-  components: DefinitionItem[];
-  traits: DefinitionItem[];
-}
+export type { ClusterItem, DeploymentDetail, DeploymentSummary, RolloutView };
 
 const KNOWN_HEALTH: readonly HealthState[] = ["Healthy", "Progressing", "Degraded", "Missing", "Unknown", "Suspended"];
 
@@ -166,10 +75,10 @@ export function deploymentSummary(ad: ApplicationDeployment): DeploymentSummary 
 }
 
 /** The waves of the spec, left to right, each with a card per cluster placed in it. */
-export function waveCards(ad: ApplicationDeployment): Array<{ name: string; clusters: ClusterCard[] }> {
+export function waveCards(ad: ApplicationDeployment): Array<{ name: string; clusters: WaveCluster[] }> {
   const status = ad.status ?? {};
   const placed = placedClusters(ad);
-  const card = (name: string): ClusterCard => {
+  const card = (name: string): WaveCluster => {
     const reported = status.clusters?.find((c) => c.name === name);
     const rolling = status.rollout?.clusters?.find((c) => c.name === name);
     return {
@@ -232,7 +141,7 @@ export function placementView(ad: ApplicationDeployment): DeploymentDetail["plac
   }));
 }
 
-export function deploymentDetail(ad: ApplicationDeployment, events: EventItem[], can: ActionPermissions): DeploymentDetail {
+export function deploymentDetail(ad: ApplicationDeployment, events: EventRow[], can: Can): DeploymentDetail {
   return {
     summary: deploymentSummary(ad),
     spec: ad.spec,
@@ -255,7 +164,7 @@ export function eventItem(e: {
   eventTime?: Date | string;
   firstTimestamp?: Date | string;
   metadata?: { creationTimestamp?: Date | string };
-}): EventItem {
+}): EventRow {
   const when = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
   return {
     type: e.type ?? "Normal",
@@ -267,7 +176,7 @@ export function eventItem(e: {
 }
 
 /** Newest first, at most `limit`. */
-export function recentEvents(events: readonly EventItem[], limit = 50): EventItem[] {
+export function recentEvents(events: readonly EventRow[], limit = 50): EventRow[] {
   return [...events].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, limit);
 }
 
@@ -360,7 +269,7 @@ export function clustersView(clusters: readonly Cluster[], deployments: readonly
     .map((c) => clusterItem(c, placed.get(c.metadata.name) ?? [], synced.get(c.metadata.name)));
 }
 
-function parameters(schema: unknown): ParameterItem[] {
+function parameters(schema: unknown): Parameter[] {
   return parameterTable(schema ?? {}).parameters.map((p) => ({
     name: p.path,
     type: p.type,
@@ -379,8 +288,8 @@ function byName<T extends { metadata: { name: string } }>(list: readonly T[]): T
   return [...list].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
 }
 
-export function definitionsView(components: readonly ComponentDefinition[], traits: readonly TraitDefinition[]): DefinitionsView {
-  const item = (d: ComponentDefinition | TraitDefinition, workload: string): DefinitionItem => {
+export function definitionsView(components: readonly ComponentDefinition[], traits: readonly TraitDefinition[]): DefinitionsResponse {
+  const item = (d: ComponentDefinition | TraitDefinition, workload: string): Definition => {
     const text = description(d);
     return { name: d.metadata.name, ...(text ? { description: text } : {}), workload, parameters: parameters(d.spec?.schema) };
   };

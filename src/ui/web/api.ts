@@ -14,7 +14,7 @@ import type {
   HistoryItem,
   ListResponse,
   SessionResponse,
-} from "./contract.js";
+} from "../contract.js";
 
 /** A refused or failed request: `status` is the HTTP status (0 when the server could not be reached). */
 export class ApiRequestError extends Error {

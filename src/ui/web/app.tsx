@@ -4,7 +4,7 @@
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, setUnauthorizedHandler } from "./api.js";
-import type { User } from "./contract.js";
+import type { User } from "../contract.js";
 import { LiveStore } from "./live.js";
 import { href, parseRoute, type Route } from "./routes.js";
 import { ClustersView } from "./views/clusters.js";

@@ -2,7 +2,7 @@
 
 import type { ComponentChildren } from "preact";
 import type { ApiRequestError } from "./api.js";
-import type { Health } from "./contract.js";
+import type { Health } from "../contract.js";
 
 const HEALTH_TEXT: Record<Health, string> = {
   Healthy: "healthy",

@@ -5,7 +5,7 @@
 // re-render. It never polls: after a dropped stream it refetches once, when the stream is back.
 
 import { api } from "./api.js";
-import type { ClusterItem, DeploymentDeleted, DeploymentSummary } from "./contract.js";
+import type { ClusterItem, DeploymentDeleted, DeploymentSummary } from "../contract.js";
 
 export type Connection = "connecting" | "live" | "offline";
 type Listener = () => void;

@@ -1,7 +1,7 @@
 // What a rollout waits for, in the words of the deployment view's banner. Pure, so the unit
 // suite checks every case without a browser.
 
-import type { RolloutView } from "./contract.js";
+import type { RolloutView } from "../contract.js";
 
 export type Tone = "wait" | "ok" | "bad" | "idle";
 

@@ -2,6 +2,7 @@
 // cards, what the rollout waits for, placement reasons), the clusters and the definitions.
 
 import { describe, expect, it } from "vitest";
+import type { ApplicationDeployment } from "../../../src/api/types.js";
 import {
   clustersView,
   definitionsView,
@@ -96,7 +97,7 @@ describe("deploymentDetail", () => {
       { cluster: "edge-1", selected: false, reason: "label usage=edge does not match usage=production" },
     ]);
     expect(d.can.promote).toBe(true);
-    expect(d.spec.appRevisions).toHaveLength(2);
+    expect((d.spec as ApplicationDeployment["spec"]).appRevisions).toHaveLength(2);
   });
 
   it("keeps a card for a cluster that still reports but whose wave is gone", () => {

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { ErrorBox, Loading } from "../components.js";
-import type { Definition } from "../contract.js";
+import type { Definition } from "../../contract.js";
 import { jsonText } from "../format.js";
 import { useLoad } from "../hooks.js";
 

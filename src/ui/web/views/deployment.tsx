@@ -7,7 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiRequestError, api } from "../api.js";
 import { ErrorBox, HealthDot, Loading, PhaseBadge, Section } from "../components.js";
-import { ACTIONS, type ActionName, type Can, type DeploymentDetail, type HistoryItem, type RolloutView, type Wave, type WaveCluster } from "../contract.js";
+import { ACTIONS, type ActionName, type Can, type DeploymentDetail, type HistoryItem, type RolloutView, type Wave, type WaveCluster } from "../../contract.js";
 import { UnifiedDiff } from "../diff.js";
 import { ago, firstLine, localTime, shortCommit } from "../format.js";
 import { useLoad } from "../hooks.js";

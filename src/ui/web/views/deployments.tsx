@@ -7,7 +7,7 @@
 
 import { Component } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import type { DeploymentSummary } from "../contract.js";
+import type { DeploymentSummary } from "../../contract.js";
 import { plural } from "../format.js";
 import { useLive } from "../hooks.js";
 import type { LiveStore } from "../live.js";

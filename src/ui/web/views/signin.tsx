@@ -4,7 +4,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api.js";
-import type { User } from "../contract.js";
+import type { User } from "../../contract.js";
 
 export function SignIn({ token, onSignedIn }: { token?: string | undefined; onSignedIn: (user: User) => void }) {
   const [value, setValue] = useState("");

@@ -1,6 +1,6 @@
-// The JSON API the web UI reads (served by src/ui/server under /api/), as TypeScript types: the
-// browser app and the development mock (test/support/ui-mock-api.ts) both import them, so the
-// mock cannot drift from what the app expects. Types only: this file must never import anything.
+// The JSON API the web UI reads, as TypeScript types: the server (src/ui/server) builds these
+// answers, and the browser app and the development mock (test/support/ui-mock-api.ts) read them,
+// so none of the three can drift from the others. Types only: this file must never import anything.
 
 /** A cluster's health for one deployment, as the sync loop aggregates it. */
 export type Health = "Healthy" | "Progressing" | "Degraded" | "Missing" | "Unknown" | "Suspended";
@@ -63,8 +63,12 @@ export interface RevisionReplicas {
 export interface WaveCluster {
   name: string;
   health: Health;
+  /** Replicas per revision, oldest first: ready of desired. */
   revisions: RevisionReplicas[];
   message?: string;
+  /** The cluster's own progress through the rollout, when it takes part in one. */
+  rollout?: { state: string; batch: number; batches?: number; since: string };
+  lastSync?: string;
 }
 
 export interface Wave {
@@ -95,6 +99,7 @@ export interface RolloutView {
 
 export interface PlacementRow {
   cluster: string;
+  wave?: string;
   selected: boolean;
   reason: string;
 }
@@ -146,13 +151,15 @@ export interface ActionResponse {
 
 export interface ClusterItem {
   name: string;
-  mode: string;
+  mode: "Push" | "Pull";
   version?: string;
   ready: boolean;
   lastSync?: string;
   labels: Record<string, string>;
-  /** `<namespace>/<name>` of the deployments placed on it. */
+  /** `<namespace>/<name>` of the deployments placed on it, sorted. */
   deployments: string[];
+  paused?: boolean;
+  message?: string;
 }
 
 export interface Parameter {
@@ -166,6 +173,7 @@ export interface Parameter {
 export interface Definition {
   name: string;
   description?: string;
+  /** A component's `apiVersion/Kind`; a trait's `appliesTo` joined (`*`: any workload). */
   workload: string;
   parameters: Parameter[];
 }

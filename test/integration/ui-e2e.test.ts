@@ -6,26 +6,22 @@
 // RBAC reason, and the API refuses the viewer's promote with the same words. The deployment view
 // is saved as a screenshot (docs/images/ui-deployment.png with FLOTILLA_UPDATE_SCREENSHOTS=1).
 
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseYamlStream } from "../../src/api/serialize.js";
 import type { ApplicationDeployment } from "../../src/api/types.js";
-import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
-import { installToHub, registerClusterFiles } from "../../src/cli/install.js";
-import { createUiIdentities, type UiIdentity } from "../../src/ui/server/identities.js";
+import type { UiIdentity } from "../../src/ui/server/identities.js";
 import { buildUi, foreignRequests, launchChromium, newContext, screenshotPath, signInWithLink } from "../support/browser.js";
 import { applyOnHub, getDeployment } from "./support/canary.js";
-import { type ControllerProcess, spawnController } from "./support/controller-process.js";
-import { hub, kubeConfig, kubectl, members, waitFor, withNamespace } from "./support/fleet.js";
+import { hub, kubectl, waitFor, withNamespace } from "./support/fleet.js";
+import { startUiController, type UiController } from "./support/ui-controller.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const NAME = "frontend";
 
-let root: string;
-let controller: ControllerProcess | undefined;
+let ui: UiController | undefined;
 let browser: Browser | undefined;
 let base: string;
 let viewer: UiIdentity;
@@ -45,29 +41,14 @@ async function canary(namespace: string): Promise<ApplicationDeployment> {
 describe("the web UI against a real controller, in Chromium", () => {
   beforeAll(async () => {
     buildUi();
-    const kc = kubeConfig("hub");
-    await installToHub({ kubeConfig: kc, definitionDirs: [builtinDefinitionsDir()] });
-    await registerClusterFiles(kc, members());
-    const identities = await createUiIdentities(kc);
-    viewer = identities.find((i) => i.role === "viewer") as UiIdentity;
-    operator = identities.find((i) => i.role === "operator") as UiIdentity;
-    root = await mkdtemp(join(tmpdir(), "flotilla-ui-e2e-"));
-    controller = spawnController({
-      kubeconfig: hub().kubeconfigPath,
-      dataDir: join(root, "controller"),
-      logFile: join(root, "controller.log"),
-      args: ["--no-leader-elect", "--resync", "1m", "--ui-addr", "127.0.0.1:0"],
-    });
-    const line = await controller.logLine((l) => l.msg === "serving the web UI");
-    base = `http://127.0.0.1:${line.port as number}`;
+    ui = await startUiController("ui-e2e");
+    ({ base, viewer, operator } = ui);
     browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await controller?.ensureKilled();
-    if (failed) console.log(`[ui-e2e] controller log and repository kept in ${root}`);
-    else if (root) await rm(root, { recursive: true, force: true });
+    await ui?.stop(failed);
   });
 
   it("shows the canary paused in staging, promotes it as the operator, and refuses the viewer with the reason", async () => {

@@ -5,21 +5,15 @@
 // actions reach the ApplicationDeployment, the live stream delivers a change, and history lists
 // the environment commits with their per-cluster diff.
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toYaml } from "../../src/api/serialize.js";
 import type { ApplicationDeployment } from "../../src/api/types.js";
-import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
-import { installToHub, registerClusterFiles } from "../../src/cli/install.js";
-import { createUiIdentities, type UiIdentity } from "../../src/ui/server/identities.js";
-import { type ControllerProcess, spawnController } from "./support/controller-process.js";
-import { hub, kubeConfig, kubectl, members, waitFor, withNamespace } from "./support/fleet.js";
+import type { UiIdentity } from "../../src/ui/server/identities.js";
+import { kubeConfig, kubectl, waitFor, withNamespace } from "./support/fleet.js";
+import { startUiController, type UiController } from "./support/ui-controller.js";
 
-let root: string;
-let controller: ControllerProcess | undefined;
+let ui: UiController | undefined;
 let base: string;
 let viewer: UiIdentity;
 let operator: UiIdentity;
@@ -58,27 +52,12 @@ async function json<T>(path: string, who: UiIdentity | undefined, init: RequestI
 
 describe("the web UI's server on a live fleet", () => {
   beforeAll(async () => {
-    const kc = kubeConfig("hub");
-    await installToHub({ kubeConfig: kc, definitionDirs: [builtinDefinitionsDir()] });
-    await registerClusterFiles(kc, members());
-    const identities = await createUiIdentities(kc);
-    viewer = identities.find((i) => i.role === "viewer") as UiIdentity;
-    operator = identities.find((i) => i.role === "operator") as UiIdentity;
-    root = await mkdtemp(join(tmpdir(), "flotilla-ui-server-"));
-    controller = spawnController({
-      kubeconfig: hub().kubeconfigPath,
-      dataDir: join(root, "controller"),
-      logFile: join(root, "controller.log"),
-      args: ["--no-leader-elect", "--resync", "1m", "--ui-addr", "127.0.0.1:0"],
-    });
-    const line = await controller.logLine((l) => l.msg === "serving the web UI");
-    base = `http://127.0.0.1:${line.port as number}`;
+    ui = await startUiController("ui-server");
+    ({ base, viewer, operator } = ui);
   }, 120_000);
 
   afterAll(async () => {
-    await controller?.ensureKilled();
-    if (failed) console.log(`[ui-server] controller log and repository kept in ${root}`);
-    else if (root) await rm(root, { recursive: true, force: true });
+    await ui?.stop(failed);
   });
 
   it("checks every request against the hub's RBAC, acts for the operator, streams changes and shows history", async () => {

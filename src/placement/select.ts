@@ -1,10 +1,11 @@
 // Placement: which clusters each wave of a deployment targets, with a reason a person
 // understands for every cluster, selected or not. Pure: strategies + clusters → decisions.
 
-import type { Cluster, ClusterSelector, MatchExpression, PlacementStrategy } from "../api/types.js";
+import type { Cluster, ClusterSelector, PlacementStrategy } from "../api/types.js";
 import { waveName } from "../api/validate.js";
 import { type CelProgram, compileCel, toCelValue } from "../definitions/cel.js";
 import { BudgetExceededError, runWithDeadline } from "../definitions/deadline.js";
+import { labelSelectorMismatch } from "./label-selector.js";
 
 /**
  * Time budget, in ms, of all the CEL conditions one place() call evaluates together (one
@@ -50,15 +51,11 @@ function mismatch(selector: ClusterSelector, cluster: Cluster, program: CelProgr
   if (selector.names && !selector.names.includes(name)) {
     return `name ${name} is not in [${selector.names.join(", ")}]`;
   }
-  for (const [key, want] of Object.entries(selector.labels ?? {})) {
-    const have = labels[key];
-    if (have === undefined) return `label ${key} is missing (want ${key}=${want})`;
-    if (have !== want) return `label ${key}=${have} does not match ${key}=${want}`;
-  }
-  for (const expr of selector.matchExpressions ?? []) {
-    const why = expressionMismatch(expr, labels);
-    if (why) return why;
-  }
+  const why = labelSelectorMismatch(
+    { ...(selector.labels ? { matchLabels: selector.labels } : {}), ...(selector.matchExpressions ? { matchExpressions: selector.matchExpressions } : {}) },
+    labels,
+  );
+  if (why) return why;
   if (selector.condition && program) {
     // A condition that cannot be evaluated for one cluster (a missing label) rejects that cluster only.
     let ok: boolean;
@@ -99,22 +96,6 @@ function celClusterValue(cluster: Cluster): Record<string, unknown> {
     celClusterValues.set(cluster, value);
   }
   return value;
-}
-
-function expressionMismatch(expr: MatchExpression, labels: Record<string, string>): string | null {
-  const have = labels[expr.key];
-  const values = expr.values ?? [];
-  switch (expr.operator) {
-    case "In":
-      if (have === undefined) return `label ${expr.key} is missing (want one of ${values.join(", ")})`;
-      return values.includes(have) ? null : `label ${expr.key}=${have} is not in [${values.join(", ")}]`;
-    case "NotIn":
-      return have !== undefined && values.includes(have) ? `label ${expr.key}=${have} is in the excluded [${values.join(", ")}]` : null;
-    case "Exists":
-      return have === undefined ? `label ${expr.key} is missing` : null;
-    case "DoesNotExist":
-      return have !== undefined ? `label ${expr.key} exists (=${have})` : null;
-  }
 }
 
 function isReady(cluster: Cluster): boolean | undefined {

@@ -6,7 +6,7 @@
 import type { GroupKind, Manifest, TenantPolicy } from "../api/types.js";
 import { formatRef } from "../kube/refs.js";
 import { groupOf } from "../render/scope.js";
-import { labelSelectorMismatch, NAMESPACE_NAME_LABEL } from "./selector.js";
+import { labelSelectorMismatch, NAMESPACE_NAME_LABEL } from "../placement/label-selector.js";
 
 /** ClusterRoles a binding may not refer to when a policy does not say otherwise. */
 export const DEFAULT_DENIED_CLUSTER_ROLES: readonly string[] = ["cluster-admin", "admin"];

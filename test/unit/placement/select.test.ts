@@ -27,7 +27,7 @@ describe("selectorMismatch", () => {
     ["a missing label", aWave().selectingLabel("gpu", "true").build(), "label gpu is missing (want gpu=true)"],
     ["In with a listed value", aWave().matching("region", "In", ["eu", "us"]).build(), null],
     ["In with another value", aWave().matching("region", "In", ["us", "ap"]).build(), "label region=eu is not in [us, ap]"],
-    ["In on a missing label", aWave().matching("zone", "In", ["a"]).build(), "label zone is missing (want one of a)"],
+    ["In on a missing label", aWave().matching("zone", "In", ["a"]).build(), "label zone is missing (want one of [a])"],
     ["NotIn with another value", aWave().matching("region", "NotIn", ["us"]).build(), null],
     ["NotIn with an excluded value", aWave().matching("region", "NotIn", ["eu"]).build(), "label region=eu is in the excluded [eu]"],
     ["NotIn on a missing label", aWave().matching("zone", "NotIn", ["a"]).build(), null],

@@ -1,5 +1,6 @@
 // Kubernetes label selectors (matchLabels + matchExpressions) over a set of labels, with the
-// reason a selector does not match, for TenantPolicy's namespace and cluster selectors. Pure.
+// reason a selector does not match: a wave's labels and matchExpressions, and TenantPolicy's
+// namespace and cluster selectors. Pure.
 
 import type { LabelSelector, MatchExpression } from "../api/types.js";
 

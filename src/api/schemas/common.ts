@@ -64,3 +64,26 @@ const condition: Schema = {
 export function conditionList(description: string): Schema {
   return { type: "array", items: condition, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"], description };
 }
+
+/**
+ * One `matchExpressions` entry of a Kubernetes label selector: `description` says whose label,
+ * `values` what the values must be (a policy requires them where a wave ignores them).
+ */
+export function labelRequirement(description: string, values: string): Schema {
+  return {
+    type: "object",
+    required: ["key", "operator"],
+    additionalProperties: false,
+    description,
+    properties: {
+      key: { type: "string", minLength: 1, description: "The label key the requirement is about." },
+      operator: {
+        type: "string",
+        enum: ["In", "NotIn", "Exists", "DoesNotExist"],
+        description:
+          "In: the label is present with one of values. NotIn: the label is absent or has none of values. Exists: the label is present. DoesNotExist: the label is absent.",
+      },
+      values: { type: "array", description: values, items: { type: "string", description: "A label value." } },
+    },
+  };
+}

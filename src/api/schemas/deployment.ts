@@ -3,7 +3,7 @@
 // (placement waves, overrides, distribution). Every description says what the code does with
 // the field (src/render, src/rollout, src/placement), defaults included.
 
-import { dnsLabel, duration, freeForm, intOrPercent, type Schema } from "./common.js";
+import { dnsLabel, duration, freeForm, intOrPercent, labelRequirement, type Schema } from "./common.js";
 
 /** A list of traits: a component's own, a wave's override of them, or a component type's defaults. */
 export function traits(description: string, item: { description: string; name: string; properties: string }): Schema {
@@ -176,26 +176,7 @@ const clusterSelector: Schema = {
     matchExpressions: {
       type: "array",
       description: "Label requirements, as in a Kubernetes label selector; all must hold.",
-      items: {
-        type: "object",
-        required: ["key", "operator"],
-        additionalProperties: false,
-        description: "One requirement on a Cluster label.",
-        properties: {
-          key: { type: "string", minLength: 1, description: "The label key the requirement is about." },
-          operator: {
-            type: "string",
-            enum: ["In", "NotIn", "Exists", "DoesNotExist"],
-            description:
-              "In: the label is present with one of values. NotIn: the label is absent or has none of values. Exists: the label is present. DoesNotExist: the label is absent.",
-          },
-          values: {
-            type: "array",
-            description: "The values for In and NotIn; ignored by Exists and DoesNotExist.",
-            items: { type: "string", description: "A label value." },
-          },
-        },
-      },
+      items: labelRequirement("One requirement on a Cluster label.", "The values for In and NotIn; ignored by Exists and DoesNotExist."),
     },
     names: {
       type: "array",

@@ -3,7 +3,7 @@
 // (src/tenancy/policy.ts). Several policies matching one namespace intersect; with none, a
 // namespace may do what it could before policies existed.
 
-import type { Schema } from "./common.js";
+import { labelRequirement, type Schema } from "./common.js";
 
 const str = (description: string): Schema => ({ type: "string", description });
 
@@ -22,26 +22,7 @@ function labelSelector(description: string, what: string): Schema {
       matchExpressions: {
         type: "array",
         description: `Label requirements on the ${what}; all must hold, and every matchLabels entry too.`,
-        items: {
-          type: "object",
-          required: ["key", "operator"],
-          additionalProperties: false,
-          description: `One requirement on a label of the ${what}.`,
-          properties: {
-            key: { type: "string", minLength: 1, description: "The label key the requirement is about." },
-            operator: {
-              type: "string",
-              enum: ["In", "NotIn", "Exists", "DoesNotExist"],
-              description:
-                "In: the label is present with one of values. NotIn: the label is absent or has none of values. Exists: the label is present. DoesNotExist: the label is absent.",
-            },
-            values: {
-              type: "array",
-              description: "The values: at least one for In and NotIn, none for Exists and DoesNotExist.",
-              items: { type: "string", description: "A label value." },
-            },
-          },
-        },
+        items: labelRequirement(`One requirement on a label of the ${what}.`, "The values: at least one for In and NotIn, none for Exists and DoesNotExist."),
       },
     },
   };

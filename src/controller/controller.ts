@@ -999,11 +999,16 @@ export class Controller {
       });
       // What a cluster's API server would refuse stops here, as Rendered=False, not at apply.
       // A kind the namespace's TenantPolicies refuse stops here too, naming the object and the policy.
-      const tenancy = tenancyError(
-        ad,
-        this.tenancy.effective(ad.metadata.namespace ?? "default"),
-        rendered.flatMap((c) => c.manifests),
-      );
+      const effective = this.tenancy.effective(ad.metadata.namespace ?? "default");
+      // Most namespaces have no policy: then no object list is gathered for nothing.
+      const tenancy =
+        effective.policies.length > 0
+          ? tenancyError(
+              ad,
+              effective,
+              rendered.flatMap((c) => c.manifests),
+            )
+          : undefined;
       if (tenancy) throw tenancy;
       const refused = kubeSchemaError(ad, rendered, planned.targets);
       if (refused) throw refused;

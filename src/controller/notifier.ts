@@ -427,11 +427,13 @@ export function hubNotificationStore(
     handlers as unknown as InformerHandlers<KubernetesObject>,
     { name: "Notification", ...(handlers.onError ? { onError: handlers.onError } : {}) },
   ) as unknown as SupervisedInformer<Notification>;
+  // A hub without the Notification CRD (an upgrade that did not apply it yet) has none by
+  // construction: listed and empty, so events are not held back waiting for a list that never comes.
   return {
-    list: () => informer.list(),
-    get: (namespace, name) => informer.get(name, namespace),
+    list: () => (informer.notServed ? [] : informer.list()),
+    get: (namespace, name) => (informer.notServed ? undefined : informer.get(name, namespace)),
     get synced() {
-      return informer.synced;
+      return informer.synced || informer.notServed;
     },
     patchStatus: async (namespace, name, status) => {
       await custom.patchNamespacedCustomObjectStatus(

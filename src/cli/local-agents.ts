@@ -43,6 +43,11 @@ function agentDir(dir: string, cluster: string): string {
   return join(dir, "agents", cluster);
 }
 
+/** Where a local agent writes its log. */
+export function localAgentLog(dir: string, cluster: string): string {
+  return join(dir, "logs", `agent-${cluster}.log`);
+}
+
 /** Start one agent process; with `detach` it outlives this command and `flotilla down` stops it. */
 export async function startLocalAgent(o: LocalAgentOptions): Promise<ChildProcess> {
   const dir = agentDir(o.dir, o.cluster);
@@ -51,7 +56,7 @@ export async function startLocalAgent(o: LocalAgentOptions): Promise<ChildProces
   const hubFile = join(dir, "hub.kubeconfig");
   await writeFile(hubFile, o.hubKubeconfig, { mode: 0o600 });
   const main = fileURLToPath(new URL("./main.js", import.meta.url));
-  const fd = openSync(join(o.dir, "logs", `agent-${o.cluster}.log`), "a");
+  const fd = openSync(localAgentLog(o.dir, o.cluster), "a");
   const args = [
     main,
     "agent",

@@ -22,7 +22,7 @@ import { FlotillaError } from "../api/errors.js";
 import { freePorts } from "../fleet/ports.js";
 import { createUiIdentities, type UiIdentity, uiInfoFile, writeUiInfo } from "../ui/server/identities.js";
 import { addCluster } from "./cluster.js";
-import { parseUpMode, pulledMembers, startLocalAgent, stopLocalAgents } from "./local-agents.js";
+import { localAgentLog, parseUpMode, pulledMembers, startLocalAgent, stopLocalAgents } from "./local-agents.js";
 import { registerPullCluster } from "./pull-cluster.js";
 import { type MemberSpec, type OwnClusters, ownClustersOf } from "./cluster-args.js";
 import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
@@ -32,6 +32,7 @@ import { createLogger } from "./logger.js";
 import { packageRoot } from "./package-root.js";
 import { progressLines } from "./progress.js";
 import { summaryOf } from "./command-index.js";
+import { exitedProcess, type WatchedProcess } from "./watched-process.js";
 import { examples } from "./help.js";
 
 const PACKAGE_ROOT = packageRoot();
@@ -97,7 +98,13 @@ async function applyExample(kc: KubeConfig, image?: string): Promise<Application
 }
 
 /** Redraw the progress view until the deployment is Healthy (or Failed); returns the last phase. */
-async function watchProgress(kc: KubeConfig, namespace: string, name: string, timeoutMs: number): Promise<string | undefined> {
+async function watchProgress(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  timeoutMs: number,
+  watched: readonly WatchedProcess[],
+): Promise<string | undefined> {
   const api = kc.makeApiClient(CustomObjectsApi);
   const tty = process.stdout.isTTY;
   let drawn = 0;
@@ -118,6 +125,8 @@ async function watchProgress(kc: KubeConfig, namespace: string, name: string, ti
     }
     phase = ad?.status?.phase;
     if (phase === "Healthy" && ad?.status?.observedGeneration === ad?.metadata.generation) return phase;
+    const exited = await exitedProcess(watched);
+    if (exited) throw exited;
     await new Promise((r) => setTimeout(r, 1000));
   }
   return phase;
@@ -285,6 +294,7 @@ async function up(opts: UpOptions): Promise<void> {
     );
   const target = own ? await ownClusters(own) : await localFleet(opts);
   const agents: ChildProcess[] = [];
+  const watched: WatchedProcess[] = [];
   try {
     const kc = target.kc;
     let controller: Controller | undefined;
@@ -323,6 +333,7 @@ async function up(opts: UpOptions): Promise<void> {
       const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", fd, fd] });
       closeSync(fd);
       child.unref();
+      watched.push({ what: "controller", child, log: join(opts.dir, "logs", "controller.log") });
       await writeFile(controllerPidFile(opts.dir), `${child.pid}\n`);
       say(`Controller running in the background (pid ${child.pid}); logs in ${join(opts.dir, "logs", "controller.log")}`);
       await announceUi(opts.dir, `http://127.0.0.1:${uiPort}`, identities);
@@ -344,23 +355,23 @@ async function up(opts: UpOptions): Promise<void> {
       await announceUi(opts.dir, `http://127.0.0.1:${controller.uiPort ?? uiPort}`, identities);
     }
     for (const a of target.agents ?? []) {
-      agents.push(
-        await startLocalAgent({
-          dir: opts.dir,
-          cluster: a.name,
-          hubKubeconfig: a.hubKubeconfig,
-          memberKubeconfigPath: a.memberKubeconfigPath,
-          gitUrl: `http://127.0.0.1:${gitPort}/env.git`,
-          detach: opts.detach,
-        }),
-      );
+      const agent = await startLocalAgent({
+        dir: opts.dir,
+        cluster: a.name,
+        hubKubeconfig: a.hubKubeconfig,
+        memberKubeconfigPath: a.memberKubeconfigPath,
+        gitUrl: `http://127.0.0.1:${gitPort}/env.git`,
+        detach: opts.detach,
+      });
+      agents.push(agent);
+      watched.push({ what: `agent of ${a.name}`, child: agent, log: localAgentLog(opts.dir, a.name) });
     }
     if (agents.length)
       say(`Agents running for ${(target.agents ?? []).map((a) => a.name).join(", ")} (pull mode); logs in ${join(opts.dir, "logs", "agent-<cluster>.log")}`);
     if (opts.example) {
       const ad = await applyExample(kc, own ? REAL_NODES_EXAMPLE_IMAGE : undefined);
       say("");
-      const phase = await watchProgress(kc, ad.metadata.namespace ?? "default", ad.metadata.name, 10 * 60_000);
+      const phase = await watchProgress(kc, ad.metadata.namespace ?? "default", ad.metadata.name, 10 * 60_000, watched);
       say(
         phase === "Healthy"
           ? `\nHealthy after ${((Date.now() - started) / 1000).toFixed(0)} s.`
@@ -380,6 +391,7 @@ async function up(opts: UpOptions): Promise<void> {
     await target.stop();
   } catch (e) {
     if (!opts.detach) await stopAgents(agents);
+    else say(`Stop what still runs with: flotilla down --dir ${opts.dir}`);
     await target.stop();
     throw e;
   }

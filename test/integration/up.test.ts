@@ -6,7 +6,7 @@
 
 import { KUBECTL } from "./support/fleet.js";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -21,20 +21,32 @@ async function processesUsing(dir: string): Promise<string[]> {
   return stdout.split("\n").filter((l) => l.includes(dir) && !l.includes("ps -eo"));
 }
 
+/** Run `flotilla up`; when it fails, the error carries its output and the end of every log it wrote. */
+async function up(dir: string, args: string[]): Promise<{ stdout: string }> {
+  try {
+    return await run(process.execPath, [CLI, "up", "--detach", "--dir", dir, ...args], { timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
+  } catch (e) {
+    const failed = e as Error & { stdout?: string; stderr?: string };
+    const logs = await readdir(join(dir, "logs")).catch(() => [] as string[]);
+    const tails = await Promise.all(
+      logs.map(async (f) => `--- ${f} (end)\n${(await readFile(join(dir, "logs", f), "utf8")).split("\n").slice(-40).join("\n")}`),
+    );
+    failed.message = [failed.message, "--- stdout", failed.stdout ?? "", "--- stderr", failed.stderr ?? "", ...tails].join("\n");
+    throw failed;
+  }
+}
+
 describe("flotilla up --detach", () => {
   it("brings the quickstart to Healthy in the background in pull mode (an agent per member) and `down` stops everything", async () => {
     const dir = await mkdtemp(join(tmpdir(), "flotilla-up-"));
     try {
-      const up = await run(process.execPath, [CLI, "up", "--detach", "--mode", "pull", "--dir", dir, "--resync", "30s"], {
-        timeout: 240_000,
-        maxBuffer: 16 * 1024 * 1024,
-      });
-      expect(up.stdout).toContain("registered clusters staging, prod-eu, prod-us (pull mode: an agent per member, no member credential on the hub)");
-      expect(up.stdout).toContain("Agents running for staging, prod-eu, prod-us (pull mode)");
-      expect(up.stdout).toMatch(/Healthy after \d+ s\./);
-      expect(up.stdout).toContain("prod-eu      v1     [####################]  10/10  Healthy");
-      expect(up.stdout).toContain("staging      not selected: label usage=staging does not match usage=production");
-      expect(up.stdout).toContain(`flotilla down --dir ${dir}`);
+      const started = await up(dir, ["--mode", "pull", "--resync", "30s"]);
+      expect(started.stdout).toContain("registered clusters staging, prod-eu, prod-us (pull mode: an agent per member, no member credential on the hub)");
+      expect(started.stdout).toContain("Agents running for staging, prod-eu, prod-us (pull mode)");
+      expect(started.stdout).toMatch(/Healthy after \d+ s\./);
+      expect(started.stdout).toContain("prod-eu      v1     [####################]  10/10  Healthy");
+      expect(started.stdout).toContain("staging      not selected: label usage=staging does not match usage=production");
+      expect(started.stdout).toContain(`flotilla down --dir ${dir}`);
       const ad = await run(KUBECTL, ["--kubeconfig", join(dir, "hub.kubeconfig"), "get", "ad", "example-deploy", "-o", "jsonpath={.status.phase}"]);
       expect(ad.stdout).toBe("Healthy");
       expect((await processesUsing(dir)).filter((l) => l.includes(" agent --cluster "))).toHaveLength(3);
@@ -57,30 +69,21 @@ describe("flotilla up --detach", () => {
     const onHub = (args: string[]) => run(KUBECTL, ["--kubeconfig", hubKubeconfig, ...args], { encoding: "utf8" });
     try {
       await run(process.execPath, [CLI, "fleet", "up", "--detach", "--dir", clusters, "--members", "eu,us"], { timeout: 180_000 });
-      const up = await run(
-        process.execPath,
-        [
-          CLI,
-          "up",
-          "--detach",
-          "--dir",
-          dir,
-          "--resync",
-          "30s",
-          "--hub-kubeconfig",
-          hubKubeconfig,
-          "--member",
-          `eu=${join(clusters, "eu.kubeconfig")},usage=production,region=eu`,
-          "--member",
-          `us=${join(clusters, "us.kubeconfig")}`,
-        ],
-        { timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
-      );
-      expect(up.stdout).not.toContain("Starting the local fleet");
-      expect(up.stdout).toContain("Registering member eu (usage=production,region=eu)");
-      expect(up.stdout).toContain("Registering member us (usage=production)");
-      expect(up.stdout).toContain("image busybox:1.36 instead of the example's");
-      expect(up.stdout).toMatch(/Healthy after \d+ s\./);
+      const started = await up(dir, [
+        "--resync",
+        "30s",
+        "--hub-kubeconfig",
+        hubKubeconfig,
+        "--member",
+        `eu=${join(clusters, "eu.kubeconfig")},usage=production,region=eu`,
+        "--member",
+        `us=${join(clusters, "us.kubeconfig")}`,
+      ]);
+      expect(started.stdout).not.toContain("Starting the local fleet");
+      expect(started.stdout).toContain("Registering member eu (usage=production,region=eu)");
+      expect(started.stdout).toContain("Registering member us (usage=production)");
+      expect(started.stdout).toContain("image busybox:1.36 instead of the example's");
+      expect(started.stdout).toMatch(/Healthy after \d+ s\./);
       expect((await onHub(["get", "ad", "example-deploy", "-o", "jsonpath={.status.phase}"])).stdout).toBe("Healthy");
       expect((await onHub(["get", "clusters", "us", "-o", "jsonpath={.metadata.labels}"])).stdout).toBe('{"usage":"production"}');
       // The hub holds the member's own ServiceAccount token, never the admin credentials it was handed.

@@ -545,8 +545,10 @@ export type NotificationEventType = "RolloutStarted" | "BatchPaused" | "RolloutF
 export type NotificationFormat = "json" | "slack" | "teams";
 
 export interface NotificationWebhook {
-  /** https://, or http:// to a loopback or cluster-local host only. */
-  url: string;
+  /** https://, or http:// to a loopback or cluster-local host only. Exactly one of `url` and `urlSecretRef`. */
+  url?: string;
+  /** Secret in the Notification's namespace holding the URL (Slack and Teams URLs are credentials). */
+  urlSecretRef?: { name: string; key: string };
   /** Default `json`. */
   format?: NotificationFormat;
   /** Secret in the Notification's namespace whose value signs the body (X-Flotilla-Signature). */

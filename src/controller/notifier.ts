@@ -8,7 +8,15 @@
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { GROUP, VERSION } from "../api/labels.js";
-import type { ApplicationDeployment, ApplicationDeploymentStatus, Condition, Notification, NotificationSentEntry, NotificationStatus } from "../api/types.js";
+import type {
+  ApplicationDeployment,
+  ApplicationDeploymentStatus,
+  Condition,
+  Notification,
+  NotificationSentEntry,
+  NotificationStatus,
+  NotificationWebhook,
+} from "../api/types.js";
 import { type DeploymentRef, type NotificationEvent, rolloutEvents, sameOccurrence, standingEvents, syncEvent, type SyncEventInput } from "../notify/detect.js";
 import { EVENT_HEADER, EVENT_ID_HEADER, eventId, renderBody, SIGNATURE_HEADER, signBody } from "../notify/format.js";
 import { alreadySent, recentEnough, wants, withSent } from "../notify/select.js";
@@ -275,13 +283,33 @@ export class Notifier {
     }
   }
 
+  /** The receiver's URL, from the spec or read from its Secret at each delivery (a rotated URL counts at once). */
+  private async webhookUrl(namespace: string, webhook: NotificationWebhook): Promise<{ url: string } | { failure: { reason: string; message: string } }> {
+    const ref = webhook.urlSecretRef;
+    if (!ref) {
+      const url = webhook.url ?? "";
+      const problem = webhookUrlProblem(url);
+      return problem ? { failure: { reason: "InvalidWebhook", message: problem } } : { url };
+    }
+    const url = (await this.o.store.readSecret(namespace, ref.name, ref.key).catch(() => undefined))?.trim();
+    if (url === undefined)
+      return {
+        failure: {
+          reason: "SecretNotFound",
+          message: `spec.webhook.urlSecretRef: cannot read key ${ref.key} of Secret ${namespace}/${ref.name}; create it, or let the controller read Secrets in ${namespace} (bind flotilla-source-secrets there)`,
+        },
+      };
+    const problem = webhookUrlProblem(url, `the URL in Secret ${namespace}/${ref.name} (key ${ref.key})`);
+    return problem ? { failure: { reason: "InvalidWebhook", message: problem } } : { url };
+  }
+
   private async attempt(ch: Channel, n: Notification, d: Delivery): Promise<void> {
     const e = d.event;
     const who = { notification: `${ch.namespace}/${ch.name}`, event: e.event, deployment: `${e.deployment.namespace}/${e.deployment.name}`, key: e.key };
     let failure: { reason: string; message: string } | undefined;
     try {
-      const problem = webhookUrlProblem(n.spec.webhook.url);
-      if (problem) failure = { reason: "InvalidWebhook", message: problem };
+      const target = await this.webhookUrl(ch.namespace, n.spec.webhook);
+      if ("failure" in target) failure = target.failure;
       else {
         const body = renderBody(e, n.spec.webhook.format ?? "json");
         const headers: Record<string, string> = {
@@ -302,7 +330,7 @@ export class Notifier {
           else headers[SIGNATURE_HEADER] = signBody(body, secret);
         }
         if (!failure) {
-          const status = await this.send({ url: n.spec.webhook.url, body, headers }).catch((err: unknown) => {
+          const status = await this.send({ url: target.url, body, headers }).catch((err: unknown) => {
             failure = { reason: "DeliveryFailed", message: sendErrorText(err) };
             return undefined;
           });

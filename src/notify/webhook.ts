@@ -3,19 +3,19 @@
 // says what runs where and the signature alone does not hide it. The answer never repeats the
 // URL: a Slack or Teams URL is itself a credential.
 
-/** undefined when the URL may be used; otherwise why not, without the URL. */
-export function webhookUrlProblem(url: string): string | undefined {
+/** undefined when the URL may be used; otherwise why not, without the URL. `field` names where it came from. */
+export function webhookUrlProblem(url: string, field = "spec.webhook.url"): string | undefined {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return "spec.webhook.url is not a valid URL; write it as https://host/path";
+    return `${field} is not a valid URL; write it as https://host/path`;
   }
-  if (u.username || u.password) return "spec.webhook.url carries a user or password; remove it and sign with spec.webhook.secretRef instead";
+  if (u.username || u.password) return `${field} carries a user or password; remove it and sign with spec.webhook.secretRef instead`;
   if (u.protocol === "https:") return undefined;
-  if (u.protocol !== "http:") return `spec.webhook.url must start with https:// (got ${u.protocol}//)`;
+  if (u.protocol !== "http:") return `${field} must start with https:// (got ${u.protocol}//)`;
   if (isLocalHost(u.hostname)) return undefined;
-  return "spec.webhook.url uses http:// to a host outside the cluster; use https://, or http:// only to localhost, 127.0.0.0/8, ::1 or a cluster-local Service (*.svc, *.svc.cluster.local)";
+  return `${field} uses http:// to a host outside the cluster; use https://, or http:// only to localhost, 127.0.0.0/8, ::1 or a cluster-local Service (*.svc, *.svc.cluster.local)`;
 }
 
 function isLocalHost(hostname: string): boolean {

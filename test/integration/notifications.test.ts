@@ -1,10 +1,11 @@
 // Notifications on the fleet, with the controller as a real process: a loopback HTTP receiver (in
-// this test) is told, in Slack format and signed with a Secret's value, of the canary's pause and
-// completion, each exactly once — across a controller killed after a delivery (the sent record in
-// the Notification's status keeps it from sending again), and across 30 s with the receiver down
-// and the controller killed meanwhile (the paused batch still stands, so the new controller sends
-// it once the receiver is back). Status counts deliveries and failures and holds neither the URL
-// nor the secret; neither does the controller's log.
+// this test; its URL kept in a Secret, as a Slack URL should be) is told, in Slack format and
+// signed with a Secret's value, of the canary's pause and completion, each exactly once — across a
+// controller killed after a delivery (the sent record in the Notification's status keeps it from
+// sending again), and across 30 s with the receiver down and the controller killed meanwhile (the
+// paused batch still stands, so the new controller sends it once the receiver is back). Status
+// counts deliveries and failures and holds neither the URL nor the secret; neither does the
+// controller's log.
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -152,15 +153,18 @@ describe("notifications", () => {
           waitFor(() => receiver.find(event, revision), { timeoutMs, intervalMs: 250, message: `${event} of ${revision} at the receiver` });
 
         await kubectl("hub", ["create", "secret", "generic", "notify-signing", "-n", ns, `--from-literal=token=${SIGNING_SECRET}`]);
-        await applyOnHub(hub(), {
+        // The Slack URL is a credential: it lives in a Secret, not in the Notification.
+        const url = `http://127.0.0.1:${receiver.port}/services/${URL_TOKEN}`;
+        await kubectl("hub", ["create", "secret", "generic", "notify-slack", "-n", ns, `--from-literal=url=${url}`]);
+        const notificationWith = (webhook: Record<string, unknown>) => ({
           apiVersion: "flotilla.dev/v1alpha1",
           kind: "Notification",
           metadata: { name: "team", namespace: ns },
-          spec: {
-            events: ["BatchPaused", "RolloutCompleted"],
-            webhook: { url: `http://127.0.0.1:${receiver.port}/services/${URL_TOKEN}`, format: "slack", secretRef: { name: "notify-signing", key: "token" } },
-          },
+          spec: { events: ["BatchPaused", "RolloutCompleted"], webhook: { format: "slack", secretRef: { name: "notify-signing", key: "token" }, ...webhook } },
         });
+        // Both places for the URL: the API server refuses it (the CRD's schema), naming the field.
+        await expect(applyOnHub(hub(), notificationWith({ url, urlSecretRef: { name: "notify-slack", key: "url" } }))).rejects.toThrow(/spec\.webhook/);
+        await applyOnHub(hub(), notificationWith({ urlSecretRef: { name: "notify-slack", key: "url" } }));
 
         // v1: one completion.
         await applyOnHub(hub(), canary(example, ns, [v1]));

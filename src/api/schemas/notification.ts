@@ -45,9 +45,10 @@ export const notificationSpecSchema: Schema = {
     },
     webhook: {
       type: "object",
-      required: ["url"],
       additionalProperties: false,
-      description: "Where each event is POSTed, and how.",
+      description: "Where each event is POSTed, and how. Exactly one of url and urlSecretRef.",
+      // Exactly one place for the URL: both would leave which one counts to a guess.
+      oneOf: [{ required: ["url"] }, { required: ["urlSecretRef"] }],
       properties: {
         url: {
           type: "string",
@@ -55,7 +56,15 @@ export const notificationSpecSchema: Schema = {
           maxLength: 2048,
           pattern: "^https?://",
           description:
-            "The receiver: an https:// URL, or http:// to a loopback (localhost, 127.0.0.0/8, ::1) or cluster-local host (*.svc, *.svc.cluster.local) only. No user or password in it. Never logged and never in status.",
+            "The receiver: an https:// URL, or http:// to a loopback (localhost, 127.0.0.0/8, ::1) or cluster-local host (*.svc, *.svc.cluster.local) only. No user or password in it. Never logged and never in status, but readable by anyone who may get Notifications: put a Slack or Teams URL (a credential) in urlSecretRef instead.",
+        },
+        urlSecretRef: {
+          type: "object",
+          required: ["name", "key"],
+          additionalProperties: false,
+          description:
+            "A Secret in the Notification's namespace whose value is the receiver's URL (same rules as url), for URLs that are credentials themselves (Slack, Teams). Read at each delivery, so a rotated URL is used from the next event on.",
+          properties: { name: str("Name of the Secret."), key: str("Key of the Secret's data holding the URL.") },
         },
         format: {
           type: "string",

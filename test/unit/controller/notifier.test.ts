@@ -28,7 +28,11 @@ function aNotification(over: Partial<Notification["spec"]> = {}, status?: Notifi
 class FakeStore implements NotificationStore {
   synced = true;
   writes: NotificationStatus[] = [];
-  secrets: Record<string, string> = { "team-a/sig/token": "s3cret" };
+  secrets: Record<string, string> = {
+    "team-a/sig/token": "s3cret",
+    "team-a/slack/url": `${URL}\n`,
+    "team-a/plain/url": "http://hooks.example.com/secret-path",
+  };
   constructor(public items: Notification[]) {}
   list() {
     return this.items;
@@ -263,6 +267,8 @@ describe("the notifier", () => {
   it.each([
     ["an http:// URL outside the cluster", { webhook: { url: "http://hooks.example.com/secret-path" } }, "InvalidWebhook"],
     ["a Secret that does not exist", { webhook: { url: URL, secretRef: { name: "missing", key: "token" } } }, "SecretNotFound"],
+    ["a URL Secret that does not exist", { webhook: { urlSecretRef: { name: "missing", key: "url" } } }, "SecretNotFound"],
+    ["an http:// URL outside the cluster read from its Secret", { webhook: { urlSecretRef: { name: "plain", key: "url" } } }, "InvalidWebhook"],
   ])("reports %s in Ready without the URL, and sends nothing", async (_what, spec, reason) => {
     const store = new FakeStore([aNotification(spec as Partial<Notification["spec"]>)]);
     const { send, calls } = receiver();
@@ -271,6 +277,34 @@ describe("the notifier", () => {
     expect(calls).toHaveLength(0);
     expect(store.last?.conditions?.[0]?.status).toBe("False");
     expect(JSON.stringify(store.writes)).not.toContain("secret-path");
+  });
+
+  it("reads the URL from urlSecretRef at each delivery, so a rotated URL counts from the next event", async () => {
+    const store = new FakeStore([aNotification({ webhook: { urlSecretRef: { name: "slack", key: "url" }, format: "slack" } })]);
+    const { send, calls } = receiver();
+    const notifier = aNotifier(store, send);
+    const ad = deployment(progressing);
+    notifier.observe(ad, progressing, pausedStatus());
+    await waitUntil(() => calls.length === 1);
+    // The Secret's trailing newline (kubectl create secret --from-file) is not part of the URL.
+    expect(calls[0]?.url).toBe(URL);
+    store.secrets["team-a/slack/url"] = "https://hooks.example.com/services/T/B/rotated";
+    notifier.observe(ad, pausedStatus(), {
+      ...pausedStatus(),
+      phase: "Healthy",
+      stableRevision: "v2",
+      rollout: { ...pausedStatus().rollout, state: "Completed" },
+    } as ApplicationDeploymentStatus);
+    await waitUntil(() => calls.length === 2);
+    expect(calls[1]?.url).toBe("https://hooks.example.com/services/T/B/rotated");
+    expect(JSON.stringify(store.writes)).not.toContain("hooks.example.com");
+  });
+
+  it("names the Secret, not the URL, when the URL it holds may not be used", async () => {
+    const store = new FakeStore([aNotification({ webhook: { urlSecretRef: { name: "plain", key: "url" } } })]);
+    aNotifier(store, receiver().send).observe(deployment(progressing), progressing, pausedStatus());
+    await waitUntil(() => store.last?.conditions?.[0]?.reason === "InvalidWebhook");
+    expect(store.last?.conditions?.[0]?.message).toContain("the URL in Secret team-a/plain (key url) uses http:// to a host outside the cluster");
   });
 
   it("replays what it saw before the Notifications were listed", async () => {

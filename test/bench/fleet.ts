@@ -36,7 +36,9 @@
 //       every cluster it is placed on carries the new image (each member polled every 50 ms),
 //       FLOTILLA_BENCH_CHANGES times (default 10) one after another, each once the deployment is
 //       Healthy again: the first change's time from the apply, and the p99 of all from the apply
-//       and from the controller's commit (the mtime of env.git/refs/heads/main when it first moved).
+//       and from the controller's commit (the mtime of env.git/refs/heads/main when it first moved);
+//   (e) the web UI the controller serves: the list of all N in Chromium and GET /api/deployments
+//       (fleet-ui.ts), after (d) so the browser disturbs no other figure.
 // The controller logs warnings and errors to a file in the temp dir; the case reports how many
 // and the most frequent messages (nothing goes to the terminal), and the same of each agent's log
 // (kept in the system temp dir when it has warnings or errors, or when the run failed).
@@ -61,6 +63,7 @@ import { type FleetInfo, startDetachedFleet, stopFleet } from "../../src/fleet/i
 import { deploymentOf, objectHealth } from "../../src/sync/health.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { growthBetween } from "./counters.js";
+import { uiOnFleet } from "./fleet-ui.js";
 import { type FleetMode, fleetTag, SERIES } from "./fleet-mode.js";
 import { cpuBetween, descendantCpu, nodeChildren, peakRssBytes, processCpuS, reapedChildrenCpuS } from "./process-cpu.js";
 import type { BenchCase, BenchFigure, BenchOptions } from "./types.js";
@@ -664,6 +667,8 @@ export const fleetBench: BenchCase = {
         metricsAddr: "127.0.0.1:0",
         // Pull members fetch the environment repository from the controller's own Git server.
         ...(pulled.length ? { gitServeAddr: "127.0.0.1:0" } : {}),
+        // The web UI, as `flotilla controller` serves it by default; measured at the end (uiOnFleet).
+        uiAddr: "127.0.0.1:0",
         leaderElection: false,
         // FLOTILLA_BENCH_LOG_LEVEL=debug keeps every reconcile and sync event (for timelines).
         logger: pino({ level: process.env.FLOTILLA_BENCH_LOG_LEVEL ?? "warn" }, destination({ dest: logFile, sync: true, mkdir: true })),
@@ -849,6 +854,9 @@ export const fleetBench: BenchCase = {
           `from the commit median ${percentile(fromCommit, 0.5).toFixed(2)} s, p99 ${commitP99.toFixed(2)} s; median per cluster from the apply: ${perClusterMedian}`,
       );
 
+      // (e) the web UI's list of all N, served by this controller.
+      const uiFigures = await uiOnFleet({ hub: hubKc, uiPort: controller.uiPort, docs, tag, say });
+
       const logs = await logSummary(logFile);
       if (logs.warnings + logs.errors > 0 || process.env.FLOTILLA_BENCH_LOG_LEVEL) {
         keptLog = join(tmpdir(), `flotilla-bench-fleet-${mode}-${n}-controller.log`);
@@ -962,6 +970,7 @@ export const fleetBench: BenchCase = {
         ),
         perDeployment(`${tag}: peak RSS above the baseline`, n, (busy.peakRss - baseRss) / 1024, "KiB", "the peak RSS above the baseline divided by N"),
       ];
+      figures.push(...uiFigures);
       if (agents.length) {
         const totalAgentRampS = [...agentRamp.values()].reduce((a, b) => a + b, 0);
         figures.push(

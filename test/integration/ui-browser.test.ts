@@ -1,5 +1,5 @@
 // The web UI in a real browser (Debian's Chromium through playwright-core) against the contract's
-// mock server (test/support/ui-mock-api.ts): sign in from a link, 1,000 deployments listed, a
+// mock server (test/support/ui-mock-api.ts): sign in from a link, 1,000 deployments listed a page at a time, a
 // live SSE update, the canary's deployment view waiting for a promote (with a screenshot for the
 // README), the per-cluster diff of a history step, a refused action's reason in the alert, and a
 // promote that moves the rollout on. It needs no fleet; the end-to-end test against a controller
@@ -37,14 +37,28 @@ describe("web UI in Chromium against the API mock", () => {
     await mock?.close();
   });
 
-  it("signs in from a link, drops the token from the address bar and lists all 1,000 deployments", async () => {
+  it("signs in from a link, drops the token from the address bar and lists the 1,000 deployments a page of 100 at a time", async () => {
     await signInWithLink(page, mock.url, OPERATOR.token);
     expect(page.url()).not.toContain(OPERATOR.token);
     await expect(page.getByTestId("user").textContent()).resolves.toBe(OPERATOR.username);
-    const ms = await timeUntilVisible(page, `${mock.url}/#/deployments`, LAST_ROW);
-    process.stderr.write(`[ui] 1,000 deployments: ${ms.toFixed(0)} ms from navigation to the last row visible (the bench measures this too)\n`);
+    const ms = await timeUntilVisible(page, `${mock.url}/#/deployments`, "pager-position");
+    process.stderr.write(`[ui] 1,000 deployments: ${ms.toFixed(0)} ms from navigation to the first page shown (the bench measures this too)\n`);
     await expect(page.getByTestId("deployment-count").textContent()).resolves.toBe("1,000 of 1,000 deployments");
-    expect(await page.locator("tbody tr[data-testid^='deployment-row-']").count()).toBe(1000);
+    await expect(page.getByTestId("pager-position").textContent()).resolves.toBe("1–100 of 1,000 · page 1 of 10");
+    const rows = page.locator("tbody tr[data-testid^='deployment-row-']");
+    expect(await rows.count()).toBe(100);
+    // Sorted by namespace, then name: shop's canary first, then team-00's hundred minus one.
+    await expect(rows.first().getAttribute("data-testid")).resolves.toBe(CANARY_ROW);
+    await expect(rows.last().getAttribute("data-testid")).resolves.toBe("deployment-row-team-00-app-0990");
+    await page.getByTestId("pager-next").click();
+    await page.getByTestId("pager-position").filter({ hasText: "101–200 of 1,000 · page 2 of 10" }).waitFor();
+    expect(page.url()).toContain("page=2");
+    await expect(rows.first().getAttribute("data-testid")).resolves.toBe("deployment-row-team-01-app-0001");
+    await page.goto(`${mock.url}/#/deployments?page=10`);
+    await page.getByTestId(LAST_ROW).waitFor();
+    expect(await rows.count()).toBe(100);
+    await page.goto(`${mock.url}/#/deployments`);
+    await page.getByTestId("pager-position").filter({ hasText: "page 1 of 10" }).waitFor();
     const canary = page.getByTestId(CANARY_ROW);
     await expect(canary.getByTestId("phase").textContent()).resolves.toBe("Paused");
     await expect(canary.textContent()).resolves.toContain("promote");
@@ -60,9 +74,9 @@ describe("web UI in Chromium against the API mock", () => {
     await page.getByTestId("connection").filter({ hasText: "live" }).waitFor();
     // A value only this page load knows: still there after the update means no reload happened.
     await page.evaluate("window.flotillaTestMarker = 42");
-    const row = page.getByTestId("deployment-row-team-03-app-0003");
-    await expect(row.getByTestId("phase").textContent()).resolves.toBe("Progressing");
-    mock.setPhase("team-03", "app-0003", "Failed");
+    const row = page.getByTestId("deployment-row-team-00-app-0030");
+    await expect(row.getByTestId("phase").textContent()).resolves.toBe("Healthy");
+    mock.setPhase("team-00", "app-0030", "Failed");
     await row.getByTestId("phase").filter({ hasText: "Failed" }).waitFor({ timeout: 5000 });
     expect(await page.evaluate("window.flotillaTestMarker")).toBe(42);
   });

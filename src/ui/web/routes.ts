@@ -4,7 +4,7 @@
 
 export type Route =
   | { view: "signin"; token?: string; next?: string }
-  | { view: "deployments"; namespace: string; phase: string; selector: string }
+  | { view: "deployments"; namespace: string; phase: string; selector: string; page?: number }
   | { view: "deployment"; namespace: string; name: string }
   | { view: "clusters" }
   | { view: "definitions" };
@@ -32,7 +32,13 @@ export function parseRoute(hash: string): Route {
     }
     case "deployments":
       if (parts.length === 3) return { view: "deployment", namespace: parts[1] ?? "", name: parts[2] ?? "" };
-      return { view: "deployments", namespace: query.get("namespace") ?? "", phase: query.get("phase") ?? "", selector: query.get("selector") ?? "" };
+      return {
+        view: "deployments",
+        namespace: query.get("namespace") ?? "",
+        phase: query.get("phase") ?? "",
+        selector: query.get("selector") ?? "",
+        ...pageOf(query.get("page")),
+      };
     case "clusters":
       return { view: "clusters" };
     case "definitions":
@@ -40,6 +46,12 @@ export function parseRoute(hash: string): Route {
     default:
       return { view: "deployments", namespace: "", phase: "", selector: "" };
   }
+}
+
+/** `page=N` for N > 1; anything else is the first page, which the route leaves out. */
+function pageOf(raw: string | null): { page?: number } {
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 1 ? { page: n } : {};
 }
 
 export function href(route: Route): string {
@@ -55,6 +67,7 @@ export function href(route: Route): string {
       if (route.namespace) q.set("namespace", route.namespace);
       if (route.phase) q.set("phase", route.phase);
       if (route.selector) q.set("selector", route.selector);
+      if (route.page && route.page > 1) q.set("page", String(route.page));
       const s = q.toString();
       return `#/deployments${s ? `?${s}` : ""}`;
     }

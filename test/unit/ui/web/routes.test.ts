@@ -11,12 +11,19 @@ describe("the web UI's hash routes", () => {
     ["#/definitions", { view: "definitions" }],
     ["#/signin?token=abc.def&next=%2Fclusters", { view: "signin", token: "abc.def", next: "/clusters" }],
     ["#/nowhere", { view: "deployments", namespace: "", phase: "", selector: "" }],
+    ["#/deployments?phase=Failed&page=3", { view: "deployments", namespace: "", phase: "Failed", selector: "", page: 3 }],
+    // Not a page number, or the first page: the route says nothing of a page.
+    ["#/deployments?page=1", { view: "deployments", namespace: "", phase: "", selector: "" }],
+    ["#/deployments?page=-2", { view: "deployments", namespace: "", phase: "", selector: "" }],
+    ["#/deployments?page=2.5", { view: "deployments", namespace: "", phase: "", selector: "" }],
+    ["#/deployments?page=two", { view: "deployments", namespace: "", phase: "", selector: "" }],
   ])("reads %j", (hash, route) => {
     expect(parseRoute(hash)).toEqual(route);
   });
 
   it.each<Route>([
     { view: "deployments", namespace: "team a", phase: "Failed", selector: "app in (x,y)" },
+    { view: "deployments", namespace: "", phase: "", selector: "", page: 7 },
     { view: "deployment", namespace: "shop", name: "store/front" },
     { view: "clusters" },
     { view: "definitions" },

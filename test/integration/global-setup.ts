@@ -7,34 +7,25 @@
 //   FLOTILLA_TEST_FLEET_DIR=<dir>  reuse a fleet already running there (`flotilla fleet up --detach
 //                                  --dir <dir>`): fast iteration, not stopped at teardown.
 //   FLOTILLA_KEEP_FLEET_DIR=1      keep the temp directory (logs) after the run.
-import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { ControlPlaneMissingError, ensureControlPlane, readFleet, startFleet } from "../../src/fleet/index.js";
 import type { TestFleet } from "./support/fleet.js";
+import { buildDist } from "../support/build-dist.js";
 
 const log = (line: string) => process.stderr.write(`[fleet] ${line}\n`);
 
-/**
- * Several tests run the compiled CLI (dist/) as a real process: build it first, so a run never
- * tests code older than the sources. A failed build fails the run with the compiler's output.
- */
-function buildDist(): void {
-  const root = path.join(import.meta.dirname, "..", "..");
+/** Several tests run the compiled CLI (dist/) as a real process: never code older than the sources. */
+function buildForTests(): void {
   const started = Date.now();
-  const run = spawnSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], {
-    cwd: root,
-    encoding: "utf8",
-  });
-  if (run.status !== 0)
-    throw new Error(`tsc -p tsconfig.json failed (exit ${run.status}); the integration tests run the compiled CLI:\n${run.stdout}${run.stderr}`);
+  buildDist();
   log(`dist/ built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  buildDist();
+  buildForTests();
   const reuse = process.env.FLOTILLA_TEST_FLEET_DIR;
   if (reuse) {
     const info = await readFleet(reuse);

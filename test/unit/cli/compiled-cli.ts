@@ -1,13 +1,10 @@
-// The CLI as a user runs it: the compiled `flotilla` in a child process. The build runs once per
-// test file and must succeed: tsc emits even when a file has a type error, so a failed build is
-// reported with its diagnostics instead of testing whatever it left in dist.
+// The CLI as a user runs it: the compiled `flotilla` in a child process, built from the current
+// sources once per test file (test/support/build-dist.ts).
 
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { buildDist, MAIN, ROOT } from "../../support/build-dist.js";
 
-export const ROOT = join(import.meta.dirname, "..", "..", "..");
-export const MAIN = join(ROOT, "dist", "src", "cli", "main.js");
+export { MAIN, ROOT };
 
 export interface Run {
   code: number;
@@ -15,16 +12,8 @@ export interface Run {
   stderr: string;
 }
 
-/** Compile src/ and test/ into dist/, failing with tsc's diagnostics. */
-export function buildCli(): void {
-  const build = spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, encoding: "utf8" });
-  if (build.error || build.status !== 0) {
-    throw new Error(`npx tsc -p . failed (exit ${build.status}${build.signal ? `, ${build.signal}` : ""}):\n${build.stdout ?? ""}${build.stderr ?? ""}`, {
-      cause: build.error,
-    });
-  }
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing after npx tsc -p .`);
-}
+/** Compile src/ and test/ into dist/ (incremental: cheap when another file built it already). */
+export const buildCli = buildDist;
 
 /** Run `flotilla ...args` from the package root; `input` is written to its standard input. */
 export function flotilla(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {

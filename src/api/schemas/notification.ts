@@ -17,6 +17,15 @@ export const NOTIFICATION_FORMATS = ["json", "slack", "teams"] as const;
 
 const str = (description: string): Schema => ({ type: "string", description });
 
+/** `{name, key}` of a Secret in the Notification's namespace. */
+const secretKeyRef = (description: string, holding: string): Schema => ({
+  type: "object",
+  required: ["name", "key"],
+  additionalProperties: false,
+  description,
+  properties: { name: str("Name of the Secret."), key: str(`Key of the Secret's data holding ${holding}.`) },
+});
+
 export const notificationSpecSchema: Schema = {
   type: "object",
   required: ["events", "webhook"],
@@ -58,28 +67,20 @@ export const notificationSpecSchema: Schema = {
           description:
             "The receiver: an https:// URL, or http:// to a loopback (localhost, 127.0.0.0/8, ::1) or cluster-local host (*.svc, *.svc.cluster.local) only. No user or password in it. Never logged and never in status, but readable by anyone who may get Notifications: put a Slack or Teams URL (a credential) in urlSecretRef instead.",
         },
-        urlSecretRef: {
-          type: "object",
-          required: ["name", "key"],
-          additionalProperties: false,
-          description:
-            "A Secret in the Notification's namespace whose value is the receiver's URL (same rules as url), for URLs that are credentials themselves (Slack, Teams). Read at each delivery, so a rotated URL is used from the next event on.",
-          properties: { name: str("Name of the Secret."), key: str("Key of the Secret's data holding the URL.") },
-        },
+        urlSecretRef: secretKeyRef(
+          "A Secret in the Notification's namespace whose value is the receiver's URL (same rules as url), for URLs that are credentials themselves (Slack, Teams). Read at each delivery, so a rotated URL is used from the next event on.",
+          "the URL",
+        ),
         format: {
           type: "string",
           enum: [...NOTIFICATION_FORMATS],
           description:
             "The body: json (Flotilla's versioned schema flotilla.dev/notification/v1, see docs/notifications.md), slack (an incoming-webhook message) or teams (an Adaptive Card message). Default json.",
         },
-        secretRef: {
-          type: "object",
-          required: ["name", "key"],
-          additionalProperties: false,
-          description:
-            "A Secret in the Notification's namespace whose value signs every body: the header X-Flotilla-Signature is sha256=<hex HMAC-SHA256 of the exact body>. Never logged and never in status.",
-          properties: { name: str("Name of the Secret."), key: str("Key of the Secret's data holding the signing secret.") },
-        },
+        secretRef: secretKeyRef(
+          "A Secret in the Notification's namespace whose value signs every body: the header X-Flotilla-Signature is sha256=<hex HMAC-SHA256 of the exact body>. Never logged and never in status.",
+          "the signing secret",
+        ),
       },
     },
   },

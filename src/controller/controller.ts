@@ -373,6 +373,10 @@ export class Controller {
       registry: () => (this.working && this.cachesSynced() ? this.definitions() : undefined),
       tenancy: () => (this.working && this.cachesSynced() ? (namespace: string) => this.tenancy.effective(namespace) : undefined),
       logger: this.log,
+      onReview: (ms, request, verdict) => {
+        this.metrics.admissionReviews.inc({ kind: request.kind.kind, operation: request.operation, allowed: String(verdict.allowed) });
+        this.metrics.admissionDuration.observe(ms / 1000);
+      },
     }).catch((err: unknown) => {
       const code = (err as { code?: unknown }).code;
       throw new FlotillaError(
@@ -632,7 +636,11 @@ export class Controller {
         onDelete: (n) => this.notifier?.deleted(n),
         onError,
       });
-      this.notifier = new Notifier({ store, logger: this.log.child({ component: "notifications" }) });
+      this.notifier = new Notifier({
+        store,
+        logger: this.log.child({ component: "notifications" }),
+        onDelivery: (event, result) => this.metrics.notificationDeliveries.inc({ event, result }),
+      });
     }
     this.log.info({ repo: this.repo.dir }, "controller started");
   }

@@ -98,6 +98,24 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
   readonly leader = new Gauge({ name: "flotilla_leader", help: "1 when this replica holds the leader lease", registers: [this.registry] });
+  readonly notificationDeliveries = new Counter({
+    name: "flotilla_notification_deliveries_total",
+    help: "Webhook deliveries of Notifications by event and result (delivered; failed: retried later; given_up: dropped after the age limit)",
+    labelNames: ["event", "result"],
+    registers: [this.registry],
+  });
+  readonly admissionReviews = new Counter({
+    name: "flotilla_admission_reviews_total",
+    help: "AdmissionReviews answered by the validating webhook, by kind, operation and verdict",
+    labelNames: ["kind", "operation", "allowed"],
+    registers: [this.registry],
+  });
+  readonly admissionDuration = new Histogram({
+    name: "flotilla_admission_review_duration_seconds",
+    help: "Time from a review's request to its answer, body read included (the API server waits at most the webhook's timeoutSeconds)",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

@@ -15,6 +15,7 @@ import type {
   Notification,
   NotificationSentEntry,
   NotificationStatus,
+  NotificationEventType,
   NotificationWebhook,
 } from "../api/types.js";
 import { type DeploymentRef, type NotificationEvent, rolloutEvents, sameOccurrence, standingEvents, syncEvent, type SyncEventInput } from "../notify/detect.js";
@@ -53,7 +54,12 @@ export interface NotifierOptions {
   maxAgeMs?: number;
   /** The clock, ms since the epoch. Default Date.now. */
   now?: () => number;
+  /** Told of every attempt's outcome (metrics). */
+  onDelivery?: (event: NotificationEventType, result: DeliveryResult) => void;
 }
+
+/** delivered; failed (retried later); given_up (dropped after maxAgeMs). */
+export type DeliveryResult = "delivered" | "failed" | "given_up";
 
 interface Delivery {
   event: NotificationEvent;
@@ -348,6 +354,7 @@ export class Notifier {
     const iso = new Date(now).toISOString();
     const record = { event: e.event, deployment: `${e.deployment.namespace}/${e.deployment.name}`, time: iso };
     if (!failure) {
+      this.o.onDelivery?.(e.event, "delivered");
       ch.queue.shift();
       ch.status.delivered = (ch.status.delivered ?? 0) + 1;
       ch.status.lastDelivery = record;
@@ -361,6 +368,7 @@ export class Notifier {
       const giveUp = now - d.queuedAt >= (this.o.maxAgeMs ?? 3_600_000);
       const message = giveUp ? `${failure.message}; gave up on ${e.event} of ${record.deployment} after ${d.attempts} attempts` : failure.message;
       ch.status.conditions = [readyCondition(false, failure.reason, message, n, ch.status.conditions, iso)];
+      this.o.onDelivery?.(e.event, giveUp ? "given_up" : "failed");
       if (giveUp) {
         ch.queue.shift();
         this.o.logger.warn({ ...who, attempts: d.attempts, err: failure.message }, "notification not delivered; giving up");

@@ -12,7 +12,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { ApplicationDeployment } from "../../src/api/types.js";
 import { createUiIdentities } from "../../src/ui/server/identities.js";
 import { PAGE_SIZE } from "../../src/ui/web/paging.js";
-import { buildUi, CHROMIUM_PATH, launchChromium, newContext, signInWithLink, timeUntilVisible } from "../support/browser.js";
+import { LIST_SHOWN_MARK } from "../../src/ui/web/marks.js";
+import { buildUi, CHROMIUM_PATH, launchChromium, listShownAt, newContext, signInWithLink, timeUntilVisible } from "../support/browser.js";
 import type { BenchFigure } from "./types.js";
 
 const RUNS = 7;
@@ -66,20 +67,31 @@ export async function uiOnFleet(o: {
     await signInWithLink(page, url, viewer.token);
     const last = firstPageLastRow(o.docs);
     await timeUntilVisible(page, `${url}/#/deployments`, last); // warm-up: browser caches, JIT
-    const loads: number[] = [];
-    for (let i = 0; i < RUNS; i++) loads.push(await timeUntilVisible(page, `${url}/#/deployments`, last));
-    const load = median(loads);
+    const observed: number[] = [];
+    const shown: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      observed.push(await timeUntilVisible(page, `${url}/#/deployments`, last));
+      shown.push(await listShownAt(page));
+    }
+    const load = median(shown);
     const api = median(apiMs);
+    const runs = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");
     o.say(
-      `web UI: the list of ${scaled} in Chromium median ${load.toFixed(0)} ms (runs ${loads.map((x) => x.toFixed(0)).join(", ")}); GET /api/deployments median ${api.toFixed(1)} ms`,
+      `web UI: the list of ${scaled} in Chromium median ${load.toFixed(0)} ms by the page's clock (runs ${runs(shown)}), ${median(observed).toFixed(0)} ms as Playwright saw it (runs ${runs(observed)}); GET /api/deployments median ${api.toFixed(1)} ms`,
     );
     return [
       {
         name: `${o.tag}: web UI deployments list of ${scaled} in Chromium, real controller (navigation → first page shown)`,
         value: load,
         unit: "ms",
-        how: `median of ${RUNS} full page loads (from about:blank) after one warm-up, until the last row of the first page (${PAGE_SIZE} rows) is visible, signed in as the viewer ServiceAccount (TokenReview + SubjectAccessReview, cached 10 s), served by the controller that brought the ${scaled} deployments to Healthy; headless Chromium ${CHROMIUM_PATH}; runs ${loads.map((x) => x.toFixed(0)).join(", ")} ms`,
+        how: `median of ${RUNS} full page loads (from about:blank) after one warm-up: the page's User Timing mark ${LIST_SHOWN_MARK} (set in the frame that paints the list's first page of ${PAGE_SIZE} rows, ms from navigation start), signed in as the viewer ServiceAccount (TokenReview + SubjectAccessReview, cached 10 s), served by the controller that brought the ${scaled} deployments to Healthy; headless Chromium ${CHROMIUM_PATH}; runs ${runs(shown)} ms`,
         ...(n >= 1000 ? { target: "<= 1000 ms", met: load <= 1000 } : {}),
+      },
+      {
+        name: `${o.tag}: web UI deployments list of ${scaled}, as the test driver saw it`,
+        value: median(observed),
+        unit: "ms",
+        how: `the same loads timed from this process: page.goto → the first page's last row visible (Playwright's polling and protocol round trips included; this process also runs the controller); runs ${runs(observed)} ms`,
       },
       {
         name: `${o.tag}: web UI GET /api/deployments of ${scaled}, real controller`,

@@ -5,7 +5,7 @@
 // side's; the UI server's own cost comes on top with a real controller.
 
 import { existsSync } from "node:fs";
-import { buildUi, CHROMIUM_PATH, launchChromium, newContext, signInWithLink, timeUntilVisible } from "../support/browser.js";
+import { buildUi, CHROMIUM_PATH, launchChromium, listShownAt, newContext, signInWithLink, timeUntilVisible } from "../support/browser.js";
 import { OPERATOR, startUiMock } from "../support/ui-mock-api.js";
 import type { BenchCase, BenchFigure } from "./types.js";
 
@@ -32,7 +32,10 @@ export const uiBench: BenchCase = {
       await signInWithLink(page, mock.url, OPERATOR.token);
       await timeUntilVisible(page, `${mock.url}/#/deployments`, FIRST_PAGE_LAST_ROW); // warm-up: browser caches, JIT
       const loads: number[] = [];
-      for (let i = 0; i < RUNS; i++) loads.push(await timeUntilVisible(page, `${mock.url}/#/deployments`, FIRST_PAGE_LAST_ROW));
+      for (let i = 0; i < RUNS; i++) {
+        await timeUntilVisible(page, `${mock.url}/#/deployments`, FIRST_PAGE_LAST_ROW);
+        loads.push(await listShownAt(page));
+      }
 
       await page.getByTestId("connection").filter({ hasText: "live" }).waitFor();
       const updates: number[] = [];
@@ -50,7 +53,7 @@ export const uiBench: BenchCase = {
           name: "ui: deployments list of 1,000 in Chromium (navigation → first page of 100 shown)",
           value: load,
           unit: "ms",
-          how: `median of ${RUNS} full page loads (from about:blank, signed in) against the in-memory API mock, after one warm-up; headless Chromium ${CHROMIUM_PATH}`,
+          how: `median of ${RUNS} full page loads (from about:blank, signed in) against the in-memory API mock, after one warm-up, by the page's User Timing mark of the list's first showing (ms from navigation start); headless Chromium ${CHROMIUM_PATH}`,
           target: "<= 1000 ms",
           met: load <= 1000,
         },

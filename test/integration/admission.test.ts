@@ -208,6 +208,12 @@ describe("the admission webhook", () => {
     expect(r.stderr).toContain(DENIED);
     expect(r.stderr).toContain('spec.appRevisions[0].template.spec.components[0].type: unknown component type "wrker". Use one of:');
     expect(await stored(name)).toBe(false);
+    // The refusal is counted on the controller's /metrics, with how long the review took.
+    const ops = await controller!.logLine((l) => l.msg === "serving /metrics, /healthz and /readyz");
+    const text = await (await fetch(`http://127.0.0.1:${ops.port as number}/metrics`)).text();
+    const refused = /^flotilla_admission_reviews_total\{kind="ApplicationDeployment",operation="CREATE",allowed="false"\} (\d+)$/m.exec(text);
+    expect(Number(refused?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/^flotilla_admission_review_duration_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   it("refuses settings the component's schema does not allow, and stores nothing", async () => {

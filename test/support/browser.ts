@@ -10,6 +10,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { packageRoot } from "../../src/cli/package-root.js";
+import { LIST_SHOWN_MARK } from "../../src/ui/web/marks.js";
 
 /** Where Debian's `chromium` package puts the browser; FLOTILLA_CHROMIUM overrides it. */
 export const CHROMIUM_PATH = process.env.FLOTILLA_CHROMIUM ?? "/usr/bin/chromium";
@@ -93,6 +94,16 @@ export async function timeUntilVisible(page: Page, url: string, testid: string, 
   // walks every element on each poll, which on a 20,000-node page costs as much as the render.
   await page.locator(`[data-testid="${testid}"]`).waitFor({ state: "visible", timeout: timeoutMs });
   return performance.now() - started;
+}
+
+/**
+ * The page's own measure of its deployments list: the User Timing mark the app sets in the frame
+ * that paints the list's first page (src/ui/web/marks.ts), ms from navigation start. Free of the
+ * driver's polling and protocol round trips, which a loaded machine makes long.
+ */
+export async function listShownAt(page: Page): Promise<number> {
+  await page.waitForFunction((mark) => performance.getEntriesByName(mark).length > 0, LIST_SHOWN_MARK, { polling: 50 });
+  return page.evaluate((mark) => performance.getEntriesByName(mark)[0]?.startTime ?? Number.NaN, LIST_SHOWN_MARK);
 }
 
 /**

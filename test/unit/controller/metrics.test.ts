@@ -35,7 +35,16 @@ describe("the controller's /metrics", () => {
     metrics.setDeploymentInfo("team-a", "web", { phase: "Progressing", target: "v2", stable: "v1" });
     metrics.clusterStates = () => [{ name: "prod-eu", ready: true, lastSyncTime: new Date().toISOString() }];
     metrics.reconcileDuration.observe(42);
+    metrics.notificationDeliveries.inc({ event: "BatchPaused", result: "delivered" });
+    metrics.admissionReviews.inc({ kind: "ApplicationDeployment", operation: "CREATE", allowed: "false" });
+    metrics.admissionDuration.observe(0.004);
     const text = await scrape(metrics);
+    expect(samples(text, "flotilla_notification_deliveries_total")).toEqual([
+      'flotilla_notification_deliveries_total{event="BatchPaused",result="delivered"} 1',
+    ]);
+    expect(samples(text, "flotilla_admission_reviews_total")).toEqual([
+      'flotilla_admission_reviews_total{kind="ApplicationDeployment",operation="CREATE",allowed="false"} 1',
+    ]);
     const lint = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
     expect(lint.error, "promtool not found: run scripts/install-control-plane.sh").toBeUndefined();
     expect({ status: lint.status, problems: `${lint.stdout}${lint.stderr}`.trim() }).toEqual({ status: 0, problems: "" });

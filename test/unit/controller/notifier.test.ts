@@ -167,10 +167,13 @@ describe("the notifier", () => {
     const store = new FakeStore([aNotification()]);
     const refused = Object.assign(new Error("fetch failed"), { cause: { code: "ECONNREFUSED" } });
     const { send, calls } = receiver([refused, 503, refused]);
-    const notifier = aNotifier(store, send);
+    const outcomes: string[] = [];
+    const notifier = aNotifier(store, send, { onDelivery: (event, result) => outcomes.push(`${event} ${result}`) });
     notifier.observe(deployment(progressing), progressing, pausedStatus());
     await waitUntil(() => store.last?.delivered === 1);
     expect(calls).toHaveLength(4);
+    // What the controller counts in flotilla_notification_deliveries_total.
+    expect(outcomes).toEqual(["BatchPaused failed", "BatchPaused failed", "BatchPaused failed", "BatchPaused delivered"]);
     expect(store.last?.failed).toBe(3);
     expect(store.last?.lastFailure).toMatchObject({
       event: "BatchPaused",
@@ -183,7 +186,14 @@ describe("the notifier", () => {
   it("gives up on an event older than the age limit, saying so in status", async () => {
     const store = new FakeStore([aNotification()]);
     let now = Date.now();
-    const notifier = aNotifier(store, receiver([500, 500, 500, 500]).send, { maxAgeMs: 30_000, initialRetryMs: 10_000, maxRetryMs: 10_000, now: () => now });
+    const outcomes: string[] = [];
+    const notifier = aNotifier(store, receiver([500, 500, 500, 500]).send, {
+      maxAgeMs: 30_000,
+      initialRetryMs: 10_000,
+      maxRetryMs: 10_000,
+      now: () => now,
+      onDelivery: (_event, result) => outcomes.push(result),
+    });
     notifier.observe(deployment(progressing), progressing, pausedStatus());
     await waitUntil(() => (store.last?.failed ?? 0) >= 1);
     now += 60_000;
@@ -193,6 +203,7 @@ describe("the notifier", () => {
     await waitUntil(() => notifier.pending === 0);
     expect(store.last?.delivered).toBe(0);
     expect(store.last?.conditions?.[0]?.message).toContain("gave up on BatchPaused of team-a/frontend");
+    expect(outcomes).toEqual(["failed", "given_up"]);
   });
 
   it("after a restart sends a standing event not sent yet, and not one the status records as sent", async () => {

@@ -12,11 +12,9 @@ import { plural } from "../format.js";
 import { useLive } from "../hooks.js";
 import type { LiveStore } from "../live.js";
 import { deploymentHref, href } from "../routes.js";
+import { LIST_SHOWN_MARK } from "../marks.js";
 import { pageOf } from "../paging.js";
 import { matches, parseSelector } from "../selector.js";
-
-/** The User Timing mark of the deployments list's first showing with its data. */
-export const LIST_SHOWN_MARK = "flotilla:deployments-shown";
 
 const KNOWN_PHASES = ["Pending", "Progressing", "Paused", "Healthy", "Degraded", "Failed"];
 
@@ -88,8 +86,7 @@ export function DeploymentsView({ live, filters }: { live: LiveStore; filters: F
   const page = pageOf(shown, filters.page);
 
   // A new filter starts again at the first page.
-  // A User Timing mark when the loaded list is first on screen, for benchmarks and the browser's
-  // own performance tools: performance.getEntriesByName(LIST_SHOWN_MARK) (ms from navigation).
+  // A User Timing mark when the loaded list is first on screen (marks.ts).
   const loaded = live.deploymentsLoaded;
   useLayoutEffect(() => {
     // In the frame that paints the list: after this commit, before the paint.

@@ -6,7 +6,7 @@
 // `content-visibility: auto` lets the browser skip laying out and painting the rows off screen.
 
 import { Component } from "preact";
-import { useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
+import { useLayoutEffect, useMemo, useState } from "preact/hooks";
 import type { DeploymentSummary } from "../../contract.js";
 import { plural } from "../format.js";
 import { useLive } from "../hooks.js";

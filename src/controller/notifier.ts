@@ -297,16 +297,27 @@ export class Notifier {
       const problem = webhookUrlProblem(url);
       return problem ? { failure: { reason: "InvalidWebhook", message: problem } } : { url };
     }
-    const url = (await this.o.store.readSecret(namespace, ref.name, ref.key).catch(() => undefined))?.trim();
-    if (url === undefined)
-      return {
-        failure: {
-          reason: "SecretNotFound",
-          message: `spec.webhook.urlSecretRef: cannot read key ${ref.key} of Secret ${namespace}/${ref.name}; create it, or let the controller read Secrets in ${namespace} (bind flotilla-source-secrets there)`,
-        },
-      };
+    const read = await this.secretValue(namespace, "spec.webhook.urlSecretRef", ref);
+    if ("failure" in read) return read;
+    const url = read.value.trim();
     const problem = webhookUrlProblem(url, `the URL in Secret ${namespace}/${ref.name} (key ${ref.key})`);
     return problem ? { failure: { reason: "InvalidWebhook", message: problem } } : { url };
+  }
+
+  /** A key of a Secret in the Notification's namespace, or the SecretNotFound failure naming `field`. */
+  private async secretValue(
+    namespace: string,
+    field: string,
+    ref: { name: string; key: string },
+  ): Promise<{ value: string } | { failure: { reason: string; message: string } }> {
+    const value = await this.o.store.readSecret(namespace, ref.name, ref.key).catch(() => undefined);
+    if (value !== undefined) return { value };
+    return {
+      failure: {
+        reason: "SecretNotFound",
+        message: `${field}: cannot read key ${ref.key} of Secret ${namespace}/${ref.name}; create it, or let the controller read Secrets in ${namespace} (bind flotilla-source-secrets there)`,
+      },
+    };
   }
 
   private async attempt(ch: Channel, n: Notification, d: Delivery): Promise<void> {
@@ -325,15 +336,10 @@ export class Notifier {
           [EVENT_ID_HEADER]: eventId(e),
         };
         const ref = n.spec.webhook.secretRef;
-        let secret: string | undefined;
         if (ref) {
-          secret = await this.o.store.readSecret(ch.namespace, ref.name, ref.key).catch(() => undefined);
-          if (secret === undefined)
-            failure = {
-              reason: "SecretNotFound",
-              message: `spec.webhook.secretRef: cannot read key ${ref.key} of Secret ${ch.namespace}/${ref.name}; create it, or let the controller read Secrets in ${ch.namespace} (bind flotilla-source-secrets there)`,
-            };
-          else headers[SIGNATURE_HEADER] = signBody(body, secret);
+          const secret = await this.secretValue(ch.namespace, "spec.webhook.secretRef", ref);
+          if ("failure" in secret) failure = secret.failure;
+          else headers[SIGNATURE_HEADER] = signBody(body, secret.value);
         }
         if (!failure) {
           const status = await this.send({ url: target.url, body, headers }).catch((err: unknown) => {

@@ -855,7 +855,15 @@ export const fleetBench: BenchCase = {
       );
 
       // (e) the web UI's list of all N, served by this controller.
-      const uiFigures = await uiOnFleet({ hub: hubKc, uiPort: controller.uiPort, docs, tag, say });
+      const uiFigures = await uiOnFleet({
+        hub: hubKc,
+        uiPort: controller.uiPort,
+        docs,
+        fleet,
+        memberPids: agents.flatMap((a) => (a.child.pid === undefined ? [] : [a.child.pid])),
+        tag,
+        say,
+      });
 
       const logs = await logSummary(logFile);
       if (logs.warnings + logs.errors > 0 || process.env.FLOTILLA_BENCH_LOG_LEVEL) {

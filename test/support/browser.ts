@@ -106,6 +106,16 @@ export async function listShownAt(page: Page): Promise<number> {
   return page.evaluate((mark) => performance.getEntriesByName(mark)[0]?.startTime ?? Number.NaN, LIST_SHOWN_MARK);
 }
 
+/** When the page had the whole answer of `GET /api/deployments` (resource timing), ms from navigation start. */
+export function listAnsweredAt(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const entry = performance.getEntriesByType("resource").find((e) => new URL(e.name).pathname === "/api/deployments") as unknown as
+      | { responseEnd: number }
+      | undefined;
+    return entry?.responseEnd ?? Number.NaN;
+  });
+}
+
 /**
  * Where a test saves a screenshot for review: `.flotilla/screenshots/` (ignored by Git), or
  * `docs/images/` when FLOTILLA_UPDATE_SCREENSHOTS=1, to refresh the pictures the docs show.

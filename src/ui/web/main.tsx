@@ -1,7 +1,8 @@
 // Entry point of the browser bundle (Vite builds it into dist/ui/).
 
 import { render } from "preact";
-import { App } from "./app.js";
+import { App, startEarly } from "./app.js";
 
 const root = document.getElementById("app");
-if (root) render(<App />, root);
+// The requests start before the first render (see startEarly).
+if (root) render(<App start={startEarly()} />, root);

@@ -164,6 +164,8 @@ export function registerControllerCommands(program: Command): void {
           namespace: opts.namespace,
           leaderElection: opts.leaderElect,
           leaseDurationSeconds: leaseMs / 1000,
+          // In a Pod (deploy/base sets both from the downward API): the leader label on it.
+          ...(process.env.POD_NAME && process.env.POD_NAMESPACE ? { pod: { name: process.env.POD_NAME, namespace: process.env.POD_NAMESPACE } } : {}),
           ...(opts.notifications ? {} : { notifications: false as const }),
           // Fault tests kill the process between a step's status record and its commit (see ControllerOptions).
           ...(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS ? { pauseAfterStepRecordMs: Number(process.env.FLOTILLA_FAULT_PAUSE_AFTER_RECORD_MS) } : {}),

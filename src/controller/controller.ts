@@ -31,6 +31,7 @@ import { GitSourceLoop } from "./git-sources.js";
 import { Hub, type SupervisedInformer } from "./hub.js";
 import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
 import { LeaderElector } from "./leader.js";
+import { LEADER_LABEL, LeaderPodLabel } from "./leader-label.js";
 import { ControllerMetrics, parseAddress, startOpsServer } from "./metrics.js";
 import { type Authorize, gitAvailable, gitServeHandler, startHttpServer } from "../gitops/serve.js";
 import { hubAccessReviews, tokenAuthorizer } from "./token-access.js";
@@ -124,6 +125,13 @@ export interface ControllerOptions {
   namespace?: string;
   /** Replica identity for leader election. Default hostname + pid. */
   identity?: string;
+  /**
+   * The controller's own Pod (downward API: POD_NAME, POD_NAMESPACE): labelled
+   * `flotilla.dev/leader: "true"` while this replica leads and its caches are filled, so the
+   * Services of the web UI and the Git server reach the leader only (leader-label.ts). Unset
+   * outside a Pod: nothing is labelled.
+   */
+  pod?: { name: string; namespace: string };
   /** Run leader election. Default true. */
   leaderElection?: boolean;
   /** How long the leader Lease is valid without renewal, seconds (a standby takes over after it). Default 15. */
@@ -208,6 +216,8 @@ export class Controller {
   private registry: DefinitionRegistry | undefined;
   /** specProblems' answers under one registry. */
   private specChecks: { registry: DefinitionRegistry; answers: Map<string, Promise<FieldProblem[]>> } | undefined;
+  /** The leader label on this replica's Pod (when it runs in one). */
+  private leaderLabel: LeaderPodLabel | undefined;
   /** Everything learnt during this leadership term (see TermState). */
   private term = new TermState();
   /**
@@ -267,10 +277,23 @@ export class Controller {
     await this.startGitServer();
     await this.startAdmission();
     await this.startUi();
+    if (this.o.pod) {
+      const pod = this.o.pod;
+      this.leaderLabel = new LeaderPodLabel({
+        kc: this.hubConfig,
+        podName: pod.name,
+        podNamespace: pod.namespace,
+        onError: (err, leading) =>
+          this.log.warn({ err: errorText(err), pod: pod.name, leading }, `cannot ${leading ? "set" : "remove"} the Pod's ${LEADER_LABEL} label; retrying`),
+      });
+      // A container restarted in the same Pod finds the label of its previous life there.
+      void this.leaderLabel.set(false);
+    }
     if (this.o.leaderElection === false) {
       // Without election this process is the only one working: it leads, for the alerts too.
       this.metrics.leader.set(1);
       await this.startWork();
+      void this.leaderLabel?.set(true);
       return;
     }
     const identity = this.o.identity ?? `${hostname()}-${process.pid}`;
@@ -285,15 +308,20 @@ export class Controller {
       onStartedLeading: () => {
         this.log.info({ identity }, "became leader");
         this.metrics.leader.set(1);
-        void this.startWork().catch(async (e: unknown) => {
-          this.log.error({ err: errorText(e) }, "cannot start work; releasing the lease");
-          await this.stop().catch(() => undefined);
-          this.o.onFatal?.(e);
-        });
+        void this.startWork().then(
+          // Once the caches are filled: the Services send requests here from then on.
+          () => (this.working ? this.leaderLabel?.set(true) : undefined),
+          async (e: unknown) => {
+            this.log.error({ err: errorText(e) }, "cannot start work; releasing the lease");
+            await this.stop().catch(() => undefined);
+            this.o.onFatal?.(e);
+          },
+        );
       },
       onStoppedLeading: () => {
         this.log.warn({ identity }, "lost the leader lease; stopping work");
         this.metrics.leader.set(0);
+        void this.leaderLabel?.set(false);
         void this.stopWork();
       },
       onError: (e) => this.log.warn({ err: errorText(e) }, "leader election"),
@@ -434,6 +462,12 @@ export class Controller {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // Before the Lease is released: the next leader's label should not meet this one's. Bounded,
+    // so a hub that is down does not hold up the shutdown.
+    if (this.leaderLabel) {
+      await Promise.race([this.leaderLabel.set(false), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      this.leaderLabel.close();
+    }
     // First: in URL mode the configuration goes with it, before the port stops answering.
     await this.admission?.stop();
     await this.elector?.stop();

@@ -14,6 +14,7 @@ import type { ApplicationDeployment, Cluster } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
 import { installToHub, registerClusterFiles } from "../../src/cli/install.js";
 import { Controller } from "../../src/controller/controller.js";
+import { LEADER_LABEL } from "../../src/controller/leader-label.js";
 import { canaryScenario } from "./support/canary.js";
 import { hub, kubeConfig, kubectl, members, orAbsent, uniqueName, waitFor, withNamespace } from "./support/fleet.js";
 import { DEPLOYMENT_LOG_FORMAT, deploymentLines } from "./support/git-log.js";
@@ -487,29 +488,58 @@ describe("the controller", () => {
 });
 
 describe("leader election", () => {
-  it("lets one of two replicas act and hands over when the leader stops", async () => {
+  it("lets one of two replicas act, labels the leader's Pod for the Services, and hands over when the leader stops", async () => {
     const hub = kubeConfig("hub");
     const namespace = uniqueName("lease");
     await kubectl("hub", ["create", "namespace", namespace]);
+    await kubectl("hub", ["create", "serviceaccount", "default", "-n", namespace], { allowFailure: true });
+    // Two Pods for the two replicas (never scheduled: the hub has no nodes; only their labels
+    // matter). pod-b carries the label from an earlier life as leader, as a container restarted
+    // in the same Pod finds it.
+    const pod = (name: string, labels: Record<string, string>) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace, labels: { app: "flotilla", ...labels } },
+      spec: { automountServiceAccountToken: false, containers: [{ name: "controller", image: "flotilla:test" }] },
+    });
+    await kubectl("hub", ["apply", "-f", "-"], {
+      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [pod("pod-a", {}), pod("pod-b", { [LEADER_LABEL]: "true" })] }),
+    });
+    /** The Pods a Service selecting the leader label would send requests to. */
+    const labelled = async () =>
+      (await kubectl("hub", ["get", "pods", "-n", namespace, "-l", `${LEADER_LABEL}=true`, "-o", "jsonpath={.items[*].metadata.name}"])).stdout.trim();
     const dirs = [await mkdtemp(join(tmpdir(), "flotilla-a-")), await mkdtemp(join(tmpdir(), "flotilla-b-"))];
-    const make = (identity: string, dir: string) =>
-      new Controller({ kubeConfig: hub, dataDir: dir, namespace, identity, leaderElection: true, logger: pino({ level: "silent" }) });
-    const a = make("replica-a", dirs[0]!);
-    const b = make("replica-b", dirs[1]!);
+    const make = (identity: string, dir: string, podName: string) =>
+      new Controller({
+        kubeConfig: hub,
+        dataDir: dir,
+        namespace,
+        identity,
+        leaderElection: true,
+        pod: { name: podName, namespace },
+        logger: pino({ level: "silent" }),
+      });
+    const a = make("replica-a", dirs[0]!, "pod-a");
+    const b = make("replica-b", dirs[1]!, "pod-b");
     try {
       await a.start();
       await waitFor(() => a.isLeader, { timeoutMs: 15_000, message: "replica-a to lead" });
       await b.start();
+      await waitFor(async () => (await labelled()) === "pod-a", { timeoutMs: 15_000, message: "only pod-a labelled as the leader" });
       await new Promise((r) => setTimeout(r, 5_000));
       expect(b.isLeader).toBe(false);
+      expect(await labelled()).toBe("pod-a");
       const lease = await kubectl("hub", ["get", "lease", "flotilla-controller", "-n", namespace, "-o", "jsonpath={.spec.holderIdentity}"]);
       expect(lease.stdout).toBe("replica-a");
       const stoppedAt = Date.now();
       await a.stop();
+      // A stopping leader takes its label off before it lets go of the Lease.
+      expect(await labelled()).not.toContain("pod-a");
       await waitFor(() => b.isLeader, { timeoutMs: 20_000, message: "replica-b to take over" });
       expect(Date.now() - stoppedAt).toBeLessThan(20_000);
       const after = await kubectl("hub", ["get", "lease", "flotilla-controller", "-n", namespace, "-o", "jsonpath={.spec.holderIdentity}"]);
       expect(after.stdout).toBe("replica-b");
+      await waitFor(async () => (await labelled()) === "pod-b", { timeoutMs: 15_000, message: "pod-b labelled as the new leader" });
     } finally {
       await a.stop();
       await b.stop();

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { Manifest } from "../../../src/api/types.js";
 import { webhookConfiguration } from "../../../src/admission/webhook-config.js";
 import { controllerImage, readBundle } from "../../../src/cli/bundle.js";
+import { LEADER_LABEL } from "../../../src/controller/leader-label.js";
 import { registerControllerCommands } from "../../../src/cli/controller.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
@@ -66,7 +67,7 @@ describe("the default install (deploy/)", () => {
 
   it("lets the Secret flotilla-git name a remote, but does not need it", () => {
     const env = spec.template.spec.containers[0]?.env ?? [];
-    expect(env.map((e) => [e.name, e.valueFrom?.secretKeyRef])).toEqual([
+    expect(env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom?.secretKeyRef])).toEqual([
       ["FLOTILLA_GIT_URL", { name: "flotilla-git", key: "url", optional: true }],
       ["FLOTILLA_GIT_TOKEN", { name: "flotilla-git", key: "token", optional: true }],
     ]);
@@ -144,9 +145,13 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
   it("publishes the metrics port, the Git port, the web UI's port and the admission webhook through a Service named for each", () => {
     const services = find(objects, "Service");
     expect(services.map((s) => s.metadata.name).sort()).toEqual(["flotilla-controller-metrics", "flotilla-git", "flotilla-ui", "flotilla-webhook"]);
+    // The UI and the Git server answer from the leader's caches and repository: their Services
+    // select the label the leader puts on its own Pod; metrics and admission reach every replica.
+    const leaderOnly = ["flotilla-git", "flotilla-ui"];
     const portsOf = (name: string) => {
       const s = services.find((x) => x.metadata.name === name)?.spec as { selector: Record<string, string>; ports: unknown[] };
-      expect(matches(s.selector, podLabels)).toBe(true);
+      expect(matches(s.selector, podLabels), name).toBe(!leaderOnly.includes(name));
+      expect(matches(s.selector, { ...podLabels, [LEADER_LABEL]: "true" }), name).toBe(true);
       return s.ports;
     };
     expect(portsOf("flotilla-controller-metrics")).toEqual([{ name: "metrics", port: 8080, targetPort: "metrics", protocol: "TCP" }]);
@@ -250,6 +255,18 @@ describe.each(Object.entries(bundles))("%s", (_dir, objects) => {
     expect(b.maxUnavailable).toBe(1);
     expect(matches(b.selector.matchLabels, podLabels)).toBe(true);
     expect(matches(spec.selector.matchLabels, podLabels)).toBe(true);
+  });
+
+  it("tells the controller its own Pod, and lets it label that Pod (the leader label) but change no other part of a Pod", () => {
+    const env = new Map(container.env.map((e) => [e.name, e]));
+    expect(env.get("POD_NAME")).toEqual({ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
+    expect(env.get("POD_NAMESPACE")).toEqual({ name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } });
+    expect(podLabels[LEADER_LABEL]).toBeUndefined();
+    const role = find(objects, "Role").find((r) => r.metadata.name === "flotilla-controller") as unknown as {
+      rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+    };
+    const podRules = role.rules.filter((r) => r.resources.includes("pods"));
+    expect(podRules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["patch"] }]);
   });
 
   it("names the placeholder image tagged with the package's version", () => {

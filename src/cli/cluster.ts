@@ -35,6 +35,7 @@ import { endpointOf, waitForToken } from "./service-account-token.js";
 import { addPullCluster, registeredMode, removePullCluster } from "./pull-cluster.js";
 import { yamlStream } from "./pull-access.js";
 import { addOutputOption, isDataFormat, TABLE_FORMATS, type TableFormat } from "./output.js";
+import { collect } from "./repeatable.js";
 
 /** Objects `cluster add` created earlier that `wanted` does not hold (e.g. a wider binding after --namespaces). */
 async function staleAccess(member: KubeClient, wanted: readonly Manifest[]): Promise<Manifest[]> {
@@ -157,10 +158,6 @@ export async function listClusters(hub: KubeConfig, labelSelector?: string): Pro
   } finally {
     client.close();
   }
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /**

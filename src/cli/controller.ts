@@ -14,10 +14,7 @@ import { createLogger } from "./logger.js";
 import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
 import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from "./repeatable.js";
 
 /** The Git server's certificate and key, read now so that a wrong path stops the start with its name. */
 export function readServeTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {

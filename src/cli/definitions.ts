@@ -26,6 +26,7 @@ import { EXIT_USAGE } from "./exit-codes.js";
 import { examples } from "./help.js";
 import { builtinDefinitionsDir } from "./inputs.js";
 import { addOutputOption, formatData, isDataFormat, TABLE_FORMATS, TEXT_FORMATS, type TableFormat, type TextFormat } from "./output.js";
+import { collect } from "./repeatable.js";
 
 const DEFINITION_KINDS = ["ComponentDefinition", "TraitDefinition"] as const;
 
@@ -131,10 +132,6 @@ async function entriesFor(command: Command, opts: SourceOptions): Promise<Defini
     );
   }
   return hubEntries(opts);
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function withSource(command: Command): Command {

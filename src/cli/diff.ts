@@ -29,6 +29,7 @@ import { examples } from "./help.js";
 import { type FileProblem, formatFileProblem, type Inputs, readInputs } from "./inputs.js";
 import { addOutputOption, formatData } from "./output.js";
 import { loadRegistry, validationProblems } from "./render.js";
+import { collect } from "./repeatable.js";
 
 /**
  * Exit codes of `flotilla diff`, as `kubectl diff` has them (not the other commands' codes of
@@ -55,10 +56,6 @@ class InputProblems extends FlotillaError {
   constructor(readonly problems: FileProblem[]) {
     super(`${problems.length} problem(s):\n${problems.map((p) => `  ${formatFileProblem(p)}`).join("\n")}`);
   }
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** The hub, when the options name one (or no `--clusters` says to work offline). */

@@ -15,6 +15,7 @@ import { type FileProblem, formatFileProblem } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
 import { addOutputOption, formatOutput, outputProblem, TABLE_FORMATS, type TableFormat } from "./output.js";
 import { textTable } from "./table.js";
+import { collect } from "./repeatable.js";
 
 /** Exit codes, as documented in the command's help. */
 export const EXIT_HEALTHY = 0;
@@ -83,10 +84,6 @@ export interface HealthIo {
   stderr(text: string): void;
   /** Connects to the cluster of a kubeconfig file (undefined: the default one). Default: a KubeClient. */
   connect?(kubeconfig: string | undefined, context: string | undefined): HealthCluster;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 const NOT_AN_OBJECT_FIX = "Each document must be one live object with apiVersion and kind, as `kubectl get -o yaml` prints it";

@@ -10,10 +10,8 @@ import { formatFileProblem, readInputs } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
 import { examples } from "./help.js";
 import { addOutputOption, formatOutput, kubeList, TEXT_FORMATS, type TextFormat } from "./output.js";
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from "./repeatable.js";
+import { addTenancyOptions, namespaceLabels } from "./tenancy-options.js";
 
 /** One deployment's placement, as -o json|yaml prints it (an item of the List). */
 export interface ExplainedPlacement {
@@ -55,17 +53,6 @@ export function explainText(results: readonly ExplainedPlacement[], clusters: re
   return `${out.join("\n")}\n`;
 }
 
-/** `key=value` pairs of --namespace-label. */
-function parseLabels(pairs: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new FlotillaError(`--namespace-label ${JSON.stringify(pair)}: expected key=value, e.g. flotilla.dev/tenant=team-a`);
-    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return labels;
-}
-
 export function registerPlacementCommands(program: Command): void {
   const explain = program
     .command("placement")
@@ -82,12 +69,11 @@ export function registerPlacementCommands(program: Command): void {
       ),
     )
     .requiredOption("-f, --filename <path>", "deployment file or folder (repeatable)", collect, [])
-    .requiredOption("--clusters <file>", "Cluster objects")
-    .option("--policies <path>", "TenantPolicy objects, file or folder (repeatable); TenantPolicies among -f and --clusters count too", collect, [])
-    .option("--namespace-label <key=value>", "a label of the deployments' namespaces, which TenantPolicy namespace selectors match (repeatable)", collect, []);
+    .requiredOption("--clusters <file>", "Cluster objects");
+  addTenancyOptions(explain);
   addOutputOption(explain, TEXT_FORMATS, "text, wide (with the clusters' labels), json or yaml (a List, an item per deployment)").action(
     async (opts: { filename: string[]; clusters: string; policies: string[]; namespaceLabel: string[]; output: TextFormat }) => {
-      const namespaceLabels = parseLabels(opts.namespaceLabel);
+      const labels = namespaceLabels(opts.namespaceLabel);
       const inputs = await readInputs([...opts.filename, opts.clusters, ...opts.policies]);
       if (inputs.problems.length) {
         throw new FlotillaError(`${inputs.problems.length} problem(s):\n${inputs.problems.map((p) => `  ${formatFileProblem(p)}`).join("\n")}`);
@@ -96,7 +82,7 @@ export function registerPlacementCommands(program: Command): void {
       const results = inputs.deployments.map(({ doc }) => {
         const namespace = doc.metadata.namespace ?? "default";
         // The namespace's TenantPolicies leave out the clusters it may not use, as the controller does.
-        const refused = refusedClusters(effectivePolicy(inputs.policies, { name: namespace, labels: namespaceLabels }), inputs.clusters);
+        const refused = refusedClusters(effectivePolicy(inputs.policies, { name: namespace, labels }), inputs.clusters);
         return explained(namespace, doc.metadata.name, place(doc.spec.placementStrategies, inputs.clusters, { deployment: doc.metadata.name, refused }));
       });
       process.stdout.write(

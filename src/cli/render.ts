@@ -6,7 +6,7 @@
 import { type Command, Option } from "commander";
 import { type FieldProblem, FlotillaError, ValidationError } from "../api/errors.js";
 import { toYaml } from "../api/serialize.js";
-import type { ApplicationDeployment, Cluster } from "../api/types.js";
+import type { ApplicationDeployment, Cluster, Manifest, TenantPolicy } from "../api/types.js";
 import { waveName } from "../api/validate.js";
 import { FileDefinitionSource } from "../definitions/loader.js";
 import { brokenDefinitions, buildRegistry, type DefinitionRegistry } from "../definitions/registry.js";
@@ -16,11 +16,15 @@ import { checkedKubeVersion, kubeMinor, kubeVersions, renderedProblems } from ".
 import { deploymentProblems, type KubeCheck } from "../render/deployment-problems.js";
 import { type RenderedCluster, type RenderTarget, renderDeployment } from "../render/render.js";
 import { fullRolloutTargets } from "../rollout/targets.js";
+import { effectivePolicy, refusedClusters } from "../tenancy/policy.js";
+import { tenancyProblems } from "../tenancy/problems.js";
 import { builtinDefinitionsDir, type FileProblem, formatFileProblem, type Inputs, readInputs } from "./inputs.js";
 import { summaryOf } from "./command-index.js";
 import { EXIT_USAGE } from "./exit-codes.js";
 import { examples } from "./help.js";
 import { addOutputOption, type DataFormat, formatData, formatDocument, kubeList, type TextFormat } from "./output.js";
+import { collect } from "./repeatable.js";
+import { addTenancyOptions, namespaceLabels, type TenancyOptionValues } from "./tenancy-options.js";
 
 const LOCAL_CLUSTER: Cluster = {
   apiVersion: "flotilla.dev/v1alpha1",
@@ -28,10 +32,6 @@ const LOCAL_CLUSTER: Cluster = {
   metadata: { name: "local" },
   spec: {},
 };
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 /** `--kube-version MAJOR.MINOR`: checked against the versions the schemas cover (exit 2 outside them). */
 function addKubeVersionOption(command: Command, what: string): Command {
@@ -60,13 +60,19 @@ function targetsFor(
   deployment: ApplicationDeployment,
   clusters: Cluster[] | undefined,
   kubeVersion: string | undefined,
+  tenancy: { policies: readonly TenantPolicy[]; namespaceLabels: Readonly<Record<string, string>> },
 ): { targets: RenderTarget[]; decisions: PlacementDecision[] } {
   if (!clusters) {
     const first = deployment.spec.placementStrategies?.[0];
     const placement = { waves: [{ name: waveName(0, first?.name), index: 0, strategy: first ?? {}, clusters: ["local"] }], decisions: [] };
     return { targets: fullRolloutTargets(deployment, placement, [withKubeVersion(LOCAL_CLUSTER, kubeVersion)]), decisions: [] };
   }
-  const placement = place(deployment.spec.placementStrategies, clusters);
+  // The namespace's TenantPolicies leave out the clusters it may not use, as the controller does.
+  const effective = effectivePolicy(tenancy.policies, { name: deployment.metadata.namespace ?? "default", labels: tenancy.namespaceLabels });
+  const placement = place(deployment.spec.placementStrategies, clusters, {
+    deployment: deployment.metadata.name,
+    refused: refusedClusters(effective, clusters),
+  });
   return { targets: fullRolloutTargets(deployment, placement, clusters), decisions: placement.decisions };
 }
 
@@ -83,7 +89,7 @@ function chosenClusters(names: readonly string[], clusters: Cluster[] | undefine
   return [...new Set(names)].sort();
 }
 
-interface RenderOptions {
+interface RenderOptions extends TenancyOptionValues {
   filename: string[];
   definitions: string[];
   clusters?: string;
@@ -111,6 +117,7 @@ export function registerRenderCommands(program: Command): void {
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, [])
     .option("--clusters <file>", "Cluster objects to place on (default: one implicit cluster named local)")
     .addOption(new Option("--cluster <name>", "only this cluster (repeatable)").argParser(collect).default([], "every cluster something is placed on"));
+  addTenancyOptions(render);
   addKubeVersionOption(
     render,
     "check each cluster's objects against its Kubernetes version's API; clusters that report no version render for this one (without it: nothing is checked, and they render for v1.30.0)",
@@ -118,12 +125,14 @@ export function registerRenderCommands(program: Command): void {
   addOutputOption(render, ["yaml", "json"], "yaml (a # cluster: NAME comment, then its objects) or json (a List per cluster)")
     .option("--out-dir <dir>", "write the Git environment-repository layout into this folder instead of printing")
     .action(async (opts: RenderOptions) => {
-      const inputs = await readInputs(opts.filename);
+      const labels = namespaceLabels(opts.namespaceLabel);
+      const inputs = await readInputs([...opts.filename, ...opts.policies]);
       const clusterInputs = opts.clusters ? await readInputs([opts.clusters]) : undefined;
+      inputs.policies.push(...(clusterInputs?.policies ?? []));
       const registry = await loadRegistry(opts.definitions, inputs.definitions);
       const notes: string[] = [];
       // Exactly `flotilla validate`'s checks first: render never prints what validate refuses.
-      const problems = [...(await validationProblems(inputs, registry, { kubeVersion: opts.kubeVersion, notes })), ...(clusterInputs?.problems ?? [])];
+      const problems = [...(await validationProblems(inputs, registry, { kubeVersion: opts.kubeVersion, notes }, labels)), ...(clusterInputs?.problems ?? [])];
       if (problems.length) failWith(problems);
       if (inputs.deployments.length === 0) {
         throw new FlotillaError(`no ApplicationDeployment found in ${opts.filename.join(", ")}. Point -f at a file with kind: ApplicationDeployment.`);
@@ -137,7 +146,7 @@ export function registerRenderCommands(program: Command): void {
       /** Why each deployment places nothing on a cluster `--cluster` names, by cluster. */
       const leftOut = new Map<string, string[]>();
       for (const { file, doc } of inputs.deployments) {
-        const { targets, decisions } = targetsFor(doc, clusters, opts.kubeVersion);
+        const { targets, decisions } = targetsFor(doc, clusters, opts.kubeVersion, { policies: inputs.policies, namespaceLabels: labels });
         const kept = chosen ? targets.filter((t) => chosen.includes(t.cluster.name)) : targets;
         for (const d of decisions) {
           if (d.selected || !chosen?.includes(d.cluster)) continue;
@@ -195,16 +204,18 @@ export function registerRenderCommands(program: Command): void {
     )
     .requiredOption("-f, --filename <path>", "file or folder (repeatable)", collect, [])
     .option("--definitions <dir>", "extra definitions folder (repeatable; the built-ins are always loaded)", collect, []);
+  addTenancyOptions(validate);
   addKubeVersionOption(
     validate,
     "also check every rendered object against this Kubernetes version's API (unknown fields, wrong types, apiVersions it does not serve); the templates see this version",
   );
   addOutputOption(validate, ["text", "json", "yaml"], "text, json or yaml (a List of the problems, empty when all is valid; the exit code is the same)").action(
-    async (opts: { filename: string[]; definitions: string[]; output: Exclude<TextFormat, "wide">; kubeVersion?: string }) => {
-      const inputs = await readInputs(opts.filename);
+    async (opts: { filename: string[]; definitions: string[]; output: Exclude<TextFormat, "wide">; kubeVersion?: string } & TenancyOptionValues) => {
+      const labels = namespaceLabels(opts.namespaceLabel);
+      const inputs = await readInputs([...opts.filename, ...opts.policies]);
       const registry = await loadRegistry(opts.definitions, inputs.definitions);
       const notes: string[] = [];
-      const problems = await validationProblems(inputs, registry, { kubeVersion: opts.kubeVersion, notes });
+      const problems = await validationProblems(inputs, registry, { kubeVersion: opts.kubeVersion, notes }, labels);
       for (const n of new Set(notes)) process.stderr.write(`note: ${n}\n`);
       if (opts.output !== "text") {
         process.stdout.write(formatData(kubeList(problems.map(problemItem)), opts.output));
@@ -212,7 +223,7 @@ export function registerRenderCommands(program: Command): void {
         return;
       }
       if (problems.length) failWith(problems);
-      const count = inputs.deployments.length + inputs.definitions.length + inputs.clusters.length;
+      const count = inputs.deployments.length + inputs.definitions.length + inputs.clusters.length + inputs.policies.length;
       process.stdout.write(`${count} document(s) valid${opts.kubeVersion ? `; rendered objects fit Kubernetes ${opts.kubeVersion}` : ""}\n`);
     },
   );
@@ -233,13 +244,24 @@ function problemItem(p: FileProblem): FileProblem {
  * Every problem `flotilla validate` reports: documents that fail their schema, broken definitions,
  * and each deployment's expressions and renders. `flotilla render` runs the same checks first.
  */
-export async function validationProblems(inputs: Inputs, registry: DefinitionRegistry, kube: KubeCheck = {}): Promise<FileProblem[]> {
+export async function validationProblems(
+  inputs: Inputs,
+  registry: DefinitionRegistry,
+  kube: KubeCheck = {},
+  namespaceLabels?: Readonly<Record<string, string>>,
+): Promise<FileProblem[]> {
   const problems: FileProblem[] = [...inputs.problems];
   for (const broken of brokenDefinitions(registry)) {
     const list: FieldProblem[] = broken.error instanceof ValidationError ? broken.error.problems : [{ path: "", message: broken.error.message }];
     for (const p of list) problems.push({ ...p, file: `${broken.kind}/${broken.name}` });
   }
-  for (const { file, doc } of inputs.deployments) problems.push(...(await deploymentProblems(doc, registry, kube)).map((p) => ({ ...p, file })));
+  for (const { file, doc } of inputs.deployments) {
+    // The TenantPolicies among the inputs refuse what the namespace may not create, as at `kubectl apply`.
+    const objectProblems = inputs.policies.length
+      ? (manifests: readonly Manifest[]) => tenancyProblems({ deployment: doc, policies: inputs.policies, namespaceLabels, manifests })
+      : undefined;
+    problems.push(...(await deploymentProblems(doc, registry, { ...kube, objectProblems })).map((p) => ({ ...p, file })));
+  }
   return problems;
 }
 

@@ -20,6 +20,7 @@ import { examples } from "./help.js";
 import { formatFileProblem, readInputs } from "./inputs.js";
 import { loadKubeConfig } from "./kubeconfig.js";
 import { addOutputOption } from "./output.js";
+import { collect } from "./repeatable.js";
 
 const DEFAULT_NAMESPACE = "flotilla-system";
 
@@ -144,10 +145,6 @@ export async function rekeyCommand(text: string, file: string, source: SealingSo
     (c) => `${c.deployment}: ${c.component} (${c.path}): ${c.changed ? `${c.values} value(s) re-sealed` : "recipients already current, unchanged"}`,
   );
   return { text: out, lines, changed: done.some((c) => c.changed) };
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export function registerSecretCommands(program: Command): void {

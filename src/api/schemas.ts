@@ -11,7 +11,7 @@ import { componentDefinitionSpecSchema, traitDefinitionSpecSchema } from "./sche
 import { gitSourceSpecSchema, gitSourceStatusSchema } from "./schemas/git-source.js";
 import { notificationSpecSchema, notificationStatusSchema } from "./schemas/notification.js";
 import { syncReportSpecSchema, syncReportStatusSchema } from "./schemas/sync-report.js";
-import { tenantPolicySpecSchema } from "./schemas/tenant-policy.js";
+import { tenantPolicySpecSchema, tenantPolicyStatusSchema } from "./schemas/tenant-policy.js";
 
 export { DNS_LABEL_PATTERN, DURATION_PATTERN, PERCENT_PATTERN } from "./schemas/common.js";
 export { applicationDeploymentSpecSchema, clusterSpecSchema, componentDefinitionSpecSchema, traitDefinitionSpecSchema };
@@ -77,6 +77,7 @@ export const schemas = {
     "TenantPolicy",
     "Written by the platform team: for the namespaces it matches (by name or label), which Clusters their ApplicationDeployments may place onto and which kinds of object they may render. Several policies matching one namespace intersect; a namespace no policy matches is not restricted. See docs/tenancy.md.",
     tenantPolicySpecSchema,
+    tenantPolicyStatusSchema,
   ),
   Notification: resource(
     "Notification",

@@ -530,11 +530,24 @@ export interface TenantPolicySpec {
   deniedClusterRoles?: string[];
 }
 
+/** What a TenantPolicy governs and allows now (written by the controller). */
+export interface TenantPolicyStatus {
+  observedGeneration?: number;
+  /** Governed namespaces, sorted, the first 100. */
+  namespaces?: string[];
+  namespaceCount?: number;
+  /** Clusters the policy allows, sorted, the first 100. */
+  clusters?: string[];
+  clusterCount?: number;
+  clusterTotal?: number;
+}
+
 export interface TenantPolicy {
   apiVersion: "flotilla.dev/v1alpha1";
   kind: "TenantPolicy";
   metadata: ObjectMeta;
   spec: TenantPolicySpec;
+  status?: TenantPolicyStatus;
 }
 
 // ---------- Notification ----------

@@ -64,6 +64,7 @@ import { StatusWriter } from "./status-writer.js";
 import { routeHooks, type WebhookReceiver, type WebhookTarget, webhookReceiver } from "./webhook-receiver.js";
 import { type Key, TermState } from "./term-state.js";
 import { TenantPolicyWatch } from "./tenant-policies.js";
+import { TenantPolicyStatusWriter } from "./tenant-policy-status.js";
 import { refusedClusters } from "../tenancy/policy.js";
 import { tenancyError } from "../tenancy/problems.js";
 import { hubNotificationStore, Notifier } from "./notifier.js";
@@ -204,6 +205,8 @@ export class Controller {
   private traitDefs!: SupervisedInformer<TraitDefinition>;
   /** TenantPolicies and, while a policy selects by label, Namespaces (see tenant-policies.ts). */
   private tenancy!: TenantPolicyWatch;
+  /** Keeps the TenantPolicies' status current while this replica works. */
+  private policyStatus: TenantPolicyStatusWriter | undefined;
   private elector: LeaderElector | undefined;
   /** Delivers Notifications while this replica works (leads); undefined when disabled. */
   private notifier: Notifier | undefined;
@@ -604,9 +607,18 @@ export class Controller {
       hub: this.hub,
       onChange: (namespace) => {
         if (!this.working) return;
+        this.policyStatus?.changed();
         for (const d of this.deployments?.list() ?? []) if (namespace === undefined || d.metadata.namespace === namespace) this.queue.add(keyOf(d));
       },
       supervisor: { onError, onRecovered },
+    });
+    this.policyStatus = new TenantPolicyStatusWriter({
+      policies: () => this.tenancy.policyList(),
+      namespaces: () => this.tenancy.namespaceList(),
+      clusters: () => this.clusterInformer?.list() ?? [],
+      ready: () => this.working && this.cachesSynced(),
+      write: (name, status) => this.hub.patchTenantPolicyStatus(name, status),
+      onError: (name, err) => this.log.warn({ err: errorText(err), policy: name }, "cannot write the TenantPolicy's status; retrying"),
     });
     this.clusterInformer = this.hub.informer<Cluster>(
       "Cluster",
@@ -619,10 +631,12 @@ export class Controller {
           if (this.term.clusterShapes.get(c.metadata.name) !== seen) {
             this.term.clusterShapes.set(c.metadata.name, seen);
             this.requeueForCluster(c.metadata.name);
+            this.policyStatus?.changed();
           }
         },
         onDelete: (c) => {
           this.ui?.feed.clusterDeleted(c);
+          this.policyStatus?.changed();
           this.term.clusterShapes.delete(c.metadata.name);
           void this.clusters.remove(c.metadata.name);
           this.requeueForCluster(c.metadata.name);
@@ -715,6 +729,8 @@ export class Controller {
     this.sources = undefined;
     await this.notifier?.stop();
     this.notifier = undefined;
+    this.policyStatus?.stop();
+    this.policyStatus = undefined;
     await this.queue.stop();
     await Promise.all([
       this.deployments.stop(),

@@ -5,7 +5,7 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, makeInformer, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { backoffDelay } from "../support/backoff.js";
 import { GROUP, VERSION } from "../api/labels.js";
-import type { ApplicationDeploymentStatus, ClusterStatus } from "../api/types.js";
+import type { ApplicationDeploymentStatus, ClusterStatus, TenantPolicyStatus } from "../api/types.js";
 
 export const PLURALS = {
   ApplicationDeployment: "applicationdeployments",
@@ -190,6 +190,14 @@ export class Hub {
       jsonPatch,
     );
     return resourceVersionOf(updated);
+  }
+
+  /** Replace a TenantPolicy's whole status (a JSON patch `add`: lists that shrank lose their old entries). */
+  async patchTenantPolicyStatus(name: string, status: TenantPolicyStatus): Promise<void> {
+    await this.custom.patchClusterCustomObjectStatus(
+      { group: GROUP, version: VERSION, plural: PLURALS.TenantPolicy, name, body: [{ op: "add", path: "/status", value: status }] },
+      jsonPatch,
+    );
   }
 
   async patchClusterStatus(name: string, status: ClusterStatus): Promise<void> {

@@ -5,7 +5,7 @@
 
 import type { KubernetesObject, V1Namespace } from "@kubernetes/client-node";
 import type { TenantPolicy } from "../api/types.js";
-import { type EffectivePolicy, effectivePolicy, policyFingerprint, usesNamespaceSelector } from "../tenancy/policy.js";
+import { type EffectivePolicy, effectivePolicy, policyFingerprint, type TenantNamespace, usesNamespaceSelector } from "../tenancy/policy.js";
 import { type Hub, type SupervisedInformer, type SupervisorOptions, supervisedInformer } from "./hub.js";
 
 export interface TenantPolicyWatchOptions {
@@ -49,7 +49,10 @@ export class TenantPolicyWatch {
       {
         onChange: (ns) => seen(ns as V1Namespace),
         onDelete: (ns) => {
-          if (ns.metadata?.name) this.labelsSeen.delete(ns.metadata.name);
+          const name = ns.metadata?.name;
+          if (!name) return;
+          this.labelsSeen.delete(name);
+          this.o.onChange(name);
         },
       },
       { ...this.o.supervisor, name: "Namespace" },
@@ -67,6 +70,16 @@ export class TenantPolicyWatch {
 
   get watching(): boolean {
     return this.policies.watching && (this.namespaces?.watching ?? true);
+  }
+
+  /** Every TenantPolicy on the hub. */
+  policyList(): readonly TenantPolicy[] {
+    return this.policies.notServed ? [] : this.policies.list();
+  }
+
+  /** The hub's namespaces with their labels, or undefined while no policy selects by label (they are not watched then). */
+  namespaceList(): TenantNamespace[] | undefined {
+    return this.namespaces?.list().flatMap((ns) => (ns.metadata?.name ? [{ name: ns.metadata.name, labels: ns.metadata.labels }] : []));
   }
 
   /** The policies that govern a namespace now. */

@@ -266,6 +266,31 @@ describe("TenantPolicy on the fleet", () => {
         ]);
         expect(await deploymentOn("prod-us", ns, "backend-v1")).toBeUndefined();
 
+        // Each policy's status says what it governs and allows now (other files' Clusters may be
+        // registered on the shared fleet: the members are looked at by name).
+        const members = ["prod-eu", "prod-us", "staging"];
+        const statusOf = async (name: string) => ((await custom().getClusterCustomObject({ ...GROUP, plural: "tenantpolicies", name })) as TenantPolicy).status;
+        const labelled = await waitFor(async () => ((await statusOf(byLabel))?.namespaces?.includes(ns) ? await statusOf(byLabel) : undefined), {
+          timeoutMs: 30_000,
+          intervalMs: 500,
+          message: `TenantPolicy ${byLabel}'s status to list ${ns}`,
+        });
+        expect(labelled.namespaces).toEqual([ns]);
+        expect(labelled.namespaceCount).toBe(1);
+        expect(labelled.observedGeneration).toBe(1);
+        expect(labelled.clusters?.filter((c) => members.includes(c))).toEqual(["prod-eu", "staging"]);
+        expect(labelled.clusterTotal).toBeGreaterThanOrEqual(3);
+        const named = await waitFor(async () => ((await statusOf(byName))?.namespaceCount === 1 ? await statusOf(byName) : undefined), {
+          timeoutMs: 30_000,
+          intervalMs: 500,
+          message: `TenantPolicy ${byName}'s status`,
+        });
+        expect(named.namespaces).toEqual([ns]);
+        expect(named.clusters?.filter((c) => members.includes(c))).toEqual(members);
+        // kubectl shows the counts in its columns.
+        const row = (await kubectl("hub", ["get", "tenantpolicy", byLabel, "--no-headers"])).stdout.trim().split(/\s+/);
+        expect(row.slice(0, 2)).toEqual([byLabel, "1"]);
+
         // The namespace loses the label: the label policy no longer governs it, prod-us is allowed.
         await kubectl("hub", ["label", "namespace", ns, "flotilla.dev/tenant-"]);
         await waitFor(
@@ -276,6 +301,12 @@ describe("TenantPolicy on the fleet", () => {
           { timeoutMs: 120_000, intervalMs: 1_000, message: "prod-us to be selected once the label is gone" },
         );
         expect((await deploymentOn("prod-us", ns, "backend-v1"))?.status?.availableReplicas).toBe(10);
+        await waitFor(async () => (await statusOf(byLabel))?.namespaceCount === 0, {
+          timeoutMs: 30_000,
+          intervalMs: 500,
+          message: `TenantPolicy ${byLabel}'s status to govern no namespace once the label is gone`,
+        });
+        expect((await statusOf(byLabel))?.namespaces).toEqual([]);
         await deletePolicy(byName);
         await deletePolicy(byLabel);
       },

@@ -92,3 +92,31 @@ export const tenantPolicySpecSchema: Schema = {
     },
   },
 };
+
+/** How many names the status lists of each; the counts say how many there are. */
+export const TENANT_POLICY_STATUS_LIST_LIMIT = 100;
+
+export const tenantPolicyStatusSchema: Schema = {
+  type: "object",
+  additionalProperties: false,
+  description:
+    "What the policy governs and allows now, on this hub; written by the controller only, whenever the policy, a namespace's labels or the Clusters change.",
+  properties: {
+    observedGeneration: { type: "integer", description: "The metadata.generation this status was computed for." },
+    namespaces: {
+      type: "array",
+      maxItems: TENANT_POLICY_STATUS_LIST_LIMIT,
+      description: `The namespaces the policy governs: those named, and the hub's namespaces whose labels the selector matches; sorted, at most ${TENANT_POLICY_STATUS_LIST_LIMIT} (namespaceCount has them all).`,
+      items: str("A namespace's name."),
+    },
+    namespaceCount: { type: "integer", minimum: 0, description: "How many namespaces the policy governs." },
+    clusters: {
+      type: "array",
+      maxItems: TENANT_POLICY_STATUS_LIST_LIMIT,
+      description: `The registered Clusters this policy lets those namespaces place onto (other policies of a namespace may narrow it further); sorted, at most ${TENANT_POLICY_STATUS_LIST_LIMIT}.`,
+      items: str("A Cluster's name."),
+    },
+    clusterCount: { type: "integer", minimum: 0, description: "How many registered Clusters the policy allows." },
+    clusterTotal: { type: "integer", minimum: 0, description: "How many Clusters are registered on the hub." },
+  },
+};

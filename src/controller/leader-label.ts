@@ -45,12 +45,8 @@ export class LeaderPodLabel {
   private closed = false;
 
   constructor(private readonly o: LeaderPodLabelOptions) {
-    this.patch =
-      o.patch ??
-      (
-        (core) => (body) =>
-          core.patchNamespacedPod({ name: o.podName, namespace: o.podNamespace, body }, merge)
-      )(o.kc.makeApiClient(CoreV1Api));
+    const core = o.patch ? undefined : o.kc.makeApiClient(CoreV1Api);
+    this.patch = o.patch ?? ((body) => (core as CoreV1Api).patchNamespacedPod({ name: o.podName, namespace: o.podNamespace, body }, merge));
   }
 
   /** Says whether this replica leads; resolves once the Pod shows it (or a newer call took over, or close()). */

@@ -4,6 +4,7 @@
 // the informer shows. Nothing is written when nothing changed, so a resync or a restart costs no
 // hub write. A failed write is retried on the next pass, which a failure schedules.
 
+import { canonicalize } from "../api/serialize.js";
 import type { Cluster, TenantPolicy, TenantPolicyStatus } from "../api/types.js";
 import type { TenantNamespace } from "../tenancy/policy.js";
 import { tenantPolicyStatus } from "../tenancy/status.js";
@@ -28,7 +29,10 @@ export class TenantPolicyStatusWriter {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
-  /** Policies written this term, by name: the status last written (the informer may not show it yet). */
+  /**
+   * The status last written this term, by the policy's uid (a policy deleted and created again
+   * under its name starts without status): the informer may not show the write yet.
+   */
   private readonly written = new Map<string, string>();
 
   constructor(private readonly o: TenantPolicyStatusOptions) {}
@@ -76,12 +80,14 @@ export class TenantPolicyStatusWriter {
     let failed = false;
     for (const policy of this.o.policies()) {
       const name = policy.metadata.name;
+      const id = policy.metadata.uid ?? name;
       const status = tenantPolicyStatus(policy, namespaces, clusters);
-      const text = JSON.stringify(status);
-      if (text === JSON.stringify(policy.status ?? {}) || this.written.get(name) === text) continue;
+      // Canonical key order: the API server hands objects back with their keys sorted.
+      const text = JSON.stringify(canonicalize(status));
+      if (text === JSON.stringify(canonicalize(policy.status ?? {})) || this.written.get(id) === text) continue;
       try {
         await this.o.write(name, status);
-        this.written.set(name, text);
+        this.written.set(id, text);
       } catch (e) {
         // A policy deleted meanwhile has nothing to write to; anything else is tried again.
         if ((e as { code?: number }).code === 404) continue;

@@ -90,6 +90,27 @@ describe("the TenantPolicy status writer", () => {
     w.stop();
   });
 
+  it("takes a status the hub hands back with its keys sorted as the same, and writes a policy created again under the same name", async () => {
+    const computed = tenantPolicyStatus(aPolicy("b", { namespaces: { names: ["team-b"] } }), namespaces, clusters);
+    const sorted = Object.fromEntries(Object.entries(computed).sort(([a], [b]) => a.localeCompare(b))) as TenantPolicyStatus;
+    const first = { ...aPolicy("b", { namespaces: { names: ["team-b"] } }), metadata: { name: "b", generation: 1, uid: "uid-1" } };
+    const policies: TenantPolicy[] = [{ ...first, status: sorted }];
+    const { w, writes } = writer(policies);
+    w.changed();
+    await w.settled();
+    expect(writes).toEqual([]);
+    // Deleted and created again: a new uid, no status yet, the same status to write.
+    policies[0] = { ...first, metadata: { ...first.metadata, uid: "uid-2" } };
+    w.changed();
+    await w.settled();
+    expect(writes.map(([name]) => name)).toEqual(["b"]);
+    // The informer has not caught up yet: the same status is not written twice.
+    w.changed();
+    await w.settled();
+    expect(writes).toHaveLength(1);
+    w.stop();
+  });
+
   it("retries a failed write, and waits for the caches before writing anything", async () => {
     const { w, writes, errors, setReady } = writer([aPolicy("a", { namespaces: { names: ["team-a"] } })], 2);
     setReady(false);

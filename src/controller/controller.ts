@@ -355,6 +355,7 @@ export class Controller {
           repoDir: `${this.o.dataDir}/env.git`,
           authorize: this.o.gitServeAuthorize ?? tokenAuthorizer({ reviews: hubAccessReviews(this.hubConfig) }),
           logger: this.log.child({ component: "git-server" }),
+          onAnswer: (by, asked) => this.metrics.gitServeAnswers.inc({ by, asked }),
         });
       }
     }

@@ -62,6 +62,12 @@ export class ControllerMetrics {
     help: "ApplicationDeployment status writes to the hub",
     registers: [this.registry],
   });
+  readonly gitServeAnswers = new Counter({
+    name: "flotilla_git_serve_answers_total",
+    help: "Fetch requests of pull-mode agents answered, by who answered (cache, controller, backend) and what was asked (refs, pack)",
+    labelNames: ["by", "asked"] as const,
+    registers: [this.registry],
+  });
   readonly commits = new Counter({ name: "flotilla_git_commits_total", help: "Commits written to the environment repository", registers: [this.registry] });
   readonly clustersReady = new Gauge({
     name: "flotilla_clusters_ready",

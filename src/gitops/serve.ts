@@ -12,6 +12,8 @@ import type { Logger } from "pino";
 import { GIT_SERVE_PATH, GIT_SERVE_RBAC_PATH } from "../api/pull.js";
 import { type BodyRead, readRequestBody } from "../support/request-body.js";
 import { AnswerCache, type CachedAnswer, refsFingerprint, requestKey } from "./serve-cache.js";
+import { type AdvertisementTemplate, advertise, learnAdvertisement, readBranches } from "./advertise.js";
+import { advertisedOids, answerUploadPack, parseUploadPackRequest } from "./upload-pack.js";
 
 /** What the authorizer says of a token: a result for every expected outcome, with a reason for every "no". */
 export type AccessDecision =
@@ -46,9 +48,22 @@ export interface GitServeOptions {
    * its default limits; false: every request runs a backend.
    */
   answerCache?: AnswerCache | false;
+  /**
+   * Answer an agent's requests in this process instead of running a backend: the ref
+   * advertisement once a backend's showed the capabilities (advertise.ts), and an incremental
+   * fetch (upload-pack.ts); anything else still goes to the backend. Default true.
+   */
+  answerInProcess?: boolean;
+  /** Called once per request answered, with who answered it and what it asked: the refs or a pack. */
+  onAnswer?: (by: AnsweredBy, asked: "refs" | "pack") => void;
 }
 
+/** Who answered a fetch request. */
+export type AnsweredBy = "cache" | "controller" | "backend";
+
 const MiB = 1024 * 1024;
+/** Without a cache, the largest backend answer kept for what this process learns from it. */
+const ANSWER_KEPT_BYTES = 1 * MiB;
 /** The CGI header block of http-backend is a few lines; more than this is a broken backend. */
 const MAX_CGI_HEADER_BYTES = 64 * 1024;
 
@@ -84,6 +99,17 @@ export function tokenOf(header: string | undefined): string | undefined {
   const colon = decoded.indexOf(":");
   const password = colon < 0 ? "" : decoded.slice(colon + 1);
   return password === "" ? undefined : password;
+}
+
+const asked = (route: Extract<Route, { kind: "upload-pack" }>) => (route.method === "GET" ? "refs" : "pack");
+
+/** Send a complete answer; returns its status. */
+function send(res: ServerResponse, answer: CachedAnswer): number {
+  if (res.destroyed) return answer.status;
+  for (const [name, value] of answer.headers) res.setHeader(name, value);
+  res.writeHead(answer.status);
+  res.end(answer.body);
+  return answer.status;
 }
 
 function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
@@ -133,6 +159,11 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
   const git = options.gitCommand ?? "git";
   const log = options.logger;
   const cache = options.answerCache === false ? undefined : (options.answerCache ?? new AnswerCache());
+  const inProcess = options.answerInProcess ?? true;
+  /** isomorphic-git's cache of pack indexes, for the in-process answers. */
+  const objectCache = {};
+  /** The capabilities of the backend's last protocol v0/v1 advertisement, to advertise new refs under. */
+  let advertisement: AdvertisementTemplate | undefined;
   let active = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -194,7 +225,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
         }
         body = read.body;
       }
-      const status = cache ? await answerFromCache(cache, req, res, route, body) : await runBackend(req, res, route, body);
+      const status = cache ? await answerFromCache(cache, req, res, route, body) : await produce(req, res, route, body);
       log?.debug({ method, path, status, user: decision.user }, "git request");
     } finally {
       active--;
@@ -232,19 +263,63 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
       let status = 0;
       const outcome = await cache.once(key, async () => {
         cache.misses++;
-        status = await runBackend(req, res, route, body, keep);
+        status = await produce(req, res, route, body, keep);
       });
       if (outcome === "produced") return status;
       answer = cache.get(key);
       // The run waited for failed or was too large to keep: this request gets its own.
-      if (answer === undefined) return runBackend(req, res, route, body, keep);
+      if (answer === undefined) return produce(req, res, route, body, keep);
     }
     cache.hits++;
-    if (res.destroyed) return answer.status;
-    for (const [name, value] of answer.headers) res.setHeader(name, value);
-    res.writeHead(answer.status);
-    res.end(answer.body);
-    return answer.status;
+    options.onAnswer?.("cache", asked(route));
+    return send(res, answer);
+  };
+
+  /** This process's answer when it has one (an agent's incremental fetch), else a backend's. */
+  const produce = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Extract<Route, { kind: "upload-pack" }>,
+    body: Buffer,
+    keep?: (answer: CachedAnswer) => void,
+  ): Promise<number> => {
+    const answer = inProcess ? await answerHere(req, route, body) : undefined;
+    if (answer) {
+      keep?.(answer);
+      options.onAnswer?.("controller", asked(route));
+      return send(res, answer);
+    }
+    options.onAnswer?.("backend", asked(route));
+    if (!isV0Advertisement(req, route)) return runBackend(req, res, route, body, keep);
+    return runBackend(req, res, route, body, (answer) => {
+      keep?.(answer);
+      advertisement = learnAdvertisement(answer);
+    });
+  };
+
+  /** A ref advertisement of protocol v0/v1 (v2's lists capabilities only, and its commands are POSTs). */
+  const isV0Advertisement = (req: IncomingMessage, route: Extract<Route, { kind: "upload-pack" }>) =>
+    route.method === "GET" && req.headers["git-protocol"] === undefined;
+
+  const answerHere = async (req: IncomingMessage, route: Extract<Route, { kind: "upload-pack" }>, body: Buffer): Promise<CachedAnswer | undefined> => {
+    if (isV0Advertisement(req, route)) {
+      const refs = advertisement && readBranches(options.repoDir);
+      return refs && advertisement ? advertise(advertisement, refs) : undefined;
+    }
+    if (route.method !== "POST" || route.suffix !== "/git-upload-pack") return undefined;
+    // Protocol v2, a compressed body or another content type: the backend's.
+    if (req.headers["git-protocol"] !== undefined || req.headers["content-encoding"] !== undefined) return undefined;
+    if (req.headers["content-type"] !== "application/x-git-upload-pack-request") return undefined;
+    const request = parseUploadPackRequest(body);
+    const answer =
+      "unanswered" in request
+        ? request
+        : await answerUploadPack(request, { gitdir: options.repoDir, tips: advertisedOids(refsFingerprint(options.repoDir)), cache: objectCache });
+    if ("unanswered" in answer) {
+      log?.debug({ why: answer.unanswered }, "git request left to the backend");
+      return undefined;
+    }
+    return answer;
   };
 
   /**
@@ -371,7 +446,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
         if (keep && parsed.status === 200) {
           const copy: NonNullable<typeof kept> = { headers: parsed.headers, chunks: rest.length > 0 ? [rest] : [], bytes: rest.length };
           kept = copy;
-          const limit = cache?.maxAnswerBytes ?? 0;
+          const limit = cache?.maxAnswerBytes ?? ANSWER_KEPT_BYTES;
           // Beside the pipe: it sees the same chunks and leaves the back-pressure to the pipe.
           stdout.on("data", (chunk: Buffer) => {
             if (kept === undefined) return;
@@ -394,7 +469,8 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
           if (!res.writableEnded) res.destroy();
         } else {
           if (!res.writableEnded) res.end();
-          if (keep && kept && kept.bytes <= (cache?.maxAnswerBytes ?? 0)) keep({ status: sentStatus, headers: kept.headers, body: Buffer.concat(kept.chunks) });
+          if (keep && kept && kept.bytes <= (cache?.maxAnswerBytes ?? ANSWER_KEPT_BYTES))
+            keep({ status: sentStatus, headers: kept.headers, body: Buffer.concat(kept.chunks) });
         }
         done(sentStatus);
       });

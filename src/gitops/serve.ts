@@ -13,7 +13,7 @@ import { GIT_SERVE_PATH, GIT_SERVE_RBAC_PATH } from "../api/pull.js";
 import { type BodyRead, readRequestBody } from "../support/request-body.js";
 import { AnswerCache, type CachedAnswer, refsFingerprint, requestKey } from "./serve-cache.js";
 import { type AdvertisementTemplate, advertise, learnAdvertisement, readBranches } from "./advertise.js";
-import { advertisedOids, answerUploadPack, parseUploadPackRequest } from "./upload-pack.js";
+import { advertisedOids, answerUploadPack, parseUploadPackRequest, type UploadPackOptions } from "./upload-pack.js";
 
 /** What the authorizer says of a token: a result for every expected outcome, with a reason for every "no". */
 export type AccessDecision =
@@ -162,6 +162,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
   const inProcess = options.answerInProcess ?? true;
   /** isomorphic-git's cache of pack indexes, for the in-process answers. */
   const objectCache = {};
+  const trees: NonNullable<UploadPackOptions["trees"]> = new Map();
   /** The capabilities of the backend's last protocol v0/v1 advertisement, to advertise new refs under. */
   let advertisement: AdvertisementTemplate | undefined;
   let active = 0;
@@ -314,7 +315,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
     const answer =
       "unanswered" in request
         ? request
-        : await answerUploadPack(request, { gitdir: options.repoDir, tips: advertisedOids(refsFingerprint(options.repoDir)), cache: objectCache });
+        : await answerUploadPack(request, { gitdir: options.repoDir, tips: advertisedOids(refsFingerprint(options.repoDir)), cache: objectCache, trees });
     if ("unanswered" in answer) {
       log?.debug({ why: answer.unanswered }, "git request left to the backend");
       return undefined;

@@ -90,7 +90,16 @@ export interface UploadPackOptions {
   tips: ReadonlySet<string>;
   /** isomorphic-git's cache (pack indexes), kept between requests. */
   cache: object;
+  /**
+   * Trees read by earlier answers, kept between requests: the trees one fetch brings are the
+   * parents the next fetch compares against. Bounded by {@link TREES_KEPT}.
+   */
+  trees?: Map<string, TreeEntries>;
 }
+
+type TreeEntries = ReadonlyArray<{ path: string; oid: string; type: string }>;
+/** Parsed trees kept between answers (a few hundred bytes each). */
+const TREES_KEPT = 4096;
 
 /**
  * The complete answer to `request` (ACKs, then the pack on side-band 1, then a flush), or why it
@@ -152,7 +161,7 @@ export async function answerUploadPack(request: UploadPackRequest, o: UploadPack
 interface ObjectReader {
   exists(oid: string): Promise<boolean>;
   commit(oid: string): Promise<{ tree: string; parent: string[] }>;
-  tree(oid: string): Promise<ReadonlyArray<{ path: string; oid: string; type: string }>>;
+  tree(oid: string): Promise<TreeEntries>;
 }
 
 function reader(o: UploadPackOptions): ObjectReader {
@@ -168,7 +177,16 @@ function reader(o: UploadPackOptions): ObjectReader {
       }
     },
     commit: async (oid) => (await git.readCommit({ ...base, oid })).commit,
-    tree: async (oid) => (await git.readTree({ ...base, oid })).tree,
+    tree: async (oid) => {
+      const kept = o.trees?.get(oid);
+      if (kept) return kept;
+      const tree = (await git.readTree({ ...base, oid })).tree;
+      if (o.trees) {
+        if (o.trees.size >= TREES_KEPT) o.trees.delete(o.trees.keys().next().value as string);
+        o.trees.set(oid, tree);
+      }
+      return tree;
+    },
   };
 }
 

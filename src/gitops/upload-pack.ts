@@ -126,8 +126,8 @@ export async function answerUploadPack(request: UploadPackRequest, o: UploadPack
     const common: string[] = [];
     for (const have of haves) if (await read.exists(have)) common.push(have);
     if (common.length === 0) return { unanswered: "no have is known here" };
+    // A client that has the want already (an agent's fetch with nothing new) gets an empty pack.
     const commonSet = new Set(common);
-    if (commonSet.has(want)) return { unanswered: "the client has the want already" };
 
     // The new commits, newest first, each with its parent's tree: a linear walk to a common commit.
     const commits: Array<{ oid: string; tree: string; parent: string }> = [];

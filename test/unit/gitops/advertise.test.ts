@@ -26,7 +26,7 @@ function getRefs(port: number): Promise<{ status: number; headers: Record<string
   });
 }
 
-describe("the ref advertisement written by the controller", () => {
+describe("the ref advertisement written by the controller", { timeout: 30_000 }, () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let repo: EnvRepo;
   let servers: Server[] = [];

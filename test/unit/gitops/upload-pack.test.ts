@@ -100,7 +100,8 @@ describe("parseUploadPackRequest", () => {
   });
 });
 
-describe("answering an agent's fetch in the controller", () => {
+// Stock git and isomorphic-git run for real here: seconds on a busy machine.
+describe("answering an agent's fetch in the controller", { timeout: 30_000 }, () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let repo: EnvRepo;
   let server: Server;
@@ -207,6 +208,20 @@ describe("answering an agent's fetch in the controller", () => {
       .map((l) => l.slice(0, 40))
       .sort();
     expect(inPack).toEqual(await revList(`${older}..${wanted}`));
+  });
+
+  it("answers a fetch with nothing new with an empty pack that stock git accepts", async () => {
+    const head = (await repo.head()) as string;
+    const since = served.length;
+    const answer = await post(port, agentRequest(head, [head]));
+    expect(served_(since)).toEqual(["controller"]);
+    const { lines, pack } = demux(answer.body);
+    expect(lines).toEqual([`ACK ${head} common\n`, `ACK ${head}\n`]);
+    expect(pack.subarray(0, 12)).toEqual(Buffer.from([0x50, 0x41, 0x43, 0x4b, 0, 0, 0, 2, 0, 0, 0, 0]));
+    await writeFile(`${dir.path}/empty.pack`, pack);
+    const verify = await run("sh", ["-c", `cd ${dir.path} && git index-pack empty.pack >/dev/null && git verify-pack -v empty.idx`]);
+    // verify-pack lists each object and ends with the pack's name and "ok": here only that.
+    expect(verify.stdout).toBe("empty.pack: ok\n");
   });
 
   it.each([

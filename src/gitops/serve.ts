@@ -276,7 +276,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
     return send(res, answer);
   };
 
-  /** This process's answer when it has one (an agent's incremental fetch), else a backend's. */
+  /** This process's answer when it has one (an agent's ref advertisement or incremental fetch), else a backend's. */
   const produce = async (
     req: IncomingMessage,
     res: ServerResponse,

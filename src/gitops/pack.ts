@@ -7,7 +7,9 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as fs from "node:fs";
 import { crc32, deflateSync, inflateSync } from "node:zlib";
+import * as git from "isomorphic-git";
 import { GitError } from "../api/errors.js";
 import type { ObjectStore } from "./store.js";
 
@@ -94,41 +96,132 @@ export async function packLooseObjects(store: ObjectStore): Promise<PackResult> 
   try {
     const oids = await listLooseObjects(gitdir);
     if (oids.length === 0) return { packed: 0 };
-    const header = Buffer.alloc(12);
-    header.write("PACK", 0, "latin1");
-    header.writeUInt32BE(2, 4);
-    header.writeUInt32BE(oids.length, 8);
-    const chunks: Buffer[] = [header];
-    const packed: PackedObject[] = [];
-    let offset = header.length;
+    const objects: WholeObject[] = [];
     for (const oid of oids) {
       const raw = inflateSync(await readFile(join(gitdir, "objects", oid.slice(0, 2), oid.slice(2))));
       const nul = raw.indexOf(0);
       const [type, size] = raw.subarray(0, nul).toString("latin1").split(" ");
-      const code = TYPE_CODES[type ?? ""];
       const content = raw.subarray(nul + 1);
-      if (code === undefined || Number(size) !== content.length) {
+      if (TYPE_CODES[type ?? ""] === undefined || Number(size) !== content.length) {
         throw new Error(`loose object ${oid} is corrupt (header ${JSON.stringify(raw.subarray(0, nul).toString("latin1"))})`);
       }
-      const entry = Buffer.concat([entryHeader(code, content.length), deflateSync(content)]);
-      packed.push({ oid, offset, crc: crc32(entry) });
-      chunks.push(entry);
-      offset += entry.length;
+      objects.push({ oid, type: type as string, content });
     }
-    const hash = createHash("sha1");
-    for (const c of chunks) hash.update(c);
-    const packSha = hash.digest();
-    const name = `pack-${packSha.toString("hex")}`;
-    const dir = join(gitdir, "objects", "pack");
-    // The pack first, then its index: readers only look for packs through their .idx files.
-    await writeFile(join(dir, `tmp_${name}.pack`), Buffer.concat([...chunks, packSha]));
-    await rename(join(dir, `tmp_${name}.pack`), join(dir, `${name}.pack`));
-    await writeFile(join(dir, `tmp_${name}.idx`), packIndex(packed, packSha));
-    await rename(join(dir, `tmp_${name}.idx`), join(dir, `${name}.idx`));
+    const name = await writePack(gitdir, objects);
     for (const oid of oids) await rm(join(gitdir, "objects", oid.slice(0, 2), oid.slice(2)), { force: true });
     store.looseWrites = 0;
     return { packed: oids.length, pack: `${name}.pack` };
   } catch (err) {
     throw new GitError(`packing loose objects in ${gitdir} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** An object as a pack stores it when it has no delta. */
+interface WholeObject {
+  oid: string;
+  type: string;
+  content: Buffer | Uint8Array;
+}
+
+/**
+ * Write `objects` (each whole, no deltas) as one pack with its version-2 index; returns its name
+ * (`pack-<sha>`). The pack first, then its index: readers look for packs only through their .idx.
+ */
+async function writePack(gitdir: string, objects: readonly WholeObject[]): Promise<string> {
+  const header = Buffer.alloc(12);
+  header.write("PACK", 0, "latin1");
+  header.writeUInt32BE(2, 4);
+  header.writeUInt32BE(objects.length, 8);
+  const chunks: Buffer[] = [header];
+  const packed: PackedObject[] = [];
+  let offset = header.length;
+  for (const o of objects) {
+    const code = TYPE_CODES[o.type];
+    if (code === undefined) throw new Error(`object ${o.oid} has the unknown type ${JSON.stringify(o.type)}`);
+    const entry = Buffer.concat([entryHeader(code, o.content.length), deflateSync(o.content)]);
+    packed.push({ oid: o.oid, offset, crc: crc32(entry) });
+    chunks.push(entry);
+    offset += entry.length;
+  }
+  const hash = createHash("sha1");
+  for (const c of chunks) hash.update(c);
+  const packSha = hash.digest();
+  const name = `pack-${packSha.toString("hex")}`;
+  const dir = join(gitdir, "objects", "pack");
+  await writeFile(join(dir, `tmp_${name}.pack`), Buffer.concat([...chunks, packSha]));
+  await rename(join(dir, `tmp_${name}.pack`), join(dir, `${name}.pack`));
+  await writeFile(join(dir, `tmp_${name}.idx`), packIndex(packed, packSha));
+  await rename(join(dir, `tmp_${name}.idx`), join(dir, `${name}.idx`));
+  return name;
+}
+
+/** The object ids a version-2 pack index lists, in its (sorted) order. */
+export function packIndexOids(idx: Buffer): string[] {
+  if (idx.length < 8 + 256 * 4 || idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) {
+    throw new Error("not a version-2 pack index");
+  }
+  const count = idx.readUInt32BE(8 + 255 * 4);
+  const start = 8 + 256 * 4;
+  if (idx.length < start + count * 20) throw new Error(`a pack index of ${count} objects is cut short`);
+  const oids: string[] = [];
+  for (let i = 0; i < count; i++) oids.push(idx.toString("hex", start + i * 20, start + (i + 1) * 20));
+  return oids;
+}
+
+export interface MergeResult {
+  /** Packs whose objects were written into the new one (0 when nothing was done). */
+  merged: number;
+  /** The packs merged (`pack-<sha>`): still on disk, for the caller to remove once no read may still use them. */
+  retired: string[];
+  /** The new pack (`pack-<sha>`), when one was written. */
+  pack?: string;
+}
+
+/**
+ * Past `maxPacks` packs, write the objects of the smaller ones into one pack. Every fetch leaves a
+ * pack, and a packed object is looked for in each pack in turn, so reads slow down as packs
+ * accumulate. Geometric, as git's own `repack --geometric`: the largest pack is kept as it is
+ * while it holds at least as many objects as all the others together, so an object is rewritten
+ * a logarithmic number of times. The merged packs are not deleted here: a read that listed the
+ * packs a moment ago may still open one (`removePacks`, later). `skip` names packs already
+ * retired by an earlier merge.
+ */
+export async function mergePacks(store: ObjectStore, options: { maxPacks: number; skip?: ReadonlySet<string> }): Promise<MergeResult> {
+  const gitdir = store.gitdir;
+  const dir = join(gitdir, "objects", "pack");
+  try {
+    const names = (await readdir(dir).catch(() => [] as string[]))
+      .filter((f) => /^pack-[0-9a-f]{40}\.idx$/.test(f))
+      .map((f) => f.slice(0, -4))
+      .filter((n) => !options.skip?.has(n));
+    if (names.length <= options.maxPacks) return { merged: 0, retired: [] };
+    const packs = await Promise.all(names.map(async (name) => ({ name, oids: packIndexOids(await readFile(join(dir, `${name}.idx`))) })));
+    packs.sort((a, b) => b.oids.length - a.oids.length || (a.name < b.name ? -1 : 1));
+    const [largest, ...others] = packs as [(typeof packs)[number], ...typeof packs];
+    const othersCount = others.reduce((n, p) => n + p.oids.length, 0);
+    const chosen = largest.oids.length >= othersCount ? others : packs;
+    const seen = new Set<string>();
+    const objects: WholeObject[] = [];
+    for (const pack of chosen) {
+      for (const oid of pack.oids) {
+        if (seen.has(oid)) continue;
+        seen.add(oid);
+        const { type, object } = await git.readObject({ fs, gitdir, oid, format: "content", cache: store.cache });
+        objects.push({ oid, type, content: object as Uint8Array });
+      }
+    }
+    const pack = await writePack(gitdir, objects);
+    return { merged: chosen.length, retired: chosen.map((p) => p.name).filter((n) => n !== pack), pack };
+  } catch (err) {
+    throw new GitError(`merging the packs of ${gitdir} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Remove packs a merge retired: the index first, so no reader finds a pack without its data. */
+export async function removePacks(gitdir: string, names: Iterable<string>): Promise<void> {
+  const dir = join(gitdir, "objects", "pack");
+  for (const name of names) {
+    await rm(join(dir, `${name}.idx`), { force: true });
+    await rm(join(dir, `${name}.pack`), { force: true });
   }
 }

@@ -10,7 +10,7 @@ import { GitError } from "../api/errors.js";
 import { type DeploymentTrailers, formatCommitMessage, parseCommitMessage } from "./commit-message.js";
 import { clusterDir, deploymentDir, validateClusterName, validateDeploymentName, validateNamespace } from "./layout.js";
 import { WriteLock } from "./lock.js";
-import { listLooseObjects, type PackResult, packLooseObjects } from "./pack.js";
+import { listLooseObjects, mergePacks, type PackResult, packLooseObjects, removePacks } from "./pack.js";
 import { type ClusterDiff, diffFolder, listFolder, readFolder, readText } from "./reads.js";
 import { displayUrl, RemoteSession, type RemoteOptions } from "./remote.js";
 import { EMPTY_TREE, isOid, ObjectStore } from "./store.js";
@@ -96,10 +96,20 @@ export interface EnvRepoOptions {
   clock?: () => Date;
   /** Pack loose objects automatically after a commit once this many piled up; 0 disables. Default: 2,000. */
   packThreshold?: number;
+  /**
+   * Merge packs once there are more than this many (a fetch leaves one each time; reads slow down
+   * with every pack); 0 disables. Default: 16.
+   */
+  maxPacks?: number;
+  /** How long packs replaced by a merge stay on disk, ms (a read may have found them just before). Default: 60,000. */
+  retiredPackGraceMs?: number;
   /** Tree entries kept in memory to avoid re-reading trees. Default: 200,000. */
   treeCacheEntries?: number;
 }
 
+const DEFAULT_MAX_PACKS = 16;
+/** How long a pack replaced by a merge stays on disk: far longer than any read that found it. */
+const DEFAULT_RETIRED_PACK_GRACE_MS = 60_000;
 const DEFAULT_AUTHOR: Signature = { name: "Flotilla", email: "flotilla@localhost" };
 
 export class EnvRepo {
@@ -111,6 +121,10 @@ export class EnvRepo {
   private readonly author: Signature;
   private readonly clock: () => Date;
   private readonly packThreshold: number;
+  private readonly maxPacks: number;
+  private readonly retiredPackGraceMs: number;
+  /** Packs a merge replaced, removed after `retiredPackGraceMs` (a read may still have them open). */
+  private readonly retiredPacks = new Set<string>();
 
   private constructor(options: EnvRepoOptions, store: ObjectStore) {
     this.dir = options.dir;
@@ -120,6 +134,8 @@ export class EnvRepo {
     this.author = options.author ?? DEFAULT_AUTHOR;
     this.clock = options.clock ?? (() => new Date());
     this.packThreshold = options.packThreshold ?? 2000;
+    this.maxPacks = options.maxPacks ?? DEFAULT_MAX_PACKS;
+    this.retiredPackGraceMs = options.retiredPackGraceMs ?? DEFAULT_RETIRED_PACK_GRACE_MS;
   }
 
   /**
@@ -218,6 +234,7 @@ export class EnvRepo {
       if (!this.remote) return { head: await this.head(), state: "local" as const };
       const fetched = await this.integrateRemote();
       if (fetched.error) return { head: await this.head(), state: "queued" as const, error: fetched.error };
+      await this.mergePacksLocked();
       const pushed = await this.pushLocked();
       return pushed.error ? { head: pushed.head, state: "queued" as const, error: pushed.error } : { head: pushed.head, state: "pushed" as const };
     });
@@ -451,7 +468,31 @@ export class EnvRepo {
 
   private async maybePackLocked(threshold = this.packThreshold): Promise<PackResult> {
     if (threshold <= 0 || this.store.looseWrites < threshold) return { packed: 0 };
-    return packLooseObjects(this.store);
+    const result = await packLooseObjects(this.store);
+    await this.mergePacksLocked();
+    return result;
+  }
+
+  /**
+   * Merge packs past `maxPacks` (each fetch and each housekeeping pass leaves one). Housekeeping:
+   * a failure is left for the next pass, the commit or fetch that ran it stands.
+   */
+  private async mergePacksLocked(): Promise<void> {
+    if (this.maxPacks <= 0) return;
+    const result = await mergePacks(this.store, { maxPacks: this.maxPacks, skip: this.retiredPacks }).catch(() => undefined);
+    if (!result?.merged) return;
+    // Reads from here on find the merged pack; the old indexes the library keeps are let go.
+    this.store.resetCache();
+    const retired = result.retired;
+    for (const name of retired) this.retiredPacks.add(name);
+    const timer = setTimeout(() => {
+      void removePacks(this.dir, retired)
+        .then(() => {
+          for (const name of retired) this.retiredPacks.delete(name);
+        })
+        .catch(() => undefined);
+    }, this.retiredPackGraceMs);
+    timer.unref();
   }
 }
 

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { constants } from "node:fs";
+import { constants, readdirSync } from "node:fs";
 import { access } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
@@ -160,8 +160,9 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
   const log = options.logger;
   const cache = options.answerCache === false ? undefined : (options.answerCache ?? new AnswerCache());
   const inProcess = options.answerInProcess ?? true;
-  /** isomorphic-git's cache of pack indexes, for the in-process answers. */
-  const objectCache = {};
+  /** isomorphic-git's cache of pack indexes, for the in-process answers; new when the packs change. */
+  let objectCache = {};
+  let packsSeen = "";
   const trees: NonNullable<UploadPackOptions["trees"]> = new Map();
   /** The capabilities of the backend's last protocol v0/v1 advertisement, to advertise new refs under. */
   let advertisement: AdvertisementTemplate | undefined;
@@ -311,6 +312,17 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
     // Protocol v2, a compressed body or another content type: the backend's.
     if (req.headers["git-protocol"] !== undefined || req.headers["content-encoding"] !== undefined) return undefined;
     if (req.headers["content-type"] !== "application/x-git-upload-pack-request") return undefined;
+    // Packs merged away would stay in the library's cache (their indexes and contents) for good.
+    let packs = "";
+    try {
+      packs = readdirSync(join(options.repoDir, "objects", "pack")).join("\n");
+    } catch {
+      // no pack folder yet: nothing cached to let go
+    }
+    if (packs !== packsSeen) {
+      objectCache = {};
+      packsSeen = packs;
+    }
     const request = parseUploadPackRequest(body);
     const answer =
       "unanswered" in request

@@ -34,8 +34,8 @@ export function isOid(value: string): boolean {
 
 export class ObjectStore {
   readonly gitdir: string;
-  /** isomorphic-git's cache object: keeps parsed pack indexes between calls. */
-  readonly cache: object = {};
+  /** isomorphic-git's cache object: keeps parsed pack indexes (and pack contents) between calls. */
+  cache: object = {};
   /** Loose objects written by this process since the last pack (an estimate for `maybePack`). */
   looseWrites = 0;
   private readonly trees = new Map<string, readonly TreeEntry[]>();
@@ -49,6 +49,11 @@ export class ObjectStore {
     this.gitdir = options.gitdir;
     this.maxEntries = options.treeCacheEntries ?? 200_000;
     this.loose = new LooseWriter(options.gitdir);
+  }
+
+  /** Start a new library cache: after packs were merged, the old ones' indexes and contents are dead weight. */
+  resetCache(): void {
+    this.cache = {};
   }
 
   async readTree(oid: string): Promise<readonly TreeEntry[]> {

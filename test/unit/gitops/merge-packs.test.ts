@@ -1,0 +1,93 @@
+// Merging the packs that fetches and housekeeping leave, checked with stock git: nothing lost,
+// the repository fsck-clean, the largest pack kept while it outweighs the rest.
+
+import { readdir } from "node:fs/promises";
+import type { Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mergePacks, removePacks } from "../../../src/gitops/pack.js";
+import { EnvRepo } from "../../../src/gitops/repo.js";
+import { type AccessDecision, startGitServer } from "../../../src/gitops/serve.js";
+import { ObjectStore } from "../../../src/gitops/store.js";
+import { configMaps, stockGit, tempDir } from "./support.js";
+
+const packsIn = async (gitdir: string) =>
+  (await readdir(`${gitdir}/objects/pack`))
+    .filter((f) => f.endsWith(".idx"))
+    .map((f) => f.slice(0, -4))
+    .sort();
+const allowAll = async (): Promise<AccessDecision> => ({ outcome: "allowed", user: "agent" });
+
+describe("merging packs", { timeout: 30_000 }, () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  beforeAll(async () => {
+    dir = await tempDir("flotilla-merge-packs-");
+  });
+  afterAll(async () => {
+    await dir.cleanup();
+  });
+
+  it("writes the smaller packs' objects into one, keeps the largest while it outweighs them, and loses nothing", async () => {
+    const gitdir = `${dir.path}/local.git`;
+    // A pack per commit (housekeeping after every commit), no merging: the packs to merge.
+    const repo = await EnvRepo.open({ dir: gitdir, packThreshold: 1, maxPacks: 0 });
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) many[`c${i}`] = String(i);
+    await repo.commitDeployments([{ namespace: "team-a", name: "big", clusters: { "prod-eu": configMaps("team-a", many) } }], "big");
+    for (let i = 0; i < 5; i++)
+      await repo.commitDeployments([{ namespace: "team-a", name: "web", clusters: { "prod-eu": configMaps("team-a", { web: String(i) }) } }], `web ${i}`);
+    const before = await packsIn(gitdir);
+    expect(before).toHaveLength(6);
+    const objectsBefore = (await stockGit(gitdir, ["rev-list", "--objects", "--all"])).stdout;
+
+    const store = new ObjectStore({ gitdir });
+    expect((await mergePacks(store, { maxPacks: 6 })).merged).toBe(0);
+    const result = await mergePacks(store, { maxPacks: 4 });
+    // The first commit's pack (40 ConfigMaps and their trees) outweighs the five small ones.
+    expect(result.merged).toBe(5);
+    expect(result.retired).toHaveLength(5);
+    const after = await packsIn(gitdir);
+    expect(after).toHaveLength(7);
+    expect(after).toContain(result.pack);
+    const kept = before.filter((p) => !result.retired.includes(p));
+    expect(kept).toHaveLength(1);
+
+    await removePacks(gitdir, result.retired);
+    expect(await packsIn(gitdir)).toEqual([kept[0], result.pack].sort());
+    const fsck = await stockGit(gitdir, ["fsck", "--strict", "--no-dangling"]);
+    expect(fsck.code, fsck.stderr).toBe(0);
+    expect((await stockGit(gitdir, ["rev-list", "--objects", "--all"])).stdout).toBe(objectsBefore);
+    const verify = await stockGit(gitdir, ["verify-pack", `${gitdir}/objects/pack/${result.pack}.idx`]);
+    expect(verify.code, verify.stderr).toBe(0);
+  });
+
+  it("keeps an agent that fetched many times at a few packs, readable all along", async () => {
+    const served = `${dir.path}/served.git`;
+    const repo = await EnvRepo.open({ dir: served });
+    await repo.commitDeployments([{ namespace: "team-a", name: "web", clusters: { "prod-eu": configMaps("team-a", { web: "0" }) } }], "v0");
+    const { server, port } = await startGitServer({ host: "127.0.0.1", port: 0, repoDir: served, authorize: allowAll });
+    try {
+      const agentDir = `${dir.path}/agent.git`;
+      const agent = await EnvRepo.open({
+        dir: agentDir,
+        maxPacks: 3,
+        retiredPackGraceMs: 0,
+        remote: { url: `http://127.0.0.1:${port}/env.git`, token: "t", authScheme: "bearer" },
+      });
+      for (let i = 1; i <= 10; i++) {
+        await repo.commitDeployments([{ namespace: "team-a", name: "web", clusters: { "prod-eu": configMaps("team-a", { web: String(i) }) } }], `v${i}`);
+        const synced = await agent.sync();
+        expect(synced.head).toBe(await repo.head());
+        const files = await agent.readCluster("prod-eu", synced.head as string);
+        expect([...files.values()].join("")).toContain(`value: "${i}"`);
+      }
+      // Eleven fetches, each leaving a pack, merged as they came: past three, the small ones are
+      // written into one (the retired ones removed at once here, a minute later by default).
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await packsIn(agentDir)).length).toBeLessThanOrEqual(4);
+      const fsck = await stockGit(agentDir, ["fsck", "--strict", "--no-dangling"]);
+      expect(fsck.code, fsck.stderr).toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

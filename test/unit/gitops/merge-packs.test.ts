@@ -2,7 +2,6 @@
 // the repository fsck-clean, the largest pack kept while it outweighs the rest.
 
 import { readdir } from "node:fs/promises";
-import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mergePacks, removePacks } from "../../../src/gitops/pack.js";
 import { EnvRepo } from "../../../src/gitops/repo.js";

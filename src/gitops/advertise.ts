@@ -5,10 +5,10 @@
 // under the line the backend wrote. A repository with refs it does not model (tags, other
 // namespaces, a HEAD that points elsewhere than the learned answer says) is left to the backend.
 
-import { type Dirent, readdirSync, readFileSync } from "node:fs";
+import { type Dirent, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parsePktLines, pktLine } from "./pkt-line.js";
-import type { CachedAnswer } from "./serve-cache.js";
+import { type CachedAnswer, readOrEmpty } from "./serve-cache.js";
 
 /** What is kept of a backend's advertisement: its headers and the capabilities of its first line. */
 export interface AdvertisementTemplate {
@@ -43,11 +43,10 @@ export function learnAdvertisement(answer: CachedAnswer): AdvertisementTemplate 
 
 /** The refs of a bare repository when they are HEAD (a symbolic ref) and branches only; else undefined. */
 export function readBranches(gitdir: string): { head: string; branches: Map<string, string> } | undefined {
-  const headFile = read(join(gitdir, "HEAD"));
-  const head = /^ref: (refs\/heads\/\S+)$/.exec(headFile?.trim() ?? "")?.[1];
+  const head = /^ref: (refs\/heads\/\S+)$/.exec(readOrEmpty(join(gitdir, "HEAD")))?.[1];
   if (!head) return undefined;
   const branches = new Map<string, string>();
-  for (const line of (read(join(gitdir, "packed-refs")) ?? "").split("\n")) {
+  for (const line of readOrEmpty(join(gitdir, "packed-refs")).split("\n")) {
     if (line === "" || line.startsWith("#")) continue;
     const [oid = "", name = ""] = line.split(" ");
     if (!OID.test(oid) || !name.startsWith("refs/heads/")) return undefined;
@@ -68,7 +67,7 @@ export function readBranches(gitdir: string): { head: string; branches: Map<stri
       }
       if (e.name.endsWith(".lock")) continue;
       if (!name.startsWith("refs/heads/")) return false;
-      const oid = read(join(dir, e.name))?.trim() ?? "";
+      const oid = readOrEmpty(join(dir, e.name));
       if (!OID.test(oid)) return false;
       branches.set(name, oid); // a loose ref is newer than its packed line
     }
@@ -86,12 +85,4 @@ export function advertise(template: AdvertisementTemplate, refs: { head: string;
   for (const name of [...refs.branches.keys()].sort()) parts.push(pktLine(`${refs.branches.get(name)} ${name}\n`));
   parts.push("0000");
   return { status: 200, headers: template.headers, body: Buffer.from(parts.join(""), "utf8") };
-}
-
-function read(file: string): string | undefined {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
 }

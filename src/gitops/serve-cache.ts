@@ -141,7 +141,8 @@ export function refsFingerprint(gitdir: string): string {
   return parts.join("\n");
 }
 
-function readOrEmpty(file: string): string {
+/** A small file's text, trimmed; "" when it cannot be read. */
+export function readOrEmpty(file: string): string {
   try {
     return readFileSync(file, "utf8").trim();
   } catch {

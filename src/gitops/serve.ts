@@ -13,7 +13,8 @@ import { GIT_SERVE_PATH, GIT_SERVE_RBAC_PATH } from "../api/pull.js";
 import { type BodyRead, readRequestBody } from "../support/request-body.js";
 import { AnswerCache, type CachedAnswer, refsFingerprint, requestKey } from "./serve-cache.js";
 import { type AdvertisementTemplate, advertise, learnAdvertisement, readBranches } from "./advertise.js";
-import { advertisedOids, answerUploadPack, parseUploadPackRequest, type UploadPackOptions } from "./upload-pack.js";
+import { ObjectStore } from "./store.js";
+import { advertisedOids, answerUploadPack, parseUploadPackRequest } from "./upload-pack.js";
 
 /** What the authorizer says of a token: a result for every expected outcome, with a reason for every "no". */
 export type AccessDecision =
@@ -62,6 +63,8 @@ export interface GitServeOptions {
 export type AnsweredBy = "cache" | "controller" | "backend";
 
 const MiB = 1024 * 1024;
+/** Tree entries the in-process answers keep parsed: the trees of the last few fetches. */
+const SERVED_TREE_ENTRIES = 50_000;
 /** Without a cache, the largest backend answer kept for what this process learns from it. */
 const ANSWER_KEPT_BYTES = 1 * MiB;
 /** The CGI header block of http-backend is a few lines; more than this is a broken backend. */
@@ -160,10 +163,9 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
   const log = options.logger;
   const cache = options.answerCache === false ? undefined : (options.answerCache ?? new AnswerCache());
   const inProcess = options.answerInProcess ?? true;
-  /** isomorphic-git's cache of pack indexes, for the in-process answers; new when the packs change. */
-  let objectCache = {};
+  /** The served objects for the in-process answers; its library cache renewed when the packs change. */
+  const store = new ObjectStore({ gitdir: options.repoDir, treeCacheEntries: SERVED_TREE_ENTRIES });
   let packsSeen = "";
-  const trees: NonNullable<UploadPackOptions["trees"]> = new Map();
   /** The capabilities of the backend's last protocol v0/v1 advertisement, to advertise new refs under. */
   let advertisement: AdvertisementTemplate | undefined;
   let active = 0;
@@ -249,8 +251,9 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
       const value = req.headers[name];
       return typeof value === "string" ? value : undefined;
     };
+    const refs = refsFingerprint(options.repoDir);
     const key = requestKey({
-      refs: refsFingerprint(options.repoDir),
+      refs,
       suffix: route.suffix,
       query: route.query,
       method: route.method,
@@ -265,7 +268,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
       let status = 0;
       const outcome = await cache.once(key, async () => {
         cache.misses++;
-        status = await produce(req, res, route, body, keep);
+        status = await produce(req, res, route, body, keep, refs);
       });
       if (outcome === "produced") return status;
       answer = cache.get(key);
@@ -284,8 +287,10 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
     route: Extract<Route, { kind: "upload-pack" }>,
     body: Buffer,
     keep?: (answer: CachedAnswer) => void,
+    /** The refs fingerprint the caller already read, if any. */
+    refs?: string,
   ): Promise<number> => {
-    const answer = inProcess ? await answerHere(req, route, body) : undefined;
+    const answer = inProcess ? await answerHere(req, route, body, refs) : undefined;
     if (answer) {
       keep?.(answer);
       options.onAnswer?.("controller", asked(route));
@@ -303,7 +308,12 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
   const isV0Advertisement = (req: IncomingMessage, route: Extract<Route, { kind: "upload-pack" }>) =>
     route.method === "GET" && req.headers["git-protocol"] === undefined;
 
-  const answerHere = async (req: IncomingMessage, route: Extract<Route, { kind: "upload-pack" }>, body: Buffer): Promise<CachedAnswer | undefined> => {
+  const answerHere = async (
+    req: IncomingMessage,
+    route: Extract<Route, { kind: "upload-pack" }>,
+    body: Buffer,
+    refs: string | undefined,
+  ): Promise<CachedAnswer | undefined> => {
     if (isV0Advertisement(req, route)) {
       const refs = advertisement && readBranches(options.repoDir);
       return refs && advertisement ? advertise(advertisement, refs) : undefined;
@@ -320,14 +330,12 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
       // no pack folder yet: nothing cached to let go
     }
     if (packs !== packsSeen) {
-      objectCache = {};
+      store.resetCache();
       packsSeen = packs;
     }
     const request = parseUploadPackRequest(body);
     const answer =
-      "unanswered" in request
-        ? request
-        : await answerUploadPack(request, { gitdir: options.repoDir, tips: advertisedOids(refsFingerprint(options.repoDir)), cache: objectCache, trees });
+      "unanswered" in request ? request : await answerUploadPack(request, { store, tips: advertisedOids(refs ?? refsFingerprint(options.repoDir)) });
     if ("unanswered" in answer) {
       log?.debug({ why: answer.unanswered }, "git request left to the backend");
       return undefined;

@@ -56,6 +56,17 @@ export class ObjectStore {
     this.cache = {};
   }
 
+  /** Whether the object is in the repository (loose or packed). */
+  async has(oid: string): Promise<boolean> {
+    try {
+      await git.readObject({ fs, gitdir: this.gitdir, oid, format: "deflated", cache: this.cache });
+      return true;
+    } catch (err) {
+      if (err instanceof git.Errors.NotFoundError) return false;
+      throw err;
+    }
+  }
+
   async readTree(oid: string): Promise<readonly TreeEntry[]> {
     const hit = this.trees.get(oid);
     if (hit) {
@@ -157,7 +168,18 @@ export class ObjectStore {
   private async wrap<T>(what: string, op: () => Promise<T>): Promise<T> {
     try {
       return await op();
-    } catch (err) {
+    } catch (first) {
+      let err = first;
+      // A pack merged away while this read looked through the packs (its index listed, then gone):
+      // once more with a fresh cache, which sees the merged pack instead.
+      if (first instanceof git.Errors.InternalError) {
+        this.resetCache();
+        try {
+          return await op();
+        } catch (again) {
+          err = again;
+        }
+      }
       throw new GitError(`${what} in ${this.gitdir} failed: ${(err as Error).message}`, { cause: err });
     }
   }

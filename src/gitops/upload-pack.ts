@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as git from "isomorphic-git";
 import { parsePktLines, pktLine, sidebandLine } from "./pkt-line.js";
 import type { CachedAnswer } from "./serve-cache.js";
+import type { ObjectStore } from "./store.js";
 
 /** A fetch request's parts, as far as this module answers them. */
 export interface UploadPackRequest {
@@ -84,22 +85,14 @@ export function advertisedOids(refsFingerprint: string): Set<string> {
 }
 
 export interface UploadPackOptions {
-  /** The bare repository served. */
-  gitdir: string;
+  /**
+   * The served repository's objects, kept between requests: the trees one fetch brings are the
+   * parents the next fetch compares against, and the store keeps parsed trees and commits.
+   */
+  store: ObjectStore;
   /** Object ids the client may want: the tips of the refs it was advertised. */
   tips: ReadonlySet<string>;
-  /** isomorphic-git's cache (pack indexes), kept between requests. */
-  cache: object;
-  /**
-   * Trees read by earlier answers, kept between requests: the trees one fetch brings are the
-   * parents the next fetch compares against. Bounded by {@link TREES_KEPT}.
-   */
-  trees?: Map<string, TreeEntries>;
 }
-
-type TreeEntries = ReadonlyArray<{ path: string; oid: string; type: string }>;
-/** Parsed trees kept between answers (a few hundred bytes each). */
-const TREES_KEPT = 4096;
 
 /**
  * The complete answer to `request` (ACKs, then the pack on side-band 1, then a flush), or why it
@@ -118,13 +111,13 @@ export async function answerUploadPack(request: UploadPackRequest, o: UploadPack
   if (haves.length === 0) return { unanswered: "no haves (a clone)" };
   if (haves.length > MAX_HAVES) return { unanswered: `${haves.length} haves` };
 
-  const read = reader(o);
+  const read = o.store;
   try {
     // As upload-pack over stateless HTTP: a want the branch has moved past since the client read
     // the refs (the controller commits every second in a burst) is served if a tip still reaches it.
     if (!(await reachableFromTips(read, want, o.tips))) return { unanswered: "a want no ref tip reaches" };
     const common: string[] = [];
-    for (const have of haves) if (await read.exists(have)) common.push(have);
+    for (const have of haves) if (await read.has(have)) common.push(have);
     if (common.length === 0) return { unanswered: "no have is known here" };
     // A client that has the want already (an agent's fetch with nothing new) gets an empty pack.
     const commonSet = new Set(common);
@@ -133,7 +126,7 @@ export async function answerUploadPack(request: UploadPackRequest, o: UploadPack
     const commits: Array<{ oid: string; tree: string; parent: string }> = [];
     for (let oid = want; !commonSet.has(oid); ) {
       if (commits.length === MAX_COMMITS) return { unanswered: `more than ${MAX_COMMITS} new commits` };
-      const commit = await read.commit(oid);
+      const commit = await read.readCommit(oid);
       if (commit.parent.length !== 1) return { unanswered: "a merge or a root commit among the new ones" };
       const parent = commit.parent[0] as string;
       commits.push({ oid, tree: commit.tree, parent });
@@ -142,10 +135,10 @@ export async function answerUploadPack(request: UploadPackRequest, o: UploadPack
     const objects = new Set<string>();
     for (const c of commits) {
       objects.add(c.oid);
-      const parentTree = (await read.commit(c.parent)).tree;
+      const parentTree = (await read.readCommit(c.parent)).tree;
       await addChangedTree(read, c.tree, parentTree, objects);
     }
-    const { packfile } = await git.packObjects({ fs, gitdir: o.gitdir, oids: [...objects], cache: o.cache });
+    const { packfile } = await git.packObjects({ fs, gitdir: read.gitdir, oids: [...objects], cache: read.cache });
     if (!packfile) return { unanswered: "no pack was produced" };
     const chunks: Buffer[] = common.map((oid) => Buffer.from(pktLine(`ACK ${oid} common\n`)));
     chunks.push(Buffer.from(pktLine(`ACK ${common.at(-1)}\n`)));
@@ -158,45 +151,13 @@ export async function answerUploadPack(request: UploadPackRequest, o: UploadPack
   }
 }
 
-interface ObjectReader {
-  exists(oid: string): Promise<boolean>;
-  commit(oid: string): Promise<{ tree: string; parent: string[] }>;
-  tree(oid: string): Promise<TreeEntries>;
-}
-
-function reader(o: UploadPackOptions): ObjectReader {
-  const base = { fs, gitdir: o.gitdir, cache: o.cache };
-  return {
-    exists: async (oid) => {
-      try {
-        await git.readObject({ ...base, oid, format: "deflated" });
-        return true;
-      } catch (err) {
-        if (err instanceof git.Errors.NotFoundError) return false;
-        throw err;
-      }
-    },
-    commit: async (oid) => (await git.readCommit({ ...base, oid })).commit,
-    tree: async (oid) => {
-      const kept = o.trees?.get(oid);
-      if (kept) return kept;
-      const tree = (await git.readTree({ ...base, oid })).tree;
-      if (o.trees) {
-        if (o.trees.size >= TREES_KEPT) o.trees.delete(o.trees.keys().next().value as string);
-        o.trees.set(oid, tree);
-      }
-      return tree;
-    },
-  };
-}
-
-async function reachableFromTips(read: ObjectReader, want: string, tips: ReadonlySet<string>): Promise<boolean> {
+async function reachableFromTips(read: ObjectStore, want: string, tips: ReadonlySet<string>): Promise<boolean> {
   if (tips.has(want)) return true;
   for (const tip of tips) {
     let oid: string | undefined = tip;
     for (let step = 0; oid !== undefined && step < MAX_TIP_DISTANCE; step++) {
       if (oid === want) return true;
-      const commit: { parent: string[] } | undefined = await read.commit(oid).catch(() => undefined);
+      const commit: { parent: readonly string[] } | undefined = await read.readCommit(oid).catch(() => undefined);
       oid = commit?.parent[0];
     }
   }
@@ -207,11 +168,11 @@ async function reachableFromTips(read: ObjectReader, want: string, tips: Readonl
  * Add `tree` and what it holds that `before` (a tree the client has, or will have from this pack)
  * does not: subtrees with the same id are skipped whole. A tree already added was walked already.
  */
-async function addChangedTree(read: ObjectReader, tree: string, before: string | undefined, out: Set<string>): Promise<void> {
+async function addChangedTree(read: ObjectStore, tree: string, before: string | undefined, out: Set<string>): Promise<void> {
   if (tree === before || out.has(tree)) return;
   out.add(tree);
-  const old = new Map(before === undefined ? [] : (await read.tree(before)).map((e) => [e.path, e] as const));
-  for (const entry of await read.tree(tree)) {
+  const old = new Map(before === undefined ? [] : (await read.readTree(before)).map((e) => [e.path, e] as const));
+  for (const entry of await read.readTree(tree)) {
     if (entry.type === "commit") continue; // a submodule's commit lives in another repository
     const was = old.get(entry.path);
     if (was?.oid === entry.oid) continue;

@@ -171,7 +171,7 @@ export function packIndexOids(idx: Buffer): string[] {
 export interface MergeResult {
   /** Packs whose objects were written into the new one (0 when nothing was done). */
   merged: number;
-  /** The packs merged (`pack-<sha>`): still on disk, for the caller to remove once no read may still use them. */
+  /** The packs merged (`pack-<sha>`): their indexes gone, their data for the caller to remove once no read may still use it. */
   retired: string[];
   /** The new pack (`pack-<sha>`), when one was written. */
   pack?: string;
@@ -182,18 +182,15 @@ export interface MergeResult {
  * pack, and a packed object is looked for in each pack in turn, so reads slow down as packs
  * accumulate. Geometric, as git's own `repack --geometric`: the largest pack is kept as it is
  * while it holds at least as many objects as all the others together, so an object is rewritten
- * a logarithmic number of times. The merged packs are not deleted here: a read that listed the
- * packs a moment ago may still open one (`removePacks`, later). `skip` names packs already
- * retired by an earlier merge.
+ * a logarithmic number of times. The merged packs' indexes are removed at once (new reads no
+ * longer look in them); their data files are left for the caller to remove once no read that
+ * found them before may still open them (`removePacks`).
  */
-export async function mergePacks(store: ObjectStore, options: { maxPacks: number; skip?: ReadonlySet<string> }): Promise<MergeResult> {
+export async function mergePacks(store: ObjectStore, options: { maxPacks: number }): Promise<MergeResult> {
   const gitdir = store.gitdir;
   const dir = join(gitdir, "objects", "pack");
   try {
-    const names = (await readdir(dir).catch(() => [] as string[]))
-      .filter((f) => /^pack-[0-9a-f]{40}\.idx$/.test(f))
-      .map((f) => f.slice(0, -4))
-      .filter((n) => !options.skip?.has(n));
+    const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^pack-[0-9a-f]{40}\.idx$/.test(f)).map((f) => f.slice(0, -4));
     if (names.length <= options.maxPacks) return { merged: 0, retired: [] };
     const packs = await Promise.all(names.map(async (name) => ({ name, oids: packIndexOids(await readFile(join(dir, `${name}.idx`))) })));
     packs.sort((a, b) => b.oids.length - a.oids.length || (a.name < b.name ? -1 : 1));
@@ -211,13 +208,15 @@ export async function mergePacks(store: ObjectStore, options: { maxPacks: number
       }
     }
     const pack = await writePack(gitdir, objects);
-    return { merged: chosen.length, retired: chosen.map((p) => p.name).filter((n) => n !== pack), pack };
+    const retired = chosen.map((p) => p.name).filter((n) => n !== pack);
+    for (const name of retired) await rm(join(dir, `${name}.idx`), { force: true });
+    return { merged: chosen.length, retired, pack };
   } catch (err) {
     throw new GitError(`merging the packs of ${gitdir} failed: ${(err as Error).message}`, { cause: err });
   }
 }
 
-/** Remove packs a merge retired: the index first, so no reader finds a pack without its data. */
+/** Remove packs a merge retired (an index still there goes first: no reader finds a pack without its data). */
 export async function removePacks(gitdir: string, names: Iterable<string>): Promise<void> {
   const dir = join(gitdir, "objects", "pack");
   for (const name of names) {

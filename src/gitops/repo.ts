@@ -101,7 +101,7 @@ export interface EnvRepoOptions {
    * with every pack); 0 disables. Default: 16.
    */
   maxPacks?: number;
-  /** How long packs replaced by a merge stay on disk, ms (a read may have found them just before). Default: 60,000. */
+  /** How long the data of packs replaced by a merge stays on disk, ms (a read may have found them just before). Default: 60,000. */
   retiredPackGraceMs?: number;
   /** Tree entries kept in memory to avoid re-reading trees. Default: 200,000. */
   treeCacheEntries?: number;
@@ -123,8 +123,6 @@ export class EnvRepo {
   private readonly packThreshold: number;
   private readonly maxPacks: number;
   private readonly retiredPackGraceMs: number;
-  /** Packs a merge replaced, removed after `retiredPackGraceMs` (a read may still have them open). */
-  private readonly retiredPacks = new Set<string>();
 
   private constructor(options: EnvRepoOptions, store: ObjectStore) {
     this.dir = options.dir;
@@ -479,19 +477,11 @@ export class EnvRepo {
    */
   private async mergePacksLocked(): Promise<void> {
     if (this.maxPacks <= 0) return;
-    const result = await mergePacks(this.store, { maxPacks: this.maxPacks, skip: this.retiredPacks }).catch(() => undefined);
+    const result = await mergePacks(this.store, { maxPacks: this.maxPacks }).catch(() => undefined);
     if (!result?.merged) return;
     // Reads from here on find the merged pack; the old indexes the library keeps are let go.
     this.store.resetCache();
-    const retired = result.retired;
-    for (const name of retired) this.retiredPacks.add(name);
-    const timer = setTimeout(() => {
-      void removePacks(this.dir, retired)
-        .then(() => {
-          for (const name of retired) this.retiredPacks.delete(name);
-        })
-        .catch(() => undefined);
-    }, this.retiredPackGraceMs);
+    const timer = setTimeout(() => void removePacks(this.dir, result.retired).catch(() => undefined), this.retiredPackGraceMs);
     timer.unref();
   }
 }

@@ -18,10 +18,11 @@ import { type SupervisedInformer, supervisedInformer } from "../controller/hub.j
 import { LeaderElector } from "../controller/leader.js";
 import { EnvRepo } from "../gitops/repo.js";
 import { KubeClient } from "../kube/client.js";
+import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "../kube/keep-alive.js";
 import { envRepoSource } from "../sync/source.js";
 import { ClusterSyncWorker, type SyncEvent } from "../sync/worker.js";
 import { backoffDelay } from "../support/backoff.js";
-import { agentReport, deploymentReports, RecentEvents } from "./reports.js";
+import { agentReport, DeploymentReportMemo, RecentEvents } from "./reports.js";
 import { ReportWriter } from "./report-writer.js";
 import { kubeKeyObjects } from "../secrets/keys.js";
 import { type AgentSealingKey, agentSealingKey } from "./sealing-key.js";
@@ -118,6 +119,8 @@ export class Agent {
   private writer: ReportWriter | undefined;
   private clusterWatch: SupervisedInformer<Cluster> | undefined;
   private readonly events = new RecentEvents();
+  private readonly reports = new DeploymentReportMemo();
+  private publishQueued = false;
   private timers: NodeJS.Timeout[] = [];
   private fetching: Promise<void> | undefined;
   private fetchAgain = false;
@@ -133,8 +136,14 @@ export class Agent {
   private sealing: AgentSealingKey | undefined;
   private sealingRecipient: string | undefined;
 
+  /** The hub and the member as client-node API clients reach them: over shared keep-alive connections. */
+  private readonly hub: KeepAliveKubeConfig;
+  private readonly member: KeepAliveKubeConfig;
+
   constructor(private readonly o: AgentOptions) {
     this.log = o.logger.child({ cluster: o.cluster });
+    this.hub = keepAliveKubeConfig(o.hub);
+    this.member = keepAliveKubeConfig(o.member);
   }
 
   /** Ready: a standby is ready (it waits for the Lease), a leader once it works. */
@@ -150,7 +159,7 @@ export class Agent {
       return;
     }
     this.elector = new LeaderElector({
-      kc: this.o.member,
+      kc: this.member,
       namespace: this.o.namespace ?? "flotilla-agent",
       name: "flotilla-agent",
       identity: this.o.identity,
@@ -174,6 +183,8 @@ export class Agent {
     this.stopped = true;
     await this.stopWork();
     await this.elector?.stop();
+    this.hub.destroyAgents();
+    this.member.destroyAgents();
   }
 
   /**
@@ -223,7 +234,7 @@ export class Agent {
     if (head) this.fetchedCommit = head;
     const resync = this.state.resyncInterval ? parseDuration(this.state.resyncInterval) : (this.o.resyncIntervalMs ?? 300_000);
     this.writer = new ReportWriter({
-      hub: this.o.hub,
+      hub: this.hub,
       cluster: this.o.cluster,
       onError: (e) => this.log.warn({ err: errText(e) }, "reports not written (the hub did not take them); retrying"),
       onFlushed: (n, ok) => {
@@ -268,6 +279,7 @@ export class Agent {
 
   private async stopWork(): Promise<void> {
     if (!this.working) return;
+    if (this.publishQueued) this.publishNow();
     this.working = false;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
@@ -312,7 +324,9 @@ export class Agent {
       if (wait > 0) await sleep(wait);
       this.fetchStarted = true;
       this.lastFetchAt = Date.now();
+      const startedAt = performance.now();
       const result = await repo.sync();
+      const ms = Math.round(performance.now() - startedAt);
       if (result.error) {
         this.metrics.fetches.inc({ result: "failed" });
         this.log.warn({ err: result.error.message }, "fetching the environment repository failed; working from the last fetched commit");
@@ -321,7 +335,7 @@ export class Agent {
       this.metrics.fetches.inc({ result: "ok" });
       const head = result.head;
       if (!head) return;
-      if (head !== this.fetchedCommit) this.log.debug({ head: head.slice(0, 12) }, "fetched");
+      if (head !== this.fetchedCommit) this.log.debug({ head: head.slice(0, 12), ms, waitedMs: Math.max(0, Math.round(wait)) }, "fetched");
       this.fetchedCommit = head;
       this.worker?.setDesired(head);
       if (this.askedCommit && (await this.contains(head, this.askedCommit))) this.askedCommit = undefined;
@@ -350,12 +364,12 @@ export class Agent {
   }
 
   private watchCluster(): SupervisedInformer<Cluster> {
-    const api = this.o.hub.makeApiClient(CustomObjectsApi);
+    const api = this.hub.makeApiClient(CustomObjectsApi);
     const selector = `metadata.name=${this.o.cluster}`;
     // The agent may read its own Cluster only: list and watch by name (RBAC resourceNames).
     const path = `/apis/${GROUP}/${VERSION}/clusters?fieldSelector=${encodeURIComponent(selector)}`;
     return supervisedInformer<KubernetesObject>(
-      this.o.hub,
+      this.hub,
       path,
       () => api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "clusters", fieldSelector: selector }) as never,
       {
@@ -391,6 +405,7 @@ export class Agent {
     }
     const desired = c.status?.desiredCommit;
     if (desired && desired !== this.askedCommit && desired !== this.fetchedCommit) {
+      this.log.debug({ commit: desired.slice(0, 12) }, "the hub announced a commit");
       this.askedCommit = desired;
       void this.fetch();
     }
@@ -405,15 +420,25 @@ export class Agent {
     this.publish();
   }
 
-  /** Hand the current state to the writer; it writes what changed. */
+  /**
+   * Hand the current state to the writer soon; it writes what changed. A sync emits an event per
+   * deployment it touched, all in one turn of the event loop: they make one hand-over.
+   */
   private publish(): void {
+    if (this.publishQueued) return;
+    this.publishQueued = true;
+    setImmediate(() => this.publishNow());
+  }
+
+  private publishNow(): void {
+    this.publishQueued = false;
     const worker = this.worker;
     const writer = this.writer;
     if (!worker || !writer || !this.working) return;
     const view = worker.view;
     this.events.retain(new Set(view.health.map((h) => h.deployment)));
     writer.set(
-      deploymentReports(view, this.events.view),
+      this.reports.build(view, this.events.view),
       agentReport(view, {
         identity: this.o.identity,
         ...(this.version ? { version: this.version } : {}),
@@ -427,7 +452,7 @@ export class Agent {
 
   private async probeVersion(): Promise<void> {
     try {
-      const v = await this.o.member.makeApiClient(VersionApi).getCode();
+      const v = await this.member.makeApiClient(VersionApi).getCode();
       if (v.gitVersion !== this.version) {
         this.version = v.gitVersion;
         this.publish();

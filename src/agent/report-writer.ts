@@ -26,9 +26,17 @@ export interface ReportWriterOptions {
   onFlushed?: (written: number, ok: boolean) => void;
 }
 
-/** What makes two reports the same for the writer: spec and status, not metadata. */
+/** contentOf by report object: the agent hands over the same object while a report is unchanged. */
+const contents = new WeakMap<Pick<SyncReport, "spec" | "status">, string>();
+
+/** What makes two reports the same for the writer: spec and status, not metadata. Reports are not changed once made. */
 function contentOf(r: Pick<SyncReport, "spec" | "status">): string {
-  return JSON.stringify([r.spec, r.status ?? null]);
+  let content = contents.get(r);
+  if (content === undefined) {
+    content = JSON.stringify([r.spec, r.status ?? null]);
+    contents.set(r, content);
+  }
+  return content;
 }
 
 function httpStatus(e: unknown): number | undefined {

@@ -48,11 +48,14 @@ export function agentReport(
   return report(view.cluster, AGENT_REPORT_NAME, { cluster: view.cluster }, { agent });
 }
 
-function deploymentStatus(view: Readonly<WorkerStatus>, h: DeploymentHealth, events: readonly ReportedSyncEvent[]): DeploymentReport {
-  const failed = (view.lastResult?.changes ?? [])
-    .filter((c) => c.deployment === h.deployment && c.action === "failed")
-    .map((c) => ({ object: c.object, message: c.message }));
-  const commit = view.deploymentCommits[h.deployment];
+type FailedObject = NonNullable<DeploymentReport["failed"]>[number];
+
+function deploymentStatus(
+  h: DeploymentHealth,
+  commit: string | undefined,
+  events: readonly ReportedSyncEvent[],
+  failed: readonly FailedObject[],
+): DeploymentReport {
   return {
     ...(commit ? { commit } : {}),
     health: h.health,
@@ -69,27 +72,83 @@ function deploymentStatus(view: Readonly<WorkerStatus>, h: DeploymentHealth, eve
   };
 }
 
+const NO_EVENTS: readonly ReportedSyncEvent[] = [];
+const NO_FAILURES: readonly FailedObject[] = [];
+
+/** What one deployment's report is made of; the same four values make the same report. */
+interface ReportInputs {
+  health: DeploymentHealth;
+  commit: string | undefined;
+  events: readonly ReportedSyncEvent[];
+  failed: readonly FailedObject[];
+  report: SyncReport;
+}
+
+/**
+ * Builds the deployment reports (see deploymentReports) and remembers them: a deployment's report
+ * is made again only when its health entry, commit, events or failed objects are not the very
+ * values it was made from, else the earlier report object is handed back. An agent publishes on
+ * every sync event, and a sync of a few deployments emits one event each: made afresh every time,
+ * the reports of every deployment on the cluster were built (and serialized by the writer) once
+ * per event, which made an agent's cost per deployment grow with the deployments on its cluster.
+ */
+export class DeploymentReportMemo {
+  private built = new Map<string, ReportInputs>();
+  private failedFrom: { result: WorkerStatus["lastResult"]; byDeployment: Map<string, FailedObject[]> } = {
+    result: undefined,
+    byDeployment: new Map(),
+  };
+
+  build(view: Readonly<WorkerStatus>, events: ReadonlyMap<string, readonly ReportedSyncEvent[]>): Map<string, SyncReport> {
+    const failedBy = this.failedByDeployment(view.lastResult);
+    const next = new Map<string, ReportInputs>();
+    const out = new Map<string, SyncReport>();
+    for (const h of view.health) {
+      if (!h.deployment.includes("/") || h.deployment.endsWith("/-")) continue; // objects outside any deployment folder
+      const name = reportName(h.deployment);
+      const commit = view.deploymentCommits[h.deployment];
+      const evs = events.get(h.deployment) ?? NO_EVENTS;
+      const failed = failedBy.get(h.deployment) ?? NO_FAILURES;
+      const was = this.built.get(name);
+      const inputs =
+        was && was.health === h && was.commit === commit && was.events === evs && was.failed === failed
+          ? was
+          : {
+              health: h,
+              commit,
+              events: evs,
+              failed,
+              report: report(view.cluster, name, { cluster: view.cluster, deployment: h.deployment }, { deployment: deploymentStatus(h, commit, evs, failed) }),
+            };
+      next.set(name, inputs);
+      out.set(name, inputs.report);
+    }
+    this.built = next;
+    return out;
+  }
+
+  /** The failed objects of the last sync by deployment, grouped once per sync result. */
+  private failedByDeployment(result: WorkerStatus["lastResult"]): Map<string, FailedObject[]> {
+    if (this.failedFrom.result === result) return this.failedFrom.byDeployment;
+    const byDeployment = new Map<string, FailedObject[]>();
+    for (const c of result?.changes ?? []) {
+      if (c.action !== "failed") continue;
+      const list = byDeployment.get(c.deployment) ?? [];
+      list.push({ object: c.object, message: c.message });
+      byDeployment.set(c.deployment, list);
+    }
+    this.failedFrom = { result, byDeployment };
+    return byDeployment;
+  }
+}
+
 /**
  * One report per deployment the worker holds health for, by report name. A deployment whose
  * folder is gone from the cluster has no health entry, so its report is absent: the controller
  * reads that as "removed here", as it reads a missing health entry in push mode.
  */
 export function deploymentReports(view: Readonly<WorkerStatus>, events: ReadonlyMap<string, readonly ReportedSyncEvent[]>): Map<string, SyncReport> {
-  const out = new Map<string, SyncReport>();
-  for (const h of view.health) {
-    if (!h.deployment.includes("/") || h.deployment.endsWith("/-")) continue; // objects outside any deployment folder
-    const name = reportName(h.deployment);
-    out.set(
-      name,
-      report(
-        view.cluster,
-        name,
-        { cluster: view.cluster, deployment: h.deployment },
-        { deployment: deploymentStatus(view, h, events.get(h.deployment) ?? []) },
-      ),
-    );
-  }
-  return out;
+  return new DeploymentReportMemo().build(view, events);
 }
 
 /** Keeps the last few sync events per deployment, as reports carry them. */

@@ -29,7 +29,7 @@ import { type HubSealingKeys, hubSealingKeys } from "./sealing-keys.js";
 import { EventRecorder, type EventTarget } from "./events.js";
 import { GitSourceLoop } from "./git-sources.js";
 import { Hub, type SupervisedInformer } from "./hub.js";
-import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "./keep-alive.js";
+import { type KeepAliveKubeConfig, keepAliveKubeConfig } from "../kube/keep-alive.js";
 import { LeaderElector } from "./leader.js";
 import { LEADER_LABEL, LeaderPodLabel } from "./leader-label.js";
 import { ControllerMetrics, parseAddress, startOpsServer } from "./metrics.js";

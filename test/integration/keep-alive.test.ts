@@ -4,7 +4,7 @@
 import tls from "node:tls";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { keepAliveKubeConfig } from "../../src/controller/keep-alive.js";
+import { keepAliveKubeConfig } from "../../src/kube/keep-alive.js";
 import { kubeConfig } from "./support/fleet.js";
 
 const CALLS = 10;

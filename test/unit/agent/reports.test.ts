@@ -2,7 +2,7 @@
 // controller the same answers a push worker's state gives (commit bookkeeping, health, failures).
 
 import { describe, expect, it } from "vitest";
-import { agentReport, deploymentReports, EVENTS_PER_DEPLOYMENT, RecentEvents } from "../../../src/agent/reports.js";
+import { agentReport, DeploymentReportMemo, deploymentReports, EVENTS_PER_DEPLOYMENT, RecentEvents } from "../../../src/agent/reports.js";
 import { PulledCluster } from "../../../src/controller/pulled-cluster.js";
 import type { WorkerStatus } from "../../../src/sync/worker.js";
 
@@ -96,6 +96,34 @@ describe("an agent's reports", () => {
     const before = deploymentReports(workerState(), new Map()).get("team-b.api");
     const after = deploymentReports(workerState({ appliedCommit: "c3", deploymentCommits: {} }), new Map()).get("team-b.api");
     expect(JSON.stringify(after)).toBe(JSON.stringify(before));
+  });
+
+  it("builds again only the reports whose deployment changed, and builds them as from scratch", () => {
+    const memo = new DeploymentReportMemo();
+    const state = workerState();
+    const first = memo.build(state, new Map());
+    expect(first).toEqual(deploymentReports(state, new Map()));
+
+    // The worker replaces web's health entry and records an event for it; api's entry is the same object.
+    const events = new RecentEvents(() => new Date("2026-12-03T08:00:02.000Z"));
+    events.add({ type: "Synced", cluster: "eu", deployment: "team-a/web", commit: "c4", message: "synced c4" });
+    const [web, api] = state.health;
+    const moved = workerState({ health: [{ ...web!, health: "Healthy", message: "" }, api!, ...state.health.slice(2)], lastResult: state.lastResult });
+    const second = memo.build(moved, events.view);
+    expect(second.get("team-b.api")).toBe(first.get("team-b.api"));
+    expect(second.get("team-a.web")).not.toBe(first.get("team-a.web"));
+    expect(second).toEqual(deploymentReports(moved, events.view));
+    expect(second.get("team-a.web")!.status?.deployment?.events?.map((e) => e.type)).toEqual(["Synced"]);
+
+    // A new sync result without api's failure rebuilds api's report: its failed list is gone.
+    const fixed = { ...moved, lastResult: { ...state.lastResult!, changes: [], failed: 0 } };
+    const third = memo.build(fixed, events.view);
+    expect(third.get("team-a.web")).toBe(second.get("team-a.web"));
+    expect(third.get("team-b.api")!.status?.deployment?.failed).toBeUndefined();
+    // A deployment's own commit moving rebuilds its report.
+    const committed = memo.build({ ...fixed, deploymentCommits: { "team-a/web": "c4" } }, events.view);
+    expect(committed.get("team-a.web")!.status?.deployment?.commit).toBe("c4");
+    expect(committed.get("team-b.api")).toBe(third.get("team-b.api"));
   });
 
   it("puts the sync loop's commit bookkeeping in the agent's report", () => {

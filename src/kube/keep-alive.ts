@@ -1,8 +1,9 @@
 // @kubernetes/client-node 1.x gives every API call a new https.Agent, and a new agent has no idle
 // connection to reuse: each call to the hub opened its own TLS connection (a full handshake on both
 // sides) and closed it. At a thousand deployments that is most of the controller's CPU while it
-// writes status. This KubeConfig hands every call one keep-alive agent per distinct set of TLS
-// options instead, so calls share a few long-lived connections.
+// writes status, and a pull-mode agent's while it writes its reports. This KubeConfig hands every
+// call one keep-alive agent per distinct set of TLS options instead, so calls share a few
+// long-lived connections.
 
 import { Agent as HttpsAgent } from "node:https";
 import { KubeConfig, type RequestContext } from "@kubernetes/client-node";

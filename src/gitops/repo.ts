@@ -7,6 +7,7 @@ import fs from "node:fs";
 import { mkdir } from "node:fs/promises";
 import * as git from "isomorphic-git";
 import { GitError } from "../api/errors.js";
+import { reaches } from "./ancestry.js";
 import { type DeploymentTrailers, formatCommitMessage, parseCommitMessage } from "./commit-message.js";
 import { clusterDir, deploymentDir, validateClusterName, validateDeploymentName, validateNamespace } from "./layout.js";
 import { WriteLock } from "./lock.js";
@@ -240,9 +241,11 @@ export class EnvRepo {
 
   /** Is `ancestor` the commit `descendant` or one of its ancestors (both present locally)? */
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
-    if (ancestor === descendant) return true;
     try {
-      return await git.isDescendent({ fs, gitdir: this.dir, oid: descendant, ancestor, depth: -1, cache: this.store.cache });
+      return (
+        (await reaches(this.store, descendant, ancestor)) ??
+        (await git.isDescendent({ fs, gitdir: this.dir, oid: descendant, ancestor, depth: -1, cache: this.store.cache }))
+      );
     } catch {
       return false; // not fetched yet
     }
@@ -404,6 +407,13 @@ export class EnvRepo {
       await this.store.writeRef(this.branchRef, remoteHead);
       return;
     }
+    // The usual cases first, by a short walk: the remote moved on (an agent's every fetch), or
+    // only we did (commits not pushed yet). The library's merge base walks all history for them.
+    if (await reaches(this.store, remoteHead, local)) {
+      await this.store.writeRef(this.branchRef, remoteHead);
+      return;
+    }
+    if (await reaches(this.store, local, remoteHead)) return;
     const bases = await git.findMergeBase({ fs, gitdir: this.dir, oids: [local, remoteHead], cache: this.store.cache });
     const base = bases[0] as string | undefined;
     if (base === local) {

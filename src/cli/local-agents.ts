@@ -37,6 +37,8 @@ export interface LocalAgentOptions {
   memberKubeconfigPath: string;
   gitUrl: string;
   detach: boolean;
+  /** Options for the agent's node process before its script (the fleet bench's `--cpu-prof`). */
+  nodeArgs?: readonly string[];
 }
 
 function agentDir(dir: string, cluster: string): string {
@@ -58,6 +60,7 @@ export async function startLocalAgent(o: LocalAgentOptions): Promise<ChildProces
   const main = fileURLToPath(new URL("./main.js", import.meta.url));
   const fd = openSync(localAgentLog(o.dir, o.cluster), "a");
   const args = [
+    ...(o.nodeArgs ?? []),
     main,
     "agent",
     "--cluster",

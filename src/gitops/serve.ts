@@ -171,6 +171,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
   let active = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const startedAt = performance.now();
     const method = req.method ?? "GET";
     const route = routeOf(method, req.url ?? "/");
     const path = (req.url ?? "/").split("?")[0];
@@ -230,7 +231,7 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
         body = read.body;
       }
       const status = cache ? await answerFromCache(cache, req, res, route, body) : await produce(req, res, route, body);
-      log?.debug({ method, path, status, user: decision.user }, "git request");
+      log?.debug({ method, path, status, user: decision.user, ms: Math.round(performance.now() - startedAt) }, "git request");
     } finally {
       active--;
     }

@@ -31,7 +31,8 @@
 //       FLOTILLA_BENCH_PROFILE_IDLE=<file.cpuprofile> writes a CPU profile of the idle window
 //       (FLOTILLA_BENCH_PROFILE_RAMP=<file> one of the ramp from first apply to all Healthy;
 //       FLOTILLA_BENCH_HEAP_SNAPSHOT=<file.heapsnapshot> a heap snapshot when all are Healthy);
-//       each agent's CPU over the same window;
+//       each agent's CPU over the same window; FLOTILLA_BENCH_PROFILE_AGENTS=<dir> has every agent
+//       write a CPU profile of its whole life there (agent-<cluster>.cpuprofile, when it stops);
 //   (d) one deployment's image changed while the others sit idle: time until the Deployment on
 //       every cluster it is placed on carries the new image (each member polled every 50 ms),
 //       FLOTILLA_BENCH_CHANGES times (default 10) one after another, each once the deployment is
@@ -41,7 +42,8 @@
 //       (fleet-ui.ts), after (d) so the browser disturbs no other figure.
 // The controller logs warnings and errors to a file in the temp dir; the case reports how many
 // and the most frequent messages (nothing goes to the terminal), and the same of each agent's log
-// (kept in the system temp dir when it has warnings or errors, or when the run failed).
+// (kept in the system temp dir when it has warnings or errors, when the run failed, or when
+// FLOTILLA_LOG_LEVEL is set: the agents log at that level).
 
 import type { ChildProcess } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -513,6 +515,9 @@ interface ChangeTiming {
   fromCommitS: number;
   /** Seconds from the apply per target cluster (NaN: not reached). */
   perCluster: number[];
+  /** When the apply was sent and when the commit appeared (ISO times), to match against the agents' logs. */
+  appliedAt: string;
+  committedAt: string | undefined;
 }
 
 const BENCH_DEPLOYMENT = { namespace: "bench-0", name: "app-0000" };
@@ -540,6 +545,7 @@ async function oneChange(hub: KubeClient, targets: readonly KubeClient[], refFil
     }
   })();
   const start = performance.now();
+  const appliedAt = new Date().toISOString();
   await hub.apply(deployment(0, image) as unknown as Manifest);
   const reached = new Map<number, number>();
   let lastReachedMs = 0; // Date.now(), the clock of the ref's mtime
@@ -560,6 +566,8 @@ async function oneChange(hub: KubeClient, targets: readonly KubeClient[], refFil
     fromApplyS: all ? Math.max(...reached.values()) : Number.NaN,
     fromCommitS: all && commitAtMs !== undefined ? (lastReachedMs - commitAtMs) / 1000 : Number.NaN,
     perCluster: targets.map((_, i) => reached.get(i) ?? Number.NaN),
+    appliedAt,
+    committedAt: commitAtMs === undefined ? undefined : new Date(commitAtMs).toISOString(),
   };
 }
 
@@ -676,6 +684,7 @@ export const fleetBench: BenchCase = {
       await controller.start();
       say(`controller started (metrics on 127.0.0.1:${controller.opsPort}${pulled.length ? `, Git on 127.0.0.1:${controller.gitServePort}` : ""})`);
       if (pulled.length) {
+        const agentProfileDir = process.env.FLOTILLA_BENCH_PROFILE_AGENTS;
         if (controller.gitServePort === undefined)
           throw new Error("bench: the controller serves no Git (gitServePort unset); the agents have nothing to fetch");
         for (const m of members.filter((x) => pulled.includes(x.name))) {
@@ -686,6 +695,9 @@ export const fleetBench: BenchCase = {
             memberKubeconfigPath: m.kubeconfigPath,
             gitUrl: `http://127.0.0.1:${controller.gitServePort}/env.git`,
             detach: false,
+            ...(agentProfileDir
+              ? { nodeArgs: ["--cpu-prof", "--cpu-prof-interval=5000", `--cpu-prof-dir=${agentProfileDir}`, `--cpu-prof-name=agent-${m.name}.cpuprofile`] }
+              : {}),
           });
           agents.push({ cluster: m.name, child, log: join(dir, "logs", `agent-${m.name}.log`) });
         }
@@ -825,6 +837,9 @@ export const fleetBench: BenchCase = {
       for (let k = 1; k <= changeCount; k++) {
         const timing = await oneChange(hub, memberClients, refFile, `registry.example/app-0:v${k + 1}`);
         changes.push(timing);
+        say(
+          `change ${k}: applied ${timing.appliedAt}, committed ${timing.committedAt ?? "?"}, reached ${targets.map((t, i) => `${t.name} +${(timing.perCluster[i] ?? Number.NaN).toFixed(2)} s`).join(", ")} from the apply`,
+        );
         if (Number.isNaN(timing.fromApplyS)) break;
         if (k < changeCount) {
           if (!(await healthyAgain(hub, 120_000))) {
@@ -1028,7 +1043,8 @@ export const fleetBench: BenchCase = {
       process.off("exit", killAgents);
       for (const a of agents) {
         const s = await logSummary(a.log);
-        if (!failed && s.warnings + s.errors === 0) continue;
+        // FLOTILLA_LOG_LEVEL=debug (the agents inherit it) keeps every agent's log, for timelines.
+        if (!failed && s.warnings + s.errors === 0 && !process.env.FLOTILLA_LOG_LEVEL) continue;
         const kept = join(tmpdir(), `flotilla-bench-fleet-${mode}-${n}-agent-${a.cluster}.log`);
         await copyFile(a.log, kept).then(
           () => say(`agent ${a.cluster}'s log kept in ${kept}`),

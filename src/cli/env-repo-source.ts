@@ -3,12 +3,13 @@
 // `.git`), or fetched from an HTTPS URL into a temporary directory removed afterwards. Read-only:
 // nothing is ever written to a local repository the user points at.
 
-import fs, { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as git from "isomorphic-git";
+import { gitFs } from "../gitops/git-fs.js";
 import { FlotillaError } from "../api/errors.js";
 import { displayUrl } from "../gitops/remote.js";
 import { EnvRepo } from "../gitops/repo.js";
@@ -70,12 +71,12 @@ export function locateRepo(path: string): LocatedRepo {
 
 async function headOf(gitdir: string, label: string, branch: string | undefined, head = "HEAD"): Promise<string | null> {
   try {
-    return await git.resolveRef({ fs, gitdir, ref: branch ? `refs/heads/${branch}` : head });
+    return await git.resolveRef({ fs: gitFs, gitdir, ref: branch ? `refs/heads/${branch}` : head });
   } catch (e) {
     if ((e as { code?: string }).code !== "NotFoundError")
       throw new FlotillaError(`--env-repo: reading ${label} failed: ${(e as Error).message}`, { cause: e });
     if (!branch) return null; // HEAD names a branch without commits yet
-    const branches = await git.listBranches({ fs, gitdir }).catch(() => [] as string[]);
+    const branches = await git.listBranches({ fs: gitFs, gitdir }).catch(() => [] as string[]);
     throw new FlotillaError(`--env-branch: ${label} has no branch "${branch}" (it has: ${branches.join(", ") || "none"}).`);
   }
 }

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import * as fs from "node:fs";
+import { gitFs } from "./git-fs.js";
 import { crc32, deflateSync, inflateSync } from "node:zlib";
 import * as git from "isomorphic-git";
 import { GitError } from "../api/errors.js";
@@ -177,14 +177,35 @@ export interface MergeResult {
   pack?: string;
 }
 
+/** How many times a kept pack must outweigh the merged one (git's `repack --geometric=2`). */
+const GEOMETRIC_FACTOR = 2;
+
 /**
- * Past `maxPacks` packs, write the objects of the smaller ones into one pack. Every fetch leaves a
- * pack, and a packed object is looked for in each pack in turn, so reads slow down as packs
- * accumulate. Geometric, as git's own `repack --geometric`: the largest pack is kept as it is
- * while it holds at least as many objects as all the others together, so an object is rewritten
- * a logarithmic number of times. The merged packs' indexes are removed at once (new reads no
- * longer look in them); their data files are left for the caller to remove once no read that
- * found them before may still open them (`removePacks`).
+ * Which packs a merge writes into one, given each pack's object count: the fewest smallest packs
+ * that bring the count to `maxPacks` or below, and more while the next larger pack does not
+ * outweigh them by GEOMETRIC_FACTOR. Kept packs thus grow geometrically and an object is rewritten
+ * a logarithmic number of times; merging everything but the largest pack each time (as before)
+ * rewrote the growing second pack on every merge, which took seconds of an agent's fetch at
+ * N = 1,000. Nothing when there are `maxPacks` packs or fewer.
+ */
+export function packsToMerge<P extends { objects: number }>(packs: readonly P[], maxPacks: number): P[] {
+  if (packs.length <= maxPacks) return [];
+  const ascending = [...packs].sort((a, b) => a.objects - b.objects);
+  let take = Math.max(2, packs.length - maxPacks + 1);
+  let merged = ascending.slice(0, take).reduce((n, p) => n + p.objects, 0);
+  while (take < ascending.length && (ascending[take] as P).objects < GEOMETRIC_FACTOR * merged) {
+    merged += (ascending[take] as P).objects;
+    take++;
+  }
+  return ascending.slice(0, take);
+}
+
+/**
+ * Past `maxPacks` packs, write the objects of the smaller ones into one pack (packsToMerge). Every
+ * fetch leaves a pack, and a packed object is looked for in each pack in turn, so reads slow down
+ * as packs accumulate. The merged packs' indexes are removed at once (new reads no longer look in
+ * them); their data files are left for the caller to remove once no read that found them before
+ * may still open them (`removePacks`).
  */
 export async function mergePacks(store: ObjectStore, options: { maxPacks: number }): Promise<MergeResult> {
   const gitdir = store.gitdir;
@@ -192,18 +213,20 @@ export async function mergePacks(store: ObjectStore, options: { maxPacks: number
   try {
     const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^pack-[0-9a-f]{40}\.idx$/.test(f)).map((f) => f.slice(0, -4));
     if (names.length <= options.maxPacks) return { merged: 0, retired: [] };
-    const packs = await Promise.all(names.map(async (name) => ({ name, oids: packIndexOids(await readFile(join(dir, `${name}.idx`))) })));
-    packs.sort((a, b) => b.oids.length - a.oids.length || (a.name < b.name ? -1 : 1));
-    const [largest, ...others] = packs as [(typeof packs)[number], ...typeof packs];
-    const othersCount = others.reduce((n, p) => n + p.oids.length, 0);
-    const chosen = largest.oids.length >= othersCount ? others : packs;
+    const packs = await Promise.all(
+      names.sort().map(async (name) => {
+        const oids = packIndexOids(await readFile(join(dir, `${name}.idx`)));
+        return { name, oids, objects: oids.length };
+      }),
+    );
+    const chosen = packsToMerge(packs, options.maxPacks);
     const seen = new Set<string>();
     const objects: WholeObject[] = [];
     for (const pack of chosen) {
       for (const oid of pack.oids) {
         if (seen.has(oid)) continue;
         seen.add(oid);
-        const { type, object } = await git.readObject({ fs, gitdir, oid, format: "content", cache: store.cache });
+        const { type, object } = await git.readObject({ fs: gitFs, gitdir, oid, format: "content", cache: store.cache });
         objects.push({ oid, type, content: object as Uint8Array });
       }
     }

@@ -2,7 +2,7 @@
 // The token is handed to isomorphic-git through `onAuth` only; it is never stored in the
 // repository config, never put in a URL, and scrubbed from every error message we raise.
 
-import fs from "node:fs";
+import { gitFs } from "./git-fs.js";
 import * as git from "isomorphic-git";
 import nodeHttp from "isomorphic-git/http/node";
 import { GitError } from "../api/errors.js";
@@ -140,7 +140,7 @@ export class RemoteSession {
 
   /** Record the remote (URL only) in the config so stock git users see where it pushes. */
   async configure(): Promise<void> {
-    await git.addRemote({ fs, gitdir: this.store.gitdir, remote: REMOTE_NAME, url: this.url, force: true });
+    await git.addRemote({ fs: gitFs, gitdir: this.store.gitdir, remote: REMOTE_NAME, url: this.url, force: true });
   }
 
   /** Fetch the branch; returns the remote head, or null when the remote branch does not exist yet. */
@@ -161,7 +161,7 @@ export class RemoteSession {
     if (!exists) return null;
     await this.call("fetch from", () =>
       git.fetch({
-        fs,
+        fs: gitFs,
         http: this.http,
         gitdir: this.store.gitdir,
         url: this.url,
@@ -184,7 +184,7 @@ export class RemoteSession {
   async push(localRef: string, oid: string): Promise<"pushed" | "rejected"> {
     try {
       const result = await git.push({
-        fs,
+        fs: gitFs,
         http: this.http,
         gitdir: this.store.gitdir,
         url: this.url,

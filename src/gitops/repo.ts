@@ -3,11 +3,11 @@
 // Commits are built from trees directly (no working directory, no index, no status walk) and
 // serialized by one in-process lock.
 
-import fs from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import * as git from "isomorphic-git";
 import { GitError } from "../api/errors.js";
 import { reaches } from "./ancestry.js";
+import { gitFs } from "./git-fs.js";
 import { type DeploymentTrailers, formatCommitMessage, parseCommitMessage } from "./commit-message.js";
 import { clusterDir, deploymentDir, validateClusterName, validateDeploymentName, validateNamespace } from "./layout.js";
 import { WriteLock } from "./lock.js";
@@ -149,7 +149,7 @@ export class EnvRepo {
     const repo = new EnvRepo(options, store);
     try {
       await mkdir(options.dir, { recursive: true });
-      await git.init({ fs, bare: true, dir: options.dir, defaultBranch: repo.branch });
+      await git.init({ fs: gitFs, bare: true, dir: options.dir, defaultBranch: repo.branch });
     } catch (err) {
       throw new GitError(`creating the environment repository in ${options.dir} failed`, { cause: err });
     }
@@ -221,7 +221,7 @@ export class EnvRepo {
         // Not a network problem (refused token, hook rejected ...): undo our commit so the
         // caller's retry recomputes it instead of finding "nothing changed".
         if (before) await this.store.writeRef(this.branchRef, before);
-        else await fs.promises.rm(`${this.dir}/${this.branchRef}`, { force: true });
+        else await rm(`${this.dir}/${this.branchRef}`, { force: true });
         throw err;
       }
     });
@@ -244,7 +244,7 @@ export class EnvRepo {
     try {
       return (
         (await reaches(this.store, descendant, ancestor)) ??
-        (await git.isDescendent({ fs, gitdir: this.dir, oid: descendant, ancestor, depth: -1, cache: this.store.cache }))
+        (await git.isDescendent({ fs: gitFs, gitdir: this.dir, oid: descendant, ancestor, depth: -1, cache: this.store.cache }))
       );
     } catch {
       return false; // not fetched yet
@@ -414,7 +414,7 @@ export class EnvRepo {
       return;
     }
     if (await reaches(this.store, local, remoteHead)) return;
-    const bases = await git.findMergeBase({ fs, gitdir: this.dir, oids: [local, remoteHead], cache: this.store.cache });
+    const bases = await git.findMergeBase({ fs: gitFs, gitdir: this.dir, oids: [local, remoteHead], cache: this.store.cache });
     const base = bases[0] as string | undefined;
     if (base === local) {
       await this.store.writeRef(this.branchRef, remoteHead); // fast-forward

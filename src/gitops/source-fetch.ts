@@ -4,7 +4,7 @@
 // mounted volume) is read where it is. Credentials go to isomorphic-git's onAuth only and are
 // scrubbed from every message: they are never logged, stored or shown in status.
 
-import fs from "node:fs";
+import { gitFs } from "./git-fs.js";
 import { mkdir, stat } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -106,7 +106,7 @@ async function isDirectory(p: string): Promise<boolean> {
 
 async function resolveLocalRef(gitdir: string, ref: ResolvedRef): Promise<string> {
   const full = "commit" in ref ? ref.commit : "tag" in ref ? `refs/tags/${ref.tag}` : `refs/heads/${ref.branch}`;
-  const oid = await git.resolveRef({ fs, gitdir, ref: full }).catch(() => {
+  const oid = await git.resolveRef({ fs: gitFs, gitdir, ref: full }).catch(() => {
     throw new GitError(`spec.ref: ${describeRef(ref)} does not exist in the repository. Push it, or name an existing branch, tag or commit`);
   });
   return commitOf(gitdir, oid, ref);
@@ -115,7 +115,7 @@ async function resolveLocalRef(gitdir: string, ref: ResolvedRef): Promise<string
 /** The commit an oid stands for (an annotated tag is peeled). */
 async function commitOf(gitdir: string, oid: string, ref: ResolvedRef): Promise<string> {
   try {
-    return (await git.readCommit({ fs, gitdir, oid })).oid;
+    return (await git.readCommit({ fs: gitFs, gitdir, oid })).oid;
   } catch {
     throw new GitError(`spec.ref: ${describeRef(ref)} is not a commit the repository holds. Name an existing branch, tag or commit`);
   }
@@ -127,16 +127,16 @@ async function fetchRemote(o: SourceFetchOptions): Promise<{ gitdir: string; com
   validateUrl(o.url);
   const gitdir = o.mirrorDir;
   await mkdir(gitdir, { recursive: true });
-  if (!(await isDirectory(join(gitdir, "objects")))) await git.init({ fs, gitdir, bare: true, defaultBranch: "main" });
+  if (!(await isDirectory(join(gitdir, "objects")))) await git.init({ fs: gitFs, gitdir, bare: true, defaultBranch: "main" });
   // The URL only (never a credential), so the mirror's remote-tracking branches have a refspec.
-  await git.addRemote({ fs, gitdir, remote: "origin", url: o.url, force: true });
+  await git.addRemote({ fs: gitFs, gitdir, remote: "origin", url: o.url, force: true });
   const http = withTimeout(o.http ?? nodeHttp, o.timeoutMs ?? 30_000);
   const auth = o.credentials ? { onAuth: () => ({ username: o.credentials?.username, password: o.credentials?.password }) } : {};
   const ref = o.ref;
   if ("commit" in ref) {
     // A commit never changes: once held, it is never fetched again.
     if (await hasCommit(gitdir, ref.commit)) return { gitdir, commit: ref.commit, downloaded: false };
-    await git.fetch({ fs, http, gitdir, url: o.url, tags: true, singleBranch: false, ...auth });
+    await git.fetch({ fs: gitFs, http, gitdir, url: o.url, tags: true, singleBranch: false, ...auth });
     if (!(await hasCommit(gitdir, ref.commit))) {
       throw new GitError(`spec.ref: ${describeRef(ref)} is not reachable from any branch or tag of ${displayUrl(o.url)}. Push it, or name another commit`);
     }
@@ -152,7 +152,7 @@ async function fetchRemote(o: SourceFetchOptions): Promise<{ gitdir: string; com
   // `ref` names what the mirror already has of it (the remote-tracking branch isomorphic-git keeps):
   // the server then sends only what changed since.
   const have = "branch" in ref ? `refs/remotes/origin/${ref.branch}` : full;
-  await git.fetch({ fs, http, gitdir, url: o.url, ref: have, remoteRef: full, singleBranch: true, tags: false, depth: 1, ...auth });
+  await git.fetch({ fs: gitFs, http, gitdir, url: o.url, ref: have, remoteRef: full, singleBranch: true, tags: false, depth: 1, ...auth });
   return { gitdir, commit: await commitOf(gitdir, found.oid, ref), downloaded: true };
 }
 
@@ -167,7 +167,7 @@ function validateUrl(url: string): void {
 }
 
 async function hasCommit(gitdir: string, oid: string): Promise<boolean> {
-  return git.readCommit({ fs, gitdir, oid }).then(
+  return git.readCommit({ fs: gitFs, gitdir, oid }).then(
     () => true,
     () => false,
   );
@@ -177,8 +177,8 @@ async function hasCommit(gitdir: string, oid: string): Promise<boolean> {
 
 async function isFolder(gitdir: string, commit: string, path: string): Promise<boolean> {
   try {
-    const { commit: c } = await git.readCommit({ fs, gitdir, oid: commit });
-    await git.readTree({ fs, gitdir, oid: c.tree, filepath: path });
+    const { commit: c } = await git.readCommit({ fs: gitFs, gitdir, oid: commit });
+    await git.readTree({ fs: gitFs, gitdir, oid: c.tree, filepath: path });
     return true;
   } catch {
     return false;
@@ -189,8 +189,8 @@ async function readYamlFiles(gitdir: string, commit: string, path: string, limit
   const cache = {};
   let root: string;
   try {
-    const { commit: c } = await git.readCommit({ fs, gitdir, oid: commit, cache });
-    root = path ? (await git.readTree({ fs, gitdir, oid: c.tree, filepath: path, cache })).oid : c.tree;
+    const { commit: c } = await git.readCommit({ fs: gitFs, gitdir, oid: commit, cache });
+    root = path ? (await git.readTree({ fs: gitFs, gitdir, oid: c.tree, filepath: path, cache })).oid : c.tree;
   } catch (e) {
     if ((e as { code?: string }).code === "NotFoundError" || (e as { code?: string }).code === "ObjectTypeError") {
       throw new GitError(`spec.path: "${path}" is not a folder at commit ${commit.slice(0, 12)}. Name a folder of the repository, or "." for all of it`);
@@ -200,7 +200,7 @@ async function readYamlFiles(gitdir: string, commit: string, path: string, limit
   const files: FetchedSource["files"] = [];
   let bytes = 0;
   const visit = async (tree: string, prefix: string): Promise<void> => {
-    const { tree: entries } = await git.readTree({ fs, gitdir, oid: tree, cache });
+    const { tree: entries } = await git.readTree({ fs: gitFs, gitdir, oid: tree, cache });
     for (const e of entries) {
       const p = prefix ? `${prefix}/${e.path}` : e.path;
       if (e.type === "tree") await visit(e.oid, p);
@@ -208,7 +208,7 @@ async function readYamlFiles(gitdir: string, commit: string, path: string, limit
         if (files.length >= limits.maxFiles) {
           throw new GitError(`spec.path: more than ${limits.maxFiles} YAML files under "${path || "."}". Point spec.path at the folder of the deployments`);
         }
-        const { blob } = await git.readBlob({ fs, gitdir, oid: e.oid, cache });
+        const { blob } = await git.readBlob({ fs: gitFs, gitdir, oid: e.oid, cache });
         bytes += blob.byteLength;
         if (bytes > limits.maxBytes) {
           throw new GitError(

@@ -3,11 +3,11 @@
 // never needs invalidation). Never touches a working directory or the index.
 
 import { createHash } from "node:crypto";
-import fs from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import * as git from "isomorphic-git";
 import { GitError } from "../api/errors.js";
+import { gitFs } from "./git-fs.js";
 import { LooseWriter, serializeTree } from "./loose.js";
 
 export type TreeEntry = git.TreeEntry;
@@ -59,7 +59,7 @@ export class ObjectStore {
   /** Whether the object is in the repository (loose or packed). */
   async has(oid: string): Promise<boolean> {
     try {
-      await git.readObject({ fs, gitdir: this.gitdir, oid, format: "deflated", cache: this.cache });
+      await git.readObject({ fs: gitFs, gitdir: this.gitdir, oid, format: "deflated", cache: this.cache });
       return true;
     } catch (err) {
       if (err instanceof git.Errors.NotFoundError) return false;
@@ -76,7 +76,7 @@ export class ObjectStore {
       return hit;
     }
     if (oid === EMPTY_TREE) return [];
-    const { tree } = await this.wrap(`read tree ${oid}`, () => git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache }));
+    const { tree } = await this.wrap(`read tree ${oid}`, () => git.readTree({ fs: gitFs, gitdir: this.gitdir, oid, cache: this.cache }));
     this.remember(oid, tree);
     return tree;
   }
@@ -96,21 +96,21 @@ export class ObjectStore {
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
-    const { blob } = await this.wrap(`read blob ${oid}`, () => git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache }));
+    const { blob } = await this.wrap(`read blob ${oid}`, () => git.readBlob({ fs: gitFs, gitdir: this.gitdir, oid, cache: this.cache }));
     return blob;
   }
 
   async readCommit(oid: string): Promise<CommitObject> {
     const hit = this.commits.get(oid);
     if (hit) return hit;
-    const { commit } = await this.wrap(`read commit ${oid}`, () => git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache }));
+    const { commit } = await this.wrap(`read commit ${oid}`, () => git.readCommit({ fs: gitFs, gitdir: this.gitdir, oid, cache: this.cache }));
     if (this.commits.size > 10_000) this.commits.clear();
     this.commits.set(oid, commit);
     return commit;
   }
 
   async writeCommit(commit: CommitObject): Promise<string> {
-    const oid = await this.wrap("write commit", () => git.writeCommit({ fs, gitdir: this.gitdir, commit }));
+    const oid = await this.wrap("write commit", () => git.writeCommit({ fs: gitFs, gitdir: this.gitdir, commit }));
     this.looseWrites++;
     this.commits.set(oid, commit);
     return oid;
@@ -129,7 +129,7 @@ export class ObjectStore {
   /** A full ref (`refs/heads/main`) or null when it does not exist yet. */
   async readRef(ref: string): Promise<string | null> {
     try {
-      return await git.resolveRef({ fs, gitdir: this.gitdir, ref });
+      return await git.resolveRef({ fs: gitFs, gitdir: this.gitdir, ref });
     } catch (err) {
       if ((err as { code?: string }).code === "NotFoundError") return null;
       throw new GitError(`reading ${ref} in ${this.gitdir} failed`, { cause: err });
@@ -145,7 +145,7 @@ export class ObjectStore {
     const tmp = `${target}.lock`;
     try {
       if (!this.refFolders.has(dirname(target))) {
-        await fs.promises.mkdir(dirname(target), { recursive: true });
+        await mkdir(dirname(target), { recursive: true });
         this.refFolders.add(dirname(target));
       }
       await writeFile(tmp, `${oid}\n`);

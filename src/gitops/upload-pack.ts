@@ -11,7 +11,7 @@
 // then runs the real backend, which stays the reference for everything else (first clones,
 // negotiation rounds, protocol v2, shallow and filtered fetches).
 
-import * as fs from "node:fs";
+import { gitFs } from "./git-fs.js";
 import * as git from "isomorphic-git";
 import { parsePktLines, pktLine, sidebandLine } from "./pkt-line.js";
 import type { CachedAnswer } from "./serve-cache.js";
@@ -138,7 +138,7 @@ export async function answerUploadPack(request: UploadPackRequest, o: UploadPack
       const parentTree = (await read.readCommit(c.parent)).tree;
       await addChangedTree(read, c.tree, parentTree, objects);
     }
-    const { packfile } = await git.packObjects({ fs, gitdir: read.gitdir, oids: [...objects], cache: read.cache });
+    const { packfile } = await git.packObjects({ fs: gitFs, gitdir: read.gitdir, oids: [...objects], cache: read.cache });
     if (!packfile) return { unanswered: "no pack was produced" };
     const chunks: Buffer[] = common.map((oid) => Buffer.from(pktLine(`ACK ${oid} common\n`)));
     chunks.push(Buffer.from(pktLine(`ACK ${common.at(-1)}\n`)));

@@ -3,7 +3,7 @@
 
 import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mergePacks, removePacks } from "../../../src/gitops/pack.js";
+import { mergePacks, packsToMerge, removePacks } from "../../../src/gitops/pack.js";
 import { EnvRepo } from "../../../src/gitops/repo.js";
 import { type AccessDecision, startGitServer } from "../../../src/gitops/serve.js";
 import { ObjectStore } from "../../../src/gitops/store.js";
@@ -25,12 +25,12 @@ describe("merging packs", { timeout: 30_000 }, () => {
     await dir.cleanup();
   });
 
-  it("writes the smaller packs' objects into one, keeps the largest while it outweighs them, and loses nothing", async () => {
+  it("writes the smaller packs' objects into one, keeps a pack that outweighs them twice, and loses nothing", async () => {
     const gitdir = `${dir.path}/local.git`;
     // A pack per commit (housekeeping after every commit), no merging: the packs to merge.
     const repo = await EnvRepo.open({ dir: gitdir, packThreshold: 1, maxPacks: 0 });
     const many: Record<string, string> = {};
-    for (let i = 0; i < 40; i++) many[`c${i}`] = String(i);
+    for (let i = 0; i < 100; i++) many[`c${i}`] = String(i);
     await repo.commitDeployments([{ namespace: "team-a", name: "big", clusters: { "prod-eu": configMaps("team-a", many) } }], "big");
     for (let i = 0; i < 5; i++)
       await repo.commitDeployments([{ namespace: "team-a", name: "web", clusters: { "prod-eu": configMaps("team-a", { web: String(i) }) } }], `web ${i}`);
@@ -41,7 +41,7 @@ describe("merging packs", { timeout: 30_000 }, () => {
     const store = new ObjectStore({ gitdir });
     expect((await mergePacks(store, { maxPacks: 6 })).merged).toBe(0);
     const result = await mergePacks(store, { maxPacks: 4 });
-    // The first commit's pack (40 ConfigMaps and their trees) outweighs the five small ones.
+    // The first commit's pack (100 ConfigMaps and their trees) outweighs the five small ones (7 objects each) twice.
     expect(result.merged).toBe(5);
     expect(result.retired).toHaveLength(5);
     const kept = before.filter((p) => !result.retired.includes(p));
@@ -57,6 +57,32 @@ describe("merging packs", { timeout: 30_000 }, () => {
     expect((await stockGit(gitdir, ["rev-list", "--objects", "--all"])).stdout).toBe(objectsBefore);
     const verify = await stockGit(gitdir, ["verify-pack", `${gitdir}/objects/pack/${result.pack}.idx`]);
     expect(verify.code, verify.stderr).toBe(0);
+  });
+
+  it("chooses the fewest smallest packs, and more while the next one does not outweigh them twice", () => {
+    const packs = (...objects: number[]) => objects.map((n, i) => ({ name: `p${i}`, objects: n }));
+    expect(packsToMerge(packs(1000, 10, 10), 3)).toEqual([]);
+    // Down to 3 packs: the two smallest at least; 100 outweighs their 20 twice, so it stays.
+    expect(packsToMerge(packs(1000, 100, 10, 10), 3).map((p) => p.name)).toEqual(["p2", "p3"]);
+    // 30 does not outweigh 20 twice: merged too; 1000 outweighs the 50.
+    expect(packsToMerge(packs(1000, 30, 10, 10), 3).map((p) => p.name)).toEqual(["p2", "p3", "p1"]);
+  });
+
+  it("rewrites each object a logarithmic number of times over many fetches", () => {
+    // A clone's pack, then one 10-object pack per fetch, merged past 4 packs, 512 fetches.
+    let packs = [{ objects: 5_000 }];
+    let rewritten = 0;
+    for (let fetch = 0; fetch < 512; fetch++) {
+      packs.push({ objects: 10 });
+      const merged = packsToMerge(packs, 4);
+      if (merged.length === 0) continue;
+      const total = merged.reduce((n, p) => n + p.objects, 0);
+      rewritten += total;
+      packs = [...packs.filter((p) => !merged.includes(p)), { objects: total }];
+      expect(packs.length).toBeLessThanOrEqual(4);
+    }
+    // 5,120 fetched objects; merging all but the largest pack every time rewrote 427,720 (84 each).
+    expect(rewritten / 5_120).toBeLessThan(12);
   });
 
   it("keeps an agent that fetched many times at a few packs, readable all along", async () => {

@@ -11,6 +11,7 @@
 // then runs the real backend, which stays the reference for everything else (first clones,
 // negotiation rounds, protocol v2, shallow and filtered fetches).
 
+import { reaches } from "./ancestry.js";
 import { gitFs } from "./git-fs.js";
 import * as git from "isomorphic-git";
 import { parsePktLines, pktLine, sidebandLine } from "./pkt-line.js";
@@ -154,12 +155,8 @@ export async function answerUploadPack(request: UploadPackRequest, o: UploadPack
 async function reachableFromTips(read: ObjectStore, want: string, tips: ReadonlySet<string>): Promise<boolean> {
   if (tips.has(want)) return true;
   for (const tip of tips) {
-    let oid: string | undefined = tip;
-    for (let step = 0; oid !== undefined && step < MAX_TIP_DISTANCE; step++) {
-      if (oid === want) return true;
-      const commit: { parent: readonly string[] } | undefined = await read.readCommit(oid).catch(() => undefined);
-      oid = commit?.parent[0];
-    }
+    // Not found within the distance, or a commit that cannot be read: the backend answers.
+    if (await reaches(read, tip, want, MAX_TIP_DISTANCE).catch(() => false)) return true;
   }
   return false;
 }

@@ -489,8 +489,8 @@ export class EnvRepo {
     if (this.maxPacks <= 0) return;
     const result = await mergePacks(this.store, { maxPacks: this.maxPacks }).catch(() => undefined);
     if (!result?.merged) return;
-    // Reads from here on find the merged pack; the old indexes the library keeps are let go.
-    this.store.resetCache();
+    // Reads from here on find the merged pack; what the library keeps of the old ones is let go.
+    this.store.forgetPacks(result.retired);
     const timer = setTimeout(() => void removePacks(this.dir, result.retired).catch(() => undefined), this.retiredPackGraceMs);
     timer.unref();
   }

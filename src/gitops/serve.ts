@@ -163,9 +163,9 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
   const log = options.logger;
   const cache = options.answerCache === false ? undefined : (options.answerCache ?? new AnswerCache());
   const inProcess = options.answerInProcess ?? true;
-  /** The served objects for the in-process answers; its library cache renewed when the packs change. */
+  /** The served objects for the in-process answers; what its library cache holds of packs merged away is let go. */
   const store = new ObjectStore({ gitdir: options.repoDir, treeCacheEntries: SERVED_TREE_ENTRIES });
-  let packsSeen = "";
+  let packsSeen: string[] = [];
   /** The capabilities of the backend's last protocol v0/v1 advertisement, to advertise new refs under. */
   let advertisement: AdvertisementTemplate | undefined;
   let active = 0;
@@ -324,16 +324,17 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
     if (req.headers["git-protocol"] !== undefined || req.headers["content-encoding"] !== undefined) return undefined;
     if (req.headers["content-type"] !== "application/x-git-upload-pack-request") return undefined;
     // Packs merged away would stay in the library's cache (their indexes and contents) for good.
-    let packs = "";
+    let packs: string[] = [];
     try {
-      packs = readdirSync(join(options.repoDir, "objects", "pack")).join("\n");
+      packs = readdirSync(join(options.repoDir, "objects", "pack"))
+        .filter((f) => f.endsWith(".idx"))
+        .map((f) => f.slice(0, -4));
     } catch {
       // no pack folder yet: nothing cached to let go
     }
-    if (packs !== packsSeen) {
-      store.resetCache();
-      packsSeen = packs;
-    }
+    const live = new Set(packs);
+    store.forgetPacks(packsSeen.filter((p) => !live.has(p)));
+    packsSeen = packs;
     const request = parseUploadPackRequest(body);
     const answer =
       "unanswered" in request ? request : await answerUploadPack(request, { store, tips: advertisedOids(refs ?? refsFingerprint(options.repoDir)) });

@@ -56,6 +56,26 @@ export class ObjectStore {
     this.cache = {};
   }
 
+  /**
+   * Let go of what the library cached for packs merged away (`pack-<sha>` names): their indexes
+   * and contents would otherwise stay in memory for good. The other packs stay cached; starting a
+   * new cache instead made the first reads after every merge load and parse every pack again
+   * (seconds at N = 1,000). The library keeps its packs in a Map, under a symbol of the cache
+   * object, keyed by the .idx path.
+   */
+  forgetPacks(names: Iterable<string>): void {
+    const gone = new Set([...names].map((n) => `${n}.idx`));
+    if (gone.size === 0) return;
+    const cache = this.cache as Record<symbol, unknown>;
+    for (const key of Object.getOwnPropertySymbols(cache)) {
+      const packs = cache[key];
+      if (!(packs instanceof Map)) continue;
+      for (const path of [...packs.keys()]) {
+        if (typeof path === "string" && gone.has(path.slice(path.lastIndexOf("/") + 1))) packs.delete(path);
+      }
+    }
+  }
+
   /** Whether the object is in the repository (loose or packed). */
   async has(oid: string): Promise<boolean> {
     try {

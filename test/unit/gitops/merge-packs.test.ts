@@ -1,9 +1,10 @@
 // Merging the packs that fetches and housekeeping leave, checked with stock git: nothing lost,
 // the repository fsck-clean, the largest pack kept while it outweighs the rest.
 
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mergePacks, packsToMerge, removePacks } from "../../../src/gitops/pack.js";
+import { readFolder } from "../../../src/gitops/reads.js";
 import { EnvRepo } from "../../../src/gitops/repo.js";
 import { type AccessDecision, startGitServer } from "../../../src/gitops/serve.js";
 import { ObjectStore } from "../../../src/gitops/store.js";
@@ -57,6 +58,72 @@ describe("merging packs", { timeout: 30_000 }, () => {
     expect((await stockGit(gitdir, ["rev-list", "--objects", "--all"])).stdout).toBe(objectsBefore);
     const verify = await stockGit(gitdir, ["verify-pack", `${gitdir}/objects/pack/${result.pack}.idx`]);
     expect(verify.code, verify.stderr).toBe(0);
+  });
+
+  it("copies whole objects' entries byte for byte and writes a delta's object whole", async () => {
+    const gitdir = `${dir.path}/deltas.git`;
+    const repo = await EnvRepo.open({ dir: gitdir, packThreshold: 0, maxPacks: 0 });
+    const text = (i: number) => `${"line of a long ConfigMap value\n".repeat(200)}version ${i}\n`;
+    const commit = (i: number) =>
+      repo.commitDeployments([{ namespace: "team-a", name: "web", clusters: { "prod-eu": configMaps("team-a", { web: text(i) }) } }], `v${i}`);
+    const verbose = async (name: string) => (await stockGit(gitdir, ["verify-pack", "-v", `${gitdir}/objects/pack/${name}.idx`])).stdout;
+    // A pack of whole objects deflated at zlib level 1 (we write level 6): a copy keeps its bytes.
+    for (let i = 0; i < 3; i++) await commit(i);
+    expect((await stockGit(gitdir, ["-c", "pack.compression=1", "repack", "-a", "-d", "-f", "--window=0"])).code).toBe(0);
+    const [whole] = await packsIn(gitdir);
+    expect(await verbose(whole as string)).not.toMatch(/chain length/);
+    const body = (await readFile(`${gitdir}/objects/pack/${whole}.pack`)).subarray(12, -20);
+    // Then a pack with deltas between the similar ConfigMaps.
+    for (let i = 3; i < 6; i++) await commit(i);
+    expect((await stockGit(gitdir, ["repack", "-d"])).code).toBe(0);
+    const deltified = (await packsIn(gitdir)).find((p) => p !== whole) as string;
+    expect(await verbose(deltified)).toMatch(/chain length = 1:/);
+    const objectsBefore = (await stockGit(gitdir, ["rev-list", "--objects", "--all"])).stdout;
+
+    const result = await mergePacks(new ObjectStore({ gitdir }), { maxPacks: 1 });
+    expect(result.merged).toBe(2);
+    await removePacks(gitdir, result.retired);
+    const merged = await readFile(`${gitdir}/objects/pack/${result.pack}.pack`);
+    // The whole pack's entries copied as they were: same deflated bytes, same order.
+    expect(merged.indexOf(body)).toBeGreaterThan(0);
+    // No delta left: every object stands on its own, and stock git finds nothing missing.
+    expect(await verbose(result.pack as string)).not.toMatch(/chain length/);
+    const fsck = await stockGit(gitdir, ["fsck", "--strict", "--no-dangling"]);
+    expect(fsck.code, fsck.stderr).toBe(0);
+    expect((await stockGit(gitdir, ["rev-list", "--objects", "--all"])).stdout).toBe(objectsBefore);
+    const readBack = await EnvRepo.open({ dir: gitdir });
+    const files = await readBack.readCluster("prod-eu", (await readBack.head()) as string);
+    expect([...files.values()].join("")).toContain("version 5");
+  });
+
+  it("lets go of the merged packs' indexes in the library's cache and keeps the others", async () => {
+    const gitdir = `${dir.path}/cache.git`;
+    const repo = await EnvRepo.open({ dir: gitdir, packThreshold: 1, maxPacks: 0 });
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 50; i++) many[`c${i}`] = String(i);
+    await repo.commitDeployments([{ namespace: "team-a", name: "big", clusters: { "prod-eu": configMaps("team-a", many) } }], "big");
+    for (let i = 0; i < 3; i++)
+      await repo.commitDeployments([{ namespace: "team-a", name: "web", clusters: { "prod-eu": configMaps("team-a", { web: String(i) }) } }], `web ${i}`);
+    const store = new ObjectStore({ gitdir });
+    const filesAt = async (commit: string) => [...(await readFolder(store, (await store.readCommit(commit)).tree, "clusters/prod-eu")).values()].join("");
+    // Reading every commit's files loads each pack's index into the library's cache.
+    for (const entry of await repo.log(10)) await filesAt(entry.oid);
+    const cachedPacks = () =>
+      Object.getOwnPropertySymbols(store.cache)
+        .map((k) => (store.cache as Record<symbol, unknown>)[k])
+        .filter((v): v is Map<string, unknown> => v instanceof Map)
+        .flatMap((m) => [...m.keys()].map((path) => path.slice(path.lastIndexOf("/") + 1, -4)))
+        .sort();
+    const before = await packsIn(gitdir);
+    expect(cachedPacks()).toEqual(before);
+
+    const result = await mergePacks(store, { maxPacks: 2 });
+    expect(result.retired).toHaveLength(3);
+    store.forgetPacks(result.retired);
+    const kept = before.filter((p) => !result.retired.includes(p));
+    expect(cachedPacks()).toEqual(kept);
+    expect(await filesAt((await repo.head()) as string)).toContain('value: "2"');
+    expect(cachedPacks()).toEqual([...kept, result.pack].sort());
   });
 
   it("chooses the fewest smallest packs, and more while the next one does not outweigh them twice", () => {

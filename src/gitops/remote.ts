@@ -5,6 +5,8 @@
 import { gitFs } from "./git-fs.js";
 import * as git from "isomorphic-git";
 import nodeHttp from "isomorphic-git/http/node";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { GitError } from "../api/errors.js";
 import type { ObjectStore } from "./store.js";
 
@@ -85,7 +87,8 @@ interface ErrorLike {
   cause?: unknown;
 }
 
-function networkCode(err: unknown): string | undefined {
+/** The network error code of an error or of one of its causes: the server gave no answer. */
+export function networkCode(err: unknown): string | undefined {
   for (let e = err as ErrorLike | undefined, depth = 0; e && depth < 5; e = e.cause as ErrorLike, depth++) {
     if (e.code && NETWORK_CODES.has(e.code)) return e.code;
   }
@@ -245,22 +248,57 @@ export class RemoteSession {
   }
 }
 
-/** Abort a request whose response headers do not arrive in time (isomorphic-git has no timeout). */
+/**
+ * Connections for isomorphic-git's Node client: kept alive, with no socket timeout of their own.
+ * Node's global agents close a socket after 5 s without data, which isomorphic-git's client
+ * reports as "Request timed out" with no error code: a server computing a large pack, or a hub
+ * answering an agent during a ramp, failed the fetch as if it were a permanent error.
+ */
+const agents = { "http:": new HttpAgent({ keepAlive: true }), "https:": new HttpsAgent({ keepAlive: true }) };
+
+/**
+ * Give up on a request when the server sends nothing for `timeoutMs`: before the response
+ * headers, or between two chunks of the body. The error carries code ETIMEDOUT (retryable).
+ */
 export function withTimeout(http: HttpClient, timeoutMs: number): HttpClient {
   return {
     async request(req) {
       const controller = new AbortController();
+      const silent = () => Object.assign(new Error(`no data from the server for ${timeoutMs} ms`), { code: "ETIMEDOUT" });
       const timer = setTimeout(() => controller.abort(), timeoutMs);
+      timer.unref();
+      // Settles only when the timer fires: raced against each step of the body, which an aborted
+      // response may leave pending for good.
+      const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener("abort", () => reject(silent()), { once: true }));
+      aborted.catch(() => undefined);
+      const protocol = new URL(req.url).protocol;
+      const agent = req.agent ?? agents[protocol as keyof typeof agents];
+      let res: git.GitHttpResponse;
       try {
-        return await http.request({ ...req, signal: req.signal ?? controller.signal });
+        res = await http.request({ ...req, ...(agent ? { agent } : {}), signal: req.signal ?? controller.signal });
       } catch (err) {
-        if (controller.signal.aborted) {
-          throw Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "ETIMEDOUT" });
-        }
-        throw err;
-      } finally {
         clearTimeout(timer);
+        if (controller.signal.aborted) throw silent();
+        throw err;
       }
+      if (!res.body) {
+        clearTimeout(timer);
+        return res;
+      }
+      const chunks = res.body[Symbol.asyncIterator]();
+      async function* watched(): AsyncGenerator<Uint8Array> {
+        try {
+          for (;;) {
+            timer.refresh();
+            const step = await Promise.race([chunks.next(), aborted]);
+            if (step.done) return;
+            yield step.value;
+          }
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return { ...res, body: watched() };
     },
   };
 }

@@ -12,7 +12,7 @@ import * as git from "isomorphic-git";
 import nodeHttp from "isomorphic-git/http/node";
 import { GitError } from "../api/errors.js";
 import { describeRef, type ResolvedRef } from "../api/git-source.js";
-import { displayUrl, type HttpClient, redact, validateRemoteUrl, withTimeout } from "./remote.js";
+import { displayUrl, type HttpClient, networkCode, redact, validateRemoteUrl, withTimeout } from "./remote.js";
 
 /** HTTP basic credentials; a token travels as the password (GitHub, GitLab and Gitea accept any user name with it). */
 export interface SourceCredentials {
@@ -224,14 +224,6 @@ async function readYamlFiles(gitdir: string, commit: string, path: string, limit
 }
 
 // ---------- errors ----------
-
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "UND_ERR_SOCKET"]);
-
-function networkCode(err: unknown): string | undefined {
-  let e = err as { code?: string; cause?: unknown } | undefined;
-  for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) if (e.code && NETWORK_CODES.has(e.code)) return e.code;
-  return undefined;
-}
 
 /** One GitError with a message that says what to do and holds no credential; retryable by code and status only. */
 function toGitError(o: SourceFetchOptions, err: unknown, secrets: string[]): GitError {

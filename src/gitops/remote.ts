@@ -256,6 +256,15 @@ export class RemoteSession {
  */
 const agents = { "http:": new HttpAgent({ keepAlive: true }), "https:": new HttpsAgent({ keepAlive: true }) };
 
+/** How a connection that died under a request shows: the server closed or reset it. */
+const DROPPED = new Set(["ECONNRESET", "EPIPE"]);
+
+/** A fetch's request (ref advertisement or pack), whose body, if any, is in memory: safe to send twice. */
+function isReplayableRead(req: git.GitHttpRequest): boolean {
+  const read = req.method === "GET" || new URL(req.url).pathname.endsWith("/git-upload-pack");
+  return read && (req.body === undefined || Array.isArray(req.body));
+}
+
 /**
  * Give up on a request when the server sends nothing for `timeoutMs`: before the response
  * headers, or between two chunks of the body. The error carries code ETIMEDOUT (retryable).
@@ -273,9 +282,15 @@ export function withTimeout(http: HttpClient, timeoutMs: number): HttpClient {
       aborted.catch(() => undefined);
       const protocol = new URL(req.url).protocol;
       const agent = req.agent ?? agents[protocol as keyof typeof agents];
+      const send = () => http.request({ ...req, ...(agent ? { agent } : {}), signal: req.signal ?? controller.signal });
       let res: git.GitHttpResponse;
       try {
-        res = await http.request({ ...req, ...(agent ? { agent } : {}), signal: req.signal ?? controller.signal });
+        res = await send().catch((err: unknown) => {
+          // A kept-alive connection the server closed just as it was reused: once more on a new
+          // one, as curl (and so stock git) does, when the request only reads and can be replayed.
+          if (controller.signal.aborted || !isReplayableRead(req) || !DROPPED.has((err as { code?: string }).code ?? "")) throw err;
+          return send();
+        });
       } catch (err) {
         clearTimeout(timer);
         if (controller.signal.aborted) throw silent();

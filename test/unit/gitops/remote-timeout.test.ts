@@ -10,23 +10,28 @@ import { EnvRepo } from "../../../src/gitops/repo.js";
 import { type AccessDecision, startGitServer } from "../../../src/gitops/serve.js";
 import { configMaps, tempDir } from "./support.js";
 
-type Hold = { kind: "delay"; ms: number } | { kind: "stall" } | { kind: "none" };
+type Hold = { kind: "delay"; ms: number } | { kind: "stall" } | { kind: "reset"; times: number; seen: number } | { kind: "none" };
 
 /** Forwards to `target`; the answer to the pack request (POST …/git-upload-pack) is held as `hold` says. */
 function holdingProxy(target: number, hold: () => Hold): Server {
   return createServer((req, res) => {
+    const h = req.url?.endsWith("/git-upload-pack") ? hold() : undefined;
+    if (h?.kind === "reset") {
+      h.seen++;
+      // The connection dies under the request, as a kept-alive one the server just closed does.
+      if (h.times-- > 0) return void req.socket.destroy();
+    }
     const body: Buffer[] = [];
     req.on("data", (c: Buffer) => body.push(c));
     req.on("end", () => {
       const upstream = request({ host: "127.0.0.1", port: target, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        const h = req.url?.endsWith("/git-upload-pack") ? hold() : { kind: "none" as const };
         const forward = () => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
-          if (h.kind !== "stall") return void answer.pipe(res);
+          if (h?.kind !== "stall") return void answer.pipe(res);
           // The headers and the first chunk, then nothing: a server that stopped in mid-pack.
           answer.once("data", (chunk: Buffer) => res.write(chunk));
         };
-        if (h.kind === "delay") setTimeout(forward, h.ms);
+        if (h?.kind === "delay") setTimeout(forward, h.ms);
         else forward();
       });
       upstream.end(Buffer.concat(body));
@@ -95,5 +100,26 @@ describe("a fetch from a slow server", { timeout: 30_000 }, () => {
     expect(synced.head).toBe(before);
     // The server answering again, the next fetch brings the commit.
     expect((await agent.sync()).head).toBe(await served.head());
+  });
+
+  it("sends a fetch's request once more when its connection dies under it, and only once", async () => {
+    const agent = await EnvRepo.open({ dir: `${dir.path}/reset.git`, remote: { url: proxyUrl, token: "agent-token", authScheme: "bearer" } });
+    await commit();
+    const once = { kind: "reset" as const, times: 1, seen: 0 };
+    hold = once;
+    const synced = await agent.sync();
+    expect(synced.error).toBeUndefined();
+    expect(synced.head).toBe(await served.head());
+    expect(once.seen).toBe(2);
+
+    await commit();
+    const always = { kind: "reset" as const, times: 100, seen: 0 };
+    hold = always;
+    const failed = await agent.sync().finally(() => {
+      hold = { kind: "none" };
+    });
+    expect(failed.error?.retryable).toBe(true);
+    expect(failed.error?.message).toContain("unreachable (ECONNRESET)");
+    expect(always.seen).toBe(2);
   });
 });

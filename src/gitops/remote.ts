@@ -124,7 +124,7 @@ export class RemoteSession {
     this.maxPushAttempts = Math.max(1, options.maxPushAttempts ?? 5);
     const base = options.http ?? nodeHttp;
     const timeoutMs = options.timeoutMs ?? 30_000;
-    this.http = withTimeout(base, timeoutMs);
+    this.http = remoteHttp(base, timeoutMs);
     const token = options.token;
     const username = options.username ?? "x-access-token";
     this.secrets = token ? [token, Buffer.from(`${username}:${token}`).toString("base64"), encodeURIComponent(token)] : [];
@@ -266,10 +266,12 @@ function isReplayableRead(req: git.GitHttpRequest): boolean {
 }
 
 /**
- * Give up on a request when the server sends nothing for `timeoutMs`: before the response
- * headers, or between two chunks of the body. The error carries code ETIMEDOUT (retryable).
+ * The HTTP client every fetch and push goes through: its requests ride the kept-alive `agents`
+ * above, a read whose connection dropped is sent once more, and a request is given up on when the
+ * server sends nothing for `timeoutMs` — before the response headers, or between two chunks of
+ * the body (code ETIMEDOUT, retryable).
  */
-export function withTimeout(http: HttpClient, timeoutMs: number): HttpClient {
+export function remoteHttp(http: HttpClient, timeoutMs: number): HttpClient {
   return {
     async request(req) {
       const controller = new AbortController();

@@ -12,7 +12,7 @@ import * as git from "isomorphic-git";
 import nodeHttp from "isomorphic-git/http/node";
 import { GitError } from "../api/errors.js";
 import { describeRef, type ResolvedRef } from "../api/git-source.js";
-import { displayUrl, type HttpClient, networkCode, redact, validateRemoteUrl, withTimeout } from "./remote.js";
+import { displayUrl, type HttpClient, networkCode, redact, validateRemoteUrl, remoteHttp } from "./remote.js";
 
 /** HTTP basic credentials; a token travels as the password (GitHub, GitLab and Gitea accept any user name with it). */
 export interface SourceCredentials {
@@ -130,7 +130,7 @@ async function fetchRemote(o: SourceFetchOptions): Promise<{ gitdir: string; com
   if (!(await isDirectory(join(gitdir, "objects")))) await git.init({ fs: gitFs, gitdir, bare: true, defaultBranch: "main" });
   // The URL only (never a credential), so the mirror's remote-tracking branches have a refspec.
   await git.addRemote({ fs: gitFs, gitdir, remote: "origin", url: o.url, force: true });
-  const http = withTimeout(o.http ?? nodeHttp, o.timeoutMs ?? 30_000);
+  const http = remoteHttp(o.http ?? nodeHttp, o.timeoutMs ?? 30_000);
   const auth = o.credentials ? { onAuth: () => ({ username: o.credentials?.username, password: o.credentials?.password }) } : {};
   const ref = o.ref;
   if ("commit" in ref) {

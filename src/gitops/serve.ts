@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { constants, readdirSync } from "node:fs";
+import { constants, existsSync, readdirSync } from "node:fs";
 import { access } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
@@ -169,6 +169,11 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
   /** The capabilities of the backend's last protocol v0/v1 advertisement, to advertise new refs under. */
   let advertisement: AdvertisementTemplate | undefined;
   let active = 0;
+  // The server listens before the controller creates the repository (at start, or while a
+  // standby waits to lead); http-backend would call it missing (404), which clients take as final.
+  // isomorphic-git's init writes HEAD last, and the repository is never removed once made.
+  let created = false;
+  const repositoryExists = () => (created ||= existsSync(join(options.repoDir, "HEAD")));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const startedAt = performance.now();
@@ -209,6 +214,13 @@ export function gitServeHandler(options: GitServeOptions): (req: IncomingMessage
         return reply(res, 503, "the token cannot be checked right now (the hub does not answer); try again", { "retry-after": "5", connection: "close" });
       case "allowed":
         break;
+    }
+    if (!repositoryExists()) {
+      log?.info({ method, path, status: 503 }, "git request: the environment repository is not created yet");
+      return reply(res, 503, "the environment repository is not created yet (the controller is starting, or waits to lead); try again", {
+        "retry-after": "1",
+        connection: "close",
+      });
     }
     if (active >= maxConcurrent) {
       log?.info({ method, path, status: 503, active }, "git request: too many backends running");

@@ -244,12 +244,50 @@ describe("serving the environment repository with stock git http-backend", () =>
   });
 });
 
+describe("before the controller has created the repository", () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let server: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    dir = await tempDir("flotilla-serve-early-");
+    // The server listens before the controller works (a standby, or a controller still starting).
+    ({ server, port } = await startGitServer({ host: "127.0.0.1", port: 0, repoDir: `${dir.path}/data/env.git`, authorize }));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await dir.cleanup();
+  });
+
+  it("asks agents to try again (503, Retry-After) instead of calling the repository missing, and serves it once it exists", async () => {
+    const early = await raw(port, "/env.git/info/refs?service=git-upload-pack", { headers: { authorization: "Bearer good" } });
+    expect(early.status).toBe(503);
+    expect(early.headers["retry-after"]).toBe("1");
+    expect(early.body).toContain("not created yet");
+    const url = `http://127.0.0.1:${port}/env.git`;
+    const refused = await EnvRepo.open({ dir: `${dir.path}/agent.git`, remote: { url, token: "good", authScheme: "bearer" } }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ retryable: true });
+
+    const repo = await EnvRepo.open({ dir: `${dir.path}/data/env.git` });
+    await repo.commitDeployments([{ namespace: "team-a", name: "web", clusters: { staging: configMaps("team-a", { web: "1" }) } }], "v1");
+    const agent = await EnvRepo.open({ dir: `${dir.path}/agent.git`, remote: { url, token: "good", authScheme: "bearer" } });
+    expect(await agent.head()).toBe(await repo.head());
+  });
+
+  it("still answers 401 to a request without a token", async () => {
+    const r = await raw(port, "/env.git/info/refs?service=git-upload-pack");
+    expect(r.status).toBe(401);
+  });
+});
+
 describe("limits on the backends", () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let fakeGit: string;
 
   beforeAll(async () => {
     dir = await tempDir("flotilla-serve-limits-");
+    // The server hands requests to a backend only once the repository exists.
+    await run("git", ["init", "-q", "--bare", `${dir.path}/data/env.git`]);
     // Stands in for `git http-backend`: records its environment and pid, then either answers at
     // once (FAST in the data dir) or hangs.
     fakeGit = `${dir.path}/fake-git`;

@@ -108,6 +108,7 @@ export function registerControllerCommands(program: Command): void {
     .option("--admission-object-selector <k=v,...>", "send only objects with these labels to the webhook (default: every object of Flotilla's kinds)")
     .addOption(new Option("--admission-cert-validity <duration>", "lifetime of the webhook's serving certificate (testing; default 90 days)").hideHelp())
     .addOption(new Option("--admission-ca-validity <duration>", "lifetime of the webhook's CA (testing; default 10 years)").hideHelp())
+    .option("--ports-file <file>", "once the servers listen, write their ports to this JSON file (metrics, git, admission, ui): for scripts that give port 0")
     .option("--namespace <ns>", "namespace of the leader Lease, and of the webhook's TLS Secret", "flotilla-system")
     .option("--no-leader-elect", "act without taking the leader Lease (a single replica)")
     .option("--no-notifications", "watch no Notification and send no webhook (docs/notifications.md)")
@@ -139,6 +140,7 @@ export function registerControllerCommands(program: Command): void {
           namespace: string;
           leaderElect: boolean;
           leaseDuration: string;
+          portsFile?: string;
         },
         command: Command,
       ) => {
@@ -158,6 +160,7 @@ export function registerControllerCommands(program: Command): void {
           ...(opts.uiAddr === "off" ? {} : { uiAddr: opts.uiAddr, uiAddrIsDefault: command.getOptionValueSource("uiAddr") === "default" }),
           ...(gitServeTls ? { gitServeTls } : {}),
           ...(opts.admissionAddr === "off" ? {} : { admissionAddr: opts.admissionAddr, admission: admissionSettings(opts) }),
+          ...(opts.portsFile ? { portsFile: opts.portsFile } : {}),
           namespace: opts.namespace,
           leaderElection: opts.leaderElect,
           leaseDurationSeconds: leaseMs / 1000,

@@ -19,7 +19,7 @@ import type { ApplicationDeployment, Manifest } from "../api/types.js";
 import { Controller } from "../controller/controller.js";
 import { type FleetCluster, startDetachedFleet, startFleet, stopFleet } from "../fleet/index.js";
 import { FlotillaError } from "../api/errors.js";
-import { freePorts } from "../fleet/ports.js";
+import type { ListeningPorts } from "../controller/ports-file.js";
 import { createUiIdentities, type UiIdentity, uiInfoFile, writeUiInfo } from "../ui/server/identities.js";
 import { addCluster } from "./cluster.js";
 import { localAgentLog, parseUpMode, pulledMembers, startLocalAgent, stopLocalAgents } from "./local-agents.js";
@@ -32,7 +32,7 @@ import { createLogger } from "./logger.js";
 import { packageRoot } from "./package-root.js";
 import { progressLines } from "./progress.js";
 import { summaryOf } from "./command-index.js";
-import { exitedProcess, type WatchedProcess } from "./watched-process.js";
+import { exitedProcess, listeningPorts, type WatchedProcess } from "./watched-process.js";
 import { examples } from "./help.js";
 
 const PACKAGE_ROOT = packageRoot();
@@ -260,7 +260,7 @@ async function stopDetachedController(dir: string): Promise<boolean> {
   return stopped;
 }
 
-/** The web UI's port: 8081 when it is free on the loopback interface, else any free one. */
+/** The web UI's port: 8081 when it is free on the loopback interface, else 0 (the controller picks one). */
 async function uiPortFor(): Promise<number> {
   const { createServer } = await import("node:net");
   const free = await new Promise<boolean>((resolve) => {
@@ -268,7 +268,7 @@ async function uiPortFor(): Promise<number> {
     probe.once("error", () => resolve(false));
     probe.listen(UI_DEFAULT_PORT, "127.0.0.1", () => probe.close(() => resolve(true)));
   });
-  return free ? UI_DEFAULT_PORT : ((await freePorts(1))[0] as number);
+  return free ? UI_DEFAULT_PORT : 0;
 }
 
 const UI_DEFAULT_PORT = 8081;
@@ -299,17 +299,20 @@ async function up(opts: UpOptions): Promise<void> {
     const kc = target.kc;
     let controller: Controller | undefined;
     const dataDir = join(opts.dir, "controller");
-    // Agents fetch from the controller's Git server: a port chosen now, so a detached controller has it too.
-    const gitPort = target.agents?.length ? ((await freePorts(1))[0] as number) : undefined;
-    const gitServeAddr = gitPort ? `127.0.0.1:${gitPort}` : "off";
+    // Agents fetch from the controller's Git server. The controller picks its ports (port 0) and
+    // says which: a port picked here could be taken by another process before the controller binds it.
+    const gitServeAddr = target.agents?.length ? "127.0.0.1:0" : "off";
     // The local fleet's API server dials loopback: the webhook registers https://127.0.0.1:<port>/validate.
     // Your own hub could not reach this machine's loopback, so it gets no webhook from `up`.
     const admissionAddr = own ? "off" : "127.0.0.1:0";
-    const uiPort = await uiPortFor();
+    const uiAddr = `127.0.0.1:${await uiPortFor()}`;
     // The local fleet's sign-in identities; on the user's own hub, their own identities sign in.
     const identities = own ? undefined : await createUiIdentities(kc);
+    let ports: ListeningPorts;
     if (opts.detach) {
       mkdirSync(join(opts.dir, "logs"), { recursive: true });
+      const portsFile = join(dataDir, "ports.json");
+      await rm(portsFile, { force: true });
       const fd = openSync(join(opts.dir, "logs", "controller.log"), "a");
       const main = fileURLToPath(new URL("./main.js", import.meta.url));
       const args = [
@@ -327,16 +330,19 @@ async function up(opts: UpOptions): Promise<void> {
         "--admission-addr",
         admissionAddr,
         "--ui-addr",
-        `127.0.0.1:${uiPort}`,
+        uiAddr,
+        "--ports-file",
+        portsFile,
         "--no-leader-elect",
       ];
       const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", fd, fd] });
       closeSync(fd);
       child.unref();
-      watched.push({ what: "controller", child, log: join(opts.dir, "logs", "controller.log") });
+      const watchedController = { what: "controller", child, log: join(opts.dir, "logs", "controller.log") };
+      watched.push(watchedController);
       await writeFile(controllerPidFile(opts.dir), `${child.pid}\n`);
       say(`Controller running in the background (pid ${child.pid}); logs in ${join(opts.dir, "logs", "controller.log")}`);
-      await announceUi(opts.dir, `http://127.0.0.1:${uiPort}`, identities);
+      ports = await listeningPorts(portsFile, watchedController, 120_000);
     } else {
       controller = new Controller({
         kubeConfig: kc,
@@ -344,23 +350,27 @@ async function up(opts: UpOptions): Promise<void> {
         resyncIntervalMs: resyncMs,
         metricsAddr: "127.0.0.1:0",
         // "off" is the CLI's word; the option's "no server" is its absence.
-        ...(gitPort ? { gitServeAddr } : {}),
+        ...(gitServeAddr === "off" ? {} : { gitServeAddr }),
         ...(admissionAddr === "off" ? {} : { admissionAddr }),
-        uiAddr: `127.0.0.1:${uiPort}`,
+        uiAddr,
         leaderElection: false,
         logger: createLogger({ file: join(opts.dir, "logs", "controller.log") }),
       });
       await controller.start();
+      ports = {
+        ...(controller.gitServePort === undefined ? {} : { git: controller.gitServePort }),
+        ...(controller.uiPort === undefined ? {} : { ui: controller.uiPort }),
+      };
       say(`Controller running; metrics on http://127.0.0.1:${controller.opsPort}/metrics; logs in ${join(opts.dir, "logs", "controller.log")}`);
-      await announceUi(opts.dir, `http://127.0.0.1:${controller.uiPort ?? uiPort}`, identities);
     }
+    await announceUi(opts.dir, `http://127.0.0.1:${ports.ui}`, identities);
     for (const a of target.agents ?? []) {
       const agent = await startLocalAgent({
         dir: opts.dir,
         cluster: a.name,
         hubKubeconfig: a.hubKubeconfig,
         memberKubeconfigPath: a.memberKubeconfigPath,
-        gitUrl: `http://127.0.0.1:${gitPort}/env.git`,
+        gitUrl: `http://127.0.0.1:${ports.git}/env.git`,
         detach: opts.detach,
       });
       agents.push(agent);

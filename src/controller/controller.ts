@@ -71,6 +71,7 @@ import { hubNotificationStore, Notifier } from "./notifier.js";
 import { hubUiSource } from "../ui/server/hub-source.js";
 import { startUiServer, type UiServer } from "../ui/server/server.js";
 import type { AccessReviews } from "./token-access.js";
+import { writePortsFile } from "./ports-file.js";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -118,6 +119,11 @@ export interface ControllerOptions {
    * controller runs without the UI, instead of failing to start. Default false.
    */
   uiAddrIsDefault?: boolean;
+  /**
+   * A file the controller writes the ports of its servers to once they all listen (ports-file.ts),
+   * for a script that started it with port 0. Default: none.
+   */
+  portsFile?: string;
   /** The web UI's built bundle. Default `<package root>/dist/ui`. */
   uiBundleDir?: string;
   /** The reviews of the web UI's users. Default: TokenReview and SubjectAccessReview on the hub. */
@@ -280,6 +286,13 @@ export class Controller {
     await this.startGitServer();
     await this.startAdmission();
     await this.startUi();
+    if (this.o.portsFile)
+      await writePortsFile(this.o.portsFile, {
+        ...(this.opsPort === undefined ? {} : { metrics: this.opsPort }),
+        ...(this.gitServePort === undefined ? {} : { git: this.gitServePort }),
+        ...(this.admissionPort === undefined ? {} : { admission: this.admissionPort }),
+        ...(this.uiPort === undefined ? {} : { ui: this.uiPort }),
+      });
     if (this.o.pod) {
       const pod = this.o.pod;
       this.leaderLabel = new LeaderPodLabel({

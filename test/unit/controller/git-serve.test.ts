@@ -12,6 +12,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Controller } from "../../../src/controller/controller.js";
+import { readPortsFile } from "../../../src/controller/ports-file.js";
 import { EnvRepo } from "../../../src/gitops/repo.js";
 import type { WebhookTarget } from "../../../src/controller/webhook-receiver.js";
 import type { AccessDecision } from "../../../src/gitops/serve.js";
@@ -107,6 +108,30 @@ describe("the controller's Git server", () => {
     await controller.stop();
     expect(controller.gitServePort).toBeUndefined();
     expect(log.lines.map((l) => l.msg)).toContain("not serving the environment repository: it lives on --git-url, which pull-mode agents read");
+  });
+
+  it("writes the ports its servers listen on to portsFile once they listen (its folder made), a standby too", async () => {
+    const portsFile = `${dir.path}/ports/run-1/ports.json`;
+    const controller = new Controller({
+      kubeConfig: unreachableHub(),
+      dataDir: `${dir.path}/data`,
+      metricsAddr: "127.0.0.1:0",
+      gitServeAddr: "127.0.0.1:0",
+      gitServeAuthorize: authorize,
+      leaderElection: true,
+      portsFile,
+      logger: capture().logger,
+    });
+    await controller.start();
+    try {
+      const ports = await readPortsFile(portsFile);
+      expect(ports).toEqual({ metrics: controller.opsPort, git: controller.gitServePort });
+      expect(ports?.git).not.toBe(ports?.metrics);
+      expect((await fetch(`http://127.0.0.1:${ports?.git}/env.git/info/refs?service=git-upload-pack`)).status).toBe(401);
+      expect((await fetch(`http://127.0.0.1:${ports?.metrics}/healthz`)).status).toBe(200);
+    } finally {
+      await controller.stop();
+    }
   });
 
   /** A webhook target whose only source is team-a/web, recording its triggers. */

@@ -1,9 +1,12 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
-// Two projects: `unit` runs pure modules and the CLI with no cluster (templates still evaluate in
+const OWN_FLEET_FILES = ["test/integration/faults.test.ts", "test/integration/pull-mode.test.ts"];
+
+// Three projects: `unit` runs pure modules and the CLI with no cluster (templates still evaluate in
 // their worker process, and the CLI tests build dist/); `integration` talks to the real API
-// servers of one local fleet that its global setup starts once per run.
+// servers of one local fleet that its global setup starts once per run; `integration-own-fleet`
+// holds the files that start their own fleets, run beside `integration`.
 export default defineConfig({
   test: {
     // Unit files run first, in parallel, then the integration files in their single fork. Vitest's
@@ -22,6 +25,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          exclude: OWN_FLEET_FILES,
           environment: "node",
           globalSetup: ["test/integration/global-setup.ts"],
           testTimeout: 120_000,
@@ -29,6 +33,24 @@ export default defineConfig({
           // One fleet serves every file: run the files one after another on this 2-core budget.
           pool: "forks",
           poolOptions: { forks: { singleFork: true } },
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // Files that stop API servers and Git for a minute start fleets of their own; most of their
+        // time is waiting (the machine is ~⅓ busy), so they run beside the shared fleet's files, one
+        // at a time, in a worker thread: another pool than the shared files' single fork, which
+        // is what lets vitest run the two at once.
+        test: {
+          name: "integration-own-fleet",
+          include: OWN_FLEET_FILES,
+          environment: "node",
+          globalSetup: ["test/integration/own-fleet-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          pool: "threads",
+          poolOptions: { threads: { singleThread: true } },
+          sequence: { groupOrder: 1 },
         },
       },
     ],

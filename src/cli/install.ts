@@ -143,11 +143,25 @@ export interface ClusterRegistration {
   kubeconfig: string;
 }
 
-/** Create the `flotilla-system` namespace, one kubeconfig Secret and one Cluster per member. */
-export async function registerClusters(kubeConfig: KubeConfig, clusters: ClusterRegistration[], namespace = "flotilla-system"): Promise<void> {
+/**
+ * The controller's namespace: its Lease, the webhook's certificate, the hub's sealing keys and push
+ * members' kubeconfigs live there. deploy/ creates it on a real hub; the local fleet needs it made,
+ * also when no member is pushed.
+ */
+export async function ensureControllerNamespace(kubeConfig: KubeConfig, namespace = "flotilla-system"): Promise<void> {
   const client = new KubeClient({ kubeConfig });
   try {
     await applyWithRetry(client, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+  } finally {
+    client.close();
+  }
+}
+
+/** Create the `flotilla-system` namespace, one kubeconfig Secret and one Cluster per member. */
+export async function registerClusters(kubeConfig: KubeConfig, clusters: ClusterRegistration[], namespace = "flotilla-system"): Promise<void> {
+  await ensureControllerNamespace(kubeConfig, namespace);
+  const client = new KubeClient({ kubeConfig });
+  try {
     for (const c of clusters) {
       await applyWithRetry(client, {
         apiVersion: "v1",

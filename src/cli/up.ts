@@ -27,7 +27,7 @@ import { registerPullCluster } from "./pull-cluster.js";
 import { type MemberSpec, type OwnClusters, ownClustersOf } from "./cluster-args.js";
 import { loadKubeConfig, untilSignal } from "./kubeconfig.js";
 import { builtinDefinitionsDir } from "./inputs.js";
-import { applyManifests, bundleDir, installToHub, registerClusterFiles } from "./install.js";
+import { applyManifests, bundleDir, ensureControllerNamespace, installToHub, registerClusterFiles } from "./install.js";
 import { createLogger } from "./logger.js";
 import { packageRoot } from "./package-root.js";
 import { progressLines } from "./progress.js";
@@ -60,6 +60,8 @@ async function prepareHub(
   // Without the controller's Deployment: the local fleet has no container runtime, so the
   // controller runs as a process of this command (or a detached one) instead.
   await installToHub({ kubeConfig: kc, bundleDir: bundleDir("crds"), definitionDirs: [builtinDefinitionsDir()], log: (l) => say(`  ${l}`) });
+  // Pushed members' registration makes it too; with every member pulled nothing else would.
+  await ensureControllerNamespace(kc);
   const pushed = members.filter((m) => !pulled.includes(m.name));
   if (pushed.length) {
     await registerClusterFiles(kc, pushed);

@@ -57,7 +57,7 @@ import { destination, pino } from "pino";
 import { AGENT_REPORT_NAME, pullNamespace } from "../../src/api/pull.js";
 import type { ApplicationDeployment, ComponentSpec, Manifest } from "../../src/api/types.js";
 import { builtinDefinitionsDir } from "../../src/cli/inputs.js";
-import { installToHub, registerClusters } from "../../src/cli/install.js";
+import { ensureControllerNamespace, installToHub, registerClusters } from "../../src/cli/install.js";
 import { pulledMembers, startLocalAgent } from "../../src/cli/local-agents.js";
 import { registerPullCluster } from "../../src/cli/pull-cluster.js";
 import { Controller } from "../../src/controller/controller.js";
@@ -638,6 +638,7 @@ export const fleetBench: BenchCase = {
       if (!hubCluster) throw new Error(`the fleet in ${dir} has no hub`);
       const hubKc = kubeConfigFrom(hubCluster.kubeconfigPath);
       await installToHub({ kubeConfig: hubKc, definitionDirs: [builtinDefinitionsDir()], log: (l) => say(l) });
+      await ensureControllerNamespace(hubKc);
       const members = fleet.clusters.filter((c) => c.role === "member");
       const pulled = pulledMembers(
         mode,

@@ -52,6 +52,28 @@ describe("flotilla up --detach", () => {
       expect((await processesUsing(dir)).filter((l) => l.includes(" agent --cluster "))).toHaveLength(3);
       const modes = await run(KUBECTL, ["--kubeconfig", join(dir, "hub.kubeconfig"), "get", "clusters.flotilla.dev", "-o", "jsonpath={.items[*].spec.mode}"]);
       expect(modes.stdout).toBe("Pull Pull Pull");
+      // With no member pushed, the controller's namespace is still there for its webhook and keys:
+      // kubectl apply of a misspelt component type is refused, and the hub's rekey key exists.
+      const hubCtl = (args: string[], input?: string) =>
+        new Promise<{ code: number; stderr: string }>((resolve) => {
+          const child = execFile(KUBECTL, ["--kubeconfig", join(dir, "hub.kubeconfig"), ...args], (err, _stdout, stderr) =>
+            resolve({ code: err ? 1 : 0, stderr }),
+          );
+          child.stdin?.end(input ?? "");
+        });
+      const live = JSON.parse((await run(KUBECTL, ["--kubeconfig", join(dir, "hub.kubeconfig"), "get", "ad", "example-deploy", "-o", "json"])).stdout);
+      const misspelt = {
+        apiVersion: live.apiVersion,
+        kind: live.kind,
+        metadata: { name: "misspelt", namespace: live.metadata.namespace },
+        spec: structuredClone(live.spec),
+      };
+      misspelt.spec.appRevisions[0].template.spec.components[0].type = "wrker";
+      const refused = await hubCtl(["apply", "-f", "-"], JSON.stringify(misspelt));
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('admission webhook "validate.flotilla.dev" denied the request');
+      expect(refused.stderr).toContain('unknown component type "wrker"');
+      expect((await hubCtl(["get", "secret", "flotilla-sealing-rekey", "-n", "flotilla-system", "-o", "name"])).code).toBe(0);
 
       const down = await run(process.execPath, [CLI, "down", "--dir", dir], { timeout: 60_000 });
       expect(down.stdout).toContain("Stopped the controller and the fleet");

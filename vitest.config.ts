@@ -2,6 +2,8 @@ import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 const OWN_FLEET_FILES = ["test/integration/faults.test.ts", "test/integration/pull-mode.test.ts"];
+/** What both integration projects share: real clusters take their time. */
+const INTEGRATION = { environment: "node", testTimeout: 120_000, hookTimeout: 300_000, sequence: { groupOrder: 1 } } as const;
 
 // Three projects: `unit` runs pure modules and the CLI with no cluster (templates still evaluate in
 // their worker process, and the CLI tests build dist/); `integration` talks to the real API
@@ -26,14 +28,11 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           exclude: OWN_FLEET_FILES,
-          environment: "node",
+          ...INTEGRATION,
           globalSetup: ["test/integration/global-setup.ts"],
-          testTimeout: 120_000,
-          hookTimeout: 300_000,
           // One fleet serves every file: run the files one after another on this 2-core budget.
           pool: "forks",
           poolOptions: { forks: { singleFork: true } },
-          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -44,13 +43,10 @@ export default defineConfig({
         test: {
           name: "integration-own-fleet",
           include: OWN_FLEET_FILES,
-          environment: "node",
+          ...INTEGRATION,
           globalSetup: ["test/integration/own-fleet-setup.ts"],
-          testTimeout: 120_000,
-          hookTimeout: 300_000,
           pool: "threads",
           poolOptions: { threads: { singleThread: true } },
-          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -359,10 +359,7 @@ async function up(opts: UpOptions): Promise<void> {
         logger: createLogger({ file: join(opts.dir, "logs", "controller.log") }),
       });
       await controller.start();
-      ports = {
-        ...(controller.gitServePort === undefined ? {} : { git: controller.gitServePort }),
-        ...(controller.uiPort === undefined ? {} : { ui: controller.uiPort }),
-      };
+      ports = controller.listeningPorts;
       say(`Controller running; metrics on http://127.0.0.1:${controller.opsPort}/metrics; logs in ${join(opts.dir, "logs", "controller.log")}`);
     }
     await announceUi(opts.dir, `http://127.0.0.1:${ports.ui}`, identities);

@@ -71,7 +71,7 @@ import { hubNotificationStore, Notifier } from "./notifier.js";
 import { hubUiSource } from "../ui/server/hub-source.js";
 import { startUiServer, type UiServer } from "../ui/server/server.js";
 import type { AccessReviews } from "./token-access.js";
-import { writePortsFile } from "./ports-file.js";
+import { type ListeningPorts, writePortsFile } from "./ports-file.js";
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -271,6 +271,16 @@ export class Controller {
     secretOf: (namespace: string, name: string): Promise<Buffer | undefined> => this.gitSources.webhookSecret(namespace, name),
   };
 
+  /** The ports its servers listen on (a server that is off has none). */
+  get listeningPorts(): ListeningPorts {
+    return {
+      ...(this.opsPort === undefined ? {} : { metrics: this.opsPort }),
+      ...(this.gitServePort === undefined ? {} : { git: this.gitServePort }),
+      ...(this.admissionPort === undefined ? {} : { admission: this.admissionPort }),
+      ...(this.uiPort === undefined ? {} : { ui: this.uiPort }),
+    };
+  }
+
   get isLeader(): boolean {
     return this.working;
   }
@@ -286,13 +296,7 @@ export class Controller {
     await this.startGitServer();
     await this.startAdmission();
     await this.startUi();
-    if (this.o.portsFile)
-      await writePortsFile(this.o.portsFile, {
-        ...(this.opsPort === undefined ? {} : { metrics: this.opsPort }),
-        ...(this.gitServePort === undefined ? {} : { git: this.gitServePort }),
-        ...(this.admissionPort === undefined ? {} : { admission: this.admissionPort }),
-        ...(this.uiPort === undefined ? {} : { ui: this.uiPort }),
-      });
+    if (this.o.portsFile) await writePortsFile(this.o.portsFile, this.listeningPorts);
     if (this.o.pod) {
       const pod = this.o.pod;
       this.leaderLabel = new LeaderPodLabel({

@@ -24,6 +24,21 @@ function buildForTests(): void {
   log(`dist/ built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/** The local control plane (installed once, cached), or an error that says the tests need it. */
+export async function ensureControlPlaneForTests(log: (line: string) => void): Promise<void> {
+  try {
+    await ensureControlPlane({ log });
+  } catch (err) {
+    if (err instanceof ControlPlaneMissingError) {
+      throw new Error(
+        `The integration tests need a local control plane (etcd, kube-apiserver, kube-controller-manager) and it could not be installed:\n${err.message}`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   buildForTests();
   const reuse = process.env.FLOTILLA_TEST_FLEET_DIR;
@@ -37,17 +52,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
 
-  try {
-    await ensureControlPlane({ log });
-  } catch (err) {
-    if (err instanceof ControlPlaneMissingError) {
-      throw new Error(
-        `The integration tests need a local control plane (etcd, kube-apiserver, kube-controller-manager) and it could not be installed:\n${err.message}`,
-        { cause: err },
-      );
-    }
-    throw err;
-  }
+  await ensureControlPlaneForTests(log);
   const dir = await mkdtemp(path.join(tmpdir(), "flotilla-test-fleet-"));
   const started = Date.now();
   // A 5 s HPA period: the tests' rollouts create autoscalers, each Progressing until its first look.

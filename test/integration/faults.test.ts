@@ -121,6 +121,9 @@ function startController(): ChildProcess {
       `127.0.0.1:${opsPort}`,
       "--git-serve-addr",
       "off",
+      // Its default port 8081 is the one `flotilla up` (up.test.ts, run at the same time) wants.
+      "--ui-addr",
+      "off",
       "--no-leader-elect",
       "--resync",
       "1m",

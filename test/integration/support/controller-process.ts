@@ -52,7 +52,8 @@ export interface ControllerProcess {
 
 export function spawnController(options: ControllerProcessOptions): ControllerProcess {
   return spawnCli(
-    // Free ports: several controllers run at once (a later --git-serve-addr in args wins).
+    // Free ports: several controllers run at once (a later --git-serve-addr in args wins). No web
+    // UI unless asked: its default port 8081 is the one `flotilla up` (up.test.ts) wants.
     [
       "controller",
       "--kubeconfig",
@@ -63,6 +64,8 @@ export function spawnController(options: ControllerProcessOptions): ControllerPr
       "127.0.0.1:0",
       "--git-serve-addr",
       "127.0.0.1:0",
+      "--ui-addr",
+      "off",
       ...(options.args ?? []),
     ],
     options,
